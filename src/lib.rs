@@ -1,0 +1,8 @@
+//! faasplan: a capacity planner for serverless functions.
+//!
+//! The pipeline reads like the folders: `trace` (readers) → `engine` (discrete-event platform model)
+//! → `outcome` (aggregated results) → `export` (table, JSON, CSV). See `ARCHITECTURE.md`.
+
+pub mod error;
+pub mod time;
+pub mod trace;

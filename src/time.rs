@@ -1,0 +1,55 @@
+//! Simulation time: integer microseconds. Never an `f64` in a clock or a heap key.
+
+/// A point in time or a span, in microseconds.
+pub type Micros = u64;
+
+pub const MILLISECOND: Micros = 1_000;
+pub const SECOND: Micros = 1_000_000;
+pub const MINUTE: Micros = 60 * SECOND;
+pub const HOUR: Micros = 60 * MINUTE;
+
+/// Converts milliseconds (possibly fractional) to microseconds, rounding to the nearest.
+/// The caller has checked that `ms` is finite and non-negative.
+pub fn ms_to_us(ms: f64) -> Micros {
+    (ms * 1_000.0).round() as Micros
+}
+
+pub fn us_to_ms(us: Micros) -> f64 {
+    us as f64 / 1_000.0
+}
+
+pub fn us_to_s(us: Micros) -> f64 {
+    us as f64 / 1_000_000.0
+}
+
+/// Rounds `t` up to the next whole minute.
+pub fn ceil_minute(t: Micros) -> Micros {
+    t.div_ceil(MINUTE) * MINUTE
+}
+
+/// Parses a duration such as `90`, `90s`, `15m`, `2h`, `1d`, `250ms` (a bare number is seconds).
+pub fn parse_duration(s: &str) -> Option<Micros> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let v: f64 = num.trim().parse().ok()?;
+    if !v.is_finite() || v < 0.0 {
+        return None;
+    }
+    let scale = match unit.trim() {
+        "us" => 1.0,
+        "ms" => 1e3,
+        "s" | "sec" => 1e6,
+        "m" | "min" => 60e6,
+        "h" => 3600e6,
+        "d" => 86400e6,
+        _ => return None,
+    };
+    let us = v * scale;
+    if us > 1e18 {
+        return None;
+    }
+    Some(us.round() as Micros)
+}

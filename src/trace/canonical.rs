@@ -1,0 +1,1 @@
+//! Reader for the canonical trace CSV (see `workloads/README.md`).

@@ -1,0 +1,244 @@
+//! The validated workload trace: every invocation the engine will replay, grouped by function and
+//! sorted by arrival. Readers (one file per format) turn raw input into a [`Trace`]; the engine takes
+//! a `&Trace` and never re-checks it.
+
+pub mod canonical;
+
+use std::fmt;
+use std::ops::Range;
+
+use crate::time::Micros;
+
+/// How the platform treats a request that finds no capacity (see `engine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+#[repr(u8)]
+pub enum Trigger {
+    /// Request/response (HTTP, direct invoke): over the limit the request is throttled.
+    Sync = 0,
+    /// Event invoke: over the limit it is retried with exponential backoff, then dead-lettered.
+    Async = 1,
+    /// Queue poller: over the limit it waits in the queue up to a maximum wait.
+    Queue = 2,
+}
+
+impl Trigger {
+    pub fn parse(s: &str) -> Option<Trigger> {
+        match s.trim() {
+            "" | "sync" | "SYNC" | "Sync" => Some(Trigger::Sync),
+            "async" | "ASYNC" | "Async" => Some(Trigger::Async),
+            "queue" | "QUEUE" | "Queue" => Some(Trigger::Queue),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Sync => "sync",
+            Trigger::Async => "async",
+            Trigger::Queue => "queue",
+        }
+    }
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One invocation, 24 bytes. Times are relative to the trace origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invocation {
+    /// Arrival time since the trace origin, microseconds.
+    pub arrival: Micros,
+    /// Warm execution time, microseconds.
+    pub duration: Micros,
+    /// Index into [`Trace::functions`].
+    pub function: u32,
+    /// Configured or observed memory, MB; 0 when the trace has none (the run's `--memory-mb` applies).
+    pub memory_mb: u16,
+    pub trigger: Trigger,
+}
+
+/// Per-function facts that hold for every invocation of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionMeta {
+    pub name: String,
+}
+
+/// A validated trace.
+///
+/// Invariants (established by [`TraceBuilder::finish`], relied on by the engine):
+/// - `invocations` is grouped by function in `functions` order, and each group is sorted by
+///   arrival, stably (equal arrivals keep input row order);
+/// - `ranges[f]` is the slice of `invocations` that belongs to function `f`, and no range is empty;
+/// - arrival times are relative to `origin_unix_us` floored to the whole minute.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    pub functions: Vec<FunctionMeta>,
+    pub invocations: Vec<Invocation>,
+    pub ranges: Vec<Range<usize>>,
+    /// The absolute time (in the input's own clock, microseconds) that arrival 0 stands for.
+    pub origin_us: i64,
+    /// True when the input rows were not in arrival order and had to be sorted.
+    pub was_sorted: bool,
+}
+
+impl Trace {
+    pub fn len(&self) -> usize {
+        self.invocations.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.invocations.is_empty()
+    }
+
+    pub fn function_invocations(&self, f: usize) -> &[Invocation] {
+        &self.invocations[self.ranges[f].clone()]
+    }
+
+    /// The last arrival, microseconds since the origin.
+    pub fn last_arrival(&self) -> Micros {
+        self.ranges
+            .iter()
+            .filter_map(|r| self.invocations[r.clone()].last())
+            .map(|i| i.arrival)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Collects raw rows (absolute times, input order) and turns them into a [`Trace`].
+#[derive(Debug, Default)]
+pub struct TraceBuilder {
+    functions: Vec<FunctionMeta>,
+    index: std::collections::HashMap<String, u32>,
+    last_name: String,
+    last_id: u32,
+    /// Absolute arrival (microseconds, input clock) is kept in `arrival` until `finish`.
+    rows: Vec<Invocation>,
+    abs: Vec<i64>,
+}
+
+impl TraceBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_capacity(rows: usize) -> Self {
+        TraceBuilder {
+            rows: Vec::with_capacity(rows),
+            ..Self::default()
+        }
+    }
+
+    /// Interns a function name and returns its index (order of first appearance).
+    pub fn function_id(&mut self, name: &str) -> u32 {
+        if !self.functions.is_empty() && self.last_name == name {
+            return self.last_id;
+        }
+        let id = match self.index.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = self.functions.len() as u32;
+                self.functions.push(FunctionMeta {
+                    name: name.to_string(),
+                });
+                self.index.insert(name.to_string(), id);
+                id
+            }
+        };
+        self.last_name.clear();
+        self.last_name.push_str(name);
+        self.last_id = id;
+        id
+    }
+
+    /// Adds one row. `arrival_abs_us` is in the input's own clock (relative or Unix epoch).
+    pub fn push(
+        &mut self,
+        arrival_abs_us: i64,
+        function: u32,
+        duration: Micros,
+        memory_mb: u16,
+        trigger: Trigger,
+    ) {
+        self.abs.push(arrival_abs_us);
+        self.rows.push(Invocation {
+            arrival: 0,
+            duration,
+            function,
+            memory_mb,
+            trigger,
+        });
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Validates the whole and builds the trace: sets the origin (first arrival floored to the
+    /// minute), converts arrivals to relative time, groups by function and sorts stably.
+    pub fn finish(self) -> Trace {
+        let TraceBuilder {
+            functions,
+            mut rows,
+            abs,
+            ..
+        } = self;
+        if rows.is_empty() {
+            return Trace::default();
+        }
+        let first = abs.iter().copied().min().unwrap_or(0);
+        let origin = first.div_euclid(crate::time::MINUTE as i64) * crate::time::MINUTE as i64;
+        let mut globally_sorted = true;
+        let mut prev = i64::MIN;
+        for (row, &a) in rows.iter_mut().zip(&abs) {
+            if a < prev {
+                globally_sorted = false;
+            }
+            prev = a;
+            row.arrival = (a - origin) as Micros;
+        }
+        drop(abs);
+
+        // Group by function (stable counting scatter), unless there is only one function.
+        let nf = functions.len();
+        let (invocations, ranges) = if nf == 1 {
+            let n = rows.len();
+            (rows, vec![0..n])
+        } else {
+            let mut counts = vec![0usize; nf + 1];
+            for r in &rows {
+                counts[r.function as usize + 1] += 1;
+            }
+            for f in 0..nf {
+                counts[f + 1] += counts[f];
+            }
+            let ranges: Vec<Range<usize>> = (0..nf).map(|f| counts[f]..counts[f + 1]).collect();
+            let mut next = counts;
+            let mut grouped = vec![rows[0]; rows.len()];
+            for r in rows {
+                let slot = &mut next[r.function as usize];
+                grouped[*slot] = r;
+                *slot += 1;
+            }
+            (grouped, ranges)
+        };
+        let mut invocations = invocations;
+        for r in &ranges {
+            let slice = &mut invocations[r.clone()];
+            if !slice.windows(2).all(|w| w[0].arrival <= w[1].arrival) {
+                slice.sort_by_key(|i| i.arrival); // stable
+            }
+        }
+        Trace {
+            functions,
+            invocations,
+            ranges,
+            origin_us: origin,
+            was_sorted: !globally_sorted,
+        }
+    }
+}
