@@ -3,6 +3,10 @@
 //! The pipeline reads like the folders: `trace` (readers) → `engine` (discrete-event platform model)
 //! → `outcome` (aggregated results) → `export` (table, JSON, CSV). See `ARCHITECTURE.md`.
 
+pub mod cli;
+pub mod engine;
 pub mod error;
+pub mod export;
+pub mod outcome;
 pub mod time;
 pub mod trace;

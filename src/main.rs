@@ -1,3 +1,21 @@
-fn main() {
-    println!("Hello, world!");
+//! The `faasplan` binary: parse, run, print the error chain once, exit 2 on error.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match faasplan::cli::run() {
+        Ok(code) => code,
+        Err(err) => {
+            // `faasplan ... | head` closes the pipe early: that is not an error.
+            let broken_pipe = err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
 }

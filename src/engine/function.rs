@@ -1,0 +1,818 @@
+//! One function's execution environments and the events that move them. A [`FunctionSim`] replays
+//! its slice of the trace; the driver advances it epoch by epoch (alone, in parallel with the others,
+//! or interleaved with them when the account limit couples functions).
+//!
+//! Event order at equal times: first the function's timers (completions, init done) in the order
+//! they were scheduled, then its retries and queue wake-ups, then its trace arrivals in row order.
+//! Timers only release capacity or leave it unchanged; retries and arrivals only take it. That
+//! split is what lets the driver prove a parallel run equal to a coupled one (see `driver.rs`).
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use rand::SeedableRng;
+use rand_pcg::Pcg64Mcg;
+
+use super::PlatformConfig;
+use crate::outcome::{EpochBuffer, FunctionStats, MinuteKind};
+use crate::time::{MINUTE, Micros};
+use crate::trace::{Invocation, Trigger};
+
+/// Shared account state. In a parallel run each function gets its own, with no limit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Account {
+    pub usage: u64,
+    pub limit: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Initializing,
+    Ready,
+    Dead,
+}
+
+#[derive(Debug, Clone)]
+struct Instance {
+    birth: Micros,
+    ready_at: Micros,
+    busy_since: Micros,
+    idle_since: Micros,
+    /// Requests assigned (in service, or waiting for this instance's init).
+    busy: u32,
+    provisioned: bool,
+    state: State,
+    /// Position in the partial list (`u32::MAX` when not in it).
+    partial_pos: u32,
+}
+
+const NOT_LISTED: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum TimerKind {
+    Completion,
+    InitDone,
+}
+
+/// A phase-0 event. Ordered by (time, seq): ties come out in scheduling order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Timer {
+    time: Micros,
+    seq: u64,
+    instance: u32,
+    kind: TimerKind,
+}
+
+/// A request that is not (yet) served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Request {
+    arrival: Micros,
+    duration: Micros,
+    memory_mb: u16,
+    trigger: Trigger,
+    /// Retries so far (async).
+    attempt: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum RetryKind {
+    Async(Request),
+    QueueWake,
+}
+
+/// A phase-1 event (an async retry or a queue wake-up), ordered by (time, seq).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Retry {
+    time: Micros,
+    seq: u64,
+    kind: RetryKind,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Queued {
+    req: Request,
+    deadline: Micros,
+}
+
+/// Why a request could not get capacity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Blocked {
+    Function,
+    Account,
+    /// Scaling rate: the next token is available at this time.
+    Rate(Micros),
+}
+
+#[derive(Debug, Clone)]
+struct TokenBucket {
+    /// Level and capacity in microseconds of refill; one token = `every` units.
+    level: u64,
+    cap: u64,
+    every: Micros,
+    last: Micros,
+}
+
+impl TokenBucket {
+    fn refill(&mut self, now: Micros) {
+        if now > self.last {
+            self.level = (self.level + (now - self.last)).min(self.cap);
+            self.last = now;
+        }
+    }
+
+    fn try_take(&mut self, now: Micros) -> Result<(), Micros> {
+        self.refill(now);
+        if self.level >= self.every {
+            self.level -= self.every;
+            Ok(())
+        } else {
+            Err(now + (self.every - self.level))
+        }
+    }
+}
+
+/// The time-ordered levels of one function, for its own peak and integrals.
+#[derive(Debug, Clone, Copy, Default)]
+struct Level {
+    busy: u32,
+    /// Time of the last change to `busy`.
+    since: Micros,
+    peak: u32,
+}
+
+pub(crate) struct FunctionSim<'t> {
+    cfg: &'t PlatformConfig,
+    invocations: &'t [Invocation],
+    next_arrival: usize,
+    rng: Pcg64Mcg,
+    seq: u64,
+    timers: BinaryHeap<Reverse<Timer>>,
+    retries: BinaryHeap<Reverse<Retry>>,
+    queue: VecDeque<Queued>,
+    queue_wake_at: Option<Micros>,
+    /// True while the queue head waits for account capacity (the coupled driver wakes it).
+    pub blocked_on_account: bool,
+    instances: Vec<Instance>,
+    free_slots: Vec<u32>,
+    /// Idle on-demand instances, ordered by `idle_since` (front: idle longest).
+    od_idle: VecDeque<u32>,
+    /// Idle provisioned instances; the top is the most recently used.
+    prov_idle: Vec<u32>,
+    /// Ready instances serving 0 < busy < k requests (only when k > 1).
+    prov_partial: Vec<u32>,
+    od_partial: Vec<u32>,
+    /// Initializing instances with spare capacity (only when k > 1).
+    init_open: Vec<u32>,
+    bucket: Option<TokenBucket>,
+    k: u32,
+    /// On-demand instances initializing or busy (these count against the limits).
+    od_active: u32,
+    /// Instances counted against the function's limit: provisioned + od_active.
+    level: Level,
+    /// Clip for instance-time statistics (the horizon), microseconds.
+    clip: Micros,
+    /// The time of the last event processed.
+    pub last_event: Micros,
+    pub stats: FunctionStats,
+    pub out: EpochBuffer,
+}
+
+/// Splits the run seed into a per-function stream, so a function's random draws do not depend on
+/// which other functions run or in what order.
+fn function_seed(seed: u64, f: u32) -> u64 {
+    // SplitMix64 finaliser over (seed, f).
+    let mut z = seed ^ (u64::from(f).wrapping_add(1)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn clipped(start: Micros, end: Micros, clip: Micros) -> Micros {
+    end.min(clip).saturating_sub(start.min(clip))
+}
+
+impl<'t> FunctionSim<'t> {
+    pub fn new(
+        index: u32,
+        cfg: &'t PlatformConfig,
+        invocations: &'t [Invocation],
+        account: &mut Account,
+    ) -> Self {
+        let mut sim = FunctionSim {
+            cfg,
+            invocations,
+            next_arrival: 0,
+            rng: Pcg64Mcg::seed_from_u64(function_seed(cfg.seed, index)),
+            seq: 0,
+            timers: BinaryHeap::new(),
+            retries: BinaryHeap::new(),
+            queue: VecDeque::new(),
+            queue_wake_at: None,
+            blocked_on_account: false,
+            instances: Vec::new(),
+            free_slots: Vec::new(),
+            od_idle: VecDeque::new(),
+            prov_idle: Vec::new(),
+            prov_partial: Vec::new(),
+            od_partial: Vec::new(),
+            init_open: Vec::new(),
+            bucket: cfg.scaling.map(|s| TokenBucket {
+                level: s.burst as u64 * s.refill_every,
+                cap: s.burst as u64 * s.refill_every,
+                every: s.refill_every,
+                last: 0,
+            }),
+            k: cfg.per_instance_concurrency,
+            od_active: 0,
+            level: Level::default(),
+            clip: cfg.horizon.unwrap_or(Micros::MAX),
+            last_event: 0,
+            stats: FunctionStats::default(),
+            out: EpochBuffer::default(),
+        };
+        for _ in 0..cfg.provisioned {
+            let id = sim.alloc(Instance {
+                birth: 0,
+                ready_at: 0,
+                busy_since: 0,
+                idle_since: 0,
+                busy: 0,
+                provisioned: true,
+                state: State::Ready,
+                partial_pos: NOT_LISTED,
+            });
+            sim.prov_idle.push(id);
+        }
+        if cfg.provisioned > 0 {
+            sim.out
+                .delta(0, 0, cfg.provisioned as i32, cfg.provisioned as i32);
+            account.usage += cfg.provisioned as u64;
+        }
+        // The stack pops from the top: make instance 0 the first used.
+        sim.prov_idle.reverse();
+        sim
+    }
+
+    fn alloc(&mut self, inst: Instance) -> u32 {
+        match self.free_slots.pop() {
+            Some(id) => {
+                self.instances[id as usize] = inst;
+                id
+            }
+            None => {
+                self.instances.push(inst);
+                (self.instances.len() - 1) as u32
+            }
+        }
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// The (time, phase) of the next event, if any. Phase 0: timers; 1: retries; 2: arrivals.
+    pub fn next_event(&self) -> Option<(Micros, u8)> {
+        let mut best: Option<(Micros, u8)> = None;
+        if let Some(Reverse(t)) = self.timers.peek() {
+            best = Some((t.time, 0));
+        }
+        if let Some(Reverse(r)) = self.retries.peek() {
+            if best.is_none_or(|b| (r.time, 1) < b) {
+                best = Some((r.time, 1));
+            }
+        }
+        if let Some(inv) = self.invocations.get(self.next_arrival) {
+            if best.is_none_or(|b| (inv.arrival, 2) < b) {
+                best = Some((inv.arrival, 2));
+            }
+        }
+        best
+    }
+
+    /// Processes every event before `t_end`, then reclaims instances that expire before it.
+    pub fn advance_to(&mut self, t_end: Micros, account: &mut Account) {
+        while let Some((t, _)) = self.next_event() {
+            if t >= t_end {
+                break;
+            }
+            self.step(account);
+        }
+        self.end_epoch(t_end, account);
+    }
+
+    /// Reclaims idle instances whose keep-alive or lifetime ends before `t_end`.
+    pub fn end_epoch(&mut self, t_end: Micros, account: &mut Account) {
+        self.expire_before(t_end);
+        if let Some(life) = self.cfg.max_lifetime {
+            let mut i = 0;
+            while i < self.od_idle.len() {
+                let id = self.od_idle[i];
+                let inst = &self.instances[id as usize];
+                let death = self.death_time(inst, life);
+                if death < t_end {
+                    self.od_idle.remove(i);
+                    self.reclaim(id, death);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        let _ = account;
+    }
+
+    /// When an idle on-demand instance dies if nothing uses it.
+    fn death_time(&self, inst: &Instance, life: Micros) -> Micros {
+        let ka = inst.idle_since + self.cfg.keep_alive.keep_alive(inst.idle_since);
+        ka.min((inst.birth + life).max(inst.idle_since))
+    }
+
+    fn idle_expiry(&self, inst: &Instance) -> Micros {
+        let ka = inst.idle_since + self.cfg.keep_alive.keep_alive(inst.idle_since);
+        match self.cfg.max_lifetime {
+            Some(life) => ka.min((inst.birth + life).max(inst.idle_since)),
+            None => ka,
+        }
+    }
+
+    /// Reclaims from the front of the idle deque every instance whose keep-alive ends before `t`.
+    fn expire_before(&mut self, t: Micros) {
+        while let Some(&id) = self.od_idle.front() {
+            let inst = &self.instances[id as usize];
+            let ka = inst.idle_since + self.cfg.keep_alive.keep_alive(inst.idle_since);
+            if ka >= t {
+                break;
+            }
+            let death = self.idle_expiry(inst);
+            self.od_idle.pop_front();
+            self.reclaim(id, death);
+        }
+    }
+
+    /// An idle on-demand instance dies at `death`.
+    fn reclaim(&mut self, id: u32, death: Micros) {
+        let inst = &mut self.instances[id as usize];
+        debug_assert!(inst.busy == 0 && !inst.provisioned && inst.state == State::Ready);
+        let idle = clipped(inst.idle_since, death, self.clip);
+        self.stats.on_demand_idle_us += idle;
+        inst.state = State::Dead;
+        self.out.delta(death.min(self.clip), 0, -1, 0);
+        self.free_slots.push(id);
+    }
+
+    /// Processes the single next event.
+    pub fn step(&mut self, account: &mut Account) {
+        let Some((now, phase)) = self.next_event() else {
+            return;
+        };
+        self.last_event = self.last_event.max(now);
+        self.expire_before(now + 1);
+        match phase {
+            0 => {
+                let Some(Reverse(timer)) = self.timers.pop() else {
+                    return;
+                };
+                match timer.kind {
+                    TimerKind::Completion => self.complete(now, timer.instance, account),
+                    TimerKind::InitDone => self.init_done(now, timer.instance),
+                }
+            }
+            1 => {
+                let Some(Reverse(retry)) = self.retries.pop() else {
+                    return;
+                };
+                match retry.kind {
+                    RetryKind::Async(req) => {
+                        self.stats.retries += 1;
+                        self.admit(now, req, account);
+                    }
+                    RetryKind::QueueWake => {
+                        if self.queue_wake_at == Some(now) {
+                            self.queue_wake_at = None;
+                        }
+                        self.drain_queue(now, account);
+                    }
+                }
+            }
+            _ => {
+                let inv = self.invocations[self.next_arrival];
+                self.next_arrival += 1;
+                self.stats.invocations += 1;
+                self.out.count(inv.arrival, MinuteKind::Invocation);
+                let req = Request {
+                    arrival: inv.arrival,
+                    duration: inv.duration,
+                    memory_mb: if inv.memory_mb == 0 {
+                        self.cfg.memory_mb
+                    } else {
+                        inv.memory_mb
+                    },
+                    trigger: inv.trigger,
+                    attempt: 0,
+                };
+                if req.trigger == Trigger::Queue && !self.queue.is_empty() {
+                    // FIFO: a queue request does not overtake the ones already waiting.
+                    self.enqueue(now, req);
+                    self.drain_queue(now, account);
+                } else {
+                    self.admit(now, req, account);
+                }
+            }
+        }
+    }
+
+    /// Wakes a queue that waits for account capacity (coupled runs).
+    pub fn wake(&mut self, now: Micros) {
+        self.blocked_on_account = false;
+        if self.queue_wake_at != Some(now) {
+            self.schedule_queue_wake(now);
+        }
+    }
+
+    fn schedule_queue_wake(&mut self, at: Micros) {
+        let seq = self.next_seq();
+        self.retries.push(Reverse(Retry {
+            time: at,
+            seq,
+            kind: RetryKind::QueueWake,
+        }));
+        self.queue_wake_at = Some(self.queue_wake_at.map_or(at, |w| w.min(at)));
+    }
+
+    fn enqueue(&mut self, now: Micros, req: Request) {
+        let _ = now;
+        self.queue.push_back(Queued {
+            req,
+            deadline: req.arrival.saturating_add(self.cfg.queue_max_wait),
+        });
+    }
+
+    /// Tries to place `req` at `now`; over the limit the trigger decides.
+    fn admit(&mut self, now: Micros, req: Request, account: &mut Account) {
+        match self.place(now, req, account) {
+            Ok(()) => {}
+            Err(blocked) => match req.trigger {
+                Trigger::Sync => {
+                    self.stats.throttled += 1;
+                    self.out.count(req.arrival, MinuteKind::Throttled);
+                }
+                Trigger::Queue => {
+                    self.enqueue(now, req);
+                    self.on_blocked(blocked);
+                }
+                Trigger::Async => {
+                    let backoff = self
+                        .cfg
+                        .retry
+                        .initial
+                        .saturating_mul(1u64 << req.attempt.min(40))
+                        .min(self.cfg.retry.max);
+                    let at = now.saturating_add(backoff);
+                    if at > req.arrival.saturating_add(self.cfg.retry.max_age) {
+                        self.stats.dead_lettered += 1;
+                        self.out.count(req.arrival, MinuteKind::DeadLettered);
+                    } else {
+                        let seq = self.next_seq();
+                        self.retries.push(Reverse(Retry {
+                            time: at,
+                            seq,
+                            kind: RetryKind::Async(Request {
+                                attempt: req.attempt + 1,
+                                ..req
+                            }),
+                        }));
+                    }
+                }
+            },
+        }
+    }
+
+    fn on_blocked(&mut self, blocked: Blocked) {
+        match blocked {
+            Blocked::Function => {} // a completion of this function wakes the queue
+            Blocked::Account => self.blocked_on_account = true,
+            Blocked::Rate(at) => {
+                if self.queue_wake_at.is_none_or(|w| w > at) {
+                    self.schedule_queue_wake(at);
+                }
+            }
+        }
+    }
+
+    /// Serves queued requests while capacity lasts; throttles those past their maximum wait.
+    fn drain_queue(&mut self, now: Micros, account: &mut Account) {
+        while let Some(head) = self.queue.front().copied() {
+            if head.deadline < now {
+                self.queue.pop_front();
+                self.stats.throttled += 1;
+                self.out.count(head.req.arrival, MinuteKind::Throttled);
+                continue;
+            }
+            match self.place(now, head.req, account) {
+                Ok(()) => {
+                    self.queue.pop_front();
+                }
+                Err(blocked) => {
+                    self.on_blocked(blocked);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Finds capacity for `req` at `now`: a provisioned instance, a warm on-demand instance, an
+    /// initializing instance with a free slot, or a new instance if the limits allow.
+    fn place(&mut self, now: Micros, req: Request, account: &mut Account) -> Result<(), Blocked> {
+        // 1. Warm capacity, provisioned first. Among on-demand instances, those already serving
+        //    come first (k > 1), then the most recently idle (MRU).
+        let warm = if let Some(&id) = self.prov_partial.last() {
+            Some(id)
+        } else if let Some(&id) = self.prov_idle.last() {
+            Some(id)
+        } else if let Some(&id) = self.od_partial.last() {
+            Some(id)
+        } else {
+            self.pop_mru_idle(now)
+        };
+        if let Some(id) = warm {
+            self.start_on_ready(now, id, req, account);
+            return Ok(());
+        }
+        // 2. An initializing instance with a free slot (k > 1): wait for its init.
+        if !self.init_open.is_empty() {
+            let (pos, &id) = self
+                .init_open
+                .iter()
+                .enumerate()
+                .min_by_key(|&(_, &id)| (self.instances[id as usize].ready_at, id))
+                .expect("non-empty");
+            let ready_at = self.instances[id as usize].ready_at;
+            let inst = &mut self.instances[id as usize];
+            inst.busy += 1;
+            if inst.busy == self.k {
+                self.init_open.swap_remove(pos);
+            }
+            self.record_served(now, req, ready_at, true, ready_at - now, id);
+            return Ok(());
+        }
+        // 3. A new instance, if the limits allow.
+        let in_use = self.cfg.provisioned + self.od_active;
+        if self.cfg.max_concurrency.is_some_and(|m| in_use >= m) {
+            return Err(Blocked::Function);
+        }
+        if account.usage >= account.limit {
+            return Err(Blocked::Account);
+        }
+        if let Some(bucket) = &mut self.bucket {
+            bucket.try_take(now).map_err(Blocked::Rate)?;
+        }
+        let init = self.cfg.init.sample(&mut self.rng);
+        let ready_at = now + init;
+        let id = self.alloc(Instance {
+            birth: now,
+            ready_at,
+            busy_since: ready_at,
+            idle_since: now,
+            busy: 1,
+            provisioned: false,
+            state: State::Initializing,
+            partial_pos: NOT_LISTED,
+        });
+        self.od_active += 1;
+        account.usage += 1;
+        self.stats.instances_started += 1;
+        self.stats.on_demand_init_us += clipped(now, ready_at, self.clip);
+        self.out.delta(now, 0, 1, 1);
+        if self.k > 1 {
+            self.init_open.push(id);
+        }
+        let seq = self.next_seq();
+        self.timers.push(Reverse(Timer {
+            time: ready_at,
+            seq,
+            instance: id,
+            kind: TimerKind::InitDone,
+        }));
+        self.stats.init_billed_us += init;
+        self.record_served(now, req, ready_at, true, init, id);
+        Ok(())
+    }
+
+    /// Pops the most recently idle on-demand instance that is still alive at `now`.
+    fn pop_mru_idle(&mut self, now: Micros) -> Option<u32> {
+        while let Some(id) = self.od_idle.pop_back() {
+            let inst = &self.instances[id as usize];
+            let death = self.idle_expiry(inst);
+            if death <= now {
+                // Past its lifetime (keep-alive expiries were reclaimed before this event).
+                self.reclaim(id, death);
+                continue;
+            }
+            return Some(id);
+        }
+        None
+    }
+
+    /// Assigns `req` to ready instance `id` at `now` (a warm start).
+    fn start_on_ready(&mut self, now: Micros, id: u32, req: Request, account: &mut Account) {
+        let k = self.k;
+        let inst = &mut self.instances[id as usize];
+        let was_idle = inst.busy == 0;
+        inst.busy += 1;
+        let provisioned = inst.provisioned;
+        let full = inst.busy == k;
+        if was_idle {
+            inst.busy_since = now;
+            if provisioned {
+                self.prov_idle.pop();
+            } else {
+                self.stats.on_demand_idle_us += clipped(inst.idle_since, now, self.clip);
+                self.od_active += 1;
+                account.usage += 1;
+            }
+            self.busy_change(now, 1, if provisioned { 0 } else { 1 });
+            if !full {
+                self.list_partial(id);
+            }
+        } else if full {
+            self.unlist_partial(id);
+        }
+        self.record_served(now, req, now, false, 0, id);
+    }
+
+    fn partial_list(&mut self, provisioned: bool) -> &mut Vec<u32> {
+        if provisioned {
+            &mut self.prov_partial
+        } else {
+            &mut self.od_partial
+        }
+    }
+
+    fn list_partial(&mut self, id: u32) {
+        let provisioned = self.instances[id as usize].provisioned;
+        let list = self.partial_list(provisioned);
+        let pos = list.len() as u32;
+        list.push(id);
+        self.instances[id as usize].partial_pos = pos;
+    }
+
+    fn unlist_partial(&mut self, id: u32) {
+        let inst = &self.instances[id as usize];
+        let (provisioned, pos) = (inst.provisioned, inst.partial_pos as usize);
+        debug_assert!(pos != NOT_LISTED as usize);
+        let list = self.partial_list(provisioned);
+        list.swap_remove(pos);
+        let moved = list.get(pos).copied();
+        if let Some(moved) = moved {
+            self.instances[moved as usize].partial_pos = pos as u32;
+        }
+        self.instances[id as usize].partial_pos = NOT_LISTED;
+    }
+
+    /// Records a served request that starts at `start` and schedules its completion.
+    fn record_served(
+        &mut self,
+        now: Micros,
+        req: Request,
+        start: Micros,
+        cold: bool,
+        init_wait: Micros,
+        id: u32,
+    ) {
+        let end = start + req.duration;
+        let latency = end - req.arrival;
+        if now > req.arrival {
+            self.stats.waited += 1;
+        }
+        if cold {
+            self.stats.cold_starts += 1;
+            self.out.count(req.arrival, MinuteKind::ColdStart);
+            self.out.init(init_wait);
+        } else {
+            self.stats.warm_starts += 1;
+        }
+        self.out.latency(latency, cold);
+        let provisioned = self.instances[id as usize].provisioned;
+        self.stats.bill(req.memory_mb, req.duration, provisioned);
+        let seq = self.next_seq();
+        self.timers.push(Reverse(Timer {
+            time: end,
+            seq,
+            instance: id,
+            kind: TimerKind::Completion,
+        }));
+    }
+
+    /// Changes the function's busy-instance count at `now` (time-ordered).
+    fn busy_change(&mut self, now: Micros, delta: i32, usage_delta: i32) {
+        let level = &mut self.level;
+        self.stats.busy_integral_us += level.busy as u128 * (now - level.since) as u128;
+        level.since = now;
+        level.busy = (level.busy as i64 + delta as i64) as u32;
+        // Peak of the level after all changes at one time: a completion and a start at the
+        // same microsecond do not count as two busy instances.
+        if delta > 0 {
+            level.peak = level.peak.max(level.busy);
+        }
+        self.out.delta(now, delta, 0, usage_delta);
+    }
+
+    fn init_done(&mut self, now: Micros, id: u32) {
+        let k = self.k;
+        let inst = &mut self.instances[id as usize];
+        if inst.state != State::Initializing {
+            return;
+        }
+        inst.state = State::Ready;
+        inst.busy_since = now;
+        let spare = inst.busy < k;
+        if spare {
+            if let Some(pos) = self.init_open.iter().position(|&x| x == id) {
+                self.init_open.swap_remove(pos);
+            }
+        }
+        // It starts serving the request(s) that waited for it: busy, no usage change.
+        self.busy_change(now, 1, 0);
+        if spare {
+            self.list_partial(id);
+        }
+    }
+
+    fn complete(&mut self, now: Micros, id: u32, account: &mut Account) {
+        let k = self.k;
+        let inst = &mut self.instances[id as usize];
+        let was_full = inst.busy == k;
+        inst.busy -= 1;
+        // A queued request takes the freed slot at once.
+        if !self.queue.is_empty() {
+            while let Some(head) = self.queue.front().copied() {
+                if head.deadline < now {
+                    self.queue.pop_front();
+                    self.stats.throttled += 1;
+                    self.out.count(head.req.arrival, MinuteKind::Throttled);
+                    continue;
+                }
+                self.queue.pop_front();
+                self.instances[id as usize].busy += 1;
+                self.record_served(now, head.req, now, false, 0, id);
+                return;
+            }
+        }
+        let inst = &mut self.instances[id as usize];
+        if inst.busy > 0 {
+            if was_full {
+                self.list_partial(id);
+            }
+            return;
+        }
+        // The instance goes idle.
+        let provisioned = inst.provisioned;
+        let busy = clipped(inst.busy_since, now, self.clip);
+        inst.idle_since = now;
+        if k > 1 && !was_full {
+            self.unlist_partial(id);
+        }
+        if provisioned {
+            self.stats.provisioned_busy_us += busy;
+            self.busy_change(now, -1, 0);
+            self.prov_idle.push(id);
+        } else {
+            self.stats.on_demand_busy_us += busy;
+            self.od_active -= 1;
+            account.usage -= 1;
+            self.busy_change(now, -1, -1);
+            let inst = &self.instances[id as usize];
+            if self
+                .cfg
+                .max_lifetime
+                .is_some_and(|life| now >= inst.birth + life)
+            {
+                self.reclaim(id, now);
+            } else {
+                self.od_idle.push_back(id);
+            }
+        }
+    }
+
+    /// Ends the run at `window_end`: idle instances die at the window end at the latest; queued
+    /// requests left over are throttled. Fills in the function's summary statistics.
+    pub fn finish(&mut self, window_end: Micros) {
+        let clip = self.clip.min(window_end);
+        while let Some(Queued { req, .. }) = self.queue.pop_front() {
+            self.stats.throttled += 1;
+            self.out.count(req.arrival, MinuteKind::Throttled);
+        }
+        while let Some(id) = self.od_idle.pop_front() {
+            let death = self.idle_expiry(&self.instances[id as usize]).min(clip);
+            self.reclaim(id, death);
+        }
+        self.stats.peak_busy = self.level.peak;
+        self.stats.busy_integral_us +=
+            self.level.busy as u128 * (clip.saturating_sub(self.level.since.min(clip))) as u128;
+        let prov = self.cfg.provisioned as u64;
+        self.stats.provisioned_idle_us =
+            (prov * clip).saturating_sub(self.stats.provisioned_busy_us);
+        debug_assert!(self.timers.is_empty() && self.retries.is_empty());
+        let _ = MINUTE;
+    }
+}

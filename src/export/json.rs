@@ -1,0 +1,10 @@
+//! `--format json`: the summary as one pretty-printed JSON object.
+
+use std::io::Write;
+
+use super::summary::Summary;
+
+pub fn write(w: &mut dyn Write, summary: &Summary) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, summary)?;
+    writeln!(w)
+}

@@ -1,0 +1,44 @@
+//! Turning an outcome into what users read and share: the summary (one serde struct, written as a
+//! table, JSON or CSV) and the per-minute series. One file per format.
+
+pub mod csv;
+pub mod json;
+pub mod per_minute;
+pub mod summary;
+pub mod table;
+
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `path` atomically: the bytes go to a temporary file beside it, which is renamed into
+/// place only when complete, so a failed run never leaves half a file behind.
+pub fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| {
+        format!(
+            "{}: cannot create a temporary file in {}",
+            path.display(),
+            dir.display()
+        )
+    })?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        fill(&mut w).with_context(|| format!("{}: write failed", path.display()))?;
+        w.flush()
+            .with_context(|| format!("{}: write failed", path.display()))?;
+    }
+    tmp.persist(path).with_context(|| {
+        format!(
+            "{}: cannot move the finished file into place",
+            path.display()
+        )
+    })?;
+    Ok(())
+}

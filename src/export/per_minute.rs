@@ -1,0 +1,32 @@
+//! `--per-minute FILE`: the run as a per-minute CSV series.
+
+use std::io::Write;
+
+use crate::outcome::Outcome;
+use crate::time::MINUTE;
+
+pub const HEADER: &str =
+    "minute,invocations,cold_starts,throttles,dead_lettered,peak_busy,mean_busy,mean_alive";
+
+/// One row per minute of the window. `mean_*` are time-weighted over the minute (the last minute
+/// may be partial when a horizon cuts it; the mean is over its covered part).
+pub fn write(w: &mut dyn Write, outcome: &Outcome) -> std::io::Result<()> {
+    writeln!(w, "{HEADER}")?;
+    for (m, row) in outcome.minutes.iter().enumerate() {
+        let start = m as u64 * MINUTE;
+        let len = (outcome.window_us.saturating_sub(start)).min(MINUTE).max(1) as f64;
+        writeln!(
+            w,
+            "{},{},{},{},{},{},{:.4},{:.4}",
+            m,
+            row.invocations,
+            row.cold_starts,
+            row.throttled,
+            row.dead_lettered,
+            row.peak_busy,
+            row.busy_us as f64 / len,
+            row.alive_us as f64 / len
+        )?;
+    }
+    Ok(())
+}

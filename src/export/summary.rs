@@ -1,0 +1,193 @@
+//! The `simulate` summary: every reported number, with units in the field names. Built once from an
+//! [`Outcome`]; the table, JSON and CSV writers only format it.
+
+use serde::Serialize;
+
+use crate::outcome::{FunctionStats, Latency, Mode, Outcome};
+use crate::time::{Micros, us_to_ms, us_to_s};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Percentiles {
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+impl Percentiles {
+    /// Milliseconds, rounded to the microsecond.
+    pub fn from_latency(l: &Latency) -> Percentiles {
+        let ms = |us: Micros| us_to_ms(us);
+        Percentiles {
+            mean: round3(l.mean_us() / 1e3),
+            p50: ms(l.quantile_us(0.50)),
+            p90: ms(l.quantile_us(0.90)),
+            p95: ms(l.quantile_us(0.95)),
+            p99: ms(l.quantile_us(0.99)),
+            p999: ms(l.quantile_us(0.999)),
+            max: ms(l.quantile_us(1.0)),
+        }
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1e3).round() / 1e3
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        round6(a as f64 / b as f64)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Concurrency {
+    /// Peak number of instances serving at least one request.
+    pub peak_busy: u32,
+    /// Time-weighted means over the window.
+    pub mean_busy: f64,
+    pub mean_alive: f64,
+    /// Peak instances counted against the account limit (busy or initializing on-demand, plus
+    /// provisioned).
+    pub peak_account_usage: u64,
+}
+
+/// Instance-time by kind, seconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstanceSeconds {
+    pub on_demand_busy: f64,
+    pub on_demand_idle: f64,
+    pub on_demand_init: f64,
+    pub provisioned_busy: f64,
+    pub provisioned_idle: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionSummary {
+    pub name: String,
+    pub invocations: u64,
+    pub warm_starts: u64,
+    pub cold_starts: u64,
+    pub throttled: u64,
+    pub dead_lettered: u64,
+    pub cold_start_ratio: f64,
+    pub throttle_ratio: f64,
+    pub instances_started: u64,
+    pub peak_busy: u32,
+    pub mean_busy: f64,
+}
+
+/// The options a run used, echoed so that every number traces back to a command.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    pub trace: String,
+    pub trace_rows: u64,
+    pub rows_skipped: u64,
+    pub sorted_on_read: bool,
+    pub memory_mb: u16,
+    pub per_instance_concurrency: u32,
+    pub provisioned: u32,
+    pub keep_alive: String,
+    pub max_lifetime_s: Option<f64>,
+    pub max_concurrency: Option<u32>,
+    pub account_concurrency: Option<u32>,
+    pub scaling_rate: Option<String>,
+    pub init: String,
+    pub horizon_s: Option<f64>,
+    pub seed: u64,
+    pub mode: Mode,
+    pub excluded_after_horizon: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub run: RunInfo,
+    pub window_s: f64,
+    pub invocations: u64,
+    pub warm_starts: u64,
+    pub cold_starts: u64,
+    pub throttled: u64,
+    pub dead_lettered: u64,
+    /// Served requests that started after they arrived (queue wait, retries, joined inits).
+    pub waited: u64,
+    pub retries: u64,
+    pub instances_started: u64,
+    /// cold_starts / invocations.
+    pub cold_start_ratio: f64,
+    /// throttled / invocations.
+    pub throttle_ratio: f64,
+    /// End-to-end latency of served requests (queue wait + init + duration), milliseconds.
+    pub latency_ms: Percentiles,
+    /// Init wait of cold-started requests, milliseconds.
+    pub init_ms: Percentiles,
+    pub concurrency: Concurrency,
+    pub instance_seconds: InstanceSeconds,
+    pub functions: Vec<FunctionSummary>,
+}
+
+fn function_summary(name: &str, s: &FunctionStats, window_us: Micros) -> FunctionSummary {
+    FunctionSummary {
+        name: name.to_string(),
+        invocations: s.invocations,
+        warm_starts: s.warm_starts,
+        cold_starts: s.cold_starts,
+        throttled: s.throttled,
+        dead_lettered: s.dead_lettered,
+        cold_start_ratio: ratio(s.cold_starts, s.invocations),
+        throttle_ratio: ratio(s.throttled, s.invocations),
+        instances_started: s.instances_started,
+        peak_busy: s.peak_busy,
+        mean_busy: round6(s.busy_integral_us as f64 / window_us.max(1) as f64),
+    }
+}
+
+impl Summary {
+    pub fn new(outcome: &Outcome, run: RunInfo) -> Summary {
+        let t = &outcome.totals;
+        let w = outcome.window_us.max(1);
+        Summary {
+            run,
+            window_s: us_to_s(outcome.window_us),
+            invocations: t.invocations,
+            warm_starts: t.warm_starts,
+            cold_starts: t.cold_starts,
+            throttled: t.throttled,
+            dead_lettered: t.dead_lettered,
+            waited: t.waited,
+            retries: t.retries,
+            instances_started: t.instances_started,
+            cold_start_ratio: ratio(t.cold_starts, t.invocations),
+            throttle_ratio: ratio(t.throttled, t.invocations),
+            latency_ms: Percentiles::from_latency(&outcome.latency),
+            init_ms: Percentiles::from_latency(&outcome.init),
+            concurrency: Concurrency {
+                peak_busy: t.peak_busy,
+                mean_busy: round6(t.busy_integral_us as f64 / w as f64),
+                mean_alive: round6(outcome.alive_integral_us as f64 / w as f64),
+                peak_account_usage: outcome.peak_account_usage,
+            },
+            instance_seconds: InstanceSeconds {
+                on_demand_busy: round6(us_to_s(t.on_demand_busy_us)),
+                on_demand_idle: round6(us_to_s(t.on_demand_idle_us)),
+                on_demand_init: round6(us_to_s(t.on_demand_init_us)),
+                provisioned_busy: round6(us_to_s(t.provisioned_busy_us)),
+                provisioned_idle: round6(us_to_s(t.provisioned_idle_us)),
+            },
+            functions: outcome
+                .names
+                .iter()
+                .zip(&outcome.functions)
+                .map(|(n, s)| function_summary(n, s, outcome.window_us))
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! `--format table` (the default): a short aligned summary for people.
+
+use std::io::Write;
+
+use super::summary::{Percentiles, Summary};
+
+fn pct(x: f64) -> String {
+    format!("{:.3} %", x * 100.0)
+}
+
+fn lat_line(p: &Percentiles) -> String {
+    format!(
+        "mean {:.1}  p50 {:.1}  p95 {:.1}  p99 {:.1}  p99.9 {:.1}  max {:.1}",
+        p.mean, p.p50, p.p95, p.p99, p.p999, p.max
+    )
+}
+
+pub fn write(w: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
+    let r = &s.run;
+    let rows: Vec<(&str, String)> = vec![
+        (
+            "trace",
+            format!(
+                "{} ({} rows, {} functions, {:.1} min window)",
+                r.trace,
+                r.trace_rows,
+                s.functions.len(),
+                s.window_s / 60.0
+            ),
+        ),
+        (
+            "platform",
+            format!(
+                "{} MB, {} per instance, provisioned {}, keep-alive {}, init {}",
+                r.memory_mb, r.per_instance_concurrency, r.provisioned, r.keep_alive, r.init
+            ),
+        ),
+        ("invocations", s.invocations.to_string()),
+        (
+            "cold starts",
+            format!("{} ({})", s.cold_starts, pct(s.cold_start_ratio)),
+        ),
+        (
+            "throttled",
+            format!("{} ({})", s.throttled, pct(s.throttle_ratio)),
+        ),
+        ("dead-lettered", s.dead_lettered.to_string()),
+        ("latency ms", lat_line(&s.latency_ms)),
+        ("init ms", lat_line(&s.init_ms)),
+        (
+            "instances",
+            format!(
+                "peak busy {}  mean busy {:.2}  mean alive {:.2}  started {}",
+                s.concurrency.peak_busy,
+                s.concurrency.mean_busy,
+                s.concurrency.mean_alive,
+                s.instances_started
+            ),
+        ),
+        (
+            "instance-seconds",
+            format!(
+                "on-demand busy {:.0}  idle {:.0}  init {:.0}  provisioned busy {:.0}  idle {:.0}",
+                s.instance_seconds.on_demand_busy,
+                s.instance_seconds.on_demand_idle,
+                s.instance_seconds.on_demand_init,
+                s.instance_seconds.provisioned_busy,
+                s.instance_seconds.provisioned_idle
+            ),
+        ),
+    ];
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in rows {
+        writeln!(w, "{k:>width$}  {v}")?;
+    }
+    if s.functions.len() > 1 {
+        writeln!(w)?;
+        let name_w = s
+            .functions
+            .iter()
+            .map(|f| f.name.chars().count())
+            .max()
+            .unwrap_or(8)
+            .clamp(8, 40);
+        writeln!(
+            w,
+            "{:<name_w$}  {:>12}  {:>10}  {:>9}  {:>10}  {:>9}",
+            "function", "invocations", "cold", "cold %", "throttled", "peak busy"
+        )?;
+        for f in &s.functions {
+            let name: String = f.name.chars().take(name_w).collect();
+            writeln!(
+                w,
+                "{:<name_w$}  {:>12}  {:>10}  {:>9.3}  {:>10}  {:>9}",
+                name,
+                f.invocations,
+                f.cold_starts,
+                f.cold_start_ratio * 100.0,
+                f.throttled,
+                f.peak_busy
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,390 @@
+//! What a simulation run produced, aggregated as it goes: counters, latency histograms, per-minute
+//! series and instance-time. Never a record per invocation. The bill (cost) and the exports read
+//! an [`Outcome`]; they never re-run the engine.
+
+use hdrhistogram::Histogram;
+
+use crate::time::{MINUTE, Micros};
+
+/// Per-minute counters are attributed to the minute of the request's arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MinuteKind {
+    Invocation,
+    ColdStart,
+    Throttled,
+    DeadLettered,
+}
+
+/// A change of the instance levels at one time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delta {
+    pub time: Micros,
+    /// Change in instances serving at least one request.
+    pub busy: i32,
+    /// Change in instances alive (initializing, busy or idle).
+    pub alive: i32,
+    /// Change in instances counted against the account limit.
+    pub usage: i32,
+}
+
+/// What one function emits during an epoch; the collector drains it in function order.
+#[derive(Debug, Default)]
+pub struct EpochBuffer {
+    pub deltas: Vec<Delta>,
+    pub counts: Vec<(u32, MinuteKind)>,
+    /// (end-to-end latency in µs, cold?)
+    pub latencies: Vec<(Micros, bool)>,
+    /// Init wait of each cold start, µs.
+    pub inits: Vec<Micros>,
+}
+
+impl EpochBuffer {
+    #[inline]
+    pub fn delta(&mut self, time: Micros, busy: i32, alive: i32, usage: i32) {
+        self.deltas.push(Delta {
+            time,
+            busy,
+            alive,
+            usage,
+        });
+    }
+
+    #[inline]
+    pub fn count(&mut self, arrival: Micros, kind: MinuteKind) {
+        self.counts.push(((arrival / MINUTE) as u32, kind));
+    }
+
+    #[inline]
+    pub fn latency(&mut self, us: Micros, cold: bool) {
+        self.latencies.push((us, cold));
+    }
+
+    #[inline]
+    pub fn init(&mut self, us: Micros) {
+        self.inits.push(us);
+    }
+}
+
+/// Work done at one memory size, for the bill.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MemoryUsage {
+    pub memory_mb: u16,
+    /// Requests served on on-demand instances.
+    pub on_demand_requests: u64,
+    /// Their summed execution time, microseconds (before any billing rounding).
+    pub on_demand_exec_us: u64,
+    pub provisioned_requests: u64,
+    pub provisioned_exec_us: u64,
+}
+
+/// One function's counters and instance-time. Times are microseconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FunctionStats {
+    pub invocations: u64,
+    pub warm_starts: u64,
+    pub cold_starts: u64,
+    pub throttled: u64,
+    pub dead_lettered: u64,
+    /// Served requests that started later than they arrived for a reason other than their own
+    /// init (queue wait, async retry, or an initializing instance they joined).
+    pub waited: u64,
+    /// Async retry attempts.
+    pub retries: u64,
+    pub instances_started: u64,
+    pub peak_busy: u32,
+    /// ∫ busy instances dt, instance-microseconds.
+    pub busy_integral_us: u128,
+    pub on_demand_busy_us: u64,
+    pub on_demand_idle_us: u64,
+    pub on_demand_init_us: u64,
+    pub provisioned_busy_us: u64,
+    pub provisioned_idle_us: u64,
+    /// Sum of sampled init times of instances started (billed as init on Lambda).
+    pub init_billed_us: u64,
+    pub usage: Vec<MemoryUsage>,
+}
+
+impl FunctionStats {
+    #[inline]
+    pub fn bill(&mut self, memory_mb: u16, exec_us: Micros, provisioned: bool) {
+        let slot = match self.usage.iter().position(|u| u.memory_mb == memory_mb) {
+            Some(i) => &mut self.usage[i],
+            None => {
+                self.usage.push(MemoryUsage {
+                    memory_mb,
+                    ..MemoryUsage::default()
+                });
+                self.usage.last_mut().expect("just pushed")
+            }
+        };
+        if provisioned {
+            slot.provisioned_requests += 1;
+            slot.provisioned_exec_us += exec_us;
+        } else {
+            slot.on_demand_requests += 1;
+            slot.on_demand_exec_us += exec_us;
+        }
+    }
+
+    /// Adds `other` into `self` (peaks are not additive and are left alone).
+    pub fn add(&mut self, other: &FunctionStats) {
+        self.invocations += other.invocations;
+        self.warm_starts += other.warm_starts;
+        self.cold_starts += other.cold_starts;
+        self.throttled += other.throttled;
+        self.dead_lettered += other.dead_lettered;
+        self.waited += other.waited;
+        self.retries += other.retries;
+        self.instances_started += other.instances_started;
+        self.busy_integral_us += other.busy_integral_us;
+        self.on_demand_busy_us += other.on_demand_busy_us;
+        self.on_demand_idle_us += other.on_demand_idle_us;
+        self.on_demand_init_us += other.on_demand_init_us;
+        self.provisioned_busy_us += other.provisioned_busy_us;
+        self.provisioned_idle_us += other.provisioned_idle_us;
+        self.init_billed_us += other.init_billed_us;
+        for u in &other.usage {
+            match self.usage.iter_mut().find(|x| x.memory_mb == u.memory_mb) {
+                Some(x) => {
+                    x.on_demand_requests += u.on_demand_requests;
+                    x.on_demand_exec_us += u.on_demand_exec_us;
+                    x.provisioned_requests += u.provisioned_requests;
+                    x.provisioned_exec_us += u.provisioned_exec_us;
+                }
+                None => self.usage.push(u.clone()),
+            }
+        }
+        self.usage.sort_by_key(|u| u.memory_mb);
+    }
+}
+
+/// One minute of the run, over all functions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Minute {
+    pub invocations: u64,
+    pub cold_starts: u64,
+    pub throttled: u64,
+    pub dead_lettered: u64,
+    pub peak_busy: u32,
+    /// ∫ busy instances dt over the minute, instance-microseconds.
+    pub busy_us: u128,
+    /// ∫ alive instances dt over the minute, instance-microseconds.
+    pub alive_us: u128,
+}
+
+/// A latency distribution: an HDR histogram (3 significant digits) plus the exact sum and max.
+#[derive(Debug, Clone)]
+pub struct Latency {
+    pub hist: Histogram<u64>,
+    pub sum_us: u128,
+    pub max_us: Micros,
+}
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency {
+            hist: Histogram::new(3).expect("3 significant digits is a valid histogram"),
+            sum_us: 0,
+            max_us: 0,
+        }
+    }
+}
+
+impl Latency {
+    #[inline]
+    pub fn record(&mut self, us: Micros) {
+        // `record` grows the histogram as needed; saturate only if growth fails.
+        if self.hist.record(us).is_err() {
+            self.hist.saturating_record(us);
+        }
+        self.sum_us += us as u128;
+        self.max_us = self.max_us.max(us);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.hist.len()
+    }
+
+    /// Exact mean, microseconds (0 when empty).
+    pub fn mean_us(&self) -> f64 {
+        if self.count() == 0 {
+            0.0
+        } else {
+            self.sum_us as f64 / self.count() as f64
+        }
+    }
+
+    /// The value at quantile `q` (0..=1), microseconds; the exact max for q = 1.
+    pub fn quantile_us(&self, q: f64) -> Micros {
+        if self.count() == 0 {
+            return 0;
+        }
+        if q >= 1.0 {
+            return self.max_us;
+        }
+        self.hist.value_at_quantile(q).min(self.max_us)
+    }
+}
+
+/// Merges what the functions emit, in a fixed order, into run-wide series. Sums and peaks of the
+/// level *after all changes at one time* do not depend on the order of changes at equal times, so
+/// the result does not depend on how functions were scheduled.
+#[derive(Debug)]
+pub struct Collector {
+    clip: Micros,
+    pub latency: Latency,
+    pub latency_warm: Latency,
+    pub latency_cold: Latency,
+    pub init: Latency,
+    pub minutes: Vec<Minute>,
+    pending: Vec<Delta>,
+    busy: i64,
+    alive: i64,
+    usage: i64,
+    last_t: Micros,
+    pub peak_usage: i64,
+}
+
+impl Collector {
+    /// `clip`: time integrals stop at the horizon, if one is set.
+    pub fn new(clip: Option<Micros>) -> Self {
+        Collector {
+            clip: clip.unwrap_or(Micros::MAX),
+            latency: Latency::default(),
+            latency_warm: Latency::default(),
+            latency_cold: Latency::default(),
+            init: Latency::default(),
+            minutes: Vec::new(),
+            pending: Vec::new(),
+            busy: 0,
+            alive: 0,
+            usage: 0,
+            last_t: 0,
+            peak_usage: 0,
+        }
+    }
+
+    fn minute(&mut self, m: usize) -> &mut Minute {
+        if m >= self.minutes.len() {
+            self.minutes.resize(m + 1, Minute::default());
+        }
+        &mut self.minutes[m]
+    }
+
+    /// Takes one function's epoch output.
+    pub fn absorb(&mut self, buf: &mut EpochBuffer) {
+        for &(m, kind) in &buf.counts {
+            let minute = self.minute(m as usize);
+            match kind {
+                MinuteKind::Invocation => minute.invocations += 1,
+                MinuteKind::ColdStart => minute.cold_starts += 1,
+                MinuteKind::Throttled => minute.throttled += 1,
+                MinuteKind::DeadLettered => minute.dead_lettered += 1,
+            }
+        }
+        buf.counts.clear();
+        for &(us, cold) in &buf.latencies {
+            self.latency.record(us);
+            if cold {
+                self.latency_cold.record(us);
+            } else {
+                self.latency_warm.record(us);
+            }
+        }
+        buf.latencies.clear();
+        for &us in &buf.inits {
+            self.init.record(us);
+        }
+        buf.inits.clear();
+        self.pending.append(&mut buf.deltas);
+    }
+
+    /// Integrates the levels from `last_t` to `t` into the minute buckets.
+    fn integrate_to(&mut self, t: Micros) {
+        let t = t.min(self.clip);
+        while self.last_t < t {
+            let m = (self.last_t / MINUTE) as usize;
+            let minute_end = (m as Micros + 1) * MINUTE;
+            let seg_end = t.min(minute_end);
+            let dt = (seg_end - self.last_t) as u128;
+            let (busy, alive) = (self.busy.max(0) as u128, self.alive.max(0) as u128);
+            let level = self.busy.max(0) as u32;
+            let minute = self.minute(m);
+            minute.busy_us += busy * dt;
+            minute.alive_us += alive * dt;
+            minute.peak_busy = minute.peak_busy.max(level);
+            self.last_t = seg_end;
+        }
+    }
+
+    /// Applies the deltas gathered in this epoch, in time order.
+    pub fn end_epoch(&mut self) {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_by_key(|d| d.time);
+        let mut i = 0;
+        while i < pending.len() {
+            let t = pending[i].time;
+            self.integrate_to(t);
+            while i < pending.len() && pending[i].time == t {
+                let d = pending[i];
+                self.busy += d.busy as i64;
+                self.alive += d.alive as i64;
+                self.usage += d.usage as i64;
+                i += 1;
+            }
+            self.peak_usage = self.peak_usage.max(self.usage);
+            if t < self.clip {
+                let level = self.busy.max(0) as u32;
+                let minute = self.minute((t / MINUTE) as usize);
+                minute.peak_busy = minute.peak_busy.max(level);
+            }
+        }
+        pending.clear();
+        self.pending = pending;
+    }
+
+    /// Integrates to the window end and drops minutes past it.
+    pub fn finish(&mut self, window_end: Micros) {
+        self.end_epoch();
+        self.clip = self.clip.min(window_end);
+        self.integrate_to(window_end);
+        let n = window_end.div_ceil(MINUTE) as usize;
+        if self.minutes.len() < n {
+            self.minutes.resize(n, Minute::default());
+        }
+        self.minutes.truncate(n.max(1));
+    }
+}
+
+/// How the functions were scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Independent functions in parallel (the account limit never bound).
+    Parallel,
+    /// Interleaved in global time order (one function, or the account limit bound).
+    Coupled,
+}
+
+/// Everything a run produced. Times are microseconds.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The simulated window `[0, window_us)`.
+    pub window_us: Micros,
+    pub names: Vec<String>,
+    pub functions: Vec<FunctionStats>,
+    /// Sums over the functions; `peak_busy` is the run-wide peak.
+    pub totals: FunctionStats,
+    pub latency: Latency,
+    pub latency_warm: Latency,
+    pub latency_cold: Latency,
+    pub init: Latency,
+    pub minutes: Vec<Minute>,
+    /// ∫ alive instances dt over the window, instance-microseconds.
+    pub alive_integral_us: u128,
+    /// The run-wide peak of instances counted against the account limit.
+    pub peak_account_usage: u64,
+    pub mode: Mode,
+    /// Trace rows at or after the horizon, not simulated.
+    pub excluded_after_horizon: u64,
+}
