@@ -151,7 +151,7 @@ fn duration_flag(flag: &'static str, s: &str) -> Result<u64, ConfigError> {
 }
 
 fn seconds_flag(flag: &'static str, s: f64) -> Result<u64, ConfigError> {
-    if !s.is_finite() || s < 0.0 || s > 1e12 {
+    if !s.is_finite() || !(0.0..=1e12).contains(&s) {
         return Err(ConfigError::invalid(
             flag,
             format!("{s}: must be a number of seconds >= 0"),

@@ -7,23 +7,43 @@ use std::path::PathBuf;
 /// field index, with the column name alongside.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
-    #[error("{path}: cannot read: {source}")]
+    // The io::Error is printed in the message and deliberately not exposed as `source()`: the binary
+    // prints the chain with `{:#}`, which would otherwise show the OS error twice.
+    #[error("{path}: cannot read: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{path}: the file is empty: expected a header line naming the columns")]
+    #[error("{path}:{line}: cannot read: {error}")]
+    ReadFailed {
+        path: PathBuf,
+        line: u64,
+        error: std::io::Error,
+    },
+    #[error(
+        "{path}: the file is empty: expected a header line naming the columns \
+         (timestamp_ms,function,duration_ms, optionally memory_mb and trigger)"
+    )]
     Empty { path: PathBuf },
-    #[error("{path}:1: missing required column `{column}` (the header has: {found})")]
+    #[error(
+        "{path}:{line}: missing required column{} {}; the header has: {found}. The header must name \
+         timestamp_ms, function and duration_ms (memory_mb and trigger are optional){hint}",
+        if .missing.len() == 1 { "" } else { "s" },
+        backticked(.missing)
+    )]
     MissingColumn {
         path: PathBuf,
-        column: &'static str,
+        line: u64,
+        missing: Vec<&'static str>,
+        /// The header's names, backticked and comma-separated (shortened when long).
         found: String,
+        /// Empty, or a sentence starting with "; " that suggests the fix.
+        hint: String,
     },
-    #[error("{path}:1:{column}: duplicate column `{name}` (first seen in column {first})")]
+    #[error("{path}:{line}:{column}: duplicate column `{name}` (first seen in column {first})")]
     DuplicateColumn {
         path: PathBuf,
+        line: u64,
         column: usize,
         name: String,
         first: usize,
@@ -43,15 +63,34 @@ pub enum TraceError {
         line: u64,
         reason: String,
     },
-    #[error("{path}:{line}:{column}: invalid UTF-8 in field (byte {byte_offset} of the file); the trace must be UTF-8 text")]
+    #[error(
+        "{path}:{line}:{column}: {name}: invalid UTF-8 (byte {byte:#04x} at offset {offset} of the \
+         field); the trace must be UTF-8 text"
+    )]
     NotUtf8 {
         path: PathBuf,
         line: u64,
         column: usize,
-        byte_offset: u64,
+        name: String,
+        /// The first offending byte.
+        byte: u8,
+        /// Offset of that byte within the field, bytes.
+        offset: usize,
     },
     #[error("{path}: the header is there but no data rows follow")]
     NoRows { path: PathBuf },
+    #[error("{path}: all {rows} data rows are bad and were skipped; the first: {first}")]
+    AllRowsBad {
+        path: PathBuf,
+        rows: u64,
+        /// The message for the first bad row.
+        first: String,
+    },
+}
+
+fn backticked(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    quoted.join(", ")
 }
 
 /// A problem with options or other inputs that are not trace rows.

@@ -182,19 +182,19 @@ fn coupled_epoch(
         if sim.blocked_on_account && !blocked.contains(&f) {
             blocked.push(f);
         }
-        if let Some((t2, p2)) = sim.next_event() {
-            if t2 < t_end {
-                heap.push(Reverse((t2, p2, f)));
-            }
+        if let Some((t2, p2)) = sim.next_event()
+            && t2 < t_end
+        {
+            heap.push(Reverse((t2, p2, f)));
         }
         if account.usage < before && !blocked.is_empty() {
             for g in std::mem::take(blocked) {
                 let s = &mut sims[g as usize];
                 s.wake(t);
-                if let Some((t2, p2)) = s.next_event() {
-                    if t2 < t_end {
-                        heap.push(Reverse((t2, p2, g)));
-                    }
+                if let Some((t2, p2)) = s.next_event()
+                    && t2 < t_end
+                {
+                    heap.push(Reverse((t2, p2, g)));
                 }
             }
         }

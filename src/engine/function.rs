@@ -277,15 +277,15 @@ impl<'t> FunctionSim<'t> {
         if let Some(Reverse(t)) = self.timers.peek() {
             best = Some((t.time, 0));
         }
-        if let Some(Reverse(r)) = self.retries.peek() {
-            if best.is_none_or(|b| (r.time, 1) < b) {
-                best = Some((r.time, 1));
-            }
+        if let Some(Reverse(r)) = self.retries.peek()
+            && best.is_none_or(|b| (r.time, 1) < b)
+        {
+            best = Some((r.time, 1));
         }
-        if let Some(inv) = self.invocations.get(self.next_arrival) {
-            if best.is_none_or(|b| (inv.arrival, 2) < b) {
-                best = Some((inv.arrival, 2));
-            }
+        if let Some(inv) = self.invocations.get(self.next_arrival)
+            && best.is_none_or(|b| (inv.arrival, 2) < b)
+        {
+            best = Some((inv.arrival, 2));
         }
         best
     }
@@ -525,12 +525,18 @@ impl<'t> FunctionSim<'t> {
     fn place(&mut self, now: Micros, req: Request, account: &mut Account) -> Result<(), Blocked> {
         // 1. Warm capacity, provisioned first. Among on-demand instances, those already serving
         //    come first (k > 1), then the most recently idle (MRU).
+        //    Waking an idle on-demand instance adds one to the account's usage (Lambda counts
+        //    concurrent executions), so it needs account headroom like a new instance does.
         let warm = if let Some(&id) = self.prov_partial.last() {
             Some(id)
         } else if let Some(&id) = self.prov_idle.last() {
             Some(id)
         } else if let Some(&id) = self.od_partial.last() {
             Some(id)
+        } else if self.od_idle.is_empty() {
+            None
+        } else if account.usage >= account.limit {
+            return Err(Blocked::Account);
         } else {
             self.pop_mru_idle(now)
         };
@@ -726,10 +732,8 @@ impl<'t> FunctionSim<'t> {
         inst.state = State::Ready;
         inst.busy_since = now;
         let spare = inst.busy < k;
-        if spare {
-            if let Some(pos) = self.init_open.iter().position(|&x| x == id) {
-                self.init_open.swap_remove(pos);
-            }
+        if spare && let Some(pos) = self.init_open.iter().position(|&x| x == id) {
+            self.init_open.swap_remove(pos);
         }
         // It starts serving the request(s) that waited for it: busy, no usage change.
         self.busy_change(now, 1, 0);

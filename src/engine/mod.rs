@@ -138,16 +138,16 @@ impl PlatformConfig {
         if self.memory_mb == 0 {
             return Err(ConfigError::invalid("--memory-mb", "must be at least 1"));
         }
-        if let Some(m) = self.max_concurrency {
-            if m < self.provisioned {
-                return Err(ConfigError::invalid(
-                    "--max-concurrency",
-                    format!(
-                        "{m} is below --provisioned {}: provisioned instances count against the function's limit",
-                        self.provisioned
-                    ),
-                ));
-            }
+        if let Some(m) = self.max_concurrency
+            && m < self.provisioned
+        {
+            return Err(ConfigError::invalid(
+                "--max-concurrency",
+                format!(
+                    "{m} is below --provisioned {}: provisioned instances count against the function's limit",
+                    self.provisioned
+                ),
+            ));
         }
         if let Some(a) = self.account_concurrency {
             let need = self.provisioned as u64 * functions as u64;

@@ -14,7 +14,7 @@ pub fn write(w: &mut dyn Write, outcome: &Outcome) -> std::io::Result<()> {
     writeln!(w, "{HEADER}")?;
     for (m, row) in outcome.minutes.iter().enumerate() {
         let start = m as u64 * MINUTE;
-        let len = (outcome.window_us.saturating_sub(start)).min(MINUTE).max(1) as f64;
+        let len = outcome.window_us.saturating_sub(start).clamp(1, MINUTE) as f64;
         writeln!(
             w,
             "{},{},{},{},{},{},{:.4},{:.4}",

@@ -207,7 +207,7 @@ impl TraceBuilder {
         let nf = functions.len();
         let (invocations, ranges) = if nf == 1 {
             let n = rows.len();
-            (rows, vec![0..n])
+            (rows, std::iter::once(0..n).collect())
         } else {
             let mut counts = vec![0usize; nf + 1];
             for r in &rows {

@@ -1,0 +1,7 @@
+//! The one integration-test binary (see STYLE.md): modules per feature.
+
+mod cli;
+mod common;
+mod conservation;
+mod determinism;
+mod queueing;
