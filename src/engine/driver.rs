@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use super::PlatformConfig;
 use super::function::{Account, FunctionSim};
-use crate::outcome::{Collector, FunctionStats, Mode, Outcome};
+use crate::outcome::{Collector, EpochBuffer, FunctionStats, Mode, Outcome};
 use crate::time::{MINUTE, Micros};
 use crate::trace::Trace;
 
@@ -101,23 +101,32 @@ fn run(
         .map(|(t, _)| t)
         .min();
     let mut t_end = first.map_or(MINUTE, |t| (t / MINUTE + 1) * MINUTE);
+    // The collector merges epoch N while the functions simulate epoch N+1 (on another core when
+    // there is one). Buffers swap between the two sides; the merge order stays fixed.
+    let mut collected: Vec<EpochBuffer> = sims.iter().map(|_| EpochBuffer::default()).collect();
     loop {
-        match mode {
-            Mode::Parallel => {
-                sims.par_iter_mut()
-                    .zip(accounts.par_iter_mut())
-                    .for_each(|(s, a)| s.advance_to(t_end, a));
-            }
-            Mode::Coupled => {
-                coupled_epoch(&mut sims, &mut shared, &mut blocked, t_end);
-            }
-        }
-        for s in &mut sims {
-            col.absorb(&mut s.out);
-        }
-        col.end_epoch();
+        rayon::join(
+            || match mode {
+                Mode::Parallel => {
+                    sims.par_iter_mut()
+                        .zip(accounts.par_iter_mut())
+                        .for_each(|(s, a)| s.advance_to(t_end, a));
+                }
+                Mode::Coupled if sims.len() == 1 => sims[0].advance_to(t_end, &mut shared),
+                Mode::Coupled => coupled_epoch(&mut sims, &mut shared, &mut blocked, t_end),
+            },
+            || {
+                for b in collected.iter_mut() {
+                    col.absorb(b);
+                }
+                col.end_epoch();
+            },
+        );
         if mode == Mode::Parallel && col.peak_usage > limit as i64 {
             return None;
+        }
+        for (s, b) in sims.iter_mut().zip(collected.iter_mut()) {
+            std::mem::swap(&mut s.out, b);
         }
         let next = sims
             .iter()
@@ -128,6 +137,13 @@ fn run(
             None => break,
             Some(t) => t_end = (t_end + MINUTE).max((t / MINUTE + 1) * MINUTE),
         }
+    }
+    for b in collected.iter_mut() {
+        col.absorb(b);
+    }
+    col.end_epoch();
+    if mode == Mode::Parallel && col.peak_usage > limit as i64 {
+        return None;
     }
     // The window: the horizon, or the end of the minute in which the last event fell.
     let window_us = cfg.horizon.unwrap_or(t_end);
@@ -178,7 +194,7 @@ fn coupled_epoch(
             continue; // stale entry
         }
         let before = account.usage;
-        sim.step(account);
+        sim.step_event(t, phase, account);
         if sim.blocked_on_account && !blocked.contains(&f) {
             blocked.push(f);
         }

@@ -292,11 +292,11 @@ impl<'t> FunctionSim<'t> {
 
     /// Processes every event before `t_end`, then reclaims instances that expire before it.
     pub fn advance_to(&mut self, t_end: Micros, account: &mut Account) {
-        while let Some((t, _)) = self.next_event() {
+        while let Some((t, phase)) = self.next_event() {
             if t >= t_end {
                 break;
             }
-            self.step(account);
+            self.step_event(t, phase, account);
         }
         self.end_epoch(t_end, account);
     }
@@ -361,10 +361,15 @@ impl<'t> FunctionSim<'t> {
     }
 
     /// Processes the single next event.
+    #[cfg(test)]
     pub fn step(&mut self, account: &mut Account) {
-        let Some((now, phase)) = self.next_event() else {
-            return;
-        };
+        if let Some((now, phase)) = self.next_event() {
+            self.step_event(now, phase, account);
+        }
+    }
+
+    /// Processes the next event, which the caller found at (`now`, `phase`) with `next_event`.
+    pub fn step_event(&mut self, now: Micros, phase: u8, account: &mut Account) {
         self.last_event = self.last_event.max(now);
         self.expire_before(now + 1);
         match phase {

@@ -31,7 +31,9 @@ pub struct Delta {
 #[derive(Debug, Default)]
 pub struct EpochBuffer {
     pub deltas: Vec<Delta>,
-    pub counts: Vec<(u32, MinuteKind)>,
+    /// (minute, kind, count), run-length merged: consecutive events of one kind in one minute
+    /// share an entry.
+    pub counts: Vec<(u32, MinuteKind, u32)>,
     /// (end-to-end latency in µs, cold?)
     pub latencies: Vec<(Micros, bool)>,
     /// Init wait of each cold start, µs.
@@ -51,7 +53,15 @@ impl EpochBuffer {
 
     #[inline]
     pub fn count(&mut self, arrival: Micros, kind: MinuteKind) {
-        self.counts.push(((arrival / MINUTE) as u32, kind));
+        let minute = (arrival / MINUTE) as u32;
+        if let Some(last) = self.counts.last_mut()
+            && last.0 == minute
+            && last.1 == kind
+        {
+            last.2 += 1;
+            return;
+        }
+        self.counts.push((minute, kind, 1));
     }
 
     #[inline]
@@ -205,6 +215,21 @@ impl Latency {
         self.hist.len()
     }
 
+    /// The union of two distributions.
+    pub fn merged(a: &Latency, b: &Latency) -> Latency {
+        let mut out = a.clone();
+        if out.hist.add(&b.hist).is_err() {
+            // Only fails if auto-resize is off; fall back to re-recording b's values.
+            for v in b.hist.iter_recorded() {
+                out.hist
+                    .saturating_record_n(v.value_iterated_to(), v.count_at_value());
+            }
+        }
+        out.sum_us += b.sum_us;
+        out.max_us = out.max_us.max(b.max_us);
+        out
+    }
+
     /// Exact mean, microseconds (0 when empty).
     pub fn mean_us(&self) -> f64 {
         if self.count() == 0 {
@@ -273,18 +298,18 @@ impl Collector {
 
     /// Takes one function's epoch output.
     pub fn absorb(&mut self, buf: &mut EpochBuffer) {
-        for &(m, kind) in &buf.counts {
+        for &(m, kind, n) in &buf.counts {
             let minute = self.minute(m as usize);
+            let n = u64::from(n);
             match kind {
-                MinuteKind::Invocation => minute.invocations += 1,
-                MinuteKind::ColdStart => minute.cold_starts += 1,
-                MinuteKind::Throttled => minute.throttled += 1,
-                MinuteKind::DeadLettered => minute.dead_lettered += 1,
+                MinuteKind::Invocation => minute.invocations += n,
+                MinuteKind::ColdStart => minute.cold_starts += n,
+                MinuteKind::Throttled => minute.throttled += n,
+                MinuteKind::DeadLettered => minute.dead_lettered += n,
             }
         }
         buf.counts.clear();
         for &(us, cold) in &buf.latencies {
-            self.latency.record(us);
             if cold {
                 self.latency_cold.record(us);
             } else {
@@ -346,6 +371,7 @@ impl Collector {
     /// Integrates to the window end and drops minutes past it.
     pub fn finish(&mut self, window_end: Micros) {
         self.end_epoch();
+        self.latency = Latency::merged(&self.latency_warm, &self.latency_cold);
         self.clip = self.clip.min(window_end);
         self.integrate_to(window_end);
         let n = window_end.div_ceil(MINUTE) as usize;
