@@ -361,13 +361,6 @@ impl<'t> FunctionSim<'t> {
     }
 
     /// Processes the single next event.
-    #[cfg(test)]
-    pub fn step(&mut self, account: &mut Account) {
-        if let Some((now, phase)) = self.next_event() {
-            self.step_event(now, phase, account);
-        }
-    }
-
     /// Processes the next event, which the caller found at (`now`, `phase`) with `next_event`.
     pub fn step_event(&mut self, now: Micros, phase: u8, account: &mut Account) {
         self.last_event = self.last_event.max(now);
