@@ -79,7 +79,7 @@ pub enum TraceError {
     },
     #[error("{path}: the header is there but no data rows follow")]
     NoRows { path: PathBuf },
-    #[error("{path}: all {rows} data rows are bad and were skipped; the first: {first}")]
+    #[error("{path}: every data row is bad ({rows} skipped); the first: {first}")]
     AllRowsBad {
         path: PathBuf,
         rows: u64,
