@@ -1,7 +1,7 @@
 //! The speed benchmark of the core issue (run: `cargo bench --bench engine`).
 //!
 //! Trace: one function, 10 M Poisson arrivals at 100/s, lognormal durations around 100 ms, written
-//! once to `target/bench/poisson-10m.csv` (about 280 MB). Three measurements, median of 3 runs:
+//! once to `target/bench/poisson-10m.csv` (about 280 MB). Three measurements, median of 5 runs:
 //! 1. engine: `simulate` on the parsed trace, invocations per second on one thread;
 //! 2. csv baseline: a bare csv-crate pass that reads the file and parses the same three columns;
 //! 3. read + simulate: the library's reader plus the engine (what `faasplan simulate` does).
@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use faasplan::engine::{InitDist, PlatformConfig, simulate};
+use faasplan::pipeline::read_and_simulate;
 use faasplan::trace::canonical::{ReadOptions, read_path};
 use rand::{RngExt, SeedableRng};
 
@@ -99,7 +100,7 @@ fn main() {
         .build()
         .expect("pool");
 
-    let (t_engine, outcome) = time(3, || pool.install(|| simulate(&trace, &cfg)));
+    let (t_engine, outcome) = time(5, || pool.install(|| simulate(&trace, &cfg)));
     println!(
         "engine (1 thread):      {:.3} s  = {:.1} M invocations/s  ({} cold starts)",
         t_engine,
@@ -107,7 +108,7 @@ fn main() {
         outcome.totals.cold_starts
     );
     let threads = rayon::current_num_threads();
-    let (t_engine_all, _) = time(3, || simulate(&trace, &cfg));
+    let (t_engine_all, _) = time(5, || simulate(&trace, &cfg));
     println!(
         "engine ({threads} threads):      {:.3} s  = {:.1} M invocations/s (collector on the second core)",
         t_engine_all,
@@ -116,7 +117,7 @@ fn main() {
     if std::env::var("FAASPLAN_BENCH_ONLY").as_deref() == Ok("engine") {
         return;
     }
-    let (t_csv, n) = time(3, || csv_baseline(&path));
+    let (t_csv, n) = time(5, || csv_baseline(&path));
     assert_eq!(n, rows);
     println!(
         "csv baseline:           {:.3} s  = {:.1} M rows/s, {:.0} MB/s",
@@ -125,7 +126,7 @@ fn main() {
         size as f64 / t_csv / 1e6
     );
     drop(trace);
-    let (t_read, _) = time(3, || {
+    let (t_read, _) = time(5, || {
         read_path(&path, &ReadOptions::default()).expect("read")
     });
     println!(
@@ -133,12 +134,20 @@ fn main() {
         t_read,
         t_read / t_csv
     );
-    let (t_e2e, _) = time(3, || {
+    let (t_seq, _) = time(5, || {
         let (trace, _) = read_path(&path, &ReadOptions::default()).expect("read");
         simulate(&trace, &cfg)
     });
     println!(
-        "read + simulate:        {:.3} s  = {:.2}x the csv baseline",
+        "read, then simulate:    {:.3} s  = {:.2}x the csv baseline",
+        t_seq,
+        t_seq / t_csv
+    );
+    let (t_e2e, _) = time(5, || {
+        read_and_simulate(&path, &ReadOptions::default(), &cfg, None).expect("read")
+    });
+    println!(
+        "read + simulate (overlapped, as `faasplan simulate`): {:.3} s  = {:.2}x the csv baseline",
         t_e2e,
         t_e2e / t_csv
     );

@@ -9,12 +9,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::engine::{self, FixedKeepAlive, InitDist, PlatformConfig, ScalingRate};
+use crate::engine::{FixedKeepAlive, InitDist, PlatformConfig, ScalingRate};
 use crate::error::ConfigError;
 use crate::export;
 use crate::export::summary::{RunInfo, Summary};
+use crate::pipeline;
 use crate::time::{SECOND, parse_duration};
-use crate::trace::canonical::{self, ReadOptions};
+use crate::trace::canonical::ReadOptions;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -222,12 +223,13 @@ fn thread_pool(threads: Option<usize>) -> anyhow::Result<rayon::ThreadPool> {
 
 fn simulate(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
-    let (trace, report) = canonical::read_path(
-        &a.trace,
-        &ReadOptions {
-            skip_bad_rows: a.skip_bad_rows,
-        },
-    )?;
+    let cfg = platform_config(a)?;
+    let force = a.coupled.then_some(crate::outcome::Mode::Coupled);
+    let opts = ReadOptions {
+        skip_bad_rows: a.skip_bad_rows,
+    };
+    let (trace, report, outcome) =
+        pool.install(|| pipeline::read_and_simulate(&a.trace, &opts, &cfg, force))?;
     if report.rows_skipped > 0 {
         eprintln!(
             "warning: {}: skipped {} of {} rows (--skip-bad-rows):",
@@ -248,10 +250,6 @@ fn simulate(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
             a.trace.display()
         );
     }
-    let cfg = platform_config(a)?;
-    cfg.validate(trace.functions.len())?;
-    let force = a.coupled.then_some(crate::outcome::Mode::Coupled);
-    let outcome = pool.install(|| engine::simulate_mode(&trace, &cfg, force));
     if outcome.excluded_after_horizon > 0 {
         eprintln!(
             "note: {} rows arrive at or after the horizon and were not simulated",

@@ -8,5 +8,6 @@ pub mod engine;
 pub mod error;
 pub mod export;
 pub mod outcome;
+pub mod pipeline;
 pub mod time;
 pub mod trace;

@@ -20,7 +20,7 @@ use super::PlatformConfig;
 use super::function::{Account, FunctionSim};
 use crate::outcome::{Collector, EpochBuffer, FunctionStats, Mode, Outcome};
 use crate::time::{MINUTE, Micros};
-use crate::trace::Trace;
+use crate::trace::{Invocation, Trace};
 
 /// Replays `trace` on the platform `cfg` (validated with [`PlatformConfig::validate`]).
 pub fn simulate(trace: &Trace, cfg: &PlatformConfig) -> Outcome {
@@ -30,7 +30,7 @@ pub fn simulate(trace: &Trace, cfg: &PlatformConfig) -> Outcome {
 /// As [`simulate`], but `force` picks the scheduling (tests compare the two).
 pub fn simulate_mode(trace: &Trace, cfg: &PlatformConfig, force: Option<Mode>) -> Outcome {
     let mut excluded = 0u64;
-    let slices: Vec<&[crate::trace::Invocation]> = (0..trace.functions.len())
+    let slices: Vec<&[Invocation]> = (0..trace.functions.len())
         .map(|f| {
             let all = trace.function_invocations(f);
             match cfg.horizon {
@@ -64,56 +64,129 @@ pub fn simulate_mode(trace: &Trace, cfg: &PlatformConfig, force: Option<Mode>) -
 }
 
 /// One run. Returns `None` when a parallel run finds that the account limit would have bound.
-fn run(
-    slices: &[&[crate::trace::Invocation]],
-    cfg: &PlatformConfig,
-    mode: Mode,
-    limit: u64,
-) -> Option<Outcome> {
-    let sim_limit = match mode {
-        Mode::Coupled => limit,
-        Mode::Parallel => u64::MAX,
-    };
-    let mut shared = Account {
-        usage: 0,
-        limit: sim_limit,
-    };
-    let mut accounts: Vec<Account> = Vec::new();
-    let mut sims: Vec<FunctionSim> = Vec::with_capacity(slices.len());
-    for (f, inv) in slices.iter().enumerate() {
-        match mode {
-            Mode::Coupled => sims.push(FunctionSim::new(f as u32, cfg, inv, &mut shared)),
-            Mode::Parallel => {
-                let mut acct = Account {
-                    usage: 0,
-                    limit: sim_limit,
-                };
-                sims.push(FunctionSim::new(f as u32, cfg, inv, &mut acct));
-                accounts.push(acct);
-            }
+fn run(slices: &[&[Invocation]], cfg: &PlatformConfig, mode: Mode, limit: u64) -> Option<Outcome> {
+    let mut runner = Runner::new(slices.len(), cfg, mode, limit);
+    runner.start(slices);
+    while runner.has_work() {
+        if !runner.epoch(slices, Micros::MAX) {
+            return None;
         }
     }
-    let mut col = Collector::new(cfg.horizon);
-    let mut blocked: Vec<u32> = Vec::new();
-    let first = sims
-        .iter()
-        .filter_map(|s| s.next_event())
-        .map(|(t, _)| t)
-        .min();
-    let mut t_end = first.map_or(MINUTE, |t| (t / MINUTE + 1) * MINUTE);
-    // The collector merges epoch N while the functions simulate epoch N+1 (on another core when
-    // there is one). Buffers swap between the two sides; the merge order stays fixed.
-    let mut collected: Vec<EpochBuffer> = sims.iter().map(|_| EpochBuffer::default()).collect();
-    loop {
+    runner.finish()
+}
+
+/// A run in progress, advanced one epoch at a time. The arrivals are passed to every call, so a
+/// streaming reader may extend them between epochs (see `pipeline`).
+pub(crate) struct Runner<'c> {
+    cfg: &'c PlatformConfig,
+    mode: Mode,
+    limit: u64,
+    shared: Account,
+    accounts: Vec<Account>,
+    sims: Vec<FunctionSim<'c>>,
+    col: Collector,
+    /// Buffers of the previous epoch, merged while the next one runs.
+    collected: Vec<EpochBuffer>,
+    blocked: Vec<u32>,
+    /// The end of the next epoch to run; `None` before `start` and once no event is left.
+    t_end: Option<Micros>,
+    /// The end of the last epoch run.
+    last_end: Micros,
+    aborted: bool,
+}
+
+impl<'c> Runner<'c> {
+    pub fn new(functions: usize, cfg: &'c PlatformConfig, mode: Mode, limit: u64) -> Self {
+        let sim_limit = match mode {
+            Mode::Coupled => limit,
+            Mode::Parallel => u64::MAX,
+        };
+        let mut shared = Account {
+            usage: 0,
+            limit: sim_limit,
+        };
+        let mut accounts: Vec<Account> = Vec::new();
+        let mut sims: Vec<FunctionSim> = Vec::with_capacity(functions);
+        for f in 0..functions {
+            match mode {
+                Mode::Coupled => sims.push(FunctionSim::new(f as u32, cfg, &mut shared)),
+                Mode::Parallel => {
+                    let mut acct = Account {
+                        usage: 0,
+                        limit: sim_limit,
+                    };
+                    sims.push(FunctionSim::new(f as u32, cfg, &mut acct));
+                    accounts.push(acct);
+                }
+            }
+        }
+        Runner {
+            cfg,
+            mode,
+            limit,
+            shared,
+            accounts,
+            collected: sims.iter().map(|_| EpochBuffer::default()).collect(),
+            sims,
+            col: Collector::new(cfg.horizon),
+            blocked: Vec::new(),
+            t_end: None,
+            last_end: MINUTE,
+            aborted: false,
+        }
+    }
+
+    /// The earliest pending event over all functions.
+    fn next_event(&self, slices: &[&[Invocation]]) -> Option<Micros> {
+        self.sims
+            .iter()
+            .zip(slices)
+            .filter_map(|(s, a)| s.next_event(a))
+            .map(|(t, _)| t)
+            .min()
+    }
+
+    /// Sets the first epoch from the first event.
+    pub fn start(&mut self, slices: &[&[Invocation]]) {
+        self.t_end = self.next_event(slices).map(|t| (t / MINUTE + 1) * MINUTE);
+    }
+
+    pub fn has_work(&self) -> bool {
+        self.t_end.is_some()
+    }
+
+    /// The end of the epoch `epoch` would run next.
+    pub fn next_end(&self) -> Option<Micros> {
+        self.t_end
+    }
+
+    /// Runs the next epoch. Every arrival before `complete_before` must be in `slices` (sorted);
+    /// later ones may still be missing. Returns false if a parallel run must be redone coupled.
+    pub fn epoch(&mut self, slices: &[&[Invocation]], complete_before: Micros) -> bool {
+        let Some(t_end) = self.t_end else {
+            return true;
+        };
+        debug_assert!(t_end <= complete_before || complete_before == Micros::MAX);
+        let mode = self.mode;
+        let (sims, accounts, shared, blocked) = (
+            &mut self.sims,
+            &mut self.accounts,
+            &mut self.shared,
+            &mut self.blocked,
+        );
+        let (col, collected) = (&mut self.col, &mut self.collected);
+        // The collector merges epoch N while the functions simulate epoch N+1 (on another core
+        // when there is one). Buffers swap between the two sides; the merge order stays fixed.
         rayon::join(
             || match mode {
                 Mode::Parallel => {
                     sims.par_iter_mut()
                         .zip(accounts.par_iter_mut())
-                        .for_each(|(s, a)| s.advance_to(t_end, a));
+                        .zip(slices.par_iter())
+                        .for_each(|((s, a), arr)| s.advance_to(t_end, arr, a));
                 }
-                Mode::Coupled if sims.len() == 1 => sims[0].advance_to(t_end, &mut shared),
-                Mode::Coupled => coupled_epoch(&mut sims, &mut shared, &mut blocked, t_end),
+                Mode::Coupled if sims.len() == 1 => sims[0].advance_to(t_end, slices[0], shared),
+                Mode::Coupled => coupled_epoch(sims, slices, shared, blocked, t_end),
             },
             || {
                 for b in collected.iter_mut() {
@@ -122,62 +195,74 @@ fn run(
                 col.end_epoch();
             },
         );
-        if mode == Mode::Parallel && col.peak_usage > limit as i64 {
-            return None;
+        if self.mode == Mode::Parallel && self.col.peak_usage > self.limit as i64 {
+            self.aborted = true;
+            return false;
         }
-        for (s, b) in sims.iter_mut().zip(collected.iter_mut()) {
+        for (s, b) in self.sims.iter_mut().zip(self.collected.iter_mut()) {
             std::mem::swap(&mut s.out, b);
         }
-        let next = sims
-            .iter()
-            .filter_map(|s| s.next_event())
-            .map(|(t, _)| t)
-            .min();
-        match next {
-            None => break,
-            Some(t) => t_end = (t_end + MINUTE).max((t / MINUTE + 1) * MINUTE),
+        self.last_end = t_end;
+        // The next epoch ends with the minute of the next event. While rows are still unread,
+        // the first of them (at or after `complete_before`) may come before any known event.
+        let known = self.next_event(slices);
+        let next = if complete_before == Micros::MAX {
+            known
+        } else {
+            Some(known.map_or(complete_before, |t| t.min(complete_before)))
+        };
+        self.t_end = next.map(|t| (t_end + MINUTE).max((t / MINUTE + 1) * MINUTE));
+        true
+    }
+
+    /// Ends the run: the window is the horizon, or the end of the minute in which the last event
+    /// fell. Returns `None` if the run was aborted.
+    pub fn finish(mut self) -> Option<Outcome> {
+        if self.aborted {
+            return None;
         }
+        for b in self.collected.iter_mut() {
+            self.col.absorb(b);
+        }
+        self.col.end_epoch();
+        if self.mode == Mode::Parallel && self.col.peak_usage > self.limit as i64 {
+            return None;
+        }
+        let window_us = self.cfg.horizon.unwrap_or(self.last_end);
+        let mut functions = Vec::with_capacity(self.sims.len());
+        let mut totals = FunctionStats::default();
+        for s in &mut self.sims {
+            s.finish(window_us);
+            self.col.absorb(&mut s.out);
+            totals.add(&s.stats);
+            functions.push(std::mem::take(&mut s.stats));
+        }
+        let mut col = self.col;
+        col.finish(window_us);
+        totals.peak_busy = col.minutes.iter().map(|m| m.peak_busy).max().unwrap_or(0);
+        let alive_integral_us = col.minutes.iter().map(|m| m.alive_us).sum();
+        Some(Outcome {
+            window_us,
+            names: Vec::new(),
+            functions,
+            totals,
+            latency: col.latency,
+            latency_warm: col.latency_warm,
+            latency_cold: col.latency_cold,
+            init: col.init,
+            minutes: col.minutes,
+            alive_integral_us,
+            peak_account_usage: col.peak_usage.max(0) as u64,
+            mode: self.mode,
+            excluded_after_horizon: 0,
+        })
     }
-    for b in collected.iter_mut() {
-        col.absorb(b);
-    }
-    col.end_epoch();
-    if mode == Mode::Parallel && col.peak_usage > limit as i64 {
-        return None;
-    }
-    // The window: the horizon, or the end of the minute in which the last event fell.
-    let window_us = cfg.horizon.unwrap_or(t_end);
-    let mut functions = Vec::with_capacity(sims.len());
-    let mut totals = FunctionStats::default();
-    for s in &mut sims {
-        s.finish(window_us);
-        col.absorb(&mut s.out);
-        totals.add(&s.stats);
-        functions.push(std::mem::take(&mut s.stats));
-    }
-    col.finish(window_us);
-    totals.peak_busy = col.minutes.iter().map(|m| m.peak_busy).max().unwrap_or(0);
-    let alive_integral_us = col.minutes.iter().map(|m| m.alive_us).sum();
-    Some(Outcome {
-        window_us,
-        names: Vec::new(),
-        functions,
-        totals,
-        latency: col.latency,
-        latency_warm: col.latency_warm,
-        latency_cold: col.latency_cold,
-        init: col.init,
-        minutes: col.minutes,
-        alive_integral_us,
-        peak_account_usage: col.peak_usage.max(0) as u64,
-        mode,
-        excluded_after_horizon: 0,
-    })
 }
 
 /// Steps all functions in global (time, phase, function) order until `t_end`.
 fn coupled_epoch(
     sims: &mut [FunctionSim],
+    slices: &[&[Invocation]],
     account: &mut Account,
     blocked: &mut Vec<u32>,
     t_end: Micros,
@@ -185,20 +270,24 @@ fn coupled_epoch(
     let mut heap: BinaryHeap<Reverse<(Micros, u8, u32)>> = sims
         .iter()
         .enumerate()
-        .filter_map(|(f, s)| s.next_event().map(|(t, p)| Reverse((t, p, f as u32))))
+        .filter_map(|(f, s)| {
+            s.next_event(slices[f])
+                .map(|(t, p)| Reverse((t, p, f as u32)))
+        })
         .filter(|Reverse((t, _, _))| *t < t_end)
         .collect();
     while let Some(Reverse((t, phase, f))) = heap.pop() {
         let sim = &mut sims[f as usize];
-        if sim.next_event() != Some((t, phase)) {
+        let arrivals = slices[f as usize];
+        if sim.next_event(arrivals) != Some((t, phase)) {
             continue; // stale entry
         }
         let before = account.usage;
-        sim.step_event(t, phase, account);
+        sim.step_event(t, phase, arrivals, account);
         if sim.blocked_on_account && !blocked.contains(&f) {
             blocked.push(f);
         }
-        if let Some((t2, p2)) = sim.next_event()
+        if let Some((t2, p2)) = sim.next_event(arrivals)
             && t2 < t_end
         {
             heap.push(Reverse((t2, p2, f)));
@@ -207,7 +296,7 @@ fn coupled_epoch(
             for g in std::mem::take(blocked) {
                 let s = &mut sims[g as usize];
                 s.wake(t);
-                if let Some((t2, p2)) = s.next_event()
+                if let Some((t2, p2)) = s.next_event(slices[g as usize])
                     && t2 < t_end
                 {
                     heap.push(Reverse((t2, p2, g)));
@@ -216,6 +305,6 @@ fn coupled_epoch(
         }
     }
     for s in sims.iter_mut() {
-        s.end_epoch(t_end, account);
+        s.end_epoch(t_end);
     }
 }

@@ -88,6 +88,13 @@ struct Retry {
     kind: RetryKind,
 }
 
+/// An idle on-demand instance and the end of its keep-alive.
+#[derive(Debug, Clone, Copy)]
+struct Idle {
+    id: u32,
+    keep_alive_end: Micros,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Queued {
     req: Request,
@@ -142,7 +149,7 @@ struct Level {
 
 pub(crate) struct FunctionSim<'t> {
     cfg: &'t PlatformConfig,
-    invocations: &'t [Invocation],
+    /// Index of the next trace arrival in the slice the driver passes in.
     next_arrival: usize,
     rng: Pcg64Mcg,
     seq: u64,
@@ -155,7 +162,7 @@ pub(crate) struct FunctionSim<'t> {
     instances: Vec<Instance>,
     free_slots: Vec<u32>,
     /// Idle on-demand instances, ordered by `idle_since` (front: idle longest).
-    od_idle: VecDeque<u32>,
+    od_idle: VecDeque<Idle>,
     /// Idle provisioned instances; the top is the most recently used.
     prov_idle: Vec<u32>,
     /// Ready instances serving 0 < busy < k requests (only when k > 1).
@@ -192,15 +199,9 @@ fn clipped(start: Micros, end: Micros, clip: Micros) -> Micros {
 }
 
 impl<'t> FunctionSim<'t> {
-    pub fn new(
-        index: u32,
-        cfg: &'t PlatformConfig,
-        invocations: &'t [Invocation],
-        account: &mut Account,
-    ) -> Self {
+    pub fn new(index: u32, cfg: &'t PlatformConfig, account: &mut Account) -> Self {
         let mut sim = FunctionSim {
             cfg,
-            invocations,
             next_arrival: 0,
             rng: Pcg64Mcg::seed_from_u64(function_seed(cfg.seed, index)),
             seq: 0,
@@ -272,7 +273,9 @@ impl<'t> FunctionSim<'t> {
     }
 
     /// The (time, phase) of the next event, if any. Phase 0: timers; 1: retries; 2: arrivals.
-    pub fn next_event(&self) -> Option<(Micros, u8)> {
+    /// `arrivals` is the function's trace (every call passes the same rows, possibly extended at
+    /// the end by a streaming reader).
+    pub fn next_event(&self, arrivals: &[Invocation]) -> Option<(Micros, u8)> {
         let mut best: Option<(Micros, u8)> = None;
         if let Some(Reverse(t)) = self.timers.peek() {
             best = Some((t.time, 0));
@@ -282,7 +285,7 @@ impl<'t> FunctionSim<'t> {
         {
             best = Some((r.time, 1));
         }
-        if let Some(inv) = self.invocations.get(self.next_arrival)
+        if let Some(inv) = arrivals.get(self.next_arrival)
             && best.is_none_or(|b| (inv.arrival, 2) < b)
         {
             best = Some((inv.arrival, 2));
@@ -291,61 +294,57 @@ impl<'t> FunctionSim<'t> {
     }
 
     /// Processes every event before `t_end`, then reclaims instances that expire before it.
-    pub fn advance_to(&mut self, t_end: Micros, account: &mut Account) {
-        while let Some((t, phase)) = self.next_event() {
+    pub fn advance_to(&mut self, t_end: Micros, arrivals: &[Invocation], account: &mut Account) {
+        while let Some((t, phase)) = self.next_event(arrivals) {
             if t >= t_end {
                 break;
             }
-            self.step_event(t, phase, account);
+            self.step_event(t, phase, arrivals, account);
         }
-        self.end_epoch(t_end, account);
+        self.end_epoch(t_end);
     }
 
     /// Reclaims idle instances whose keep-alive or lifetime ends before `t_end`.
-    pub fn end_epoch(&mut self, t_end: Micros, account: &mut Account) {
+    pub fn end_epoch(&mut self, t_end: Micros) {
         self.expire_before(t_end);
-        if let Some(life) = self.cfg.max_lifetime {
+        if self.cfg.max_lifetime.is_some() {
             let mut i = 0;
             while i < self.od_idle.len() {
-                let id = self.od_idle[i];
-                let inst = &self.instances[id as usize];
-                let death = self.death_time(inst, life);
+                let idle = self.od_idle[i];
+                let death = self.death(idle);
                 if death < t_end {
                     self.od_idle.remove(i);
-                    self.reclaim(id, death);
+                    self.reclaim(idle.id, death);
                 } else {
                     i += 1;
                 }
             }
         }
-        let _ = account;
     }
 
-    /// When an idle on-demand instance dies if nothing uses it.
-    fn death_time(&self, inst: &Instance, life: Micros) -> Micros {
-        let ka = inst.idle_since + self.cfg.keep_alive.keep_alive(inst.idle_since);
-        ka.min((inst.birth + life).max(inst.idle_since))
-    }
-
-    fn idle_expiry(&self, inst: &Instance) -> Micros {
-        let ka = inst.idle_since + self.cfg.keep_alive.keep_alive(inst.idle_since);
+    /// When an idle on-demand instance dies if nothing uses it: at the end of its keep-alive, or
+    /// of its lifetime if that comes first.
+    fn death(&self, idle: Idle) -> Micros {
         match self.cfg.max_lifetime {
-            Some(life) => ka.min((inst.birth + life).max(inst.idle_since)),
-            None => ka,
+            None => idle.keep_alive_end,
+            Some(life) => {
+                let inst = &self.instances[idle.id as usize];
+                idle.keep_alive_end
+                    .min((inst.birth + life).max(inst.idle_since))
+            }
         }
     }
 
     /// Reclaims from the front of the idle deque every instance whose keep-alive ends before `t`.
+    #[inline]
     fn expire_before(&mut self, t: Micros) {
-        while let Some(&id) = self.od_idle.front() {
-            let inst = &self.instances[id as usize];
-            let ka = inst.idle_since + self.cfg.keep_alive.keep_alive(inst.idle_since);
-            if ka >= t {
+        while let Some(&idle) = self.od_idle.front() {
+            if idle.keep_alive_end >= t {
                 break;
             }
-            let death = self.idle_expiry(inst);
             self.od_idle.pop_front();
-            self.reclaim(id, death);
+            let death = self.death(idle);
+            self.reclaim(idle.id, death);
         }
     }
 
@@ -362,7 +361,13 @@ impl<'t> FunctionSim<'t> {
 
     /// Processes the single next event.
     /// Processes the next event, which the caller found at (`now`, `phase`) with `next_event`.
-    pub fn step_event(&mut self, now: Micros, phase: u8, account: &mut Account) {
+    pub fn step_event(
+        &mut self,
+        now: Micros,
+        phase: u8,
+        arrivals: &[Invocation],
+        account: &mut Account,
+    ) {
         self.last_event = self.last_event.max(now);
         self.expire_before(now + 1);
         match phase {
@@ -393,7 +398,7 @@ impl<'t> FunctionSim<'t> {
                 }
             }
             _ => {
-                let inv = self.invocations[self.next_arrival];
+                let inv = arrivals[self.next_arrival];
                 self.next_arrival += 1;
                 self.stats.invocations += 1;
                 self.out.count(inv.arrival, MinuteKind::Invocation);
@@ -604,15 +609,16 @@ impl<'t> FunctionSim<'t> {
 
     /// Pops the most recently idle on-demand instance that is still alive at `now`.
     fn pop_mru_idle(&mut self, now: Micros) -> Option<u32> {
-        while let Some(id) = self.od_idle.pop_back() {
-            let inst = &self.instances[id as usize];
-            let death = self.idle_expiry(inst);
-            if death <= now {
-                // Past its lifetime (keep-alive expiries were reclaimed before this event).
-                self.reclaim(id, death);
-                continue;
+        while let Some(idle) = self.od_idle.pop_back() {
+            // Keep-alive expiries were reclaimed before this event; only a lifetime can have ended.
+            if self.cfg.max_lifetime.is_some() {
+                let death = self.death(idle);
+                if death <= now {
+                    self.reclaim(idle.id, death);
+                    continue;
+                }
             }
-            return Some(id);
+            return Some(idle.id);
         }
         None
     }
@@ -791,7 +797,8 @@ impl<'t> FunctionSim<'t> {
             {
                 self.reclaim(id, now);
             } else {
-                self.od_idle.push_back(id);
+                let keep_alive_end = now + self.cfg.keep_alive.keep_alive(now);
+                self.od_idle.push_back(Idle { id, keep_alive_end });
             }
         }
     }
@@ -804,9 +811,9 @@ impl<'t> FunctionSim<'t> {
             self.stats.throttled += 1;
             self.out.count(req.arrival, MinuteKind::Throttled);
         }
-        while let Some(id) = self.od_idle.pop_front() {
-            let death = self.idle_expiry(&self.instances[id as usize]).min(clip);
-            self.reclaim(id, death);
+        while let Some(idle) = self.od_idle.pop_front() {
+            let death = self.death(idle).min(clip);
+            self.reclaim(idle.id, death);
         }
         self.stats.peak_busy = self.level.peak;
         self.stats.busy_integral_us +=

@@ -11,6 +11,7 @@ pub mod keepalive;
 use std::sync::Arc;
 
 pub use coldstart::InitDist;
+pub(crate) use driver::Runner;
 pub use driver::{simulate, simulate_mode};
 pub use keepalive::{FixedKeepAlive, KeepAlivePolicy};
 

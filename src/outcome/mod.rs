@@ -117,7 +117,11 @@ pub struct FunctionStats {
 impl FunctionStats {
     #[inline]
     pub fn bill(&mut self, memory_mb: u16, exec_us: Micros, provisioned: bool) {
-        let slot = match self.usage.iter().position(|u| u.memory_mb == memory_mb) {
+        let found = match self.usage.first() {
+            Some(u) if u.memory_mb == memory_mb => Some(0),
+            _ => self.usage.iter().position(|u| u.memory_mb == memory_mb),
+        };
+        let slot = match found {
             Some(i) => &mut self.usage[i],
             None => {
                 self.usage.push(MemoryUsage {

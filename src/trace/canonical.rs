@@ -44,6 +44,8 @@ const BUFFER_BYTES: usize = 1 << 20;
 const MAX_ABS_TIMESTAMP_US: u64 = 1 << 53;
 /// Duration limit, microseconds: 10 days.
 const MAX_DURATION_US: Micros = 10 * 24 * time::HOUR;
+/// How often (rows) the sink hears how far the reader is.
+const PROGRESS_EVERY: u64 = 1 << 16;
 /// How many skipped rows keep their full message in [`ReadReport::first_skipped`].
 const FIRST_SKIPPED: usize = 5;
 /// Longest value quoted back in a message, characters.
@@ -65,6 +67,53 @@ pub fn read<R: Read>(
     path: &Path,
     opts: &ReadOptions,
 ) -> Result<(Trace, ReadReport), TraceError> {
+    let mut builder = TraceBuilder::new();
+    let report = read_rows(reader, path, opts, &mut builder)?;
+    Ok((builder.finish(), report))
+}
+
+/// Where the reader puts valid rows: a [`TraceBuilder`], or a streaming consumer.
+pub trait RowSink {
+    /// Interns a function name (indices in order of first appearance).
+    fn function_id(&mut self, name: &str) -> u32;
+    /// One valid row; `arrival_abs_us` is in the file's own clock.
+    fn push(
+        &mut self,
+        arrival_abs_us: i64,
+        function: u32,
+        duration: Micros,
+        memory_mb: u16,
+        trigger: Trigger,
+    );
+    /// Told now and then how far into the input the reader is, bytes (for pre-sizing).
+    fn progress(&mut self, _bytes_read: u64) {}
+}
+
+impl RowSink for TraceBuilder {
+    fn function_id(&mut self, name: &str) -> u32 {
+        TraceBuilder::function_id(self, name)
+    }
+
+    #[inline]
+    fn push(
+        &mut self,
+        arrival_abs_us: i64,
+        function: u32,
+        duration: Micros,
+        memory_mb: u16,
+        trigger: Trigger,
+    ) {
+        TraceBuilder::push(self, arrival_abs_us, function, duration, memory_mb, trigger);
+    }
+}
+
+/// Reads a canonical trace from `reader` into `sink`, streaming, and reports what it read.
+pub fn read_rows<R: Read, S: RowSink>(
+    reader: R,
+    path: &Path,
+    opts: &ReadOptions,
+    sink: &mut S,
+) -> Result<ReadReport, TraceError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         // Short and long rows reach us, so they get our message rather than csv's.
@@ -90,14 +139,18 @@ pub fn read<R: Read>(
     };
     let layout = Layout::from_header(&rec, path, header_line)?;
 
-    let mut builder = TraceBuilder::new();
+    let mut accepted = 0u64;
     let mut skipped = Skipped::default();
     while next_record(&mut rdr, &mut rec, path)? {
         match parse_row(&rec, &layout) {
             Ok(row) => {
                 // Interned only once the row is valid, so no function ends up with no invocations.
-                let f = builder.function_id(row.function);
-                builder.push(row.arrival_us, f, row.duration, row.memory_mb, row.trigger);
+                let f = sink.function_id(row.function);
+                sink.push(row.arrival_us, f, row.duration, row.memory_mb, row.trigger);
+                accepted += 1;
+                if accepted % PROGRESS_EVERY == 0 {
+                    sink.progress(rdr.position().byte());
+                }
             }
             Err(Fault::Blank) => {}
             Err(fault) => {
@@ -110,7 +163,6 @@ pub fn read<R: Read>(
         }
     }
 
-    let accepted = builder.rows() as u64;
     let report = ReadReport {
         rows_read: accepted + skipped.rows,
         rows_accepted: accepted,
@@ -130,7 +182,7 @@ pub fn read<R: Read>(
             },
         });
     }
-    Ok((builder.finish(), report))
+    Ok(report)
 }
 
 fn next_record<R: Read>(

@@ -7,7 +7,7 @@ pub mod canonical;
 use std::fmt;
 use std::ops::Range;
 
-use crate::time::Micros;
+use crate::time::{MINUTE, Micros};
 
 /// How the platform treats a request that finds no capacity (see `engine`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -110,27 +110,33 @@ impl Trace {
 }
 
 /// Collects raw rows (absolute times, input order) and turns them into a [`Trace`].
+///
+/// Arrivals are stored relative to `base`, the first row's time floored to the minute, as `i64`
+/// bits in the `u64` field. When the rows come in order (the common case) that is already the
+/// final relative time, so a streaming consumer can replay them while reading goes on.
 #[derive(Debug, Default)]
 pub struct TraceBuilder {
     functions: Vec<FunctionMeta>,
     index: std::collections::HashMap<String, u32>,
     last_name: String,
     last_id: u32,
-    /// Absolute arrival (microseconds, input clock) is kept in `arrival` until `finish`.
     rows: Vec<Invocation>,
-    abs: Vec<i64>,
+    base: Option<i64>,
+    min_rel: i64,
+    last_rel: i64,
+    in_order: bool,
 }
 
 impl TraceBuilder {
     pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn with_capacity(rows: usize) -> Self {
         TraceBuilder {
-            rows: Vec::with_capacity(rows),
+            in_order: true,
             ..Self::default()
         }
+    }
+
+    pub fn reserve(&mut self, rows: usize) {
+        self.rows.reserve(rows);
     }
 
     /// Interns a function name and returns its index (order of first appearance).
@@ -155,7 +161,13 @@ impl TraceBuilder {
         id
     }
 
-    /// Adds one row. `arrival_abs_us` is in the input's own clock (relative or Unix epoch).
+    pub fn functions(&self) -> usize {
+        self.functions.len()
+    }
+
+    /// Adds one row. `arrival_abs_us` is in the input's own clock (relative or Unix epoch); its
+    /// magnitude is below 2^53 (the reader checks).
+    #[inline]
     pub fn push(
         &mut self,
         arrival_abs_us: i64,
@@ -164,9 +176,17 @@ impl TraceBuilder {
         memory_mb: u16,
         trigger: Trigger,
     ) {
-        self.abs.push(arrival_abs_us);
+        let base = *self
+            .base
+            .get_or_insert_with(|| arrival_abs_us.div_euclid(MINUTE as i64) * MINUTE as i64);
+        let rel = arrival_abs_us - base;
+        if rel < self.last_rel {
+            self.in_order = false;
+        }
+        self.last_rel = rel;
+        self.min_rel = self.min_rel.min(rel);
         self.rows.push(Invocation {
-            arrival: 0,
+            arrival: rel as u64,
             duration,
             function,
             memory_mb,
@@ -178,34 +198,37 @@ impl TraceBuilder {
         self.rows.len()
     }
 
-    /// Validates the whole and builds the trace: sets the origin (first arrival floored to the
-    /// minute), converts arrivals to relative time, groups by function and sorts stably.
+    /// The rows so far, if they are already final: one function, in arrival order, none before
+    /// the first row's minute. A streaming consumer may replay them before `finish`.
+    pub fn final_rows(&self) -> Option<&[Invocation]> {
+        (self.functions.len() <= 1 && self.in_order && self.min_rel >= 0).then_some(&self.rows)
+    }
+
+    /// Builds the trace: sets the origin (first arrival floored to the minute), groups by
+    /// function and sorts each group stably by arrival.
     pub fn finish(self) -> Trace {
         let TraceBuilder {
             functions,
             mut rows,
-            abs,
+            base,
+            min_rel,
+            in_order,
             ..
         } = self;
-        if rows.is_empty() {
+        let Some(base) = base else {
             return Trace::default();
-        }
-        let first = abs.iter().copied().min().unwrap_or(0);
-        let origin = first.div_euclid(crate::time::MINUTE as i64) * crate::time::MINUTE as i64;
-        let mut globally_sorted = true;
-        let mut prev = i64::MIN;
-        for (row, &a) in rows.iter_mut().zip(&abs) {
-            if a < prev {
-                globally_sorted = false;
+        };
+        let origin = (base + min_rel).div_euclid(MINUTE as i64) * MINUTE as i64;
+        let shift = base - origin; // >= 0
+        if shift > 0 {
+            for r in &mut rows {
+                r.arrival = (r.arrival as i64 + shift) as u64;
             }
-            prev = a;
-            row.arrival = (a - origin) as Micros;
         }
-        drop(abs);
 
         // Group by function (stable counting scatter), unless there is only one function.
         let nf = functions.len();
-        let (invocations, ranges) = if nf == 1 {
+        let (mut invocations, ranges) = if nf == 1 {
             let n = rows.len();
             (rows, std::iter::once(0..n).collect())
         } else {
@@ -226,11 +249,12 @@ impl TraceBuilder {
             }
             (grouped, ranges)
         };
-        let mut invocations = invocations;
-        for r in &ranges {
-            let slice = &mut invocations[r.clone()];
-            if !slice.windows(2).all(|w| w[0].arrival <= w[1].arrival) {
-                slice.sort_by_key(|i| i.arrival); // stable
+        if !in_order {
+            for r in &ranges {
+                let slice = &mut invocations[r.clone()];
+                if !slice.is_sorted_by_key(|i| i.arrival) {
+                    slice.sort_by_key(|i| i.arrival); // stable
+                }
             }
         }
         Trace {
@@ -238,7 +262,7 @@ impl TraceBuilder {
             invocations,
             ranges,
             origin_us: origin,
-            was_sorted: !globally_sorted,
+            was_sorted: !in_order,
         }
     }
 }

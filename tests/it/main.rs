@@ -4,4 +4,5 @@ mod cli;
 mod common;
 mod conservation;
 mod determinism;
+mod pipeline;
 mod queueing;

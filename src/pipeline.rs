@@ -1,0 +1,231 @@
+//! Reading and simulating at once. A reader thread parses the trace while the engine replays the
+//! rows already read, so `simulate` on a big file takes about as long as parsing it.
+//!
+//! The overlap needs rows that are final as they arrive: one function, in arrival order (see
+//! [`TraceBuilder::final_rows`]). The engine runs an epoch only once a row at or after the
+//! epoch's end has been read, so it never sees a partial minute. If a second function or an
+//! out-of-order row turns up, the partial run is dropped and the whole trace is simulated after
+//! reading, exactly as [`crate::engine::simulate`] would. Either way the outcome is the same.
+
+use std::path::Path;
+use std::sync::mpsc::{SyncSender, sync_channel};
+
+use crate::engine::{PlatformConfig, Runner, simulate_mode};
+use crate::error::{ConfigError, TraceError};
+use crate::outcome::{Mode, Outcome};
+use crate::time::Micros;
+use crate::trace::canonical::{ReadOptions, ReadReport, RowSink, read_rows};
+use crate::trace::{Invocation, Trace, TraceBuilder, Trigger};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// Rows per batch handed from the reader thread to the engine.
+const BATCH_ROWS: usize = 1 << 15;
+/// Batches in flight between the two threads.
+const BATCHES_IN_FLIGHT: usize = 8;
+
+#[derive(Debug, Clone, Copy)]
+struct RawRow {
+    arrival_abs_us: i64,
+    duration: Micros,
+    function: u32,
+    memory_mb: u16,
+    trigger: Trigger,
+}
+
+#[derive(Debug, Default)]
+struct Batch {
+    /// Function names first seen in this batch, in order.
+    names: Vec<String>,
+    rows: Vec<RawRow>,
+    bytes_read: u64,
+}
+
+/// The reader thread's sink: interns names in first-appearance order (as the consumer's builder
+/// will) and sends rows in batches.
+struct BatchSink {
+    tx: SyncSender<Batch>,
+    index: std::collections::HashMap<String, u32>,
+    last: Option<(String, u32)>,
+    batch: Batch,
+}
+
+impl BatchSink {
+    fn send(&mut self) {
+        let batch = std::mem::take(&mut self.batch);
+        self.batch.rows.reserve(BATCH_ROWS);
+        // The consumer only hangs up if it failed itself; its error is the one reported.
+        let _ = self.tx.send(batch);
+    }
+}
+
+impl RowSink for BatchSink {
+    fn function_id(&mut self, name: &str) -> u32 {
+        if let Some((n, id)) = &self.last
+            && n == name
+        {
+            return *id;
+        }
+        let next = self.index.len() as u32;
+        let id = *self.index.entry(name.to_string()).or_insert_with(|| {
+            self.batch.names.push(name.to_string());
+            next
+        });
+        self.last = Some((name.to_string(), id));
+        id
+    }
+
+    #[inline]
+    fn push(
+        &mut self,
+        arrival_abs_us: i64,
+        function: u32,
+        duration: Micros,
+        memory_mb: u16,
+        trigger: Trigger,
+    ) {
+        self.batch.rows.push(RawRow {
+            arrival_abs_us,
+            duration,
+            function,
+            memory_mb,
+            trigger,
+        });
+        if self.batch.rows.len() >= BATCH_ROWS {
+            self.send();
+        }
+    }
+
+    fn progress(&mut self, bytes_read: u64) {
+        self.batch.bytes_read = bytes_read;
+    }
+}
+
+/// The rows a run replays: those before the horizon.
+fn before_horizon(rows: &[Invocation], horizon: Option<Micros>) -> &[Invocation] {
+    match horizon {
+        Some(h) => &rows[..rows.partition_point(|i| i.arrival < h)],
+        None => rows,
+    }
+}
+
+/// Reads the canonical trace at `path` and simulates it on `cfg`, overlapping the two where the
+/// rows allow. Returns the trace, the reader's report and the outcome, which equals
+/// `simulate_mode(&read_path(path)?.0, cfg, force)`. `cfg` is validated here.
+pub fn read_and_simulate(
+    path: &Path,
+    opts: &ReadOptions,
+    cfg: &PlatformConfig,
+    force: Option<Mode>,
+) -> Result<(Trace, ReadReport, Outcome), PipelineError> {
+    let file = std::fs::File::open(path).map_err(|error| TraceError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    let file_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let limit = cfg.account_concurrency.map_or(u64::MAX, u64::from);
+    // One function is always run coupled; a forced parallel run cannot stream.
+    let mut streaming = force != Some(Mode::Parallel) && cfg.validate(1).is_ok();
+    let (tx, rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut sink = BatchSink {
+                tx,
+                index: Default::default(),
+                last: None,
+                batch: Batch::default(),
+            };
+            let report = read_rows(file, path, opts, &mut sink);
+            sink.send();
+            report
+        });
+
+        let mut builder = TraceBuilder::new();
+        let mut runner: Option<Runner> = None;
+        let mut reserved = false;
+        for batch in rx {
+            for name in &batch.names {
+                builder.function_id(name);
+            }
+            if !reserved && batch.bytes_read > 0 {
+                // Size the rows once from the first batch's bytes per row (+5 %).
+                let per_row = batch.bytes_read as f64 / batch.rows.len().max(1) as f64;
+                builder.reserve((file_bytes as f64 / per_row * 1.05) as usize);
+                reserved = true;
+            }
+            for r in &batch.rows {
+                builder.push(
+                    r.arrival_abs_us,
+                    r.function,
+                    r.duration,
+                    r.memory_mb,
+                    r.trigger,
+                );
+            }
+            if !streaming {
+                continue;
+            }
+            let Some(rows) = builder.final_rows() else {
+                streaming = false;
+                runner = None;
+                continue;
+            };
+            let Some(last) = rows.last().map(|i| i.arrival) else {
+                continue;
+            };
+            // Every arrival before `last` has been read (later rows are no earlier).
+            let complete_before = match cfg.horizon {
+                Some(h) if last >= h => Micros::MAX,
+                _ => last,
+            };
+            let slice = [before_horizon(rows, cfg.horizon)];
+            let run = runner.get_or_insert_with(|| {
+                let mut r = Runner::new(1, cfg, Mode::Coupled, limit);
+                r.start(&slice);
+                r
+            });
+            while run.next_end().is_some_and(|end| end <= complete_before) {
+                run.epoch(&slice, complete_before);
+            }
+        }
+        let report = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+
+        let outcome = match (runner, builder.final_rows()) {
+            (Some(mut run), Some(rows)) if streaming => {
+                let slice = [before_horizon(rows, cfg.horizon)];
+                let excluded = (rows.len() - slice[0].len()) as u64;
+                if !run.has_work() {
+                    run.start(&slice);
+                }
+                while run.has_work() {
+                    run.epoch(&slice, Micros::MAX);
+                }
+                let mut outcome = run.finish().expect("a coupled run always completes");
+                outcome.excluded_after_horizon = excluded;
+                Some(outcome)
+            }
+            _ => None,
+        };
+        let trace = builder.finish();
+        let outcome = match outcome {
+            Some(mut o) => {
+                o.names = trace.functions.iter().map(|f| f.name.clone()).collect();
+                o
+            }
+            None => {
+                cfg.validate(trace.functions.len())?;
+                simulate_mode(&trace, cfg, force)
+            }
+        };
+        Ok((trace, report, outcome))
+    })
+}
