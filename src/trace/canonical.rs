@@ -148,7 +148,7 @@ pub fn read_rows<R: Read, S: RowSink>(
                 let f = sink.function_id(row.function);
                 sink.push(row.arrival_us, f, row.duration, row.memory_mb, row.trigger);
                 accepted += 1;
-                if accepted % PROGRESS_EVERY == 0 {
+                if accepted.is_multiple_of(PROGRESS_EVERY) {
                     sink.progress(rdr.position().byte());
                 }
             }
