@@ -262,15 +262,20 @@ fn simulate(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         rows_skipped: report.rows_skipped,
         sorted_on_read: trace.was_sorted,
         memory_mb: cfg.memory_mb,
+        memory_sizes_mb: outcome.totals.usage.iter().map(|u| u.memory_mb).collect(),
         per_instance_concurrency: cfg.per_instance_concurrency,
         provisioned: cfg.provisioned,
         keep_alive: cfg.keep_alive.describe(),
         max_lifetime_s: cfg.max_lifetime.map(crate::time::us_to_s),
         max_concurrency: cfg.max_concurrency,
         account_concurrency: cfg.account_concurrency,
-        scaling_rate: cfg
-            .scaling
-            .map(|s| format!("{} burst, +1 per {} us", s.burst, s.refill_every)),
+        scaling_rate: cfg.scaling.map(|s| {
+            format!(
+                "{} new instances, refilled 1 per {} ms",
+                s.burst,
+                s.refill_every as f64 / 1e3
+            )
+        }),
         init: cfg.init.describe(),
         horizon_s: cfg.horizon.map(crate::time::us_to_s),
         seed: cfg.seed,

@@ -38,6 +38,8 @@ struct Instance {
     ready_at: Micros,
     busy_since: Micros,
     idle_since: Micros,
+    /// Start of the current active period (init or busy, until idle).
+    active_since: Micros,
     /// Requests assigned (in service, or waiting for this instance's init).
     busy: u32,
     provisioned: bool,
@@ -236,6 +238,7 @@ impl<'t> FunctionSim<'t> {
                 birth: 0,
                 ready_at: 0,
                 busy_since: 0,
+                active_since: 0,
                 idle_since: 0,
                 busy: 0,
                 provisioned: true,
@@ -581,6 +584,7 @@ impl<'t> FunctionSim<'t> {
             birth: now,
             ready_at,
             busy_since: ready_at,
+            active_since: now,
             idle_since: now,
             busy: 1,
             provisioned: false,
@@ -602,7 +606,7 @@ impl<'t> FunctionSim<'t> {
             instance: id,
             kind: TimerKind::InitDone,
         }));
-        self.stats.init_billed_us += init;
+        self.stats.bill_init(req.memory_mb, init);
         self.record_served(now, req, ready_at, true, init, id);
         Ok(())
     }
@@ -633,6 +637,7 @@ impl<'t> FunctionSim<'t> {
         let full = inst.busy == k;
         if was_idle {
             inst.busy_since = now;
+            inst.active_since = now;
             if provisioned {
                 self.prov_idle.pop();
             } else {
@@ -776,16 +781,19 @@ impl<'t> FunctionSim<'t> {
         // The instance goes idle.
         let provisioned = inst.provisioned;
         let busy = clipped(inst.busy_since, now, self.clip);
+        let active_since = inst.active_since;
         inst.idle_since = now;
         if k > 1 && !was_full {
             self.unlist_partial(id);
         }
         if provisioned {
             self.stats.provisioned_busy_us += busy;
+            self.stats.provisioned_active.add(now - active_since);
             self.busy_change(now, -1, 0);
             self.prov_idle.push(id);
         } else {
             self.stats.on_demand_busy_us += busy;
+            self.stats.on_demand_active.add(now - active_since);
             self.od_active -= 1;
             account.usage -= 1;
             self.busy_change(now, -1, -1);

@@ -93,7 +93,10 @@ pub struct RunInfo {
     pub trace_rows: u64,
     pub rows_skipped: u64,
     pub sorted_on_read: bool,
+    /// `--memory-mb`: the size of rows without `memory_mb`.
     pub memory_mb: u16,
+    /// The memory sizes the run used (from the trace, or `memory_mb`).
+    pub memory_sizes_mb: Vec<u16>,
     pub per_instance_concurrency: u32,
     pub provisioned: u32,
     pub keep_alive: String,

@@ -32,7 +32,15 @@ pub fn write(w: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
             "platform",
             format!(
                 "{} MB, {} per instance, provisioned {}, keep-alive {}, init {}",
-                r.memory_mb, r.per_instance_concurrency, r.provisioned, r.keep_alive, r.init
+                r.memory_sizes_mb
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                r.per_instance_concurrency,
+                r.provisioned,
+                r.keep_alive,
+                r.init
             ),
         ),
         ("invocations", s.invocations.to_string()),

@@ -75,16 +75,65 @@ impl EpochBuffer {
     }
 }
 
+/// Times summed under the billing roundings that providers use, each applied per item (per
+/// execution, per init, or per instance active period). Microseconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Rounded {
+    /// Items summed.
+    pub count: u64,
+    /// As measured.
+    pub raw_us: u64,
+    /// Each rounded up to 1 ms (Lambda, Azure).
+    pub ceil_1ms_us: u64,
+    /// Each rounded up to 100 ms (Cloud Functions 1st gen, Cloud Run).
+    pub ceil_100ms_us: u64,
+    /// Each rounded up to 1 ms with a 100 ms minimum (Azure Functions Consumption).
+    pub min_100ms_us: u64,
+    /// Each rounded up to 100 ms with a 1 s minimum (Azure Functions Flex on-demand).
+    pub min_1s_us: u64,
+}
+
+impl Rounded {
+    #[inline]
+    pub fn add(&mut self, us: Micros) {
+        let ms1 = us.div_ceil(1_000) * 1_000;
+        let ms100 = us.div_ceil(100_000) * 100_000;
+        self.count += 1;
+        self.raw_us += us;
+        self.ceil_1ms_us += ms1;
+        self.ceil_100ms_us += ms100;
+        self.min_100ms_us += ms1.max(100_000);
+        self.min_1s_us += ms100.max(1_000_000);
+    }
+
+    pub fn merge(&mut self, o: &Rounded) {
+        self.count += o.count;
+        self.raw_us += o.raw_us;
+        self.ceil_1ms_us += o.ceil_1ms_us;
+        self.ceil_100ms_us += o.ceil_100ms_us;
+        self.min_100ms_us += o.min_100ms_us;
+        self.min_1s_us += o.min_1s_us;
+    }
+}
+
 /// Work done at one memory size, for the bill.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MemoryUsage {
     pub memory_mb: u16,
-    /// Requests served on on-demand instances.
-    pub on_demand_requests: u64,
-    /// Their summed execution time, microseconds (before any billing rounding).
-    pub on_demand_exec_us: u64,
-    pub provisioned_requests: u64,
-    pub provisioned_exec_us: u64,
+    /// Executions on on-demand instances.
+    pub on_demand: Rounded,
+    /// Executions on provisioned instances.
+    pub provisioned: Rounded,
+    /// Inits of the instances started (cold starts).
+    pub init: Rounded,
+}
+
+impl MemoryUsage {
+    fn merge(&mut self, o: &MemoryUsage) {
+        self.on_demand.merge(&o.on_demand);
+        self.provisioned.merge(&o.provisioned);
+        self.init.merge(&o.init);
+    }
 }
 
 /// One function's counters and instance-time. Times are microseconds.
@@ -109,35 +158,60 @@ pub struct FunctionStats {
     pub on_demand_init_us: u64,
     pub provisioned_busy_us: u64,
     pub provisioned_idle_us: u64,
-    /// Sum of sampled init times of instances started (billed as init on Lambda).
-    pub init_billed_us: u64,
+    /// Active periods (initializing or serving, until idle) of on-demand instances, for billing
+    /// that charges instance time while requests run (Cloud Run request-based, Azure Flex).
+    pub on_demand_active: Rounded,
+    /// Busy periods of provisioned instances.
+    pub provisioned_active: Rounded,
+    /// Executions and inits by memory size, sorted by memory.
     pub usage: Vec<MemoryUsage>,
 }
 
 impl FunctionStats {
-    #[inline]
-    pub fn bill(&mut self, memory_mb: u16, exec_us: Micros, provisioned: bool) {
+    fn usage_mut(&mut self, memory_mb: u16) -> &mut MemoryUsage {
         let found = match self.usage.first() {
             Some(u) if u.memory_mb == memory_mb => Some(0),
             _ => self.usage.iter().position(|u| u.memory_mb == memory_mb),
         };
-        let slot = match found {
-            Some(i) => &mut self.usage[i],
+        let i = match found {
+            Some(i) => i,
             None => {
                 self.usage.push(MemoryUsage {
                     memory_mb,
                     ..MemoryUsage::default()
                 });
-                self.usage.last_mut().expect("just pushed")
+                self.usage.sort_by_key(|u| u.memory_mb);
+                self.usage
+                    .iter()
+                    .position(|u| u.memory_mb == memory_mb)
+                    .unwrap_or(0)
             }
         };
+        &mut self.usage[i]
+    }
+
+    /// Records one execution of `exec_us` at `memory_mb`.
+    #[inline]
+    pub fn bill(&mut self, memory_mb: u16, exec_us: Micros, provisioned: bool) {
+        let u = self.usage_mut(memory_mb);
         if provisioned {
-            slot.provisioned_requests += 1;
-            slot.provisioned_exec_us += exec_us;
+            u.provisioned.add(exec_us);
         } else {
-            slot.on_demand_requests += 1;
-            slot.on_demand_exec_us += exec_us;
+            u.on_demand.add(exec_us);
         }
+    }
+
+    /// Records one instance init of `init_us` at `memory_mb`.
+    pub fn bill_init(&mut self, memory_mb: u16, init_us: Micros) {
+        self.usage_mut(memory_mb).init.add(init_us);
+    }
+
+    /// Served executions (warm + cold), from the billing records.
+    pub fn executions(&self) -> u64 {
+        self.usage
+            .iter()
+            .map(|u| u.on_demand.count + u.provisioned.count)
+            .sum()
     }
 
     /// Adds `other` into `self` (peaks are not additive and are left alone).
@@ -156,19 +230,11 @@ impl FunctionStats {
         self.on_demand_init_us += other.on_demand_init_us;
         self.provisioned_busy_us += other.provisioned_busy_us;
         self.provisioned_idle_us += other.provisioned_idle_us;
-        self.init_billed_us += other.init_billed_us;
+        self.on_demand_active.merge(&other.on_demand_active);
+        self.provisioned_active.merge(&other.provisioned_active);
         for u in &other.usage {
-            match self.usage.iter_mut().find(|x| x.memory_mb == u.memory_mb) {
-                Some(x) => {
-                    x.on_demand_requests += u.on_demand_requests;
-                    x.on_demand_exec_us += u.on_demand_exec_us;
-                    x.provisioned_requests += u.provisioned_requests;
-                    x.provisioned_exec_us += u.provisioned_exec_us;
-                }
-                None => self.usage.push(u.clone()),
-            }
+            self.usage_mut(u.memory_mb).merge(u);
         }
-        self.usage.sort_by_key(|u| u.memory_mb);
     }
 }
 
@@ -417,4 +483,23 @@ pub struct Outcome {
     pub mode: Mode,
     /// Trace rows at or after the horizon, not simulated.
     pub excluded_after_horizon: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn billing_roundings() {
+        let mut r = Rounded::default();
+        r.add(1); // 1 µs
+        r.add(100_000); // exactly 100 ms
+        r.add(1_234_567); // 1.234567 s
+        assert_eq!(r.count, 3);
+        assert_eq!(r.raw_us, 1 + 100_000 + 1_234_567);
+        assert_eq!(r.ceil_1ms_us, 1_000 + 100_000 + 1_235_000);
+        assert_eq!(r.ceil_100ms_us, 100_000 + 100_000 + 1_300_000);
+        assert_eq!(r.min_100ms_us, 100_000 + 100_000 + 1_235_000);
+        assert_eq!(r.min_1s_us, 1_000_000 + 1_000_000 + 1_300_000);
+    }
 }

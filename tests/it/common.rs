@@ -138,10 +138,9 @@ pub fn assert_conserved(o: &faasplan::outcome::Outcome) {
     assert_eq!(o.latency.count(), t.warm_starts + t.cold_starts);
     assert_eq!(o.latency_cold.count(), t.cold_starts);
     // Every served request ran its full duration somewhere.
-    let exec: u64 = t
-        .usage
-        .iter()
-        .map(|u| u.on_demand_requests + u.provisioned_requests)
-        .sum();
-    assert_eq!(exec, t.warm_starts + t.cold_starts);
+    assert_eq!(t.executions(), t.warm_starts + t.cold_starts);
+    let inits: u64 = t.usage.iter().map(|u| u.init.count).sum();
+    assert_eq!(inits, t.instances_started);
+    // Each instance's active periods end in a completion: as many as the instances that went idle.
+    assert!(t.on_demand_active.count >= t.instances_started);
 }

@@ -14,6 +14,7 @@ fn json(o: &Outcome) -> String {
         rows_skipped: 0,
         sorted_on_read: false,
         memory_mb: 128,
+        memory_sizes_mb: Vec::new(),
         per_instance_concurrency: 1,
         provisioned: 0,
         keep_alive: String::new(),
