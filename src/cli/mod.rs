@@ -1,0 +1,79 @@
+//! The command line: clap definitions, validation into the types the library trusts, and the
+//! commands, one file each. `main.rs` only calls [`run`].
+
+mod platform;
+mod simulate;
+
+pub use platform::{PlatformArgs, platform_config};
+pub use simulate::SimulateArgs;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::ConfigError;
+use crate::time::{SECOND, parse_duration};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "faasplan",
+    version,
+    about = "Capacity planner for serverless functions: replays a workload trace through a model of a FaaS platform",
+    long_about = None,
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Replay a trace and report cold starts, throttles, latency and instances.
+    Simulate(simulate::SimulateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Parses and runs the command line. Errors carry their context; `main` prints them.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Simulate(args) => simulate::run(&args),
+    }
+}
+
+pub(crate) fn duration_flag(flag: &'static str, s: &str) -> Result<u64, ConfigError> {
+    parse_duration(s).ok_or_else(|| {
+        ConfigError::invalid(
+            flag,
+            format!("{s:?}: expected a duration such as 90, 90s, 15m, 6h"),
+        )
+    })
+}
+
+pub(crate) fn seconds_flag(flag: &'static str, s: f64) -> Result<u64, ConfigError> {
+    if !s.is_finite() || !(0.0..=1e12).contains(&s) {
+        return Err(ConfigError::invalid(
+            flag,
+            format!("{s}: must be a number of seconds >= 0"),
+        ));
+    }
+    Ok((s * SECOND as f64).round() as u64)
+}
+
+pub(crate) fn thread_pool(threads: Option<usize>) -> anyhow::Result<rayon::ThreadPool> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        if n == 0 {
+            return Err(ConfigError::invalid("--threads", "must be at least 1").into());
+        }
+        b = b.num_threads(n);
+    }
+    b.build().context("cannot start the worker threads")
+}
