@@ -188,6 +188,8 @@ pub fn read_and_simulate(
             let slice = [before_horizon(rows, cfg.horizon)];
             let run = runner.get_or_insert_with(|| {
                 let mut r = Runner::new(1, cfg, Mode::Coupled, limit);
+                // The reader thread has the other core.
+                r.overlap_collector = false;
                 r.start(&slice);
                 r
             });

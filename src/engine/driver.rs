@@ -93,6 +93,9 @@ pub(crate) struct Runner<'c> {
     /// The end of the last epoch run.
     last_end: Micros,
     aborted: bool,
+    /// Merge the previous epoch on another rayon worker while this one runs. Off when the other
+    /// core is busy already (the streaming pipeline's reader thread).
+    pub overlap_collector: bool,
 }
 
 impl<'c> Runner<'c> {
@@ -133,6 +136,7 @@ impl<'c> Runner<'c> {
             t_end: None,
             last_end: MINUTE,
             aborted: false,
+            overlap_collector: true,
         }
     }
 
@@ -177,24 +181,28 @@ impl<'c> Runner<'c> {
         let (col, collected) = (&mut self.col, &mut self.collected);
         // The collector merges epoch N while the functions simulate epoch N+1 (on another core
         // when there is one). Buffers swap between the two sides; the merge order stays fixed.
-        rayon::join(
-            || match mode {
-                Mode::Parallel => {
-                    sims.par_iter_mut()
-                        .zip(accounts.par_iter_mut())
-                        .zip(slices.par_iter())
-                        .for_each(|((s, a), arr)| s.advance_to(t_end, arr, a));
-                }
-                Mode::Coupled if sims.len() == 1 => sims[0].advance_to(t_end, slices[0], shared),
-                Mode::Coupled => coupled_epoch(sims, slices, shared, blocked, t_end),
-            },
-            || {
-                for b in collected.iter_mut() {
-                    col.absorb(b);
-                }
-                col.end_epoch();
-            },
-        );
+        let mut simulate = || match mode {
+            Mode::Parallel => {
+                sims.par_iter_mut()
+                    .zip(accounts.par_iter_mut())
+                    .zip(slices.par_iter())
+                    .for_each(|((s, a), arr)| s.advance_to(t_end, arr, a));
+            }
+            Mode::Coupled if sims.len() == 1 => sims[0].advance_to(t_end, slices[0], shared),
+            Mode::Coupled => coupled_epoch(sims, slices, shared, blocked, t_end),
+        };
+        let mut collect = || {
+            for b in collected.iter_mut() {
+                col.absorb(b);
+            }
+            col.end_epoch();
+        };
+        if self.overlap_collector {
+            rayon::join(simulate, collect);
+        } else {
+            collect();
+            simulate();
+        }
         if self.mode == Mode::Parallel && self.col.peak_usage > self.limit as i64 {
             self.aborted = true;
             return false;

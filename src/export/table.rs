@@ -21,10 +21,11 @@ pub fn write(w: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
         (
             "trace",
             format!(
-                "{} ({} rows, {} functions, {:.1} min window)",
+                "{} ({} rows, {} function{}, {:.1} min window)",
                 r.trace,
                 r.trace_rows,
                 s.functions.len(),
+                if s.functions.len() == 1 { "" } else { "s" },
                 s.window_s / 60.0
             ),
         ),
