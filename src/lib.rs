@@ -9,5 +9,6 @@ pub mod error;
 pub mod export;
 pub mod outcome;
 pub mod pipeline;
+pub mod servers;
 pub mod time;
 pub mod trace;

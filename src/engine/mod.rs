@@ -4,6 +4,7 @@
 //! over the limit. The engine does no I/O and knows nothing about prices.
 
 pub mod coldstart;
+pub mod fleet;
 mod driver;
 mod function;
 pub mod keepalive;

@@ -2,6 +2,8 @@
 //! series and instance-time. Never a record per invocation. The bill (cost) and the exports read
 //! an [`Outcome`]; they never re-run the engine.
 
+pub mod fleet;
+
 use hdrhistogram::Histogram;
 
 use crate::time::{MINUTE, Micros};

@@ -4,5 +4,6 @@ mod cli;
 mod common;
 mod conservation;
 mod determinism;
+mod fleet;
 mod pipeline;
 mod queueing;

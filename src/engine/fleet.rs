@@ -1,0 +1,558 @@
+//! The server side of the comparison: a fleet of identical instances, each with a number of request
+//! slots, behind one FCFS queue, fixed in size or autoscaled by target tracking (as an AWS Auto
+//! Scaling group or a Kubernetes HPA). Replays the same trace as the FaaS engine.
+//!
+//! Event order at equal times: completions and boots (they free or add capacity), then the
+//! autoscaler's evaluation, then trace arrivals (in (time, function) order).
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+
+use crate::error::ConfigError;
+use crate::outcome::fleet::{FleetMinute, FleetOutcome, ScaleEvent};
+use crate::time::{MINUTE, Micros, SECOND};
+use crate::trace::{Invocation, Trace};
+
+/// Target-tracking autoscaling.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Autoscale {
+    pub min: u32,
+    pub max: u32,
+    /// Target mean slot utilisation over an evaluation interval, in (0, 1].
+    pub target: f64,
+    /// How often the autoscaler evaluates, microseconds (default 60 s).
+    pub interval: Micros,
+    /// From launch to serving, microseconds; the instance is billed meanwhile (default 90 s).
+    pub boot_delay: Micros,
+    /// No scale-in until this long after the last scaling action, microseconds (default 300 s).
+    pub cooldown: Micros,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FleetSize {
+    Fixed(u32),
+    Auto(Autoscale),
+}
+
+/// How request durations from the trace become service times on a server.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Speed {
+    /// Service time = duration × factor.
+    Factor(f64),
+    /// The FaaS CPU-share rule: a function of `memory_mb` ran on min(1, memory_mb / 1769) of a
+    /// vCPU (Lambda allots 1 vCPU at 1,769 MB), so on a whole server vCPU it takes that share of
+    /// its traced duration. Rows without memory use `default_memory_mb`.
+    CpuShare { default_memory_mb: u16 },
+}
+
+/// MB of Lambda memory that buy one vCPU (AWS Lambda docs, "configuration-memory").
+pub const LAMBDA_MB_PER_VCPU: f64 = 1769.0;
+
+impl Speed {
+    fn service(self, inv: &Invocation) -> Micros {
+        let factor = match self {
+            Speed::Factor(f) => f,
+            Speed::CpuShare { default_memory_mb } => {
+                let mem = if inv.memory_mb == 0 {
+                    default_memory_mb
+                } else {
+                    inv.memory_mb
+                };
+                (f64::from(mem) / LAMBDA_MB_PER_VCPU).min(1.0)
+            }
+        };
+        (inv.duration as f64 * factor).round() as Micros
+    }
+}
+
+/// A validated fleet configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FleetConfig {
+    /// Concurrent requests per instance.
+    pub slots: u32,
+    pub size: FleetSize,
+    pub speed: Speed,
+    /// Most requests that may wait; more are rejected (`None`: unbounded).
+    pub queue_limit: Option<u64>,
+    /// Longest a request may wait; it is rejected then (`None`: forever).
+    pub max_wait: Option<Micros>,
+    pub horizon: Option<Micros>,
+}
+
+impl FleetConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.slots == 0 {
+            return Err(ConfigError::invalid("--fleet", "slots must be at least 1"));
+        }
+        if let Speed::Factor(f) = self.speed
+            && !(f.is_finite() && f > 0.0)
+        {
+            return Err(ConfigError::invalid(
+                "--fleet",
+                format!("speed factor {f}: must be a positive number"),
+            ));
+        }
+        match &self.size {
+            FleetSize::Fixed(0) => Err(ConfigError::invalid("--fleet", "count must be at least 1")),
+            FleetSize::Fixed(_) => Ok(()),
+            FleetSize::Auto(a) => {
+                if a.max == 0 || a.min > a.max {
+                    return Err(ConfigError::invalid(
+                        "--fleet",
+                        format!("autoscale {}..{}: need 0 <= MIN <= MAX and MAX >= 1", a.min, a.max),
+                    ));
+                }
+                if !(a.target > 0.0 && a.target <= 1.0) {
+                    return Err(ConfigError::invalid(
+                        "--fleet",
+                        format!("autoscale target {}: must be in (0, 1]", a.target),
+                    ));
+                }
+                if a.interval == 0 {
+                    return Err(ConfigError::invalid(
+                        "--fleet",
+                        "evaluation interval must be greater than 0",
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Server {
+    launched: Micros,
+    ready: bool,
+    busy: u32,
+    draining: bool,
+    gone: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Completion(u32),
+    BootDone(u32),
+    Evaluate,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    arrival: Micros,
+    service: Micros,
+}
+
+struct Fleet<'c> {
+    cfg: &'c FleetConfig,
+    heap: BinaryHeap<Reverse<(Micros, u8, u64, Kind)>>,
+    seq: u64,
+    servers: Vec<Server>,
+    /// Ready, not draining, with a free slot; the lowest index is used first (packing).
+    free: BTreeSet<u32>,
+    queue: VecDeque<Waiting>,
+    out: FleetOutcome,
+    // Levels and their integrals.
+    busy_slots: u64,
+    capacity_slots: u64,
+    alive: u64,
+    booting: u64,
+    last_t: Micros,
+    clip: Micros,
+    // Autoscaler bookkeeping.
+    busy_at_eval: u128,
+    capacity_at_eval: u128,
+    last_action: Option<Micros>,
+}
+
+impl<'c> Fleet<'c> {
+    fn push(&mut self, time: Micros, kind: Kind) {
+        self.seq += 1;
+        let phase = if matches!(kind, Kind::Evaluate) { 1 } else { 0 };
+        self.heap.push(Reverse((time, phase, self.seq, kind)));
+    }
+
+    fn minute(&mut self, t: Micros) -> &mut FleetMinute {
+        let m = (t / MINUTE) as usize;
+        if m >= self.out.minutes.len() {
+            self.out.minutes.resize(m + 1, FleetMinute::default());
+        }
+        &mut self.out.minutes[m]
+    }
+
+    /// Integrates the levels up to `t` (clipped at the horizon).
+    fn advance(&mut self, t: Micros) {
+        let t = t.min(self.clip);
+        while self.last_t < t {
+            let m_end = (self.last_t / MINUTE + 1) * MINUTE;
+            let seg = t.min(m_end);
+            let dt = (seg - self.last_t) as u128;
+            let (busy, cap, alive) = (self.busy_slots, self.capacity_slots, self.alive);
+            self.out.busy_slot_us += busy as u128 * dt;
+            self.out.capacity_slot_us += cap as u128 * dt;
+            self.out.instance_us += alive as u128 * dt;
+            let last_t = self.last_t;
+            let minute = self.minute(last_t);
+            minute.busy_slot_us += busy as u128 * dt;
+            minute.instance_us += alive as u128 * dt;
+            minute.peak_instances = minute.peak_instances.max(alive as u32);
+            self.last_t = seg;
+        }
+    }
+
+    fn launch(&mut self, now: Micros, ready_at: Option<Micros>) {
+        let id = self.servers.len() as u32;
+        self.servers.push(Server {
+            launched: now,
+            ready: ready_at.is_none(),
+            busy: 0,
+            draining: false,
+            gone: false,
+        });
+        self.alive += 1;
+        self.out.launches += 1;
+        match ready_at {
+            None => {
+                self.capacity_slots += self.cfg.slots as u64;
+                self.free.insert(id);
+            }
+            Some(t) => {
+                self.booting += 1;
+                self.push(t, Kind::BootDone(id));
+            }
+        }
+        self.note_instances();
+    }
+
+    fn note_instances(&mut self) {
+        let n = self.alive as u32;
+        self.out.instances_max = self.out.instances_max.max(n);
+        self.out.instances_min = self.out.instances_min.min(n);
+    }
+
+    fn terminate(&mut self, now: Micros, id: u32) {
+        let s = &mut self.servers[id as usize];
+        debug_assert!(s.busy == 0 && !s.gone);
+        s.gone = true;
+        let launched = s.launched;
+        let was_counted = s.ready && !s.draining;
+        self.free.remove(&id);
+        if was_counted {
+            self.capacity_slots -= self.cfg.slots as u64;
+        }
+        self.alive -= 1;
+        self.bill(launched, now);
+        self.note_instances();
+    }
+
+    /// Per-second billing with a 60 s minimum per instance start.
+    fn bill(&mut self, launched: Micros, end: Micros) {
+        let end = end.min(self.clip).max(launched);
+        let secs = (end - launched).div_ceil(SECOND).max(60);
+        self.out.billed_instance_s += secs;
+    }
+
+    fn start(&mut self, now: Micros, id: u32, w: Waiting) {
+        let s = &mut self.servers[id as usize];
+        s.busy += 1;
+        if s.busy == self.cfg.slots {
+            self.free.remove(&id);
+        }
+        self.busy_slots += 1;
+        let wait = now - w.arrival;
+        if wait > 0 {
+            self.out.waited += 1;
+            self.minute(w.arrival).waited += 1;
+        }
+        self.out.served += 1;
+        self.out.queue_wait.record(wait);
+        self.out.latency.record(wait + w.service);
+        self.push(now + w.service, Kind::Completion(id));
+    }
+
+    /// The next request from the queue that has not waited too long.
+    fn pop_queue(&mut self, now: Micros) -> Option<Waiting> {
+        while let Some(w) = self.queue.pop_front() {
+            if self.cfg.max_wait.is_some_and(|m| now - w.arrival > m) {
+                self.reject(w.arrival);
+                continue;
+            }
+            return Some(w);
+        }
+        None
+    }
+
+    fn reject(&mut self, arrival: Micros) {
+        self.out.rejected += 1;
+        self.minute(arrival).rejected += 1;
+    }
+
+    fn fill_from_queue(&mut self, now: Micros, id: u32) {
+        while self.servers[id as usize].busy < self.cfg.slots
+            && !self.servers[id as usize].draining
+        {
+            let Some(w) = self.pop_queue(now) else {
+                break;
+            };
+            self.start(now, id, w);
+        }
+    }
+
+    fn complete(&mut self, now: Micros, id: u32) {
+        self.busy_slots -= 1;
+        let s = &mut self.servers[id as usize];
+        s.busy -= 1;
+        if s.draining {
+            if s.busy == 0 {
+                self.terminate(now, id);
+            }
+            return;
+        }
+        self.free.insert(id);
+        self.fill_from_queue(now, id);
+    }
+
+    fn boot_done(&mut self, now: Micros, id: u32) {
+        let s = &mut self.servers[id as usize];
+        if s.gone {
+            return;
+        }
+        s.ready = true;
+        self.booting -= 1;
+        self.out.boot_events += 1;
+        if s.draining {
+            return;
+        }
+        self.capacity_slots += self.cfg.slots as u64;
+        self.free.insert(id);
+        self.fill_from_queue(now, id);
+    }
+
+    fn arrive(&mut self, now: Micros, inv: &Invocation) {
+        self.out.invocations += 1;
+        self.minute(now).invocations += 1;
+        let w = Waiting {
+            arrival: now,
+            service: self.cfg.speed.service(inv),
+        };
+        if self.queue.is_empty()
+            && let Some(&id) = self.free.first()
+        {
+            self.start(now, id, w);
+            return;
+        }
+        if self
+            .cfg
+            .queue_limit
+            .is_some_and(|l| self.queue.len() as u64 >= l)
+        {
+            self.reject(now);
+            return;
+        }
+        self.queue.push_back(w);
+        self.out.peak_queue = self.out.peak_queue.max(self.queue.len() as u64);
+    }
+
+    fn evaluate(&mut self, now: Micros, a: &Autoscale) {
+        let busy = self.out.busy_slot_us - self.busy_at_eval;
+        let cap = self.out.capacity_slot_us - self.capacity_at_eval;
+        self.busy_at_eval = self.out.busy_slot_us;
+        self.capacity_at_eval = self.out.capacity_slot_us;
+        let in_service = self
+            .servers
+            .iter()
+            .filter(|s| s.ready && !s.draining && !s.gone)
+            .count() as u32;
+        let pending = self.booting as u32;
+        // Utilisation over the interval; with no capacity, any queue means "full".
+        let util = if cap > 0 {
+            busy as f64 / cap as f64
+        } else if self.queue.is_empty() {
+            0.0
+        } else {
+            1.0
+        };
+        let base = in_service.max(1);
+        let mut desired = (f64::from(base) * util / a.target).ceil() as u32;
+        if !self.queue.is_empty() {
+            desired = desired.max(in_service + 1);
+        }
+        let desired = desired.clamp(a.min, a.max);
+        let current = in_service + pending;
+        if desired > current {
+            for _ in current..desired {
+                self.launch(now, Some(now + a.boot_delay));
+            }
+            self.out.scale_events.push(ScaleEvent {
+                time_s: now as f64 / 1e6,
+                from: current,
+                to: desired,
+                utilisation: util,
+            });
+            self.last_action = Some(now);
+        } else if desired < in_service
+            && self
+                .last_action
+                .is_none_or(|t| now.saturating_sub(t) >= a.cooldown)
+        {
+            let mut remove = in_service - desired;
+            // Idle instances first, newest first; then drain the emptiest.
+            let mut candidates: Vec<u32> = (0..self.servers.len() as u32)
+                .rev()
+                .filter(|&i| {
+                    let s = &self.servers[i as usize];
+                    s.ready && !s.draining && !s.gone
+                })
+                .collect();
+            candidates.sort_by_key(|&i| self.servers[i as usize].busy);
+            for id in candidates {
+                if remove == 0 {
+                    break;
+                }
+                if self.servers[id as usize].busy == 0 {
+                    self.terminate(now, id);
+                } else {
+                    let s = &mut self.servers[id as usize];
+                    s.draining = true;
+                    self.free.remove(&id);
+                    self.capacity_slots -= self.cfg.slots as u64;
+                }
+                remove -= 1;
+            }
+            self.out.scale_events.push(ScaleEvent {
+                time_s: now as f64 / 1e6,
+                from: current,
+                to: desired,
+                utilisation: util,
+            });
+            self.last_action = Some(now);
+        }
+    }
+}
+
+/// Replays every function of `trace` through one fleet (validated with
+/// [`FleetConfig::validate`]).
+pub fn simulate_fleet(trace: &Trace, cfg: &FleetConfig) -> FleetOutcome {
+    let clip = cfg.horizon.unwrap_or(Micros::MAX);
+    let mut f = Fleet {
+        cfg,
+        heap: BinaryHeap::new(),
+        seq: 0,
+        servers: Vec::new(),
+        free: BTreeSet::new(),
+        queue: VecDeque::new(),
+        out: FleetOutcome::default(),
+        busy_slots: 0,
+        capacity_slots: 0,
+        alive: 0,
+        booting: 0,
+        last_t: 0,
+        clip,
+        busy_at_eval: 0,
+        capacity_at_eval: 0,
+        last_action: None,
+    };
+    f.out.instances_min = u32::MAX;
+    let initial = match &cfg.size {
+        FleetSize::Fixed(n) => *n,
+        FleetSize::Auto(a) => a.min.max(1),
+    };
+    for _ in 0..initial {
+        f.launch(0, None);
+    }
+    f.out.launches = 0; // the initial fleet is not a scaling launch
+    if let FleetSize::Auto(a) = &cfg.size {
+        f.push(a.interval, Kind::Evaluate);
+    }
+
+    // Arrivals from all functions in (time, function) order.
+    let slices: Vec<&[Invocation]> = (0..trace.functions.len())
+        .map(|i| trace.function_invocations(i))
+        .collect();
+    let mut cursors = vec![0usize; slices.len()];
+    let mut arrivals: BinaryHeap<Reverse<(Micros, u32)>> = slices
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.first().map(|inv| Reverse((inv.arrival, i as u32))))
+        .collect();
+    let mut last_event = 0;
+    loop {
+        let next_timer = f.heap.peek().map(|Reverse((t, p, _, _))| (*t, *p));
+        let next_arrival = arrivals
+            .peek()
+            .map(|Reverse((t, _))| *t)
+            .filter(|&t| t < clip);
+        // Stop evaluating once nothing else is left to happen.
+        let only_evaluations = next_arrival.is_none()
+            && f.queue.is_empty()
+            && f.busy_slots == 0
+            && f.booting == 0
+            && next_timer.is_some_and(|(_, p)| p == 1)
+            && f.heap.len() == 1;
+        if only_evaluations {
+            break;
+        }
+        let take_timer = match (next_timer, next_arrival) {
+            (Some((t, _)), Some(a)) => t <= a,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        if take_timer {
+            let Some(Reverse((t, _, _, kind))) = f.heap.pop() else {
+                break;
+            };
+            f.advance(t);
+            last_event = last_event.max(t);
+            match kind {
+                Kind::Completion(id) => f.complete(t, id),
+                Kind::BootDone(id) => f.boot_done(t, id),
+                Kind::Evaluate => {
+                    if let FleetSize::Auto(a) = &cfg.size {
+                        f.evaluate(t, a);
+                        f.push(t + a.interval, Kind::Evaluate);
+                    }
+                }
+            }
+        } else {
+            let Some(Reverse((t, i))) = arrivals.pop() else {
+                break;
+            };
+            let s = slices[i as usize];
+            let inv = s[cursors[i as usize]];
+            cursors[i as usize] += 1;
+            if let Some(next) = s.get(cursors[i as usize]) {
+                arrivals.push(Reverse((next.arrival, i)));
+            }
+            f.advance(t);
+            last_event = last_event.max(t);
+            f.arrive(t, &inv);
+        }
+    }
+    let excluded: u64 = slices
+        .iter()
+        .zip(&cursors)
+        .map(|(s, &c)| (s.len() - c) as u64)
+        .sum();
+    let window = cfg.horizon.unwrap_or((last_event / MINUTE + 1) * MINUTE);
+    f.clip = window;
+    // Requests still queued at the end were never served.
+    while let Some(w) = f.queue.pop_front() {
+        f.reject(w.arrival);
+    }
+    f.advance(window);
+    for id in 0..f.servers.len() {
+        let s = &f.servers[id];
+        if !s.gone {
+            let launched = s.launched;
+            f.bill(launched, window);
+        }
+    }
+    if f.out.instances_min == u32::MAX {
+        f.out.instances_min = 0;
+    }
+    f.out.minutes.truncate(window.div_ceil(MINUTE) as usize);
+    f.out.minutes.resize(window.div_ceil(MINUTE) as usize, FleetMinute::default());
+    f.out.window_us = window;
+    f.out.excluded_after_horizon = excluded;
+    f.out
+}

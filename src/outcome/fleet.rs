@@ -1,0 +1,82 @@
+//! What a fleet run produced: counters, latency and queue-wait histograms, instance-time for the
+//! bill, scaling events and a per-minute series. Times are microseconds unless named otherwise.
+
+use serde::Serialize;
+
+use super::Latency;
+use crate::time::Micros;
+
+/// One autoscaler decision that changed the desired size.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScaleEvent {
+    /// Seconds since the trace origin.
+    pub time_s: f64,
+    /// Instances in service or booting before the decision.
+    pub from: u32,
+    /// The new desired count.
+    pub to: u32,
+    /// The mean slot utilisation over the interval that led to it, 0..1.
+    pub utilisation: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FleetMinute {
+    pub invocations: u64,
+    pub rejected: u64,
+    /// Served requests that arrived in this minute and had to queue.
+    pub waited: u64,
+    pub peak_instances: u32,
+    /// ∫ busy slots dt over the minute, slot-microseconds.
+    pub busy_slot_us: u128,
+    /// ∫ instances alive (booting or serving) dt over the minute, instance-microseconds.
+    pub instance_us: u128,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FleetOutcome {
+    pub window_us: Micros,
+    pub invocations: u64,
+    pub served: u64,
+    /// Rejected: the queue was full, the request waited past the maximum wait, or it was still
+    /// queued at the end of the run.
+    pub rejected: u64,
+    /// Served requests that had to queue.
+    pub waited: u64,
+    pub peak_queue: u64,
+    /// End-to-end latency of served requests (queue wait + service).
+    pub latency: Latency,
+    /// Queue wait of served requests (0 for those that did not queue).
+    pub queue_wait: Latency,
+    pub busy_slot_us: u128,
+    /// ∫ slots in service (booted, not draining) dt.
+    pub capacity_slot_us: u128,
+    /// ∫ instances alive dt.
+    pub instance_us: u128,
+    pub instances_min: u32,
+    pub instances_max: u32,
+    /// Instances launched by the autoscaler (the initial fleet is not counted).
+    pub launches: u64,
+    /// Launched instances that finished booting.
+    pub boot_events: u64,
+    /// Billed instance-seconds: per second, with a 60 s minimum per instance start.
+    pub billed_instance_s: u64,
+    pub scale_events: Vec<ScaleEvent>,
+    pub minutes: Vec<FleetMinute>,
+    pub excluded_after_horizon: u64,
+}
+
+impl FleetOutcome {
+    /// Mean busy slots / mean slots in service, 0..1.
+    pub fn utilisation(&self) -> f64 {
+        if self.capacity_slot_us == 0 {
+            0.0
+        } else {
+            self.busy_slot_us as f64 / self.capacity_slot_us as f64
+        }
+    }
+
+    /// Time-weighted mean of instances alive.
+    pub fn mean_instances(&self) -> f64 {
+        self.instance_us as f64 / self.window_us.max(1) as f64
+    }
+}

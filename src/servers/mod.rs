@@ -1,0 +1,329 @@
+//! Server instance types as data (`pricing/servers/*.toml`): vCPUs, memory and hourly price, each
+//! with its `source` and `as_of`, plus each catalog's billing rule (per second, minimum per start).
+//! The shipped catalogs are embedded in the binary; `--servers FILE` adds a user catalog.
+//!
+//! The fleet's bill lives here too: a pure function of a [`FleetOutcome`] and a [`ServerType`].
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+use crate::outcome::fleet::FleetOutcome;
+
+/// Hours in the billing month used everywhere in faasplan (730 h = 8,760 h / 12).
+pub const MONTH_HOURS: f64 = 730.0;
+
+macro_rules! shipped {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../pricing/servers/", $name, ".toml")))),*]
+    };
+}
+
+/// The shipped catalogs: `pricing/servers/NAME.toml`. A new catalog is a file plus one line here.
+const SHIPPED: &[(&str, &str)] = shipped!(
+    "aws-ec2-us-east-1",
+    "aws-fargate-us-east-1",
+    "azure-vm-eastus",
+    "gcp-vm-us-central1",
+);
+
+// ---- The file format (exactly as written) ----
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    version: u32,
+    catalog: CatalogMeta,
+    billing: BillingFile,
+    #[serde(default)]
+    instance: Vec<InstanceFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogMeta {
+    provider: String,
+    product: String,
+    region: String,
+    source: String,
+    as_of: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BillingFile {
+    per_second: bool,
+    minimum_s: u64,
+    source: String,
+    as_of: String,
+    #[serde(default)]
+    confidence: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstanceFile {
+    name: String,
+    vcpu: f64,
+    memory_gib: f64,
+    usd_per_hour: f64,
+    source: String,
+    as_of: String,
+    #[serde(default)]
+    confidence: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+// ---- The validated domain type ----
+
+/// One server instance type with its price and billing rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServerType {
+    pub name: String,
+    pub provider: String,
+    pub product: String,
+    pub region: String,
+    pub vcpu: f64,
+    pub memory_gib: f64,
+    /// On-demand list price, USD per hour.
+    pub usd_per_hour: f64,
+    /// Billing: per second (else per started hour), with this minimum per instance start.
+    pub per_second: bool,
+    pub minimum_s: u64,
+    pub source: String,
+    pub as_of: String,
+    pub confidence: Option<String>,
+    pub note: Option<String>,
+    /// The catalog it came from.
+    pub catalog: String,
+}
+
+fn bad(path: &Path, key: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::File {
+        path: path.to_path_buf(),
+        line: 0,
+        reason: format!("{key}: {}", reason.into()),
+    }
+}
+
+fn nonempty(path: &Path, key: &str, v: &str) -> Result<(), ConfigError> {
+    if v.trim().is_empty() {
+        Err(bad(path, key, "must not be empty"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Parses and validates one catalog file.
+pub fn parse_catalog(path: &Path, text: &str) -> Result<Vec<ServerType>, ConfigError> {
+    let file: CatalogFile = toml::from_str(text).map_err(|e| ConfigError::File {
+        path: path.to_path_buf(),
+        line: e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].lines().count() as u64)
+            .unwrap_or(0),
+        reason: e.message().to_string(),
+    })?;
+    if file.version != 1 {
+        return Err(bad(
+            path,
+            "version",
+            format!("{} is not supported (this faasplan reads version 1)", file.version),
+        ));
+    }
+    let c = &file.catalog;
+    for (k, v) in [
+        ("catalog.provider", &c.provider),
+        ("catalog.product", &c.product),
+        ("catalog.region", &c.region),
+        ("catalog.source", &c.source),
+        ("catalog.as_of", &c.as_of),
+        ("billing.source", &file.billing.source),
+        ("billing.as_of", &file.billing.as_of),
+    ] {
+        nonempty(path, k, v)?;
+    }
+    if file.instance.is_empty() {
+        return Err(bad(path, "instance", "the catalog lists no instance types"));
+    }
+    let catalog = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut out: Vec<ServerType> = Vec::new();
+    for (i, inst) in file.instance.iter().enumerate() {
+        let key = |f: &str| format!("instance[{i}] ({}).{f}", inst.name);
+        nonempty(path, &key("name"), &inst.name)?;
+        nonempty(path, &key("source"), &inst.source)?;
+        nonempty(path, &key("as_of"), &inst.as_of)?;
+        for (f, v) in [
+            ("vcpu", inst.vcpu),
+            ("memory_gib", inst.memory_gib),
+            ("usd_per_hour", inst.usd_per_hour),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(bad(path, &key(f), format!("{v}: must be a positive number")));
+            }
+        }
+        if out.iter().any(|o| o.name == inst.name) {
+            return Err(bad(path, &key("name"), "listed twice"));
+        }
+        out.push(ServerType {
+            name: inst.name.clone(),
+            provider: c.provider.clone(),
+            product: c.product.clone(),
+            region: c.region.clone(),
+            vcpu: inst.vcpu,
+            memory_gib: inst.memory_gib,
+            usd_per_hour: inst.usd_per_hour,
+            per_second: file.billing.per_second,
+            minimum_s: file.billing.minimum_s,
+            source: inst.source.clone(),
+            as_of: inst.as_of.clone(),
+            confidence: inst.confidence.clone(),
+            note: inst.note.clone().or_else(|| file.billing.note.clone()),
+            catalog: catalog.clone(),
+        });
+    }
+    let _ = &file.billing.confidence;
+    Ok(out)
+}
+
+/// Every shipped server type, in catalog order.
+pub fn shipped() -> Result<Vec<ServerType>, ConfigError> {
+    let mut all = Vec::new();
+    for (name, text) in SHIPPED {
+        let path = PathBuf::from(format!("pricing/servers/{name}.toml"));
+        all.extend(parse_catalog(&path, text)?);
+    }
+    Ok(all)
+}
+
+/// The names of the shipped catalogs (for tests that compare them with the folder).
+pub fn shipped_catalogs() -> impl Iterator<Item = &'static str> {
+    SHIPPED.iter().map(|(n, _)| *n)
+}
+
+/// Finds a server type by name among the shipped catalogs and `extra` user catalogs.
+pub fn find(name: &str, extra: &[PathBuf]) -> Result<ServerType, ConfigError> {
+    let mut all = shipped()?;
+    for path in extra {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| bad(path, "file", format!("cannot read: {e}")))?;
+        all.extend(parse_catalog(path, &text)?);
+    }
+    let hits: Vec<&ServerType> = all.iter().filter(|s| s.name == name).collect();
+    match hits.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(ConfigError::invalid(
+            "--fleet",
+            format!(
+                "unknown instance type {name:?}; known: {}",
+                all.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+        many => Err(ConfigError::invalid(
+            "--fleet",
+            format!(
+                "instance type {name:?} is in several catalogs ({}); rename one",
+                many.iter().map(|s| s.catalog.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
+}
+
+/// One line of a fleet bill.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FleetLine {
+    pub item: String,
+    pub quantity: f64,
+    pub unit: String,
+    pub rate: f64,
+    pub amount_usd: f64,
+}
+
+/// A fleet's bill for the window and for a 730-hour month that repeats the window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FleetBill {
+    pub instance_type: String,
+    /// Billed instance-hours in the window (after the per-start minimum and rounding).
+    pub instance_hours: f64,
+    pub usd_per_hour: f64,
+    /// Commitment discount applied (savings plan / reserved), percent.
+    pub discount_pct: f64,
+    pub window_usd: f64,
+    pub monthly_usd: f64,
+    pub lines: Vec<FleetLine>,
+}
+
+/// The fleet's bill: billed instance-seconds × the hourly price, less the commitment discount.
+/// The monthly figure scales the window's usage to 730 hours.
+pub fn bill_fleet(o: &FleetOutcome, server: &ServerType, discount_pct: f64) -> FleetBill {
+    let hours = o.billed_instance_s as f64 / 3600.0;
+    let list = hours * server.usd_per_hour;
+    let discount = list * discount_pct / 100.0;
+    let window_usd = list - discount;
+    let window_h = o.window_us as f64 / 3.6e9;
+    let monthly_usd = if window_h > 0.0 {
+        window_usd * MONTH_HOURS / window_h
+    } else {
+        0.0
+    };
+    let mut lines = vec![FleetLine {
+        item: format!("{} instance-hours", server.name),
+        quantity: hours,
+        unit: "instance-hour".into(),
+        rate: server.usd_per_hour,
+        amount_usd: list,
+    }];
+    if discount_pct > 0.0 {
+        lines.push(FleetLine {
+            item: "commitment discount".into(),
+            quantity: discount_pct,
+            unit: "%".into(),
+            rate: -list / 100.0,
+            amount_usd: -discount,
+        });
+    }
+    FleetBill {
+        instance_type: server.name.clone(),
+        instance_hours: hours,
+        usd_per_hour: server.usd_per_hour,
+        discount_pct,
+        window_usd,
+        monthly_usd,
+        lines,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_catalog_loads() {
+        let all = shipped().unwrap();
+        assert!(all.iter().any(|s| s.name == "m7g.large" && s.usd_per_hour == 0.0816));
+        for s in &all {
+            assert!(!s.source.is_empty() && !s.as_of.is_empty(), "{}", s.name);
+        }
+    }
+
+    #[test]
+    fn bad_catalogs_name_the_file_and_key() {
+        let p = Path::new("x.toml");
+        let good = include_str!("../../pricing/servers/azure-vm-eastus.toml");
+        let neg = good.replace("usd_per_hour = 0.0104", "usd_per_hour = -1");
+        let e = parse_catalog(p, &neg).unwrap_err().to_string();
+        assert!(e.contains("x.toml") && e.contains("usd_per_hour"), "{e}");
+        let missing = good.replacen("usd_per_hour = 0.0104\n", "", 1);
+        let e = parse_catalog(p, &missing).unwrap_err().to_string();
+        assert!(e.contains("usd_per_hour"), "{e}");
+        let unknown = good.replacen("vcpu = 1", "vcpus = 1", 1);
+        assert!(parse_catalog(p, &unknown).is_err());
+    }
+}
