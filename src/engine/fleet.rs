@@ -99,7 +99,10 @@ impl FleetConfig {
                 if a.max == 0 || a.min > a.max {
                     return Err(ConfigError::invalid(
                         "--fleet",
-                        format!("autoscale {}..{}: need 0 <= MIN <= MAX and MAX >= 1", a.min, a.max),
+                        format!(
+                            "autoscale {}..{}: need 0 <= MIN <= MAX and MAX >= 1",
+                            a.min, a.max
+                        ),
                     ));
                 }
                 if !(a.target > 0.0 && a.target <= 1.0) {
@@ -287,8 +290,7 @@ impl<'c> Fleet<'c> {
     }
 
     fn fill_from_queue(&mut self, now: Micros, id: u32) {
-        while self.servers[id as usize].busy < self.cfg.slots
-            && !self.servers[id as usize].draining
+        while self.servers[id as usize].busy < self.cfg.slots && !self.servers[id as usize].draining
         {
             let Some(w) = self.pop_queue(now) else {
                 break;
@@ -551,7 +553,9 @@ pub fn simulate_fleet(trace: &Trace, cfg: &FleetConfig) -> FleetOutcome {
         f.out.instances_min = 0;
     }
     f.out.minutes.truncate(window.div_ceil(MINUTE) as usize);
-    f.out.minutes.resize(window.div_ceil(MINUTE) as usize, FleetMinute::default());
+    f.out
+        .minutes
+        .resize(window.div_ceil(MINUTE) as usize, FleetMinute::default());
     f.out.window_us = window;
     f.out.excluded_after_horizon = excluded;
     f.out

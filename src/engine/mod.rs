@@ -4,8 +4,8 @@
 //! over the limit. The engine does no I/O and knows nothing about prices.
 
 pub mod coldstart;
-pub mod fleet;
 mod driver;
+pub mod fleet;
 mod function;
 pub mod keepalive;
 

@@ -132,7 +132,10 @@ pub fn parse_catalog(path: &Path, text: &str) -> Result<Vec<ServerType>, ConfigE
         return Err(bad(
             path,
             "version",
-            format!("{} is not supported (this faasplan reads version 1)", file.version),
+            format!(
+                "{} is not supported (this faasplan reads version 1)",
+                file.version
+            ),
         ));
     }
     let c = &file.catalog;
@@ -166,7 +169,11 @@ pub fn parse_catalog(path: &Path, text: &str) -> Result<Vec<ServerType>, ConfigE
             ("usd_per_hour", inst.usd_per_hour),
         ] {
             if !(v.is_finite() && v > 0.0) {
-                return Err(bad(path, &key(f), format!("{v}: must be a positive number")));
+                return Err(bad(
+                    path,
+                    &key(f),
+                    format!("{v}: must be a positive number"),
+                ));
             }
         }
         if out.iter().any(|o| o.name == inst.name) {
@@ -223,14 +230,20 @@ pub fn find(name: &str, extra: &[PathBuf]) -> Result<ServerType, ConfigError> {
             "--fleet",
             format!(
                 "unknown instance type {name:?}; known: {}",
-                all.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+                all.iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )),
         many => Err(ConfigError::invalid(
             "--fleet",
             format!(
                 "instance type {name:?} is in several catalogs ({}); rename one",
-                many.iter().map(|s| s.catalog.as_str()).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|s| s.catalog.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )),
     }
@@ -307,7 +320,10 @@ mod tests {
     #[test]
     fn every_shipped_catalog_loads() {
         let all = shipped().unwrap();
-        assert!(all.iter().any(|s| s.name == "m7g.large" && s.usd_per_hour == 0.0816));
+        assert!(
+            all.iter()
+                .any(|s| s.name == "m7g.large" && s.usd_per_hour == 0.0816)
+        );
         for s in &all {
             assert!(!s.source.is_empty() && !s.as_of.is_empty(), "{}", s.name);
         }

@@ -65,7 +65,13 @@ fn erlang_c_probability_of_waiting_and_mean_wait() {
 }
 
 /// Poisson arrivals at `before` per second until `step_s`, then `after` per second, until `end_s`.
-fn step_trace(before: f64, after: f64, step_s: f64, end_s: f64, service_s: f64) -> faasplan::trace::Trace {
+fn step_trace(
+    before: f64,
+    after: f64,
+    step_s: f64,
+    end_s: f64,
+    service_s: f64,
+) -> faasplan::trace::Trace {
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(21);
     let mut b = TraceBuilder::new();
     let id = b.function_id("api");
@@ -119,18 +125,36 @@ fn autoscaler_scales_out_one_interval_plus_boot_after_a_step_and_queues_meanwhil
         .find(|e| e.time_s * 1e6 > step as f64 && e.to > e.from)
         .expect("the fleet scales out after the step");
     let t_out = (first_out.time_s * 1e6) as Micros;
-    assert!(t_out > step && t_out <= step + interval, "scale-out at {t_out}");
+    assert!(
+        t_out > step && t_out <= step + interval,
+        "scale-out at {t_out}"
+    );
     // Load 40/s × 0.5 s = 20 busy slots: at 0.6 target, 20 / 0.6 / 4 = 9 instances eventually.
     assert!(o.instances_max >= 8, "max instances {}", o.instances_max);
     // Before the step nothing waits; right after it (until one interval + boot) requests queue;
     // ten minutes after the step the fleet has caught up.
     let m_step = (step / MINUTE) as usize;
-    let before: u64 = o.minutes[m_step - 10..m_step].iter().map(|m| m.waited).sum();
+    let before: u64 = o.minutes[m_step - 10..m_step]
+        .iter()
+        .map(|m| m.waited)
+        .sum();
     let during: u64 = o.minutes[m_step..m_step + 3].iter().map(|m| m.waited).sum();
-    let later: u64 = o.minutes[m_step + 12..m_step + 20].iter().map(|m| m.waited).sum();
-    let arrivals_later: u64 = o.minutes[m_step + 12..m_step + 20].iter().map(|m| m.invocations).sum();
-    assert!(before * 100 < during, "queued before {before}, during {during}");
-    assert!(during > 1_000, "queueing must grow while instances boot: {during}");
+    let later: u64 = o.minutes[m_step + 12..m_step + 20]
+        .iter()
+        .map(|m| m.waited)
+        .sum();
+    let arrivals_later: u64 = o.minutes[m_step + 12..m_step + 20]
+        .iter()
+        .map(|m| m.invocations)
+        .sum();
+    assert!(
+        before * 100 < during,
+        "queued before {before}, during {during}"
+    );
+    assert!(
+        during > 1_000,
+        "queueing must grow while instances boot: {during}"
+    );
     assert!(
         (later as f64) < 0.2 * arrivals_later as f64,
         "after the scale-out {later} of {arrivals_later} still queue"
@@ -187,4 +211,3 @@ fn cpu_share_rule_scales_service_time() {
     let expected = (100_000.0 * 512.0 / 1769.0_f64).round() as Micros;
     assert_eq!(o.latency.max_us, expected);
 }
-
