@@ -50,11 +50,12 @@ pub fn simulate_mode(trace: &Trace, cfg: &PlatformConfig, force: Option<Mode>) -
         None => Mode::Parallel,
     };
     let limit = cfg.account_concurrency.map_or(u64::MAX, u64::from);
+    let tod0 = time_of_day(trace.origin_us);
     let mut outcome = match mode {
-        Mode::Coupled => run(&slices, cfg, Mode::Coupled, limit),
-        Mode::Parallel => match run(&slices, cfg, Mode::Parallel, limit) {
+        Mode::Coupled => run(&slices, cfg, tod0, Mode::Coupled, limit),
+        Mode::Parallel => match run(&slices, cfg, tod0, Mode::Parallel, limit) {
             Some(o) => Some(o),
-            None => run(&slices, cfg, Mode::Coupled, limit),
+            None => run(&slices, cfg, tod0, Mode::Coupled, limit),
         },
     }
     .expect("a coupled run always completes");
@@ -63,9 +64,20 @@ pub fn simulate_mode(trace: &Trace, cfg: &PlatformConfig, force: Option<Mode>) -
     outcome
 }
 
+/// The time of day (microseconds since midnight, in the trace's clock) of an origin.
+pub(crate) fn time_of_day(origin_us: i64) -> Micros {
+    origin_us.rem_euclid(super::DAY as i64) as Micros
+}
+
 /// One run. Returns `None` when a parallel run finds that the account limit would have bound.
-fn run(slices: &[&[Invocation]], cfg: &PlatformConfig, mode: Mode, limit: u64) -> Option<Outcome> {
-    let mut runner = Runner::new(slices.len(), cfg, mode, limit);
+fn run(
+    slices: &[&[Invocation]],
+    cfg: &PlatformConfig,
+    tod0: Micros,
+    mode: Mode,
+    limit: u64,
+) -> Option<Outcome> {
+    let mut runner = Runner::new(slices.len(), cfg, tod0, mode, limit);
     runner.start(slices);
     while runner.has_work() {
         if !runner.epoch(slices, Micros::MAX) {
@@ -99,7 +111,14 @@ pub(crate) struct Runner<'c> {
 }
 
 impl<'c> Runner<'c> {
-    pub fn new(functions: usize, cfg: &'c PlatformConfig, mode: Mode, limit: u64) -> Self {
+    /// `tod0`: the time of day at t = 0 (microseconds since midnight), for provisioned schedules.
+    pub fn new(
+        functions: usize,
+        cfg: &'c PlatformConfig,
+        tod0: Micros,
+        mode: Mode,
+        limit: u64,
+    ) -> Self {
         let sim_limit = match mode {
             Mode::Coupled => limit,
             Mode::Parallel => u64::MAX,
@@ -112,13 +131,13 @@ impl<'c> Runner<'c> {
         let mut sims: Vec<FunctionSim> = Vec::with_capacity(functions);
         for f in 0..functions {
             match mode {
-                Mode::Coupled => sims.push(FunctionSim::new(f as u32, cfg, &mut shared)),
+                Mode::Coupled => sims.push(FunctionSim::new(f as u32, cfg, tod0, &mut shared)),
                 Mode::Parallel => {
                     let mut acct = Account {
                         usage: 0,
                         limit: sim_limit,
                     };
-                    sims.push(FunctionSim::new(f as u32, cfg, &mut acct));
+                    sims.push(FunctionSim::new(f as u32, cfg, tod0, &mut acct));
                     accounts.push(acct);
                 }
             }

@@ -13,7 +13,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 
-use super::PlatformConfig;
+use super::{PlatformConfig, ProvisionedPlan};
 use crate::outcome::{EpochBuffer, FunctionStats, MinuteKind};
 use crate::time::{MINUTE, Micros};
 use crate::trace::{Invocation, Trigger};
@@ -43,6 +43,8 @@ struct Instance {
     /// Requests assigned (in service, or waiting for this instance's init).
     busy: u32,
     provisioned: bool,
+    /// A provisioned instance no longer configured, finishing its requests before it goes.
+    retiring: bool,
     state: State,
     /// Position in the partial list (`u32::MAX` when not in it).
     partial_pos: u32,
@@ -54,6 +56,8 @@ const NOT_LISTED: u32 = u32::MAX;
 enum TimerKind {
     Completion,
     InitDone,
+    /// The provisioned plan's next step (schedule boundary or target-tracking evaluation).
+    ProvisionTick,
 }
 
 /// A phase-0 event. Ordered by (time, seq): ties come out in scheduling order.
@@ -80,6 +84,8 @@ struct Request {
 enum RetryKind {
     Async(Request),
     QueueWake,
+    /// Raise the provisioned level to this (an acquisition, so it runs in phase 1).
+    ProvisionUp(u32),
 }
 
 /// A phase-1 event (an async retry or a queue wake-up), ordered by (time, seq).
@@ -140,6 +146,42 @@ impl TokenBucket {
     }
 }
 
+/// The provisioned pool's levels and their integrals (clipped at the horizon).
+#[derive(Debug, Clone, Default)]
+struct Provisioned {
+    /// Instances configured now (the plan's level).
+    level: u32,
+    /// Instances alive: configured ones plus retiring ones still busy.
+    alive: u32,
+    /// Provisioned instances serving requests now.
+    busy: u32,
+    since: Micros,
+    level_us: u128,
+    alive_us: u128,
+    busy_us: u128,
+    /// Time of day at t = 0, for schedules.
+    tod0: Micros,
+    /// Target tracking: integrals at the last evaluation, and the streaks of periods above and
+    /// below the target.
+    busy_mark: u128,
+    level_mark: u128,
+    above: u32,
+    below: u32,
+}
+
+impl Provisioned {
+    fn integrate(&mut self, now: Micros, clip: Micros) {
+        let (a, b) = (self.since.min(clip), now.min(clip));
+        if b > a {
+            let dt = (b - a) as u128;
+            self.level_us += self.level as u128 * dt;
+            self.alive_us += self.alive as u128 * dt;
+            self.busy_us += self.busy as u128 * dt;
+        }
+        self.since = self.since.max(now);
+    }
+}
+
 /// The time-ordered levels of one function, for its own peak and integrals.
 #[derive(Debug, Clone, Copy, Default)]
 struct Level {
@@ -176,6 +218,7 @@ pub(crate) struct FunctionSim<'t> {
     k: u32,
     /// On-demand instances initializing or busy (these count against the limits).
     od_active: u32,
+    prov: Provisioned,
     /// Instances counted against the function's limit: provisioned + od_active.
     level: Level,
     /// Clip for instance-time statistics (the horizon), microseconds.
@@ -201,7 +244,8 @@ fn clipped(start: Micros, end: Micros, clip: Micros) -> Micros {
 }
 
 impl<'t> FunctionSim<'t> {
-    pub fn new(index: u32, cfg: &'t PlatformConfig, account: &mut Account) -> Self {
+    /// `tod0` is the time of day at t = 0 (for provisioned schedules).
+    pub fn new(index: u32, cfg: &'t PlatformConfig, tod0: Micros, account: &mut Account) -> Self {
         let mut sim = FunctionSim {
             cfg,
             next_arrival: 0,
@@ -227,34 +271,207 @@ impl<'t> FunctionSim<'t> {
             }),
             k: cfg.per_instance_concurrency,
             od_active: 0,
+            prov: Provisioned::default(),
             level: Level::default(),
             clip: cfg.horizon.unwrap_or(Micros::MAX),
             last_event: 0,
             stats: FunctionStats::default(),
             out: EpochBuffer::default(),
         };
-        for _ in 0..cfg.provisioned {
-            let id = sim.alloc(Instance {
-                birth: 0,
-                ready_at: 0,
-                busy_since: 0,
-                active_since: 0,
-                idle_since: 0,
-                busy: 0,
-                provisioned: true,
-                state: State::Ready,
-                partial_pos: NOT_LISTED,
-            });
-            sim.prov_idle.push(id);
+        let level0 = match &cfg.provisioned_plan {
+            None => cfg.provisioned,
+            Some(ProvisionedPlan::Schedule(s)) => s.level_at(tod0),
+            Some(ProvisionedPlan::Target(t)) => t.min,
+        };
+        sim.prov.tod0 = tod0;
+        for _ in 0..level0 {
+            sim.add_provisioned(0, account);
         }
-        if cfg.provisioned > 0 {
-            sim.out
-                .delta(0, 0, cfg.provisioned as i32, cfg.provisioned as i32);
-            account.usage += cfg.provisioned as u64;
+        sim.prov.level = level0;
+        match &cfg.provisioned_plan {
+            None => {}
+            Some(ProvisionedPlan::Schedule(s)) => {
+                sim.push_timer(s.until_next_boundary(tod0), 0, TimerKind::ProvisionTick);
+            }
+            Some(ProvisionedPlan::Target(t)) => {
+                sim.push_timer(t.interval, 0, TimerKind::ProvisionTick);
+            }
         }
         // The stack pops from the top: make instance 0 the first used.
         sim.prov_idle.reverse();
         sim
+    }
+
+    fn push_timer(&mut self, time: Micros, instance: u32, kind: TimerKind) {
+        let seq = self.next_seq();
+        self.timers.push(Reverse(Timer {
+            time,
+            seq,
+            instance,
+            kind,
+        }));
+    }
+
+    /// Adds one ready, idle provisioned instance at `now`.
+    fn add_provisioned(&mut self, now: Micros, account: &mut Account) {
+        self.prov.integrate(now, self.clip);
+        let id = self.alloc(Instance {
+            birth: now,
+            ready_at: now,
+            busy_since: now,
+            active_since: now,
+            idle_since: now,
+            busy: 0,
+            provisioned: true,
+            retiring: false,
+            state: State::Ready,
+            partial_pos: NOT_LISTED,
+        });
+        // The stack pops from the top: instances added earlier are used first.
+        self.prov_idle.insert(0, id);
+        self.prov.alive += 1;
+        account.usage += 1;
+        self.out.delta(now.min(self.clip), 0, 1, 1);
+    }
+
+    /// Removes an idle provisioned instance at `now`.
+    fn remove_provisioned(&mut self, now: Micros, id: u32, account: &mut Account) {
+        self.prov.integrate(now, self.clip);
+        let inst = &mut self.instances[id as usize];
+        debug_assert!(inst.provisioned && inst.busy == 0);
+        inst.state = State::Dead;
+        self.prov.alive -= 1;
+        account.usage -= 1;
+        self.out.delta(now.min(self.clip), 0, -1, -1);
+        self.free_slots.push(id);
+    }
+
+    /// The provisioned plan's step at `now`: a schedule boundary or a target-tracking evaluation.
+    fn provision_tick(&mut self, now: Micros, arrivals: &[Invocation], account: &mut Account) {
+        let Some(plan) = &self.cfg.provisioned_plan else {
+            return;
+        };
+        self.prov.integrate(now, self.clip);
+        let (wanted, next) = match plan {
+            ProvisionedPlan::Schedule(s) => {
+                let tod = self.prov.tod0 + now;
+                (s.level_at(tod), now + s.until_next_boundary(tod))
+            }
+            ProvisionedPlan::Target(t) => {
+                let busy = self.prov.busy_us - self.prov.busy_mark;
+                let level = self.prov.level_us - self.prov.level_mark;
+                self.prov.busy_mark = self.prov.busy_us;
+                self.prov.level_mark = self.prov.level_us;
+                let util = if level > 0 {
+                    busy as f64 / level as f64
+                } else {
+                    0.0
+                };
+                let current = self.prov.level;
+                let desired = ((f64::from(current.max(1)) * util / t.target).ceil() as u32)
+                    .clamp(t.min, t.max);
+                let mut wanted = current;
+                if desired > current {
+                    self.prov.above += 1;
+                    self.prov.below = 0;
+                    if self.prov.above >= t.scale_out_after {
+                        wanted = desired;
+                    }
+                } else if desired < current {
+                    self.prov.below += 1;
+                    self.prov.above = 0;
+                    if self.prov.below >= t.scale_in_after {
+                        wanted = desired;
+                    }
+                } else {
+                    self.prov.above = 0;
+                    self.prov.below = 0;
+                }
+                if wanted != current {
+                    self.prov.above = 0;
+                    self.prov.below = 0;
+                }
+                (wanted, now + t.interval)
+            }
+        };
+        if wanted < self.prov.level {
+            self.lower_provisioned(now, wanted, account);
+        } else if wanted > self.prov.level {
+            let seq = self.next_seq();
+            self.retries.push(Reverse(Retry {
+                time: now,
+                seq,
+                kind: RetryKind::ProvisionUp(wanted),
+            }));
+        }
+        // Rescheduled always: `next_event` ignores a tick once nothing else is left.
+        let _ = arrivals;
+        self.push_timer(next, 0, TimerKind::ProvisionTick);
+    }
+
+    /// Lowers the provisioned level: idle instances go at once (least recently used first),
+    /// busy ones retire when they finish.
+    fn lower_provisioned(&mut self, now: Micros, wanted: u32, account: &mut Account) {
+        self.prov.integrate(now, self.clip);
+        let mut remove = self.prov.level - wanted;
+        self.prov.level = wanted;
+        self.stats.provisioned_changes += 1;
+        while remove > 0 && !self.prov_idle.is_empty() {
+            let id = self.prov_idle.remove(0);
+            self.remove_provisioned(now, id, account);
+            remove -= 1;
+        }
+        if remove > 0 {
+            let busy: Vec<u32> = (0..self.instances.len() as u32)
+                .filter(|&i| {
+                    let inst = &self.instances[i as usize];
+                    inst.provisioned
+                        && !inst.retiring
+                        && inst.state == State::Ready
+                        && inst.busy > 0
+                })
+                .take(remove as usize)
+                .collect();
+            for id in busy {
+                if self.instances[id as usize].partial_pos != NOT_LISTED {
+                    self.unlist_partial(id);
+                }
+                self.instances[id as usize].retiring = true;
+            }
+        }
+    }
+
+    /// Raises the provisioned level (phase 1): retiring instances stay, then new ones are added
+    /// while the account has room.
+    fn raise_provisioned(&mut self, now: Micros, wanted: u32, account: &mut Account) {
+        if wanted <= self.prov.level {
+            return;
+        }
+        self.prov.integrate(now, self.clip);
+        self.stats.provisioned_changes += 1;
+        let mut add = wanted - self.prov.level;
+        let retiring: Vec<u32> = (0..self.instances.len() as u32)
+            .filter(|&i| {
+                let inst = &self.instances[i as usize];
+                inst.provisioned && inst.retiring && inst.state == State::Ready
+            })
+            .take(add as usize)
+            .collect();
+        for id in retiring {
+            self.instances[id as usize].retiring = false;
+            if self.k > 1 && self.instances[id as usize].busy < self.k {
+                self.list_partial(id);
+            }
+            self.prov.level += 1;
+            add -= 1;
+        }
+        while add > 0 && account.usage < account.limit {
+            self.add_provisioned(now, account);
+            self.prov.level += 1;
+            add -= 1;
+        }
+        // Capacity appeared: queued requests may take it.
+        self.drain_queue(now, account);
     }
 
     fn alloc(&mut self, inst: Instance) -> u32 {
@@ -281,7 +498,16 @@ impl<'t> FunctionSim<'t> {
     pub fn next_event(&self, arrivals: &[Invocation]) -> Option<(Micros, u8)> {
         let mut best: Option<(Micros, u8)> = None;
         if let Some(Reverse(t)) = self.timers.peek() {
-            best = Some((t.time, 0));
+            // A provisioned-plan tick alone, with nothing else left to happen, is not an event:
+            // the plan's level holds to the end of the window.
+            let lone_tick = t.kind == TimerKind::ProvisionTick
+                && self.timers.len() == 1
+                && self.retries.is_empty()
+                && self.queue.is_empty()
+                && self.next_arrival >= arrivals.len();
+            if !lone_tick {
+                best = Some((t.time, 0));
+            }
         }
         if let Some(Reverse(r)) = self.retries.peek()
             && best.is_none_or(|b| (r.time, 1) < b)
@@ -381,6 +607,7 @@ impl<'t> FunctionSim<'t> {
                 match timer.kind {
                     TimerKind::Completion => self.complete(now, timer.instance, account),
                     TimerKind::InitDone => self.init_done(now, timer.instance),
+                    TimerKind::ProvisionTick => self.provision_tick(now, arrivals, account),
                 }
             }
             1 => {
@@ -398,6 +625,7 @@ impl<'t> FunctionSim<'t> {
                         }
                         self.drain_queue(now, account);
                     }
+                    RetryKind::ProvisionUp(wanted) => self.raise_provisioned(now, wanted, account),
                 }
             }
             _ => {
@@ -568,7 +796,7 @@ impl<'t> FunctionSim<'t> {
             return Ok(());
         }
         // 3. A new instance, if the limits allow.
-        let in_use = self.cfg.provisioned + self.od_active;
+        let in_use = self.prov.alive + self.od_active;
         if self.cfg.max_concurrency.is_some_and(|m| in_use >= m) {
             return Err(Blocked::Function);
         }
@@ -588,6 +816,7 @@ impl<'t> FunctionSim<'t> {
             idle_since: now,
             busy: 1,
             provisioned: false,
+            retiring: false,
             state: State::Initializing,
             partial_pos: NOT_LISTED,
         });
@@ -640,6 +869,8 @@ impl<'t> FunctionSim<'t> {
             inst.active_since = now;
             if provisioned {
                 self.prov_idle.pop();
+                self.prov.integrate(now, self.clip);
+                self.prov.busy += 1;
             } else {
                 self.stats.on_demand_idle_us += clipped(inst.idle_since, now, self.clip);
                 self.od_active += 1;
@@ -755,9 +986,10 @@ impl<'t> FunctionSim<'t> {
         let k = self.k;
         let inst = &mut self.instances[id as usize];
         let was_full = inst.busy == k;
+        let retiring = inst.retiring;
         inst.busy -= 1;
-        // A queued request takes the freed slot at once.
-        if !self.queue.is_empty() {
+        // A queued request takes the freed slot at once (not on a retiring instance).
+        if !self.queue.is_empty() && !retiring {
             while let Some(head) = self.queue.front().copied() {
                 if head.deadline < now {
                     self.queue.pop_front();
@@ -773,7 +1005,7 @@ impl<'t> FunctionSim<'t> {
         }
         let inst = &mut self.instances[id as usize];
         if inst.busy > 0 {
-            if was_full {
+            if was_full && !retiring {
                 self.list_partial(id);
             }
             return;
@@ -783,14 +1015,20 @@ impl<'t> FunctionSim<'t> {
         let busy = clipped(inst.busy_since, now, self.clip);
         let active_since = inst.active_since;
         inst.idle_since = now;
-        if k > 1 && !was_full {
+        if inst.partial_pos != NOT_LISTED {
             self.unlist_partial(id);
         }
         if provisioned {
             self.stats.provisioned_busy_us += busy;
             self.stats.provisioned_active.add(now - active_since);
             self.busy_change(now, -1, 0);
-            self.prov_idle.push(id);
+            self.prov.integrate(now, self.clip);
+            self.prov.busy -= 1;
+            if self.instances[id as usize].retiring {
+                self.remove_provisioned(now, id, account);
+            } else {
+                self.prov_idle.push(id);
+            }
         } else {
             self.stats.on_demand_busy_us += busy;
             self.stats.on_demand_active.add(now - active_since);
@@ -826,10 +1064,19 @@ impl<'t> FunctionSim<'t> {
         self.stats.peak_busy = self.level.peak;
         self.stats.busy_integral_us +=
             self.level.busy as u128 * (clip.saturating_sub(self.level.since.min(clip))) as u128;
-        let prov = self.cfg.provisioned as u64;
+        self.prov.integrate(clip, clip);
+        self.stats.provisioned_configured_us = self.prov.level_us as u64;
         self.stats.provisioned_idle_us =
-            (prov * clip).saturating_sub(self.stats.provisioned_busy_us);
-        debug_assert!(self.timers.is_empty() && self.retries.is_empty());
+            (self.prov.alive_us as u64).saturating_sub(self.stats.provisioned_busy_us);
+        // Only a provisioned plan's last tick may be left.
+        debug_assert!(
+            self.retries.is_empty()
+                && self
+                    .timers
+                    .iter()
+                    .all(|Reverse(t)| t.kind == TimerKind::ProvisionTick)
+        );
+        self.timers.clear();
         let _ = MINUTE;
     }
 }

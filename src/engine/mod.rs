@@ -12,7 +12,7 @@ pub mod keepalive;
 use std::sync::Arc;
 
 pub use coldstart::InitDist;
-pub(crate) use driver::Runner;
+pub(crate) use driver::{Runner, time_of_day};
 pub use driver::{simulate, simulate_mode};
 pub use keepalive::{FixedKeepAlive, KeepAlivePolicy};
 
@@ -80,6 +80,146 @@ impl Default for AsyncRetry {
     }
 }
 
+/// One day, microseconds.
+pub const DAY: Micros = 24 * 3600 * SECOND;
+
+/// Provisioned concurrency that changes over time (per function). Without a plan the level is
+/// the fixed [`PlatformConfig::provisioned`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProvisionedPlan {
+    /// Time-of-day steps, as scheduled scaling actions set them.
+    Schedule(Schedule),
+    /// Target tracking on provisioned-concurrency utilisation, as Application Auto Scaling does.
+    Target(TargetTracking),
+}
+
+impl ProvisionedPlan {
+    /// The most provisioned instances the plan can hold at once.
+    pub fn max_level(&self) -> u32 {
+        match self {
+            ProvisionedPlan::Schedule(s) => s
+                .steps
+                .iter()
+                .map(|st| st.level)
+                .max()
+                .unwrap_or(0)
+                .max(s.otherwise),
+            ProvisionedPlan::Target(t) => t.max,
+        }
+    }
+}
+
+/// `START-END=N` steps in time of day (UTC of the trace's clock; a trace with relative times
+/// starts at 00:00), and the level `otherwise`. A step may wrap midnight (`22:00-06:00=5`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub steps: Vec<ScheduleStep>,
+    pub otherwise: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScheduleStep {
+    /// Microseconds since midnight.
+    pub start: Micros,
+    pub end: Micros,
+    pub level: u32,
+}
+
+impl ScheduleStep {
+    fn contains(&self, tod: Micros) -> bool {
+        if self.start <= self.end {
+            tod >= self.start && tod < self.end
+        } else {
+            tod >= self.start || tod < self.end
+        }
+    }
+}
+
+fn parse_hhmm(s: &str) -> Option<Micros> {
+    let (h, m) = s.trim().split_once(':')?;
+    let (h, m): (u64, u64) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 24 && m < 60 && h * 60 + m <= 24 * 60).then_some((h * 60 + m) * 60 * SECOND)
+}
+
+impl Schedule {
+    /// Parses `'08:00-20:00=50,else=5'` (steps separated by commas; `else` defaults to 0).
+    pub fn parse(s: &str) -> Result<Schedule, ConfigError> {
+        let bad = |why: &str| {
+            ConfigError::invalid(
+                "--provisioned-schedule",
+                format!("{s:?}: {why} (expected e.g. '08:00-20:00=50,else=5')"),
+            )
+        };
+        let mut steps = Vec::new();
+        let mut otherwise = 0;
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (range, level) = part.split_once('=').ok_or_else(|| bad("a step needs =N"))?;
+            let level: u32 = level
+                .trim()
+                .parse()
+                .map_err(|_| bad("the level must be a whole number"))?;
+            if range.trim() == "else" {
+                otherwise = level;
+                continue;
+            }
+            let (a, b) = range
+                .split_once('-')
+                .ok_or_else(|| bad("a step needs START-END"))?;
+            let (start, end) = (
+                parse_hhmm(a).ok_or_else(|| bad("times are HH:MM"))?,
+                parse_hhmm(b).ok_or_else(|| bad("times are HH:MM"))?,
+            );
+            if start == end {
+                return Err(bad("a step must not be empty"));
+            }
+            steps.push(ScheduleStep {
+                start: start % DAY,
+                end: end % DAY,
+                level,
+            });
+        }
+        if steps.is_empty() {
+            return Err(bad("no START-END=N step"));
+        }
+        Ok(Schedule { steps, otherwise })
+    }
+
+    /// The level at time of day `tod` (the first matching step wins).
+    pub fn level_at(&self, tod: Micros) -> u32 {
+        self.steps
+            .iter()
+            .find(|s| s.contains(tod % DAY))
+            .map_or(self.otherwise, |s| s.level)
+    }
+
+    /// Microseconds from time of day `tod` to the next step boundary (> 0).
+    pub fn until_next_boundary(&self, tod: Micros) -> Micros {
+        let tod = tod % DAY;
+        self.steps
+            .iter()
+            .flat_map(|s| [s.start, s.end])
+            .map(|b| if b > tod { b - tod } else { b + DAY - tod })
+            .min()
+            .unwrap_or(DAY)
+    }
+}
+
+/// Target tracking on provisioned-concurrency utilisation (busy provisioned instances over
+/// provisioned instances, averaged over each evaluation interval).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetTracking {
+    /// Target utilisation in (0, 1].
+    pub target: f64,
+    pub min: u32,
+    pub max: u32,
+    /// Evaluation period, microseconds (Application Auto Scaling: 1 minute).
+    pub interval: Micros,
+    /// Consecutive periods above target before scaling out (AAS alarm default: 3).
+    pub scale_out_after: u32,
+    /// Consecutive periods below target before scaling in (AAS alarm default: 15).
+    pub scale_in_after: u32,
+}
+
 /// Validated platform parameters. The engine trusts every field.
 #[derive(Debug, Clone)]
 pub struct PlatformConfig {
@@ -89,6 +229,8 @@ pub struct PlatformConfig {
     pub per_instance_concurrency: u32,
     /// Pre-initialised instances per function, used first and never reclaimed.
     pub provisioned: u32,
+    /// A provisioned level that changes over time; overrides `provisioned` when set.
+    pub provisioned_plan: Option<ProvisionedPlan>,
     pub keep_alive: Arc<dyn KeepAlivePolicy>,
     /// Optional maximum instance lifetime: an instance older than this is reclaimed as soon as it
     /// is idle instead of being kept warm. Does not apply to provisioned instances.
@@ -116,6 +258,7 @@ impl PlatformConfig {
             memory_mb: 128,
             per_instance_concurrency: 1,
             provisioned: 0,
+            provisioned_plan: None,
             keep_alive: Arc::new(FixedKeepAlive(600 * SECOND)),
             max_lifetime: None,
             max_concurrency: None,
@@ -129,8 +272,35 @@ impl PlatformConfig {
         }
     }
 
+    /// The most provisioned instances per function at any time.
+    pub fn max_provisioned(&self) -> u32 {
+        self.provisioned_plan
+            .as_ref()
+            .map_or(self.provisioned, ProvisionedPlan::max_level)
+    }
+
     /// Checks the combination of options; call once before [`simulate`].
     pub fn validate(&self, functions: usize) -> Result<(), ConfigError> {
+        if let Some(ProvisionedPlan::Target(t)) = &self.provisioned_plan {
+            if !(t.target > 0.0 && t.target <= 1.0) {
+                return Err(ConfigError::invalid(
+                    "--provisioned-target",
+                    format!("{}: the target utilisation must be in (0, 1]", t.target),
+                ));
+            }
+            if t.min > t.max || t.max == 0 || t.interval == 0 {
+                return Err(ConfigError::invalid(
+                    "--provisioned-target",
+                    format!("need MIN <= MAX, MAX >= 1 (got {}..{})", t.min, t.max),
+                ));
+            }
+        }
+        if self.provisioned_plan.is_some() && self.provisioned > 0 {
+            return Err(ConfigError::invalid(
+                "--provisioned",
+                "give either a fixed --provisioned level or a schedule/target, not both",
+            ));
+        }
         if self.per_instance_concurrency == 0 {
             return Err(ConfigError::invalid(
                 "--per-instance-concurrency",
@@ -141,24 +311,24 @@ impl PlatformConfig {
             return Err(ConfigError::invalid("--memory-mb", "must be at least 1"));
         }
         if let Some(m) = self.max_concurrency
-            && m < self.provisioned
+            && m < self.max_provisioned()
         {
             return Err(ConfigError::invalid(
                 "--max-concurrency",
                 format!(
-                    "{m} is below --provisioned {}: provisioned instances count against the function's limit",
-                    self.provisioned
+                    "{m} is below the provisioned level {}: provisioned instances count against the function's limit",
+                    self.max_provisioned()
                 ),
             ));
         }
         if let Some(a) = self.account_concurrency {
-            let need = self.provisioned as u64 * functions as u64;
+            let need = self.max_provisioned() as u64 * functions as u64;
             if need > a as u64 {
                 return Err(ConfigError::invalid(
                     "--account-concurrency",
                     format!(
-                        "{a} cannot hold --provisioned {} for each of {functions} functions ({need} instances)",
-                        self.provisioned
+                        "{a} cannot hold {} provisioned instances for each of {functions} functions ({need} instances)",
+                        self.max_provisioned()
                     ),
                 ));
             }

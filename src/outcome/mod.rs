@@ -160,6 +160,10 @@ pub struct FunctionStats {
     pub on_demand_init_us: u64,
     pub provisioned_busy_us: u64,
     pub provisioned_idle_us: u64,
+    /// ∫ configured provisioned level dt: what provisioned concurrency is billed on.
+    pub provisioned_configured_us: u64,
+    /// Times the provisioned level changed (schedule or target tracking).
+    pub provisioned_changes: u64,
     /// Active periods (initializing or serving, until idle) of on-demand instances, for billing
     /// that charges instance time while requests run (Cloud Run request-based, Azure Flex).
     pub on_demand_active: Rounded,
@@ -232,6 +236,8 @@ impl FunctionStats {
         self.on_demand_init_us += other.on_demand_init_us;
         self.provisioned_busy_us += other.provisioned_busy_us;
         self.provisioned_idle_us += other.provisioned_idle_us;
+        self.provisioned_configured_us += other.provisioned_configured_us;
+        self.provisioned_changes += other.provisioned_changes;
         self.on_demand_active.merge(&other.on_demand_active);
         self.provisioned_active.merge(&other.provisioned_active);
         for u in &other.usage {

@@ -3,6 +3,7 @@
 //! a `&Trace` and never re-checks it.
 
 pub mod canonical;
+pub mod scale;
 
 use std::fmt;
 use std::ops::Range;
@@ -196,6 +197,11 @@ impl TraceBuilder {
 
     pub fn rows(&self) -> usize {
         self.rows.len()
+    }
+
+    /// The first row's time floored to the minute (the origin while rows come in order).
+    pub fn origin_us(&self) -> Option<i64> {
+        self.base
     }
 
     /// The rows so far, if they are already final: one function, in arrival order, none before

@@ -25,15 +25,27 @@ fn cli_definition_is_consistent() {
 #[test]
 fn bad_input_names_file_line_and_column_and_exits_2() {
     let cases = [
-        ("missing_column.csv", ":1: missing required column `duration_ms`"),
+        (
+            "missing_column.csv",
+            ":1: missing required column `duration_ms`",
+        ),
         ("bad_number.csv", ":3:3: duration_ms \"80ms\": not a number"),
-        ("negative_duration.csv", ":3:3: duration_ms \"-5\": must be >= 0"),
-        ("nan_duration.csv", ":2:3: duration_ms \"NaN\": must be a finite number"),
+        (
+            "negative_duration.csv",
+            ":3:3: duration_ms \"-5\": must be >= 0",
+        ),
+        (
+            "nan_duration.csv",
+            ":2:3: duration_ms \"NaN\": must be a finite number",
+        ),
         ("empty.csv", ": the file is empty"),
         ("duplicate_header.csv", ":1:4: duplicate column `function`"),
         ("non_utf8.csv", ":3:2: function: invalid UTF-8"),
         ("short_row.csv", ":3: expected 3 fields"),
-        ("no_rows.csv", ": the header is there but no data rows follow"),
+        (
+            "no_rows.csv",
+            ": the header is there but no data rows follow",
+        ),
     ];
     for (file, expected) in cases {
         let path = format!("tests/data/bad/{file}");
@@ -75,7 +87,10 @@ fn bad_flags_exit_2_with_the_flag_named() {
         (vec!["--init-ms", "lognormal:50,10"], "--init-ms"),
         (vec!["--scaling-rate", "fast"], "--scaling-rate"),
         (vec!["--horizon", "soon"], "--horizon"),
-        (vec!["--max-concurrency", "2", "--provisioned", "5"], "--max-concurrency"),
+        (
+            vec!["--max-concurrency", "2", "--provisioned", "5"],
+            "--max-concurrency",
+        ),
         (vec!["--keep-alive=-1"], "--keep-alive"),
     ] {
         let mut all = vec!["simulate", "workloads/api-steady.csv"];
@@ -88,7 +103,12 @@ fn bad_flags_exit_2_with_the_flag_named() {
 
 #[test]
 fn json_has_the_documented_fields() {
-    let out = faasplan(&["simulate", "workloads/multi-function.csv", "--format", "json"]);
+    let out = faasplan(&[
+        "simulate",
+        "workloads/multi-function.csv",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in [
@@ -115,7 +135,10 @@ fn json_has_the_documented_fields() {
         "provisioned_busy",
         "provisioned_idle",
     ] {
-        assert!(j["instance_seconds"][key].is_number(), "instance_seconds.{key}");
+        assert!(
+            j["instance_seconds"][key].is_number(),
+            "instance_seconds.{key}"
+        );
     }
     let functions = j["functions"].as_array().unwrap();
     assert!(functions.len() > 1);
@@ -146,7 +169,9 @@ fn per_minute_series_is_written_and_adds_up() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("minute,invocations,cold_starts,throttles,dead_lettered,peak_busy,mean_busy,mean_alive")
+        Some(
+            "minute,invocations,cold_starts,throttles,dead_lettered,peak_busy,mean_busy,mean_alive"
+        )
     );
     let rows: Vec<Vec<f64>> = lines
         .map(|l| l.split(',').map(|c| c.parse().unwrap()).collect())
@@ -175,7 +200,11 @@ fn a_failed_run_leaves_no_per_minute_file() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(!pm.exists());
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no temporary left behind");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no temporary left behind"
+    );
 }
 
 #[test]
@@ -208,7 +237,12 @@ fn same_seed_same_bytes_across_thread_counts() {
 fn broken_pipe_exits_quietly() {
     use std::process::Stdio;
     let mut child = Command::new(env!("CARGO_BIN_EXE_faasplan"))
-        .args(["simulate", "workloads/multi-function.csv", "--format", "json"])
+        .args([
+            "simulate",
+            "workloads/multi-function.csv",
+            "--format",
+            "json",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -6,4 +6,5 @@ mod conservation;
 mod determinism;
 mod fleet;
 mod pipeline;
+mod provisioned;
 mod queueing;
