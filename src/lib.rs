@@ -10,5 +10,6 @@ pub mod export;
 pub mod outcome;
 pub mod pipeline;
 pub mod servers;
+pub mod sweep;
 pub mod time;
 pub mod trace;
