@@ -15,7 +15,7 @@ use rand_pcg::Pcg64Mcg;
 
 use super::{PlatformConfig, ProvisionedPlan};
 use crate::outcome::{EpochBuffer, FunctionStats, MinuteKind};
-use crate::time::{MINUTE, Micros};
+use crate::time::Micros;
 use crate::trace::{Invocation, Trigger};
 
 /// Shared account state. In a parallel run each function gets its own, with no limit.
@@ -40,6 +40,9 @@ struct Instance {
     idle_since: Micros,
     /// Start of the current active period (init or busy, until idle).
     active_since: Micros,
+    /// When the last active period ended, if it is not yet recorded: a request that reuses the
+    /// instance at that same instant continues the period (billing counts one period).
+    active_end: Option<Micros>,
     /// Requests assigned (in service, or waiting for this instance's init).
     busy: u32,
     provisioned: bool,
@@ -320,6 +323,7 @@ impl<'t> FunctionSim<'t> {
             ready_at: now,
             busy_since: now,
             active_since: now,
+            active_end: None,
             idle_since: now,
             busy: 0,
             provisioned: true,
@@ -336,6 +340,7 @@ impl<'t> FunctionSim<'t> {
 
     /// Removes an idle provisioned instance at `now`.
     fn remove_provisioned(&mut self, now: Micros, id: u32, account: &mut Account) {
+        self.close_period(id);
         self.prov.integrate(now, self.clip);
         let inst = &mut self.instances[id as usize];
         debug_assert!(inst.provisioned && inst.busy == 0);
@@ -577,8 +582,22 @@ impl<'t> FunctionSim<'t> {
         }
     }
 
+    /// Records instance `id`'s finished active period, if one is pending.
+    fn close_period(&mut self, id: u32) {
+        let inst = &mut self.instances[id as usize];
+        if let Some(end) = inst.active_end.take() {
+            let length = end - inst.active_since;
+            if inst.provisioned {
+                self.stats.provisioned_active.add(length);
+            } else {
+                self.stats.on_demand_active.add(length);
+            }
+        }
+    }
+
     /// An idle on-demand instance dies at `death`.
     fn reclaim(&mut self, id: u32, death: Micros) {
+        self.close_period(id);
         let inst = &mut self.instances[id as usize];
         debug_assert!(inst.busy == 0 && !inst.provisioned && inst.state == State::Ready);
         let idle = clipped(inst.idle_since, death, self.clip);
@@ -813,6 +832,7 @@ impl<'t> FunctionSim<'t> {
             ready_at,
             busy_since: ready_at,
             active_since: now,
+            active_end: None,
             idle_since: now,
             busy: 1,
             provisioned: false,
@@ -866,7 +886,12 @@ impl<'t> FunctionSim<'t> {
         let full = inst.busy == k;
         if was_idle {
             inst.busy_since = now;
-            inst.active_since = now;
+            if inst.active_end != Some(now) {
+                self.close_period(id);
+                self.instances[id as usize].active_since = now;
+            }
+            let inst = &mut self.instances[id as usize];
+            inst.active_end = None;
             if provisioned {
                 self.prov_idle.pop();
                 self.prov.integrate(now, self.clip);
@@ -1013,14 +1038,13 @@ impl<'t> FunctionSim<'t> {
         // The instance goes idle.
         let provisioned = inst.provisioned;
         let busy = clipped(inst.busy_since, now, self.clip);
-        let active_since = inst.active_since;
+        inst.active_end = Some(now);
         inst.idle_since = now;
         if inst.partial_pos != NOT_LISTED {
             self.unlist_partial(id);
         }
         if provisioned {
             self.stats.provisioned_busy_us += busy;
-            self.stats.provisioned_active.add(now - active_since);
             self.busy_change(now, -1, 0);
             self.prov.integrate(now, self.clip);
             self.prov.busy -= 1;
@@ -1031,7 +1055,6 @@ impl<'t> FunctionSim<'t> {
             }
         } else {
             self.stats.on_demand_busy_us += busy;
-            self.stats.on_demand_active.add(now - active_since);
             self.od_active -= 1;
             account.usage -= 1;
             self.busy_change(now, -1, -1);
@@ -1061,6 +1084,12 @@ impl<'t> FunctionSim<'t> {
             let death = self.death(idle).min(clip);
             self.reclaim(idle.id, death);
         }
+        // Provisioned instances still alive end their last active period here.
+        for id in 0..self.instances.len() as u32 {
+            if self.instances[id as usize].state != State::Dead {
+                self.close_period(id);
+            }
+        }
         self.stats.peak_busy = self.level.peak;
         self.stats.busy_integral_us +=
             self.level.busy as u128 * (clip.saturating_sub(self.level.since.min(clip))) as u128;
@@ -1077,6 +1106,5 @@ impl<'t> FunctionSim<'t> {
                     .all(|Reverse(t)| t.kind == TimerKind::ProvisionTick)
         );
         self.timers.clear();
-        let _ = MINUTE;
     }
 }

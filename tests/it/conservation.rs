@@ -95,3 +95,24 @@ fn horizon_excludes_later_arrivals_and_says_how_many() {
     assert_eq!(o.window_us, 300 * SECOND);
     assert_eq!(o.minutes.len(), 5);
 }
+
+#[test]
+fn back_to_back_requests_make_one_active_period() {
+    // Each request starts the instant the previous one ends: the instance never idles, so
+    // per-period billing (Flex's 1 s minimum, Cloud Run's 100 ms rounding) sees one period.
+    let mut b = faasplan::trace::TraceBuilder::new();
+    let id = b.function_id("f");
+    for i in 0..100i64 {
+        b.push(i * 700_000, id, 700_000, 0, Trigger::Sync);
+    }
+    let trace = b.finish();
+    let cfg = common::unlimited(600.0, 0.0);
+    let o = simulate(&trace, &cfg);
+    assert_conserved(&o);
+    let active = &o.totals.on_demand_active;
+    assert_eq!(o.totals.instances_started, 1);
+    assert_eq!(active.count, 1, "{active:?}");
+    assert_eq!(active.raw_us, 100 * 700_000);
+    // Executions are still billed one by one.
+    assert_eq!(o.totals.usage[0].on_demand.count, 100);
+}
