@@ -77,6 +77,9 @@ pub enum TraceError {
         /// Offset of that byte within the field, bytes.
         offset: usize,
     },
+    /// A problem with the file as a whole: the wrong format, no header, a missing companion file.
+    #[error("{path}: {reason}")]
+    Invalid { path: PathBuf, reason: String },
     #[error("{path}: the header is there but no data rows follow")]
     NoRows { path: PathBuf },
     #[error("{path}: every data row is bad ({rows} skipped); the first: {first}")]

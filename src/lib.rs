@@ -4,12 +4,15 @@
 //! → `outcome` (aggregated results) → `export` (table, JSON, CSV). See `ARCHITECTURE.md`.
 
 pub mod cli;
+pub mod cost;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod offering;
 pub mod outcome;
 pub mod pipeline;
 pub mod servers;
 pub mod sweep;
 pub mod time;
 pub mod trace;
+pub mod workload;

@@ -1,11 +1,20 @@
 //! The command line: clap definitions, validation into the types the library trusts, and the
 //! commands, one file each. `main.rs` only calls [`run`].
 
+mod breakeven;
+mod calibrate;
+mod compare;
+mod fleet;
+mod generate;
+mod offerings;
 mod platform;
 mod simulate;
+mod trace_args;
 
-pub use platform::{PlatformArgs, platform_config};
+pub use offerings::OfferingArgs;
+pub use platform::{PlatformArgs, platform_config, platform_config_for};
 pub use simulate::SimulateArgs;
+pub use trace_args::TraceArgs;
 
 use std::process::ExitCode;
 
@@ -30,7 +39,17 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Replay a trace and report cold starts, throttles, latency and instances.
-    Simulate(simulate::SimulateArgs),
+    Simulate(Box<simulate::SimulateArgs>),
+    /// Write a synthetic trace (canonical CSV) from a workload spec (workloads/*.toml).
+    Generate(generate::GenerateArgs),
+    /// Fit --init-ms to the cold starts in CloudWatch Lambda logs.
+    Calibrate(calibrate::CalibrateArgs),
+    /// List the shipped offerings (pricing/*.toml) that --offering can name.
+    Offerings(offerings::OfferingsArgs),
+    /// Replay one trace on FaaS offerings and on server fleets, side by side.
+    Compare(Box<compare::CompareArgs>),
+    /// Scale the traffic and find where a FaaS offering and a server fleet cost the same.
+    Breakeven(Box<breakeven::BreakevenArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -45,6 +64,11 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Simulate(args) => simulate::run(&args),
+        Command::Generate(args) => generate::run(&args),
+        Command::Calibrate(args) => calibrate::run(&args),
+        Command::Offerings(args) => offerings::run(&args),
+        Command::Compare(args) => compare::run(&args),
+        Command::Breakeven(args) => breakeven::run(&args),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The platform flags shared by every command that runs the engine, and their validation into a
-//! [`PlatformConfig`].
+//! [`PlatformConfig`], over an offering's behaviour defaults when one is given.
 
 use std::sync::Arc;
 
@@ -8,40 +8,46 @@ use clap::Args;
 use super::{duration_flag, seconds_flag};
 use crate::engine::{FixedKeepAlive, InitDist, PlatformConfig, ScalingRate};
 use crate::error::ConfigError;
+use crate::offering::{ColdStart, Offering};
 
-/// How the simulated platform behaves. Defaults model AWS Lambda.
+/// How the simulated platform behaves. Without `--offering` the defaults model AWS Lambda; with
+/// one, that offering's behaviour defaults apply to every flag the user does not give.
 #[derive(Debug, Clone, Args)]
 pub struct PlatformArgs {
-    /// Memory per instance for rows without memory_mb, in MB (default: 128).
-    #[arg(long, default_value_t = 128, value_name = "MB")]
-    pub memory_mb: u16,
+    /// Memory for rows without memory_mb, in MB (default: 128, or the offering's default size).
+    #[arg(long, value_name = "MB")]
+    pub memory_mb: Option<u16>,
 
-    /// Pre-initialised (provisioned) instances per function, used first, never reclaimed (default: 0).
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub provisioned: u32,
+    /// Pre-initialised (provisioned) instances per function, used first, never reclaimed
+    /// (default: 0, or the offering's, e.g. 1 on Azure Premium).
+    #[arg(long, value_name = "N")]
+    pub provisioned: Option<u32>,
 
-    /// Keep-alive after an instance's last request, in seconds (default: 600).
-    #[arg(long, default_value_t = 600.0, value_name = "SECONDS")]
-    pub keep_alive: f64,
+    /// Keep-alive after an instance's last request, in seconds (default: 600, or the offering's).
+    #[arg(long, value_name = "SECONDS")]
+    pub keep_alive: Option<f64>,
 
     /// Maximum instance lifetime, in seconds; older instances are reclaimed when idle (default: none).
     #[arg(long, value_name = "SECONDS")]
     pub max_lifetime: Option<f64>,
 
-    /// Per-function limit on instances in use (reserved concurrency / max instances) (default: none).
+    /// Per-function limit on instances in use (reserved concurrency / max instances) (default:
+    /// none, or the offering's max instances).
     #[arg(long, value_name = "N")]
     pub max_concurrency: Option<u32>,
 
-    /// Account-wide limit on instances in use, shared by all functions, or `none` (default: 1000).
-    #[arg(long, default_value = "1000", value_name = "N|none")]
-    pub account_concurrency: String,
+    /// Account-wide limit on instances in use, shared by all functions, or `none` (default: 1000
+    /// without an offering, else the offering's).
+    #[arg(long, value_name = "N|none")]
+    pub account_concurrency: Option<String>,
 
-    /// Requests one instance serves at once (default: 1, as on Lambda; Cloud Run uses 80).
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub per_instance_concurrency: u32,
+    /// Requests one instance serves at once (default: 1 as on Lambda, or the offering's, e.g. 80 on
+    /// Cloud Run).
+    #[arg(long, value_name = "N")]
+    pub per_instance_concurrency: Option<u32>,
 
-    /// Cold-start init time: N (ms), lognormal:P50,P99 (ms) or empirical:FILE (default: the measured
-    /// Lambda init for --runtime/--package/--arch at the memory size).
+    /// Cold-start init time: N (ms), lognormal:P50,P99 (ms) or empirical:FILE (default: the
+    /// offering's, or the measured Lambda init for --runtime/--package/--arch at the memory size).
     #[arg(long, value_name = "SPEC")]
     pub init_ms: Option<String>,
 
@@ -53,13 +59,15 @@ pub struct PlatformArgs {
     #[arg(long, default_value = "zip")]
     pub package: String,
 
-    /// Architecture for the default --init-ms: x86_64 or arm64 (default: x86_64).
-    #[arg(long, default_value = "x86_64")]
-    pub arch: String,
+    /// Architecture for the default --init-ms: x86_64 or arm64 (default: x86_64, or the Lambda
+    /// offering's).
+    #[arg(long)]
+    pub arch: Option<String>,
 
-    /// Scaling-rate limit on new instances per function: N/DURATION or none (default: 1000/10s, Lambda).
-    #[arg(long, default_value = "1000/10s", value_name = "N/DURATION")]
-    pub scaling_rate: String,
+    /// Scaling-rate limit on new instances per function: N/DURATION or none (default: 1000/10s as
+    /// on Lambda, or the offering's).
+    #[arg(long, value_name = "N/DURATION")]
+    pub scaling_rate: Option<String>,
 
     /// Longest a `queue` request waits for capacity before it is throttled, e.g. 900s, 6h (default: 6h).
     #[arg(long, default_value = "6h", value_name = "DURATION")]
@@ -79,17 +87,53 @@ pub struct PlatformArgs {
     pub seed: u64,
 }
 
-/// Turns the raw flags into a validated platform configuration.
+/// Turns the raw flags into a validated platform configuration with the built-in (Lambda-like)
+/// defaults.
 pub fn platform_config(a: &PlatformArgs) -> Result<PlatformConfig, ConfigError> {
-    let init = match &a.init_ms {
-        Some(spec) => InitDist::parse(spec)?,
-        None => InitDist::lambda_default(&a.runtime, &a.package, &a.arch, a.memory_mb.into())?,
+    platform_config_for(a, None)
+}
+
+/// Turns the raw flags into a validated platform configuration. A flag the user gave wins; else
+/// the offering's behaviour default; else the built-in (Lambda-like) default.
+pub fn platform_config_for(
+    a: &PlatformArgs,
+    offering: Option<&Offering>,
+) -> Result<PlatformConfig, ConfigError> {
+    let b = offering.map(|o| &o.behaviour);
+    let memory_mb = a
+        .memory_mb
+        .or(offering.map(|o| o.memory.default_mb))
+        .unwrap_or(128);
+    let arch = |default: &str| a.arch.clone().unwrap_or_else(|| default.to_string());
+    let init = match (&a.init_ms, b.map(|b| &b.cold_start)) {
+        (Some(spec), _) => InitDist::parse(spec)?,
+        (None, Some(ColdStart::Dist(d))) => d.clone(),
+        (None, Some(ColdStart::LambdaTable { arch: default })) => {
+            InitDist::lambda_default(&a.runtime, &a.package, &arch(default), memory_mb.into())?
+        }
+        (None, None) => {
+            InitDist::lambda_default(&a.runtime, &a.package, &arch("x86_64"), memory_mb.into())?
+        }
     };
     let mut cfg = PlatformConfig::lambda_defaults(init);
-    cfg.memory_mb = a.memory_mb;
-    cfg.per_instance_concurrency = a.per_instance_concurrency;
-    cfg.provisioned = a.provisioned;
-    cfg.keep_alive = Arc::new(FixedKeepAlive(seconds_flag("--keep-alive", a.keep_alive)?));
+    cfg.memory_mb = memory_mb;
+    if let Some(b) = b {
+        cfg.per_instance_concurrency = b.per_instance_concurrency;
+        cfg.provisioned = b.provisioned;
+        cfg.keep_alive = Arc::new(FixedKeepAlive(b.keep_alive));
+        cfg.max_concurrency = b.max_instances;
+        cfg.account_concurrency = b.account_concurrency;
+        cfg.scaling = b.scaling;
+    }
+    if let Some(n) = a.per_instance_concurrency {
+        cfg.per_instance_concurrency = n;
+    }
+    if let Some(n) = a.provisioned {
+        cfg.provisioned = n;
+    }
+    if let Some(s) = a.keep_alive {
+        cfg.keep_alive = Arc::new(FixedKeepAlive(seconds_flag("--keep-alive", s)?));
+    }
     cfg.max_lifetime = a
         .max_lifetime
         .map(|s| seconds_flag("--max-lifetime", s))
@@ -100,23 +144,29 @@ pub fn platform_config(a: &PlatformArgs) -> Result<PlatformConfig, ConfigError> 
             "must be greater than 0",
         ));
     }
-    cfg.max_concurrency = a.max_concurrency;
-    cfg.account_concurrency = match a.account_concurrency.trim() {
-        "none" | "unlimited" => None,
-        s => Some(s.parse().map_err(|_| {
-            ConfigError::invalid(
-                "--account-concurrency",
-                format!("{s:?}: expected a whole number or none"),
-            )
-        })?),
-    };
+    if let Some(m) = a.max_concurrency {
+        cfg.max_concurrency = Some(m);
+    }
+    if let Some(s) = &a.account_concurrency {
+        cfg.account_concurrency = match s.trim() {
+            "none" | "unlimited" => None,
+            s => Some(s.parse().map_err(|_| {
+                ConfigError::invalid(
+                    "--account-concurrency",
+                    format!("{s:?}: expected a whole number or none"),
+                )
+            })?),
+        };
+    }
     if cfg.account_concurrency == Some(0) {
         return Err(ConfigError::invalid(
             "--account-concurrency",
             "must be at least 1 (or none)",
         ));
     }
-    cfg.scaling = ScalingRate::parse(&a.scaling_rate)?;
+    if let Some(s) = &a.scaling_rate {
+        cfg.scaling = ScalingRate::parse(s)?;
+    }
     cfg.queue_max_wait = duration_flag("--queue-max-wait", &a.queue_max_wait)?;
     cfg.retry.max_age = duration_flag("--max-event-age", &a.max_event_age)?;
     cfg.horizon = a

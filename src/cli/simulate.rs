@@ -7,20 +7,35 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 
-use super::{Format, PlatformArgs, platform_config, thread_pool};
+use super::trace_args::{TraceArgs, print_report};
+use super::{Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool};
+use crate::cost;
+use crate::engine::PlatformConfig;
 use crate::export;
 use crate::export::summary::{RunInfo, Summary};
+use crate::offering::Offering;
+use crate::outcome::{Mode, Outcome};
 use crate::pipeline;
+use crate::trace::Trace;
 use crate::trace::canonical::ReadOptions;
+use crate::trace::canonical::ReadReport;
+use crate::trace::format::{self, TraceFormat};
 
 /// `faasplan simulate`.
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// The trace: a canonical CSV (timestamp_ms,function,duration_ms[,memory_mb][,trigger]).
+    /// The trace: a canonical CSV (timestamp_ms,function,duration_ms[,memory_mb][,trigger]), an
+    /// Azure 2019 or 2021 file, or CloudWatch Lambda logs (see --trace-format).
     pub trace: PathBuf,
 
     #[command(flatten)]
+    pub trace_args: TraceArgs,
+
+    #[command(flatten)]
     pub platform: PlatformArgs,
+
+    #[command(flatten)]
+    pub offering: OfferingArgs,
 
     /// Output format (default: table).
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -29,10 +44,6 @@ pub struct SimulateArgs {
     /// Also write a per-minute CSV series to FILE.
     #[arg(long, value_name = "FILE")]
     pub per_minute: Option<PathBuf>,
-
-    /// Skip malformed trace rows instead of stopping; the count and reasons go to stderr.
-    #[arg(long)]
-    pub skip_bad_rows: bool,
 
     /// Worker threads (default: all cores). The output does not depend on it.
     #[arg(long, value_name = "N")]
@@ -45,27 +56,33 @@ pub struct SimulateArgs {
 
 pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
-    let cfg = platform_config(&a.platform)?;
-    let force = a.coupled.then_some(crate::outcome::Mode::Coupled);
-    let opts = ReadOptions {
-        skip_bad_rows: a.skip_bad_rows,
-    };
-    let (trace, report, outcome) =
-        pool.install(|| pipeline::read_and_simulate(&a.trace, &opts, &cfg, force))?;
-    if report.rows_skipped > 0 {
-        eprintln!(
-            "warning: {}: skipped {} of {} rows (--skip-bad-rows):",
-            a.trace.display(),
-            report.rows_skipped,
-            report.rows_read
-        );
-        for (reason, n) in &report.skipped_by_reason {
-            eprintln!("  {n} x {reason}");
-        }
-        for msg in &report.first_skipped {
-            eprintln!("  e.g. {msg}");
-        }
+    let offerings = a.offering.load()?;
+    let force = a.coupled.then_some(Mode::Coupled);
+    if offerings.len() > 1 {
+        return compare(a, &pool, &offerings, force);
     }
+    let offering = offerings.first();
+    let cfg = platform_config_for(&a.platform, offering)?;
+    let name = a.trace.display().to_string();
+    let trace_format = format::resolve(&a.trace, Some(a.trace_args.trace_format))?;
+    let (trace, report, outcome) =
+        if trace_format == TraceFormat::Canonical && a.trace_args.plain_canonical() {
+            // The fast path: reading and simulating overlap.
+            let opts = ReadOptions {
+                skip_bad_rows: a.trace_args.skip_bad_rows,
+            };
+            let (trace, report, outcome) =
+                pool.install(|| pipeline::read_and_simulate(&a.trace, &opts, &cfg, force))?;
+            print_report(&name, &report, None);
+            (trace, report, outcome)
+        } else {
+            let opts = a.trace_args.load_options(a.platform.seed);
+            let (trace, load) = format::load(&a.trace, &opts)?;
+            print_report(&name, &load.rows, Some(&load));
+            cfg.validate(trace.functions.len())?;
+            let outcome = pool.install(|| crate::engine::simulate_mode(&trace, &cfg, force));
+            (trace, load.rows, outcome)
+        };
     if trace.was_sorted {
         eprintln!(
             "note: {}: rows were not in arrival order; sorted them (stably)",
@@ -78,8 +95,40 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
             outcome.excluded_after_horizon
         );
     }
-    let info = RunInfo {
-        trace: a.trace.display().to_string(),
+    let mut summary = Summary::new(&outcome, run_info(&name, &trace, &report, &cfg, &outcome));
+    if let Some(o) = offering {
+        summary.cost = Some(cost::bill(&outcome, o, &a.offering.bill_options(&cfg)));
+    }
+    if let Some(path) = &a.per_minute {
+        export::write_atomic(path, |w| export::per_minute::write(w, &outcome))?;
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match a.format {
+        Format::Table => {
+            export::table::write(&mut out, &summary).and_then(|()| match &summary.cost {
+                Some(bill) => export::bill::write_table(&mut out, bill),
+                None => Ok(()),
+            })
+        }
+        Format::Json => export::json::write(&mut out, &summary),
+        Format::Csv => export::csv::write(&mut out, &summary),
+    }
+    .and_then(|()| out.flush())
+    .context("cannot write to stdout")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The options a run used, echoed in its summary.
+pub(super) fn run_info(
+    trace_name: &str,
+    trace: &Trace,
+    report: &ReadReport,
+    cfg: &PlatformConfig,
+    outcome: &Outcome,
+) -> RunInfo {
+    RunInfo {
+        trace: trace_name.to_string(),
         trace_rows: report.rows_accepted,
         rows_skipped: report.rows_skipped,
         sorted_on_read: trace.was_sorted,
@@ -103,17 +152,51 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         seed: cfg.seed,
         mode: outcome.mode,
         excluded_after_horizon: outcome.excluded_after_horizon,
-    };
-    let summary = Summary::new(&outcome, info);
-    if let Some(path) = &a.per_minute {
-        export::write_atomic(path, |w| export::per_minute::write(w, &outcome))?;
+    }
+}
+
+/// `--offering A --offering B ...`: reads the trace once, replays it on each offering (its
+/// behaviour defaults under the flags given) and prints one row per offering.
+fn compare(
+    a: &SimulateArgs,
+    pool: &rayon::ThreadPool,
+    offerings: &[Offering],
+    force: Option<Mode>,
+) -> anyhow::Result<ExitCode> {
+    if a.per_minute.is_some() {
+        return Err(crate::error::ConfigError::invalid(
+            "--per-minute",
+            "writes one run's series; give a single --offering with it",
+        )
+        .into());
+    }
+    let name = a.trace.display().to_string();
+    let opts = a.trace_args.load_options(a.platform.seed);
+    let (trace, load) = format::load(&a.trace, &opts)?;
+    print_report(&name, &load.rows, Some(&load));
+    if trace.was_sorted {
+        eprintln!("note: {name}: rows were not in arrival order; sorted them (stably)");
+    }
+    let mut runs = Vec::with_capacity(offerings.len());
+    for o in offerings {
+        let cfg = platform_config_for(&a.platform, Some(o))
+            .with_context(|| format!("offering {}", o.meta.name))?;
+        cfg.validate(trace.functions.len())
+            .with_context(|| format!("offering {}", o.meta.name))?;
+        let outcome = pool.install(|| crate::engine::simulate_mode(&trace, &cfg, force));
+        let mut summary = Summary::new(
+            &outcome,
+            run_info(&name, &trace, &load.rows, &cfg, &outcome),
+        );
+        summary.cost = Some(cost::bill(&outcome, o, &a.offering.bill_options(&cfg)));
+        runs.push(summary);
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match a.format {
-        Format::Table => export::table::write(&mut out, &summary),
-        Format::Json => export::json::write(&mut out, &summary),
-        Format::Csv => export::csv::write(&mut out, &summary),
+        Format::Table => export::bill::write_comparison(&mut out, &runs),
+        Format::Json => export::json::write_offerings(&mut out, &runs),
+        Format::Csv => export::csv::write_rows(&mut out, &runs),
     }
     .and_then(|()| out.flush())
     .context("cannot write to stdout")?;

@@ -41,3 +41,16 @@ pub fn write(w: &mut dyn Write, summary: &Summary) -> std::io::Result<()> {
     out.write_record(cols.iter().map(|(_, v)| v.as_str()))?;
     out.flush()
 }
+
+/// Several runs of one trace, one row per offering (the columns of the first run).
+pub fn write_rows(w: &mut dyn Write, summaries: &[Summary]) -> std::io::Result<()> {
+    let mut out = ::csv::Writer::from_writer(w);
+    for (i, s) in summaries.iter().enumerate() {
+        let cols = columns(s);
+        if i == 0 {
+            out.write_record(cols.iter().map(|(k, _)| k.as_str()))?;
+        }
+        out.write_record(cols.iter().map(|(_, v)| v.as_str()))?;
+    }
+    out.flush()
+}

@@ -8,3 +8,9 @@ pub fn write(w: &mut dyn Write, summary: &Summary) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, summary)?;
     writeln!(w)
 }
+
+/// Several runs of one trace, one per offering: `{"offerings": [summary, ...]}`.
+pub fn write_offerings(w: &mut dyn Write, summaries: &[Summary]) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &serde_json::json!({ "offerings": summaries }))?;
+    writeln!(w)
+}

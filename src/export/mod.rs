@@ -1,6 +1,7 @@
 //! Turning an outcome into what users read and share: the summary (one serde struct, written as a
 //! table, JSON or CSV) and the per-minute series. One file per format.
 
+pub mod bill;
 pub mod csv;
 pub mod json;
 pub mod per_minute;

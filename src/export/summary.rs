@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::cost::Bill;
 use crate::outcome::{FunctionStats, Latency, Mode, Outcome};
 use crate::time::{Micros, us_to_ms, us_to_s};
 
@@ -135,6 +136,9 @@ pub struct Summary {
     pub concurrency: Concurrency,
     pub instance_seconds: InstanceSeconds,
     pub functions: Vec<FunctionSummary>,
+    /// The bill, when the run was priced on an offering (`--offering`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Bill>,
 }
 
 fn function_summary(name: &str, s: &FunctionStats, window_us: Micros) -> FunctionSummary {
@@ -191,6 +195,7 @@ impl Summary {
                 .zip(&outcome.functions)
                 .map(|(n, s)| function_summary(n, s, outcome.window_us))
                 .collect(),
+            cost: None,
         }
     }
 }

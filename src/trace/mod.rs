@@ -2,7 +2,12 @@
 //! sorted by arrival. Readers (one file per format) turn raw input into a [`Trace`]; the engine takes
 //! a `&Trace` and never re-checks it.
 
+pub mod azure2019;
+pub mod azure2021;
 pub mod canonical;
+pub mod cloudwatch;
+pub mod format;
+pub(crate) mod records;
 pub mod scale;
 
 use std::fmt;

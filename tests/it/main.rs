@@ -2,9 +2,14 @@
 
 mod cli;
 mod common;
+mod compare;
 mod conservation;
+mod cost;
 mod determinism;
 mod fleet;
+mod generate;
+mod offering;
 mod pipeline;
 mod provisioned;
 mod queueing;
+mod readers;

@@ -1,0 +1,85 @@
+//! The trace flags shared by every command that reads a trace: the format and what the Azure 2019
+//! format needs beside the trace file.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::trace::canonical::ReadReport;
+use crate::trace::format::{Arrivals, LoadOptions, LoadReport, TraceFormat};
+
+/// How to read the trace.
+#[derive(Debug, Clone, Args)]
+pub struct TraceArgs {
+    /// Trace format; auto looks at the header (default: auto).
+    #[arg(long, value_enum, default_value_t = TraceFormat::Auto, value_name = "FORMAT")]
+    pub trace_format: TraceFormat,
+
+    /// Azure 2019: the durations-percentiles file (required for that format). Repeat it to add
+    /// files; a function takes its row from the first file that lists it.
+    #[arg(long, value_name = "FILE")]
+    pub durations: Vec<PathBuf>,
+
+    /// Azure 2019: the app-memory file; each function gets its app's AverageAllocatedMb_pct99
+    /// (default: none, so --memory-mb applies). Repeatable like --durations.
+    #[arg(long, value_name = "FILE")]
+    pub memory: Vec<PathBuf>,
+
+    /// Azure 2019: the next day's invocations file, appended after TRACE (day 2 starts at minute
+    /// 1440). Repeat in day order.
+    #[arg(long, value_name = "FILE")]
+    pub next_day: Vec<PathBuf>,
+
+    /// Azure 2019: how a minute's invocations are placed inside it, seeded by --seed (default:
+    /// uniform).
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub arrivals: Option<Arrivals>,
+
+    /// Skip malformed trace rows instead of stopping; the count and reasons go to stderr.
+    #[arg(long)]
+    pub skip_bad_rows: bool,
+}
+
+impl TraceArgs {
+    /// The validated options; `seed` is the run's `--seed`.
+    pub fn load_options(&self, seed: u64) -> LoadOptions {
+        LoadOptions {
+            format: Some(self.trace_format),
+            skip_bad_rows: self.skip_bad_rows,
+            next_days: self.next_day.clone(),
+            durations: self.durations.clone(),
+            memory: self.memory.clone(),
+            arrivals: self.arrivals,
+            seed,
+        }
+    }
+
+    /// True when nothing but the canonical reader is needed (the streaming fast path applies).
+    pub fn plain_canonical(&self) -> bool {
+        self.durations.is_empty()
+            && self.memory.is_empty()
+            && self.next_day.is_empty()
+            && self.arrivals.is_none()
+    }
+}
+
+/// Prints what the reader skipped and noted to stderr.
+pub fn print_report(trace: &str, rows: &ReadReport, load: Option<&LoadReport>) {
+    if rows.rows_skipped > 0 {
+        eprintln!(
+            "warning: {trace}: skipped {} of {} rows (--skip-bad-rows):",
+            rows.rows_skipped, rows.rows_read
+        );
+        for (reason, n) in &rows.skipped_by_reason {
+            eprintln!("  {n} x {reason}");
+        }
+        for msg in &rows.first_skipped {
+            eprintln!("  e.g. {msg}");
+        }
+    }
+    if let Some(load) = load {
+        for note in &load.notes {
+            eprintln!("note: {trace}: {note}");
+        }
+    }
+}

@@ -1,0 +1,745 @@
+//! Reader for the Azure Functions 2019 trace (Shahrad et al., "Serverless in the Wild", USENIX ATC
+//! 2020; Azure Public Dataset, CC-BY 4.0): per-minute invocation counts per function, one file per
+//! day, plus the durations-percentiles file and optionally the app-memory file.
+//!
+//! The counts become invocations: arrivals inside each minute are synthesised ([`Arrivals`]) and
+//! durations drawn from the function's percentiles, all from the run's seed, so a run is
+//! reproducible. See `workloads/README.md` for the mapping rules.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rand::{RngExt, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+
+use crate::error::TraceError;
+use crate::time::{MINUTE, Micros};
+use crate::trace::canonical::ReadReport;
+use crate::trace::format::Arrivals;
+use crate::trace::records::{
+    Fault, FunctionKeys, Header, Records, Skips, fnv1a, mix_seed, number, open, text,
+};
+use crate::trace::{Trace, TraceBuilder, Trigger};
+use crate::workload::dist::Quantiles;
+
+/// Minutes in one day file.
+pub const MINUTES_PER_DAY: usize = 1440;
+/// Most invocations in one minute of one function: one per microsecond.
+const MAX_PER_MINUTE: u64 = MINUTE;
+/// The percentile columns of the durations file and the probabilities they stand for.
+const DURATION_COLUMNS: [(&str, f64); 7] = [
+    ("percentile_Average_0", 0.0),
+    ("percentile_Average_1", 0.01),
+    ("percentile_Average_25", 0.25),
+    ("percentile_Average_50", 0.50),
+    ("percentile_Average_75", 0.75),
+    ("percentile_Average_99", 0.99),
+    ("percentile_Average_100", 1.0),
+];
+/// The app-memory statistic used as the function's memory size (see `workloads/README.md`).
+pub const MEMORY_COLUMN: &str = "AverageAllocatedMb_pct99";
+/// Stream number that keeps these draws apart from the engine's, which use the same seed.
+const SEED_STREAM: &[u8] = b"faasplan/azure2019";
+
+/// What the Azure 2019 reader needs.
+#[derive(Debug, Clone)]
+pub struct Options<'a> {
+    /// The invocation-count files, one per day, in order (day 2 starts at minute 1440).
+    pub days: &'a [PathBuf],
+    /// Durations-percentiles files; a function takes its row from the first file that lists it.
+    pub durations: &'a [PathBuf],
+    /// App-memory files (optional); an app takes its row from the first file that lists it.
+    pub memory: &'a [PathBuf],
+    pub arrivals: Arrivals,
+    pub seed: u64,
+    pub skip_bad_rows: bool,
+}
+
+/// The trace, the report on the invocation files, and notes for the user (fallbacks applied and
+/// their counts).
+pub fn read(opts: &Options) -> Result<(Trace, ReadReport, Vec<String>), TraceError> {
+    let Some(first) = opts.days.first() else {
+        return Err(TraceError::Invalid {
+            path: PathBuf::from("-"),
+            reason: "no invocation file given".into(),
+        });
+    };
+    // A companion file given as the trace gets told where it belongs before anything else.
+    for path in opts.days {
+        let mut records = Records::new(open(path)?, path);
+        if let Some(rec) = records.next_record()? {
+            let header = Header {
+                line: rec.line,
+                names: rec
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .collect(),
+            };
+            if let Some(hint) = companion_hint(&header) {
+                return Err(TraceError::Invalid {
+                    path: path.clone(),
+                    reason: hint.into(),
+                });
+            }
+        }
+    }
+    if opts.durations.is_empty() {
+        return Err(TraceError::Invalid {
+            path: first.clone(),
+            reason: "an Azure 2019 trace needs its durations-percentiles file: pass \
+                     --durations FILE (e.g. function_durations_percentiles.anon.d01.csv)"
+                .into(),
+        });
+    }
+    let mut notes = Vec::new();
+    let mut durations: HashMap<String, Quantiles> = HashMap::new();
+    for path in opts.durations {
+        read_durations(path, opts.skip_bad_rows, &mut durations, &mut notes)?;
+    }
+    let mut memory: HashMap<String, u16> = HashMap::new();
+    for path in opts.memory {
+        read_memory(path, opts.skip_bad_rows, &mut memory, &mut notes)?;
+    }
+
+    let mut state = Expand {
+        builder: TraceBuilder::new(),
+        keys: FunctionKeys::default(),
+        durations,
+        memory,
+        have_memory: !opts.memory.is_empty(),
+        arrivals: opts.arrivals,
+        seed: mix_seed(opts.seed, fnv1a(SEED_STREAM)),
+        skips: Skips::default(),
+        accepted: 0,
+        counts: Vec::with_capacity(MINUTES_PER_DAY),
+        offsets: Vec::new(),
+        stats: Stats::default(),
+    };
+    for (day, path) in opts.days.iter().enumerate() {
+        let file = open(path)?;
+        state.read_day(file, path, day, opts.skip_bad_rows)?;
+    }
+    let Expand {
+        builder,
+        keys,
+        skips,
+        accepted,
+        stats,
+        ..
+    } = state;
+    let report = skips.report(first, accepted)?;
+    if builder.rows() == 0 {
+        return Err(TraceError::Invalid {
+            path: first.clone(),
+            reason: "every function row counts 0 invocations: the trace is empty".into(),
+        });
+    }
+    let mut trace = builder.finish();
+    // Time 0 is the start of minute 1 of the first day, even when it has no invocations, so that
+    // per-minute results line up with the file's minute columns.
+    if trace.origin_us > 0 {
+        let shift = trace.origin_us as Micros;
+        for i in &mut trace.invocations {
+            i.arrival += shift;
+        }
+        trace.origin_us = 0;
+    }
+    // The rows come function by function, so "not in time order" is the layout, not news; each
+    // function's arrivals were made in order.
+    trace.was_sorted = false;
+
+    notes.push(format!(
+        "{} function rows over {} day file(s) became {} invocations of {} functions; arrivals \
+         within each minute: {} (seed {})",
+        accepted,
+        opts.days.len(),
+        trace.len(),
+        keys.len(),
+        opts.arrivals.as_str(),
+        opts.seed
+    ));
+    if stats.zero_rows > 0 {
+        notes.push(format!(
+            "{} function rows count no invocation at all and add no function",
+            stats.zero_rows
+        ));
+    }
+    if stats.no_trigger_column {
+        notes.push("no Trigger column: every function is sync".into());
+    }
+    if !stats.triggers.is_empty() {
+        let parts: Vec<String> = stats
+            .triggers
+            .iter()
+            .map(|(t, n)| format!("{t} {n}"))
+            .collect();
+        notes.push(format!(
+            "function rows by Azure trigger: {} (http, timer, others -> sync; event, storage -> \
+             async; queue, orchestration -> queue)",
+            parts.join(", ")
+        ));
+    }
+    if opts.memory.is_empty() {
+        notes.push("no --memory file: the run's --memory-mb applies to every function".into());
+    } else if stats.no_memory_rows > 0 {
+        notes.push(format!(
+            "{} function rows have no app in the memory file: the run's --memory-mb applies to them",
+            stats.no_memory_rows
+        ));
+    }
+    notes.push(
+        "durations are drawn from percentiles of 30-second average durations, not of single \
+         invocations: the real tails are wider"
+            .into(),
+    );
+    Ok((trace, report, notes))
+}
+
+#[derive(Debug, Default)]
+struct Stats {
+    zero_rows: u64,
+    no_memory_rows: u64,
+    no_trigger_column: bool,
+    /// Function rows per Azure trigger name, in order of first appearance.
+    triggers: Vec<(String, u64)>,
+}
+
+struct Expand {
+    builder: TraceBuilder,
+    keys: FunctionKeys,
+    durations: HashMap<String, Quantiles>,
+    memory: HashMap<String, u16>,
+    have_memory: bool,
+    arrivals: Arrivals,
+    seed: u64,
+    skips: Skips,
+    accepted: u64,
+    counts: Vec<u32>,
+    offsets: Vec<f64>,
+    stats: Stats,
+}
+
+/// Where the columns of an invocations file are.
+struct Layout {
+    fields: usize,
+    owner: usize,
+    app: usize,
+    function: usize,
+    trigger: Option<usize>,
+    /// `minutes[m]` is the column of minute `m + 1`.
+    minutes: Vec<usize>,
+}
+
+fn layout(header: &Header, path: &Path) -> Result<Layout, TraceError> {
+    let what = "an Azure 2019 invocations file: HashOwner,HashApp,HashFunction[,Trigger],1..1440";
+    let owner = header.require(path, "HashOwner", what)?;
+    let app = header.require(path, "HashApp", what)?;
+    let function = header.require(path, "HashFunction", what)?;
+    let trigger = header.find(path, "Trigger")?;
+    let mut at: Vec<Option<usize>> = vec![None; MINUTES_PER_DAY];
+    for (i, name) in header.names.iter().enumerate() {
+        let digits = name.strip_prefix("minute_").unwrap_or(name);
+        let Ok(m) = digits.parse::<usize>() else {
+            continue;
+        };
+        if !(1..=MINUTES_PER_DAY).contains(&m) || digits.starts_with(['+', '0']) {
+            continue;
+        }
+        if let Some(first) = at[m - 1] {
+            return Err(TraceError::DuplicateColumn {
+                path: path.to_path_buf(),
+                line: header.line,
+                column: i + 1,
+                name: format!("minute {m} (`{name}`)"),
+                first: first + 1,
+            });
+        }
+        at[m - 1] = Some(i);
+    }
+    let n = at.iter().take_while(|c| c.is_some()).count();
+    if n == 0 {
+        return Err(TraceError::BadRow {
+            path: path.to_path_buf(),
+            line: header.line,
+            reason: format!(
+                "no minute columns: expected `1`..`1440` or `minute_1`..`minute_1440`; the header \
+                 has: {}",
+                header.describe()
+            ),
+        });
+    }
+    if let Some(gap) = at[n..].iter().position(Option::is_some) {
+        return Err(TraceError::BadRow {
+            path: path.to_path_buf(),
+            line: header.line,
+            reason: format!(
+                "minute column {} is missing but minute {} is there: the minute columns must run \
+                 from 1 without gaps",
+                n + 1,
+                n + gap + 1
+            ),
+        });
+    }
+    at.truncate(n);
+    Ok(Layout {
+        fields: header.names.len(),
+        owner,
+        app,
+        function,
+        trigger,
+        minutes: at.into_iter().flatten().collect(),
+    })
+}
+
+/// The Azure trigger names and how faasplan treats each.
+fn map_trigger(s: &str) -> Option<(&'static str, Trigger)> {
+    const MAP: [(&str, Trigger); 7] = [
+        ("http", Trigger::Sync),
+        ("timer", Trigger::Sync),
+        ("others", Trigger::Sync),
+        ("event", Trigger::Async),
+        ("storage", Trigger::Async),
+        ("queue", Trigger::Queue),
+        ("orchestration", Trigger::Queue),
+    ];
+    MAP.into_iter().find(|(n, _)| n.eq_ignore_ascii_case(s))
+}
+
+/// A whole, non-negative count of invocations in one minute.
+fn parse_count(raw: &[u8], column: usize) -> Result<u32, Fault> {
+    const NAME: &str = "invocations per minute";
+    let mut v: u64 = 0;
+    let plain = !raw.is_empty()
+        && raw.len() <= 12
+        && raw.iter().all(|&b| {
+            let ok = b.is_ascii_digit();
+            v = v * 10 + u64::from(b.wrapping_sub(b'0'));
+            ok
+        });
+    if !plain {
+        let f = number(raw, column, NAME)?;
+        if f < 0.0 || f.fract() != 0.0 {
+            return Err(Fault::value(column, NAME, "must be a whole number >= 0"));
+        }
+        v = if f > MAX_PER_MINUTE as f64 {
+            u64::MAX
+        } else {
+            f as u64
+        };
+    }
+    if v > MAX_PER_MINUTE {
+        return Err(Fault::value(
+            column,
+            NAME,
+            "more than 60000000 in one minute (one per microsecond)",
+        ));
+    }
+    Ok(v as u32)
+}
+
+impl Expand {
+    fn read_day<R: Read>(
+        &mut self,
+        reader: R,
+        path: &Path,
+        day: usize,
+        skip: bool,
+    ) -> Result<(), TraceError> {
+        let mut records = Records::new(reader, path);
+        let header = Header::read(
+            &mut records,
+            "HashOwner,HashApp,HashFunction[,Trigger],1..1440",
+        )?;
+        let l = layout(&header, path)?;
+        if l.trigger.is_none() {
+            self.stats.no_trigger_column = true;
+        }
+        let mut seen: HashMap<String, u64> = HashMap::new();
+        let mut key = String::new();
+        while let Some(rec) = records.next_record()? {
+            match self.parse_row(&rec, &l, &mut key, &seen) {
+                Ok(row) => {
+                    seen.insert(key.clone(), rec.line);
+                    self.accepted += 1;
+                    self.expand(&key, &row, day);
+                }
+                Err(fault) => {
+                    let error = || fault.to_error(path, rec.line, |i| rec.get(i));
+                    self.skips.fail_or_count(skip, &fault, error)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates a row: the key (into `key`), trigger and counts (into `self.counts`).
+    fn parse_row<'r>(
+        &mut self,
+        rec: &crate::trace::records::Record<'r>,
+        l: &Layout,
+        key: &mut String,
+        seen: &HashMap<String, u64>,
+    ) -> Result<Row<'r>, Fault> {
+        if rec.len() != l.fields {
+            return Err(Fault::Fields {
+                expected: l.fields,
+                found: rec.len(),
+            });
+        }
+        let part = |i: usize, name: &'static str| -> Result<&'r str, Fault> {
+            let s = text(rec.get(i), i, name)?;
+            if s.is_empty() {
+                return Err(Fault::value(i, name, "must not be empty"));
+            }
+            Ok(s)
+        };
+        let owner = part(l.owner, "HashOwner")?;
+        let app = part(l.app, "HashApp")?;
+        let function = part(l.function, "HashFunction")?;
+        key.clear();
+        key.push_str(owner);
+        key.push('/');
+        key.push_str(app);
+        key.push('/');
+        key.push_str(function);
+        if let Some(first) = seen.get(key.as_str()) {
+            return Err(Fault::Row {
+                why: "function listed twice in one day file",
+                detail: format!(" (first on line {first})"),
+            });
+        }
+        let (azure_trigger, trigger) = match l.trigger {
+            None => ("", Trigger::Sync),
+            Some(i) => map_trigger(text(rec.get(i), i, "Trigger")?).ok_or(Fault::value(
+                i,
+                "Trigger",
+                "must be one of http, timer, event, queue, storage, orchestration, others",
+            ))?,
+        };
+        let quantiles = match self.durations.get(key.as_str()) {
+            Some(q) => q.clone(),
+            None => {
+                return Err(Fault::ValueDetail {
+                    column: l.function,
+                    name: "HashFunction",
+                    why: "the durations file has no row for this function",
+                    detail: "; pass --skip-bad-rows to leave such functions out (they are counted)"
+                        .into(),
+                });
+            }
+        };
+        self.counts.clear();
+        for &c in &l.minutes {
+            self.counts.push(parse_count(rec.get(c), c)?);
+        }
+        let app_key = format!("{owner}/{app}");
+        let memory_mb = match self.memory.get(&app_key) {
+            Some(&mb) => mb,
+            None => {
+                if self.have_memory {
+                    self.stats.no_memory_rows += 1;
+                }
+                0
+            }
+        };
+        if !azure_trigger.is_empty() {
+            match self
+                .stats
+                .triggers
+                .iter_mut()
+                .find(|(t, _)| t == azure_trigger)
+            {
+                Some((_, n)) => *n += 1,
+                None => self.stats.triggers.push((azure_trigger.to_string(), 1)),
+            }
+        }
+        Ok(Row {
+            parts: [owner, app, function],
+            quantiles,
+            memory_mb,
+            trigger,
+        })
+    }
+
+    fn expand(&mut self, key: &str, row: &Row, day: usize) {
+        if self.counts.iter().all(|&c| c == 0) {
+            self.stats.zero_rows += 1;
+            return;
+        }
+        let f = self.keys.id(&mut self.builder, key, &row.parts);
+        let mut rng = Pcg64Mcg::seed_from_u64(mix_seed(
+            mix_seed(self.seed, fnv1a(key.as_bytes())),
+            day as u64,
+        ));
+        let day_start = (day * MINUTES_PER_DAY) as i64 * MINUTE as i64;
+        for (m, &c) in self.counts.iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            let start = day_start + m as i64 * MINUTE as i64;
+            place(self.arrivals, c, &mut rng, &mut self.offsets);
+            for &off in &self.offsets {
+                let at = ((off * MINUTE as f64) as i64).clamp(0, MINUTE as i64 - 1);
+                let d = row.quantiles.sample(&mut rng);
+                self.builder
+                    .push(start + at, f, d, row.memory_mb, row.trigger);
+            }
+        }
+    }
+}
+
+struct Row<'r> {
+    parts: [&'r str; 3],
+    quantiles: Quantiles,
+    memory_mb: u16,
+    trigger: Trigger,
+}
+
+/// Fills `out` with `count` increasing positions in [0, 1) (fractions of the minute).
+///
+/// - `Equidistant`: `(k + 1/2) / count`, evenly spaced.
+/// - `Uniform`: `count + 1` gaps drawn uniform on (0, 1) and scaled to fill the minute; the
+///   arrivals are the inner points. More regular than Poisson (the coefficient of variation of a
+///   gap is about 0.58).
+/// - `Poisson`: the same with exponential gaps. These are the order statistics of `count`
+///   uniform points: exactly a Poisson process given the minute's count (gap CV about 1).
+pub fn place(mode: Arrivals, count: u32, rng: &mut Pcg64Mcg, out: &mut Vec<f64>) {
+    out.clear();
+    let n = count as usize;
+    match mode {
+        Arrivals::Equidistant => {
+            out.extend((0..n).map(|k| (k as f64 + 0.5) / n as f64));
+        }
+        Arrivals::Uniform | Arrivals::Poisson => {
+            let mut sum = 0.0;
+            for _ in 0..n {
+                sum += gap(mode, rng);
+                out.push(sum);
+            }
+            sum += gap(mode, rng);
+            if sum <= 0.0 {
+                // Every gap was zero (practically impossible): fall back to even spacing.
+                return place(Arrivals::Equidistant, count, rng, out);
+            }
+            for x in out.iter_mut() {
+                *x /= sum;
+            }
+        }
+    }
+}
+
+#[inline]
+fn gap(mode: Arrivals, rng: &mut Pcg64Mcg) -> f64 {
+    match mode {
+        Arrivals::Poisson => crate::workload::dist::exp1(rng),
+        _ => rng.random::<f64>(),
+    }
+}
+
+/// A message for a companion file given as the trace.
+fn companion_hint(h: &Header) -> Option<&'static str> {
+    if h.names.iter().any(|n| n.starts_with("percentile_Average_")) {
+        return Some(
+            "this is an Azure 2019 durations-percentiles file: pass it with --durations FILE and \
+             give the invocations-per-function file as the trace",
+        );
+    }
+    if h.names.iter().any(|n| n.starts_with("AverageAllocatedMb")) {
+        return Some(
+            "this is an Azure 2019 app-memory file: pass it with --memory FILE and give the \
+             invocations-per-function file as the trace",
+        );
+    }
+    None
+}
+
+fn read_durations(
+    path: &Path,
+    skip: bool,
+    out: &mut HashMap<String, Quantiles>,
+    notes: &mut Vec<String>,
+) -> Result<(), TraceError> {
+    let mut records = Records::new(open(path)?, path);
+    let header = Header::read(
+        &mut records,
+        "HashOwner,HashApp,HashFunction,...,percentile_Average_0..percentile_Average_100",
+    )?;
+    let what = "an Azure 2019 durations-percentiles file";
+    let owner = header.require(path, "HashOwner", what)?;
+    let app = header.require(path, "HashApp", what)?;
+    let function = header.require(path, "HashFunction", what)?;
+    let mut cols = [0usize; 7];
+    for (slot, (name, _)) in cols.iter_mut().zip(DURATION_COLUMNS) {
+        *slot = header.require(path, name, what)?;
+    }
+    let fields = header.names.len();
+    let mut skips = Skips::default();
+    let mut here: HashMap<String, u64> = HashMap::new();
+    let mut accepted = 0;
+    while let Some(rec) = records.next_record()? {
+        let parsed = (|| -> Result<(String, Quantiles), Fault> {
+            if rec.len() != fields {
+                return Err(Fault::Fields {
+                    expected: fields,
+                    found: rec.len(),
+                });
+            }
+            let o = text(rec.get(owner), owner, "HashOwner")?;
+            let a = text(rec.get(app), app, "HashApp")?;
+            let f = text(rec.get(function), function, "HashFunction")?;
+            let key = format!("{o}/{a}/{f}");
+            if let Some(first) = here.get(&key) {
+                return Err(Fault::Row {
+                    why: "function listed twice in the durations file",
+                    detail: format!(" (first on line {first})"),
+                });
+            }
+            let mut points = [(0.0, 0.0); 7];
+            for (k, (&c, (name, p))) in cols.iter().zip(DURATION_COLUMNS).enumerate() {
+                let v = number(rec.get(c), c, name)?;
+                if v < 0.0 {
+                    return Err(Fault::value(c, name, "must be >= 0 (ms)"));
+                }
+                points[k] = (p, v);
+            }
+            let q = Quantiles::new(&points).map_err(|why| Fault::ValueDetail {
+                column: cols[0],
+                name: "percentile_Average_0",
+                why: "the percentiles must not decrease from 0 to 100",
+                detail: format!(": {why}"),
+            })?;
+            Ok((key, q))
+        })();
+        match parsed {
+            Ok((key, q)) => {
+                accepted += 1;
+                here.insert(key.clone(), rec.line);
+                // Across files, the first file that lists a function wins.
+                out.entry(key).or_insert(q);
+            }
+            Err(fault) => {
+                let error = || fault.to_error(path, rec.line, |i| rec.get(i));
+                skips.fail_or_count(skip, &fault, error)?;
+            }
+        }
+    }
+    if skips.rows > 0 {
+        notes.push(format!("{}: {}", path.display(), skips.summary()));
+    }
+    skips.report(path, accepted)?;
+    Ok(())
+}
+
+fn read_memory(
+    path: &Path,
+    skip: bool,
+    out: &mut HashMap<String, u16>,
+    notes: &mut Vec<String>,
+) -> Result<(), TraceError> {
+    let mut records = Records::new(open(path)?, path);
+    let header = Header::read(
+        &mut records,
+        "HashOwner,HashApp,SampleCount,AverageAllocatedMb,AverageAllocatedMb_pct1..pct100",
+    )?;
+    let what = "an Azure 2019 app-memory file";
+    let owner = header.require(path, "HashOwner", what)?;
+    let app = header.require(path, "HashApp", what)?;
+    let mb = header.require(path, MEMORY_COLUMN, what)?;
+    let fields = header.names.len();
+    let mut skips = Skips::default();
+    let mut here: HashMap<String, u64> = HashMap::new();
+    let mut accepted = 0;
+    while let Some(rec) = records.next_record()? {
+        let parsed = (|| -> Result<(String, u16), Fault> {
+            if rec.len() != fields {
+                return Err(Fault::Fields {
+                    expected: fields,
+                    found: rec.len(),
+                });
+            }
+            let o = text(rec.get(owner), owner, "HashOwner")?;
+            let a = text(rec.get(app), app, "HashApp")?;
+            let key = format!("{o}/{a}");
+            if let Some(first) = here.get(&key) {
+                return Err(Fault::Row {
+                    why: "app listed twice in the memory file",
+                    detail: format!(" (first on line {first})"),
+                });
+            }
+            let v = number(rec.get(mb), mb, MEMORY_COLUMN)?;
+            if !(v > 0.0 && v <= 65535.0) {
+                return Err(Fault::value(
+                    mb,
+                    MEMORY_COLUMN,
+                    "must be more than 0 and at most 65535 (MB)",
+                ));
+            }
+            Ok((key, v.ceil() as u16))
+        })();
+        match parsed {
+            Ok((key, v)) => {
+                accepted += 1;
+                here.insert(key.clone(), rec.line);
+                out.entry(key).or_insert(v);
+            }
+            Err(fault) => {
+                let error = || fault.to_error(path, rec.line, |i| rec.get(i));
+                skips.fail_or_count(skip, &fault, error)?;
+            }
+        }
+    }
+    if skips.rows > 0 {
+        notes.push(format!("{}: {}", path.display(), skips.summary()));
+    }
+    skips.report(path, accepted)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placements_are_sorted_inside_the_minute() {
+        let mut rng = Pcg64Mcg::seed_from_u64(1);
+        let mut out = Vec::new();
+        for mode in [Arrivals::Uniform, Arrivals::Poisson, Arrivals::Equidistant] {
+            for n in [1u32, 2, 7, 1000] {
+                place(mode, n, &mut rng, &mut out);
+                assert_eq!(out.len(), n as usize);
+                assert!(out.is_sorted());
+                assert!(out.iter().all(|&x| (0.0..1.0).contains(&x)), "{mode:?}");
+            }
+        }
+        place(Arrivals::Equidistant, 4, &mut rng, &mut out);
+        assert_eq!(out, vec![0.125, 0.375, 0.625, 0.875]);
+    }
+
+    #[test]
+    fn trigger_mapping() {
+        assert_eq!(map_trigger("HTTP").map(|t| t.1), Some(Trigger::Sync));
+        assert_eq!(map_trigger("timer").map(|t| t.1), Some(Trigger::Sync));
+        assert_eq!(map_trigger("event").map(|t| t.1), Some(Trigger::Async));
+        assert_eq!(map_trigger("storage").map(|t| t.1), Some(Trigger::Async));
+        assert_eq!(map_trigger("queue").map(|t| t.1), Some(Trigger::Queue));
+        assert_eq!(
+            map_trigger("orchestration").map(|t| t.1),
+            Some(Trigger::Queue)
+        );
+        assert_eq!(map_trigger("others").map(|t| t.1), Some(Trigger::Sync));
+        assert!(map_trigger("webhook").is_none());
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(parse_count(b"0", 0).ok(), Some(0));
+        assert_eq!(parse_count(b"12", 0).ok(), Some(12));
+        assert_eq!(parse_count(b"12.0", 0).ok(), Some(12));
+        assert!(parse_count(b"1.5", 0).is_err());
+        assert!(parse_count(b"-1", 0).is_err());
+        assert!(parse_count(b"", 0).is_err());
+        assert!(parse_count(b"60000001", 0).is_err());
+        assert!(parse_count(b"1e300", 0).is_err());
+    }
+}

@@ -1,0 +1,686 @@
+//! Line-accurate text input shared by the non-canonical readers (Azure, CloudWatch): a streaming
+//! reader of lines and of CSV records that knows where each record starts, the bookkeeping of bad
+//! rows (counted by reason, first messages kept), and the mapping of compound function keys to
+//! short, unique names.
+//!
+//! Only one line (or one multi-line quoted record) is held at a time, so memory does not grow with
+//! the file.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::error::TraceError;
+use crate::trace::TraceBuilder;
+use crate::trace::canonical::ReadReport;
+
+/// Buffer of the line reader, bytes.
+const BUFFER_BYTES: usize = 1 << 20;
+/// Longest record (one line, or a quoted field over several lines), bytes. A stray quote would
+/// otherwise swallow the rest of the file into memory.
+const MAX_RECORD_BYTES: usize = 16 << 20;
+/// How many skipped rows keep their full message.
+const FIRST_SKIPPED: usize = 5;
+/// Longest value quoted back in a message, characters.
+const MAX_QUOTED_CHARS: usize = 60;
+
+/// Opens `path` for reading, with the error naming it.
+pub(crate) fn open(path: &Path) -> Result<std::fs::File, TraceError> {
+    std::fs::File::open(path).map_err(|error| TraceError::Io {
+        path: path.to_path_buf(),
+        error,
+    })
+}
+
+/// Lines of a text file, without their terminator (`\n` or `\r\n`) and without a leading UTF-8
+/// byte order mark, with 1-based line numbers.
+pub(crate) struct Lines<R> {
+    inner: BufReader<R>,
+    buf: Vec<u8>,
+    line: u64,
+    path: PathBuf,
+    /// Bytes consumed so far.
+    bytes: u64,
+}
+
+impl<R: Read> Lines<R> {
+    pub(crate) fn new(reader: R, path: &Path) -> Self {
+        Lines {
+            inner: BufReader::with_capacity(BUFFER_BYTES, reader),
+            buf: Vec::new(),
+            line: 0,
+            path: path.to_path_buf(),
+            bytes: 0,
+        }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the next line into the internal buffer; `false` at the end of the input.
+    fn advance(&mut self, append: bool) -> Result<bool, TraceError> {
+        if !append {
+            self.buf.clear();
+        }
+        let start = self.buf.len();
+        let n = (&mut self.inner)
+            .take(MAX_RECORD_BYTES as u64 + 1)
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|error| TraceError::ReadFailed {
+                path: self.path.clone(),
+                line: self.line + 1,
+                error,
+            })?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.line += 1;
+        self.bytes += n as u64;
+        if self.buf.len() > MAX_RECORD_BYTES {
+            return Err(TraceError::BadRow {
+                path: self.path.clone(),
+                line: self.line,
+                reason: format!(
+                    "record longer than {} MiB: is this a text file, or is a quote left open?",
+                    MAX_RECORD_BYTES >> 20
+                ),
+            });
+        }
+        if self.buf.last() == Some(&b'\n') {
+            self.buf.pop();
+            if self.buf.last() == Some(&b'\r') {
+                self.buf.pop();
+            }
+        }
+        if self.line == 1 && start == 0 && self.buf.starts_with(b"\xef\xbb\xbf") {
+            self.buf.drain(..3);
+        }
+        Ok(true)
+    }
+
+    /// The next line and its number, or `None` at the end of the input.
+    pub(crate) fn next_line(&mut self) -> Result<Option<(u64, &[u8])>, TraceError> {
+        Ok(if self.advance(false)? {
+            Some((self.line, &self.buf))
+        } else {
+            None
+        })
+    }
+}
+
+/// CSV records (RFC 4180: fields may be quoted, with `""` for a quote, and a quoted field may span
+/// lines), read one at a time. Blank lines are not records.
+pub(crate) struct Records<R> {
+    lines: Lines<R>,
+    data: Vec<u8>,
+    fields: Vec<Range<usize>>,
+    start_line: u64,
+}
+
+/// One CSV record: its fields (unquoted) and the line it starts on.
+pub(crate) struct Record<'a> {
+    pub line: u64,
+    data: &'a [u8],
+    fields: &'a [Range<usize>],
+}
+
+impl<'a> Record<'a> {
+    pub(crate) fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// Field `i` (0-based) with surrounding ASCII whitespace removed; empty when out of range.
+    pub(crate) fn get(&self, i: usize) -> &'a [u8] {
+        self.fields
+            .get(i)
+            .and_then(|r| self.data.get(r.clone()))
+            .unwrap_or_default()
+            .trim_ascii()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+impl<R: Read> Records<R> {
+    pub(crate) fn new(reader: R, path: &Path) -> Self {
+        Records {
+            lines: Lines::new(reader, path),
+            data: Vec::new(),
+            fields: Vec::new(),
+            start_line: 0,
+        }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.lines.path()
+    }
+
+    /// The next record that is not a blank line, or `None` at the end of the input.
+    pub(crate) fn next_record(&mut self) -> Result<Option<Record<'_>>, TraceError> {
+        loop {
+            if !self.lines.advance(false)? {
+                return Ok(None);
+            }
+            if self.lines.buf.trim_ascii().is_empty() {
+                continue;
+            }
+            self.start_line = self.lines.line;
+            self.parse()?;
+            return Ok(Some(Record {
+                line: self.start_line,
+                data: &self.data,
+                fields: &self.fields,
+            }));
+        }
+    }
+
+    fn parse(&mut self) -> Result<(), TraceError> {
+        self.data.clear();
+        self.fields.clear();
+        // Fast path: no quotes, so fields are the comma-separated pieces.
+        if !self.lines.buf.contains(&b'"') {
+            self.data.extend_from_slice(&self.lines.buf);
+            let mut start = 0;
+            for (i, &b) in self.data.iter().enumerate() {
+                if b == b',' {
+                    self.fields.push(start..i);
+                    start = i + 1;
+                }
+            }
+            self.fields.push(start..self.data.len());
+            return Ok(());
+        }
+        #[derive(PartialEq)]
+        enum St {
+            Start,
+            Unquoted,
+            Quoted,
+            QuoteInQuoted,
+        }
+        let mut st = St::Start;
+        let mut field_start = 0;
+        let mut pos = 0; // next byte of the line buffer to read
+        loop {
+            while let Some(&b) = self.lines.buf.get(pos) {
+                pos += 1;
+                st = match (st, b) {
+                    (St::Start, b'"') => St::Quoted,
+                    (St::Start | St::Unquoted | St::QuoteInQuoted, b',') => {
+                        self.fields.push(field_start..self.data.len());
+                        field_start = self.data.len();
+                        St::Start
+                    }
+                    (St::Quoted, b'"') => St::QuoteInQuoted,
+                    (St::QuoteInQuoted, b'"') => {
+                        self.data.push(b'"');
+                        St::Quoted
+                    }
+                    (St::Quoted, b) => {
+                        self.data.push(b);
+                        St::Quoted
+                    }
+                    // Text after a closing quote, or a quote inside an unquoted field: kept as is,
+                    // as the csv crate does.
+                    (_, b) => {
+                        self.data.push(b);
+                        St::Unquoted
+                    }
+                };
+            }
+            if st != St::Quoted {
+                self.fields.push(field_start..self.data.len());
+                return Ok(());
+            }
+            // The quoted field goes on on the next line.
+            self.data.push(b'\n');
+            if !self.lines.advance(false)? {
+                return Err(TraceError::BadRow {
+                    path: self.lines.path.clone(),
+                    line: self.start_line,
+                    reason: "a quoted field is not closed before the end of the file".into(),
+                });
+            }
+            if self.data.len() + self.lines.buf.len() > MAX_RECORD_BYTES {
+                return Err(TraceError::BadRow {
+                    path: self.lines.path.clone(),
+                    line: self.start_line,
+                    reason: format!(
+                        "a quoted field runs on for more than {} MiB: is a quote left open?",
+                        MAX_RECORD_BYTES >> 20
+                    ),
+                });
+            }
+            pos = 0;
+        }
+    }
+}
+
+/// Why a row was refused. The message is built only when it is shown.
+#[derive(Debug, Clone)]
+pub(crate) enum Fault {
+    /// The row has the wrong number of fields.
+    Fields { expected: usize, found: usize },
+    /// A field's value is wrong. `column` is 0-based; `why` has no per-row details (it is the
+    /// grouping key in the report).
+    Value {
+        column: usize,
+        name: &'static str,
+        why: &'static str,
+    },
+    /// As `Value`, with a detail that only the message shows.
+    ValueDetail {
+        column: usize,
+        name: &'static str,
+        why: &'static str,
+        detail: String,
+    },
+    NotUtf8 {
+        column: usize,
+        name: &'static str,
+        byte: u8,
+        offset: usize,
+    },
+    /// The row as a whole (e.g. a duplicate); `why` is the key, `detail` completes the message.
+    Row { why: &'static str, detail: String },
+}
+
+impl Fault {
+    pub(crate) fn value(column: usize, name: &'static str, why: &'static str) -> Fault {
+        Fault::Value { column, name, why }
+    }
+
+    /// The grouping key in [`ReadReport::skipped_by_reason`].
+    pub(crate) fn key(&self) -> String {
+        match self {
+            Fault::Fields { .. } => "wrong number of fields".into(),
+            Fault::Value { name, why, .. } | Fault::ValueDetail { name, why, .. } => {
+                format!("{name}: {why}")
+            }
+            Fault::NotUtf8 { name, .. } => format!("{name}: invalid UTF-8"),
+            Fault::Row { why, .. } => (*why).to_string(),
+        }
+    }
+
+    /// The full error for a row that starts on `line`; `raw` gives a field's text by index.
+    pub(crate) fn to_error<'a>(
+        &self,
+        path: &Path,
+        line: u64,
+        raw: impl Fn(usize) -> &'a [u8],
+    ) -> TraceError {
+        let path = path.to_path_buf();
+        match self {
+            Fault::Fields { expected, found } => TraceError::BadRow {
+                path,
+                line,
+                reason: format!("expected {expected} fields (as in the header), found {found}"),
+            },
+            Fault::Value { column, name, why } => TraceError::BadValue {
+                path,
+                line,
+                column: column + 1,
+                name: (*name).to_string(),
+                value: shorten(&String::from_utf8_lossy(raw(*column))),
+                reason: (*why).to_string(),
+            },
+            Fault::ValueDetail {
+                column,
+                name,
+                why,
+                detail,
+            } => TraceError::BadValue {
+                path,
+                line,
+                column: column + 1,
+                name: (*name).to_string(),
+                value: shorten(&String::from_utf8_lossy(raw(*column))),
+                reason: format!("{why}{detail}"),
+            },
+            Fault::NotUtf8 {
+                column,
+                name,
+                byte,
+                offset,
+            } => TraceError::NotUtf8 {
+                path,
+                line,
+                column: column + 1,
+                name: (*name).to_string(),
+                byte: *byte,
+                offset: *offset,
+            },
+            Fault::Row { why, detail } => TraceError::BadRow {
+                path,
+                line,
+                reason: format!("{why}{detail}"),
+            },
+        }
+    }
+}
+
+/// A field as UTF-8 (already trimmed by [`Record::get`]).
+pub(crate) fn text<'a>(raw: &'a [u8], column: usize, name: &'static str) -> Result<&'a str, Fault> {
+    std::str::from_utf8(raw).map_err(|e| {
+        let offset = e.valid_up_to();
+        Fault::NotUtf8 {
+            column,
+            name,
+            byte: raw.get(offset).copied().unwrap_or(0),
+            offset,
+        }
+    })
+}
+
+/// A finite number (`f64` syntax, no `NaN`/`inf`).
+pub(crate) fn number(raw: &[u8], column: usize, name: &'static str) -> Result<f64, Fault> {
+    let s = text(raw, column, name)?;
+    if s.is_empty() {
+        return Err(Fault::value(column, name, "is empty: a number is required"));
+    }
+    let v: f64 = s
+        .parse()
+        .map_err(|_| Fault::value(column, name, "not a number"))?;
+    if !v.is_finite() {
+        return Err(Fault::value(column, name, "must be a finite number"));
+    }
+    Ok(v)
+}
+
+/// `s`, cut to at most [`MAX_QUOTED_CHARS`] characters.
+pub(crate) fn shorten(s: &str) -> String {
+    match s.char_indices().nth(MAX_QUOTED_CHARS) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}...", &s[..cut]),
+    }
+}
+
+/// Bad rows counted by reason, plus the first few messages in full.
+#[derive(Debug, Default)]
+pub(crate) struct Skips {
+    pub rows: u64,
+    counts: Vec<(String, u64)>,
+    first: Vec<String>,
+}
+
+impl Skips {
+    /// Handles a bad row: the error when not skipping, else counts it.
+    pub(crate) fn fail_or_count(
+        &mut self,
+        skip: bool,
+        fault: &Fault,
+        error: impl FnOnce() -> TraceError,
+    ) -> Result<(), TraceError> {
+        if !skip {
+            return Err(error());
+        }
+        let key = fault.key();
+        self.rows += 1;
+        match self.counts.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => self.counts.push((key, 1)),
+        }
+        if self.first.len() < FIRST_SKIPPED {
+            self.first.push(error().to_string());
+        }
+        Ok(())
+    }
+
+    /// The report, or the error for a file with no good row.
+    pub(crate) fn report(self, path: &Path, accepted: u64) -> Result<ReadReport, TraceError> {
+        if accepted == 0 {
+            return Err(match self.first.first() {
+                None => TraceError::NoRows {
+                    path: path.to_path_buf(),
+                },
+                Some(first) => TraceError::AllRowsBad {
+                    path: path.to_path_buf(),
+                    rows: self.rows,
+                    first: first.clone(),
+                },
+            });
+        }
+        let mut by_reason = self.counts;
+        by_reason.sort();
+        Ok(ReadReport {
+            rows_read: accepted + self.rows,
+            rows_accepted: accepted,
+            rows_skipped: self.rows,
+            skipped_by_reason: by_reason,
+            first_skipped: self.first,
+        })
+    }
+
+    /// One line for a note: `N bad rows skipped (reason x n; ...)`.
+    pub(crate) fn summary(&self) -> String {
+        let reasons: Vec<String> = self
+            .counts
+            .iter()
+            .map(|(k, n)| format!("{n} x {k}"))
+            .collect();
+        format!(
+            "{} bad rows skipped ({}); the first: {}",
+            self.rows,
+            reasons.join("; "),
+            self.first.first().map(String::as_str).unwrap_or("")
+        )
+    }
+}
+
+/// The header of a CSV file: where each name is.
+pub(crate) struct Header {
+    pub line: u64,
+    pub names: Vec<String>,
+}
+
+impl Header {
+    /// Reads the first record as the header; an empty file is an error that says what was expected.
+    pub(crate) fn read<R: Read>(
+        records: &mut Records<R>,
+        expected: &str,
+    ) -> Result<Header, TraceError> {
+        let path = records.path().to_path_buf();
+        let Some(rec) = records.next_record()? else {
+            return Err(TraceError::Invalid {
+                path,
+                reason: format!("the file is empty: expected a header line ({expected})"),
+            });
+        };
+        Ok(Header {
+            line: rec.line,
+            names: rec
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect(),
+        })
+    }
+
+    /// The 0-based index of `name`; a name given twice is an error.
+    pub(crate) fn find(&self, path: &Path, name: &str) -> Result<Option<usize>, TraceError> {
+        let mut at = None;
+        for (i, n) in self.names.iter().enumerate() {
+            if n == name {
+                if let Some(first) = at {
+                    return Err(TraceError::DuplicateColumn {
+                        path: path.to_path_buf(),
+                        line: self.line,
+                        column: i + 1,
+                        name: name.to_string(),
+                        first: first + 1,
+                    });
+                }
+                at = Some(i);
+            }
+        }
+        Ok(at)
+    }
+
+    /// As [`Header::find`], but a missing column is an error naming `what` the file should be.
+    pub(crate) fn require(&self, path: &Path, name: &str, what: &str) -> Result<usize, TraceError> {
+        self.find(path, name)?.ok_or_else(|| TraceError::BadRow {
+            path: path.to_path_buf(),
+            line: self.line,
+            reason: format!(
+                "missing column `{name}` ({what}); the header has: {}",
+                self.describe()
+            ),
+        })
+    }
+
+    /// The header's names for a message: backticked, at most 12.
+    pub(crate) fn describe(&self) -> String {
+        const MAX_NAMES: usize = 12;
+        let mut names: Vec<String> = self
+            .names
+            .iter()
+            .take(MAX_NAMES)
+            .map(|n| format!("`{}`", shorten(n)))
+            .collect();
+        if self.names.len() > MAX_NAMES {
+            names.push(format!("... ({} columns in all)", self.names.len()));
+        }
+        names.join(", ")
+    }
+}
+
+/// Maps compound function keys (e.g. app and function hashes) to trace functions with short,
+/// readable and unique names. A function is interned only when it gets its first invocation, so no
+/// function of the trace is empty.
+#[derive(Debug, Default)]
+pub(crate) struct FunctionKeys {
+    by_key: HashMap<Box<str>, u32>,
+}
+
+/// How many characters of each key part a short name keeps.
+const SHORT_PART_CHARS: usize = 16;
+
+impl FunctionKeys {
+    /// The trace function for `parts` (joined with `/`), interning it in `b` on first use. Its
+    /// name keeps the first 16 characters of each distinct part (64-bit prefixes of the Azure
+    /// hashes); should two keys share a short name, the later one gets its full key instead.
+    pub(crate) fn id(&mut self, b: &mut TraceBuilder, key: &str, parts: &[&str]) -> u32 {
+        if let Some(&id) = self.by_key.get(key) {
+            return id;
+        }
+        let mut short: Vec<&str> = Vec::with_capacity(parts.len());
+        for p in parts {
+            let cut = p
+                .char_indices()
+                .nth(SHORT_PART_CHARS)
+                .map_or(*p, |(i, _)| &p[..i]);
+            // The Azure 2019 sample repeats one hash in all three columns; say it once.
+            if short.last() != Some(&cut) {
+                short.push(cut);
+            }
+        }
+        let mut name = short.join("/");
+        let mut n = 1;
+        let id = loop {
+            let before = b.functions();
+            let id = b.function_id(&name);
+            if b.functions() > before {
+                break id;
+            }
+            // The name belongs to another key.
+            n += 1;
+            name = if n == 2 {
+                key.to_string()
+            } else {
+                format!("{key}#{n}")
+            };
+        };
+        self.by_key.insert(key.into(), id);
+        id
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.by_key.len()
+    }
+}
+
+/// FNV-1a, 64 bits: a stable hash (the same on every platform and release) for seeding per key.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// SplitMix64's finaliser: derives independent seeds from a seed and a stream number.
+pub fn mix_seed(seed: u64, stream: u64) -> u64 {
+    let mut z = seed ^ stream.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(input: &str) -> Vec<(u64, Vec<String>)> {
+        let mut r = Records::new(input.as_bytes(), Path::new("t.csv"));
+        let mut out = Vec::new();
+        while let Some(rec) = r.next_record().unwrap_or_else(|e| panic!("{e}")) {
+            out.push((
+                rec.line,
+                rec.iter()
+                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .collect(),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn csv_records_with_quotes_blank_lines_and_crlf() {
+        let got = records("\u{feff}a,b\r\n\r\n1, 2 \n\"x,\"\"y\",\"multi\nline\"\n3,4");
+        assert_eq!(
+            got,
+            vec![
+                (1, vec!["a".into(), "b".into()]),
+                (3, vec!["1".into(), "2".into()]),
+                (4, vec!["x,\"y".into(), "multi\nline".into()]),
+                (6, vec!["3".into(), "4".into()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn unclosed_quote_is_an_error_at_its_line() {
+        let mut r = Records::new("a\n\"open\nmore\n".as_bytes(), Path::new("t.csv"));
+        assert!(matches!(r.next_record(), Ok(Some(_))));
+        match r.next_record() {
+            Err(e) => assert_eq!(
+                e.to_string(),
+                "t.csv:2: a quoted field is not closed before the end of the file"
+            ),
+            Ok(_) => panic!("expected an error"),
+        }
+    }
+
+    #[test]
+    fn short_names_are_unique() {
+        let mut b = TraceBuilder::new();
+        let mut k = FunctionKeys::default();
+        let a = "0123456789abcdef0000";
+        let c = "0123456789abcdef1111";
+        let x = k.id(&mut b, &format!("{a}/{a}"), &[a, a]);
+        let y = k.id(&mut b, &format!("{c}/{c}"), &[c, c]);
+        assert_ne!(x, y);
+        assert_eq!(k.id(&mut b, &format!("{a}/{a}"), &[a, a]), x);
+        let t = {
+            b.push(0, x, 1, 0, crate::trace::Trigger::Sync);
+            b.push(0, y, 1, 0, crate::trace::Trigger::Sync);
+            b.finish()
+        };
+        assert_eq!(t.functions[0].name, "0123456789abcdef");
+        assert_eq!(t.functions[1].name, format!("{c}/{c}"));
+    }
+}
