@@ -9,6 +9,7 @@ mod generate;
 mod offerings;
 mod platform;
 mod simulate;
+mod sweep;
 mod trace_args;
 
 pub use offerings::OfferingArgs;
@@ -50,6 +51,8 @@ pub enum Command {
     Compare(Box<compare::CompareArgs>),
     /// Scale the traffic and find where a FaaS offering and a server fleet cost the same.
     Breakeven(Box<breakeven::BreakevenArgs>),
+    /// Compare provisioned-concurrency settings over a grid, with replicas and an SLO search.
+    Sweep(Box<sweep::SweepArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,6 +72,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Offerings(args) => offerings::run(&args),
         Command::Compare(args) => compare::run(&args),
         Command::Breakeven(args) => breakeven::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
     }
 }
 

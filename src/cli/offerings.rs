@@ -67,7 +67,9 @@ impl OfferingArgs {
     pub fn bill_options(&self, cfg: &PlatformConfig) -> BillOptions {
         BillOptions {
             free_tier: self.free_tier,
-            provisioned: cfg.provisioned,
+            // With a schedule or target, provisioned concurrency is on whenever the plan holds
+            // any: the free tier's exclusion follows the plan's highest level.
+            provisioned: cfg.max_provisioned(),
             memory_mb: cfg.memory_mb,
             ephemeral_storage_mb: self.ephemeral_storage_mb,
         }

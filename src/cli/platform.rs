@@ -6,7 +6,9 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::{duration_flag, seconds_flag};
-use crate::engine::{FixedKeepAlive, InitDist, PlatformConfig, ScalingRate};
+use crate::engine::{
+    FixedKeepAlive, InitDist, PlatformConfig, ProvisionedPlan, ScalingRate, Schedule, TargetTracking,
+};
 use crate::error::ConfigError;
 use crate::offering::{ColdStart, Offering};
 
@@ -15,17 +17,31 @@ use crate::offering::{ColdStart, Offering};
 #[derive(Debug, Clone, Args)]
 pub struct PlatformArgs {
     /// Memory for rows without memory_mb, in MB (default: 128, or the offering's default size).
+    /// `sweep` takes a list: 128,256,512.
     #[arg(long, value_name = "MB")]
-    pub memory_mb: Option<u16>,
+    pub memory_mb: Option<String>,
 
     /// Pre-initialised (provisioned) instances per function, used first, never reclaimed
-    /// (default: 0, or the offering's, e.g. 1 on Azure Premium).
+    /// (default: 0, or the offering's, e.g. 1 on Azure Premium). `sweep` takes a list or range:
+    /// 0..=100:10.
     #[arg(long, value_name = "N")]
-    pub provisioned: Option<u32>,
+    pub provisioned: Option<String>,
+
+    /// Provisioned instances by time of day (UTC of the trace's clock), as scheduled scaling
+    /// actions set them, e.g. '08:00-20:00=50,else=5'. Billed for the level it holds.
+    #[arg(long, value_name = "SCHEDULE", conflicts_with = "provisioned_target")]
+    pub provisioned_schedule: Option<String>,
+
+    /// Target tracking on provisioned-concurrency utilisation, like Application Auto Scaling:
+    /// TARGET[@MIN..MAX], e.g. 0.7 or 0.7@2..50 (default range 1..100). Evaluated every minute;
+    /// scales out after 3 periods above the target, in after 15 below.
+    #[arg(long, value_name = "TARGET[@MIN..MAX]")]
+    pub provisioned_target: Option<String>,
 
     /// Keep-alive after an instance's last request, in seconds (default: 600, or the offering's).
+    /// `sweep` takes a list: 300,600.
     #[arg(long, value_name = "SECONDS")]
-    pub keep_alive: Option<f64>,
+    pub keep_alive: Option<String>,
 
     /// Maximum instance lifetime, in seconds; older instances are reclaimed when idle (default: none).
     #[arg(long, value_name = "SECONDS")]
@@ -87,6 +103,49 @@ pub struct PlatformArgs {
     pub seed: u64,
 }
 
+/// Parses one value of a flag that `sweep` also takes as a list.
+fn one<T: std::str::FromStr>(flag: &'static str, s: &str) -> Result<T, ConfigError> {
+    s.trim().parse().map_err(|_| {
+        ConfigError::invalid(
+            flag,
+            format!("{s:?}: expected one number here (lists and ranges are for `faasplan sweep`)"),
+        )
+    })
+}
+
+/// Parses `TARGET[@MIN..MAX]` for `--provisioned-target`.
+fn parse_target(s: &str) -> Result<TargetTracking, ConfigError> {
+    let bad = || {
+        ConfigError::invalid(
+            "--provisioned-target",
+            format!("{s:?}: expected TARGET[@MIN..MAX], e.g. 0.7 or 0.7@2..50"),
+        )
+    };
+    let (target, range) = match s.split_once('@') {
+        Some((t, r)) => (t, Some(r)),
+        None => (s, None),
+    };
+    let target: f64 = target.trim().parse().map_err(|_| bad())?;
+    let (min, max) = match range {
+        Some(r) => {
+            let (a, b) = r.split_once("..").ok_or_else(bad)?;
+            (
+                a.trim().parse().map_err(|_| bad())?,
+                b.trim().parse().map_err(|_| bad())?,
+            )
+        }
+        None => (1, 100),
+    };
+    Ok(TargetTracking {
+        target,
+        min,
+        max,
+        interval: 60 * crate::time::SECOND,
+        scale_out_after: 3,
+        scale_in_after: 15,
+    })
+}
+
 /// Turns the raw flags into a validated platform configuration with the built-in (Lambda-like)
 /// defaults.
 pub fn platform_config(a: &PlatformArgs) -> Result<PlatformConfig, ConfigError> {
@@ -100,10 +159,13 @@ pub fn platform_config_for(
     offering: Option<&Offering>,
 ) -> Result<PlatformConfig, ConfigError> {
     let b = offering.map(|o| &o.behaviour);
-    let memory_mb = a
-        .memory_mb
-        .or(offering.map(|o| o.memory.default_mb))
-        .unwrap_or(128);
+    let memory_mb = match &a.memory_mb {
+        Some(s) => one::<u16>("--memory-mb", s)?,
+        None => offering.map_or(128, |o| o.memory.default_mb),
+    };
+    if memory_mb == 0 {
+        return Err(ConfigError::invalid("--memory-mb", "must be at least 1"));
+    }
     let arch = |default: &str| a.arch.clone().unwrap_or_else(|| default.to_string());
     let init = match (&a.init_ms, b.map(|b| &b.cold_start)) {
         (Some(spec), _) => InitDist::parse(spec)?,
@@ -128,11 +190,32 @@ pub fn platform_config_for(
     if let Some(n) = a.per_instance_concurrency {
         cfg.per_instance_concurrency = n;
     }
-    if let Some(n) = a.provisioned {
-        cfg.provisioned = n;
+    if let Some(n) = &a.provisioned {
+        cfg.provisioned = one("--provisioned", n)?;
     }
-    if let Some(s) = a.keep_alive {
-        cfg.keep_alive = Arc::new(FixedKeepAlive(seconds_flag("--keep-alive", s)?));
+    if let Some(s) = &a.provisioned_schedule {
+        cfg.provisioned_plan = Some(ProvisionedPlan::Schedule(Schedule::parse(s)?));
+        if a.provisioned.is_some() {
+            return Err(ConfigError::invalid(
+                "--provisioned-schedule",
+                "give either --provisioned or a schedule, not both",
+            ));
+        }
+        cfg.provisioned = 0;
+    }
+    if let Some(s) = &a.provisioned_target {
+        cfg.provisioned_plan = Some(ProvisionedPlan::Target(parse_target(s)?));
+        if a.provisioned.is_some() {
+            return Err(ConfigError::invalid(
+                "--provisioned-target",
+                "give either --provisioned or a target, not both",
+            ));
+        }
+        cfg.provisioned = 0;
+    }
+    if let Some(s) = &a.keep_alive {
+        let secs: f64 = one("--keep-alive", s)?;
+        cfg.keep_alive = Arc::new(FixedKeepAlive(seconds_flag("--keep-alive", secs)?));
     }
     cfg.max_lifetime = a
         .max_lifetime

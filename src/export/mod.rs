@@ -13,11 +13,38 @@ use std::path::Path;
 
 /// Writes `path` atomically: the bytes go to a temporary file beside it, which is renamed into
 /// place only when complete, so a failed run never leaves half a file behind.
+///
+/// `-` means stdout. A path that exists and is not a regular file (`/dev/stdout`, `/dev/null`, a
+/// pipe) is written in place: renaming over it would replace the device with a file.
 pub fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
     use anyhow::Context;
+    if path.as_os_str() == "-" {
+        let stdout = std::io::stdout();
+        let mut w = std::io::BufWriter::new(stdout.lock());
+        fill(&mut w)
+            .and_then(|()| w.flush())
+            .context("cannot write to stdout")?;
+        return Ok(());
+    }
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        if meta.is_dir() {
+            anyhow::bail!("{}: is a directory, not a file", path.display());
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("{}: cannot open for writing", path.display()))?;
+        let mut w = std::io::BufWriter::new(file);
+        fill(&mut w)
+            .and_then(|()| w.flush())
+            .with_context(|| format!("{}: write failed", path.display()))?;
+        return Ok(());
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -257,3 +257,18 @@ fn broken_pipe_exits_quietly() {
 fn the_readme_quick_start_trace_exists() {
     assert!(Path::new("workloads/api-steady.csv").exists());
 }
+
+/// Regression: `--per-minute /dev/null` once renamed a regular file over the device (as root).
+#[test]
+fn writing_to_a_device_keeps_the_device() {
+    use std::os::unix::fs::FileTypeExt;
+    let out = faasplan(&[
+        "simulate",
+        "workloads/api-steady.csv",
+        "--per-minute",
+        "/dev/null",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let meta = std::fs::metadata("/dev/null").unwrap();
+    assert!(meta.file_type().is_char_device(), "/dev/null is still a device");
+}

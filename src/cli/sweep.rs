@@ -1,0 +1,449 @@
+//! `faasplan sweep`: the grid of provisioned concurrency (× memory × keep-alive), each point run
+//! R times with different seeds, every metric as mean and 95 % CI, the cheapest point whose CI
+//! upper bound meets every `--slo`, and the Pareto fronts of cost against p99 and cold starts.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+use super::trace_args::{TraceArgs, print_report};
+use super::{Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool};
+use crate::cost;
+use crate::engine::{PlatformConfig, simulate};
+use crate::error::ConfigError;
+use crate::export::summary::Summary;
+use crate::sweep::{self, PointResult, Slo};
+use crate::trace::Trace;
+use crate::trace::format::{self, TraceFormat};
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The trace (any format --trace-format reads).
+    pub trace: PathBuf,
+
+    #[command(flatten)]
+    pub trace_args: TraceArgs,
+
+    /// --provisioned, --memory-mb and --keep-alive take lists (0,5,10) and ranges (0..=100:10)
+    /// here; the grid is their cross product.
+    #[command(flatten)]
+    pub platform: PlatformArgs,
+
+    #[command(flatten)]
+    pub offering: OfferingArgs,
+
+    /// Runs per grid point, each with its own seed (default: 5).
+    #[arg(long, default_value_t = 5, value_name = "R")]
+    pub replicas: usize,
+
+    /// A service-level objective the recommendation must meet on its CI upper bound, e.g.
+    /// 'p99<=300ms' or 'cold_start_ratio<=0.5%'. Repeatable.
+    #[arg(long, value_name = "METRIC<=VALUE")]
+    pub slo: Vec<String>,
+
+    /// Output format (default: table).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Worker threads (default: all cores). The output does not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The sweep's result, as `--format json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepResult {
+    pub trace: String,
+    pub offering: String,
+    pub replicas: usize,
+    pub seed: u64,
+    pub slos: Vec<Slo>,
+    pub grid: Vec<PointResult>,
+    /// Index into `grid` of the cheapest point meeting every SLO (`None`: none does, or no SLO).
+    pub recommended: Option<usize>,
+    /// Pareto fronts (indices into `grid`, by increasing cost).
+    pub pareto_cost_p99: Vec<usize>,
+    pub pareto_cost_cold_start_ratio: Vec<usize>,
+}
+
+/// The columns the table shows, with their labels.
+const TABLE_METRICS: &[(&str, &str)] = &[
+    ("cost_monthly_usd", "monthly $"),
+    ("cold_start_ratio", "cold %"),
+    ("latency_ms_p99", "p99 ms"),
+    ("throttle_ratio", "throttled %"),
+    ("instance_seconds_provisioned_idle", "PC idle s"),
+];
+
+/// The seed of replica `r`: far apart streams from the run's seed.
+fn replica_seed(seed: u64, r: usize) -> u64 {
+    seed.wrapping_add((r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// One grid point's settings as flags, applied over the user's fixed flags.
+#[derive(Debug, Clone)]
+struct GridPoint {
+    provisioned: Option<u32>,
+    memory_mb: Option<u16>,
+    keep_alive_s: Option<f64>,
+}
+
+impl GridPoint {
+    fn settings(&self) -> Vec<(String, f64)> {
+        let mut s = Vec::new();
+        if let Some(p) = self.provisioned {
+            s.push(("provisioned".to_string(), f64::from(p)));
+        }
+        if let Some(m) = self.memory_mb {
+            s.push(("memory_mb".to_string(), f64::from(m)));
+        }
+        if let Some(k) = self.keep_alive_s {
+            s.push(("keep_alive_s".to_string(), k));
+        }
+        s
+    }
+
+    fn apply(&self, base: &PlatformArgs) -> PlatformArgs {
+        let mut a = base.clone();
+        if let Some(p) = self.provisioned {
+            a.provisioned = Some(p.to_string());
+        }
+        if let Some(m) = self.memory_mb {
+            a.memory_mb = Some(m.to_string());
+        }
+        if let Some(k) = self.keep_alive_s {
+            a.keep_alive = Some(k.to_string());
+        }
+        a
+    }
+}
+
+fn grid(a: &PlatformArgs) -> Result<Vec<GridPoint>, ConfigError> {
+    let provisioned: Vec<Option<u32>> = match &a.provisioned {
+        Some(s) => sweep::parse_u32_list("--provisioned", s)?
+            .into_iter()
+            .map(Some)
+            .collect(),
+        None => vec![None],
+    };
+    let memory: Vec<Option<u16>> = match &a.memory_mb {
+        Some(s) => sweep::parse_u32_list("--memory-mb", s)?
+            .into_iter()
+            .map(|m| {
+                u16::try_from(m)
+                    .ok()
+                    .filter(|&m| m > 0)
+                    .map(Some)
+                    .ok_or_else(|| ConfigError::invalid("--memory-mb", format!("{m}: must be 1..=65535")))
+            })
+            .collect::<Result<_, _>>()?,
+        None => vec![None],
+    };
+    let keep_alive: Vec<Option<f64>> = match &a.keep_alive {
+        Some(s) => sweep::parse_f64_list("--keep-alive", s)?
+            .into_iter()
+            .map(Some)
+            .collect(),
+        None => vec![None],
+    };
+    let mut points = Vec::new();
+    for &p in &provisioned {
+        for &m in &memory {
+            for &k in &keep_alive {
+                points.push(GridPoint {
+                    provisioned: p,
+                    memory_mb: m,
+                    keep_alive_s: k,
+                });
+            }
+        }
+    }
+    if points.len() * 1 > 100_000 {
+        return Err(ConfigError::invalid("--provisioned", "more than 100,000 grid points"));
+    }
+    Ok(points)
+}
+
+/// The numeric summary columns of one run (the `run_*` echo of the options left out).
+fn metrics(summary: &Summary) -> Vec<(String, f64)> {
+    crate::export::csv::columns(summary)
+        .into_iter()
+        .filter(|(c, _)| !c.starts_with("run_"))
+        .filter_map(|(c, v)| v.parse::<f64>().ok().map(|v| (c, v)))
+        .collect()
+}
+
+pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
+    let pool = thread_pool(a.threads)?;
+    let offerings = a.offering.load()?;
+    let [offering] = offerings.as_slice() else {
+        return Err(ConfigError::invalid("--offering", "sweep takes exactly one --offering").into());
+    };
+    if a.replicas == 0 || a.replicas > 10_000 {
+        return Err(ConfigError::invalid("--replicas", "must be between 1 and 10,000").into());
+    }
+    let slos: Vec<Slo> = a.slo.iter().map(|s| Slo::parse(s)).collect::<Result<_, _>>()?;
+    let points = grid(&a.platform)?;
+    // Validate every point before running any.
+    let configs: Vec<PlatformConfig> = points
+        .iter()
+        .map(|p| platform_config_for(&p.apply(&a.platform), Some(offering)))
+        .collect::<Result<_, _>>()?;
+
+    // Load once; a per-minute trace (Azure 2019) expands arrivals with the seed, so each replica
+    // gets its own expansion.
+    let name = a.trace.display().to_string();
+    let per_replica = format::resolve(&a.trace, Some(a.trace_args.trace_format))?
+        == TraceFormat::Azure2019;
+    let seed = a.platform.seed;
+    let traces: Vec<Trace> = if per_replica {
+        (0..a.replicas)
+            .map(|r| {
+                let (t, load) =
+                    format::load(&a.trace, &a.trace_args.load_options(replica_seed(seed, r)))?;
+                if r == 0 {
+                    print_report(&name, &load.rows, Some(&load));
+                }
+                Ok(t)
+            })
+            .collect::<anyhow::Result<_>>()?
+    } else {
+        let (t, load) = format::load(&a.trace, &a.trace_args.load_options(seed))?;
+        print_report(&name, &load.rows, Some(&load));
+        vec![t]
+    };
+    for c in &configs {
+        c.validate(traces[0].functions.len())?;
+    }
+
+    let total = (points.len() * a.replicas) as u64;
+    let bar = if a.quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    };
+    let bill_opts = |cfg: &PlatformConfig| a.offering.bill_options(cfg);
+    let settings: Vec<Vec<(String, f64)>> = points.iter().map(GridPoint::settings).collect();
+    let grid_results = pool.install(|| {
+        sweep::run(&settings, a.replicas, |p, r| {
+            let mut cfg = configs[p].clone();
+            cfg.seed = replica_seed(seed, r);
+            let trace = &traces[if per_replica { r } else { 0 }];
+            let outcome = simulate(trace, &cfg);
+            let info = super::simulate::run_info(&name, trace, &Default::default(), &cfg, &outcome);
+            let mut summary = Summary::new(&outcome, info);
+            summary.cost = Some(cost::bill(&outcome, offering, &bill_opts(&cfg)));
+            bar.inc(1);
+            metrics(&summary)
+        })
+    });
+    bar.finish_and_clear();
+
+    let recommended = if slos.is_empty() {
+        None
+    } else {
+        sweep::cheapest_meeting(&grid_results, &slos, "cost_monthly_usd")
+    };
+    let result = SweepResult {
+        trace: name,
+        offering: offering.meta.name.clone(),
+        replicas: a.replicas,
+        seed,
+        pareto_cost_p99: sweep::pareto(&grid_results, "cost_monthly_usd", "latency_ms_p99"),
+        pareto_cost_cold_start_ratio: sweep::pareto(
+            &grid_results,
+            "cost_monthly_usd",
+            "cold_start_ratio",
+        ),
+        slos,
+        grid: grid_results,
+        recommended,
+    };
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match a.format {
+        Format::Table => write_table(&mut out, &result),
+        Format::Json => serde_json::to_writer_pretty(&mut out, &result)
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(out)),
+        Format::Csv => write_csv(&mut out, &result),
+    }
+    .and_then(|()| out.flush())
+    .context("cannot write to stdout")?;
+
+    if !result.slos.is_empty() && result.recommended.is_none() {
+        eprintln!(
+            "no grid point meets every SLO on its 95 % CI upper bound: {}",
+            result
+                .slos
+                .iter()
+                .map(|s| s.text.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fmt_estimate(column: &str, e: Option<&sweep::Estimate>) -> String {
+    let Some(e) = e else {
+        return "-".to_string();
+    };
+    let pct = column.ends_with("_ratio");
+    let k = if pct { 100.0 } else { 1.0 };
+    let digits = if pct { 3 } else { 1 };
+    if e.half_width > 0.0 {
+        format!("{:.*} ±{:.*}", digits, e.mean * k, digits, e.half_width * k)
+    } else {
+        format!("{:.*}", digits, e.mean * k)
+    }
+}
+
+fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "trace {} on {}: {} grid points x {} replicas (seed {}); mean ± 95 % CI half-width",
+        r.trace,
+        r.offering,
+        r.grid.len(),
+        r.replicas,
+        r.seed
+    )?;
+    writeln!(w)?;
+    let setting_names: Vec<String> = r
+        .grid
+        .first()
+        .map(|p| p.settings.iter().map(|(n, _)| n.clone()).collect())
+        .unwrap_or_default();
+    let mut header: Vec<String> = setting_names.clone();
+    header.extend(TABLE_METRICS.iter().map(|(_, l)| l.to_string()));
+    header.push(String::new());
+    let rows: Vec<Vec<String>> = r
+        .grid
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut row: Vec<String> = p.settings.iter().map(|(_, v)| format!("{v}")).collect();
+            row.extend(
+                TABLE_METRICS
+                    .iter()
+                    .map(|(c, _)| fmt_estimate(c, p.metric(c))),
+            );
+            let mut mark = Vec::new();
+            if r.recommended == Some(i) {
+                mark.push("<- recommended");
+            }
+            if r.pareto_cost_p99.contains(&i) {
+                mark.push("pareto(p99)");
+            }
+            if r.pareto_cost_cold_start_ratio.contains(&i) {
+                mark.push("pareto(cold)");
+            }
+            row.push(mark.join(" "));
+            row
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .map(|row| row[c].chars().count())
+                .chain(std::iter::once(header[c].chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |w: &mut dyn Write, cells: &[String]| -> std::io::Result<()> {
+        let text: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, &wd))| {
+                if i + 1 == cells.len() {
+                    c.clone()
+                } else {
+                    format!("{c:>wd$}")
+                }
+            })
+            .collect();
+        writeln!(w, "{}", text.join("  ").trim_end())
+    };
+    line(w, &header)?;
+    for row in &rows {
+        line(w, row)?;
+    }
+    writeln!(w)?;
+    match (r.slos.is_empty(), r.recommended) {
+        (true, _) => writeln!(w, "no --slo given: no recommendation")?,
+        (false, Some(i)) => {
+            let p = &r.grid[i];
+            let settings: Vec<String> = p
+                .settings
+                .iter()
+                .map(|(n, v)| format!("{n} = {v}"))
+                .collect();
+            writeln!(
+                w,
+                "recommended: {} (monthly ${}), the cheapest meeting {}",
+                settings.join(", "),
+                fmt_estimate("cost_monthly_usd", p.metric("cost_monthly_usd")),
+                r.slos
+                    .iter()
+                    .map(|s| s.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )?;
+        }
+        (false, None) => writeln!(w, "no grid point meets every SLO")?,
+    }
+    Ok(())
+}
+
+fn write_csv(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
+    let mut out = csv::Writer::from_writer(w);
+    for (i, p) in r.grid.iter().enumerate() {
+        if i == 0 {
+            let mut header: Vec<String> = p.settings.iter().map(|(n, _)| n.clone()).collect();
+            header.push("replicas".into());
+            for (c, _) in &p.metrics {
+                header.push(format!("{c}_mean"));
+                header.push(format!("{c}_ci_low"));
+                header.push(format!("{c}_ci_high"));
+            }
+            header.extend(
+                ["recommended", "pareto_cost_p99", "pareto_cost_cold_start_ratio"]
+                    .map(String::from),
+            );
+            out.write_record(&header)?;
+        }
+        let mut row: Vec<String> = p.settings.iter().map(|(_, v)| v.to_string()).collect();
+        row.push(p.replicas.to_string());
+        for (_, e) in &p.metrics {
+            row.push(e.mean.to_string());
+            row.push(e.ci_low.to_string());
+            row.push(e.ci_high.to_string());
+        }
+        row.push((r.recommended == Some(i)).to_string());
+        row.push(r.pareto_cost_p99.contains(&i).to_string());
+        row.push(r.pareto_cost_cold_start_ratio.contains(&i).to_string());
+        out.write_record(&row)?;
+    }
+    out.flush()
+}
