@@ -7,7 +7,8 @@ use clap::Args;
 
 use super::{duration_flag, seconds_flag};
 use crate::engine::{
-    FixedKeepAlive, InitDist, PlatformConfig, ProvisionedPlan, ScalingRate, Schedule, TargetTracking,
+    FixedKeepAlive, InitDist, PlatformConfig, ProvisionedPlan, ScalingRate, Schedule,
+    TargetTracking,
 };
 use crate::error::ConfigError;
 use crate::offering::{ColdStart, Offering};

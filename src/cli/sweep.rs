@@ -143,7 +143,9 @@ fn grid(a: &PlatformArgs) -> Result<Vec<GridPoint>, ConfigError> {
                     .ok()
                     .filter(|&m| m > 0)
                     .map(Some)
-                    .ok_or_else(|| ConfigError::invalid("--memory-mb", format!("{m}: must be 1..=65535")))
+                    .ok_or_else(|| {
+                        ConfigError::invalid("--memory-mb", format!("{m}: must be 1..=65535"))
+                    })
             })
             .collect::<Result<_, _>>()?,
         None => vec![None],
@@ -168,7 +170,10 @@ fn grid(a: &PlatformArgs) -> Result<Vec<GridPoint>, ConfigError> {
         }
     }
     if points.len() * 1 > 100_000 {
-        return Err(ConfigError::invalid("--provisioned", "more than 100,000 grid points"));
+        return Err(ConfigError::invalid(
+            "--provisioned",
+            "more than 100,000 grid points",
+        ));
     }
     Ok(points)
 }
@@ -186,12 +191,18 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
     let offerings = a.offering.load()?;
     let [offering] = offerings.as_slice() else {
-        return Err(ConfigError::invalid("--offering", "sweep takes exactly one --offering").into());
+        return Err(
+            ConfigError::invalid("--offering", "sweep takes exactly one --offering").into(),
+        );
     };
     if a.replicas == 0 || a.replicas > 10_000 {
         return Err(ConfigError::invalid("--replicas", "must be between 1 and 10,000").into());
     }
-    let slos: Vec<Slo> = a.slo.iter().map(|s| Slo::parse(s)).collect::<Result<_, _>>()?;
+    let slos: Vec<Slo> = a
+        .slo
+        .iter()
+        .map(|s| Slo::parse(s))
+        .collect::<Result<_, _>>()?;
     let points = grid(&a.platform)?;
     // Validate every point before running any.
     let configs: Vec<PlatformConfig> = points
@@ -202,8 +213,8 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     // Load once; a per-minute trace (Azure 2019) expands arrivals with the seed, so each replica
     // gets its own expansion.
     let name = a.trace.display().to_string();
-    let per_replica = format::resolve(&a.trace, Some(a.trace_args.trace_format))?
-        == TraceFormat::Azure2019;
+    let per_replica =
+        format::resolve(&a.trace, Some(a.trace_args.trace_format))? == TraceFormat::Azure2019;
     let seed = a.platform.seed;
     let traces: Vec<Trace> = if per_replica {
         (0..a.replicas)
@@ -231,10 +242,8 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     } else {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar
     };
@@ -428,8 +437,12 @@ fn write_csv(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
                 header.push(format!("{c}_ci_high"));
             }
             header.extend(
-                ["recommended", "pareto_cost_p99", "pareto_cost_cold_start_ratio"]
-                    .map(String::from),
+                [
+                    "recommended",
+                    "pareto_cost_p99",
+                    "pareto_cost_cold_start_ratio",
+                ]
+                .map(String::from),
             );
             out.write_record(&header)?;
         }

@@ -270,5 +270,8 @@ fn writing_to_a_device_keeps_the_device() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let meta = std::fs::metadata("/dev/null").unwrap();
-    assert!(meta.file_type().is_char_device(), "/dev/null is still a device");
+    assert!(
+        meta.file_type().is_char_device(),
+        "/dev/null is still a device"
+    );
 }

@@ -48,7 +48,10 @@ fn metric(point: &serde_json::Value, name: &str) -> (f64, f64) {
         .iter()
         .find(|m| m[0] == name)
         .unwrap_or_else(|| panic!("no metric {name}"));
-    (m[1]["mean"].as_f64().unwrap(), m[1]["half_width"].as_f64().unwrap())
+    (
+        m[1]["mean"].as_f64().unwrap(),
+        m[1]["half_width"].as_f64().unwrap(),
+    )
 }
 
 fn steady(dir: &Path) -> String {
@@ -98,7 +101,10 @@ fn provisioned_concurrency_never_hurts_and_idle_instances_cost_linearly() {
             assert!(b <= a + ha + hb + 1e-9, "{m} rose from {a} to {b}");
         }
     }
-    let cost: Vec<f64> = grid.iter().map(|p| metric(p, "cost_monthly_usd").0).collect();
+    let cost: Vec<f64> = grid
+        .iter()
+        .map(|p| metric(p, "cost_monthly_usd").0)
+        .collect();
     // The first provisioned instance takes every request that finds it idle: with 2 Erlangs
     // offered it is busy a(1 − B(1, a)) = 2/3 of the time, above the 60 % break-even, so the
     // cost falls or stays flat.
@@ -190,5 +196,8 @@ fn ci_half_width_shrinks_as_one_over_root_r() {
     let mut ratios: Vec<f64> = h4.iter().zip(&h16).map(|(a, b)| a / b).collect();
     ratios.sort_by(f64::total_cmp);
     let median = ratios[ratios.len() / 2];
-    assert!((1.5..6.0).contains(&median), "median ratio {median} ({ratios:?})");
+    assert!(
+        (1.5..6.0).contains(&median),
+        "median ratio {median} ({ratios:?})"
+    );
 }
