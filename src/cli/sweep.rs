@@ -169,7 +169,7 @@ fn grid(a: &PlatformArgs) -> Result<Vec<GridPoint>, ConfigError> {
             }
         }
     }
-    if points.len() * 1 > 100_000 {
+    if points.len() > 100_000 {
         return Err(ConfigError::invalid(
             "--provisioned",
             "more than 100,000 grid points",
