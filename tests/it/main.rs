@@ -12,5 +12,5 @@ mod offering;
 mod pipeline;
 mod provisioned;
 mod queueing;
-mod sweep;
 mod readers;
+mod sweep;
