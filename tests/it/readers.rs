@@ -15,7 +15,7 @@ fn root() -> PathBuf {
 
 fn sample2019(file: &str) -> PathBuf {
     root()
-        .join("../shared/data/azure-functions-2019-sample")
+        .join("workloads/azure-functions-2019-sample")
         .join(file)
 }
 
@@ -241,7 +241,7 @@ fn azure2019_original_layout_triggers_and_several_days() {
 
 #[test]
 fn azure2021_start_is_end_minus_duration() {
-    let path = root().join("../shared/data/azure-functions-2021-sample/invocations.csv");
+    let path = root().join("workloads/azure-functions-2021-sample/invocations.csv");
     assert_eq!(sniff_path(&path).ok(), Some(TraceFormat::Azure2021));
     let (t, report) = ok(&path, &LoadOptions::default());
     let rows = csv_rows(&path);
