@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use super::fleet::{FleetArgs, FleetSlo, run_fleet};
 use super::trace_args::{TraceArgs, print_report};
-use super::{Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool};
+use super::{
+    Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool, to_stdout, write_json,
+};
 use crate::cost;
 use crate::engine::simulate;
 use crate::error::ConfigError;
@@ -204,15 +206,11 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
         crossing,
         verdict,
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    match a.format {
-        Format::Table => write_table(&mut out, &result),
-        Format::Json => serde_json::to_writer_pretty(&mut out, &result)
-            .map_err(std::io::Error::other)
-            .and_then(|()| writeln!(out)),
+    to_stdout(|w| match a.format {
+        Format::Table => write_table(w, &result),
+        Format::Json => write_json(w, &result),
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
+            let mut w = csv::Writer::from_writer(w);
             result
                 .points
                 .iter()
@@ -220,9 +218,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
                 .map_err(std::io::Error::other)
                 .and_then(|()| w.flush())
         }
-    }
-    .and_then(|()| out.flush())
-    .context("cannot write to stdout")?;
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

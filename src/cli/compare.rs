@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use super::fleet::{FleetArgs, FleetSlo, FleetSummary, run_fleet};
 use super::trace_args::{TraceArgs, print_report};
-use super::{Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool};
+use super::{
+    Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool, to_stdout, write_json,
+};
 use crate::cost;
 use crate::engine::simulate;
 use crate::export::summary::Summary;
@@ -196,17 +198,11 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         options,
     };
 
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    match a.format {
-        Format::Table => write_table(&mut out, &comparison),
-        Format::Json => serde_json::to_writer_pretty(&mut out, &comparison)
-            .map_err(std::io::Error::other)
-            .and_then(|()| writeln!(out)),
-        Format::Csv => write_csv(&mut out, &comparison),
-    }
-    .and_then(|()| out.flush())
-    .context("cannot write to stdout")?;
+    to_stdout(|w| match a.format {
+        Format::Table => write_table(w, &comparison),
+        Format::Json => write_json(w, &comparison),
+        Format::Csv => write_csv(w, &comparison),
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -76,6 +76,25 @@ pub fn run() -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Writes a command's result to stdout through one buffer. A closed pipe comes back as an I/O
+/// error that `main` treats as success.
+pub(crate) fn to_stdout(
+    f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    f(&mut out)
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")
+}
+
+/// Pretty JSON and a newline.
+pub(crate) fn write_json(w: &mut dyn std::io::Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, value).map_err(std::io::Error::other)?;
+    writeln!(w)
+}
+
 pub(crate) fn duration_flag(flag: &'static str, s: &str) -> Result<u64, ConfigError> {
     parse_duration(s).ok_or_else(|| {
         ConfigError::invalid(

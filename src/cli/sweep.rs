@@ -6,13 +6,14 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use super::trace_args::{TraceArgs, print_report};
-use super::{Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool};
+use super::{
+    Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool, to_stdout, write_json,
+};
 use crate::cost;
 use crate::engine::{PlatformConfig, simulate};
 use crate::error::ConfigError;
@@ -285,17 +286,11 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         recommended,
     };
 
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    match a.format {
-        Format::Table => write_table(&mut out, &result),
-        Format::Json => serde_json::to_writer_pretty(&mut out, &result)
-            .map_err(std::io::Error::other)
-            .and_then(|()| writeln!(out)),
-        Format::Csv => write_csv(&mut out, &result),
-    }
-    .and_then(|()| out.flush())
-    .context("cannot write to stdout")?;
+    to_stdout(|w| match a.format {
+        Format::Table => write_table(w, &result),
+        Format::Json => write_json(w, &result),
+        Format::Csv => write_csv(w, &result),
+    })?;
 
     if !result.slos.is_empty() && result.recommended.is_none() {
         eprintln!(
