@@ -90,7 +90,10 @@ pub(crate) fn to_stdout(
 }
 
 /// Pretty JSON and a newline.
-pub(crate) fn write_json(w: &mut dyn std::io::Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+pub(crate) fn write_json(
+    w: &mut dyn std::io::Write,
+    value: &impl serde::Serialize,
+) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, value).map_err(std::io::Error::other)?;
     writeln!(w)
 }
