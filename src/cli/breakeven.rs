@@ -16,10 +16,16 @@ use super::{
     Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool, to_stdout, write_json,
 };
 use crate::cost;
-use crate::engine::simulate;
+use crate::engine::{RunOptions, simulate_with};
 use crate::error::ConfigError;
 use crate::servers;
 use crate::trace::{format, scale};
+
+/// Each simulation runs on one worker; the workers run many at once.
+const ONE_THREAD: RunOptions = RunOptions {
+    force: None,
+    single_thread: true,
+};
 
 #[derive(Debug, Args)]
 pub struct BreakevenArgs {
@@ -162,7 +168,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
             .enumerate()
             .map(|(i, &k)| {
                 let scaled = scale::scale(&trace, k, seed.wrapping_add(i as u64));
-                let outcome = simulate(&scaled, &cfg);
+                let outcome = simulate_with(&scaled, &cfg, ONE_THREAD);
                 let bill = cost::bill(&outcome, offering, &bill_opts);
                 // The fleet is sized for the scaled traffic's own SLO.
                 let slo = FleetSlo::for_trace(&scaled);

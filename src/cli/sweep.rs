@@ -15,12 +15,18 @@ use super::{
     Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool, to_stdout, write_json,
 };
 use crate::cost;
-use crate::engine::{PlatformConfig, simulate};
+use crate::engine::{PlatformConfig, RunOptions, simulate_with};
 use crate::error::ConfigError;
 use crate::export::summary::Summary;
 use crate::sweep::{self, PointResult, Slo};
 use crate::trace::Trace;
 use crate::trace::format::{self, TraceFormat};
+
+/// Each simulation runs on one worker; the workers run many at once.
+const ONE_THREAD: RunOptions = RunOptions {
+    force: None,
+    single_thread: true,
+};
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
@@ -255,7 +261,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
             let mut cfg = configs[p].clone();
             cfg.seed = replica_seed(seed, r);
             let trace = &traces[if per_replica { r } else { 0 }];
-            let outcome = simulate(trace, &cfg);
+            let outcome = simulate_with(trace, &cfg, ONE_THREAD);
             let info = super::simulate::run_info(&name, trace, &Default::default(), &cfg, &outcome);
             let mut summary = Summary::new(&outcome, info);
             summary.cost = Some(cost::bill(&outcome, offering, &bill_opts(&cfg)));

@@ -29,6 +29,35 @@ pub fn simulate(trace: &Trace, cfg: &PlatformConfig) -> Outcome {
 
 /// As [`simulate`], but `force` picks the scheduling (tests compare the two).
 pub fn simulate_mode(trace: &Trace, cfg: &PlatformConfig, force: Option<Mode>) -> Outcome {
+    simulate_with(
+        trace,
+        cfg,
+        RunOptions {
+            force,
+            single_thread: false,
+        },
+    )
+}
+
+/// How to run the engine. None of it changes the outcome's numbers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Force the scheduling (tests compare the two).
+    pub force: Option<Mode>,
+    /// Keep the run on the calling thread: functions interleaved (coupled), no collector on
+    /// another core. For callers that already run many simulations in parallel (`sweep`,
+    /// `breakeven`): nested joins would only make the workers wait on each other.
+    pub single_thread: bool,
+}
+
+/// As [`simulate`], with [`RunOptions`].
+pub fn simulate_with(trace: &Trace, cfg: &PlatformConfig, opts: RunOptions) -> Outcome {
+    let force = if opts.single_thread {
+        Some(Mode::Coupled)
+    } else {
+        opts.force
+    };
+    let overlap = !opts.single_thread;
     let mut excluded = 0u64;
     let slices: Vec<&[Invocation]> = (0..trace.functions.len())
         .map(|f| {
@@ -52,10 +81,10 @@ pub fn simulate_mode(trace: &Trace, cfg: &PlatformConfig, force: Option<Mode>) -
     let limit = cfg.account_concurrency.map_or(u64::MAX, u64::from);
     let tod0 = time_of_day(trace.origin_us);
     let mut outcome = match mode {
-        Mode::Coupled => run(&slices, cfg, tod0, Mode::Coupled, limit),
-        Mode::Parallel => match run(&slices, cfg, tod0, Mode::Parallel, limit) {
+        Mode::Coupled => run(&slices, cfg, tod0, Mode::Coupled, limit, overlap),
+        Mode::Parallel => match run(&slices, cfg, tod0, Mode::Parallel, limit, overlap) {
             Some(o) => Some(o),
-            None => run(&slices, cfg, tod0, Mode::Coupled, limit),
+            None => run(&slices, cfg, tod0, Mode::Coupled, limit, overlap),
         },
     }
     .expect("a coupled run always completes");
@@ -76,8 +105,10 @@ fn run(
     tod0: Micros,
     mode: Mode,
     limit: u64,
+    overlap_collector: bool,
 ) -> Option<Outcome> {
     let mut runner = Runner::new(slices.len(), cfg, tod0, mode, limit);
+    runner.overlap_collector = overlap_collector;
     runner.start(slices);
     while runner.has_work() {
         if !runner.epoch(slices, Micros::MAX) {

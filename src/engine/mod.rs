@@ -12,8 +12,8 @@ pub mod keepalive;
 use std::sync::Arc;
 
 pub use coldstart::InitDist;
+pub use driver::{RunOptions, simulate, simulate_mode, simulate_with};
 pub(crate) use driver::{Runner, time_of_day};
-pub use driver::{simulate, simulate_mode};
 pub use keepalive::{FixedKeepAlive, KeepAlivePolicy};
 
 use crate::error::ConfigError;
