@@ -11,6 +11,7 @@ pub mod export;
 pub mod offering;
 pub mod outcome;
 pub mod pipeline;
+pub mod report;
 pub mod servers;
 pub mod sweep;
 pub mod time;

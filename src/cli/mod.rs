@@ -8,12 +8,14 @@ mod fleet;
 mod generate;
 mod offerings;
 mod platform;
+mod report_args;
 mod simulate;
 mod sweep;
 mod trace_args;
 
 pub use offerings::OfferingArgs;
 pub use platform::{PlatformArgs, platform_config, platform_config_for};
+pub use report_args::ReportArgs;
 pub use simulate::SimulateArgs;
 pub use trace_args::TraceArgs;
 

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 
+use super::report_args::{self, ReportArgs};
 use super::trace_args::{TraceArgs, print_report};
 use super::{Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool};
 use crate::cost;
@@ -45,6 +46,9 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "FILE")]
     pub per_minute: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub report: ReportArgs,
+
     /// Worker threads (default: all cores). The output does not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -61,6 +65,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     if offerings.len() > 1 {
         return compare(a, &pool, &offerings, force);
     }
+    let report_to = a.report.target("simulate", &a.trace)?;
     let offering = offerings.first();
     let cfg = platform_config_for(&a.platform, offering)?;
     let name = a.trace.display().to_string();
@@ -101,6 +106,9 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(path) = &a.per_minute {
         export::write_atomic(path, |w| export::per_minute::write(w, &outcome))?;
+    }
+    if let Some(t) = &report_to {
+        report_args::write_simulate(t, &outcome, &summary, &cfg, trace.origin_us)?;
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -171,6 +179,7 @@ fn compare(
         )
         .into());
     }
+    let report_to = a.report.target("simulate", &a.trace)?;
     let name = a.trace.display().to_string();
     let opts = a.trace_args.load_options(a.platform.seed);
     let (trace, load) = format::load(&a.trace, &opts)?;
@@ -191,6 +200,9 @@ fn compare(
         );
         summary.cost = Some(cost::bill(&outcome, o, &a.offering.bill_options(&cfg)));
         runs.push(summary);
+    }
+    if let Some(t) = &report_to {
+        report_args::write_offerings(t, &name, &runs)?;
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -13,4 +13,5 @@ mod pipeline;
 mod provisioned;
 mod queueing;
 mod readers;
+mod report;
 mod sweep;

@@ -1,0 +1,199 @@
+//! `--report [DIR]` and `--force`, shared by every command that can write a report, and the
+//! glue that turns a command's results into a report page.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::breakeven::Breakeven;
+use super::compare::{CompareOption, Comparison};
+use super::sweep::SweepResult;
+use crate::engine::PlatformConfig;
+use crate::export::summary::Summary;
+use crate::outcome::Outcome;
+use crate::report::breakeven::{BreakevenCrossing, BreakevenPage, BreakevenPoint};
+use crate::report::compare::{CompareEntry, ComparePage, LatencyMs};
+use crate::report::fmt::{sig, thousands};
+use crate::report::sweep::{SweepMetric, SweepPage};
+use crate::report::{self, ReportError, ReportTarget, Written};
+
+/// Where to write a report, if anywhere.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Also write PNG charts, index.html and summary.md to DIR (default DIR: reports/COMMAND-TRACE,
+    /// e.g. reports/simulate-api-steady). The directory is written whole or not at all.
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    pub report: Option<Option<PathBuf>>,
+
+    /// Replace the --report directory if it exists (only a directory faasplan wrote).
+    #[arg(long, requires = "report")]
+    pub force: bool,
+}
+
+impl ReportArgs {
+    /// The checked report directory, or `None` without `--report`. Call it before the run, so
+    /// that an existing directory is an error before any work is done.
+    pub fn target(&self, command: &str, trace: &Path) -> Result<Option<ReportTarget>, ReportError> {
+        match &self.report {
+            None => Ok(None),
+            Some(dir) => {
+                let dir = dir
+                    .clone()
+                    .unwrap_or_else(|| report::default_dir(command, trace));
+                ReportTarget::new(dir, self.force).map(Some)
+            }
+        }
+    }
+}
+
+/// Says where the report went (stderr: results go to stdout).
+pub(crate) fn announce(w: &Written) {
+    eprintln!("report: {}", w.index().display());
+}
+
+/// Writes the `simulate` report of one run.
+pub(crate) fn write_simulate(
+    target: &ReportTarget,
+    outcome: &Outcome,
+    summary: &Summary,
+    cfg: &PlatformConfig,
+    origin_us: i64,
+) -> Result<(), ReportError> {
+    let page = report::simulate::SimulatePage::from_outcome(outcome, summary, cfg, origin_us);
+    announce(&report::simulate::write(&page, target)?);
+    Ok(())
+}
+
+/// Writes the comparison report of one trace priced on several offerings.
+pub(crate) fn write_offerings(
+    target: &ReportTarget,
+    trace: &str,
+    runs: &[Summary],
+) -> Result<(), ReportError> {
+    let page = report::compare::ComparePage::from_summaries(trace, runs);
+    announce(&report::compare::write(&page, target)?);
+    Ok(())
+}
+
+/// `faasplan compare`'s options as a report page. The fleet SLO's p99 bound is not in the
+/// comparison; set `slo_p99_ms` to draw it.
+impl From<&Comparison> for ComparePage {
+    fn from(c: &Comparison) -> ComparePage {
+        let options = c
+            .options
+            .iter()
+            .map(|o| match o {
+                CompareOption::Faas(f) => CompareEntry::from_summary(f.name.clone(), &f.summary),
+                CompareOption::Fleet(f) => CompareEntry {
+                    name: f.name.clone(),
+                    kind: "fleet".into(),
+                    cost_items: report::compare::fleet_cost_items(&f.cost),
+                    requests: f.invocations,
+                    window_s: f.window_s,
+                    latency_ms: (f.served > 0).then_some(LatencyMs {
+                        p50: f.latency_ms.p50,
+                        p95: f.latency_ms.p95,
+                        p99: f.latency_ms.p99,
+                    }),
+                    columns: vec![
+                        ("boot events".into(), thousands(f.boot_events)),
+                        ("throttled / rejected".into(), thousands(f.rejected)),
+                        ("mean instances".into(), format!("{:.2}", f.instances.mean)),
+                        (
+                            "utilisation".into(),
+                            format!("{} %", sig(f.utilisation * 100.0)),
+                        ),
+                        ("sizing".into(), f.sizing.clone()),
+                    ],
+                },
+            })
+            .collect();
+        let mut notes = vec![
+            "Monthly cost: a 730-hour month whose traffic repeats the simulated window.".into(),
+        ];
+        if let Some(slo) = &c.fleet_slo {
+            notes.push(format!("Fleets without a count are sized for: {slo}."));
+        }
+        ComparePage {
+            subtitle: c.trace.clone(),
+            options,
+            slo_p99_ms: None,
+            notes,
+        }
+    }
+}
+
+/// `faasplan breakeven`'s table and crossing as a report page.
+impl From<&Breakeven> for BreakevenPage {
+    fn from(b: &Breakeven) -> BreakevenPage {
+        let served = |ms: f64| (ms > 0.0).then_some(ms);
+        let mut notes = vec![b.verdict.clone()];
+        if let Some(slo) = &b.fleet_slo {
+            notes.push(format!("Fleets without a count are sized for: {slo}."));
+        }
+        BreakevenPage {
+            subtitle: b.trace.clone(),
+            faas: b.offering.clone(),
+            fleet: b.fleet.clone(),
+            points: b
+                .points
+                .iter()
+                .map(|p| BreakevenPoint {
+                    k: p.k,
+                    requests_per_s: p.requests_per_s,
+                    faas_monthly_usd: p.faas_monthly_usd,
+                    fleet_monthly_usd: p.fleet_monthly_usd,
+                    faas_p99_ms: served(p.faas_p99_ms),
+                    fleet_p99_ms: served(p.fleet_p99_ms),
+                })
+                .collect(),
+            crossing: b.crossing.as_ref().map(|c| BreakevenCrossing {
+                k: c.k,
+                requests_per_s: c.requests_per_s,
+                monthly_usd: c.monthly_usd,
+            }),
+            notes: notes.into_iter().filter(|n| !n.is_empty()).collect(),
+        }
+    }
+}
+
+/// `faasplan sweep`'s grid as a report page: cost against the provisioned level (or, without
+/// one, the first swept setting), with the cold-start ratio and p99 latency.
+impl From<&SweepResult> for SweepPage {
+    fn from(r: &SweepResult) -> SweepPage {
+        let names: Vec<&str> = r
+            .grid
+            .first()
+            .map(|p| p.settings.iter().map(|(n, _)| n.as_str()).collect())
+            .unwrap_or_default();
+        let x_setting = if names.contains(&"provisioned") {
+            "provisioned"
+        } else {
+            names.first().copied().unwrap_or("provisioned")
+        };
+        let x_label = match x_setting {
+            "provisioned" => "provisioned concurrency (instances per function)".to_string(),
+            "memory_mb" => "memory (MB)".to_string(),
+            "keep_alive_s" => "keep-alive (s)".to_string(),
+            other => other.to_string(),
+        };
+        SweepPage {
+            subtitle: format!("{} on {}", r.trace, r.offering),
+            x_setting: x_setting.to_string(),
+            x_label,
+            cost_column: "cost_monthly_usd".into(),
+            metrics: vec![
+                SweepMetric::for_column("cold_start_ratio", r.pareto_cost_cold_start_ratio.clone()),
+                SweepMetric::for_column("latency_ms_p99", r.pareto_cost_p99.clone()),
+            ],
+            rows: r.grid.clone(),
+            slos: r.slos.clone(),
+            recommended: r.recommended,
+            notes: vec![format!(
+                "{} replicas per grid point, seeds from {}. Monthly cost: a 730-hour month whose \
+                 traffic repeats the simulated window.",
+                r.replicas, r.seed
+            )],
+        }
+    }
+}
