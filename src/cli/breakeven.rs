@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::fleet::{FleetArgs, FleetSlo, run_fleet};
+use super::report_args::{self, ReportArgs};
 use super::trace_args::{TraceArgs, print_report};
 use super::{
     Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool, to_stdout, write_json,
@@ -63,6 +64,9 @@ pub struct BreakevenArgs {
     /// Worker threads (default: all cores). The output does not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// One traffic factor.
@@ -133,6 +137,8 @@ pub fn crossing(points: &[Point]) -> Option<Crossing> {
 /// Runs the sweep over `ks`.
 pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
+    // Checked before the run: an existing report without --force fails fast.
+    let report_to = a.report.target("breakeven", &a.trace)?;
     let offerings = a.offering.load()?;
     let [offering] = offerings.as_slice() else {
         return Err(
@@ -212,6 +218,10 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
         crossing,
         verdict,
     };
+    if let Some(t) = &report_to {
+        let page = crate::report::breakeven::BreakevenPage::from(&result);
+        report_args::announce(&crate::report::breakeven::write(&page, t)?);
+    }
     to_stdout(|w| match a.format {
         Format::Table => write_table(w, &result),
         Format::Json => write_json(w, &result),

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::fleet::{FleetArgs, FleetSlo, FleetSummary, run_fleet};
+use super::report_args::{self, ReportArgs};
 use super::trace_args::{TraceArgs, print_report};
 use super::{
     Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool, to_stdout, write_json,
@@ -44,6 +45,9 @@ pub struct CompareArgs {
     /// Worker threads (default: all cores). The output does not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// A FaaS option: its name and kind, then every `simulate` summary field.
@@ -147,6 +151,8 @@ pub struct Comparison {
 
 pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
+    // Checked before the run: an existing report without --force fails fast.
+    let report_to = a.report.target("compare", &a.trace)?;
     let offerings = a.offering.load()?;
     if offerings.is_empty() && a.fleet.fleets.is_empty() {
         return Err(crate::error::ConfigError::invalid(
@@ -198,6 +204,16 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         options,
     };
 
+    if let Some(t) = &report_to {
+        let page = crate::report::compare::ComparePage {
+            slo_p99_ms: comparison
+                .fleet_slo
+                .as_ref()
+                .map(|s| (format!("fleet SLO: {s}"), slo.p99_ms_max)),
+            ..crate::report::compare::ComparePage::from(&comparison)
+        };
+        report_args::announce(&crate::report::compare::write(&page, t)?);
+    }
     to_stdout(|w| match a.format {
         Format::Table => write_table(w, &comparison),
         Format::Json => write_json(w, &comparison),

@@ -10,6 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
+use super::report_args::{self, ReportArgs};
 use super::trace_args::{TraceArgs, print_report};
 use super::{
     Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool, to_stdout, write_json,
@@ -60,6 +61,9 @@ pub struct SweepArgs {
     /// Worker threads (default: all cores). The output does not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// No progress bar.
     #[arg(long, short)]
@@ -196,6 +200,8 @@ fn metrics(summary: &Summary) -> Vec<(String, f64)> {
 
 pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
+    // Checked before the run: an existing report without --force fails fast.
+    let report_to = a.report.target("sweep", &a.trace)?;
     let offerings = a.offering.load()?;
     let [offering] = offerings.as_slice() else {
         return Err(
@@ -292,6 +298,10 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         recommended,
     };
 
+    if let Some(t) = &report_to {
+        let page = crate::report::sweep::SweepPage::from(&result);
+        report_args::announce(&crate::report::sweep::write(&page, t)?);
+    }
     to_stdout(|w| match a.format {
         Format::Table => write_table(w, &result),
         Format::Json => write_json(w, &result),

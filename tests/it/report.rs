@@ -597,3 +597,69 @@ fn preview_synthetic_pages() {
     let slo = vec![Slo::parse("p99<=120ms").unwrap()];
     report::sweep::write(&sweep_page(two_series_rows(), slo), &t("sweep2")).unwrap();
 }
+
+#[test]
+fn compare_sweep_and_breakeven_write_their_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = "workloads/api-steady.csv";
+    let cases: [(&str, Vec<&str>, &[&str]); 3] = [
+        (
+            "compare",
+            vec![
+                "compare",
+                trace,
+                "--offering",
+                "aws-lambda-x86",
+                "--fleet",
+                "m7g.large:slots=8",
+                "--fleet",
+                "t4g.small:slots=4,autoscale=1..3@0.6",
+            ],
+            &["cost.png", "latency.png"],
+        ),
+        (
+            "sweep",
+            vec![
+                "sweep",
+                trace,
+                "--offering",
+                "aws-lambda-x86",
+                "--provisioned",
+                "0..=4",
+                "--replicas",
+                "3",
+                "--slo",
+                "p99<=300ms",
+                "--quiet",
+            ],
+            &[
+                "cost_latency_ms_p99.png",
+                "cost_cold_start_ratio.png",
+                "pareto_latency_ms_p99.png",
+                "pareto_cold_start_ratio.png",
+            ],
+        ),
+        (
+            "breakeven",
+            vec![
+                "breakeven",
+                trace,
+                "--offering",
+                "aws-lambda-x86",
+                "--fleet",
+                "m7g.large:slots=8,count=1",
+                "--points",
+                "4",
+            ],
+            &["breakeven.png", "latency.png"],
+        ),
+    ];
+    for (name, mut args, charts) in cases {
+        let out_dir = dir.path().join(name);
+        let d = out_dir.to_str().unwrap().to_string();
+        args.extend(["--report", &d]);
+        let out = faasplan(&args);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        check_report(&out_dir, charts);
+    }
+}
