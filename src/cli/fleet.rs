@@ -10,7 +10,7 @@ use super::duration_flag;
 use crate::engine::fleet::{Autoscale, FleetConfig, FleetSize, Speed, simulate_fleet};
 use crate::error::ConfigError;
 use crate::export::summary::Percentiles;
-use crate::outcome::fleet::FleetOutcome;
+use crate::outcome::fleet::{FleetOutcome, ScaleEvent};
 use crate::servers::{self, FleetBill, ServerType};
 use crate::time::{Micros, SECOND};
 use crate::trace::Trace;
@@ -322,7 +322,8 @@ pub struct FleetSummary {
     pub queue_wait_ms: QueueWait,
     pub instances: Instances,
     pub boot_events: u64,
-    pub scale_events: usize,
+    /// Every autoscaler decision that changed the desired count.
+    pub scale_events: Vec<ScaleEvent>,
     /// Mean busy slots / mean slots in service.
     pub utilisation: f64,
     pub cost: FleetBill,
@@ -367,7 +368,7 @@ impl FleetSummary {
                 max: o.instances_max,
             },
             boot_events: o.boot_events,
-            scale_events: o.scale_events.len(),
+            scale_events: o.scale_events.clone(),
             utilisation: o.utilisation(),
             cost: servers::bill_fleet(o, &spec.server, spec.discount_pct),
         }

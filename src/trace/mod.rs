@@ -237,11 +237,23 @@ impl TraceBuilder {
             }
         }
 
-        // Group by function (stable counting scatter), unless there is only one function.
+        // Group by function (stable counting scatter), unless there is only one function or the
+        // rows already come function by function (as the per-minute readers write them): then
+        // no second copy of the rows is made.
         let nf = functions.len();
+        let already_grouped = rows.windows(2).all(|w| w[0].function <= w[1].function);
         let (mut invocations, ranges) = if nf == 1 {
             let n = rows.len();
             (rows, std::iter::once(0..n).collect())
+        } else if already_grouped {
+            let mut ranges: Vec<Range<usize>> = Vec::with_capacity(nf);
+            let mut start = 0;
+            for f in 0..nf as u32 {
+                let end = start + rows[start..].partition_point(|r| r.function == f);
+                ranges.push(start..end);
+                start = end;
+            }
+            (rows, ranges)
         } else {
             let mut counts = vec![0usize; nf + 1];
             for r in &rows {
