@@ -45,19 +45,19 @@ pub struct BreakevenArgs {
     #[command(flatten)]
     pub fleet: FleetArgs,
 
-    /// Smallest traffic factor (default: 0.1).
+    /// Smallest traffic factor.
     #[arg(long, default_value_t = 0.1, value_name = "K")]
     pub min_factor: f64,
 
-    /// Largest traffic factor (default: 100).
+    /// Largest traffic factor.
     #[arg(long, default_value_t = 100.0, value_name = "K")]
     pub max_factor: f64,
 
-    /// Factors, log-spaced from --min-factor to --max-factor (default: 10).
+    /// Factors, log-spaced from --min-factor to --max-factor.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub points: usize,
 
-    /// Output format (default: table).
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 

@@ -18,7 +18,7 @@ pub struct CalibrateArgs {
     /// CloudWatch Lambda logs: raw exported text with REPORT lines, or a Logs Insights CSV.
     pub logs: PathBuf,
 
-    /// Output format (default: table).
+    /// Output format.
     #[arg(long, value_enum, default_value_t = CalibrateFormat::Table)]
     pub format: CalibrateFormat,
 

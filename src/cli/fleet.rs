@@ -28,15 +28,15 @@ pub struct FleetArgs {
     #[arg(long, value_name = "FILE")]
     pub servers: Vec<PathBuf>,
 
-    /// Scale-out boot delay of autoscaled fleets, billed while booting (default: 90s).
+    /// Scale-out boot delay of autoscaled fleets, billed while booting.
     #[arg(long, default_value = "90s", value_name = "DURATION")]
     pub boot_delay: String,
 
-    /// Autoscaler evaluation interval (default: 60s).
+    /// Autoscaler evaluation interval.
     #[arg(long, default_value = "60s", value_name = "DURATION")]
     pub eval_interval: String,
 
-    /// Scale-in cooldown after any scaling action (default: 300s).
+    /// Scale-in cooldown after any scaling action.
     #[arg(long, default_value = "300s", value_name = "DURATION")]
     pub cooldown: String,
 
@@ -46,7 +46,7 @@ pub struct FleetArgs {
     #[arg(long, value_name = "FACTOR")]
     pub speed_factor: Option<f64>,
 
-    /// Commitment discount on fleet prices (savings plan / reserved), percent (default: 0).
+    /// Commitment discount on fleet prices (savings plan / reserved), percent.
     #[arg(long, default_value_t = 0.0, value_name = "PCT")]
     pub discount: f64,
 }

@@ -29,7 +29,7 @@ pub struct OfferingArgs {
     pub free_tier: bool,
 
     /// Lambda ephemeral storage (/tmp) per function, in MB; the part above 512 MB is billed
-    /// (default: 512).
+    ///.
     #[arg(long, default_value_t = 512, value_name = "MB")]
     pub ephemeral_storage_mb: u32,
 }
@@ -79,7 +79,7 @@ impl OfferingArgs {
 /// `faasplan offerings`.
 #[derive(Debug, Args)]
 pub struct OfferingsArgs {
-    /// Output format (default: table).
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }

@@ -68,11 +68,11 @@ pub struct PlatformArgs {
     #[arg(long, value_name = "SPEC")]
     pub init_ms: Option<String>,
 
-    /// Runtime whose measured Lambda init durations set the default --init-ms (default: python3.12).
+    /// Runtime whose measured Lambda init durations set the default --init-ms.
     #[arg(long, default_value = "python3.12")]
     pub runtime: String,
 
-    /// Packaging for the default --init-ms: zip or image (default: zip).
+    /// Packaging for the default --init-ms: zip or image.
     #[arg(long, default_value = "zip")]
     pub package: String,
 
@@ -86,11 +86,11 @@ pub struct PlatformArgs {
     #[arg(long, value_name = "N/DURATION")]
     pub scaling_rate: Option<String>,
 
-    /// Longest a `queue` request waits for capacity before it is throttled, e.g. 900s, 6h (default: 6h).
+    /// Longest a `queue` request waits for capacity before it is throttled, e.g. 900s, 6h.
     #[arg(long, default_value = "6h", value_name = "DURATION")]
     pub queue_max_wait: String,
 
-    /// Maximum event age for `async` retries before dead-lettering, e.g. 6h (default: 6h).
+    /// Maximum event age for `async` retries before dead-lettering, e.g. 6h.
     #[arg(long, default_value = "6h", value_name = "DURATION")]
     pub max_event_age: String,
 
@@ -99,7 +99,7 @@ pub struct PlatformArgs {
     #[arg(long, value_name = "DURATION")]
     pub horizon: Option<String>,
 
-    /// Seed for all randomness (cold-start samples) (default: 0).
+    /// Seed for all randomness (cold-start samples).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }

@@ -38,7 +38,7 @@ pub struct SimulateArgs {
     #[command(flatten)]
     pub offering: OfferingArgs,
 
-    /// Output format (default: table).
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 

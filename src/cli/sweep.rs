@@ -45,7 +45,7 @@ pub struct SweepArgs {
     #[command(flatten)]
     pub offering: OfferingArgs,
 
-    /// Runs per grid point, each with its own seed (default: 5).
+    /// Runs per grid point, each with its own seed.
     #[arg(long, default_value_t = 5, value_name = "R")]
     pub replicas: usize,
 
@@ -54,7 +54,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "METRIC<=VALUE")]
     pub slo: Vec<String>,
 
-    /// Output format (default: table).
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 

@@ -11,7 +11,7 @@ use crate::trace::format::{Arrivals, LoadOptions, LoadReport, TraceFormat};
 /// How to read the trace.
 #[derive(Debug, Clone, Args)]
 pub struct TraceArgs {
-    /// Trace format; auto looks at the header (default: auto).
+    /// Trace format; auto looks at the header.
     #[arg(long, value_enum, default_value_t = TraceFormat::Auto, value_name = "FORMAT")]
     pub trace_format: TraceFormat,
 
