@@ -2,7 +2,6 @@
 //! offering and a server fleet at each, and reports where their monthly costs cross.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -12,15 +11,12 @@ use serde::Serialize;
 
 use super::fleet::{FleetArgs, FleetSlo, run_fleet};
 use super::report_args::{self, ReportArgs};
-use super::trace_args::{TraceArgs, print_report};
-use super::{
-    Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool, to_stdout, write_json,
-};
+use super::{Format, RunArgs, platform_config_for, thread_pool, to_stdout, write_json};
 use crate::cost;
 use crate::engine::{RunOptions, simulate_with};
 use crate::error::ConfigError;
 use crate::servers;
-use crate::trace::{format, scale};
+use crate::trace::scale;
 
 /// Each simulation runs on one worker; the workers run many at once.
 const ONE_THREAD: RunOptions = RunOptions {
@@ -30,17 +26,8 @@ const ONE_THREAD: RunOptions = RunOptions {
 
 #[derive(Debug, Args)]
 pub struct BreakevenArgs {
-    /// The trace (any format --trace-format reads).
-    pub trace: PathBuf,
-
     #[command(flatten)]
-    pub trace_args: TraceArgs,
-
-    #[command(flatten)]
-    pub platform: PlatformArgs,
-
-    #[command(flatten)]
-    pub offering: OfferingArgs,
+    pub run: RunArgs,
 
     #[command(flatten)]
     pub fleet: FleetArgs,
@@ -138,8 +125,8 @@ pub fn crossing(points: &[Point]) -> Option<Crossing> {
 pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
     // Checked before the run: an existing report without --force fails fast.
-    let report_to = a.report.target("breakeven", &a.trace)?;
-    let offerings = a.offering.load()?;
+    let report_to = a.report.target("breakeven", &a.run.trace)?;
+    let offerings = a.run.offering.load()?;
     let [offering] = offerings.as_slice() else {
         return Err(
             ConfigError::invalid("--offering", "breakeven takes exactly one --offering").into(),
@@ -156,17 +143,15 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
     if a.points == 0 || a.points > 200 {
         return Err(ConfigError::invalid("--points", "must be between 1 and 200").into());
     }
-    let name = a.trace.display().to_string();
-    let opts = a.trace_args.load_options(a.platform.seed);
-    let (trace, load) = format::load(&a.trace, &opts)?;
-    print_report(&name, &load.rows, Some(&load));
-    let cfg = platform_config_for(&a.platform, Some(offering))
+    let name = a.run.name();
+    let (trace, _load) = a.run.load(a.run.platform.seed, true)?;
+    let cfg = platform_config_for(&a.run.platform, Some(offering))
         .with_context(|| format!("offering {}", offering.meta.name))?;
     cfg.validate(trace.functions.len())?;
     let spec = a
         .fleet
         .parse(&a.fleet.fleets[0], cfg.memory_mb, cfg.horizon)?;
-    let bill_opts = a.offering.bill_options(&cfg);
+    let bill_opts = a.run.offering.bill_options(&cfg);
     let ks = factors(a.min_factor, a.max_factor, a.points);
     let seed = cfg.seed;
     let points: Vec<Point> = pool.install(|| {

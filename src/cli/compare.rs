@@ -1,7 +1,6 @@
 //! `faasplan compare`: the same trace on FaaS offerings and on server fleets, side by side.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -11,29 +10,16 @@ use serde::Serialize;
 
 use super::fleet::{FleetArgs, FleetSlo, FleetSummary, run_fleet};
 use super::report_args::{self, ReportArgs};
-use super::trace_args::{TraceArgs, print_report};
-use super::{
-    Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool, to_stdout, write_json,
-};
+use super::{Format, RunArgs, platform_config_for, thread_pool, to_stdout, write_json};
 use crate::cost;
 use crate::engine::simulate;
 use crate::export::summary::Summary;
 use crate::servers::MONTH_HOURS;
-use crate::trace::format;
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The trace (any format --trace-format reads).
-    pub trace: PathBuf,
-
     #[command(flatten)]
-    pub trace_args: TraceArgs,
-
-    #[command(flatten)]
-    pub platform: PlatformArgs,
-
-    #[command(flatten)]
-    pub offering: OfferingArgs,
+    pub run: RunArgs,
 
     #[command(flatten)]
     pub fleet: FleetArgs,
@@ -152,8 +138,8 @@ pub struct Comparison {
 pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
     // Checked before the run: an existing report without --force fails fast.
-    let report_to = a.report.target("compare", &a.trace)?;
-    let offerings = a.offering.load()?;
+    let report_to = a.report.target("compare", &a.run.trace)?;
+    let offerings = a.run.offering.load()?;
     if offerings.is_empty() && a.fleet.fleets.is_empty() {
         return Err(crate::error::ConfigError::invalid(
             "--offering",
@@ -161,18 +147,16 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         )
         .into());
     }
-    let name = a.trace.display().to_string();
-    let opts = a.trace_args.load_options(a.platform.seed);
-    let (trace, load) = format::load(&a.trace, &opts)?;
-    print_report(&name, &load.rows, Some(&load));
+    let name = a.run.name();
+    let (trace, load) = a.run.load(a.run.platform.seed, true)?;
     // The fleet specs need the default memory (CPU-share rule) and the horizon.
-    let base = platform_config_for(&a.platform, offerings.first())?;
+    let base = platform_config_for(&a.run.platform, offerings.first())?;
     let specs = a.fleet.specs(base.memory_mb, base.horizon)?;
     let slo = FleetSlo::for_trace(&trace);
 
     let mut options = Vec::new();
     for o in &offerings {
-        let cfg = platform_config_for(&a.platform, Some(o))
+        let cfg = platform_config_for(&a.run.platform, Some(o))
             .with_context(|| format!("offering {}", o.meta.name))?;
         cfg.validate(trace.functions.len())
             .with_context(|| format!("offering {}", o.meta.name))?;
@@ -181,7 +165,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
             &outcome,
             super::simulate::run_info(&name, &trace, &load.rows, &cfg, &outcome),
         );
-        summary.cost = Some(cost::bill(&outcome, o, &a.offering.bill_options(&cfg)));
+        summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg)));
         options.push(CompareOption::Faas(Box::new(FaasOption {
             name: o.meta.name.clone(),
             kind: "faas",

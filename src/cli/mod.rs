@@ -100,6 +100,47 @@ pub(crate) fn write_json(
     writeln!(w)
 }
 
+/// What every command that runs the engine takes: the trace, how to read it, the platform
+/// flags and the offerings.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The trace: a canonical CSV (timestamp_ms,function,duration_ms[,memory_mb][,trigger]), an
+    /// Azure 2019 or 2021 file, or CloudWatch Lambda logs (see --trace-format).
+    pub trace: std::path::PathBuf,
+
+    #[command(flatten)]
+    pub trace_args: TraceArgs,
+
+    #[command(flatten)]
+    pub platform: PlatformArgs,
+
+    #[command(flatten)]
+    pub offering: OfferingArgs,
+}
+
+impl RunArgs {
+    /// The trace as named on the command line.
+    pub fn name(&self) -> String {
+        self.trace.display().to_string()
+    }
+
+    /// Reads the trace in any format, drawing per-minute expansions from `seed`; with `announce`
+    /// the reader's report goes to stderr.
+    pub fn load(
+        &self,
+        seed: u64,
+        announce: bool,
+    ) -> Result<(crate::trace::Trace, crate::trace::format::LoadReport), crate::error::TraceError>
+    {
+        let (trace, load) =
+            crate::trace::format::load(&self.trace, &self.trace_args.load_options(seed))?;
+        if announce {
+            trace_args::print_report(&self.name(), &load.rows, Some(&load));
+        }
+        Ok((trace, load))
+    }
+}
+
 pub(crate) fn duration_flag(flag: &'static str, s: &str) -> Result<u64, ConfigError> {
     parse_duration(s).ok_or_else(|| {
         ConfigError::invalid(

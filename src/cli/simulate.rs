@@ -8,8 +8,8 @@ use anyhow::Context;
 use clap::Args;
 
 use super::report_args::{self, ReportArgs};
-use super::trace_args::{TraceArgs, print_report};
-use super::{Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool};
+use super::trace_args::print_report;
+use super::{Format, RunArgs, platform_config_for, thread_pool};
 use crate::cost;
 use crate::engine::PlatformConfig;
 use crate::export;
@@ -25,18 +25,8 @@ use crate::trace::format::{self, TraceFormat};
 /// `faasplan simulate`.
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// The trace: a canonical CSV (timestamp_ms,function,duration_ms[,memory_mb][,trigger]), an
-    /// Azure 2019 or 2021 file, or CloudWatch Lambda logs (see --trace-format).
-    pub trace: PathBuf,
-
     #[command(flatten)]
-    pub trace_args: TraceArgs,
-
-    #[command(flatten)]
-    pub platform: PlatformArgs,
-
-    #[command(flatten)]
-    pub offering: OfferingArgs,
+    pub run: RunArgs,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -60,30 +50,28 @@ pub struct SimulateArgs {
 
 pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
-    let offerings = a.offering.load()?;
+    let offerings = a.run.offering.load()?;
     let force = a.coupled.then_some(Mode::Coupled);
     if offerings.len() > 1 {
         return compare(a, &pool, &offerings, force);
     }
-    let report_to = a.report.target("simulate", &a.trace)?;
+    let report_to = a.report.target("simulate", &a.run.trace)?;
     let offering = offerings.first();
-    let cfg = platform_config_for(&a.platform, offering)?;
-    let name = a.trace.display().to_string();
-    let trace_format = format::resolve(&a.trace, Some(a.trace_args.trace_format))?;
+    let cfg = platform_config_for(&a.run.platform, offering)?;
+    let name = a.run.trace.display().to_string();
+    let trace_format = format::resolve(&a.run.trace, Some(a.run.trace_args.trace_format))?;
     let (trace, report, outcome) =
-        if trace_format == TraceFormat::Canonical && a.trace_args.plain_canonical() {
+        if trace_format == TraceFormat::Canonical && a.run.trace_args.plain_canonical() {
             // The fast path: reading and simulating overlap.
             let opts = ReadOptions {
-                skip_bad_rows: a.trace_args.skip_bad_rows,
+                skip_bad_rows: a.run.trace_args.skip_bad_rows,
             };
             let (trace, report, outcome) =
-                pool.install(|| pipeline::read_and_simulate(&a.trace, &opts, &cfg, force))?;
+                pool.install(|| pipeline::read_and_simulate(&a.run.trace, &opts, &cfg, force))?;
             print_report(&name, &report, None);
             (trace, report, outcome)
         } else {
-            let opts = a.trace_args.load_options(a.platform.seed);
-            let (trace, load) = format::load(&a.trace, &opts)?;
-            print_report(&name, &load.rows, Some(&load));
+            let (trace, load) = a.run.load(a.run.platform.seed, true)?;
             cfg.validate(trace.functions.len())?;
             let outcome = pool.install(|| crate::engine::simulate_mode(&trace, &cfg, force));
             (trace, load.rows, outcome)
@@ -91,7 +79,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     if trace.was_sorted {
         eprintln!(
             "note: {}: rows were not in arrival order; sorted them (stably)",
-            a.trace.display()
+            a.run.trace.display()
         );
     }
     if outcome.excluded_after_horizon > 0 {
@@ -102,7 +90,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     }
     let mut summary = Summary::new(&outcome, run_info(&name, &trace, &report, &cfg, &outcome));
     if let Some(o) = offering {
-        summary.cost = Some(cost::bill(&outcome, o, &a.offering.bill_options(&cfg)));
+        summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg)));
     }
     if let Some(path) = &a.per_minute {
         export::write_atomic(path, |w| export::per_minute::write(w, &outcome))?;
@@ -179,17 +167,15 @@ fn compare(
         )
         .into());
     }
-    let report_to = a.report.target("simulate", &a.trace)?;
-    let name = a.trace.display().to_string();
-    let opts = a.trace_args.load_options(a.platform.seed);
-    let (trace, load) = format::load(&a.trace, &opts)?;
-    print_report(&name, &load.rows, Some(&load));
+    let report_to = a.report.target("simulate", &a.run.trace)?;
+    let name = a.run.name();
+    let (trace, load) = a.run.load(a.run.platform.seed, true)?;
     if trace.was_sorted {
         eprintln!("note: {name}: rows were not in arrival order; sorted them (stably)");
     }
     let mut runs = Vec::with_capacity(offerings.len());
     for o in offerings {
-        let cfg = platform_config_for(&a.platform, Some(o))
+        let cfg = platform_config_for(&a.run.platform, Some(o))
             .with_context(|| format!("offering {}", o.meta.name))?;
         cfg.validate(trace.functions.len())
             .with_context(|| format!("offering {}", o.meta.name))?;
@@ -198,7 +184,7 @@ fn compare(
             &outcome,
             run_info(&name, &trace, &load.rows, &cfg, &outcome),
         );
-        summary.cost = Some(cost::bill(&outcome, o, &a.offering.bill_options(&cfg)));
+        summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg)));
         runs.push(summary);
     }
     if let Some(t) = &report_to {

@@ -3,7 +3,6 @@
 //! upper bound meets every `--slo`, and the Pareto fronts of cost against p99 and cold starts.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -11,9 +10,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use super::report_args::{self, ReportArgs};
-use super::trace_args::{TraceArgs, print_report};
 use super::{
-    Format, OfferingArgs, PlatformArgs, platform_config_for, thread_pool, to_stdout, write_json,
+    Format, PlatformArgs, RunArgs, platform_config_for, thread_pool, to_stdout, write_json,
 };
 use crate::cost;
 use crate::engine::{PlatformConfig, RunOptions, simulate_with};
@@ -31,19 +29,10 @@ const ONE_THREAD: RunOptions = RunOptions {
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// The trace (any format --trace-format reads).
-    pub trace: PathBuf,
-
-    #[command(flatten)]
-    pub trace_args: TraceArgs,
-
     /// --provisioned, --memory-mb and --keep-alive take lists (0,5,10) and ranges (0..=100:10)
     /// here; the grid is their cross product.
     #[command(flatten)]
-    pub platform: PlatformArgs,
-
-    #[command(flatten)]
-    pub offering: OfferingArgs,
+    pub run: RunArgs,
 
     /// Runs per grid point, each with its own seed.
     #[arg(long, default_value_t = 5, value_name = "R")]
@@ -201,8 +190,8 @@ fn metrics(summary: &Summary) -> Vec<(String, f64)> {
 pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
     // Checked before the run: an existing report without --force fails fast.
-    let report_to = a.report.target("sweep", &a.trace)?;
-    let offerings = a.offering.load()?;
+    let report_to = a.report.target("sweep", &a.run.trace)?;
+    let offerings = a.run.offering.load()?;
     let [offering] = offerings.as_slice() else {
         return Err(
             ConfigError::invalid("--offering", "sweep takes exactly one --offering").into(),
@@ -216,34 +205,25 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|s| Slo::parse(s))
         .collect::<Result<_, _>>()?;
-    let points = grid(&a.platform)?;
+    let points = grid(&a.run.platform)?;
     // Validate every point before running any.
     let configs: Vec<PlatformConfig> = points
         .iter()
-        .map(|p| platform_config_for(&p.apply(&a.platform), Some(offering)))
+        .map(|p| platform_config_for(&p.apply(&a.run.platform), Some(offering)))
         .collect::<Result<_, _>>()?;
 
     // Load once; a per-minute trace (Azure 2019) expands arrivals with the seed, so each replica
     // gets its own expansion.
-    let name = a.trace.display().to_string();
-    let per_replica =
-        format::resolve(&a.trace, Some(a.trace_args.trace_format))? == TraceFormat::Azure2019;
-    let seed = a.platform.seed;
+    let name = a.run.name();
+    let per_replica = format::resolve(&a.run.trace, Some(a.run.trace_args.trace_format))?
+        == TraceFormat::Azure2019;
+    let seed = a.run.platform.seed;
     let traces: Vec<Trace> = if per_replica {
         (0..a.replicas)
-            .map(|r| {
-                let (t, load) =
-                    format::load(&a.trace, &a.trace_args.load_options(replica_seed(seed, r)))?;
-                if r == 0 {
-                    print_report(&name, &load.rows, Some(&load));
-                }
-                Ok(t)
-            })
+            .map(|r| Ok(a.run.load(replica_seed(seed, r), r == 0)?.0))
             .collect::<anyhow::Result<_>>()?
     } else {
-        let (t, load) = format::load(&a.trace, &a.trace_args.load_options(seed))?;
-        print_report(&name, &load.rows, Some(&load));
-        vec![t]
+        vec![a.run.load(seed, true)?.0]
     };
     for c in &configs {
         c.validate(traces[0].functions.len())?;
@@ -260,7 +240,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         );
         bar
     };
-    let bill_opts = |cfg: &PlatformConfig| a.offering.bill_options(cfg);
+    let bill_opts = |cfg: &PlatformConfig| a.run.offering.bill_options(cfg);
     let settings: Vec<Vec<(String, f64)>> = points.iter().map(GridPoint::settings).collect();
     let grid_results = pool.install(|| {
         sweep::run(&settings, a.replicas, |p, r| {

@@ -752,15 +752,23 @@ impl<'t> FunctionSim<'t> {
         }
     }
 
+    /// The first queued request still within its maximum wait at `now`; those past it are
+    /// throttled on the way.
+    fn queue_head(&mut self, now: Micros) -> Option<Queued> {
+        while let Some(head) = self.queue.front().copied() {
+            if head.deadline >= now {
+                return Some(head);
+            }
+            self.queue.pop_front();
+            self.stats.throttled += 1;
+            self.out.count(head.req.arrival, MinuteKind::Throttled);
+        }
+        None
+    }
+
     /// Serves queued requests while capacity lasts; throttles those past their maximum wait.
     fn drain_queue(&mut self, now: Micros, account: &mut Account) {
-        while let Some(head) = self.queue.front().copied() {
-            if head.deadline < now {
-                self.queue.pop_front();
-                self.stats.throttled += 1;
-                self.out.count(head.req.arrival, MinuteKind::Throttled);
-                continue;
-            }
+        while let Some(head) = self.queue_head(now) {
             match self.place(now, head.req, account) {
                 Ok(()) => {
                     self.queue.pop_front();
@@ -1014,19 +1022,11 @@ impl<'t> FunctionSim<'t> {
         let retiring = inst.retiring;
         inst.busy -= 1;
         // A queued request takes the freed slot at once (not on a retiring instance).
-        if !self.queue.is_empty() && !retiring {
-            while let Some(head) = self.queue.front().copied() {
-                if head.deadline < now {
-                    self.queue.pop_front();
-                    self.stats.throttled += 1;
-                    self.out.count(head.req.arrival, MinuteKind::Throttled);
-                    continue;
-                }
-                self.queue.pop_front();
-                self.instances[id as usize].busy += 1;
-                self.record_served(now, head.req, now, false, 0, id);
-                return;
-            }
+        if !retiring && let Some(head) = self.queue_head(now) {
+            self.queue.pop_front();
+            self.instances[id as usize].busy += 1;
+            self.record_served(now, head.req, now, false, 0, id);
+            return;
         }
         let inst = &mut self.instances[id as usize];
         if inst.busy > 0 {

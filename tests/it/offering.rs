@@ -374,8 +374,8 @@ fn behaviour_defaults_build_the_platform_and_flags_override_them() {
         let Command::Simulate(a) = Cli::try_parse_from(argv).unwrap().command else {
             panic!("not simulate")
         };
-        let o = a.offering.load().unwrap();
-        platform_config_for(&a.platform, o.first()).unwrap()
+        let o = a.run.offering.load().unwrap();
+        platform_config_for(&a.run.platform, o.first()).unwrap()
     };
     let lambda = config(&[]);
     assert_eq!(
