@@ -334,31 +334,44 @@ fn coupled_epoch(
         })
         .filter(|Reverse((t, _, _))| *t < t_end)
         .collect();
-    while let Some(Reverse((t, phase, f))) = heap.pop() {
-        let sim = &mut sims[f as usize];
-        let arrivals = slices[f as usize];
-        if sim.next_event(arrivals) != Some((t, phase)) {
-            continue; // stale entry
-        }
-        let before = account.usage;
-        sim.step_event(t, phase, arrivals, account);
-        if sim.blocked_on_account && !blocked.contains(&f) {
-            blocked.push(f);
-        }
-        if let Some((t2, p2)) = sim.next_event(arrivals)
-            && t2 < t_end
-        {
-            heap.push(Reverse((t2, p2, f)));
-        }
-        if account.usage < before && !blocked.is_empty() {
-            for g in std::mem::take(blocked) {
-                let s = &mut sims[g as usize];
-                s.wake(t);
-                if let Some((t2, p2)) = s.next_event(slices[g as usize])
-                    && t2 < t_end
-                {
-                    heap.push(Reverse((t2, p2, g)));
+    while let Some(Reverse(first)) = heap.pop() {
+        // Step this function for as long as its next event still comes first: the heap is only
+        // touched when another function's event is due (same order, fewer heap operations).
+        let mut key = first;
+        loop {
+            let (t, phase, f) = key;
+            let sim = &mut sims[f as usize];
+            let arrivals = slices[f as usize];
+            if sim.next_event(arrivals) != Some((t, phase)) {
+                break; // stale entry
+            }
+            let before = account.usage;
+            sim.step_event(t, phase, arrivals, account);
+            if sim.blocked_on_account && !blocked.contains(&f) {
+                blocked.push(f);
+            }
+            let next = sim
+                .next_event(arrivals)
+                .filter(|&(t2, _)| t2 < t_end)
+                .map(|(t2, p2)| (t2, p2, f));
+            if account.usage < before && !blocked.is_empty() {
+                for g in std::mem::take(blocked) {
+                    let s = &mut sims[g as usize];
+                    s.wake(t);
+                    if let Some((t2, p2)) = s.next_event(slices[g as usize])
+                        && t2 < t_end
+                    {
+                        heap.push(Reverse((t2, p2, g)));
+                    }
                 }
+            }
+            match next {
+                Some(k) if heap.peek().is_none_or(|Reverse(top)| k < *top) => key = k,
+                Some(k) => {
+                    heap.push(Reverse(k));
+                    break;
+                }
+                None => break,
             }
         }
     }
