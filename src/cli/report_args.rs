@@ -57,9 +57,8 @@ pub(crate) fn write_simulate(
     outcome: &Outcome,
     summary: &Summary,
     cfg: &PlatformConfig,
-    origin_us: i64,
 ) -> Result<(), ReportError> {
-    let page = report::simulate::SimulatePage::from_outcome(outcome, summary, cfg, origin_us);
+    let page = report::simulate::SimulatePage::from_outcome(outcome, summary, cfg);
     announce(&report::simulate::write(&page, target)?);
     Ok(())
 }

@@ -96,7 +96,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         export::write_atomic(path, |w| export::per_minute::write(w, &outcome))?;
     }
     if let Some(t) = &report_to {
-        report_args::write_simulate(t, &outcome, &summary, &cfg, trace.origin_us)?;
+        report_args::write_simulate(t, &outcome, &summary, &cfg)?;
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

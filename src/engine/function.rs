@@ -291,6 +291,9 @@ impl<'t> FunctionSim<'t> {
             sim.add_provisioned(0, account);
         }
         sim.prov.level = level0;
+        if level0 > 0 {
+            sim.out.provisioned(0, level0 as i32);
+        }
         match &cfg.provisioned_plan {
             None => {}
             Some(ProvisionedPlan::Schedule(s)) => {
@@ -419,6 +422,8 @@ impl<'t> FunctionSim<'t> {
     fn lower_provisioned(&mut self, now: Micros, wanted: u32, account: &mut Account) {
         self.prov.integrate(now, self.clip);
         let mut remove = self.prov.level - wanted;
+        self.out
+            .provisioned(now.min(self.clip), -((self.prov.level - wanted) as i32));
         self.prov.level = wanted;
         self.stats.provisioned_changes += 1;
         while remove > 0 && !self.prov_idle.is_empty() {
@@ -454,6 +459,7 @@ impl<'t> FunctionSim<'t> {
         }
         self.prov.integrate(now, self.clip);
         self.stats.provisioned_changes += 1;
+        let old_level = self.prov.level;
         let mut add = wanted - self.prov.level;
         let retiring: Vec<u32> = (0..self.instances.len() as u32)
             .filter(|&i| {
@@ -475,6 +481,8 @@ impl<'t> FunctionSim<'t> {
             self.prov.level += 1;
             add -= 1;
         }
+        self.out
+            .provisioned(now.min(self.clip), (self.prov.level - old_level) as i32);
         // Capacity appeared: queued requests may take it.
         self.drain_queue(now, account);
     }

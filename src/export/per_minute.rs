@@ -5,8 +5,7 @@ use std::io::Write;
 use crate::outcome::Outcome;
 use crate::time::MINUTE;
 
-pub const HEADER: &str =
-    "minute,invocations,cold_starts,throttles,dead_lettered,peak_busy,mean_busy,mean_alive";
+pub const HEADER: &str = "minute,invocations,cold_starts,throttles,dead_lettered,peak_busy,mean_busy,mean_alive,mean_provisioned";
 
 /// One row per minute of the window. `mean_*` are time-weighted over the minute (the last minute
 /// may be partial when a horizon cuts it; the mean is over its covered part).
@@ -17,7 +16,7 @@ pub fn write(w: &mut dyn Write, outcome: &Outcome) -> std::io::Result<()> {
         let len = outcome.window_us.saturating_sub(start).clamp(1, MINUTE) as f64;
         writeln!(
             w,
-            "{},{},{},{},{},{},{:.4},{:.4}",
+            "{},{},{},{},{},{},{:.4},{:.4},{:.4}",
             m,
             row.invocations,
             row.cold_starts,
@@ -25,7 +24,8 @@ pub fn write(w: &mut dyn Write, outcome: &Outcome) -> std::io::Result<()> {
             row.dead_lettered,
             row.peak_busy,
             row.busy_us as f64 / len,
-            row.alive_us as f64 / len
+            row.alive_us as f64 / len,
+            row.provisioned_us as f64 / len
         )?;
     }
     Ok(())

@@ -27,6 +27,8 @@ pub struct Delta {
     pub alive: i32,
     /// Change in instances counted against the account limit.
     pub usage: i32,
+    /// Change in the configured provisioned level.
+    pub provisioned: i32,
 }
 
 /// What one function emits during an epoch; the collector drains it in function order.
@@ -50,6 +52,18 @@ impl EpochBuffer {
             busy,
             alive,
             usage,
+            provisioned: 0,
+        });
+    }
+
+    /// The configured provisioned level changes by `by` at `time`.
+    pub fn provisioned(&mut self, time: Micros, by: i32) {
+        self.deltas.push(Delta {
+            time,
+            busy: 0,
+            alive: 0,
+            usage: 0,
+            provisioned: by,
         });
     }
 
@@ -258,6 +272,8 @@ pub struct Minute {
     pub busy_us: u128,
     /// ∫ alive instances dt over the minute, instance-microseconds.
     pub alive_us: u128,
+    /// ∫ configured provisioned level dt over the minute (all functions), instance-microseconds.
+    pub provisioned_us: u128,
 }
 
 /// A latency distribution: an HDR histogram (3 significant digits) plus the exact sum and max.
@@ -344,6 +360,7 @@ pub struct Collector {
     busy: i64,
     alive: i64,
     usage: i64,
+    provisioned: i64,
     last_t: Micros,
     pub peak_usage: i64,
 }
@@ -362,6 +379,7 @@ impl Collector {
             busy: 0,
             alive: 0,
             usage: 0,
+            provisioned: 0,
             last_t: 0,
             peak_usage: 0,
         }
@@ -411,10 +429,12 @@ impl Collector {
             let seg_end = t.min(minute_end);
             let dt = (seg_end - self.last_t) as u128;
             let (busy, alive) = (self.busy.max(0) as u128, self.alive.max(0) as u128);
+            let provisioned = self.provisioned.max(0) as u128;
             let level = self.busy.max(0) as u32;
             let minute = self.minute(m);
             minute.busy_us += busy * dt;
             minute.alive_us += alive * dt;
+            minute.provisioned_us += provisioned * dt;
             minute.peak_busy = minute.peak_busy.max(level);
             self.last_t = seg_end;
         }
@@ -433,6 +453,7 @@ impl Collector {
                 self.busy += d.busy as i64;
                 self.alive += d.alive as i64;
                 self.usage += d.usage as i64;
+                self.provisioned += d.provisioned as i64;
                 i += 1;
             }
             self.peak_usage = self.peak_usage.max(self.usage);

@@ -11,7 +11,7 @@ use super::render::{
     RED, Swatch, TEAL, draw_empty, draw_marker, entry, frame,
 };
 use super::{Align, Document, ReportError, ReportTarget, Table, Written, check_finite};
-use crate::engine::{DAY, PlatformConfig, ProvisionedPlan};
+use crate::engine::{PlatformConfig, ProvisionedPlan};
 use crate::export::summary::{Percentiles, Summary};
 use crate::outcome::{Latency, Outcome};
 use crate::time::{MINUTE, Micros};
@@ -59,11 +59,9 @@ impl TimeUnit {
 pub enum ProvisionedLine {
     /// No provisioned instances.
     None,
-    /// The level per bucket, summed over functions (fixed, or a time-of-day schedule).
+    /// The configured level per bucket, summed over functions, as the engine recorded it (fixed,
+    /// a time-of-day schedule, or target tracking).
     Level { label: String, level: Vec<f64> },
-    /// Only the mean over the run is known (target tracking: the engine records the configured
-    /// instance-time, not the level per minute).
-    Mean { label: String, mean: f64 },
 }
 
 /// Per-bucket series over the window; buckets are one minute unless the window is too long to
@@ -152,15 +150,14 @@ const MAX_CDF_POINTS: usize = 3000;
 
 impl SimulatePage {
     /// Computes the page from a run. `cfg` is the configuration it ran with (for the provisioned
-    /// level) and `origin_us` the trace's origin (`Trace::origin_us`, for time-of-day schedules).
+    /// plan's label; the level itself comes from the outcome's per-minute series).
     pub fn from_outcome(
         outcome: &Outcome,
         summary: &Summary,
         cfg: &PlatformConfig,
-        origin_us: i64,
     ) -> SimulatePage {
         let mut notes = Vec::new();
-        let timeline = timeline(outcome, cfg, origin_us, &mut notes);
+        let timeline = timeline(outcome, cfg, &mut notes);
         let latency = vec![
             cdf("warm starts", &outcome.latency_warm),
             cdf("cold starts", &outcome.latency_cold),
@@ -227,9 +224,6 @@ impl SimulatePage {
                     ));
                 }
             }
-            ProvisionedLine::Mean { mean, .. } => {
-                check_finite("concurrency.png", "provisioned", &[*mean])?
-            }
             ProvisionedLine::None => {}
         }
         for c in &self.latency {
@@ -287,12 +281,7 @@ pub fn write(page: &SimulatePage, target: &ReportTarget) -> Result<Written, Repo
 // ---------------------------------------------------------------------------------------------
 // Summary code: series and tables from the outcome.
 
-fn timeline(
-    outcome: &Outcome,
-    cfg: &PlatformConfig,
-    origin_us: i64,
-    notes: &mut Vec<String>,
-) -> Timeline {
+fn timeline(outcome: &Outcome, cfg: &PlatformConfig, notes: &mut Vec<String>) -> Timeline {
     let window_us = outcome.window_us;
     let minutes = outcome.minutes.len().max(1);
     let bucket = [1usize, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440]
@@ -303,15 +292,6 @@ fn timeline(
     let unit = TimeUnit::for_window(window_min.max(1.0));
     let per_unit = unit.minutes();
     let functions = outcome.functions.len().max(1) as f64;
-    let tod0 = origin_us.rem_euclid(DAY as i64) as Micros;
-    let schedule_level = |m: usize| -> f64 {
-        match &cfg.provisioned_plan {
-            Some(ProvisionedPlan::Schedule(s)) => {
-                f64::from(s.level_at(tod0 + m as Micros * MINUTE)) * functions
-            }
-            _ => f64::from(cfg.provisioned) * functions,
-        }
-    };
     let mut t = Timeline {
         unit,
         bucket_minutes: bucket as u32,
@@ -350,11 +330,9 @@ fn timeline(
             .push(chunk.iter().map(|m| m.throttled).sum::<u64>() as f64);
         t.dead_lettered
             .push(chunk.iter().map(|m| m.dead_lettered).sum::<u64>() as f64);
-        let lv: f64 = (start_min..start_min + chunk.len())
-            .map(schedule_level)
-            .sum::<f64>()
-            / chunk.len().max(1) as f64;
-        level.push(lv);
+        // The configured level as the engine recorded it, minute by minute.
+        let provisioned: u128 = chunk.iter().map(|m| m.provisioned_us).sum();
+        level.push(provisioned as f64 / span);
     }
     let per_fn = |n: f64| {
         if functions > 1.0 {
@@ -364,18 +342,18 @@ fn timeline(
         }
     };
     t.provisioned = match &cfg.provisioned_plan {
-        Some(ProvisionedPlan::Target(_)) => {
-            let mean = outcome.totals.provisioned_configured_us as f64 / window_us.max(1) as f64;
-            notes.push(
-                "Provisioned concurrency followed target tracking; the run records its billed \
-                 instance-time, not its level minute by minute, so the chart shows the mean level."
-                    .into(),
-            );
-            ProvisionedLine::Mean {
-                label: format!("provisioned, mean {}", sig(mean)),
-                mean,
-            }
-        }
+        Some(ProvisionedPlan::Target(tt)) => ProvisionedLine::Level {
+            label: format!(
+                "provisioned (target tracking at {} %{})",
+                sig(tt.target * 100.0),
+                if functions > 1.0 {
+                    format!(", {functions} functions")
+                } else {
+                    String::new()
+                }
+            ),
+            level,
+        },
         Some(ProvisionedPlan::Schedule(_)) => ProvisionedLine::Level {
             label: format!(
                 "provisioned (schedule{})",
@@ -714,10 +692,6 @@ fn draw_concurrency(root: &Area, t: &Timeline) -> Result<(), DrawError> {
             legend.push(entry(label.clone(), Swatch::Dashed(PURPLE)));
             ymax = level.iter().copied().fold(ymax, f64::max);
         }
-        ProvisionedLine::Mean { label, mean } => {
-            legend.push(entry(label.clone(), Swatch::Dashed(PURPLE)));
-            ymax = ymax.max(*mean);
-        }
         ProvisionedLine::None => {}
     }
     let buckets = if t.bucket_minutes == 1 {
@@ -767,14 +741,6 @@ fn draw_concurrency(root: &Area, t: &Timeline) -> Result<(), DrawError> {
         ProvisionedLine::Level { level, .. } => {
             chart.draw_series(DashedLineSeries::new(
                 pts(level),
-                12,
-                8,
-                PURPLE.stroke_width(3),
-            ))?;
-        }
-        ProvisionedLine::Mean { mean, .. } => {
-            chart.draw_series(DashedLineSeries::new(
-                vec![(0.0, *mean), (t.window, *mean)],
                 12,
                 8,
                 PURPLE.stroke_width(3),

@@ -37,6 +37,8 @@ fn a_schedule_bills_each_step_for_its_hours() {
     // 1 h × 1 + 1 h × 5 + 1 h × 1 = 7 instance-hours configured.
     assert_eq!(t.provisioned_configured_us, 7 * H);
     assert_eq!(t.provisioned_changes, 2);
+    let per_minute: u128 = o.minutes.iter().map(|m| m.provisioned_us).sum();
+    assert_eq!(per_minute, (7 * H) as u128);
     // One request at a time, always on a provisioned instance.
     assert_eq!(t.cold_starts, 0);
     assert_eq!(t.provisioned_busy_us, 18 * 100_000);
@@ -88,6 +90,12 @@ fn target_tracking_doubles_until_the_target_and_bills_each_level() {
     // 180 s at each of 1, 2, 4, 8, 16, then 20 from 900 s to the window end at 1,260 s.
     let expected = (180 * (1 + 2 + 4 + 8 + 16) + 360 * 20) * SECOND;
     assert_eq!(t.provisioned_configured_us, expected);
+    // The per-minute series carries the level minute by minute: 1 for the first three minutes,
+    // 20 from minute 15, and its integral is the same.
+    let per_minute: u128 = o.minutes.iter().map(|m| m.provisioned_us).sum();
+    assert_eq!(per_minute, expected as u128);
+    assert_eq!(o.minutes[0].provisioned_us, 60 * SECOND as u128);
+    assert_eq!(o.minutes[16].provisioned_us, 20 * 60 * SECOND as u128);
     // Held instance-time = busy + idle, and never less than what was configured.
     assert!(t.provisioned_busy_us + t.provisioned_idle_us >= expected);
 }
