@@ -153,6 +153,10 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
         .parse(&a.fleet.fleets[0], cfg.memory_mb, cfg.horizon)?;
     let bill_opts = a.run.offering.bill_options(&cfg);
     let ks = factors(a.min_factor, a.max_factor, a.points);
+    // Validated once here; each factor's SLO is then taken from its own scaled trace.
+    a.fleet.slo(&trace)?;
+    let fleet_slo =
+        |t: &crate::trace::Trace| a.fleet.slo(t).unwrap_or_else(|_| FleetSlo::for_trace(t));
     let seed = cfg.seed;
     let points: Vec<Point> = pool.install(|| {
         ks.par_iter()
@@ -162,7 +166,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
                 let outcome = simulate_with(&scaled, &cfg, ONE_THREAD);
                 let bill = cost::bill(&outcome, offering, &bill_opts);
                 // The fleet is sized for the scaled traffic's own SLO.
-                let slo = FleetSlo::for_trace(&scaled);
+                let slo = fleet_slo(&scaled);
                 let (_, fo, _) = run_fleet(&scaled, &spec, &slo);
                 let fleet_bill = servers::bill_fleet(&fo, &spec.server, spec.discount_pct);
                 Point {
@@ -196,9 +200,18 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
         trace: name,
         offering: offering.meta.name.clone(),
         fleet: spec.text.clone(),
-        fleet_slo: spec
-            .size_for_slo
-            .then(|| "each factor's fleet is the smallest meeting p99 <= 2x the trace's p99 duration with no rejections".to_string()),
+        fleet_slo: spec.size_for_slo.then(|| {
+            let base = fleet_slo(&trace);
+            format!(
+                "each factor's fleet is the smallest count meeting {}",
+                if base.default_p99 {
+                    base.describe()
+                        .replace("the trace's", "that factor's trace's")
+                } else {
+                    base.describe()
+                }
+            )
+        }),
         points,
         crossing,
         verdict,

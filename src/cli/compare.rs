@@ -8,7 +8,7 @@ use clap::Args;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::fleet::{FleetArgs, FleetSlo, FleetSummary, run_fleet};
+use super::fleet::{FleetArgs, FleetSummary, run_fleet};
 use super::report_args::{self, ReportArgs};
 use super::{Format, RunArgs, platform_config_for, thread_pool, to_stdout, write_json};
 use crate::cost;
@@ -152,7 +152,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     // The fleet specs need the default memory (CPU-share rule) and the horizon.
     let base = platform_config_for(&a.run.platform, offerings.first())?;
     let specs = a.fleet.specs(base.memory_mb, base.horizon)?;
-    let slo = FleetSlo::for_trace(&trace);
+    let slo = a.fleet.slo(&trace)?;
 
     let mut options = Vec::new();
     for o in &offerings {

@@ -46,6 +46,15 @@ pub struct FleetArgs {
     #[arg(long, value_name = "FACTOR")]
     pub speed_factor: Option<f64>,
 
+    /// The p99 latency a fixed fleet without count= must meet, in ms (default: 2x the trace's
+    /// p99 duration).
+    #[arg(long, value_name = "MS")]
+    pub fleet_p99_ms: Option<f64>,
+
+    /// Rejections a fixed fleet without count= may have and still meet its SLO.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub fleet_max_rejected: u64,
+
     /// Commitment discount on fleet prices (savings plan / reserved), percent.
     #[arg(long, default_value_t = 0.0, value_name = "PCT")]
     pub discount: f64,
@@ -210,11 +219,33 @@ impl FleetArgs {
     }
 }
 
-/// The default fleet SLO: p99 latency within 2x the trace's p99 duration, and no rejections.
+/// The SLO a fixed fleet without a count is sized for. Default: p99 latency within 2x the
+/// trace's p99 duration, and no rejections.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct FleetSlo {
     pub p99_ms_max: f64,
     pub rejections_max: u64,
+    /// True when the p99 bound is the default (2x the trace's p99 duration).
+    pub default_p99: bool,
+}
+
+impl FleetArgs {
+    /// The fleet SLO for `trace`: the flags, or the defaults from the trace.
+    pub fn slo(&self, trace: &Trace) -> Result<FleetSlo, ConfigError> {
+        let mut slo = FleetSlo::for_trace(trace);
+        if let Some(ms) = self.fleet_p99_ms {
+            if !(ms.is_finite() && ms > 0.0) {
+                return Err(ConfigError::invalid(
+                    "--fleet-p99-ms",
+                    format!("{ms}: must be a positive number of ms"),
+                ));
+            }
+            slo.p99_ms_max = ms;
+            slo.default_p99 = false;
+        }
+        slo.rejections_max = self.fleet_max_rejected;
+        Ok(slo)
+    }
 }
 
 impl FleetSlo {
@@ -229,6 +260,7 @@ impl FleetSlo {
         FleetSlo {
             p99_ms_max: 2.0 * p99 as f64 / 1e3,
             rejections_max: 0,
+            default_p99: true,
         }
     }
 
@@ -239,8 +271,17 @@ impl FleetSlo {
 
     pub fn describe(&self) -> String {
         format!(
-            "p99 latency <= {:.1} ms (2x the trace's p99 duration) and no rejections",
-            self.p99_ms_max
+            "p99 latency <= {:.1} ms{} and {}",
+            self.p99_ms_max,
+            if self.default_p99 {
+                " (2x the trace's p99 duration)"
+            } else {
+                ""
+            },
+            match self.rejections_max {
+                0 => "no rejections".to_string(),
+                n => format!("at most {n} rejections"),
+            }
         )
     }
 }

@@ -152,3 +152,33 @@ fn breakeven_matches_the_closed_form() {
         }
     }
 }
+
+#[test]
+fn a_fleet_slo_can_be_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("busy.csv");
+    write_poisson(&trace, 40.0, 0.5, 500.0, 1769);
+    let t = trace.to_str().unwrap();
+    let size = |extra: &[&str]| -> u64 {
+        let mut args = vec![
+            "compare",
+            t,
+            "--fleet",
+            "c7g.large:slots=1,speed=1",
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        let j = faasplan(&args);
+        j["options"][0]["instances"]["max"].as_u64().unwrap()
+    };
+    // A looser p99 bound needs no more servers; a tighter one needs at least as many.
+    let default = size(&[]);
+    let loose = size(&["--fleet-p99-ms", "5000"]);
+    let tight = size(&["--fleet-p99-ms", "600"]);
+    assert!(
+        loose <= default && default <= tight,
+        "{loose} {default} {tight}"
+    );
+    assert!(tight > loose, "the bound must matter: {loose} vs {tight}");
+}
