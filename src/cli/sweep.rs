@@ -257,6 +257,24 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     });
     bar.finish_and_clear();
 
+    // An SLO on a metric the summary does not have is a typo, not an unmet objective.
+    if let Some(first) = grid_results.first() {
+        for s in &slos {
+            if first.metric(&s.column).is_none() {
+                let known: Vec<&str> = first.metrics.iter().map(|(c, _)| c.as_str()).collect();
+                return Err(ConfigError::invalid(
+                    "--slo",
+                    format!(
+                        "{:?}: no metric {:?}; use p50, p90, p95, p99, p999, mean, max (latency) or one of: {}",
+                        s.text,
+                        s.column,
+                        known.join(", ")
+                    ),
+                )
+                .into());
+            }
+        }
+    }
     let recommended = if slos.is_empty() {
         None
     } else {

@@ -152,6 +152,12 @@ fn the_slo_search_picks_what_brute_force_picks() {
     let out = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no grid point meets"));
+    // A metric that does not exist is an error (exit 2), not an unmet SLO.
+    let mut args = sweep_args(&trace);
+    args.extend(["--slo", "cold_ratio<=1%"].map(String::from));
+    let out = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no metric"));
 }
 
 #[test]
