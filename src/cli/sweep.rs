@@ -215,7 +215,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     // Load once; a per-minute trace (Azure 2019) expands arrivals with the seed, so each replica
     // gets its own expansion.
     let name = a.run.name();
-    let per_replica = format::resolve(&a.run.trace, Some(a.run.trace_args.trace_format))?
+    let per_replica = format::resolve(&a.run.trace, Some(a.run.trace_args.trace_format.into()))?
         == TraceFormat::Azure2019;
     let seed = a.run.platform.seed;
     let traces: Vec<Trace> = if per_replica {

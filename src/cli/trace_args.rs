@@ -8,12 +8,60 @@ use clap::Args;
 use crate::trace::canonical::ReadReport;
 use crate::trace::format::{Arrivals, LoadOptions, LoadReport, TraceFormat};
 
+/// `--trace-format` (the library's [`TraceFormat`], kept free of clap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// Look at the header (or the first lines) and pick one of the others.
+    Auto,
+    /// faasplan's CSV: timestamp_ms,function,duration_ms[,memory_mb][,trigger].
+    Canonical,
+    /// Azure Functions 2019: per-minute counts per function (+ --durations, --memory).
+    Azure2019,
+    /// Azure Functions 2021: app,func,end_timestamp,duration (seconds).
+    Azure2021,
+    /// AWS Lambda REPORT lines from CloudWatch Logs, raw or as a Logs Insights CSV.
+    Cloudwatch,
+}
+
+impl From<FormatArg> for TraceFormat {
+    fn from(f: FormatArg) -> TraceFormat {
+        match f {
+            FormatArg::Auto => TraceFormat::Auto,
+            FormatArg::Canonical => TraceFormat::Canonical,
+            FormatArg::Azure2019 => TraceFormat::Azure2019,
+            FormatArg::Azure2021 => TraceFormat::Azure2021,
+            FormatArg::Cloudwatch => TraceFormat::Cloudwatch,
+        }
+    }
+}
+
+/// `--arrivals` (the library's [`Arrivals`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ArrivalsArg {
+    /// Uniform gaps scaled to fill the minute.
+    Uniform,
+    /// Exponential gaps scaled to fill the minute (a Poisson process given the count).
+    Poisson,
+    /// Evenly spaced.
+    Equidistant,
+}
+
+impl From<ArrivalsArg> for Arrivals {
+    fn from(a: ArrivalsArg) -> Arrivals {
+        match a {
+            ArrivalsArg::Uniform => Arrivals::Uniform,
+            ArrivalsArg::Poisson => Arrivals::Poisson,
+            ArrivalsArg::Equidistant => Arrivals::Equidistant,
+        }
+    }
+}
+
 /// How to read the trace.
 #[derive(Debug, Clone, Args)]
 pub struct TraceArgs {
     /// Trace format; auto looks at the header.
-    #[arg(long, value_enum, default_value_t = TraceFormat::Auto, value_name = "FORMAT")]
-    pub trace_format: TraceFormat,
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto, value_name = "FORMAT")]
+    pub trace_format: FormatArg,
 
     /// Azure 2019: the durations-percentiles file (required for that format). Repeat it to add
     /// files; a function takes its row from the first file that lists it.
@@ -33,7 +81,7 @@ pub struct TraceArgs {
     /// Azure 2019: how a minute's invocations are placed inside it, seeded by --seed (default:
     /// uniform).
     #[arg(long, value_enum, value_name = "HOW")]
-    pub arrivals: Option<Arrivals>,
+    pub arrivals: Option<ArrivalsArg>,
 
     /// Skip malformed trace rows instead of stopping; the count and reasons go to stderr.
     #[arg(long)]
@@ -44,12 +92,12 @@ impl TraceArgs {
     /// The validated options; `seed` is the run's `--seed`.
     pub fn load_options(&self, seed: u64) -> LoadOptions {
         LoadOptions {
-            format: Some(self.trace_format),
+            format: Some(self.trace_format.into()),
             skip_bad_rows: self.skip_bad_rows,
             next_days: self.next_day.clone(),
             durations: self.durations.clone(),
             memory: self.memory.clone(),
-            arrivals: self.arrivals,
+            arrivals: self.arrivals.map(Arrivals::from),
             seed,
         }
     }

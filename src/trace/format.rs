@@ -11,7 +11,7 @@ use crate::trace::cloudwatch::ColdStartStats;
 use crate::trace::{azure2019, azure2021, cloudwatch, records};
 
 /// Which reader to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TraceFormat {
     /// Look at the header (or the first lines) and pick one of the others.
@@ -40,7 +40,7 @@ impl TraceFormat {
 
 /// How the Azure 2019 reader places a minute's invocations inside the minute (see
 /// [`azure2019::place`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Arrivals {
     /// Uniform gaps scaled to fill the minute.
