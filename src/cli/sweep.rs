@@ -228,6 +228,14 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     for c in &configs {
         c.validate(traces[0].functions.len())?;
     }
+    if points.iter().any(|p| p.memory_mb.is_some())
+        && traces[0].invocations.iter().any(|i| i.memory_mb != 0)
+    {
+        eprintln!(
+            "note: {name}: rows carry memory_mb, which wins over --memory-mb; the memory axis only \
+             sizes rows without one. Durations do not scale with memory in either case."
+        );
+    }
 
     let total = (points.len() * a.replicas) as u64;
     let bar = if a.quiet || !std::io::stderr().is_terminal() {
