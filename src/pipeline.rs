@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::sync::mpsc::{SyncSender, sync_channel};
 
-use crate::engine::{PlatformConfig, Runner, simulate_mode, time_of_day};
+use crate::engine::{PlatformConfig, Runner, WarmPlan, Warmup, simulate_mode};
 use crate::error::{ConfigError, TraceError};
 use crate::outcome::{Mode, Outcome};
 use crate::time::Micros;
@@ -133,8 +133,11 @@ pub fn read_and_simulate(
     // One function is always run coupled; a forced parallel run cannot stream.
     // A provisioned plan ticks on its own clock until the function's work ends, which a
     // streaming run cannot know before the last row: such runs read first.
-    let mut streaming =
-        force != Some(Mode::Parallel) && cfg.provisioned_plan.is_none() && cfg.validate(1).is_ok();
+    // A cyclic warm-up replays the end of the trace first, so it needs the whole trace.
+    let mut streaming = force != Some(Mode::Parallel)
+        && cfg.provisioned_plan.is_none()
+        && cfg.warmup != Warmup::Cyclic
+        && cfg.validate(1).is_ok();
     let (tx, rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
 
     std::thread::scope(|scope| {
@@ -190,8 +193,9 @@ pub fn read_and_simulate(
             };
             let slice = [before_horizon(rows, cfg.horizon)];
             let run = runner.get_or_insert_with(|| {
-                let tod0 = time_of_day(builder.origin_us().unwrap_or(0));
-                let mut r = Runner::new(1, cfg, tod0, Mode::Coupled, limit);
+                let origin = builder.origin_us().unwrap_or(0);
+                let plan = WarmPlan::new(cfg, &[]);
+                let mut r = Runner::new(1, cfg, origin, plan, Mode::Coupled, limit);
                 // The reader thread has the other core.
                 r.overlap_collector = false;
                 r.start(&slice);
