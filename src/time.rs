@@ -60,11 +60,11 @@ pub fn format_duration(us: Micros) -> String {
         let s = format!("{x:.2}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     };
-    if us >= 86_400 * SECOND && us % (3_600 * SECOND) == 0 {
+    if us >= 86_400 * SECOND && us.is_multiple_of(3_600 * SECOND) {
         format!("{} d", trim(us as f64 / (86_400 * SECOND) as f64))
-    } else if us >= HOUR && us % MINUTE == 0 {
+    } else if us >= HOUR && us.is_multiple_of(MINUTE) {
         format!("{} h", trim(us as f64 / HOUR as f64))
-    } else if us >= MINUTE && us % SECOND == 0 {
+    } else if us >= MINUTE && us.is_multiple_of(SECOND) {
         format!("{} min", trim(us as f64 / MINUTE as f64))
     } else if us >= SECOND {
         format!("{} s", trim(us as f64 / SECOND as f64))

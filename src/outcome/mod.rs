@@ -393,7 +393,7 @@ impl Collector {
     /// `clip`: time integrals stop at the horizon, if one is set; `lo`: the measured window's
     /// start (a whole minute); minutes before it are dropped at the end.
     pub fn new(lo: Micros, clip: Option<Micros>) -> Self {
-        debug_assert!(lo % MINUTE == 0);
+        debug_assert!(lo.is_multiple_of(MINUTE));
         Collector {
             clip: clip.unwrap_or(Micros::MAX),
             lo,
