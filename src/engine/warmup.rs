@@ -38,31 +38,40 @@ impl WarmPlan {
             Warmup::For(d) => WarmPlan { lo: d, ..none },
             Warmup::Cyclic => {
                 let (period, w) = cyclic_span(cfg.keep_alive.longest(), cfg.horizon, slices);
-                if w == 0 {
-                    return none;
-                }
-                let from = period - w;
-                let prefix = slices
-                    .iter()
-                    .map(|rows| {
-                        let a = rows.partition_point(|i| i.arrival < from);
-                        let b = rows.partition_point(|i| i.arrival < period);
-                        rows[a..b]
-                            .iter()
-                            .map(|i| Invocation {
-                                arrival: i.arrival - from,
-                                ..*i
-                            })
-                            .collect()
-                    })
-                    .collect();
-                WarmPlan {
-                    prefix,
-                    offset: w,
-                    lo: w,
-                    replayed: w,
-                }
+                WarmPlan::cyclic(period, w, slices)
             }
+        }
+    }
+
+    /// The cyclic plan that replays `[period - w, period)` of `slices` first. `slices` need only
+    /// hold every row from `period - w` on (a streaming reader passes the file's tail).
+    pub fn cyclic(period: Micros, w: Micros, slices: &[&[Invocation]]) -> WarmPlan {
+        if w == 0 {
+            return WarmPlan {
+                prefix: vec![Vec::new(); slices.len()],
+                ..WarmPlan::default()
+            };
+        }
+        let from = period - w;
+        let prefix = slices
+            .iter()
+            .map(|rows| {
+                let a = rows.partition_point(|i| i.arrival < from);
+                let b = rows.partition_point(|i| i.arrival < period);
+                rows[a..b]
+                    .iter()
+                    .map(|i| Invocation {
+                        arrival: i.arrival - from,
+                        ..*i
+                    })
+                    .collect()
+            })
+            .collect();
+        WarmPlan {
+            prefix,
+            offset: w,
+            lo: w,
+            replayed: w,
         }
     }
 
