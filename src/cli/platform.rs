@@ -17,10 +17,29 @@ use crate::offering::{ColdStart, Offering};
 /// one, that offering's behaviour defaults apply to every flag the user does not give.
 #[derive(Debug, Clone, Args)]
 pub struct PlatformArgs {
-    /// Memory for rows without memory_mb, in MB (default: 128, or the offering's default size).
-    /// `sweep` takes a list: 128,256,512.
+    /// Memory of every function, in MB: given, it overrides the trace's memory_mb (which stays
+    /// the CPU the durations were measured at, see --cpu-bound) (default: each row's memory_mb,
+    /// else 128 or the offering's default size). `sweep` takes a list: 128,256,512.
     #[arg(long, value_name = "MB")]
     pub memory_mb: Option<String>,
+
+    /// The CPU-bound fraction F of each traced duration (0 to 1): that part runs faster or slower
+    /// with the vCPUs the memory size gets on the platform (Lambda: memory / 1,769 MB, up to 6),
+    /// the rest does not change: d = d_ref × (F × min(c_ref, T) / min(c, T) + 1 − F), T =
+    /// --cpu-threads (default: none: durations are replayed as traced, whatever the memory).
+    #[arg(long, value_name = "F")]
+    pub cpu_bound: Option<f64>,
+
+    /// Threads the CPU-bound part can use, for --cpu-bound.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub cpu_threads: u32,
+
+    /// Where the traced durations were measured, for --cpu-bound: `row` (each row's memory_mb on
+    /// the simulated offering), N or Nvcpu (N vCPUs), NMB (N MB on the simulated offering) or
+    /// NMB@OFFERING (N MB on another offering, e.g. 512MB@aws-lambda-x86: use it to compare
+    /// offerings on one measurement).
+    #[arg(long, value_name = "REF", default_value = "row")]
+    pub cpu_ref: String,
 
     /// Pre-initialised (provisioned) instances per function, used first, never reclaimed
     /// (default: 0, or the offering's, e.g. 1 on Azure Premium). `sweep` takes a list or range:
@@ -181,6 +200,9 @@ pub fn platform_config_for(
     if memory_mb == 0 {
         return Err(ConfigError::invalid("--memory-mb", "must be at least 1"));
     }
+    if let (Some(o), Some(_)) = (offering, &a.memory_mb) {
+        check_memory_range(o, memory_mb)?;
+    }
     let arch = |default: &str| a.arch.clone().unwrap_or_else(|| default.to_string());
     let init = match (&a.init_ms, b.map(|b| &b.cold_start)) {
         (Some(spec), _) => InitDist::parse(spec)?,
@@ -272,10 +294,113 @@ pub fn platform_config_for(
         .as_deref()
         .map(|h| duration_flag("--horizon", h))
         .transpose()?;
+    cfg.memory_override = a.memory_mb.is_some();
+    cfg.cpu = cpu_model(a, offering)?;
     cfg.warmup = Warmup::parse(&a.warmup)?;
     cfg.timeout = timeout(a.timeout.as_deref(), offering)?;
     cfg.seed = a.seed;
     Ok(cfg)
+}
+
+/// A `--memory-mb` the offering cannot configure is an error naming its range and source.
+fn check_memory_range(o: &Offering, mb: u16) -> Result<(), ConfigError> {
+    use crate::offering::MemoryRule;
+    let (lo, hi) = match &o.memory.rule {
+        MemoryRule::Function { min_mb, max_mb, .. } => (*min_mb, *max_mb),
+        MemoryRule::Sizes(sizes) => (1, sizes.last().map_or(u32::MAX, |s| s.memory_mb)),
+    };
+    if u32::from(mb) < lo || u32::from(mb) > hi {
+        return Err(ConfigError::invalid(
+            "--memory-mb",
+            format!(
+                "{mb} MB: {} offers {lo} to {hi} MB ({})",
+                o.meta.name, o.memory.provenance.source
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The built-in platform when no offering is given: its CPU rule, from the shipped Lambda file.
+fn default_offering() -> Result<Offering, ConfigError> {
+    Offering::resolve("aws-lambda-x86")
+        .map_err(|e| ConfigError::invalid("--offering", format!("the built-in Lambda data: {e}")))
+}
+
+/// `--cpu-bound`, `--cpu-threads` and `--cpu-ref` as the engine's CPU model.
+fn cpu_model(
+    a: &PlatformArgs,
+    offering: Option<&Offering>,
+) -> Result<Option<crate::engine::CpuModel>, ConfigError> {
+    use crate::engine::{CpuModel, CpuReference};
+    let Some(bound) = a.cpu_bound else {
+        if a.cpu_ref.trim() != "row" {
+            return Err(ConfigError::invalid(
+                "--cpu-ref",
+                "only means something with --cpu-bound",
+            ));
+        }
+        return Ok(None);
+    };
+    if !(bound.is_finite() && (0.0..=1.0).contains(&bound)) {
+        return Err(ConfigError::invalid(
+            "--cpu-bound",
+            format!("{bound}: must be between 0 and 1 (the CPU-bound fraction of a duration)"),
+        ));
+    }
+    if a.cpu_threads == 0 || a.cpu_threads > 1024 {
+        return Err(ConfigError::invalid(
+            "--cpu-threads",
+            format!("{}: must be between 1 and 1024", a.cpu_threads),
+        ));
+    }
+    let builtin;
+    let platform = match offering {
+        Some(o) => o,
+        None => {
+            builtin = default_offering()?;
+            &builtin
+        }
+    };
+    let bad = |why: String| ConfigError::invalid("--cpu-ref", why);
+    let spec = a.cpu_ref.trim();
+    let reference =
+        if spec == "row" {
+            CpuReference::RowMemory(platform.vcpu_rule())
+        } else if let Some(mb) = spec
+            .split('@')
+            .next()
+            .and_then(|m| m.strip_suffix("MB").or_else(|| m.strip_suffix("mb")))
+        {
+            let mb: u16 =
+                mb.trim().parse().ok().filter(|&m| m > 0).ok_or_else(|| {
+                    bad(format!("{spec:?}: expected a memory size such as 512MB"))
+                })?;
+            let vcpu = match spec.split_once('@') {
+                None => platform.vcpu(mb),
+                Some((_, name)) => Offering::resolve(name.trim())
+                    .map_err(|e| bad(format!("{spec:?}: {e}")))?
+                    .vcpu(mb),
+            };
+            CpuReference::Vcpu(vcpu)
+        } else {
+            let n = spec.strip_suffix("vcpu").unwrap_or(spec);
+            let v: f64 = n.trim().parse().map_err(|_| {
+                bad(format!(
+                    "{spec:?}: expected row, N or Nvcpu, NMB, or NMB@OFFERING"
+                ))
+            })?;
+            if !(v.is_finite() && v > 0.0 && v <= 1024.0) {
+                return Err(bad(format!("{spec:?}: vCPUs must be in (0, 1024]")));
+            }
+            CpuReference::Vcpu(v)
+        };
+    Ok(Some(CpuModel {
+        bound,
+        threads: f64::from(a.cpu_threads),
+        platform: platform.vcpu_rule(),
+        reference,
+    }))
 }
 
 /// `--keep-alive`: one duration (a bare number is seconds).

@@ -68,11 +68,12 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
             };
             let (trace, report, outcome) =
                 pool.install(|| pipeline::read_and_simulate(&a.run.trace, &opts, &cfg, force))?;
+            cfg.validate_for(&trace)?;
             print_report(&name, &report, None);
             (trace, report, outcome)
         } else {
             let (trace, load) = a.run.load(a.run.platform.seed, true)?;
-            cfg.validate(trace.functions.len())?;
+            cfg.validate_for(&trace)?;
             let outcome = pool.install(|| crate::engine::simulate_mode(&trace, &cfg, force));
             (trace, load.rows, outcome)
         };
@@ -89,6 +90,8 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let mut summary = Summary::new(&outcome, run_info(&name, &trace, &report, &cfg, &outcome));
+    summary.notes.push(cfg.cpu_note());
+    eprintln!("note: {}", cfg.cpu_note());
     if let Some(o) = offering {
         summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg)));
     }
@@ -179,13 +182,14 @@ fn compare(
     for o in offerings {
         let cfg = platform_config_for(&a.run.platform, Some(o))
             .with_context(|| format!("offering {}", o.meta.name))?;
-        cfg.validate(trace.functions.len())
+        cfg.validate_for(&trace)
             .with_context(|| format!("offering {}", o.meta.name))?;
         let outcome = pool.install(|| crate::engine::simulate_mode(&trace, &cfg, force));
         let mut summary = Summary::new(
             &outcome,
             run_info(&name, &trace, &load.rows, &cfg, &outcome),
         );
+        summary.notes.push(cfg.cpu_note());
         summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg)));
         runs.push(summary);
     }

@@ -748,14 +748,19 @@ impl<'t> FunctionSim<'t> {
                 } else {
                     self.stats.warmup_invocations += 1;
                 }
+                let memory_mb = if inv.memory_mb == 0 || self.cfg.memory_override {
+                    self.cfg.memory_mb
+                } else {
+                    inv.memory_mb
+                };
+                let duration = match &self.cfg.cpu {
+                    None => inv.duration,
+                    Some(cpu) => cpu.scale(inv.duration, memory_mb, inv.memory_mb),
+                };
                 let req = Request {
                     arrival: inv.arrival,
-                    duration: inv.duration,
-                    memory_mb: if inv.memory_mb == 0 {
-                        self.cfg.memory_mb
-                    } else {
-                        inv.memory_mb
-                    },
+                    duration,
+                    memory_mb,
                     trigger: inv.trigger,
                     attempt: 0,
                 };

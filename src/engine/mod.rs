@@ -4,6 +4,7 @@
 //! over the limit. The engine does no I/O and knows nothing about prices.
 
 pub mod coldstart;
+pub mod cpu;
 mod driver;
 pub mod fleet;
 mod function;
@@ -13,6 +14,7 @@ mod warmup;
 use std::sync::Arc;
 
 pub use coldstart::InitDist;
+pub use cpu::{CpuModel, CpuReference, VcpuRule};
 pub(crate) use driver::Runner;
 pub use driver::{RunOptions, simulate, simulate_mode, simulate_with};
 pub use keepalive::{FixedKeepAlive, KeepAlivePolicy};
@@ -297,6 +299,11 @@ pub struct PlatformConfig {
     pub horizon: Option<Micros>,
     /// How the replay starts (see [`Warmup`]).
     pub warmup: Warmup,
+    /// When true, every row runs (and is billed) at `memory_mb`, whatever its own `memory_mb`
+    /// (`--memory-mb` given explicitly); the row's memory stays the CPU reference.
+    pub memory_override: bool,
+    /// How durations scale with CPU; `None`: replayed as traced.
+    pub cpu: Option<CpuModel>,
     /// Function timeout: an execution longer than this is cut at it (billed up to it, counted as
     /// timed out, answered as an error). `None`: no timeout.
     pub timeout: Option<Micros>,
@@ -321,6 +328,8 @@ impl PlatformConfig {
             retry: AsyncRetry::default(),
             horizon: None,
             warmup: Warmup::None,
+            memory_override: false,
+            cpu: None,
             timeout: None,
             seed: 0,
         }
@@ -331,6 +340,43 @@ impl PlatformConfig {
         self.provisioned_plan
             .as_ref()
             .map_or(self.provisioned, ProvisionedPlan::max_level)
+    }
+
+    /// The note every output carries about durations and CPU.
+    pub fn cpu_note(&self) -> String {
+        match &self.cpu {
+            Some(m) => m.describe(),
+            None => "durations are replayed as traced: they do not change with memory or CPU \
+                     (--cpu-bound F makes the CPU-bound part scale)"
+                .to_string(),
+        }
+    }
+
+    /// Checks what depends on the trace: a CPU profile measured at each row's memory needs every
+    /// row to have one. Call with [`Self::validate`] before [`simulate`].
+    pub fn validate_for(&self, trace: &crate::trace::Trace) -> Result<(), ConfigError> {
+        self.validate(trace.functions.len())?;
+        if let Some(CpuModel {
+            reference: CpuReference::RowMemory(_),
+            ..
+        }) = &self.cpu
+            && let Some(f) = trace
+                .invocations
+                .iter()
+                .find(|i| i.memory_mb == 0)
+                .map(|i| i.function as usize)
+        {
+            return Err(ConfigError::invalid(
+                "--cpu-ref",
+                format!(
+                    "function {:?} has rows without memory_mb, so the CPU its durations were \
+                     measured at is unknown: give --cpu-ref (e.g. 1vcpu, 512MB or \
+                     512MB@aws-lambda-x86)",
+                    trace.functions.get(f).map_or("", |m| m.name.as_str())
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Checks the combination of options; call once before [`simulate`].
@@ -400,6 +446,14 @@ impl PlatformConfig {
                     self.warmup.describe(),
                     crate::time::format_duration(h)
                 ),
+            ));
+        }
+        if let Some(m) = &self.cpu
+            && !(m.bound.is_finite() && (0.0..=1.0).contains(&m.bound) && m.threads >= 1.0)
+        {
+            return Err(ConfigError::invalid(
+                "--cpu-bound",
+                format!("{}: must be in [0, 1], with at least 1 thread", m.bound),
             ));
         }
         if self.timeout == Some(0) {

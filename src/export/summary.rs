@@ -144,6 +144,8 @@ pub struct Summary {
     pub functions: Vec<FunctionSummary>,
     /// What the warm-up replayed and left out (times in seconds).
     pub warmup: WarmupSummary,
+    /// Assumptions that shaped the numbers, one sentence each (e.g. how durations relate to CPU).
+    pub notes: Vec<String>,
     /// The bill, when the run was priced on an offering (`--offering`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<Bill>,
@@ -219,6 +221,7 @@ impl Summary {
                 .zip(&outcome.functions)
                 .map(|(n, s)| function_summary(n, s, outcome.window_us))
                 .collect(),
+            notes: Vec::new(),
             warmup: WarmupSummary {
                 kind: outcome.warmup.kind.clone(),
                 replayed_s: us_to_s(outcome.warmup.replayed_us),

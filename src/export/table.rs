@@ -107,6 +107,9 @@ pub fn write(w: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
     for (k, v) in rows {
         writeln!(w, "{k:>width$}  {v}")?;
     }
+    for n in &s.notes {
+        writeln!(w, "{:>width$}  {n}", "note")?;
+    }
     if s.functions.len() > 1 {
         writeln!(w)?;
         let name_w = s

@@ -16,8 +16,23 @@ pub struct OfferingFile {
     pub behaviour: Option<BehaviourFile>,
     pub memory: Option<MemoryFile>,
     pub timeout: Option<TimeoutFile>,
+    pub cpu: Option<CpuFile>,
     #[serde(default)]
     pub prices: Vec<PriceFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CpuFile {
+    pub rule: Option<String>,
+    pub mb_per_vcpu: Option<f64>,
+    pub max_vcpu: Option<f64>,
+    pub vcpu: Option<f64>,
+    pub arch_speed: Option<f64>,
+    pub source: Option<String>,
+    pub as_of: Option<String>,
+    pub confidence: Option<String>,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::file::{
-    BehaviourFile, MemoryFile, MetaFile, OfferingFile, PriceFile, TierFile, TimeoutFile,
+    BehaviourFile, CpuFile, MemoryFile, MetaFile, OfferingFile, PriceFile, TierFile, TimeoutFile,
 };
 use super::*;
 use crate::time::{Micros, SECOND};
@@ -144,6 +144,7 @@ impl Check<'_> {
         let memory = self.memory(self.required(raw.memory, "memory")?)?;
         let behaviour = self.behaviour(self.required(raw.behaviour, "behaviour")?)?;
         let timeout = self.timeout(self.required(raw.timeout, "timeout")?)?;
+        let cpu = self.cpu(self.required(raw.cpu, "cpu")?, &memory)?;
         if raw.prices.is_empty() {
             return Err(self.err("prices", "missing: an offering needs at least one price"));
         }
@@ -163,7 +164,75 @@ impl Check<'_> {
             behaviour,
             memory,
             timeout,
+            cpu,
             prices,
+        })
+    }
+
+    fn cpu(&self, c: CpuFile, memory: &Memory) -> R<Cpu> {
+        let rule_name = self.text(c.rule, "cpu.rule")?;
+        let positive = |v: Option<f64>, key: &str| -> R<f64> {
+            let v = self.non_negative(self.required(v, key)?, key)?;
+            if v == 0.0 || v > 1e6 {
+                return Err(self.err(key, format!("{v}: must be in (0, 1e6]")));
+            }
+            Ok(v)
+        };
+        let only = |fields: &[(&str, bool)]| -> R<()> {
+            for (f, given) in fields {
+                if *given {
+                    return Err(self.err(
+                        format!("cpu.{f}"),
+                        format!("not used with rule = {rule_name:?}"),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        let rule = match rule_name.as_str() {
+            "per-memory" => {
+                only(&[("vcpu", c.vcpu.is_some())])?;
+                CpuRule::PerMemory {
+                    mb_per_vcpu: positive(c.mb_per_vcpu, "cpu.mb_per_vcpu")?,
+                    max_vcpu: positive(c.max_vcpu, "cpu.max_vcpu")?,
+                }
+            }
+            "sizes" => {
+                only(&[
+                    ("vcpu", c.vcpu.is_some()),
+                    ("mb_per_vcpu", c.mb_per_vcpu.is_some()),
+                    ("max_vcpu", c.max_vcpu.is_some()),
+                ])?;
+                if !memory.is_fixed_sizes() {
+                    return Err(self.err(
+                        "cpu.rule",
+                        "\"sizes\" takes each size's vcpu: it needs [memory] rule = \"sizes\"",
+                    ));
+                }
+                CpuRule::Sizes
+            }
+            "fixed" => {
+                only(&[
+                    ("mb_per_vcpu", c.mb_per_vcpu.is_some()),
+                    ("max_vcpu", c.max_vcpu.is_some()),
+                ])?;
+                CpuRule::Fixed(positive(c.vcpu, "cpu.vcpu")?)
+            }
+            other => {
+                return Err(self.err(
+                    "cpu.rule",
+                    format!("{other:?}: expected per-memory, sizes or fixed"),
+                ));
+            }
+        };
+        let arch_speed = match c.arch_speed {
+            None => 1.0,
+            Some(_) => positive(c.arch_speed, "cpu.arch_speed")?,
+        };
+        Ok(Cpu {
+            rule,
+            arch_speed,
+            provenance: self.provenance("cpu", c.source, c.as_of, c.confidence, c.note)?,
         })
     }
 

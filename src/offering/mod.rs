@@ -107,6 +107,27 @@ pub struct Behaviour {
     pub provenance: Provenance,
 }
 
+/// How much CPU an instance of a given memory size gets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CpuRule {
+    /// vCPU = memory / `mb_per_vcpu`, at most `max_vcpu` (Lambda: 1,769 MB per vCPU, up to 6).
+    PerMemory { mb_per_vcpu: f64, max_vcpu: f64 },
+    /// The vCPU of the memory size billed (`[memory]` sizes: Flex, Premium, Cloud Functions 1st
+    /// gen).
+    Sizes,
+    /// The same vCPU whatever the memory (Cloud Run's vCPU setting, an Azure Consumption host).
+    Fixed(f64),
+}
+
+/// The platform's CPU: the rule, and the speed of one of its vCPUs relative to a reference x86
+/// vCPU (`arch_speed`, 1 unless measured otherwise).
+#[derive(Debug, Clone)]
+pub struct Cpu {
+    pub rule: CpuRule,
+    pub arch_speed: f64,
+    pub provenance: Provenance,
+}
+
 /// The platform's function timeout: how long one execution may run.
 #[derive(Debug, Clone)]
 pub struct Timeouts {
@@ -439,7 +460,41 @@ pub struct Offering {
     pub behaviour: Behaviour,
     pub memory: Memory,
     pub timeout: Timeouts,
+    pub cpu: Cpu,
     pub prices: Vec<Price>,
+}
+
+impl Offering {
+    /// The platform's vCPUs by memory, for the engine's CPU model.
+    pub fn vcpu_rule(&self) -> crate::engine::VcpuRule {
+        use crate::engine::VcpuRule;
+        let speed = self.cpu.arch_speed;
+        match (&self.cpu.rule, &self.memory.rule) {
+            (
+                CpuRule::PerMemory {
+                    mb_per_vcpu,
+                    max_vcpu,
+                },
+                _,
+            ) => VcpuRule::PerMemory {
+                mb_per_vcpu: *mb_per_vcpu,
+                max_vcpu: *max_vcpu,
+                speed,
+            },
+            (CpuRule::Sizes, MemoryRule::Sizes(sizes)) => VcpuRule::Sizes {
+                sizes: sizes.iter().map(|s| (s.memory_mb, s.vcpu)).collect(),
+                speed,
+            },
+            // Validation pairs "sizes" with sized memory; a function-memory offering has one vCPU.
+            (CpuRule::Sizes, MemoryRule::Function { vcpu, .. }) => VcpuRule::Fixed(vcpu * speed),
+            (CpuRule::Fixed(v), _) => VcpuRule::Fixed(v * speed),
+        }
+    }
+
+    /// vCPUs of an instance for a function of `memory_mb`, in reference-vCPU units.
+    pub fn vcpu(&self, memory_mb: u16) -> f64 {
+        self.vcpu_rule().vcpu(memory_mb)
+    }
 }
 
 impl Offering {

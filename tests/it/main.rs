@@ -5,6 +5,7 @@ mod common;
 mod compare;
 mod conservation;
 mod cost;
+mod cpu;
 mod determinism;
 mod fleet;
 mod generate;

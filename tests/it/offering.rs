@@ -124,7 +124,7 @@ fn malformed_files_are_rejected_naming_file_and_key() {
     );
     check_rejected(
         "unknown-key.toml",
-        &["unknown-key.toml:39:1", "unknown field `discount`"],
+        &["unknown-key.toml:46:1", "unknown field `discount`"],
     );
     check_rejected("missing-source.toml", &["prices.duration.source: missing"]);
     check_rejected("no-prices.toml", &["prices: missing"]);

@@ -1,0 +1,185 @@
+//! CPU as a resource: durations that scale with the vCPUs a memory size gets, checked by hand.
+
+use std::process::{Command, Output};
+
+fn faasplan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faasplan"))
+        .args(args)
+        .output()
+        .expect("run the faasplan binary")
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let out = faasplan(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+/// `n` requests of `ms`, a minute apart (never two at once), without memory_mb.
+fn spaced(dir: &tempfile::TempDir, n: usize, ms: f64) -> String {
+    let path = dir.path().join("spaced.csv");
+    let mut s = String::from("timestamp_ms,function,duration_ms\n");
+    for i in 0..n {
+        s.push_str(&format!("{},f,{ms}\n", i * 60_000));
+    }
+    std::fs::write(&path, s).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn gb_s(v: &serde_json::Value) -> f64 {
+    v["cost"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["item"] == "duration")
+        .and_then(|l| l["quantity"].as_f64())
+        .expect("a duration line")
+}
+
+#[test]
+fn a_cpu_bound_function_costs_the_same_up_to_one_vcpu_on_lambda_and_more_beyond() {
+    // Fully CPU-bound, one thread, 200 ms measured at 1 vCPU (1,769 MB). Up to 1,769 MB the
+    // duration is 200 ms × 1769 / m, so GB-s per invocation stay 0.2 × 1769 / 1024 (plus at most
+    // 1 ms of rounding); above it the duration stays 200 ms and GB-s grow with memory.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = spaced(&dir, 20, 200.0);
+    let flat = 0.2 * 1769.0 / 1024.0;
+    let mut last = 0.0;
+    for mb in [128u32, 256, 512, 1024, 1769, 2048, 3008, 10240] {
+        let v = json(&[
+            "simulate",
+            &trace,
+            "--offering",
+            "aws-lambda-x86",
+            "--memory-mb",
+            &mb.to_string(),
+            "--cpu-bound",
+            "1",
+            "--cpu-ref",
+            "1vcpu",
+            "--init-ms",
+            "0",
+            "--warmup",
+            "none",
+            "--format",
+            "json",
+        ]);
+        let per_invocation = gb_s(&v) / 20.0;
+        let ms = v["latency_ms"]["mean"].as_f64().unwrap();
+        let want_ms = 200.0 * (1769.0 / f64::from(mb)).max(1.0);
+        assert!(
+            (ms - want_ms).abs() < 0.001,
+            "{mb} MB: {ms} ms, want {want_ms}"
+        );
+        if mb <= 1769 {
+            let rounding = f64::from(mb) / 1024.0 * 0.001;
+            assert!(
+                (per_invocation - flat).abs() <= rounding + 1e-12,
+                "{mb} MB: {per_invocation} GB-s, want {flat}"
+            );
+        } else {
+            assert!((per_invocation - f64::from(mb) / 1024.0 * 0.2).abs() < 1e-9);
+            assert!(
+                per_invocation > last,
+                "{mb} MB costs more than the size below"
+            );
+        }
+        last = per_invocation;
+    }
+    // No profile: durations as traced at every size (and the output says so).
+    let v = json(&[
+        "simulate",
+        &trace,
+        "--offering",
+        "aws-lambda-x86",
+        "--memory-mb",
+        "128",
+        "--init-ms",
+        "0",
+        "--warmup",
+        "none",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["latency_ms"]["mean"], 200.0);
+    assert!(
+        v["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("replayed as traced")
+    );
+}
+
+#[test]
+fn lambda_at_512_mb_and_cloud_run_at_1_vcpu_differ_by_their_cpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = spaced(&dir, 10, 1000.0);
+    let mean = |offering: &str, mb: &str| -> f64 {
+        let v = json(&[
+            "simulate",
+            &trace,
+            "--offering",
+            offering,
+            "--memory-mb",
+            mb,
+            "--cpu-bound",
+            "1",
+            "--cpu-ref",
+            "512MB@aws-lambda-x86",
+            "--init-ms",
+            "0",
+            "--warmup",
+            "none",
+            "--format",
+            "json",
+        ]);
+        v["latency_ms"]["mean"].as_f64().unwrap()
+    };
+    let lambda = mean("aws-lambda-x86", "512");
+    let run = mean("gcp-cloud-run-request", "512");
+    assert!((lambda - 1000.0).abs() < 0.001);
+    // 512 MB on Lambda is 512/1769 vCPU; Cloud Run's instance has 1.
+    let want = 1769.0 / 512.0;
+    assert!((lambda / run - want).abs() < 1e-3, "ratio {}", lambda / run);
+}
+
+#[test]
+fn bad_cpu_settings_exit_2_naming_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = spaced(&dir, 3, 100.0);
+    for (args, expected) in [
+        (vec!["--cpu-bound", "1.5"], "--cpu-bound"),
+        (vec!["--cpu-bound=-0.1"], "--cpu-bound"),
+        (
+            vec!["--cpu-bound", "1", "--cpu-threads", "0"],
+            "--cpu-threads",
+        ),
+        (vec!["--cpu-bound", "1", "--cpu-ref", "fast"], "--cpu-ref"),
+        (vec!["--cpu-ref", "1vcpu"], "--cpu-ref"),
+        // The rows have no memory_mb: the reference must be named.
+        (vec!["--cpu-bound", "0.5"], "--cpu-ref"),
+        (
+            vec!["--offering", "aws-lambda-x86", "--memory-mb", "20000"],
+            "10240",
+        ),
+        (
+            vec!["--cpu-bound", "1", "--cpu-ref", "512MB@no-such-offering"],
+            "no-such-offering",
+        ),
+    ] {
+        let mut all = vec!["simulate", trace.as_str()];
+        all.extend(args.iter().copied());
+        let out = faasplan(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(expected),
+            "{args:?}: expected {expected:?} in {err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
