@@ -154,7 +154,9 @@ pub fn read_rows<R: Read, S: RowSink>(
     let mut shape = Shape::default();
     let mut skipped = Skipped::default();
     while next_record(&mut rdr, &mut rec, path)? {
-        if stamp == Stamp::Undecided {
+        // Only a row of the right length decides (a short row's fields are not where the
+        // header says).
+        if stamp == Stamp::Undecided && rec.len() == layout.fields {
             let raw = rec.get(layout.timestamp).unwrap_or_default();
             stamp = decide_stamp(raw, opts.time_unit);
             if stamp == Stamp::Number(TimeUnit::Ms) && opts.time_unit.is_none() {
@@ -281,47 +283,50 @@ fn check_units(
         Stamp::Number(u) | Stamp::Epoch(u) => Some(u),
         Stamp::Iso | Stamp::Undecided => None,
     };
-    if let (Stamp::Number(unit), Some(larger)) = (stamp, ts_unit.and_then(TimeUnit::larger)) {
-        if shape.compressed() {
-            found.push(format!(
-                "read as {}, all {} rows arrive within {} (column {ts_col} `{ts}`): the \
-                 timestamps are likely {}, so name the column timestamp_{}",
-                unit.plural(),
-                shape.rows,
-                units::secs(shape.span()),
-                larger.plural(),
-                larger.as_str()
-            ));
-        }
+    if let (Stamp::Number(unit), Some(larger)) = (stamp, ts_unit.and_then(TimeUnit::larger))
+        && shape.compressed()
+    {
+        found.push(format!(
+            "read as {}, all {} rows arrive within {} (column {ts_col} `{ts}`): the \
+             timestamps are likely {}, so name the column timestamp_{}",
+            unit.plural(),
+            shape.rows,
+            units::secs(shape.span()),
+            larger.plural(),
+            larger.as_str()
+        ));
     }
-    if let Some(larger) = l.duration_unit.larger() {
-        if shape.short_durations() {
-            let mut fix = format!("name the column duration_{}", larger.as_str());
-            if !l.duration_named && l.timestamp_unit.is_none_or(|u| u == larger) {
-                fix.push_str(&format!(" or pass --time-unit {}", larger.as_str()));
-            }
-            found.push(format!(
-                "read as {}, every duration is under 1 ms (the longest is {} us; column {} \
-                 `{dur}`): the durations are likely {}, so {fix}",
-                l.duration_unit.plural(),
-                shape.max_duration,
-                l.duration + 1,
-                larger.plural(),
-            ));
+    if let Some(larger) = l.duration_unit.larger()
+        && shape.short_durations()
+    {
+        let mut fix = format!("name the column duration_{}", larger.as_str());
+        // --time-unit also sets a unit-less timestamp column: offer it only when it fits that
+        // column too.
+        let fits_timestamps = ts_unit.is_none_or(|u| u == larger);
+        if !l.duration_named && fits_timestamps {
+            fix.push_str(&format!(" or pass --time-unit {}", larger.as_str()));
         }
+        found.push(format!(
+            "read as {}, every duration is under 1 ms (the longest is {} us; column {} \
+             `{dur}`): the durations are likely {}, so {fix}",
+            l.duration_unit.plural(),
+            shape.max_duration,
+            l.duration + 1,
+            larger.plural(),
+        ));
     }
-    if let Some(unit) = ts_unit {
-        if shape.decades() {
-            found.push(format!(
-                "read as {}, the timestamps span {:.0} years, from {} to {} (column {ts_col} \
-                 `{ts}`): probably a mix of units (Unix seconds and milliseconds, or relative \
-                 and Unix times)",
-                unit.plural(),
-                shape.span() as f64 / (365.25 * 86_400e6),
-                units::format_epoch_us(shape.min_arrival),
-                units::format_epoch_us(shape.max_arrival)
-            ));
-        }
+    if let Some(unit) = ts_unit
+        && shape.decades()
+    {
+        found.push(format!(
+            "read as {}, the timestamps span {:.0} years, from {} to {} (column {ts_col} \
+             `{ts}`): probably a mix of units (Unix seconds and milliseconds, or relative \
+             and Unix times)",
+            unit.plural(),
+            shape.span() as f64 / (365.25 * 86_400e6),
+            units::format_epoch_us(shape.min_arrival),
+            units::format_epoch_us(shape.max_arrival)
+        ));
     }
     if found.is_empty() {
         return Ok(());
@@ -517,6 +522,9 @@ pub fn is_canonical_header<'a>(names: impl IntoIterator<Item = &'a str>) -> bool
     Col::ALL.iter().all(|c| !c.required() || seen[*c as usize])
 }
 
+/// A header field that could give a column: (field index, header name, unit, rank).
+type Candidate<'h> = (usize, &'h str, Option<TimeUnit>, u8);
+
 /// Where the used columns are (0-based field indices), how many fields a row must have, the names
 /// the header gives them (for messages) and the units of the time columns.
 #[derive(Debug)]
@@ -544,8 +552,8 @@ impl Layout {
         line: u64,
         time_unit: Option<TimeUnit>,
     ) -> Result<Layout, TraceError> {
-        // Per column: (field index, header name, unit, rank) of the best-ranked candidates.
-        let mut at: [Vec<(usize, &str, Option<TimeUnit>, u8)>; 5] = Default::default();
+        // Per column: the best-ranked candidates.
+        let mut at: [Vec<Candidate>; 5] = Default::default();
         for (i, raw) in rec.iter().enumerate() {
             // A name that is not UTF-8 cannot be one of ours: an ignored column.
             let Ok(name) = std::str::from_utf8(raw) else {

@@ -378,7 +378,8 @@ mod tests {
 
     #[test]
     fn plain_decimals_in_each_unit() {
-        let cases: [(&str, TimeUnit, Option<(bool, i64)>); 12] = [
+        type Case = (&'static str, TimeUnit, Option<(bool, i64)>);
+        let cases: [Case; 12] = [
             ("1.5", TimeUnit::S, Some((false, 1_500_000))),
             ("0.0000005", TimeUnit::S, Some((false, 1))),
             ("0.0000004", TimeUnit::S, Some((false, 0))),
