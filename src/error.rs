@@ -27,7 +27,9 @@ pub enum TraceError {
     Empty { path: PathBuf },
     #[error(
         "{path}:{line}: missing required column{} {}; the header has: {found}. The header must name \
-         timestamp_ms, function and duration_ms (memory_mb and trigger are optional){hint}",
+         timestamp_ms, function and duration_ms (or another name for each: timestamp_s, \
+         timestamp_us, timestamp, time; function_name, name; duration_s, duration_us, duration; \
+         memory_mb and trigger are optional){hint}",
         if .missing.len() == 1 { "" } else { "s" },
         backticked(.missing)
     )]

@@ -18,7 +18,6 @@ use crate::offering::Offering;
 use crate::outcome::{Mode, Outcome};
 use crate::pipeline;
 use crate::trace::Trace;
-use crate::trace::canonical::ReadOptions;
 use crate::trace::canonical::ReadReport;
 use crate::trace::format::{self, TraceFormat};
 
@@ -63,9 +62,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let (trace, report, outcome) =
         if trace_format == TraceFormat::Canonical && a.run.trace_args.plain_canonical() {
             // The fast path: reading and simulating overlap.
-            let opts = ReadOptions {
-                skip_bad_rows: a.run.trace_args.skip_bad_rows,
-            };
+            let opts = a.run.trace_args.read_options();
             let (trace, report, outcome) =
                 pool.install(|| pipeline::read_and_simulate(&a.run.trace, &opts, &cfg, force))?;
             cfg.validate_for(&trace)?;

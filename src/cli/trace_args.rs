@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::trace::canonical::ReadReport;
+use crate::trace::canonical::{ReadOptions, ReadReport};
 use crate::trace::format::{Arrivals, LoadOptions, LoadReport, TraceFormat};
+use crate::trace::units::TimeUnit;
 
 /// `--trace-format` (the library's [`TraceFormat`], kept free of clap).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -56,6 +57,27 @@ impl From<ArrivalsArg> for Arrivals {
     }
 }
 
+/// `--time-unit` (the library's [`TimeUnit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TimeUnitArg {
+    /// Seconds.
+    S,
+    /// Milliseconds.
+    Ms,
+    /// Microseconds.
+    Us,
+}
+
+impl From<TimeUnitArg> for TimeUnit {
+    fn from(u: TimeUnitArg) -> TimeUnit {
+        match u {
+            TimeUnitArg::S => TimeUnit::S,
+            TimeUnitArg::Ms => TimeUnit::Ms,
+            TimeUnitArg::Us => TimeUnit::Us,
+        }
+    }
+}
+
 /// How to read the trace.
 #[derive(Debug, Clone, Args)]
 pub struct TraceArgs {
@@ -86,6 +108,13 @@ pub struct TraceArgs {
     /// Skip malformed trace rows instead of stopping; the count and reasons go to stderr.
     #[arg(long)]
     pub skip_bad_rows: bool,
+
+    /// Canonical CSV: the unit of the timestamp and duration columns whose name has none
+    /// (`timestamp`, `time`, `duration`); a unit in a name (`_s`, `_ms`, `_us`) must agree.
+    /// Giving it also turns off the unit-mistake checks (default: numeric `timestamp` values are
+    /// Unix times in the unit their magnitude says, `duration` is in ms, and the checks are on).
+    #[arg(long, value_enum, value_name = "UNIT")]
+    pub time_unit: Option<TimeUnitArg>,
 }
 
 impl TraceArgs {
@@ -99,6 +128,15 @@ impl TraceArgs {
             memory: self.memory.clone(),
             arrivals: self.arrivals.map(Arrivals::from),
             seed,
+            time_unit: self.time_unit.map(TimeUnit::from),
+        }
+    }
+
+    /// The canonical reader's options (the streaming fast path reads with these).
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            skip_bad_rows: self.skip_bad_rows,
+            time_unit: self.time_unit.map(TimeUnit::from),
         }
     }
 

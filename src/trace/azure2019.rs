@@ -293,7 +293,7 @@ fn layout(header: &Header, path: &Path) -> Result<Layout, TraceError> {
 }
 
 /// The Azure trigger names and how faasplan treats each.
-fn map_trigger(s: &str) -> Option<(&'static str, Trigger)> {
+pub(crate) fn map_trigger(s: &str) -> Option<(&'static str, Trigger)> {
     const MAP: [(&str, Trigger); 7] = [
         ("http", Trigger::Sync),
         ("timer", Trigger::Sync),

@@ -12,14 +12,19 @@ use csv::ByteRecord;
 
 use crate::error::TraceError;
 use crate::time::{self, Micros};
-use crate::trace::{Trace, TraceBuilder, Trigger};
+use crate::trace::units::{self, DateTimeError, Shape, TimeUnit, looks_like_date};
+use crate::trace::{Trace, TraceBuilder, Trigger, azure2019};
 
-/// How to treat rows that fail validation.
+/// How to read the rows.
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
     /// Count bad rows in the [`ReadReport`] and go on, instead of failing on the first one.
     /// Header problems (missing or duplicate column, empty file) still fail.
     pub skip_bad_rows: bool,
+    /// The unit of timestamp and duration columns whose name states none (`timestamp`, `time`,
+    /// `duration`); it must agree with a unit a name states. Given, it also turns off the
+    /// unit-mistake checks. `None`: epoch timestamps by magnitude, durations in ms, checks on.
+    pub time_unit: Option<TimeUnit>,
 }
 
 /// What the reader saw. Blank lines are not rows and are not counted.
@@ -137,18 +142,42 @@ pub fn read_rows<R: Read, S: RowSink>(
             break record_line(&rdr, &rec);
         }
     };
-    let layout = Layout::from_header(&rec, path, header_line)?;
+    let layout = Layout::from_header(&rec, path, header_line, opts.time_unit)?;
+    let mut stamp = match layout.timestamp_unit {
+        Some(unit) => Stamp::Number(unit),
+        None => Stamp::Undecided,
+    };
+    // The first value of a unit-less, non-epoch numeric timestamp column and its line: such a
+    // column is read as milliseconds to the end, so that the refusal can say what it looks like.
+    let mut unitless: Option<(u64, String)> = None;
 
-    let mut accepted = 0u64;
+    let mut shape = Shape::default();
     let mut skipped = Skipped::default();
     while next_record(&mut rdr, &mut rec, path)? {
-        match parse_row(&rec, &layout) {
+        // Only a row of the right length decides (a short row's fields are not where the
+        // header says).
+        if stamp == Stamp::Undecided && rec.len() == layout.fields {
+            let raw = rec.get(layout.timestamp).unwrap_or_default();
+            stamp = decide_stamp(raw, opts.time_unit);
+            if stamp == Stamp::Number(TimeUnit::Ms) && opts.time_unit.is_none() {
+                let value = String::from_utf8_lossy(raw.trim_ascii());
+                unitless = Some((record_line(&rdr, &rec), shorten(&value)));
+            }
+        }
+        // The common case, milliseconds in both columns, gets a parser with the units fixed.
+        let parsed = if stamp == Stamp::Number(TimeUnit::Ms) && layout.duration_unit == TimeUnit::Ms
+        {
+            parse_row::<true>(&rec, &layout, stamp)
+        } else {
+            parse_row::<false>(&rec, &layout, stamp)
+        };
+        match parsed {
             Ok(row) => {
                 // Interned only once the row is valid, so no function ends up with no invocations.
                 let f = sink.function_id(row.function);
                 sink.push(row.arrival_us, f, row.duration, row.memory_mb, row.trigger);
-                accepted += 1;
-                if accepted.is_multiple_of(PROGRESS_EVERY) {
+                shape.add(row.arrival_us, row.duration);
+                if shape.rows.is_multiple_of(PROGRESS_EVERY) {
                     sink.progress(rdr.position().byte());
                 }
             }
@@ -163,11 +192,12 @@ pub fn read_rows<R: Read, S: RowSink>(
         }
     }
 
+    let accepted = shape.rows;
     let report = ReadReport {
         rows_read: accepted + skipped.rows,
         rows_accepted: accepted,
         rows_skipped: skipped.rows,
-        skipped_by_reason: skipped.by_reason(),
+        skipped_by_reason: skipped.by_reason(&layout),
         first_skipped: skipped.first.iter().map(|e| e.to_string()).collect(),
     };
     if accepted == 0 {
@@ -182,7 +212,143 @@ pub fn read_rows<R: Read, S: RowSink>(
             },
         });
     }
+    check_units(&layout, stamp, unitless, &shape, opts.time_unit).map_err(|reason| {
+        TraceError::Invalid {
+            path: path.to_path_buf(),
+            reason,
+        }
+    })?;
     Ok(report)
+}
+
+/// How a unit-less timestamp column is read, from its first value: ISO-8601 date-times when it
+/// looks like a date; else numbers in `--time-unit`; else Unix epoch times in the unit its
+/// magnitude says; else milliseconds, provisionally (the column is refused at the end). A value
+/// that is neither a number nor a date decides nothing.
+fn decide_stamp(raw: &[u8], time_unit: Option<TimeUnit>) -> Stamp {
+    let raw = raw.trim_ascii();
+    if looks_like_date(raw) {
+        return Stamp::Iso;
+    }
+    let Some(v) = std::str::from_utf8(raw)
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+    else {
+        return Stamp::Undecided;
+    };
+    match (time_unit, units::epoch_unit(v)) {
+        (Some(unit), _) => Stamp::Number(unit),
+        (None, Some(unit)) => Stamp::Epoch(unit),
+        (None, None) => Stamp::Number(TimeUnit::Ms),
+    }
+}
+
+/// The unit-mistake rules (see `workloads/README.md`), applied once every row is read: the refusal
+/// of a unit-less timestamp column that is not epoch times, and, unless `--time-unit` is given,
+/// the shapes that a wrong unit makes. `Err` is the message.
+fn check_units(
+    l: &Layout,
+    stamp: Stamp,
+    unitless: Option<(u64, String)>,
+    shape: &Shape,
+    time_unit: Option<TimeUnit>,
+) -> Result<(), String> {
+    let ts = l.name(Col::Timestamp);
+    let ts_col = l.timestamp + 1;
+    let dur = l.name(Col::Duration);
+    if let Some((line, value)) = unitless {
+        let mut msg = format!(
+            "column {ts_col} `{ts}` names no unit, and its values are not Unix epoch times \
+             (line {line} has {value}; epoch seconds are 1e9..1e10, milliseconds 1e12..1e13, \
+             microseconds 1e15..1e16)"
+        );
+        if shape.compressed() {
+            msg.push_str(&format!(
+                ". They look like seconds: read as milliseconds, all {} rows would arrive \
+                 within {}",
+                shape.rows,
+                units::secs(shape.span())
+            ));
+            if !l.duration_named && shape.short_durations() {
+                msg.push_str(" and every duration would be under 1 ms");
+            }
+            msg.push_str(": pass --time-unit s, or name the column timestamp_s");
+        } else {
+            msg.push_str(
+                ": pass --time-unit s, ms or us, or name the column timestamp_s, timestamp_ms \
+                 or timestamp_us",
+            );
+        }
+        return Err(msg);
+    }
+    if time_unit.is_some() {
+        return Ok(());
+    }
+    let mut found: Vec<String> = Vec::new();
+    let ts_unit = match stamp {
+        Stamp::Number(u) | Stamp::Epoch(u) => Some(u),
+        Stamp::Iso | Stamp::Undecided => None,
+    };
+    if let (Stamp::Number(unit), Some(larger)) = (stamp, ts_unit.and_then(TimeUnit::larger))
+        && shape.compressed()
+    {
+        found.push(format!(
+            "read as {}, all {} rows arrive within {} (column {ts_col} `{ts}`): the \
+             timestamps are likely {}, so name the column timestamp_{}",
+            unit.plural(),
+            shape.rows,
+            units::secs(shape.span()),
+            larger.plural(),
+            larger.as_str()
+        ));
+    }
+    if let Some(larger) = l.duration_unit.larger()
+        && shape.short_durations()
+    {
+        let mut fix = format!("name the column duration_{}", larger.as_str());
+        // --time-unit also sets a unit-less timestamp column: offer it only when it fits that
+        // column too.
+        let fits_timestamps = ts_unit.is_none_or(|u| u == larger);
+        if !l.duration_named && fits_timestamps {
+            fix.push_str(&format!(" or pass --time-unit {}", larger.as_str()));
+        }
+        found.push(format!(
+            "read as {}, every duration is under 1 ms (the longest is {} us; column {} \
+             `{dur}`): the durations are likely {}, so {fix}",
+            l.duration_unit.plural(),
+            shape.max_duration,
+            l.duration + 1,
+            larger.plural(),
+        ));
+    }
+    if let Some(unit) = ts_unit
+        && shape.decades()
+    {
+        found.push(format!(
+            "read as {}, the timestamps span {:.0} years, from {} to {} (column {ts_col} \
+             `{ts}`): probably a mix of units (Unix seconds and milliseconds, or relative \
+             and Unix times)",
+            unit.plural(),
+            shape.span() as f64 / (365.25 * 86_400e6),
+            units::format_epoch_us(shape.min_arrival),
+            units::format_epoch_us(shape.max_arrival)
+        ));
+    }
+    if found.is_empty() {
+        return Ok(());
+    }
+    let mut msg = format!("this looks like a unit mistake: {}", found.join("; "));
+    // The override, when one --time-unit fits every numeric column as it is read now.
+    let read_in: Vec<TimeUnit> = ts_unit.into_iter().chain([l.duration_unit]).collect();
+    if read_in.iter().all(|&u| u == l.duration_unit) {
+        msg.push_str(&format!(
+            ". If the values really are {}, pass --time-unit {} to turn these checks off",
+            l.duration_unit.plural(),
+            l.duration_unit.as_str()
+        ));
+    }
+    Err(msg)
 }
 
 fn next_record<R: Read>(
@@ -277,7 +443,7 @@ impl<R: Read> Read for Tail<R> {
 
 /// A column faasplan reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Col {
+pub(crate) enum Col {
     Timestamp,
     Function,
     Duration,
@@ -294,6 +460,7 @@ impl Col {
         Col::Trigger,
     ];
 
+    /// The canonical header name.
     fn name(self) -> &'static str {
         match self {
             Col::Timestamp => "timestamp_ms",
@@ -304,16 +471,69 @@ impl Col {
         }
     }
 
+    /// What the column gives, for messages.
+    fn role(self) -> &'static str {
+        match self {
+            Col::Timestamp => "the timestamp",
+            Col::Function => "the function name",
+            Col::Duration => "the duration",
+            Col::Memory => "the memory size",
+            Col::Trigger => "the trigger",
+        }
+    }
+
     fn required(self) -> bool {
         matches!(self, Col::Timestamp | Col::Function | Col::Duration)
     }
-
-    fn from_name(name: &str) -> Option<Col> {
-        Col::ALL.into_iter().find(|c| c.name() == name)
-    }
 }
 
-/// Where the used columns are (0-based field indices) and how many fields a row must have.
+/// Every header name the reader knows (matched case-insensitively, after trimming): the column it
+/// gives, the unit the name states, and its rank. When several columns give the same field the
+/// lowest rank wins and the others are ignored like any extra column; two of the same rank are
+/// an error.
+const HEADER_NAMES: [(&str, Col, Option<TimeUnit>, u8); 14] = [
+    ("timestamp_ms", Col::Timestamp, Some(TimeUnit::Ms), 0),
+    ("timestamp_s", Col::Timestamp, Some(TimeUnit::S), 0),
+    ("timestamp_us", Col::Timestamp, Some(TimeUnit::Us), 0),
+    ("timestamp", Col::Timestamp, None, 1),
+    ("time", Col::Timestamp, None, 2),
+    ("function", Col::Function, None, 0),
+    ("function_name", Col::Function, None, 1),
+    ("name", Col::Function, None, 2),
+    ("duration_ms", Col::Duration, Some(TimeUnit::Ms), 0),
+    ("duration_s", Col::Duration, Some(TimeUnit::S), 0),
+    ("duration_us", Col::Duration, Some(TimeUnit::Us), 0),
+    ("duration", Col::Duration, None, 1),
+    ("memory_mb", Col::Memory, None, 0),
+    ("trigger", Col::Trigger, None, 0),
+];
+
+/// The column a header name gives, the unit it states and its rank.
+fn header_name(name: &str) -> Option<(Col, Option<TimeUnit>, u8)> {
+    let name = name.trim();
+    HEADER_NAMES
+        .iter()
+        .find(|(n, ..)| n.eq_ignore_ascii_case(name))
+        .map(|&(_, col, unit, rank)| (col, unit, rank))
+}
+
+/// True when `names` (a header) give a timestamp, a function and a duration: what `auto`
+/// sniffing takes for a canonical trace.
+pub fn is_canonical_header<'a>(names: impl IntoIterator<Item = &'a str>) -> bool {
+    let mut seen = [false; 5];
+    for n in names {
+        if let Some((col, ..)) = header_name(n) {
+            seen[col as usize] = true;
+        }
+    }
+    Col::ALL.iter().all(|c| !c.required() || seen[*c as usize])
+}
+
+/// A header field that could give a column: (field index, header name, unit, rank).
+type Candidate<'h> = (usize, &'h str, Option<TimeUnit>, u8);
+
+/// Where the used columns are (0-based field indices), how many fields a row must have, the names
+/// the header gives them (for messages) and the units of the time columns.
 #[derive(Debug)]
 struct Layout {
     fields: usize,
@@ -322,56 +542,128 @@ struct Layout {
     duration: usize,
     memory: Option<usize>,
     trigger: Option<usize>,
+    /// The header's name of each column (empty when absent), trimmed.
+    names: [String; 5],
+    /// The unit the timestamp column's name states.
+    timestamp_unit: Option<TimeUnit>,
+    /// How durations are read: the unit the name states, else `--time-unit`, else ms.
+    duration_unit: TimeUnit,
+    /// Whether the duration column's name states its unit.
+    duration_named: bool,
 }
 
 impl Layout {
-    fn from_header(rec: &ByteRecord, path: &Path, line: u64) -> Result<Layout, TraceError> {
-        let mut at: [Option<usize>; 5] = [None; 5];
+    fn from_header(
+        rec: &ByteRecord,
+        path: &Path,
+        line: u64,
+        time_unit: Option<TimeUnit>,
+    ) -> Result<Layout, TraceError> {
+        // Per column: the best-ranked candidates.
+        let mut at: [Vec<Candidate>; 5] = Default::default();
         for (i, raw) in rec.iter().enumerate() {
             // A name that is not UTF-8 cannot be one of ours: an ignored column.
             let Ok(name) = std::str::from_utf8(raw) else {
                 continue;
             };
-            let Some(col) = Col::from_name(name.trim()) else {
+            let Some((col, unit, rank)) = header_name(name) else {
                 continue;
             };
             let slot = &mut at[col as usize];
-            if let Some(first) = *slot {
-                return Err(TraceError::DuplicateColumn {
+            match slot.first() {
+                Some(&(.., best)) if best < rank => continue,
+                Some(&(.., best)) if best > rank => slot.clear(),
+                _ => {}
+            }
+            slot.push((i, name.trim(), unit, rank));
+        }
+        for (col, cands) in Col::ALL.into_iter().zip(&at) {
+            if let [(first, first_name, ..), (i, name, ..), ..] = cands[..] {
+                if first_name.eq_ignore_ascii_case(name) {
+                    return Err(TraceError::DuplicateColumn {
+                        path: path.to_path_buf(),
+                        line,
+                        column: i + 1,
+                        name: name.to_string(),
+                        first: first + 1,
+                    });
+                }
+                return Err(TraceError::BadRow {
                     path: path.to_path_buf(),
                     line,
-                    column: i + 1,
-                    name: col.name().to_string(),
-                    first: first + 1,
+                    reason: format!(
+                        "columns {} (`{first_name}`) and {} (`{name}`) both give {}: keep one, \
+                         or rename the other",
+                        first + 1,
+                        i + 1,
+                        col.role()
+                    ),
                 });
             }
-            *slot = Some(i);
         }
+        let pick = |col: Col| at[col as usize].first().copied();
         let missing: Vec<&'static str> = Col::ALL
             .into_iter()
-            .filter(|c| c.required() && at[*c as usize].is_none())
+            .filter(|c| c.required() && pick(*c).is_none())
             .map(Col::name)
             .collect();
         let (Some(timestamp), Some(function), Some(duration)) = (
-            at[Col::Timestamp as usize],
-            at[Col::Function as usize],
-            at[Col::Duration as usize],
+            pick(Col::Timestamp),
+            pick(Col::Function),
+            pick(Col::Duration),
         ) else {
+            if let Some(reason) = separator_hint(rec) {
+                return Err(TraceError::BadRow {
+                    path: path.to_path_buf(),
+                    line,
+                    reason,
+                });
+            }
             return Err(TraceError::MissingColumn {
                 path: path.to_path_buf(),
                 line,
-                hint: header_hint(rec, &missing),
+                hint: header_hint(rec),
                 missing,
                 found: header_names(rec),
             });
         };
+        // A unit in the name and a different --time-unit cannot both be right.
+        if let Some(flag) = time_unit {
+            for (i, name, unit, _) in [timestamp, duration] {
+                if let Some(unit) = unit.filter(|&u| u != flag) {
+                    return Err(TraceError::BadRow {
+                        path: path.to_path_buf(),
+                        line,
+                        reason: format!(
+                            "column {} `{name}` is in {} by its name, but --time-unit {} says {}: \
+                             --time-unit is for columns whose name has no unit; drop it, or \
+                             rename the column",
+                            i + 1,
+                            unit.plural(),
+                            flag.as_str(),
+                            flag.plural()
+                        ),
+                    });
+                }
+            }
+        }
+        let mut names: [String; 5] = Default::default();
+        for (col, cands) in Col::ALL.into_iter().zip(&at) {
+            if let Some(&(_, name, ..)) = cands.first() {
+                names[col as usize] = name.to_string();
+            }
+        }
         Ok(Layout {
             fields: rec.len(),
-            timestamp,
-            function,
-            duration,
-            memory: at[Col::Memory as usize],
-            trigger: at[Col::Trigger as usize],
+            timestamp: timestamp.0,
+            function: function.0,
+            duration: duration.0,
+            memory: pick(Col::Memory).map(|c| c.0),
+            trigger: pick(Col::Trigger).map(|c| c.0),
+            names,
+            timestamp_unit: timestamp.2,
+            duration_unit: duration.2.or(time_unit).unwrap_or(TimeUnit::Ms),
+            duration_named: duration.2.is_some(),
         })
     }
 
@@ -383,6 +675,11 @@ impl Layout {
             Col::Memory => self.memory,
             Col::Trigger => self.trigger,
         }
+    }
+
+    /// The column's name as the header gives it.
+    fn name(&self, col: Col) -> &str {
+        &self.names[col as usize]
     }
 }
 
@@ -400,22 +697,35 @@ fn header_names(rec: &ByteRecord) -> String {
     names.join(", ")
 }
 
-/// A suggestion for the likely mistakes: a name in the wrong case, or no header line at all.
-fn header_hint(rec: &ByteRecord, missing: &[&str]) -> String {
-    for want in missing {
-        for (i, raw) in rec.iter().enumerate() {
-            let name = String::from_utf8_lossy(raw);
-            if name.trim().eq_ignore_ascii_case(want) {
-                return format!(
-                    "; column {} is `{}`: names are case-sensitive, write `{want}`",
-                    i + 1,
-                    name.trim()
-                );
-            }
+/// The message for a header whose names are separated by `;` or tabs rather than commas.
+fn separator_hint(rec: &ByteRecord) -> Option<String> {
+    for (sep, what) in [(b';', "`;`"), (b'\t', "tab")] {
+        let known = rec
+            .iter()
+            .flat_map(|f| f.split(move |&b| b == sep))
+            .filter(|n| std::str::from_utf8(n).is_ok_and(|n| header_name(n).is_some()))
+            .count();
+        if known > 0 && rec.iter().any(|f| f.contains(&sep)) {
+            let line: Vec<String> = rec
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect();
+            return Some(format!(
+                "the header `{}` looks like a {what}-separated file: faasplan reads \
+                 comma-separated CSV (with `.` as the decimal point); save or convert the file \
+                 with commas between the fields",
+                shorten(&line.join(","))
+            ));
         }
     }
+    None
+}
+
+/// A suggestion for the likely mistake: no header line at all.
+fn header_hint(rec: &ByteRecord) -> String {
     let first = rec.get(0).map(|f| f.trim_ascii()).unwrap_or_default();
-    let looks_like_data = std::str::from_utf8(first).is_ok_and(|s| s.parse::<f64>().is_ok());
+    let looks_like_data = std::str::from_utf8(first)
+        .is_ok_and(|s| s.parse::<f64>().is_ok() || looks_like_date(s.as_bytes()));
     if looks_like_data {
         return "; the first line looks like data: add a header line".to_string();
     }
@@ -437,6 +747,21 @@ struct Row<'r> {
     duration: Micros,
     memory_mb: u16,
     trigger: Trigger,
+}
+
+/// How the timestamp column is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stamp {
+    /// Numbers in this unit (named by the header or `--time-unit`, or the provisional
+    /// milliseconds of a unit-less column that is refused at the end).
+    Number(TimeUnit),
+    /// Unix epoch times in this unit, chosen from the first value's magnitude: every value must be
+    /// in [`units::EPOCH_US`].
+    Epoch(TimeUnit),
+    /// ISO-8601 date-times.
+    Iso,
+    /// A unit-less column before its first usable value.
+    Undecided,
 }
 
 /// Why a row was refused. `Copy` and allocation-free: skipping millions of bad rows costs no
@@ -465,8 +790,14 @@ enum Why {
     NotANumber,
     NotFinite,
     Negative,
-    TimestampRange,
-    DurationTooLong,
+    /// Out of the 2^53 µs range when read in this unit (`None`: a date-time).
+    TimestampRange(Option<TimeUnit>),
+    DurationTooLong(TimeUnit),
+    /// Not an epoch time in the unit the first value's magnitude chose.
+    NotEpoch(TimeUnit),
+    DateTime(DateTimeError),
+    /// A unit-less timestamp that is neither a number nor a date-time.
+    NotATimestamp,
     Memory,
     EmptyName,
     Trigger,
@@ -479,18 +810,58 @@ impl Why {
             Why::NotANumber => "not a number",
             Why::NotFinite => "must be a finite number",
             Why::Negative => "must be >= 0",
-            Why::TimestampRange => {
+            Why::TimestampRange(Some(TimeUnit::Ms)) => {
                 "out of range: more than 2^53 microseconds (about 285 years) from zero; \
                  are the timestamps in microseconds or nanoseconds rather than milliseconds?"
             }
-            Why::DurationTooLong => {
+            Why::TimestampRange(Some(TimeUnit::S)) => {
+                "out of range: more than 2^53 microseconds (about 285 years) from zero; \
+                 are the timestamps in milliseconds or smaller units rather than seconds?"
+            }
+            Why::TimestampRange(Some(TimeUnit::Us)) => {
+                "out of range: more than 2^53 microseconds (about 285 years) from zero; \
+                 are the timestamps in nanoseconds rather than microseconds?"
+            }
+            Why::TimestampRange(None) => {
+                "out of range: more than 2^53 microseconds (about 285 years) from 1970"
+            }
+            Why::DurationTooLong(TimeUnit::Ms) => {
                 "longer than 10 days (864000000 ms): serverless platforms stop an invocation \
                  after minutes or at most hours, so this is likely a unit mistake \
                  (microseconds or nanoseconds given as milliseconds)"
             }
+            Why::DurationTooLong(TimeUnit::S) => {
+                "longer than 10 days (864000 s): serverless platforms stop an invocation \
+                 after minutes or at most hours, so this is likely a unit mistake \
+                 (milliseconds or smaller units given as seconds)"
+            }
+            Why::DurationTooLong(TimeUnit::Us) => {
+                "longer than 10 days (864000000000 us): serverless platforms stop an invocation \
+                 after minutes or at most hours, so this is likely a unit mistake \
+                 (nanoseconds given as microseconds)"
+            }
+            Why::NotEpoch(TimeUnit::S) => {
+                "not a Unix time in seconds (1e9..1e10) like the first row's: are the units mixed? \
+                 (--time-unit sets the unit and turns this check off)"
+            }
+            Why::NotEpoch(TimeUnit::Ms) => {
+                "not a Unix time in milliseconds (1e12..1e13) like the first row's: are the units \
+                 mixed? (--time-unit sets the unit and turns this check off)"
+            }
+            Why::NotEpoch(TimeUnit::Us) => {
+                "not a Unix time in microseconds (1e15..1e16) like the first row's: are the units \
+                 mixed? (--time-unit sets the unit and turns this check off)"
+            }
+            Why::DateTime(e) => e.text(),
+            Why::NotATimestamp => {
+                "neither a number nor an ISO-8601 date-time (e.g. 2024-05-01T12:00:00.123Z)"
+            }
             Why::Memory => "must be a whole number of MB from 1 to 65535 (leave blank if unknown)",
             Why::EmptyName => "must not be empty",
-            Why::Trigger => "must be sync, async or queue (blank means sync)",
+            Why::Trigger => {
+                "must be sync, async or queue, or an Azure trigger name (http, timer, others: \
+                 sync; event, storage: async; orchestration: queue); blank means sync"
+            }
         }
     }
 }
@@ -524,7 +895,7 @@ impl Fault {
                     path,
                     line,
                     column: layout.index(col).map_or(0, |i| i + 1),
-                    name: col.name().to_string(),
+                    name: layout.name(col).to_string(),
                     byte,
                     offset,
                 };
@@ -541,14 +912,26 @@ impl Fault {
             path,
             line,
             column: index.map_or(0, |i| i + 1),
-            name: col.name().to_string(),
+            name: layout.name(col).to_string(),
             value: shorten(&String::from_utf8_lossy(raw)),
             reason,
         }
     }
 }
 
-fn parse_row<'r>(rec: &'r ByteRecord, l: &Layout) -> Result<Row<'r>, Fault> {
+/// One row. With `MS`, the caller guarantees that `stamp` is `Number(Ms)` and durations are in ms,
+/// and the units become constants (the measured fast path of plain `timestamp_ms,duration_ms`).
+#[inline(always)]
+fn parse_row<'r, const MS: bool>(
+    rec: &'r ByteRecord,
+    l: &Layout,
+    stamp: Stamp,
+) -> Result<Row<'r>, Fault> {
+    let (stamp, duration_unit) = if MS {
+        (Stamp::Number(TimeUnit::Ms), TimeUnit::Ms)
+    } else {
+        (stamp, l.duration_unit)
+    };
     if rec.len() != l.fields {
         return Err(if is_blank(rec) {
             Fault::Blank
@@ -559,7 +942,7 @@ fn parse_row<'r>(rec: &'r ByteRecord, l: &Layout) -> Result<Row<'r>, Fault> {
     // The length check makes every index valid; `unwrap_or_default` only keeps this panic-free.
     let raw = |i: usize| rec.get(i).unwrap_or_default();
 
-    let arrival_us = parse_timestamp(raw(l.timestamp))?;
+    let arrival_us = parse_timestamp(raw(l.timestamp), stamp)?;
     let function = text(raw(l.function), Col::Function)?;
     if function.is_empty() {
         return Err(Fault::Value {
@@ -567,7 +950,7 @@ fn parse_row<'r>(rec: &'r ByteRecord, l: &Layout) -> Result<Row<'r>, Fault> {
             why: Why::EmptyName,
         });
     }
-    let duration = parse_duration(raw(l.duration))?;
+    let duration = parse_duration(raw(l.duration), duration_unit)?;
     let memory_mb = match l.memory {
         None => 0,
         Some(i) => parse_memory(text(raw(i), Col::Memory)?).map_err(|why| Fault::Value {
@@ -577,7 +960,7 @@ fn parse_row<'r>(rec: &'r ByteRecord, l: &Layout) -> Result<Row<'r>, Fault> {
     };
     let trigger = match l.trigger {
         None => Trigger::Sync,
-        Some(i) => Trigger::parse(text(raw(i), Col::Trigger)?).ok_or(Fault::Value {
+        Some(i) => parse_trigger(text(raw(i), Col::Trigger)?).ok_or(Fault::Value {
             col: Col::Trigger,
             why: Why::Trigger,
         })?,
@@ -589,6 +972,12 @@ fn parse_row<'r>(rec: &'r ByteRecord, l: &Layout) -> Result<Row<'r>, Fault> {
         memory_mb,
         trigger,
     })
+}
+
+/// `sync`, `async`, `queue` (any case), or an Azure trigger name mapped as the Azure 2019 reader
+/// maps it.
+fn parse_trigger(s: &str) -> Option<Trigger> {
+    Trigger::parse(s).or_else(|| azure2019::map_trigger(s).map(|(_, t)| t))
 }
 
 /// A field as UTF-8 with surrounding ASCII whitespace (including a CRLF's `\r`) removed.
@@ -606,64 +995,6 @@ fn text(raw: &[u8], col: Col) -> Result<&str, Fault> {
     }
 }
 
-/// A plain decimal number of milliseconds (`[+-]digits[.digits]`, already trimmed, at most 15 integer digits)
-/// as the sign and the magnitude in whole microseconds, rounded half away from zero like
-/// `f64::round`. `None` for anything else (exponents, `inf`, errors), which then takes the `f64`
-/// path. This is the hot path: it needs no UTF-8 check (it accepts ASCII only), it is exact, and
-/// it is faster than `str::parse::<f64>`.
-fn plain_ms_to_us(mut b: &[u8]) -> Option<(bool, i64)> {
-    let negative = match b.first()? {
-        b'-' => true,
-        b'+' => false,
-        _ => false,
-    };
-    if matches!(b[0], b'-' | b'+') {
-        b = &b[1..];
-    }
-    let mut i = 0;
-    let mut ms: i64 = 0;
-    while let Some(&c) = b.get(i) {
-        let d = c.wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        if i == 15 {
-            return None; // 10^15 ms is beyond the range anyway; the `f64` path says so
-        }
-        ms = ms * 10 + i64::from(d);
-        i += 1;
-    }
-    let int_digits = i;
-    let mut us = ms * 1_000;
-    if let Some(&c) = b.get(i) {
-        if c != b'.' {
-            return None;
-        }
-        let frac = &b[i + 1..];
-        if int_digits == 0 && frac.is_empty() {
-            return None;
-        }
-        let mut scale = 100;
-        for (k, &c) in frac.iter().enumerate() {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                return None;
-            }
-            match k {
-                0..=2 => {
-                    us += i64::from(d) * scale;
-                    scale /= 10;
-                }
-                3 => us += i64::from(d >= 5),
-                _ => {}
-            }
-        }
-    } else if int_digits == 0 {
-        return None;
-    }
-    Some((negative, us))
-}
-
 fn parse_number(s: &str) -> Result<f64, Why> {
     if s.is_empty() {
         return Err(Why::Empty);
@@ -675,13 +1006,49 @@ fn parse_number(s: &str) -> Result<f64, Why> {
     Ok(v)
 }
 
-/// Milliseconds (any sign, fractional allowed) to absolute microseconds, rounded to the nearest.
-fn parse_timestamp(raw: &[u8]) -> Result<i64, Fault> {
+/// A timestamp read as `stamp` says, to absolute microseconds (rounded to the nearest).
+#[inline(always)]
+fn parse_timestamp(raw: &[u8], stamp: Stamp) -> Result<i64, Fault> {
     let bad = |why| Fault::Value {
         col: Col::Timestamp,
         why,
     };
-    let us = match plain_ms_to_us(raw.trim_ascii()) {
+    let (us, unit) = match stamp {
+        Stamp::Number(unit) => (number_to_us(raw, unit)?, Some(unit)),
+        Stamp::Epoch(unit) => {
+            let us = number_to_us(raw, unit)?;
+            if !units::EPOCH_US.contains(&us) {
+                return Err(bad(Why::NotEpoch(unit)));
+            }
+            (us, Some(unit))
+        }
+        Stamp::Iso => {
+            let s = text(raw, Col::Timestamp)?;
+            if s.is_empty() {
+                return Err(bad(Why::Empty));
+            }
+            let us = units::parse_datetime(s.as_bytes()).map_err(|e| bad(Why::DateTime(e)))?;
+            (us, None)
+        }
+        Stamp::Undecided => {
+            let s = text(raw, Col::Timestamp)?;
+            return Err(bad(if s.is_empty() {
+                Why::Empty
+            } else {
+                Why::NotATimestamp
+            }));
+        }
+    };
+    if us.unsigned_abs() > MAX_ABS_TIMESTAMP_US {
+        return Err(bad(Why::TimestampRange(unit)));
+    }
+    Ok(us)
+}
+
+/// A number of `unit` (any sign, fractional allowed) to microseconds; no range check.
+#[inline(always)]
+fn number_to_us(raw: &[u8], unit: TimeUnit) -> Result<i64, Fault> {
+    Ok(match units::plain_to_us(raw.trim_ascii(), unit) {
         Some((negative, us)) => {
             if negative {
                 -us
@@ -690,33 +1057,36 @@ fn parse_timestamp(raw: &[u8]) -> Result<i64, Fault> {
             }
         }
         // A saturating cast: out-of-range values stay out of range.
-        None => (parse_number(text(raw, Col::Timestamp)?).map_err(bad)? * 1_000.0).round() as i64,
-    };
-    if us.unsigned_abs() > MAX_ABS_TIMESTAMP_US {
-        return Err(bad(Why::TimestampRange));
-    }
-    Ok(us)
+        None => units::float_to_us(
+            parse_number(text(raw, Col::Timestamp)?).map_err(|why| Fault::Value {
+                col: Col::Timestamp,
+                why,
+            })?,
+            unit,
+        ),
+    })
 }
 
-/// Milliseconds to microseconds; the 10-day limit applies after rounding.
-fn parse_duration(raw: &[u8]) -> Result<Micros, Fault> {
+/// A duration in `unit` to microseconds; the 10-day limit applies after rounding.
+#[inline(always)]
+fn parse_duration(raw: &[u8], unit: TimeUnit) -> Result<Micros, Fault> {
     let bad = |why| Fault::Value {
         col: Col::Duration,
         why,
     };
-    let us = match plain_ms_to_us(raw.trim_ascii()) {
+    let us = match units::plain_to_us(raw.trim_ascii(), unit) {
         // Negative values take the `f64` path so that `-0.0001` is refused like any negative.
         Some((false, us)) => us as Micros,
         _ => {
-            let ms = parse_number(text(raw, Col::Duration)?).map_err(bad)?;
-            if ms < 0.0 {
+            let v = parse_number(text(raw, Col::Duration)?).map_err(bad)?;
+            if v < 0.0 {
                 return Err(bad(Why::Negative));
             }
-            time::ms_to_us(ms) // saturates, so huge values are caught below
+            units::float_to_us(v, unit).max(0) as Micros // saturates, so huge values are caught below
         }
     };
     if us > MAX_DURATION_US {
-        return Err(bad(Why::DurationTooLong));
+        return Err(bad(Why::DurationTooLong(unit)));
     }
     Ok(us)
 }
@@ -754,11 +1124,11 @@ enum Key {
 }
 
 impl Key {
-    fn reason(self) -> String {
+    fn reason(self, layout: &Layout) -> String {
         match self {
             Key::FieldCount => "wrong number of fields".to_string(),
-            Key::NotUtf8(col) => format!("{}: invalid UTF-8", col.name()),
-            Key::Value(col, why) => format!("{}: {}", col.name(), why.text()),
+            Key::NotUtf8(col) => format!("{}: invalid UTF-8", layout.name(col)),
+            Key::Value(col, why) => format!("{}: {}", layout.name(col), why.text()),
         }
     }
 }
@@ -776,11 +1146,11 @@ impl Skipped {
         }
     }
 
-    fn by_reason(&self) -> Vec<(String, u64)> {
+    fn by_reason(&self, layout: &Layout) -> Vec<(String, u64)> {
         let mut out: Vec<(String, u64)> = self
             .counts
             .iter()
-            .map(|&(key, n)| (key.reason(), n))
+            .map(|&(key, n)| (key.reason(layout), n))
             .collect();
         out.sort();
         out
@@ -796,7 +1166,10 @@ mod tests {
         read(
             input,
             Path::new("trace.csv"),
-            &ReadOptions { skip_bad_rows },
+            &ReadOptions {
+                skip_bad_rows,
+                ..ReadOptions::default()
+            },
         )
     }
 
@@ -975,7 +1348,7 @@ mod tests {
                 ),
             };
             assert_eq!(
-                plain_ms_to_us(s.as_bytes()),
+                units::plain_to_us(s.as_bytes(), TimeUnit::Ms),
                 Some((false, exact as i64)),
                 "{s}"
             );
@@ -1041,25 +1414,380 @@ mod tests {
 
     #[test]
     fn missing_column_lists_the_header() {
+        let names = "The header must name timestamp_ms, function and duration_ms (or another name \
+                     for each: timestamp_s, timestamp_us, timestamp, time; function_name, name; \
+                     duration_s, duration_us, duration; memory_mb and trigger are optional)";
         check_err(
-            b"timestamp_ms,fn,duration\n0,f,1\n",
-            "trace.csv:1: missing required columns `function`, `duration_ms`; the header has: \
-             `timestamp_ms`, `fn`, `duration`. The header must name timestamp_ms, function and \
-             duration_ms (memory_mb and trigger are optional)",
-        );
-        check_err(
-            b"\nTimestamp_ms,function,duration_ms\n0,f,1\n",
-            "trace.csv:2: missing required column `timestamp_ms`; the header has: \
-             `Timestamp_ms`, `function`, `duration_ms`. The header must name timestamp_ms, \
-             function and duration_ms (memory_mb and trigger are optional); column 1 is \
-             `Timestamp_ms`: names are case-sensitive, write `timestamp_ms`",
+            b"timestamp_ms,fn,latency\n0,f,1\n",
+            &format!(
+                "trace.csv:1: missing required columns `function`, `duration_ms`; the header \
+                 has: `timestamp_ms`, `fn`, `latency`. {names}"
+            ),
         );
         check_err(
             b"0,f,1\n",
-            "trace.csv:1: missing required columns `timestamp_ms`, `function`, `duration_ms`; \
-             the header has: `0`, `f`, `1`. The header must name timestamp_ms, function and \
-             duration_ms (memory_mb and trigger are optional); the first line looks like data: \
-             add a header line",
+            &format!(
+                "trace.csv:1: missing required columns `timestamp_ms`, `function`, \
+                 `duration_ms`; the header has: `0`, `f`, `1`. {names}; the first line looks \
+                 like data: add a header line"
+            ),
+        );
+    }
+
+    #[test]
+    fn names_are_case_insensitive_and_aliases_are_ranked() {
+        let t = ok("\nTimestamp_MS,Function,DURATION_ms\n0,f,1\n");
+        assert_eq!(t.invocations, vec![inv(0, 1_000, 0, 0, Trigger::Sync)]);
+        // `function` beats `name`, `timestamp_ms` beats `time`: the others are extra columns.
+        let t = ok("time,name,timestamp_ms,function,duration_ms\nnoon,x,5,f,1\n");
+        assert_eq!(t.functions[0].name, "f");
+        assert_eq!(t.invocations, vec![inv(5_000, 1_000, 0, 0, Trigger::Sync)]);
+        let t = ok("function_name,time,duration\ng,1714560000,2\n");
+        assert_eq!(t.functions[0].name, "g");
+        assert_eq!(t.origin_us, 1_714_560_000_000_000);
+        assert_eq!(t.invocations, vec![inv(0, 2_000, 0, 0, Trigger::Sync)]);
+        // Two columns of the same rank.
+        check_err(
+            b"timestamp_ms,function,duration_ms,timestamp_s\n0,f,1,0\n",
+            "trace.csv:1: columns 1 (`timestamp_ms`) and 4 (`timestamp_s`) both give the \
+             timestamp: keep one, or rename the other",
+        );
+        check_err(
+            b"Function,timestamp_ms,duration_ms,function\nf,0,1,g\n",
+            "trace.csv:1:4: duplicate column `function` (first seen in column 1)",
+        );
+    }
+
+    #[test]
+    fn separator_hint() {
+        check_err(
+            b"timestamp_ms;function;duration_ms\n0;f;1\n",
+            "trace.csv:1: the header `timestamp_ms;function;duration_ms` looks like a \
+             `;`-separated file: faasplan reads comma-separated CSV (with `.` as the decimal \
+             point); save or convert the file with commas between the fields",
+        );
+        check_err(
+            b"time\tname\tduration\n0\tf\t1\n",
+            "trace.csv:1: the header `time\tname\tduration` looks like a tab-separated file: \
+             faasplan reads comma-separated CSV (with `.` as the decimal point); save or convert \
+             the file with commas between the fields",
+        );
+    }
+
+    fn read_unit(input: &str, time_unit: Option<TimeUnit>) -> Result<Trace, String> {
+        read(
+            input.as_bytes(),
+            Path::new("trace.csv"),
+            &ReadOptions {
+                skip_bad_rows: false,
+                time_unit,
+            },
+        )
+        .map(|(t, _)| t)
+        .map_err(|e| e.to_string())
+    }
+
+    fn arrivals_and_durations(t: &Trace) -> Vec<(i64, Micros)> {
+        t.invocations
+            .iter()
+            .map(|i| (t.origin_us + i.arrival as i64, i.duration))
+            .collect()
+    }
+
+    #[test]
+    fn units_in_names_and_from_the_flag() {
+        let want = vec![(1_500_000, 250_000), (62_000_001, 1)];
+        for (input, flag) in [
+            (
+                "timestamp_s,function,duration_s\n1.5,f,0.25\n62.000001,f,0.000001\n",
+                None,
+            ),
+            (
+                "timestamp_ms,function,duration_ms\n1500,f,250\n62000.001,f,0.001\n",
+                None,
+            ),
+            (
+                "timestamp_us,function,duration_us\n1500000,f,250000\n62000001,f,1\n",
+                None,
+            ),
+            (
+                "timestamp_s,function,duration\n1.5,f,0.25\n62.000001,f,1e-6\n",
+                Some(TimeUnit::S),
+            ),
+            (
+                "time,function,duration\n1.5,f,0.25\n62.000001,f,0.000001\n",
+                Some(TimeUnit::S),
+            ),
+            (
+                "timestamp,function,duration_ms\n1500,f,250\n62000.001,f,0.001\n",
+                Some(TimeUnit::Ms),
+            ),
+        ] {
+            match read_unit(input, flag) {
+                Ok(t) => assert_eq!(arrivals_and_durations(&t), want, "{input}"),
+                Err(e) => panic!("{input}: {e}"),
+            }
+        }
+        // A bare `duration` is in ms by default.
+        let t = read_unit("time,function,duration\n1714560000,f,250\n", None);
+        assert_eq!(
+            t.map(|t| arrivals_and_durations(&t)),
+            Ok(vec![(1_714_560_000_000_000, 250_000)])
+        );
+        // A unit in a name and a different flag.
+        assert_eq!(
+            read_unit("timestamp_ms,function,duration\n0,f,1\n", Some(TimeUnit::S)).err(),
+            Some(
+                "trace.csv:1: column 1 `timestamp_ms` is in milliseconds by its name, but \
+                 --time-unit s says seconds: --time-unit is for columns whose name has no unit; \
+                 drop it, or rename the column"
+                    .to_string()
+            )
+        );
+        assert!(
+            read_unit(
+                "timestamp_ms,function,duration_ms\n0,f,1\n",
+                Some(TimeUnit::Ms)
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn unit_specific_range_messages() {
+        check_err(
+            b"timestamp_s,function,duration_s\n1714560000000,f,1\n",
+            "trace.csv:2:1: timestamp_s \"1714560000000\": out of range: more than 2^53 \
+             microseconds (about 285 years) from zero; are the timestamps in milliseconds or \
+             smaller units rather than seconds?",
+        );
+        check_err(
+            b"timestamp_s,function,duration_s\n0,f,900000\n",
+            "trace.csv:2:3: duration_s \"900000\": longer than 10 days (864000 s): serverless \
+             platforms stop an invocation after minutes or at most hours, so this is likely a \
+             unit mistake (milliseconds or smaller units given as seconds)",
+        );
+    }
+
+    #[test]
+    fn epoch_seconds_milliseconds_and_microseconds_by_magnitude() {
+        let base = 1_714_564_800_000_000;
+        for (a, b) in [
+            ("1714564800", "1714564801.5"),
+            ("1714564800000", "1714564801500"),
+            ("1714564800000000", "1714564801500000"),
+        ] {
+            let input = format!("timestamp,function,duration\n{a},f,1\n{b},f,1\n");
+            match read_unit(&input, None) {
+                Ok(t) => assert_eq!(
+                    arrivals_and_durations(&t),
+                    vec![(base, 1_000), (base + 1_500_000, 1_000)],
+                    "{input}"
+                ),
+                Err(e) => panic!("{input}: {e}"),
+            }
+        }
+        // The first value sets the unit; a value of another magnitude is refused where it is.
+        check_err(
+            b"timestamp,function,duration\n1714564800,f,1\n\n1714564800000,f,1\n",
+            "trace.csv:4:1: timestamp \"1714564800000\": not a Unix time in seconds (1e9..1e10) \
+             like the first row's: are the units mixed? (--time-unit sets the unit and turns \
+             this check off)",
+        );
+        // Neither: refused, with the fix.
+        check_err(
+            b"timestamp,function,duration\n\n5,f,1\n7,f,1\n",
+            "trace.csv: column 1 `timestamp` names no unit, and its values are not Unix epoch \
+             times (line 3 has 5; epoch seconds are 1e9..1e10, milliseconds 1e12..1e13, \
+             microseconds 1e15..1e16): pass --time-unit s, ms or us, or name the column \
+             timestamp_s, timestamp_ms or timestamp_us",
+        );
+        // With the flag the same values are plain numbers in that unit.
+        let t = read_unit(
+            "timestamp,function,duration\n5,f,1\n7,f,1\n",
+            Some(TimeUnit::S),
+        );
+        assert_eq!(
+            t.map(|t| arrivals_and_durations(&t)),
+            Ok(vec![(5_000_000, 1_000_000), (7_000_000, 1_000_000)])
+        );
+    }
+
+    #[test]
+    fn iso_timestamps() {
+        let t = read_unit(
+            "time,function,duration_ms\n\
+             2024-05-01T12:00:00.123Z,f,1\n\
+             2024-05-01T14:00:00+02:00,f,1\n\
+             2024-05-01 12:00:01,f,1\n",
+            None,
+        );
+        let base = 1_714_564_800_000_000;
+        assert_eq!(
+            t.map(|t| arrivals_and_durations(&t)),
+            Ok(vec![
+                (base, 1_000),
+                (base + 123_000, 1_000),
+                (base + 1_000_000, 1_000)
+            ])
+        );
+        // The flag does not change date-times (it is for the duration here).
+        let t = read_unit(
+            "time,function,duration\n2024-05-01T12:00:00Z,f,1\n",
+            Some(TimeUnit::S),
+        );
+        assert_eq!(
+            t.map(|t| arrivals_and_durations(&t)),
+            Ok(vec![(base, 1_000_000)])
+        );
+        let h = "timestamp,function,duration_ms\n2024-05-01T12:00:00Z,f,1\n";
+        for (row, expected) in [
+            (
+                "2024-05-01T12:00:60Z,f,1\n",
+                "trace.csv:3:1: timestamp \"2024-05-01T12:00:60Z\": not a time of day (hour \
+                 00-23, minute and second 00-59)",
+            ),
+            (
+                "2024-02-30T12:00:00Z,f,1\n",
+                "trace.csv:3:1: timestamp \"2024-02-30T12:00:00Z\": not a calendar date (month \
+                 01-12, day within the month)",
+            ),
+            (
+                "1714564800,f,1\n",
+                "trace.csv:3:1: timestamp \"1714564800\": not an ISO-8601 date-time: expected \
+                 YYYY-MM-DDThh:mm:ss[.fraction][Z|+hh:mm], e.g. 2024-05-01T12:00:00.123Z",
+            ),
+            (
+                "2024-05-01T12:00:00+25:00,f,1\n",
+                "trace.csv:3:1: timestamp \"2024-05-01T12:00:00+25:00\": bad UTC offset: \
+                 expected Z, +hh:mm or -hh:mm (at most 23:59)",
+            ),
+        ] {
+            check_err(format!("{h}{row}").as_bytes(), expected);
+        }
+        check_err(
+            b"timestamp,function,duration_ms\nnoon,f,1\n",
+            "trace.csv:2:1: timestamp \"noon\": neither a number nor an ISO-8601 date-time \
+             (e.g. 2024-05-01T12:00:00.123Z)",
+        );
+    }
+
+    #[test]
+    fn trigger_synonyms() {
+        let t = ok("timestamp_ms,function,duration_ms,trigger\n\
+                    0,f,1,http\n1,f,1,TIMER\n2,f,1,others\n3,f,1,event\n4,f,1,Storage\n\
+                    5,f,1,orchestration\n6,f,1,Queue\n7,f,1,ASYNC\n");
+        let got: Vec<Trigger> = t.invocations.iter().map(|i| i.trigger).collect();
+        use Trigger::*;
+        assert_eq!(
+            got,
+            vec![Sync, Sync, Sync, Async, Async, Queue, Queue, Async]
+        );
+    }
+
+    /// `n` rows of one function, `gap` and `duration` apart (as written in the file).
+    fn rows(header: &str, n: usize, gap: f64, duration: f64) -> String {
+        let mut s = format!("{header}\n");
+        for i in 0..n {
+            s.push_str(&format!("{},f,{duration}\n", i as f64 * gap));
+        }
+        s
+    }
+
+    #[test]
+    fn unit_mistakes_are_refused_unless_the_flag_is_given() {
+        // 1,001 rows 1.9 units apart: read as ms they all arrive within 1.9 s.
+        let compressed = rows("timestamp_ms,function,duration_ms", 1_001, 1.9, 50.0);
+        let msg = read_unit(&compressed, None).err().unwrap_or_default();
+        assert_eq!(
+            msg,
+            "trace.csv: this looks like a unit mistake: read as milliseconds, all 1001 rows \
+             arrive within 1.900 s (column 1 `timestamp_ms`): the timestamps are likely \
+             seconds, so name the column timestamp_s. If the values really are milliseconds, \
+             pass --time-unit ms to turn these checks off"
+        );
+        assert!(read_unit(&compressed, Some(TimeUnit::Ms)).is_ok());
+        // At the thresholds: 1,000 rows, or a span of 2 s, pass.
+        assert!(
+            read_unit(
+                &rows("timestamp_ms,function,duration_ms", 1_000, 1.0, 50.0),
+                None
+            )
+            .is_ok()
+        );
+        assert!(
+            read_unit(
+                &rows("timestamp_ms,function,duration_ms", 1_001, 2.0, 50.0),
+                None
+            )
+            .is_ok()
+        );
+        // Microseconds that are milliseconds.
+        let msg = read_unit(
+            &rows("timestamp_us,function,duration_ms", 1_001, 1.0, 50.0),
+            None,
+        );
+        assert!(msg.err().unwrap_or_default().contains(
+            "read as microseconds, all 1001 rows arrive within 0.001 s (column 1 \
+                 `timestamp_us`): the timestamps are likely milliseconds, so name the column \
+                 timestamp_ms"
+        ));
+
+        // Durations all under 1 ms, from 100 rows on.
+        let short = rows("timestamp_ms,function,duration", 100, 1000.0, 0.2);
+        assert_eq!(
+            read_unit(&short, None).err().unwrap_or_default(),
+            "trace.csv: this looks like a unit mistake: read as milliseconds, every duration is \
+             under 1 ms (the longest is 200 us; column 3 `duration`): the durations are likely \
+             seconds, so name the column duration_s. If the values really are milliseconds, \
+             pass --time-unit ms to turn these checks off"
+        );
+        assert!(read_unit(&short, Some(TimeUnit::Ms)).is_ok());
+        assert!(
+            read_unit(
+                &rows("timestamp_ms,function,duration", 99, 1000.0, 0.2),
+                None
+            )
+            .is_ok()
+        );
+        assert!(
+            read_unit(
+                &rows("timestamp_ms,function,duration", 100, 1000.0, 0.0),
+                None
+            )
+            .is_ok()
+        );
+        assert!(
+            read_unit(
+                &rows("timestamp_ms,function,duration", 100, 1000.0, 1.0),
+                None
+            )
+            .is_ok()
+        );
+        // With ISO timestamps the flag fits the bare duration column.
+        let mut iso = String::from("time,function,duration\n");
+        for i in 0..100 {
+            iso.push_str(&format!(
+                "2024-05-01T12:{:02}:{:02}Z,f,0.5\n",
+                i / 60,
+                i % 60
+            ));
+        }
+        let msg = read_unit(&iso, None).err().unwrap_or_default();
+        assert!(
+            msg.contains("so name the column duration_s or pass --time-unit s. If the values"),
+            "{msg}"
+        );
+
+        // Decades: Unix seconds and milliseconds mixed under one name.
+        let mixed = "timestamp_ms,function,duration_ms\n1714564800,f,1\n1714564800000,f,1\n";
+        assert_eq!(
+            read_unit(mixed, None).err().unwrap_or_default(),
+            "trace.csv: this looks like a unit mistake: read as milliseconds, the timestamps \
+             span 54 years, from 1970-01-20 20:16:04 UTC to 2024-05-01 12:00:00 UTC (column 1 \
+             `timestamp_ms`): probably a mix of units (Unix seconds and milliseconds, or relative \
+             and Unix times). If the values really are milliseconds, pass --time-unit ms \
+             to turn these checks off"
         );
     }
 
@@ -1149,8 +1877,10 @@ mod tests {
                 "trace.csv:2:4: memory_mb \"lots\": not a number".to_string(),
             ),
             (
-                "0,f,1,,http\n",
-                "trace.csv:2:5: trigger \"http\": must be sync, async or queue (blank means sync)"
+                "0,f,1,,webhook\n",
+                "trace.csv:2:5: trigger \"webhook\": must be sync, async or queue, or an Azure \
+                 trigger name (http, timer, others: sync; event, storage: async; orchestration: \
+                 queue); blank means sync"
                     .to_string(),
             ),
             (

@@ -8,6 +8,7 @@ use crate::error::TraceError;
 use crate::trace::Trace;
 use crate::trace::canonical::{self, ReadOptions, ReadReport};
 use crate::trace::cloudwatch::ColdStartStats;
+use crate::trace::units::TimeUnit;
 use crate::trace::{azure2019, azure2021, cloudwatch, records};
 
 /// Which reader to use.
@@ -77,6 +78,8 @@ pub struct LoadOptions {
     pub arrivals: Option<Arrivals>,
     /// Seed for synthesised arrivals and durations (the run's `--seed`).
     pub seed: u64,
+    /// Canonical: the unit of time columns whose name states none (see [`ReadOptions`]).
+    pub time_unit: Option<TimeUnit>,
 }
 
 /// What loading found out.
@@ -106,6 +109,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Trace, LoadReport), Trac
                 path,
                 &ReadOptions {
                     skip_bad_rows: opts.skip_bad_rows,
+                    time_unit: opts.time_unit,
                 },
             )?;
             report.rows = rows;
@@ -145,6 +149,16 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Trace, LoadReport), Trac
 
 /// Options that the format does not use are an error, not silently ignored.
 fn check_options(path: &Path, format: TraceFormat, opts: &LoadOptions) -> Result<(), TraceError> {
+    if let Some(unit) = opts.time_unit.filter(|_| format != TraceFormat::Canonical) {
+        return Err(TraceError::Invalid {
+            path: path.to_path_buf(),
+            reason: format!(
+                "--time-unit {} only applies to canonical traces, and this trace is read as {}",
+                unit.as_str(),
+                format.as_str()
+            ),
+        });
+    }
     if format == TraceFormat::Azure2019 {
         return Ok(());
     }
@@ -233,6 +247,11 @@ pub fn sniff(head: &[u8]) -> Option<TraceFormat> {
     if head.contains("REPORT RequestId:") || head.contains("START RequestId:") {
         return Some(TraceFormat::Cloudwatch);
     }
+    // The other names and units the canonical reader knows (`timestamp_s`, `time`, `name`, ...),
+    // after the formats above, whose headers are more specific.
+    if canonical::is_canonical_header(names.iter().copied()) {
+        return Some(TraceFormat::Canonical);
+    }
     None
 }
 
@@ -242,7 +261,7 @@ mod tests {
 
     #[test]
     fn sniffs_each_format() {
-        let cases: [(&str, Option<TraceFormat>); 8] = [
+        let cases: [(&str, Option<TraceFormat>); 11] = [
             (
                 "timestamp_ms,function,duration_ms\n0,f,1\n",
                 Some(TraceFormat::Canonical),
@@ -272,6 +291,15 @@ mod tests {
                 Some(TraceFormat::Cloudwatch),
             ),
             ("time,name,ms\n", None),
+            (
+                "Timestamp,Function_Name,Duration\n",
+                Some(TraceFormat::Canonical),
+            ),
+            ("time,name,duration_s\n", Some(TraceFormat::Canonical)),
+            (
+                "timestamp_ms;function;duration_ms\n",
+                None, // read as canonical, whose reader explains the separator
+            ),
         ];
         for (head, want) in cases {
             assert_eq!(sniff(head.as_bytes()), want, "{head:?}");

@@ -9,6 +9,7 @@ pub mod cloudwatch;
 pub mod format;
 pub(crate) mod records;
 pub mod scale;
+pub mod units;
 
 use std::fmt;
 use std::ops::Range;

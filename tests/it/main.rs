@@ -17,3 +17,4 @@ mod readers;
 mod report;
 mod sweep;
 mod trust;
+mod units;
