@@ -84,9 +84,9 @@ const TABLE_METRICS: &[(&str, &str)] = &[
     ("instance_seconds_provisioned_idle", "PC idle s"),
 ];
 
-/// The seed of replica `r`: far apart streams from the run's seed.
+/// The seed replica `r` runs with (replica 0: the run seed, as `simulate` would use it).
 fn replica_seed(seed: u64, r: usize) -> u64 {
-    seed.wrapping_add((r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    crate::seed::replica_seed(seed, r as u64)
 }
 
 /// One grid point's settings as flags, applied over the user's fixed flags.

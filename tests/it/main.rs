@@ -14,4 +14,5 @@ mod provisioned;
 mod queueing;
 mod readers;
 mod report;
+mod seeds;
 mod sweep;
