@@ -124,7 +124,7 @@ pub struct SweepResult {
     /// `None`: every replica replays the trace as read.
     pub resample: Option<ResampleInfo>,
     /// What each metric's `ci_low`..`ci_high` is: `mean` (95 % CI of the mean over replicas) or
-    /// `replica` (95 % prediction interval of one more replica, with `--resample`).
+    /// `prediction` (95 % prediction interval of one more replica, with `--resample`).
     pub interval: Interval,
     pub slos: Vec<Slo>,
     pub grid: Vec<PointResult>,
@@ -300,39 +300,57 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let per_replica = format::resolve(&a.run.trace, Some(a.run.trace_args.trace_format.into()))?
         == TraceFormat::Azure2019;
     let seed = a.run.platform.seed;
-    let mut traces: Vec<Trace> = if per_replica {
-        (0..a.replicas)
-            .map(|r| Ok(a.run.load(replica_seed(seed, r), r == 0)?.0))
-            .collect::<anyhow::Result<_>>()?
-    } else {
-        vec![a.run.load(seed, true)?.0]
+    // Replica 0's trace is read with the run seed itself (`replica_seed(seed, 0) == seed`).
+    let first = a.run.load(seed, true)?.0;
+    let functions = first.functions.len();
+    let rows_have_memory = first.invocations.iter().any(|i| i.memory_mb != 0);
+    let bootstrap = block
+        .map(|b| BlockBootstrap::new(&first, b))
+        .transpose()
+        .map_err(|e| ConfigError::invalid("--resample", format!("{name}: {e}")))?;
+    let traces: Vec<Trace> = match (per_replica, bootstrap) {
+        (false, None) => vec![first],
+        (false, Some(bs)) => (0..a.replicas)
+            .map(|r| bs.resample(&first, seed, r as u64))
+            .collect(),
+        (true, _) => {
+            // One expansion at a time, resampled before the next is read.
+            let mut out = Vec::with_capacity(a.replicas);
+            let mut first = Some(first);
+            for r in 0..a.replicas {
+                let base = match first.take() {
+                    Some(t) => t,
+                    None => a.run.load(replica_seed(seed, r), false)?.0,
+                };
+                out.push(match bootstrap {
+                    // An expansion may end a minute earlier or later than replica 0's.
+                    Some(bs) => BlockBootstrap::new(&base, bs.block())
+                        .unwrap_or(bs)
+                        .resample(&base, seed, r as u64),
+                    None => base,
+                });
+            }
+            out
+        }
     };
-    let mut resample = None;
-    if let Some(block) = block {
-        let bootstrap = BlockBootstrap::new(&traces[0], block)
-            .map_err(|e| ConfigError::invalid("--resample", format!("{name}: {e}")))?;
-        traces = (0..a.replicas)
-            .map(|r| {
-                let base = &traces[if per_replica { r } else { 0 }];
-                // A per-minute expansion may end a minute earlier or later than replica 0's.
-                let b = BlockBootstrap::new(base, block).unwrap_or(bootstrap);
-                b.resample(base, seed, r as u64)
-            })
-            .collect();
-        resample = Some(ResampleInfo {
-            method: "block bootstrap",
-            block_s: us_to_s(block),
-            blocks: bootstrap.blocks(),
-            partial_block_s: us_to_s(bootstrap.partial().unwrap_or(0)),
-        });
+    let resample = bootstrap.map(|bs| ResampleInfo {
+        method: "block bootstrap",
+        block_s: us_to_s(bs.block()),
+        blocks: bs.blocks(),
+        partial_block_s: us_to_s(bs.partial().unwrap_or(0)),
+    });
+    if resample.is_none() && !per_replica && a.replicas > 1 && !a.quiet {
+        eprintln!(
+            "note: replicas replay the same trace and differ only in init-time draws, so the ± is \
+             the confidence interval of their mean, not the uncertainty of the traffic; \
+             --resample block:1d (or block:1h) resamples the trace's own periods"
+        );
     }
     let trace_of = |r: usize| &traces[if traces.len() > 1 { r } else { 0 }];
     for c in &configs {
-        c.validate(traces[0].functions.len())?;
+        c.validate(functions)?;
     }
-    if points.iter().any(|p| p.memory_mb.is_some())
-        && traces[0].invocations.iter().any(|i| i.memory_mb != 0)
-    {
+    if points.iter().any(|p| p.memory_mb.is_some()) && rows_have_memory {
         eprintln!(
             "note: {name}: rows carry memory_mb, which wins over --memory-mb; the memory axis only \
              sizes rows without one. Durations do not scale with memory in either case."
@@ -352,7 +370,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     };
     let bill_opts = |cfg: &PlatformConfig| a.run.offering.bill_options(cfg);
     let interval = if resample.is_some() {
-        Interval::Replica
+        Interval::Prediction
     } else {
         Interval::Mean
     };
@@ -430,7 +448,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
 
     if !result.slos.is_empty() && result.recommended.is_none() {
         eprintln!(
-            "no grid point meets every SLO on its 95 % CI upper bound: {}",
+            "no grid point meets every SLO on its 95 % interval's upper bound: {}",
             result
                 .slos
                 .iter()

@@ -80,7 +80,7 @@ pub enum Interval {
     /// The 95 % prediction interval of one more replica, t·s·√(1 + 1/R). Right when each
     /// replica is a resampled period of traffic: the question is what one such period costs,
     /// and that spread does not shrink with R.
-    Replica,
+    Prediction,
 }
 
 /// A metric's mean over replicas and its 95 % interval (see [`Interval`]). With one replica the
@@ -120,7 +120,7 @@ impl Estimate {
                 .unwrap_or(f64::NAN);
             let spread = match interval {
                 Interval::Mean => (var / n as f64).sqrt(),
-                Interval::Replica => (var * (1.0 + 1.0 / n as f64)).sqrt(),
+                Interval::Prediction => (var * (1.0 + 1.0 / n as f64)).sqrt(),
             };
             t * spread
         };
@@ -471,7 +471,7 @@ mod tests {
         assert!((e.half_width - 3.182446 * s / 2.0).abs() < 1e-5, "{e:?}");
         assert_eq!(Estimate::of(&[5.0]).half_width, 0.0);
         // One more replica: t·s·√(1 + 1/n).
-        let p = Estimate::with(&[0.0, 2.0, 2.0, 4.0], Interval::Replica);
+        let p = Estimate::with(&[0.0, 2.0, 2.0, 4.0], Interval::Prediction);
         assert!(
             (p.half_width - 3.182446 * s * 1.25f64.sqrt()).abs() < 1e-5,
             "{p:?}"

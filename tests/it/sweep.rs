@@ -280,7 +280,7 @@ fn block_bootstrap_interval_covers_the_spread_of_days_and_init_only_does_not() {
     };
     let boot = sweep(&["--resample", "block:1d"]);
     let init_only = sweep(&[]);
-    assert_eq!(boot["interval"], "replica");
+    assert_eq!(boot["interval"], "prediction");
     assert_eq!(boot["resample"]["blocks"], 7);
     assert_eq!(init_only["interval"], "mean");
     let (boot_mean, boot_hw) = metric(&boot["grid"][0], "cold_starts");
