@@ -252,7 +252,7 @@ impl Slo {
                     p / 100.0
                 }
                 None => match number(value) {
-                    Some(x) if x == 0.0 => 0.0,
+                    Some(0.0) => 0.0,
                     Some(x) => {
                         return Err(bad(&format!(
                             "a ratio's bound needs a % sign: write {x}% for {x} percent, or {}% \

@@ -15,7 +15,9 @@
 //! the partial one included, may be drawn into any slot; where the partial block runs out, the
 //! slot continues with the same offsets of a whole block drawn uniformly. So each offset within
 //! a block is drawn uniformly from the blocks that observed it. The last slot is cut to the
-//! partial length, so every replica spans what the trace spans.
+//! partial length, so every replica spans what the trace spans. A replica is built from its rows
+//! like any trace, so its origin is its first row's minute (later than the trace's when the first
+//! slot starts quietly).
 
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;

@@ -2,8 +2,10 @@
 //! in time order, written as CSV by a hand-rolled formatter (the `fmt` machinery is the bottleneck
 //! at millions of rows per second).
 //!
-//! Randomness: stream `p` of function `f` draws from `mix(mix(seed, f), p + 1)`, the durations of
-//! `f` from `mix(mix(seed, f), 0)`. Adding a function or a process leaves the others unchanged.
+//! Randomness: arrival process `p` of function `f` draws from
+//! `seed::derive(seed, 0, f, GenerateArrivals { process: p })`, the durations of `f` from
+//! `seed::derive(seed, 0, f, GenerateDurations)`. Adding a function or a process leaves the others
+//! unchanged.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
