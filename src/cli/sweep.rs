@@ -81,7 +81,8 @@ const RESAMPLE_LONG_HELP: &str = "Replicas resample the trace's traffic instead 
      trace has, with replacement, and lays them end to end (all functions of a block move \
      together). Every replica is a resample; run `simulate` for the trace as it is. A partial \
      last block is drawn like the others, its missing part continued from a whole block, and \
-     the last slot is cut, so replicas span what the trace spans. DURATION is at least 1m and at \
+     the last slot is cut, so replicas span what the trace spans; give --horizon (the trace's \
+     length) too, so every replica is billed over the same window. DURATION is at least 1m and at \
      most half the trace (e.g. block:1h, block:1d). Assumes the blocks are exchangeable (no \
      trend across the trace), that a block holds the dependence that matters (a day for a \
      diurnal trace; shorter blocks scramble the daily cycle), and ignores what crosses a seam \
