@@ -12,6 +12,7 @@ pub mod offering;
 pub mod outcome;
 pub mod pipeline;
 pub mod report;
+pub mod seed;
 pub mod servers;
 pub mod sweep;
 pub mod time;

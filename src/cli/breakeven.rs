@@ -162,7 +162,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
         ks.par_iter()
             .enumerate()
             .map(|(i, &k)| {
-                let scaled = scale::scale(&trace, k, seed.wrapping_add(i as u64));
+                let scaled = scale::scale(&trace, k, seed, i as u32);
                 let outcome = simulate_with(&scaled, &cfg, ONE_THREAD);
                 let bill = cost::bill(&outcome, offering, &bill_opts);
                 // The fleet is sized for the scaled traffic's own SLO.

@@ -188,11 +188,25 @@ impl From<&SweepResult> for SweepPage {
             rows: r.grid.clone(),
             slos: r.slos.clone(),
             recommended: r.recommended,
-            notes: vec![format!(
-                "{} replicas per grid point, seeds from {}. Monthly cost: a 730-hour month whose \
-                 traffic repeats the simulated window.",
-                r.replicas, r.seed
-            )],
+            notes: vec![
+                format!(
+                    "{} replicas per grid point, seeds from {}. Monthly cost: a 730-hour month \
+                     whose traffic repeats the simulated window.",
+                    r.replicas, r.seed
+                ),
+                match &r.resample {
+                    Some(b) => format!(
+                        "Each replica resamples the trace ({}, {} blocks of {} s), so every ± and \
+                         band is a 95 % prediction interval for one resampled period, \
+                         t·s·√(1 + 1/R), not a confidence interval of the mean.",
+                        b.method, b.blocks, b.block_s
+                    ),
+                    None => "Replicas replay the same trace and differ in their random draws \
+                             only: the ± is the confidence interval of the mean, not the \
+                             uncertainty of the traffic (see --resample)."
+                        .to_string(),
+                },
+            ],
         }
     }
 }

@@ -17,9 +17,11 @@ use crate::cost;
 use crate::engine::{PlatformConfig, RunOptions, simulate_with};
 use crate::error::ConfigError;
 use crate::export::summary::Summary;
-use crate::sweep::{self, PointResult, Slo};
+use crate::sweep::{self, Interval, PointResult, Slo};
+use crate::time::{MINUTE, parse_duration, us_to_s};
 use crate::trace::Trace;
 use crate::trace::format::{self, TraceFormat};
+use crate::trace::resample::BlockBootstrap;
 
 /// Each simulation runs on one worker; the workers run many at once.
 const ONE_THREAD: RunOptions = RunOptions {
@@ -28,19 +30,28 @@ const ONE_THREAD: RunOptions = RunOptions {
 };
 
 #[derive(Debug, Args)]
+#[command(mut_arg("offerings", |a| {
+    a.help(
+        "The one offering to bill every grid point on (required): a shipped name (see `faasplan \
+         offerings`) or a path to a .toml file. Its behaviour defaults apply to every platform \
+         flag not given. To compare offerings, run one sweep per offering",
+    )
+}))]
 pub struct SweepArgs {
     /// --provisioned, --memory-mb and --keep-alive take lists (0,5,10) and ranges (0..=100:10)
     /// here; the grid is their cross product.
     #[command(flatten)]
     pub run: RunArgs,
 
-    /// Runs per grid point, each with its own seed.
+    /// Runs per grid point, each with its own seed (and, with --resample, its own resampled
+    /// trace).
     #[arg(long, default_value_t = 5, value_name = "R")]
     pub replicas: usize,
 
-    /// A service-level objective the recommendation must meet on its CI upper bound, e.g.
-    /// 'p99<=300ms' or 'cold_start_ratio<=0.5%'. Repeatable.
-    #[arg(long, value_name = "METRIC<=VALUE")]
+    #[arg(long, value_name = "block:DURATION", help = RESAMPLE_HELP, long_help = RESAMPLE_LONG_HELP)]
+    pub resample: Option<String>,
+
+    #[arg(long, value_name = "METRIC<=VALUE", help = slo_help())]
     pub slo: Vec<String>,
 
     /// Output format.
@@ -59,6 +70,51 @@ pub struct SweepArgs {
     pub quiet: bool,
 }
 
+const RESAMPLE_HELP: &str = "Replicas resample the trace's traffic (block bootstrap of its own periods) \
+     instead of only re-drawing init times, e.g. block:1d (default: off, every replica replays the \
+     trace as it is)";
+
+const RESAMPLE_LONG_HELP: &str = "Replicas resample the trace's traffic instead of only re-drawing \
+     init times: a block bootstrap of the trace's own periods, so the intervals say how much the \
+     numbers would move with another period of the same traffic. The time axis is cut into blocks \
+     of DURATION aligned to the trace's first minute; each replica draws as many blocks as the \
+     trace has, with replacement, and lays them end to end (all functions of a block move \
+     together). Every replica is a resample; run `simulate` for the trace as it is. A partial \
+     last block is drawn like the others, its missing part continued from a whole block, and \
+     the last slot is cut, so replicas span what the trace spans; give --horizon (the trace's \
+     length) too, so every replica is billed over the same window. DURATION is at least 1m and at \
+     most half the trace (e.g. block:1h, block:1d). Assumes the blocks are exchangeable (no \
+     trend across the trace), that a block holds the dependence that matters (a day for a \
+     diurnal trace; shorter blocks scramble the daily cycle), and ignores what crosses a seam \
+     (warm instances meet an unrelated next block). With --resample the ± is a 95 % prediction \
+     interval for one resampled period, t·s·√(1+1/R), which does not shrink with R; without it, \
+     the 95 % confidence interval of the mean over replicas, t·s/√R.";
+
+/// `--slo`'s help, with the metric list the parser uses.
+fn slo_help() -> String {
+    format!(
+        "A service-level objective the recommendation must meet on its interval's upper bound, \
+         e.g. 'p99<=300ms', 'p99.9<=1s' or 'cold_start_ratio<=0.5%'. Repeatable. METRIC is one \
+         of: {}",
+        sweep::slo_metric_names()
+    )
+}
+
+/// The label of a grid point with no swept setting.
+const AS_CONFIGURED: &str = "as configured";
+
+/// How replicas are resampled, as `--format json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResampleInfo {
+    pub method: &'static str,
+    /// Seconds.
+    pub block_s: f64,
+    /// Blocks in the trace, a partial last one included.
+    pub blocks: u64,
+    /// The partial last block's length, seconds (0: the trace is whole blocks).
+    pub partial_block_s: f64,
+}
+
 /// The sweep's result, as `--format json` prints it.
 #[derive(Debug, Clone, Serialize)]
 pub struct SweepResult {
@@ -66,6 +122,11 @@ pub struct SweepResult {
     pub offering: String,
     pub replicas: usize,
     pub seed: u64,
+    /// `None`: every replica replays the trace as read.
+    pub resample: Option<ResampleInfo>,
+    /// What each metric's `ci_low`..`ci_high` is: `mean` (95 % CI of the mean over replicas) or
+    /// `prediction` (95 % prediction interval of one more replica, with `--resample`).
+    pub interval: Interval,
     pub slos: Vec<Slo>,
     pub grid: Vec<PointResult>,
     /// Index into `grid` of the cheapest point meeting every SLO (`None`: none does, or no SLO).
@@ -84,9 +145,29 @@ const TABLE_METRICS: &[(&str, &str)] = &[
     ("instance_seconds_provisioned_idle", "PC idle s"),
 ];
 
-/// The seed of replica `r`: far apart streams from the run's seed.
+/// The seed replica `r` runs with (replica 0: the run seed, as `simulate` would use it).
 fn replica_seed(seed: u64, r: usize) -> u64 {
-    seed.wrapping_add((r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    crate::seed::replica_seed(seed, r as u64)
+}
+
+/// `block:DURATION` → the block length, microseconds. The bounds that depend on the trace are
+/// checked by [`BlockBootstrap::new`].
+fn parse_resample(s: &str) -> Result<u64, ConfigError> {
+    let bad = |why: &str| {
+        ConfigError::invalid(
+            "--resample",
+            format!("{s:?}: {why} (e.g. block:1h or block:1d)"),
+        )
+    };
+    let d = s
+        .trim()
+        .strip_prefix("block:")
+        .ok_or_else(|| bad("expected block:DURATION, the only method"))?;
+    let us = parse_duration(d).ok_or_else(|| bad("DURATION is e.g. 30m, 6h, 1d"))?;
+    if us < MINUTE {
+        return Err(bad("a block is at least a minute (1m)"));
+    }
+    Ok(us)
 }
 
 /// One grid point's settings as flags, applied over the user's fixed flags.
@@ -205,6 +286,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|s| Slo::parse(s))
         .collect::<Result<_, _>>()?;
+    let block = a.resample.as_deref().map(parse_resample).transpose()?;
     let points = grid(&a.run.platform)?;
     // Validate every point before running any.
     let configs: Vec<PlatformConfig> = points
@@ -213,24 +295,63 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<_, _>>()?;
 
     // Load once; a per-minute trace (Azure 2019) expands arrivals with the seed, so each replica
-    // gets its own expansion.
+    // gets its own expansion. With --resample each replica is then a block bootstrap of its
+    // trace.
     let name = a.run.name();
     let per_replica = format::resolve(&a.run.trace, Some(a.run.trace_args.trace_format.into()))?
         == TraceFormat::Azure2019;
     let seed = a.run.platform.seed;
-    let traces: Vec<Trace> = if per_replica {
-        (0..a.replicas)
-            .map(|r| Ok(a.run.load(replica_seed(seed, r), r == 0)?.0))
-            .collect::<anyhow::Result<_>>()?
-    } else {
-        vec![a.run.load(seed, true)?.0]
+    // Replica 0's trace is read with the run seed itself (`replica_seed(seed, 0) == seed`).
+    let first = a.run.load(seed, true)?.0;
+    let functions = first.functions.len();
+    let rows_have_memory = first.invocations.iter().any(|i| i.memory_mb != 0);
+    let bootstrap = block
+        .map(|b| BlockBootstrap::new(&first, b))
+        .transpose()
+        .map_err(|e| ConfigError::invalid("--resample", format!("{name}: {e}")))?;
+    let traces: Vec<Trace> = match (per_replica, bootstrap) {
+        (false, None) => vec![first],
+        (false, Some(bs)) => (0..a.replicas)
+            .map(|r| bs.resample(&first, seed, r as u64))
+            .collect(),
+        (true, _) => {
+            // One expansion at a time, resampled before the next is read.
+            let mut out = Vec::with_capacity(a.replicas);
+            let mut first = Some(first);
+            for r in 0..a.replicas {
+                let base = match first.take() {
+                    Some(t) => t,
+                    None => a.run.load(replica_seed(seed, r), false)?.0,
+                };
+                out.push(match bootstrap {
+                    // An expansion may end a minute earlier or later than replica 0's.
+                    Some(bs) => BlockBootstrap::new(&base, bs.block())
+                        .unwrap_or(bs)
+                        .resample(&base, seed, r as u64),
+                    None => base,
+                });
+            }
+            out
+        }
     };
-    for c in &configs {
-        c.validate(traces[0].functions.len())?;
+    let resample = bootstrap.map(|bs| ResampleInfo {
+        method: "block bootstrap",
+        block_s: us_to_s(bs.block()),
+        blocks: bs.blocks(),
+        partial_block_s: us_to_s(bs.partial().unwrap_or(0)),
+    });
+    if resample.is_none() && !per_replica && a.replicas > 1 && !a.quiet {
+        eprintln!(
+            "note: replicas replay the same trace and differ only in init-time draws, so the ± is \
+             the confidence interval of their mean, not the uncertainty of the traffic; \
+             --resample block:1d (or block:1h) resamples the trace's own periods"
+        );
     }
-    if points.iter().any(|p| p.memory_mb.is_some())
-        && traces[0].invocations.iter().any(|i| i.memory_mb != 0)
-    {
+    let trace_of = |r: usize| &traces[if traces.len() > 1 { r } else { 0 }];
+    for c in &configs {
+        c.validate(functions)?;
+    }
+    if points.iter().any(|p| p.memory_mb.is_some()) && rows_have_memory {
         eprintln!(
             "note: {name}: rows carry memory_mb, which wins over --memory-mb; the memory axis only \
              sizes rows without one. Durations do not scale with memory in either case."
@@ -249,12 +370,17 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         bar
     };
     let bill_opts = |cfg: &PlatformConfig| a.run.offering.bill_options(cfg);
+    let interval = if resample.is_some() {
+        Interval::Prediction
+    } else {
+        Interval::Mean
+    };
     let settings: Vec<Vec<(String, f64)>> = points.iter().map(GridPoint::settings).collect();
     let grid_results = pool.install(|| {
-        sweep::run(&settings, a.replicas, |p, r| {
+        sweep::run(&settings, a.replicas, interval, |p, r| {
             let mut cfg = configs[p].clone();
             cfg.seed = replica_seed(seed, r);
-            let trace = &traces[if per_replica { r } else { 0 }];
+            let trace = trace_of(r);
             let outcome = simulate_with(trace, &cfg, ONE_THREAD);
             let info = super::simulate::run_info(&name, trace, &Default::default(), &cfg, &outcome);
             let mut summary = Summary::new(&outcome, info);
@@ -273,9 +399,14 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
                 return Err(ConfigError::invalid(
                     "--slo",
                     format!(
-                        "{:?}: no metric {:?}; use p50, p90, p95, p99, p999, mean, max (latency) or one of: {}",
+                        "{:?}: no metric {:?}; use {}; the summary columns are: {}",
                         s.text,
                         s.column,
+                        sweep::SLO_METRICS
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         known.join(", ")
                     ),
                 )
@@ -293,6 +424,8 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         offering: offering.meta.name.clone(),
         replicas: a.replicas,
         seed,
+        resample,
+        interval,
         pareto_cost_p99: sweep::pareto(&grid_results, "cost_monthly_usd", "latency_ms_p99"),
         pareto_cost_cold_start_ratio: sweep::pareto(
             &grid_results,
@@ -316,7 +449,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
 
     if !result.slos.is_empty() && result.recommended.is_none() {
         eprintln!(
-            "no grid point meets every SLO on its 95 % CI upper bound: {}",
+            "no grid point meets every SLO on its 95 % interval's upper bound: {}",
             result
                 .slos
                 .iter()
@@ -329,24 +462,48 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn fmt_estimate(column: &str, e: Option<&sweep::Estimate>) -> String {
+/// A metric's mean, with its ± half-width when `with_ci` (every cell of a table shows one, or
+/// none does).
+fn fmt_estimate(column: &str, e: Option<&sweep::Estimate>, with_ci: bool) -> String {
     let Some(e) = e else {
         return "-".to_string();
     };
     let pct = column.ends_with("_ratio");
     let k = if pct { 100.0 } else { 1.0 };
     let digits = if pct { 3 } else { 1 };
-    if e.half_width > 0.0 {
+    if with_ci {
         format!("{:.*} ±{:.*}", digits, e.mean * k, digits, e.half_width * k)
     } else {
         format!("{:.*}", digits, e.mean * k)
     }
 }
 
+/// A grid point's settings as `name = value`, or "as configured" when nothing is swept.
+fn point_label(p: &PointResult) -> String {
+    if p.settings.is_empty() {
+        return AS_CONFIGURED.to_string();
+    }
+    p.settings
+        .iter()
+        .map(|(n, v)| format!("{n} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
+    let with_ci = r.replicas > 1;
+    let what = match (&r.resample, with_ci) {
+        (_, false) => "one replica, no interval".to_string(),
+        (None, true) => "mean ± 95 % CI half-width of the mean".to_string(),
+        (Some(b), true) => format!(
+            "replicas resample the trace in {} blocks of {} s; mean ± 95 % range of one resampled \
+             period (prediction interval)",
+            b.blocks, b.block_s
+        ),
+    };
     writeln!(
         w,
-        "trace {} on {}: {} grid points x {} replicas (seed {}); mean ± 95 % CI half-width",
+        "trace {} on {}: {} grid points x {} replicas (seed {}); {what}",
         r.trace,
         r.offering,
         r.grid.len(),
@@ -354,11 +511,15 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
         r.seed
     )?;
     writeln!(w)?;
-    let setting_names: Vec<String> = r
-        .grid
-        .first()
-        .map(|p| p.settings.iter().map(|(n, _)| n.clone()).collect())
-        .unwrap_or_default();
+    let no_axis = r.grid.iter().all(|p| p.settings.is_empty());
+    let setting_names: Vec<String> = if no_axis {
+        vec!["point".to_string()]
+    } else {
+        r.grid
+            .first()
+            .map(|p| p.settings.iter().map(|(n, _)| n.clone()).collect())
+            .unwrap_or_default()
+    };
     let mut header: Vec<String> = setting_names.clone();
     header.extend(TABLE_METRICS.iter().map(|(_, l)| l.to_string()));
     header.push(String::new());
@@ -367,11 +528,15 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let mut row: Vec<String> = p.settings.iter().map(|(_, v)| format!("{v}")).collect();
+            let mut row: Vec<String> = if no_axis {
+                vec![AS_CONFIGURED.to_string()]
+            } else {
+                p.settings.iter().map(|(_, v)| format!("{v}")).collect()
+            };
             row.extend(
                 TABLE_METRICS
                     .iter()
-                    .map(|(c, _)| fmt_estimate(c, p.metric(c))),
+                    .map(|(c, _)| fmt_estimate(c, p.metric(c), with_ci)),
             );
             let mut mark = Vec::new();
             if r.recommended == Some(i) {
@@ -420,16 +585,11 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
         (true, _) => writeln!(w, "no --slo given: no recommendation")?,
         (false, Some(i)) => {
             let p = &r.grid[i];
-            let settings: Vec<String> = p
-                .settings
-                .iter()
-                .map(|(n, v)| format!("{n} = {v}"))
-                .collect();
             writeln!(
                 w,
                 "recommended: {} (monthly ${}), the cheapest meeting {}",
-                settings.join(", "),
-                fmt_estimate("cost_monthly_usd", p.metric("cost_monthly_usd")),
+                point_label(p),
+                fmt_estimate("cost_monthly_usd", p.metric("cost_monthly_usd"), with_ci),
                 r.slos
                     .iter()
                     .map(|s| s.text.as_str())

@@ -260,11 +260,7 @@ pub(crate) struct SimClock {
 /// Splits the run seed into a per-function stream, so a function's random draws do not depend on
 /// which other functions run or in what order.
 fn function_seed(seed: u64, f: u32) -> u64 {
-    // SplitMix64 finaliser over (seed, f).
-    let mut z = seed ^ (u64::from(f).wrapping_add(1)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    crate::seed::derive(seed, 0, u64::from(f), crate::seed::Purpose::InitTimes)
 }
 
 /// The part of `[start, end)` inside the measured window `[lo, clip)`.

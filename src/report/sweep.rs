@@ -141,9 +141,16 @@ impl SweepPage {
         series
     }
 
+    /// False when nothing was swept: one point, as configured, with no setting to chart.
+    fn swept(&self) -> bool {
+        self.rows.iter().any(|r| !r.settings.is_empty())
+    }
+
     fn validate(&self) -> Result<(), ReportError> {
         let chart = "sweep charts";
-        if let Some(r) = self.rows.iter().find(|r| self.x_of(r).is_none()) {
+        if self.swept()
+            && let Some(r) = self.rows.iter().find(|r| self.x_of(r).is_none())
+        {
             let names: Vec<&str> = r.settings.iter().map(|(n, _)| n.as_str()).collect();
             return Err(ReportError::chart(
                 chart,
@@ -209,6 +216,9 @@ impl SweepPage {
 
     /// `provisioned = 20` (and the other settings when there are several series).
     fn point_name(&self, i: usize) -> String {
+        if self.rows[i].settings.is_empty() {
+            return "the point as configured".into();
+        }
         self.rows[i]
             .settings
             .iter()
@@ -246,6 +256,10 @@ impl SweepPage {
         }
         let mut cols: Vec<(String, Align)> =
             names.iter().map(|n| (n.clone(), Align::Right)).collect();
+        let no_axis = names.is_empty();
+        if no_axis {
+            cols.push(("point".into(), Align::Left));
+        }
         cols.push(("USD / month ± 95 % CI".into(), Align::Right));
         for m in &self.metrics {
             cols.push((format!("{} ± CI", m.label), Align::Right));
@@ -266,6 +280,9 @@ impl SweepPage {
                         .map_or_else(String::new, |(_, v)| plain(*v))
                 })
                 .collect();
+            if no_axis {
+                row.push("as configured".into());
+            }
             let c = self.cost(i);
             row.push(format!("{} ± {}", usd(c.mean), usd(c.half_width)));
             for m in &self.metrics {
@@ -325,6 +342,18 @@ pub fn write(page: &SweepPage, target: &ReportTarget) -> Result<Written, ReportE
     page.validate()?;
     let mut doc = Document::new("faasplan sweep", &page.subtitle);
     doc.text(page.recommendation());
+    if !page.swept() {
+        doc.text(
+            "Nothing was swept: one point, as configured, so there is nothing to chart; the \
+             table has its numbers.",
+        );
+        doc.heading("Summary");
+        doc.table(page.table());
+        for n in &page.notes {
+            doc.text(n.clone());
+        }
+        return target.write(&doc);
+    }
     doc.heading("Charts");
     let series = page.series();
     if series.len() > MAX_SERIES {

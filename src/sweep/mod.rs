@@ -69,8 +69,22 @@ pub fn parse_f64_list(flag: &'static str, s: &str) -> Result<Vec<f64>, ConfigErr
     Ok(out)
 }
 
-/// A metric's mean over replicas and its 95 % confidence interval (Student t, R − 1 degrees of
-/// freedom). With one replica the interval is the point itself.
+/// What a replica's spread is turned into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Interval {
+    /// The 95 % confidence interval of the mean over replicas, t·s/√R (Student t, R − 1
+    /// degrees of freedom). Right when replicas differ only in random draws on one fixed trace
+    /// (init times): the question is the average, and R buys precision.
+    Mean,
+    /// The 95 % prediction interval of one more replica, t·s·√(1 + 1/R). Right when each
+    /// replica is a resampled period of traffic: the question is what one such period costs,
+    /// and that spread does not shrink with R.
+    Prediction,
+}
+
+/// A metric's mean over replicas and its 95 % interval (see [`Interval`]). With one replica the
+/// interval is the point itself.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Estimate {
     pub mean: f64,
@@ -81,7 +95,12 @@ pub struct Estimate {
 }
 
 impl Estimate {
+    /// The mean and its confidence interval ([`Interval::Mean`]).
     pub fn of(samples: &[f64]) -> Estimate {
+        Estimate::with(samples, Interval::Mean)
+    }
+
+    pub fn with(samples: &[f64], interval: Interval) -> Estimate {
         let n = samples.len();
         if n == 0 {
             return Estimate {
@@ -99,7 +118,11 @@ impl Estimate {
             let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
                 .map(|d| d.inverse_cdf(0.975))
                 .unwrap_or(f64::NAN);
-            t * (var / n as f64).sqrt()
+            let spread = match interval {
+                Interval::Mean => (var / n as f64).sqrt(),
+                Interval::Prediction => (var * (1.0 + 1.0 / n as f64)).sqrt(),
+            };
+            t * spread
         };
         Estimate {
             mean,
@@ -110,19 +133,84 @@ impl Estimate {
     }
 }
 
-/// One bound of the SLO search: `metric <= bound` on the CI's upper end.
+/// How an SLO's bound is written for a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundUnit {
+    /// Milliseconds: `300ms`, `1.5s`, or a bare number of ms.
+    Latency,
+    /// A share: with `%` (`0.5%`); a bare number is ambiguous (0.5 of what?) and only `0` is
+    /// accepted bare.
+    Ratio,
+    /// A bare number in the column's own unit (USD for cost).
+    Plain,
+}
+
+impl BoundUnit {
+    /// The unit of a summary column, by its name.
+    pub fn of_column(column: &str) -> BoundUnit {
+        if column.ends_with("_ratio") {
+            BoundUnit::Ratio
+        } else if column.starts_with("latency_ms_") || column.starts_with("init_ms_") {
+            BoundUnit::Latency
+        } else {
+            BoundUnit::Plain
+        }
+    }
+}
+
+/// The metrics an SLO names by a short name: (name, summary column). Any other numeric summary
+/// column (as `simulate --format csv` prints it) may be named in full. The parser, `--help` and
+/// the unknown-metric error all read this list.
+pub const SLO_METRICS: &[(&str, &str)] = &[
+    ("mean", "latency_ms_mean"),
+    ("p50", "latency_ms_p50"),
+    ("p90", "latency_ms_p90"),
+    ("p95", "latency_ms_p95"),
+    ("p99", "latency_ms_p99"),
+    ("p99.9", "latency_ms_p999"),
+    ("p999", "latency_ms_p999"),
+    ("max", "latency_ms_max"),
+    ("cold_start_ratio", "cold_start_ratio"),
+    ("throttle_ratio", "throttle_ratio"),
+    ("cost", "cost_monthly_usd"),
+    ("monthly_usd", "cost_monthly_usd"),
+];
+
+/// The short names of [`SLO_METRICS`] with the unit their bounds take, for `--help` and errors.
+pub fn slo_metric_names() -> String {
+    let group = |unit: BoundUnit| -> Vec<&str> {
+        SLO_METRICS
+            .iter()
+            .filter(|(_, c)| BoundUnit::of_column(c) == unit)
+            .map(|(n, _)| *n)
+            .collect()
+    };
+    format!(
+        "{} (end-to-end latency: 300ms or 1.5s; a bare number is ms); {} (ratios: with %, e.g. \
+         0.5%; a bare number is rejected, except 0); {} (monthly USD, a bare number); or any \
+         numeric column of `simulate --format csv` (latency_ms_* and init_ms_* in ms, *_ratio \
+         with %, others bare)",
+        group(BoundUnit::Latency).join(", "),
+        group(BoundUnit::Ratio).join(", "),
+        group(BoundUnit::Plain).join(", ")
+    )
+}
+
+/// One bound of the SLO search: `metric <= bound` on the interval's upper end.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Slo {
     /// As given, e.g. `p99<=300ms`.
     pub text: String,
     /// The summary column it reads, e.g. `latency_ms_p99`.
     pub column: String,
+    /// In the column's unit (ms, a fraction, USD).
     pub bound: f64,
 }
 
 impl Slo {
-    /// Parses `p99<=300ms`, `p95<=1.5s`, `mean<=120ms`, `cold_start_ratio<=0.5%`,
-    /// `throttle_ratio<=0`, `monthly_usd<=250`, or any summary column name with a number.
+    /// Parses `p99<=300ms`, `p99.9<=1.5s`, `mean<=120ms`, `cold_start_ratio<=0.5%`,
+    /// `throttle_ratio<=0`, `cost<=250`, or any summary column name with a bound in its unit
+    /// (see [`BoundUnit`]).
     pub fn parse(s: &str) -> Result<Slo, ConfigError> {
         let bad = |why: &str| {
             ConfigError::invalid(
@@ -135,30 +223,54 @@ impl Slo {
             .or_else(|| s.split_once('<'))
             .ok_or_else(|| bad("expected METRIC<=VALUE"))?;
         let (name, value) = (name.trim(), value.trim());
-        let latency = ["mean", "p50", "p90", "p95", "p99", "p999", "max"];
-        let (column, bound) = if latency.contains(&name) {
-            let ms = if let Some(v) = value.strip_suffix("ms") {
-                v.trim().parse::<f64>().ok()
-            } else if let Some(v) = value.strip_suffix('s') {
-                v.trim().parse::<f64>().ok().map(|x| x * 1e3)
-            } else {
-                value.parse::<f64>().ok()
-            };
-            (
-                format!("latency_ms_{name}"),
-                ms.ok_or_else(|| bad("the latency bound is a number with ms or s"))?,
-            )
-        } else {
-            let v = if let Some(p) = value.strip_suffix('%') {
-                p.trim().parse::<f64>().ok().map(|x| x / 100.0)
-            } else {
-                value.parse::<f64>().ok()
-            };
-            let column = match name {
-                "cost" | "monthly_usd" | "cost_monthly_usd" => "cost_monthly_usd".to_string(),
-                other => other.to_string(),
-            };
-            (column, v.ok_or_else(|| bad("the bound is not a number"))?)
+        if name.is_empty() {
+            return Err(bad("no metric before <="));
+        }
+        let column = SLO_METRICS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(name, |(_, c)| c)
+            .to_string();
+        let number = |v: &str| v.trim().parse::<f64>().ok();
+        let bound = match BoundUnit::of_column(&column) {
+            BoundUnit::Latency => {
+                let ms = if let Some(v) = value.strip_suffix("ms") {
+                    number(v)
+                } else if let Some(v) = value.strip_suffix('s') {
+                    number(v).map(|x| x * 1e3)
+                } else {
+                    number(value)
+                };
+                ms.ok_or_else(|| bad("a latency bound is a number with ms or s"))?
+            }
+            BoundUnit::Ratio => match value.strip_suffix('%') {
+                Some(p) => {
+                    let p = number(p).ok_or_else(|| bad("the bound is not a number"))?;
+                    if !(0.0..=100.0).contains(&p) {
+                        return Err(bad("a ratio's bound is between 0% and 100%"));
+                    }
+                    p / 100.0
+                }
+                None => match number(value) {
+                    Some(0.0) => 0.0,
+                    Some(x) => {
+                        return Err(bad(&format!(
+                            "a ratio's bound needs a % sign: write {x}% for {x} percent, or {}% \
+                             for a fraction of {x}",
+                            x * 100.0
+                        )));
+                    }
+                    None => return Err(bad("the bound is not a number")),
+                },
+            },
+            BoundUnit::Plain => {
+                if value.ends_with('%') {
+                    return Err(bad(&format!(
+                        "% only applies to ratios ({column} is not one)"
+                    )));
+                }
+                number(value).ok_or_else(|| bad("the bound is not a number"))?
+            }
         };
         if !bound.is_finite() {
             return Err(bad("the bound must be finite"));
@@ -198,9 +310,14 @@ impl PointResult {
 }
 
 /// Evaluates every (point, replica) with `eval(point_index, replica)`, in parallel, and returns
-/// one result per point in grid order. `eval` returns the metrics as (column, value) pairs in a
+/// one result per point in grid order, each metric with its `interval`. `eval` returns the metrics as (column, value) pairs in a
 /// fixed order; the first replica's order is kept.
-pub fn run<F>(points: &[Vec<(String, f64)>], replicas: usize, eval: F) -> Vec<PointResult>
+pub fn run<F>(
+    points: &[Vec<(String, f64)>],
+    replicas: usize,
+    interval: Interval,
+    eval: F,
+) -> Vec<PointResult>
 where
     F: Fn(usize, usize) -> Vec<(String, f64)> + Sync,
 {
@@ -225,7 +342,7 @@ where
                         .iter()
                         .filter_map(|r| r.get(i).map(|(_, v)| *v))
                         .collect();
-                    ((*c).clone(), Estimate::of(&samples))
+                    ((*c).clone(), Estimate::with(&samples, interval))
                 })
                 .collect();
             PointResult {
@@ -310,6 +427,40 @@ mod tests {
         assert_eq!((s.column.as_str(), s.bound), ("cold_start_ratio", 0.005));
         assert!(Slo::parse("p99 about 300").is_err());
         assert!(Slo::parse("p99<=fast").is_err());
+        let s = Slo::parse("cost<=250").unwrap();
+        assert_eq!((s.column.as_str(), s.bound), ("cost_monthly_usd", 250.0));
+        let s = Slo::parse("latency_ms_p95<=2s").unwrap();
+        assert_eq!((s.column.as_str(), s.bound), ("latency_ms_p95", 2000.0));
+        assert_eq!(Slo::parse("throttle_ratio<=0").unwrap().bound, 0.0);
+        assert!(Slo::parse("cost<=5%").is_err());
+    }
+
+    #[test]
+    fn p99_9_as_displayed_is_an_slo_metric() {
+        let s = Slo::parse("p99.9<=800ms").unwrap();
+        assert_eq!((s.column.as_str(), s.bound), ("latency_ms_p999", 800.0));
+        assert_eq!(Slo::parse("p999<=800ms").unwrap().column, "latency_ms_p999");
+    }
+
+    #[test]
+    fn a_bare_ratio_bound_is_rejected_not_read_as_a_fraction() {
+        // 'cold_start_ratio<=0.5' used to mean 50 %.
+        let e = Slo::parse("cold_start_ratio<=0.5").unwrap_err().to_string();
+        assert!(
+            e.contains("--slo") && e.contains("0.5%") && e.contains("50%"),
+            "{e}"
+        );
+        assert!(Slo::parse("throttle_ratio<=2").is_err());
+        assert!(Slo::parse("cold_start_ratio<=150%").is_err());
+    }
+
+    #[test]
+    fn the_metric_list_comes_from_the_parser_list() {
+        let names = slo_metric_names();
+        for (n, _) in SLO_METRICS {
+            assert!(names.contains(n), "{n} missing from {names}");
+            assert!(Slo::parse(&format!("{n}<=0")).is_ok(), "{n}");
+        }
     }
 
     #[test]
@@ -319,6 +470,12 @@ mod tests {
         let s = (8.0f64 / 3.0).sqrt();
         assert!((e.half_width - 3.182446 * s / 2.0).abs() < 1e-5, "{e:?}");
         assert_eq!(Estimate::of(&[5.0]).half_width, 0.0);
+        // One more replica: t·s·√(1 + 1/n).
+        let p = Estimate::with(&[0.0, 2.0, 2.0, 4.0], Interval::Prediction);
+        assert!(
+            (p.half_width - 3.182446 * s * 1.25f64.sqrt()).abs() < 1e-5,
+            "{p:?}"
+        );
     }
 
     #[test]

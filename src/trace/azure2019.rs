@@ -14,11 +14,12 @@ use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
 use crate::error::TraceError;
+use crate::seed::{self, Purpose};
 use crate::time::{MINUTE, Micros};
 use crate::trace::canonical::ReadReport;
 use crate::trace::format::Arrivals;
 use crate::trace::records::{
-    Fault, FunctionKeys, Header, Records, Skips, fnv1a, mix_seed, number, open, text,
+    Fault, FunctionKeys, Header, Records, Skips, fnv1a, number, open, text,
 };
 use crate::trace::{Trace, TraceBuilder, Trigger};
 use crate::workload::dist::Quantiles;
@@ -39,8 +40,6 @@ const DURATION_COLUMNS: [(&str, f64); 7] = [
 ];
 /// The app-memory statistic used as the function's memory size (see `workloads/README.md`).
 pub const MEMORY_COLUMN: &str = "AverageAllocatedMb_pct99";
-/// Stream number that keeps these draws apart from the engine's, which use the same seed.
-const SEED_STREAM: &[u8] = b"faasplan/azure2019";
 
 /// What the Azure 2019 reader needs.
 #[derive(Debug, Clone)]
@@ -109,7 +108,7 @@ pub fn read(opts: &Options) -> Result<(Trace, ReadReport, Vec<String>), TraceErr
         memory,
         have_memory: !opts.memory.is_empty(),
         arrivals: opts.arrivals,
-        seed: mix_seed(opts.seed, fnv1a(SEED_STREAM)),
+        seed: opts.seed,
         skips: Skips::default(),
         accepted: 0,
         counts: Vec::with_capacity(MINUTES_PER_DAY),
@@ -468,9 +467,12 @@ impl Expand {
             return;
         }
         let f = self.keys.id(&mut self.builder, key, &row.parts);
-        let mut rng = Pcg64Mcg::seed_from_u64(mix_seed(
-            mix_seed(self.seed, fnv1a(key.as_bytes())),
-            day as u64,
+        // Keyed by the function's name, not its index (which depends on reading order).
+        let mut rng = Pcg64Mcg::seed_from_u64(seed::derive(
+            self.seed,
+            0,
+            fnv1a(key.as_bytes()),
+            Purpose::ArrivalExpansion { day: day as u32 },
         ));
         let day_start = (day * MINUTES_PER_DAY) as i64 * MINUTE as i64;
         for (m, &c) in self.counts.iter().enumerate() {

@@ -10,10 +10,12 @@ use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
 use super::{Invocation, Trace, TraceBuilder};
+use crate::seed::{self, Purpose};
 use crate::time::MINUTE;
 
-/// Returns `trace` with its traffic multiplied by `k` (> 0), drawn from `seed`.
-pub fn scale(trace: &Trace, k: f64, seed: u64) -> Trace {
+/// Returns `trace` with its traffic multiplied by `k` (> 0), drawn from the run's `seed` and the
+/// index of `k` among the factors tried (`factor`), so each factor has its own streams.
+pub fn scale(trace: &Trace, k: f64, seed: u64, factor: u32) -> Trace {
     let whole = k.floor() as u64;
     let frac = k - whole as f64;
     let mut b = TraceBuilder::new();
@@ -21,7 +23,7 @@ pub fn scale(trace: &Trace, k: f64, seed: u64) -> Trace {
     let mut rows: Vec<Invocation> = Vec::new();
     for (f, meta) in trace.functions.iter().enumerate() {
         let mut rng =
-            Pcg64Mcg::seed_from_u64(seed ^ (f as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            Pcg64Mcg::seed_from_u64(seed::derive(seed, 0, f as u64, Purpose::Scale { factor }));
         let src = trace.function_invocations(f);
         rows.clear();
         for copy in 0..whole {
@@ -90,11 +92,11 @@ mod tests {
     #[test]
     fn scaling_multiplies_the_count() {
         let t = steady(100_000, 10_000);
-        assert_eq!(scale(&t, 1.0, 1).len(), 100_000);
-        assert_eq!(scale(&t, 3.0, 1).len(), 300_000);
+        assert_eq!(scale(&t, 1.0, 1, 0).len(), 100_000);
+        assert_eq!(scale(&t, 3.0, 1, 0).len(), 300_000);
         // Thinning: binomial(n, k); 4 standard deviations.
         for k in [0.1, 0.5, 2.5] {
-            let n = scale(&t, k, 7).len() as f64;
+            let n = scale(&t, k, 7, 0).len() as f64;
             let frac = k - k.floor();
             let sd = (1e5 * frac * (1.0 - frac)).sqrt();
             assert!((n - 1e5 * k).abs() <= 4.0 * sd + 1.0, "k={k}: {n}");
@@ -104,7 +106,18 @@ mod tests {
     #[test]
     fn scaling_is_seeded() {
         let t = steady(10_000, 10_000);
-        assert_eq!(scale(&t, 2.5, 3).invocations, scale(&t, 2.5, 3).invocations);
-        assert_ne!(scale(&t, 0.5, 3).invocations, scale(&t, 0.5, 4).invocations);
+        assert_eq!(
+            scale(&t, 2.5, 3, 0).invocations,
+            scale(&t, 2.5, 3, 0).invocations
+        );
+        assert_ne!(
+            scale(&t, 0.5, 3, 0).invocations,
+            scale(&t, 0.5, 4, 0).invocations
+        );
+        // Each factor index draws its own streams.
+        assert_ne!(
+            scale(&t, 0.5, 3, 0).invocations,
+            scale(&t, 0.5, 3, 1).invocations
+        );
     }
 }

@@ -2,8 +2,10 @@
 //! in time order, written as CSV by a hand-rolled formatter (the `fmt` machinery is the bottleneck
 //! at millions of rows per second).
 //!
-//! Randomness: stream `p` of function `f` draws from `mix(mix(seed, f), p + 1)`, the durations of
-//! `f` from `mix(mix(seed, f), 0)`. Adding a function or a process leaves the others unchanged.
+//! Randomness: arrival process `p` of function `f` draws from
+//! `seed::derive(seed, 0, f, GenerateArrivals { process: p })`, the durations of `f` from
+//! `seed::derive(seed, 0, f, GenerateDurations)`. Adding a function or a process leaves the others
+//! unchanged.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -12,8 +14,8 @@ use std::io::{self, Write};
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
+use crate::seed::{self, Purpose};
 use crate::time::{Micros, SECOND};
-use crate::trace::records::mix_seed;
 use crate::workload::dist::exp1;
 use crate::workload::spec::{Process, Workload};
 
@@ -277,7 +279,12 @@ pub fn generate<W: Write + ?Sized>(out: &mut W, wl: &Workload, seed: u64) -> io:
             Func {
                 name: f.name.as_bytes(),
                 tail: format!(",{memory},{}\n", f.trigger).into_bytes(),
-                rng: Pcg64Mcg::seed_from_u64(mix_seed(mix_seed(seed, i as u64), 0)),
+                rng: Pcg64Mcg::seed_from_u64(seed::derive(
+                    seed,
+                    0,
+                    i as u64,
+                    Purpose::GenerateDurations,
+                )),
                 spare: None,
             }
         })
@@ -285,7 +292,12 @@ pub fn generate<W: Write + ?Sized>(out: &mut W, wl: &Workload, seed: u64) -> io:
     let mut streams: Vec<(usize, ArrivalStream)> = Vec::new();
     for (i, f) in wl.functions.iter().enumerate() {
         for (p, process) in f.arrivals.iter().enumerate() {
-            let s = mix_seed(mix_seed(seed, i as u64), p as u64 + 1);
+            let s = seed::derive(
+                seed,
+                0,
+                i as u64,
+                Purpose::GenerateArrivals { process: p as u32 },
+            );
             streams.push((i, ArrivalStream::new(process, wl.duration, s)));
         }
     }

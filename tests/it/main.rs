@@ -15,6 +15,7 @@ mod provisioned;
 mod queueing;
 mod readers;
 mod report;
+mod seeds;
 mod sweep;
 mod trust;
 mod units;
