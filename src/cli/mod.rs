@@ -7,6 +7,7 @@ mod compare;
 mod fleet;
 mod generate;
 mod offerings;
+mod origin;
 mod platform;
 mod report_args;
 mod simulate;
