@@ -10,6 +10,7 @@ use std::fmt;
 
 use crate::engine::PlatformConfig;
 use crate::outcome::Outcome;
+use crate::report::fmt::thousands;
 
 /// A limit that refuses more than this share of requests decides the answer (0.1 %).
 pub const THROTTLE_SHARE: f64 = 0.001;
@@ -172,19 +173,6 @@ fn percent(x: f64) -> String {
     }
 }
 
-/// 12345 -> "12,345".
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// A limit refused `refused` of the run's requests: a warning above [`THROTTLE_SHARE`].
 fn limit_warning(
     f: &RunFacts,
@@ -300,14 +288,15 @@ pub fn durations_held_constant(options: &[(String, Vec<(u16, f64)>)]) -> Option<
     ))
 }
 
-/// An option misses its SLO; `failed` lists the objectives it misses, e.g. `p99<=300ms (is 912.0)`.
-pub fn misses_slo(option: &str, failed: &[String]) -> Warning {
+/// An option misses its SLO; `failed` lists the objectives it misses, e.g. `p99<=300ms (is
+/// 912)`. `flag` is what changes it: `--slo` for an offering, `--fleet` (its size) for a fleet.
+pub fn misses_slo(option: &str, failed: &[String], flag: &'static str) -> Warning {
     Warning::new(
         format!(
             "{option} misses the SLO: {}; it is never called cheaper",
             failed.join(", ")
         ),
-        "--slo",
+        flag,
     )
 }
 
@@ -320,8 +309,6 @@ mod tests {
         let w = Warning::new("x happened", "--flag");
         assert_eq!(w.to_string(), "x happened (set --flag)");
         assert_eq!(render(&[w.clone(), w]).len(), 1);
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(12), "12");
         assert_eq!(percent(0.2612), "26");
         assert_eq!(percent(0.0012), "0.12");
     }

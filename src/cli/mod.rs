@@ -9,6 +9,7 @@ mod generate;
 mod offerings;
 mod origin;
 mod platform;
+mod progress;
 mod report_args;
 mod simulate;
 mod sweep;
