@@ -206,6 +206,8 @@ pub(crate) struct FunctionSim<'t> {
     queue_wake_at: Option<Micros>,
     /// True while the queue head waits for account capacity (the coupled driver wakes it).
     pub blocked_on_account: bool,
+    /// The limit that last refused the queue head (what a queue throttle is blamed on).
+    queue_blocked_by: Option<Blocked>,
     instances: Vec<Instance>,
     free_slots: Vec<u32>,
     /// Idle on-demand instances, ordered by `idle_since` (front: idle longest).
@@ -259,6 +261,7 @@ impl<'t> FunctionSim<'t> {
             queue: VecDeque::new(),
             queue_wake_at: None,
             blocked_on_account: false,
+            queue_blocked_by: None,
             instances: Vec::new(),
             free_slots: Vec::new(),
             od_idle: VecDeque::new(),
@@ -713,10 +716,7 @@ impl<'t> FunctionSim<'t> {
         match self.place(now, req, account) {
             Ok(()) => {}
             Err(blocked) => match req.trigger {
-                Trigger::Sync => {
-                    self.stats.throttled += 1;
-                    self.out.count(req.arrival, MinuteKind::Throttled);
-                }
+                Trigger::Sync => self.refuse(req.arrival, blocked, MinuteKind::Throttled),
                 Trigger::Queue => {
                     self.enqueue(now, req);
                     self.on_blocked(blocked);
@@ -730,8 +730,7 @@ impl<'t> FunctionSim<'t> {
                         .min(self.cfg.retry.max);
                     let at = now.saturating_add(backoff);
                     if at > req.arrival.saturating_add(self.cfg.retry.max_age) {
-                        self.stats.dead_lettered += 1;
-                        self.out.count(req.arrival, MinuteKind::DeadLettered);
+                        self.refuse(req.arrival, blocked, MinuteKind::DeadLettered);
                     } else {
                         let seq = self.next_seq();
                         self.retries.push(Reverse(Retry {
@@ -749,6 +748,7 @@ impl<'t> FunctionSim<'t> {
     }
 
     fn on_blocked(&mut self, blocked: Blocked) {
+        self.queue_blocked_by = Some(blocked);
         match blocked {
             Blocked::Function => {} // a completion of this function wakes the queue
             Blocked::Account => self.blocked_on_account = true,
@@ -768,10 +768,24 @@ impl<'t> FunctionSim<'t> {
                 return Some(head);
             }
             self.queue.pop_front();
-            self.stats.throttled += 1;
-            self.out.count(head.req.arrival, MinuteKind::Throttled);
+            let cause = self.queue_blocked_by.unwrap_or(Blocked::Function);
+            self.refuse(head.req.arrival, cause, MinuteKind::Throttled);
         }
         None
+    }
+
+    /// Counts a request refused for good (throttled or dead-lettered) by the limit `cause`.
+    fn refuse(&mut self, arrival: Micros, cause: Blocked, kind: MinuteKind) {
+        match kind {
+            MinuteKind::DeadLettered => self.stats.dead_lettered += 1,
+            _ => self.stats.throttled += 1,
+        }
+        match cause {
+            Blocked::Account => self.stats.throttled_account += 1,
+            Blocked::Function => self.stats.throttled_function += 1,
+            Blocked::Rate(_) => self.stats.throttled_rate += 1,
+        }
+        self.out.count(arrival, kind);
     }
 
     /// Serves queued requests while capacity lasts; throttles those past their maximum wait.
@@ -1084,9 +1098,9 @@ impl<'t> FunctionSim<'t> {
     /// requests left over are throttled. Fills in the function's summary statistics.
     pub fn finish(&mut self, window_end: Micros) {
         let clip = self.clip.min(window_end);
+        let cause = self.queue_blocked_by.unwrap_or(Blocked::Function);
         while let Some(Queued { req, .. }) = self.queue.pop_front() {
-            self.stats.throttled += 1;
-            self.out.count(req.arrival, MinuteKind::Throttled);
+            self.refuse(req.arrival, cause, MinuteKind::Throttled);
         }
         while let Some(idle) = self.od_idle.pop_front() {
             let death = self.death(idle).min(clip);

@@ -160,6 +160,12 @@ pub struct FunctionStats {
     pub cold_starts: u64,
     pub throttled: u64,
     pub dead_lettered: u64,
+    /// Throttled or dead-lettered requests by the limit that refused their last attempt: the
+    /// account limit, the function's own limit (reserved concurrency / max instances), or the
+    /// scaling rate. They sum to `throttled + dead_lettered`.
+    pub throttled_account: u64,
+    pub throttled_function: u64,
+    pub throttled_rate: u64,
     /// Served requests that started later than they arrived for a reason other than their own
     /// init (queue wait, async retry, or an initializing instance they joined).
     pub waited: u64,
@@ -241,6 +247,9 @@ impl FunctionStats {
         self.cold_starts += other.cold_starts;
         self.throttled += other.throttled;
         self.dead_lettered += other.dead_lettered;
+        self.throttled_account += other.throttled_account;
+        self.throttled_function += other.throttled_function;
+        self.throttled_rate += other.throttled_rate;
         self.waited += other.waited;
         self.retries += other.retries;
         self.instances_started += other.instances_started;

@@ -89,6 +89,17 @@ pub fn poisson_multi(funcs: &[(f64, Service, Trigger)], horizon_s: f64, seed: u6
     b.finish()
 }
 
+/// A one-trigger (sync) trace from `(arrival_ms, function, duration_ms)` rows, in row order.
+pub fn trace_from_rows(rows: &[(f64, &str, f64)]) -> Trace {
+    let mut b = TraceBuilder::new();
+    for &(at_ms, name, d_ms) in rows {
+        let id = b.function_id(name);
+        let ms = |x: f64| (x * 1_000.0).round() as i64;
+        b.push(ms(at_ms), id, ms(d_ms) as Micros, 0, Trigger::Sync);
+    }
+    b.finish()
+}
+
 /// A platform with no limits, the given keep-alive and a constant init.
 pub fn unlimited(keep_alive_s: f64, init_ms: f64) -> PlatformConfig {
     let mut cfg = PlatformConfig::lambda_defaults(InitDist::parse(&init_ms.to_string()).unwrap());
@@ -127,6 +138,11 @@ pub fn assert_conserved(o: &faasplan::outcome::Outcome) {
         assert_eq!(
             s.invocations,
             s.warm_starts + s.cold_starts + s.throttled + s.dead_lettered
+        );
+        assert_eq!(
+            s.throttled_account + s.throttled_function + s.throttled_rate,
+            s.throttled + s.dead_lettered,
+            "every refused request is blamed on exactly one limit"
         );
     }
     let minutes =

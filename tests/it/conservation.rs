@@ -45,6 +45,36 @@ fn sync_async_and_queue_under_tight_limits() {
     );
     // Queue requests either waited or were throttled, never dropped.
     assert!(t.waited > 0);
+    // Both concurrency limits refuse requests here.
+    assert!(t.throttled_account > 0 && t.throttled_function > 0, "{t:?}");
+}
+
+#[test]
+fn throttles_are_blamed_on_the_limit_that_refused_them() {
+    // 20 concurrent 60 s requests at t = 0 against an account limit of 10: exactly 10 throttled,
+    // all of them by the account limit.
+    let rows: Vec<(f64, &str, f64)> = (0..20).map(|i| (i as f64 * 0.001, "f", 60_000.0)).collect();
+    let trace = common::trace_from_rows(&rows);
+    let mut cfg = common::unlimited(600.0, 100.0);
+    cfg.account_concurrency = Some(10);
+    let o = simulate(&trace, &cfg);
+    assert_conserved(&o);
+    assert_eq!(o.totals.throttled, 10);
+    assert_eq!(o.totals.throttled_account, 10);
+    // The same with a function limit of 5 below it: 15 throttled by the function's own limit.
+    cfg.max_concurrency = Some(5);
+    let o = simulate(&trace, &cfg);
+    assert_eq!((o.totals.throttled, o.totals.throttled_function), (15, 15));
+    // A scaling rate of 3 new instances and one more per 10 s, no concurrency limit: 3 served
+    // at once, 17 throttled by the rate.
+    cfg.max_concurrency = None;
+    cfg.account_concurrency = None;
+    cfg.scaling = Some(ScalingRate {
+        burst: 3,
+        refill_every: 10 * SECOND,
+    });
+    let o = simulate(&trace, &cfg);
+    assert_eq!((o.totals.throttled, o.totals.throttled_rate), (17, 17));
 }
 
 #[test]
