@@ -119,12 +119,11 @@ pub struct RefusedBy {
 
 impl RefusedBy {
     pub fn of(outcome: &Outcome) -> RefusedBy {
-        // TEMPORARY until the engine's throttled_account/function/rate counters land.
         let t = &outcome.totals;
         RefusedBy {
-            account: t.throttled + t.dead_lettered,
-            function: 0,
-            scaling_rate: 0,
+            account: t.throttled_account,
+            function: t.throttled_function,
+            scaling_rate: t.throttled_rate,
         }
     }
 }
