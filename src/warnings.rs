@@ -172,6 +172,32 @@ fn percent(x: f64) -> String {
     }
 }
 
+/// The warnings of many runs (grid points, replicas), each source once: its text at the first
+/// run where it holds, and how many runs it holds in. `runs`: (label, warnings) in order.
+pub fn across(runs: &[(String, Vec<Warning>)]) -> Vec<String> {
+    let mut flags: Vec<&'static str> = Vec::new();
+    for w in runs.iter().flat_map(|(_, ws)| ws) {
+        if !flags.contains(&w.flag) {
+            flags.push(w.flag);
+        }
+    }
+    flags
+        .into_iter()
+        .filter_map(|flag| {
+            let at: Vec<(&String, &Warning)> = runs
+                .iter()
+                .filter_map(|(l, ws)| ws.iter().find(|w| w.flag == flag).map(|w| (l, w)))
+                .collect();
+            let (label, w) = at.first()?;
+            Some(match at.len() {
+                1 if runs.len() == 1 => w.to_string(),
+                1 => format!("at {label}: {w}"),
+                n => format!("at {label} (and {} more of {} runs): {w}", n - 1, runs.len()),
+            })
+        })
+        .collect()
+}
+
 /// A limit refused `refused` of the run's requests: a warning above [`THROTTLE_SHARE`].
 fn limit_warning(
     f: &RunFacts,
@@ -267,21 +293,23 @@ pub fn durations_held_constant(options: &[(String, Vec<(u16, f64)>)]) -> Option<
     if options.iter().all(|(_, sizes)| sizes == first) {
         return None;
     }
-    let list: Vec<String> = options
-        .iter()
-        .map(|(name, sizes)| {
-            let s: Vec<String> = sizes
-                .iter()
-                .map(|(mb, vcpu)| format!("{mb} MB/{vcpu} vCPU"))
-                .collect();
-            format!("{name} {}", s.join("+"))
-        })
-        .collect();
+    let mut distinct: Vec<String> = Vec::new();
+    for (mb, vcpu) in options.iter().flat_map(|(_, s)| s) {
+        let s = format!("{mb} MB/{} vCPU", crate::report::fmt::sig(*vcpu));
+        if !distinct.contains(&s) {
+            distinct.push(s);
+        }
+    }
+    let more = distinct.len().saturating_sub(6);
+    distinct.truncate(6);
+    if more > 0 {
+        distinct.push(format!("{more} more"));
+    }
     Some(Warning::new(
         format!(
             "the options differ in memory or CPU ({}) but every one ran the trace's durations \
              unchanged: faasplan does not scale durations with CPU yet",
-            list.join(", ")
+            distinct.join(", ")
         ),
         "--memory-mb",
     ))

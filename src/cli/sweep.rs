@@ -73,6 +73,8 @@ pub struct SweepResult {
     /// Pareto fronts (indices into `grid`, by increasing cost).
     pub pareto_cost_p99: Vec<usize>,
     pub pareto_cost_cold_start_ratio: Vec<usize>,
+    /// What to know before acting on the grid, each naming the flag that changes it.
+    pub warnings: Vec<String>,
 }
 
 /// The columns the table shows, with their labels.
@@ -178,6 +180,34 @@ fn grid(a: &PlatformArgs) -> Result<Vec<GridPoint>, ConfigError> {
     Ok(points)
 }
 
+/// The grid's warnings: each run source once (in grid order, whatever the thread count), and
+/// durations held constant across a memory axis.
+fn sweep_warnings(
+    mut runs: Vec<(usize, usize, Vec<crate::warnings::Warning>)>,
+    settings: &[Vec<(String, f64)>],
+    configs: &[PlatformConfig],
+    offering: &crate::offering::Offering,
+) -> Vec<String> {
+    runs.sort_by_key(|(p, r, _)| (*p, *r));
+    let label = |p: usize| {
+        let s: Vec<String> = settings[p]
+            .iter()
+            .map(|(n, v)| format!("{n}={}", crate::report::fmt::plain(*v)))
+            .collect();
+        if s.is_empty() { "the grid point".to_string() } else { s.join(",") }
+    };
+    let labelled: Vec<(String, Vec<crate::warnings::Warning>)> =
+        runs.into_iter().map(|(p, _, ws)| (label(p), ws)).collect();
+    let mut out = crate::warnings::across(&labelled);
+    let sizes: Vec<(String, Vec<(u16, f64)>)> = configs
+        .iter()
+        .enumerate()
+        .map(|(p, c)| (label(p), vec![(c.memory_mb, offering.memory.billed(c.memory_mb).0.vcpu)]))
+        .collect();
+    out.extend(crate::warnings::durations_held_constant(&sizes).map(|w| w.to_string()));
+    out
+}
+
 /// The numeric summary columns of one run (the `run_*` echo of the options left out).
 fn metrics(summary: &Summary) -> Vec<(String, f64)> {
     crate::export::csv::columns(summary)
@@ -250,6 +280,8 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     };
     let bill_opts = |cfg: &PlatformConfig| a.run.offering.bill_options(cfg);
     let settings: Vec<Vec<(String, f64)>> = points.iter().map(GridPoint::settings).collect();
+    let origins = super::origin::origins(&a.run.platform, Some(offering));
+    let run_warnings = std::sync::Mutex::new(Vec::new());
     let grid_results = pool.install(|| {
         sweep::run(&settings, a.replicas, |p, r| {
             let mut cfg = configs[p].clone();
@@ -259,6 +291,14 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
             let info = super::simulate::run_info(&name, trace, &Default::default(), &cfg, &outcome);
             let mut summary = Summary::new(&outcome, info);
             summary.cost = Some(cost::bill(&outcome, offering, &bill_opts(&cfg)));
+            let ws = crate::warnings::for_run(&crate::warnings::RunFacts {
+                outcome: &outcome,
+                cfg: &cfg,
+                origins: &origins,
+            });
+            if let Ok(mut v) = run_warnings.lock() {
+                v.push((p, r, ws));
+            }
             bar.inc(1);
             metrics(&summary)
         })
@@ -288,7 +328,15 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     } else {
         sweep::cheapest_meeting(&grid_results, &slos, "cost_monthly_usd")
     };
+    let warnings = sweep_warnings(
+        run_warnings.into_inner().unwrap_or_default(),
+        &settings,
+        &configs,
+        offering,
+    );
+    crate::warnings::to_stderr(&warnings);
     let result = SweepResult {
+        warnings,
         trace: name,
         offering: offering.meta.name.clone(),
         replicas: a.replicas,
@@ -439,7 +487,7 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
         }
         (false, None) => writeln!(w, "no grid point meets every SLO")?,
     }
-    Ok(())
+    crate::warnings::write_block(w, &r.warnings)
 }
 
 fn write_csv(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {

@@ -25,6 +25,9 @@ pub struct BreakevenPoint {
     /// p99 latency, ms (`None` when nothing was served).
     pub faas_p99_ms: Option<f64>,
     pub fleet_p99_ms: Option<f64>,
+    /// Whether each option meets its SLO here; an infeasible one is never the cheaper.
+    pub faas_feasible: bool,
+    pub fleet_feasible: bool,
 }
 
 /// Where the cost curves cross.
@@ -51,6 +54,8 @@ pub struct BreakevenPage {
     pub crossing: Option<BreakevenCrossing>,
     /// Sentences shown under the table (the verdict when there is no crossing, the SLO used).
     pub notes: Vec<String>,
+    /// The breakeven's warnings, in a box at the top.
+    pub warnings: Vec<String>,
 }
 
 impl BreakevenPage {
@@ -100,12 +105,13 @@ impl BreakevenPage {
         );
         let opt = |v: Option<f64>| v.map_or_else(|| "–".to_string(), ms);
         for p in &self.points {
-            let cheaper = if p.faas_monthly_usd < p.fleet_monthly_usd {
-                "FaaS"
-            } else if p.fleet_monthly_usd < p.faas_monthly_usd {
-                "fleet"
-            } else {
-                "equal"
+            let cheaper = match (p.faas_feasible, p.fleet_feasible) {
+                (false, false) => "neither meets its SLO",
+                (true, false) => "FaaS (the fleet misses its SLO)",
+                (false, true) => "fleet (FaaS misses its SLO)",
+                _ if p.faas_monthly_usd < p.fleet_monthly_usd => "FaaS",
+                _ if p.fleet_monthly_usd < p.faas_monthly_usd => "fleet",
+                _ => "equal",
             };
             t.row(vec![
                 sig(p.k),
@@ -138,6 +144,7 @@ impl BreakevenPage {
 pub fn write(page: &BreakevenPage, target: &ReportTarget) -> Result<Written, ReportError> {
     page.validate()?;
     let mut doc = Document::new("faasplan breakeven", &page.subtitle);
+    doc.warnings = page.warnings.clone();
     doc.text(page.crossing_text());
     doc.heading("Charts");
     doc.chart("breakeven.png", "Monthly cost against request rate", |a| {

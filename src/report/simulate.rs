@@ -136,6 +136,8 @@ pub struct SimulatePage {
     pub top_functions: Vec<FunctionColdStarts>,
     /// Caveats shown under the tables.
     pub notes: Vec<String>,
+    /// The run's warnings, in a box at the top.
+    pub warnings: Vec<String>,
 }
 
 /// The most functions the top-functions chart shows.
@@ -189,6 +191,7 @@ impl SimulatePage {
             latency,
             top_functions: top,
             notes,
+            warnings: summary.warnings.clone(),
         }
     }
 
@@ -246,6 +249,7 @@ impl SimulatePage {
 pub fn write(page: &SimulatePage, target: &ReportTarget) -> Result<Written, ReportError> {
     page.validate()?;
     let mut doc = Document::new("faasplan simulate", &page.subtitle);
+    doc.warnings = page.warnings.clone();
     doc.heading("Charts");
     doc.chart("concurrency.png", "Instances over time", |a| {
         draw_concurrency(a, &page.timeline)
