@@ -192,7 +192,11 @@ pub fn across(runs: &[(String, Vec<Warning>)]) -> Vec<String> {
             Some(match at.len() {
                 1 if runs.len() == 1 => w.to_string(),
                 1 => format!("at {label}: {w}"),
-                n => format!("at {label} (and {} more of {} runs): {w}", n - 1, runs.len()),
+                n => format!(
+                    "at {label} (and {} more of {} runs): {w}",
+                    n - 1,
+                    runs.len()
+                ),
             })
         })
         .collect()
@@ -228,7 +232,10 @@ pub fn account_limit(f: &RunFacts) -> Vec<Warning> {
     limit_warning(
         f,
         RefusedBy::of(f.outcome).account,
-        format!("the account concurrency limit of {}", thousands(limit.into())),
+        format!(
+            "the account concurrency limit of {}",
+            thousands(limit.into())
+        ),
         &f.origins.account_concurrency,
         "--account-concurrency",
     )
@@ -278,7 +285,10 @@ pub fn init_default(f: &RunFacts) -> Vec<Warning> {
         format!(
             "cold starts ({}) used the built-in init times of a measured hello-world Lambda ({}), \
              not this function's",
-            percent(share(f.outcome.totals.cold_starts, f.outcome.totals.invocations)) + " %",
+            percent(share(
+                f.outcome.totals.cold_starts,
+                f.outcome.totals.invocations
+            )) + " %",
             f.cfg.init.describe()
         ),
         "--init-ms",

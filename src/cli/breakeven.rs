@@ -277,57 +277,64 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
     let origins = super::origin::origins(&a.run.platform, Some(offering));
     let seed = cfg.seed;
     let bar = super::progress::bar(ks.len() as u64, a.quiet);
-    let runs: Vec<(Point, Vec<crate::warnings::Warning>, Vec<(String, f64)>)> = pool.install(|| {
-        ks.par_iter()
-            .enumerate()
-            .map(|(i, &k)| {
-                let scaled = scale::scale(&trace, k, seed.wrapping_add(i as u64));
-                let outcome = simulate_with(&scaled, &cfg, ONE_THREAD);
-                let bill = cost::bill(&outcome, offering, &bill_opts);
-                let mut summary = Summary::new(
-                    &outcome,
-                    super::simulate::run_info(&name, &scaled, &Default::default(), &cfg, &outcome),
-                );
-                summary.cost = Some(bill.clone());
-                let metrics = super::compare::summary_metrics(&summary);
-                let faas_failed = super::fleet::misses(&slo.objectives, &metrics);
-                let warnings = crate::warnings::for_run(&crate::warnings::RunFacts {
-                    outcome: &outcome,
-                    cfg: &cfg,
-                    origins: &origins,
-                });
-                // A fleet without a count is sized for the scaled traffic.
-                let (_, fo, _) = run_fleet(&scaled, &spec, &slo);
-                let fleet_bill = servers::bill_fleet(&fo, &spec.server, spec.discount_pct);
-                let fleet_failed = slo.misses(&fo, Some(fleet_bill.monthly_usd));
-                bar.inc(1);
-                let point = Point {
-                    k,
-                    requests_per_s: outcome.totals.invocations as f64
-                        / (outcome.window_us as f64 / 1e6).max(1e-9),
-                    faas_monthly_usd: bill.monthly_usd,
-                    fleet_monthly_usd: fleet_bill.monthly_usd,
-                    faas_p99_ms: outcome.latency.quantile_us(0.99) as f64 / 1e3,
-                    fleet_p99_ms: fo.latency.quantile_us(0.99) as f64 / 1e3,
-                    fleet_instances: fo.mean_instances(),
-                    fleet_rejected: fo.rejected,
-                    faas_throttled: outcome.totals.throttled + outcome.totals.dead_lettered,
-                    fleet_queue_wait_p99_ms: fo.queue_wait.quantile_us(0.99) as f64 / 1e3,
-                    faas_feasible: faas_failed.is_empty(),
-                    fleet_feasible: fleet_failed.is_empty(),
-                    cheaper: cheaper(
-                        bill.monthly_usd,
-                        faas_failed.is_empty(),
-                        fleet_bill.monthly_usd,
-                        fleet_failed.is_empty(),
-                    ),
-                    faas_failed,
-                    fleet_failed,
-                };
-                (point, warnings, metrics)
-            })
-            .collect()
-    });
+    let runs: Vec<(Point, Vec<crate::warnings::Warning>, Vec<(String, f64)>)> =
+        pool.install(|| {
+            ks.par_iter()
+                .enumerate()
+                .map(|(i, &k)| {
+                    let scaled = scale::scale(&trace, k, seed.wrapping_add(i as u64));
+                    let outcome = simulate_with(&scaled, &cfg, ONE_THREAD);
+                    let bill = cost::bill(&outcome, offering, &bill_opts);
+                    let mut summary = Summary::new(
+                        &outcome,
+                        super::simulate::run_info(
+                            &name,
+                            &scaled,
+                            &Default::default(),
+                            &cfg,
+                            &outcome,
+                        ),
+                    );
+                    summary.cost = Some(bill.clone());
+                    let metrics = super::compare::summary_metrics(&summary);
+                    let faas_failed = super::fleet::misses(&slo.objectives, &metrics);
+                    let warnings = crate::warnings::for_run(&crate::warnings::RunFacts {
+                        outcome: &outcome,
+                        cfg: &cfg,
+                        origins: &origins,
+                    });
+                    // A fleet without a count is sized for the scaled traffic.
+                    let (_, fo, _) = run_fleet(&scaled, &spec, &slo);
+                    let fleet_bill = servers::bill_fleet(&fo, &spec.server, spec.discount_pct);
+                    let fleet_failed = slo.misses(&fo, Some(fleet_bill.monthly_usd));
+                    bar.inc(1);
+                    let point = Point {
+                        k,
+                        requests_per_s: outcome.totals.invocations as f64
+                            / (outcome.window_us as f64 / 1e6).max(1e-9),
+                        faas_monthly_usd: bill.monthly_usd,
+                        fleet_monthly_usd: fleet_bill.monthly_usd,
+                        faas_p99_ms: outcome.latency.quantile_us(0.99) as f64 / 1e3,
+                        fleet_p99_ms: fo.latency.quantile_us(0.99) as f64 / 1e3,
+                        fleet_instances: fo.mean_instances(),
+                        fleet_rejected: fo.rejected,
+                        faas_throttled: outcome.totals.throttled + outcome.totals.dead_lettered,
+                        fleet_queue_wait_p99_ms: fo.queue_wait.quantile_us(0.99) as f64 / 1e3,
+                        faas_feasible: faas_failed.is_empty(),
+                        fleet_feasible: fleet_failed.is_empty(),
+                        cheaper: cheaper(
+                            bill.monthly_usd,
+                            faas_failed.is_empty(),
+                            fleet_bill.monthly_usd,
+                            fleet_failed.is_empty(),
+                        ),
+                        faas_failed,
+                        fleet_failed,
+                    };
+                    (point, warnings, metrics)
+                })
+                .collect()
+        });
     bar.finish_and_clear();
     let faas_metrics: Vec<Vec<(String, f64)>> = runs.iter().map(|r| r.2.clone()).collect();
     super::fleet::unknown_metric(
@@ -367,15 +374,19 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
             ));
         }
     }
-    warnings.extend(infeasible_ranges(&points).into_iter().map(|(who, lo, hi, why)| {
-        let (name, flag) = if who == "faas" {
-            (offering.meta.name.as_str(), "--slo")
-        } else {
-            (spec.text.as_str(), "--fleet")
-        };
-        crate::warnings::misses_slo(&format!("{name} at {}", k_range(lo, hi)), &[why], flag)
-            .to_string()
-    }));
+    warnings.extend(
+        infeasible_ranges(&points)
+            .into_iter()
+            .map(|(who, lo, hi, why)| {
+                let (name, flag) = if who == "faas" {
+                    (offering.meta.name.as_str(), "--slo")
+                } else {
+                    (spec.text.as_str(), "--fleet")
+                };
+                crate::warnings::misses_slo(&format!("{name} at {}", k_range(lo, hi)), &[why], flag)
+                    .to_string()
+            }),
+    );
     let result = Breakeven {
         trace: name,
         offering: offering.meta.name.clone(),

@@ -13,8 +13,8 @@ use super::report_args::{self, ReportArgs};
 use super::{Format, RunArgs, platform_config_for, thread_pool, to_stdout, write_json};
 use crate::cost;
 use crate::engine::simulate;
-use crate::export::summary::Summary;
 use crate::error::ConfigError;
+use crate::export::summary::Summary;
 use crate::servers::MONTH_HOURS;
 use crate::sweep::Slo;
 
@@ -232,8 +232,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         );
         summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg)));
         let failed = super::fleet::misses(&slo.objectives, &summary_metrics(&summary));
-        let mut warnings =
-            super::simulate::run_warnings(&a.run.platform, Some(o), &cfg, &outcome);
+        let mut warnings = super::simulate::run_warnings(&a.run.platform, Some(o), &cfg, &outcome);
         if !failed.is_empty() {
             warnings.push(crate::warnings::misses_slo(&o.meta.name, &failed, "--slo"));
         }
@@ -279,7 +278,11 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     };
     let mut warnings: Vec<String> = options
         .iter()
-        .flat_map(|o| o.warnings().iter().map(move |w| format!("{}: {w}", o.name())))
+        .flat_map(|o| {
+            o.warnings()
+                .iter()
+                .map(move |w| format!("{}: {w}", o.name()))
+        })
         .collect();
     warnings.extend(
         crate::warnings::durations_held_constant(&sizes)
@@ -299,9 +302,12 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
 
     if let Some(t) = &report_to {
         let page = crate::report::compare::ComparePage {
-            slo_p99_ms: slo
-                .p99_ms_max
-                .map(|ms| (format!("fleet SLO: p99 <= {} ms", crate::report::fmt::sig(ms)), ms)),
+            slo_p99_ms: slo.p99_ms_max.map(|ms| {
+                (
+                    format!("fleet SLO: p99 <= {} ms", crate::report::fmt::sig(ms)),
+                    ms,
+                )
+            }),
             ..crate::report::compare::ComparePage::from(&comparison)
         };
         report_args::announce(&crate::report::compare::write(&page, t)?);

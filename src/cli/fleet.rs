@@ -317,9 +317,15 @@ pub fn misses(objectives: &[Slo], metrics: &[(String, f64)]) -> Vec<String> {
 
 /// An objective on a metric that none of `metrics` (one list per option) has is an error naming
 /// the metrics there are.
-pub fn unknown_metric(objectives: &[Slo], metrics: &[Vec<(String, f64)>]) -> Result<(), ConfigError> {
+pub fn unknown_metric(
+    objectives: &[Slo],
+    metrics: &[Vec<(String, f64)>],
+) -> Result<(), ConfigError> {
     for s in objectives {
-        if !metrics.iter().any(|m| m.iter().any(|(c, _)| *c == s.column)) {
+        if !metrics
+            .iter()
+            .any(|m| m.iter().any(|(c, _)| *c == s.column))
+        {
             let mut known: Vec<&str> = metrics
                 .iter()
                 .flat_map(|m| m.iter().map(|(c, _)| c.as_str()))

@@ -101,7 +101,8 @@ impl From<&Comparison> for ComparePage {
             .map(|o| match o {
                 CompareOption::Faas(f) => {
                     let mut e = CompareEntry::from_summary(f.name.clone(), &f.summary);
-                    e.columns.push(("SLO".into(), feasibility(f.feasible, &f.failed)));
+                    e.columns
+                        .push(("SLO".into(), feasibility(f.feasible, &f.failed)));
                     e
                 }
                 CompareOption::Fleet(f) => CompareEntry {

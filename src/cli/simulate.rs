@@ -103,14 +103,12 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match a.format {
-        Format::Table => {
-            export::table::write(&mut out, &summary)
-                .and_then(|()| match &summary.cost {
-                    Some(bill) => export::bill::write_table(&mut out, bill),
-                    None => Ok(()),
-                })
-                .and_then(|()| crate::warnings::write_block(&mut out, &summary.warnings))
-        }
+        Format::Table => export::table::write(&mut out, &summary)
+            .and_then(|()| match &summary.cost {
+                Some(bill) => export::bill::write_table(&mut out, bill),
+                None => Ok(()),
+            })
+            .and_then(|()| crate::warnings::write_block(&mut out, &summary.warnings)),
         Format::Json => export::json::write(&mut out, &summary),
         Format::Csv => export::csv::write(&mut out, &summary),
     }
@@ -173,10 +171,7 @@ pub(super) fn describe_plan(p: &ProvisionedPlan) -> String {
             steps.push(format!("else={}", s.otherwise));
             format!("schedule {}", steps.join(","))
         }
-        ProvisionedPlan::Target(t) => format!(
-            "target tracking {}@{}..{}",
-            t.target, t.min, t.max
-        ),
+        ProvisionedPlan::Target(t) => format!("target tracking {}@{}..{}", t.target, t.min, t.max),
     }
 }
 

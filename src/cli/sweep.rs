@@ -194,7 +194,11 @@ fn sweep_warnings(
             .iter()
             .map(|(n, v)| format!("{n}={}", crate::report::fmt::plain(*v)))
             .collect();
-        if s.is_empty() { "the grid point".to_string() } else { s.join(",") }
+        if s.is_empty() {
+            "the grid point".to_string()
+        } else {
+            s.join(",")
+        }
     };
     let labelled: Vec<(String, Vec<crate::warnings::Warning>)> =
         runs.into_iter().map(|(p, _, ws)| (label(p), ws)).collect();
@@ -202,7 +206,12 @@ fn sweep_warnings(
     let sizes: Vec<(String, Vec<(u16, f64)>)> = configs
         .iter()
         .enumerate()
-        .map(|(p, c)| (label(p), vec![(c.memory_mb, offering.memory.billed(c.memory_mb).0.vcpu)]))
+        .map(|(p, c)| {
+            (
+                label(p),
+                vec![(c.memory_mb, offering.memory.billed(c.memory_mb).0.vcpu)],
+            )
+        })
         .collect();
     out.extend(crate::warnings::durations_held_constant(&sizes).map(|w| w.to_string()));
     out

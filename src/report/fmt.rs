@@ -138,7 +138,9 @@ pub fn distinct_ticks(values: &[f64], label: &dyn Fn(f64) -> String) -> Vec<Stri
         };
         let digits = body.trim_end_matches(['k', 'M']);
         let numeric = !digits.is_empty()
-            && digits.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',');
+            && digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == ',');
         if !numeric || dollar.is_some_and(|d| d != has_dollar) {
             return labels;
         }

@@ -15,3 +15,4 @@ mod queueing;
 mod readers;
 mod report;
 mod sweep;
+mod warnings;
