@@ -198,6 +198,13 @@ pub fn infeasible_ranges(points: &[Point]) -> Vec<(&'static str, f64, f64, Strin
     out
 }
 
+/// One factor's point, the FaaS run's warnings and its metrics (for `--slo`).
+struct FactorRun {
+    point: Point,
+    warnings: Vec<crate::warnings::Warning>,
+    metrics: Vec<(String, f64)>,
+}
+
 /// `k = 2` or `k = 2..20`.
 fn k_range(lo: f64, hi: f64) -> String {
     if lo == hi {
@@ -277,66 +284,63 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
     let origins = super::origin::origins(&a.run.platform, Some(offering));
     let seed = cfg.seed;
     let bar = super::progress::bar(ks.len() as u64, a.quiet);
-    let runs: Vec<(Point, Vec<crate::warnings::Warning>, Vec<(String, f64)>)> =
-        pool.install(|| {
-            ks.par_iter()
-                .enumerate()
-                .map(|(i, &k)| {
-                    let scaled = scale::scale(&trace, k, seed.wrapping_add(i as u64));
-                    let outcome = simulate_with(&scaled, &cfg, ONE_THREAD);
-                    let bill = cost::bill(&outcome, offering, &bill_opts);
-                    let mut summary = Summary::new(
-                        &outcome,
-                        super::simulate::run_info(
-                            &name,
-                            &scaled,
-                            &Default::default(),
-                            &cfg,
-                            &outcome,
-                        ),
-                    );
-                    summary.cost = Some(bill.clone());
-                    let metrics = super::compare::summary_metrics(&summary);
-                    let faas_failed = super::fleet::misses(&slo.objectives, &metrics);
-                    let warnings = crate::warnings::for_run(&crate::warnings::RunFacts {
-                        outcome: &outcome,
-                        cfg: &cfg,
-                        origins: &origins,
-                    });
-                    // A fleet without a count is sized for the scaled traffic.
-                    let (_, fo, _) = run_fleet(&scaled, &spec, &slo);
-                    let fleet_bill = servers::bill_fleet(&fo, &spec.server, spec.discount_pct);
-                    let fleet_failed = slo.misses(&fo, Some(fleet_bill.monthly_usd));
-                    bar.inc(1);
-                    let point = Point {
-                        k,
-                        requests_per_s: outcome.totals.invocations as f64
-                            / (outcome.window_us as f64 / 1e6).max(1e-9),
-                        faas_monthly_usd: bill.monthly_usd,
-                        fleet_monthly_usd: fleet_bill.monthly_usd,
-                        faas_p99_ms: outcome.latency.quantile_us(0.99) as f64 / 1e3,
-                        fleet_p99_ms: fo.latency.quantile_us(0.99) as f64 / 1e3,
-                        fleet_instances: fo.mean_instances(),
-                        fleet_rejected: fo.rejected,
-                        faas_throttled: outcome.totals.throttled + outcome.totals.dead_lettered,
-                        fleet_queue_wait_p99_ms: fo.queue_wait.quantile_us(0.99) as f64 / 1e3,
-                        faas_feasible: faas_failed.is_empty(),
-                        fleet_feasible: fleet_failed.is_empty(),
-                        cheaper: cheaper(
-                            bill.monthly_usd,
-                            faas_failed.is_empty(),
-                            fleet_bill.monthly_usd,
-                            fleet_failed.is_empty(),
-                        ),
-                        faas_failed,
-                        fleet_failed,
-                    };
-                    (point, warnings, metrics)
-                })
-                .collect()
-        });
+    let runs: Vec<FactorRun> = pool.install(|| {
+        ks.par_iter()
+            .enumerate()
+            .map(|(i, &k)| {
+                let scaled = scale::scale(&trace, k, seed.wrapping_add(i as u64));
+                let outcome = simulate_with(&scaled, &cfg, ONE_THREAD);
+                let bill = cost::bill(&outcome, offering, &bill_opts);
+                let mut summary = Summary::new(
+                    &outcome,
+                    super::simulate::run_info(&name, &scaled, &Default::default(), &cfg, &outcome),
+                );
+                summary.cost = Some(bill.clone());
+                let metrics = super::compare::summary_metrics(&summary);
+                let faas_failed = super::fleet::misses(&slo.objectives, &metrics);
+                let warnings = crate::warnings::for_run(&crate::warnings::RunFacts {
+                    outcome: &outcome,
+                    cfg: &cfg,
+                    origins: &origins,
+                });
+                // A fleet without a count is sized for the scaled traffic.
+                let (_, fo, _) = run_fleet(&scaled, &spec, &slo);
+                let fleet_bill = servers::bill_fleet(&fo, &spec.server, spec.discount_pct);
+                let fleet_failed = slo.misses(&fo, Some(fleet_bill.monthly_usd));
+                bar.inc(1);
+                let point = Point {
+                    k,
+                    requests_per_s: outcome.totals.invocations as f64
+                        / (outcome.window_us as f64 / 1e6).max(1e-9),
+                    faas_monthly_usd: bill.monthly_usd,
+                    fleet_monthly_usd: fleet_bill.monthly_usd,
+                    faas_p99_ms: outcome.latency.quantile_us(0.99) as f64 / 1e3,
+                    fleet_p99_ms: fo.latency.quantile_us(0.99) as f64 / 1e3,
+                    fleet_instances: fo.mean_instances(),
+                    fleet_rejected: fo.rejected,
+                    faas_throttled: outcome.totals.throttled + outcome.totals.dead_lettered,
+                    fleet_queue_wait_p99_ms: fo.queue_wait.quantile_us(0.99) as f64 / 1e3,
+                    faas_feasible: faas_failed.is_empty(),
+                    fleet_feasible: fleet_failed.is_empty(),
+                    cheaper: cheaper(
+                        bill.monthly_usd,
+                        faas_failed.is_empty(),
+                        fleet_bill.monthly_usd,
+                        fleet_failed.is_empty(),
+                    ),
+                    faas_failed,
+                    fleet_failed,
+                };
+                FactorRun {
+                    point,
+                    warnings,
+                    metrics,
+                }
+            })
+            .collect()
+    });
     bar.finish_and_clear();
-    let faas_metrics: Vec<Vec<(String, f64)>> = runs.iter().map(|r| r.2.clone()).collect();
+    let faas_metrics: Vec<Vec<(String, f64)>> = runs.iter().map(|r| r.metrics.clone()).collect();
     super::fleet::unknown_metric(
         &slo.objectives,
         &[
@@ -347,14 +351,14 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
             ],
         ],
     )?;
-    let points: Vec<Point> = runs.iter().map(|r| r.0.clone()).collect();
+    let points: Vec<Point> = runs.iter().map(|r| r.point.clone()).collect();
     let crossing = crossing(&points);
     let verdict = verdict(&points, crossing.as_ref());
     // Each source's warning once: its text at the first factor where it holds, and the range.
     let mut warnings = Vec::new();
     let mut flags: Vec<&'static str> = Vec::new();
-    for (_, ws, _) in &runs {
-        for w in ws {
+    for r in &runs {
+        for w in &r.warnings {
             if !flags.contains(&w.flag) {
                 flags.push(w.flag);
             }
@@ -363,7 +367,12 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
     for flag in flags {
         let at: Vec<(f64, &crate::warnings::Warning)> = runs
             .iter()
-            .filter_map(|(p, ws, _)| ws.iter().find(|w| w.flag == flag).map(|w| (p.k, w)))
+            .filter_map(|r| {
+                r.warnings
+                    .iter()
+                    .find(|w| w.flag == flag)
+                    .map(|w| (r.point.k, w))
+            })
             .collect();
         if let (Some(first), Some(last)) = (at.first(), at.last()) {
             warnings.push(format!(
