@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::sync::mpsc::{SyncSender, sync_channel};
 
-use crate::engine::{PlatformConfig, Runner, simulate_mode, time_of_day};
+use crate::engine::{PlatformConfig, Runner, WarmPlan, Warmup, cyclic_span, simulate_mode};
 use crate::error::{ConfigError, TraceError};
 use crate::outcome::{Mode, Outcome};
 use crate::time::Micros;
@@ -124,6 +124,16 @@ pub fn read_and_simulate(
     cfg: &PlatformConfig,
     force: Option<Mode>,
 ) -> Result<(Trace, ReadReport, Outcome), PipelineError> {
+    read_and_simulate_streamed(path, opts, cfg, force).map(|(t, r, o, _)| (t, r, o))
+}
+
+/// As [`read_and_simulate`], and whether the outcome came from the overlapped (streamed) run.
+pub fn read_and_simulate_streamed(
+    path: &Path,
+    opts: &ReadOptions,
+    cfg: &PlatformConfig,
+    force: Option<Mode>,
+) -> Result<(Trace, ReadReport, Outcome, bool), PipelineError> {
     let file = std::fs::File::open(path).map_err(|error| TraceError::Io {
         path: path.to_path_buf(),
         error,
@@ -133,8 +143,17 @@ pub fn read_and_simulate(
     // One function is always run coupled; a forced parallel run cannot stream.
     // A provisioned plan ticks on its own clock until the function's work ends, which a
     // streaming run cannot know before the last row: such runs read first.
-    let mut streaming =
-        force != Some(Mode::Parallel) && cfg.provisioned_plan.is_none() && cfg.validate(1).is_ok();
+    // A cyclic warm-up replays the end of the trace first: it streams only when the file's tail
+    // can be read first (a regular file), and the plan is checked against the whole trace at the
+    // end.
+    let tail_plan = match cfg.warmup {
+        Warmup::Cyclic => cyclic_from_tail(path, opts, cfg),
+        _ => None,
+    };
+    let mut streaming = force != Some(Mode::Parallel)
+        && cfg.provisioned_plan.is_none()
+        && (cfg.warmup != Warmup::Cyclic || tail_plan.is_some())
+        && cfg.validate(1).is_ok();
     let (tx, rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
 
     std::thread::scope(|scope| {
@@ -190,8 +209,12 @@ pub fn read_and_simulate(
             };
             let slice = [before_horizon(rows, cfg.horizon)];
             let run = runner.get_or_insert_with(|| {
-                let tod0 = time_of_day(builder.origin_us().unwrap_or(0));
-                let mut r = Runner::new(1, cfg, tod0, Mode::Coupled, limit);
+                let origin = builder.origin_us().unwrap_or(0);
+                let plan = match &tail_plan {
+                    Some(t) => t.plan.clone(),
+                    None => WarmPlan::new(cfg, &[]),
+                };
+                let mut r = Runner::new(1, cfg, origin, plan, Mode::Coupled, limit);
                 // The reader thread has the other core.
                 r.overlap_collector = false;
                 r.start(&slice);
@@ -206,7 +229,12 @@ pub fn read_and_simulate(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
 
         let outcome = match (runner, builder.final_rows()) {
-            (Some(mut run), Some(rows)) if streaming => {
+            (Some(mut run), Some(rows))
+                if streaming
+                    && tail_plan.as_ref().is_none_or(|t| {
+                        t.holds_for(cfg, builder.origin_us(), before_horizon(rows, cfg.horizon))
+                    }) =>
+            {
                 let slice = [before_horizon(rows, cfg.horizon)];
                 let excluded = (rows.len() - slice[0].len()) as u64;
                 if !run.has_work() {
@@ -222,6 +250,7 @@ pub fn read_and_simulate(
             _ => None,
         };
         let trace = builder.finish();
+        let streamed = outcome.is_some();
         let outcome = match outcome {
             Some(mut o) => {
                 o.names = trace.functions.iter().map(|f| f.name.clone()).collect();
@@ -232,6 +261,78 @@ pub fn read_and_simulate(
                 simulate_mode(&trace, cfg, force)
             }
         };
-        Ok((trace, report, outcome))
+        Ok((trace, report, outcome, streamed))
     })
+}
+
+/// A cyclic warm-up planned from the end of a file before reading it from the start.
+struct TailPlan {
+    plan: WarmPlan,
+    /// The origin the plan assumed (the first row's minute).
+    origin: i64,
+    period: Micros,
+    replay: Micros,
+}
+
+impl TailPlan {
+    /// True if the whole trace gives the same plan (it usually does; if not, the streamed run is
+    /// dropped and the trace is simulated after reading).
+    fn holds_for(&self, cfg: &PlatformConfig, origin: Option<i64>, rows: &[Invocation]) -> bool {
+        let span = cyclic_span(cfg.keep_alive.longest(), cfg.horizon, &[rows]);
+        origin == Some(self.origin)
+            && span == (self.period, self.replay)
+            && WarmPlan::cyclic(span.0, span.1, &[rows]).prefix == self.plan.prefix
+    }
+}
+
+/// Bytes read from the start of the file to find its origin and header.
+const HEAD_BYTES: u64 = 64 << 10;
+/// The first tail read; doubled while it does not reach back far enough.
+const TAIL_BYTES: u64 = 1 << 20;
+
+/// Plans a cyclic warm-up from the head and tail of a regular file: `None` when the file is not
+/// regular, is small, holds more than one function, is out of order in its tail, has a bad row
+/// there, or needs more than half of itself replayed. The caller then reads before simulating.
+fn cyclic_from_tail(path: &Path, opts: &ReadOptions, cfg: &PlatformConfig) -> Option<TailPlan> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    let len = meta.len();
+    if !meta.is_file() || len <= 4 * TAIL_BYTES {
+        return None;
+    }
+    let mut head = Vec::new();
+    (&mut file).take(HEAD_BYTES).read_to_end(&mut head).ok()?;
+    head.truncate(head.iter().rposition(|&b| b == b'\n')? + 1);
+    let mut first = TraceBuilder::new();
+    read_rows(&head[..], path, opts, &mut first).ok()?;
+    let head_rows = first.rows();
+    let origin = first.origin_us()?;
+    let reach = cfg.keep_alive.longest();
+    let mut tail_bytes = TAIL_BYTES;
+    while tail_bytes <= len / 2 {
+        let start = len - tail_bytes;
+        file.seek(SeekFrom::Start(start)).ok()?;
+        let mut tail = Vec::new();
+        (&mut file).take(tail_bytes).read_to_end(&mut tail).ok()?;
+        // Drop the partial line the seek landed in.
+        let cut = tail.iter().position(|&b| b == b'\n')? + 1;
+        let mut both = TraceBuilder::new();
+        read_rows(head.as_slice().chain(&tail[cut..]), path, opts, &mut both).ok()?;
+        let rows = both.final_rows()?;
+        let tail_rows = before_horizon(rows.get(head_rows..)?, cfg.horizon);
+        let first_tail = tail_rows.first()?.arrival;
+        let (period, replay) = cyclic_span(reach, cfg.horizon, &[tail_rows]);
+        // Every row from `period - replay` on is in the tail when an earlier one is.
+        if first_tail < period - replay {
+            return Some(TailPlan {
+                plan: WarmPlan::cyclic(period, replay, &[tail_rows]),
+                origin,
+                period,
+                replay,
+            });
+        }
+        tail_bytes *= 2;
+    }
+    None
 }

@@ -53,3 +53,37 @@ pub fn parse_duration(s: &str) -> Option<Micros> {
     }
     Some(us.round() as Micros)
 }
+
+/// Formats a span for people: `90 s`, `15 min`, `2 h`, `1.5 d`, `250 ms`.
+pub fn format_duration(us: Micros) -> String {
+    let trim = |x: f64| {
+        let s = format!("{x:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    if us >= 86_400 * SECOND && us.is_multiple_of(3_600 * SECOND) {
+        format!("{} d", trim(us as f64 / (86_400 * SECOND) as f64))
+    } else if us >= HOUR && us.is_multiple_of(MINUTE) {
+        format!("{} h", trim(us as f64 / HOUR as f64))
+    } else if us >= MINUTE && us.is_multiple_of(SECOND) {
+        format!("{} min", trim(us as f64 / MINUTE as f64))
+    } else if us >= SECOND {
+        format!("{} s", trim(us as f64 / SECOND as f64))
+    } else {
+        format!("{} ms", trim(us as f64 / MILLISECOND as f64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_format_for_people() {
+        assert_eq!(format_duration(90 * SECOND), "1.5 min");
+        assert_eq!(format_duration(15 * MINUTE), "15 min");
+        assert_eq!(format_duration(2 * HOUR), "2 h");
+        assert_eq!(format_duration(36 * HOUR), "1.5 d");
+        assert_eq!(format_duration(250 * MILLISECOND), "250 ms");
+        assert_eq!(format_duration(1_500 * MILLISECOND), "1.5 s");
+    }
+}

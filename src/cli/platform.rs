@@ -8,7 +8,7 @@ use clap::Args;
 use super::{duration_flag, seconds_flag};
 use crate::engine::{
     FixedKeepAlive, InitDist, PlatformConfig, ProvisionedPlan, ScalingRate, Schedule,
-    TargetTracking,
+    TargetTracking, Warmup,
 };
 use crate::error::ConfigError;
 use crate::offering::{ColdStart, Offering};
@@ -39,14 +39,28 @@ pub struct PlatformArgs {
     #[arg(long, value_name = "TARGET[@MIN..MAX]")]
     pub provisioned_target: Option<String>,
 
-    /// Keep-alive after an instance's last request, in seconds (default: 600, or the offering's).
-    /// `sweep` takes a list: 300,600.
-    #[arg(long, value_name = "SECONDS")]
+    /// Keep-alive after an instance's last request: a duration such as 600, 10m, 1h (a bare
+    /// number is seconds) (default: 600 s, or the offering's). `sweep` takes a list: 5m,10m.
+    #[arg(long, value_name = "DURATION")]
     pub keep_alive: Option<String>,
 
-    /// Maximum instance lifetime, in seconds; older instances are reclaimed when idle (default: none).
-    #[arg(long, value_name = "SECONDS")]
-    pub max_lifetime: Option<f64>,
+    /// Maximum instance lifetime, e.g. 2h (a bare number is seconds); older instances are
+    /// reclaimed when idle (default: none).
+    #[arg(long, value_name = "DURATION")]
+    pub max_lifetime: Option<String>,
+
+    /// How the replay starts: `cyclic` replays the end of the trace first so that the instances
+    /// alive at the start are those the previous period left (right for whole days); DURATION
+    /// (e.g. 30m) simulates from an empty platform but leaves the first DURATION out of every
+    /// count, latency and bill; `none` counts the empty platform's start-up transient.
+    #[arg(long, value_name = "none|cyclic|DURATION", default_value = "cyclic")]
+    pub warmup: String,
+
+    /// Function timeout: a longer execution is cut there, billed up to it and counted as timed
+    /// out (an error for sync requests), e.g. 30s, 15m, or `none` (default: the offering's
+    /// maximum; 900 s, Lambda's, without an offering). Above the offering's maximum is an error.
+    #[arg(long, value_name = "DURATION|none")]
+    pub timeout: Option<String>,
 
     /// Per-function limit on instances in use (reserved concurrency / max instances) (default:
     /// none, or the offering's max instances).
@@ -215,12 +229,12 @@ pub fn platform_config_for(
         cfg.provisioned = 0;
     }
     if let Some(s) = &a.keep_alive {
-        let secs: f64 = one("--keep-alive", s)?;
-        cfg.keep_alive = Arc::new(FixedKeepAlive(seconds_flag("--keep-alive", secs)?));
+        cfg.keep_alive = Arc::new(FixedKeepAlive(keep_alive_flag(s)?));
     }
     cfg.max_lifetime = a
         .max_lifetime
-        .map(|s| seconds_flag("--max-lifetime", s))
+        .as_deref()
+        .map(|s| duration_flag("--max-lifetime", s))
         .transpose()?;
     if cfg.max_lifetime == Some(0) {
         return Err(ConfigError::invalid(
@@ -258,6 +272,62 @@ pub fn platform_config_for(
         .as_deref()
         .map(|h| duration_flag("--horizon", h))
         .transpose()?;
+    cfg.warmup = Warmup::parse(&a.warmup)?;
+    cfg.timeout = timeout(a.timeout.as_deref(), offering)?;
     cfg.seed = a.seed;
     Ok(cfg)
+}
+
+/// `--keep-alive`: one duration (a bare number is seconds).
+pub(crate) fn keep_alive_flag(s: &str) -> Result<crate::time::Micros, ConfigError> {
+    if s.contains(',') || s.contains("..") {
+        return Err(ConfigError::invalid(
+            "--keep-alive",
+            format!("{s:?}: expected one duration here (lists are for `faasplan sweep`)"),
+        ));
+    }
+    let us = duration_flag("--keep-alive", s)?;
+    seconds_flag("--keep-alive", us as f64 / 1e6)?;
+    Ok(us)
+}
+
+/// The function timeout: `--timeout`, else the offering's maximum, else Lambda's 900 s. A value
+/// above the offering's maximum cannot be configured there.
+fn timeout(
+    flag: Option<&str>,
+    offering: Option<&Offering>,
+) -> Result<Option<crate::time::Micros>, ConfigError> {
+    let limits = offering.map(|o| &o.timeout);
+    let given = match flag.map(str::trim) {
+        None => {
+            return Ok(match limits {
+                Some(t) => t.planning_default(),
+                None => Some(900 * crate::time::SECOND),
+            });
+        }
+        Some("none") => None,
+        Some(s) => match duration_flag("--timeout", s)? {
+            0 => return Err(ConfigError::invalid("--timeout", "must be greater than 0")),
+            us => Some(us),
+        },
+    };
+    if let (Some(o), Some(max)) = (offering, limits.and_then(|t| t.max)) {
+        let over = match given {
+            None => true,
+            Some(us) => us > max,
+        };
+        if over {
+            return Err(ConfigError::invalid(
+                "--timeout",
+                format!(
+                    "{}: {} allows at most {} ({})",
+                    flag.unwrap_or_default().trim(),
+                    o.meta.name,
+                    crate::time::format_duration(max),
+                    o.timeout.provenance.source
+                ),
+            ));
+        }
+    }
+    Ok(given)
 }

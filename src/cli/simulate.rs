@@ -149,6 +149,8 @@ pub(super) fn run_info(
         }),
         init: cfg.init.describe(),
         horizon_s: cfg.horizon.map(crate::time::us_to_s),
+        warmup: cfg.warmup.describe(),
+        timeout_s: cfg.timeout.map(crate::time::us_to_s),
         seed: cfg.seed,
         mode: outcome.mode,
         excluded_after_horizon: outcome.excluded_after_horizon,

@@ -16,9 +16,9 @@ use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
 
-use super::PlatformConfig;
-use super::function::{Account, FunctionSim};
-use crate::outcome::{Collector, EpochBuffer, FunctionStats, Mode, Outcome};
+use super::function::{Account, FunctionSim, SimClock};
+use super::{PlatformConfig, WarmPlan};
+use crate::outcome::{Collector, EpochBuffer, FunctionStats, Mode, Outcome, WarmupReport};
 use crate::time::{MINUTE, Micros};
 use crate::trace::{Invocation, Trace};
 
@@ -79,13 +79,39 @@ pub fn simulate_with(trace: &Trace, cfg: &PlatformConfig, opts: RunOptions) -> O
         None => Mode::Parallel,
     };
     let limit = cfg.account_concurrency.map_or(u64::MAX, u64::from);
-    let tod0 = time_of_day(trace.origin_us);
+    let plan = WarmPlan::new(cfg, &slices);
     let mut outcome = match mode {
-        Mode::Coupled => run(&slices, cfg, tod0, Mode::Coupled, limit, overlap),
-        Mode::Parallel => match run(&slices, cfg, tod0, Mode::Parallel, limit, overlap) {
-            Some(o) => Some(o),
-            None => run(&slices, cfg, tod0, Mode::Coupled, limit, overlap),
-        },
+        Mode::Coupled => run(
+            &slices,
+            cfg,
+            trace.origin_us,
+            &plan,
+            Mode::Coupled,
+            limit,
+            overlap,
+        ),
+        Mode::Parallel => {
+            match run(
+                &slices,
+                cfg,
+                trace.origin_us,
+                &plan,
+                Mode::Parallel,
+                limit,
+                overlap,
+            ) {
+                Some(o) => Some(o),
+                None => run(
+                    &slices,
+                    cfg,
+                    trace.origin_us,
+                    &plan,
+                    Mode::Coupled,
+                    limit,
+                    overlap,
+                ),
+            }
+        }
     }
     .expect("a coupled run always completes");
     outcome.names = names;
@@ -102,12 +128,13 @@ pub(crate) fn time_of_day(origin_us: i64) -> Micros {
 fn run(
     slices: &[&[Invocation]],
     cfg: &PlatformConfig,
-    tod0: Micros,
+    origin_us: i64,
+    plan: &WarmPlan,
     mode: Mode,
     limit: u64,
     overlap_collector: bool,
 ) -> Option<Outcome> {
-    let mut runner = Runner::new(slices.len(), cfg, tod0, mode, limit);
+    let mut runner = Runner::new(slices.len(), cfg, origin_us, plan.clone(), mode, limit);
     runner.overlap_collector = overlap_collector;
     runner.start(slices);
     while runner.has_work() {
@@ -121,9 +148,11 @@ fn run(
 /// A run in progress, advanced one epoch at a time. The arrivals are passed to every call, so a
 /// streaming reader may extend them between epochs (see `pipeline`).
 pub(crate) struct Runner<'c> {
-    cfg: &'c PlatformConfig,
     mode: Mode,
     limit: u64,
+    /// The engine's clock: warm-up offset and measured window.
+    clock: SimClock,
+    warmup: WarmupReport,
     shared: Account,
     accounts: Vec<Account>,
     sims: Vec<FunctionSim<'c>>,
@@ -142,14 +171,29 @@ pub(crate) struct Runner<'c> {
 }
 
 impl<'c> Runner<'c> {
-    /// `tod0`: the time of day at t = 0 (microseconds since midnight), for provisioned schedules.
+    /// `origin_us`: the trace's origin in its own clock (for schedules' time of day); `plan`: the
+    /// warm-up (its prefix has one entry per function, or none).
     pub fn new(
         functions: usize,
         cfg: &'c PlatformConfig,
-        tod0: Micros,
+        origin_us: i64,
+        plan: WarmPlan,
         mode: Mode,
         limit: u64,
     ) -> Self {
+        let clock = SimClock {
+            tod0: time_of_day(origin_us - plan.offset as i64),
+            offset: plan.offset,
+            lo: plan.lo,
+            horizon: plan.horizon(cfg.horizon),
+        };
+        let warmup = WarmupReport {
+            kind: cfg.warmup.describe(),
+            replayed_us: plan.replayed,
+            measured_from_us: plan.lo - plan.offset,
+            ..WarmupReport::default()
+        };
+        let mut prefixes = plan.prefix.into_iter();
         let sim_limit = match mode {
             Mode::Coupled => limit,
             Mode::Parallel => u64::MAX,
@@ -161,27 +205,31 @@ impl<'c> Runner<'c> {
         let mut accounts: Vec<Account> = Vec::new();
         let mut sims: Vec<FunctionSim> = Vec::with_capacity(functions);
         for f in 0..functions {
+            let prefix = prefixes.next().unwrap_or_default();
             match mode {
-                Mode::Coupled => sims.push(FunctionSim::new(f as u32, cfg, tod0, &mut shared)),
+                Mode::Coupled => {
+                    sims.push(FunctionSim::new(f as u32, cfg, clock, prefix, &mut shared))
+                }
                 Mode::Parallel => {
                     let mut acct = Account {
                         usage: 0,
                         limit: sim_limit,
                     };
-                    sims.push(FunctionSim::new(f as u32, cfg, tod0, &mut acct));
+                    sims.push(FunctionSim::new(f as u32, cfg, clock, prefix, &mut acct));
                     accounts.push(acct);
                 }
             }
         }
         Runner {
-            cfg,
             mode,
             limit,
+            clock,
+            warmup,
             shared,
             accounts,
             collected: sims.iter().map(|_| EpochBuffer::default()).collect(),
             sims,
-            col: Collector::new(cfg.horizon),
+            col: Collector::new(clock.lo, clock.horizon),
             blocked: Vec::new(),
             t_end: None,
             last_end: MINUTE,
@@ -198,6 +246,12 @@ impl<'c> Runner<'c> {
             .filter_map(|(s, a)| s.next_event(a))
             .map(|(t, _)| t)
             .min()
+    }
+
+    /// True when the summed account usage of a parallel run went past the limit (`none` is
+    /// `u64::MAX`, which no usage reaches).
+    fn over_limit(&self) -> bool {
+        i128::from(self.col.peak_usage) > i128::from(self.limit)
     }
 
     /// Sets the first epoch from the first event.
@@ -253,7 +307,7 @@ impl<'c> Runner<'c> {
             collect();
             simulate();
         }
-        if self.mode == Mode::Parallel && self.col.peak_usage > self.limit as i64 {
+        if self.mode == Mode::Parallel && self.over_limit() {
             self.aborted = true;
             return false;
         }
@@ -283,20 +337,31 @@ impl<'c> Runner<'c> {
             self.col.absorb(b);
         }
         self.col.end_epoch();
-        if self.mode == Mode::Parallel && self.col.peak_usage > self.limit as i64 {
+        if self.mode == Mode::Parallel && self.over_limit() {
             return None;
         }
-        let window_us = self.cfg.horizon.unwrap_or(self.last_end);
+        // The window ends at the horizon, or with the minute of the last event; it starts after
+        // the warm-up.
+        let window_end = self
+            .clock
+            .horizon
+            .unwrap_or(self.last_end)
+            .max(self.clock.lo);
         let mut functions = Vec::with_capacity(self.sims.len());
         let mut totals = FunctionStats::default();
         for s in &mut self.sims {
-            s.finish(window_us);
+            s.finish(window_end);
             self.col.absorb(&mut s.out);
             totals.add(&s.stats);
             functions.push(std::mem::take(&mut s.stats));
         }
         let mut col = self.col;
-        col.finish(window_us);
+        col.finish(window_end);
+        let window_us = window_end - self.clock.lo;
+        let peak_account_usage = col.peak_usage_measured().max(0) as u64;
+        let mut warmup = self.warmup;
+        warmup.invocations = totals.warmup_invocations;
+        warmup.cold_starts = totals.warmup_cold_starts;
         totals.peak_busy = col.minutes.iter().map(|m| m.peak_busy).max().unwrap_or(0);
         let alive_integral_us = col.minutes.iter().map(|m| m.alive_us).sum();
         Some(Outcome {
@@ -310,9 +375,10 @@ impl<'c> Runner<'c> {
             init: col.init,
             minutes: col.minutes,
             alive_integral_us,
-            peak_account_usage: col.peak_usage.max(0) as u64,
+            peak_account_usage,
             mode: self.mode,
             excluded_after_horizon: 0,
+            warmup,
         })
     }
 }

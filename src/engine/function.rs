@@ -170,6 +170,8 @@ struct Provisioned {
     level_mark: u128,
     above: u32,
     below: u32,
+    /// The integrals at the start of the measured window (see `FunctionSim::start_measuring`).
+    measured_from: (u128, u128, u128),
 }
 
 impl Provisioned {
@@ -196,8 +198,16 @@ struct Level {
 
 pub(crate) struct FunctionSim<'t> {
     cfg: &'t PlatformConfig,
-    /// Index of the next trace arrival in the slice the driver passes in.
+    /// Index of the next arrival: first in `prefix`, then in the slice the driver passes in.
     next_arrival: usize,
+    /// Rows replayed before the trace (cyclic warm-up), on the engine's clock.
+    prefix: Vec<Invocation>,
+    /// Engine time of the trace's t = 0: the driver's rows arrive this much later.
+    offset: Micros,
+    /// Engine time from which arrivals are counted and time is measured (the warm-up's end).
+    lo: Micros,
+    /// True once the measured window has begun (the levels' integrals restart there).
+    measuring: bool,
     rng: Pcg64Mcg,
     seq: u64,
     timers: BinaryHeap<Reverse<Timer>>,
@@ -234,6 +244,19 @@ pub(crate) struct FunctionSim<'t> {
     pub out: EpochBuffer,
 }
 
+/// What the driver tells a function about the run's clock.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SimClock {
+    /// Time of day at t = 0 (for provisioned schedules).
+    pub tod0: Micros,
+    /// Engine time of the trace's t = 0.
+    pub offset: Micros,
+    /// Engine time from which the run is measured.
+    pub lo: Micros,
+    /// Engine-time horizon, if any.
+    pub horizon: Option<Micros>,
+}
+
 /// Splits the run seed into a per-function stream, so a function's random draws do not depend on
 /// which other functions run or in what order.
 fn function_seed(seed: u64, f: u32) -> u64 {
@@ -244,16 +267,28 @@ fn function_seed(seed: u64, f: u32) -> u64 {
     z ^ (z >> 31)
 }
 
-fn clipped(start: Micros, end: Micros, clip: Micros) -> Micros {
-    end.min(clip).saturating_sub(start.min(clip))
+/// The part of `[start, end)` inside the measured window `[lo, clip)`.
+fn clipped(start: Micros, end: Micros, lo: Micros, clip: Micros) -> Micros {
+    end.min(clip).saturating_sub(start.clamp(lo, clip.max(lo)))
 }
 
 impl<'t> FunctionSim<'t> {
-    /// `tod0` is the time of day at t = 0 (for provisioned schedules).
-    pub fn new(index: u32, cfg: &'t PlatformConfig, tod0: Micros, account: &mut Account) -> Self {
+    /// `prefix`: rows replayed before the trace (cyclic warm-up), on the engine's clock.
+    pub fn new(
+        index: u32,
+        cfg: &'t PlatformConfig,
+        clock: SimClock,
+        prefix: Vec<Invocation>,
+        account: &mut Account,
+    ) -> Self {
+        let tod0 = clock.tod0;
         let mut sim = FunctionSim {
             cfg,
             next_arrival: 0,
+            prefix,
+            offset: clock.offset,
+            lo: clock.lo,
+            measuring: clock.lo == 0,
             rng: Pcg64Mcg::seed_from_u64(function_seed(cfg.seed, index)),
             seq: 0,
             timers: BinaryHeap::new(),
@@ -279,7 +314,7 @@ impl<'t> FunctionSim<'t> {
             od_active: 0,
             prov: Provisioned::default(),
             level: Level::default(),
-            clip: cfg.horizon.unwrap_or(Micros::MAX),
+            clip: clock.horizon.unwrap_or(Micros::MAX),
             last_event: 0,
             stats: FunctionStats::default(),
             out: EpochBuffer::default(),
@@ -428,7 +463,9 @@ impl<'t> FunctionSim<'t> {
         self.out
             .provisioned(now.min(self.clip), -((self.prov.level - wanted) as i32));
         self.prov.level = wanted;
-        self.stats.provisioned_changes += 1;
+        if now >= self.lo {
+            self.stats.provisioned_changes += 1;
+        }
         while remove > 0 && !self.prov_idle.is_empty() {
             let id = self.prov_idle.remove(0);
             self.remove_provisioned(now, id, account);
@@ -461,7 +498,9 @@ impl<'t> FunctionSim<'t> {
             return;
         }
         self.prov.integrate(now, self.clip);
-        self.stats.provisioned_changes += 1;
+        if now >= self.lo {
+            self.stats.provisioned_changes += 1;
+        }
         let old_level = self.prov.level;
         let mut add = wanted - self.prov.level;
         let retiring: Vec<u32> = (0..self.instances.len() as u32)
@@ -520,7 +559,7 @@ impl<'t> FunctionSim<'t> {
                 && self.timers.len() == 1
                 && self.retries.is_empty()
                 && self.queue.is_empty()
-                && self.next_arrival >= arrivals.len();
+                && self.next_arrival >= self.prefix.len() + arrivals.len();
             if !lone_tick {
                 best = Some((t.time, 0));
             }
@@ -530,12 +569,43 @@ impl<'t> FunctionSim<'t> {
         {
             best = Some((r.time, 1));
         }
-        if let Some(inv) = arrivals.get(self.next_arrival)
+        if let Some(inv) = self.arrival(arrivals, self.next_arrival)
             && best.is_none_or(|b| (inv.arrival, 2) < b)
         {
             best = Some((inv.arrival, 2));
         }
         best
+    }
+
+    /// Arrival `i` on the engine's clock: the warm-up prefix first, then the driver's rows.
+    #[inline]
+    fn arrival(&self, arrivals: &[Invocation], i: usize) -> Option<Invocation> {
+        match i.checked_sub(self.prefix.len()) {
+            None => Some(self.prefix[i]),
+            Some(j) => arrivals.get(j).map(|inv| Invocation {
+                arrival: inv.arrival + self.offset,
+                ..*inv
+            }),
+        }
+    }
+
+    /// True for a request that arrived in the measured window (after the warm-up).
+    #[inline]
+    fn measured(&self, arrival: Micros) -> bool {
+        arrival >= self.lo
+    }
+
+    /// The measured window begins: the levels' integrals and peaks restart at `lo`, with the
+    /// levels the warm-up left.
+    fn start_measuring(&mut self) {
+        self.measuring = true;
+        let lo = self.lo;
+        debug_assert!(self.level.since <= lo);
+        self.stats.busy_integral_us = 0;
+        self.level.since = lo;
+        self.level.peak = self.level.busy;
+        self.prov.integrate(lo, self.clip);
+        self.prov.measured_from = (self.prov.level_us, self.prov.alive_us, self.prov.busy_us);
     }
 
     /// Processes every event before `t_end`, then reclaims instances that expire before it.
@@ -597,7 +667,11 @@ impl<'t> FunctionSim<'t> {
     fn close_period(&mut self, id: u32) {
         let inst = &mut self.instances[id as usize];
         if let Some(end) = inst.active_end.take() {
-            let length = end - inst.active_since;
+            // Only the part in the measured window is billed.
+            if end <= self.lo && self.lo > 0 {
+                return;
+            }
+            let length = end - inst.active_since.max(self.lo);
             if inst.provisioned {
                 self.stats.provisioned_active.add(length);
             } else {
@@ -611,7 +685,7 @@ impl<'t> FunctionSim<'t> {
         self.close_period(id);
         let inst = &mut self.instances[id as usize];
         debug_assert!(inst.busy == 0 && !inst.provisioned && inst.state == State::Ready);
-        let idle = clipped(inst.idle_since, death, self.clip);
+        let idle = clipped(inst.idle_since, death, self.lo, self.clip);
         self.stats.on_demand_idle_us += idle;
         inst.state = State::Dead;
         self.out.delta(death.min(self.clip), 0, -1, 0);
@@ -628,6 +702,9 @@ impl<'t> FunctionSim<'t> {
         account: &mut Account,
     ) {
         self.last_event = self.last_event.max(now);
+        if !self.measuring && now >= self.lo {
+            self.start_measuring();
+        }
         self.expire_before(now + 1);
         match phase {
             0 => {
@@ -646,7 +723,9 @@ impl<'t> FunctionSim<'t> {
                 };
                 match retry.kind {
                     RetryKind::Async(req) => {
-                        self.stats.retries += 1;
+                        if self.measured(req.arrival) {
+                            self.stats.retries += 1;
+                        }
                         self.admit(now, req, account);
                     }
                     RetryKind::QueueWake => {
@@ -659,10 +738,16 @@ impl<'t> FunctionSim<'t> {
                 }
             }
             _ => {
-                let inv = arrivals[self.next_arrival];
+                let Some(inv) = self.arrival(arrivals, self.next_arrival) else {
+                    return;
+                };
                 self.next_arrival += 1;
-                self.stats.invocations += 1;
-                self.out.count(inv.arrival, MinuteKind::Invocation);
+                if self.measured(inv.arrival) {
+                    self.stats.invocations += 1;
+                    self.out.count(inv.arrival, MinuteKind::Invocation);
+                } else {
+                    self.stats.warmup_invocations += 1;
+                }
                 let req = Request {
                     arrival: inv.arrival,
                     duration: inv.duration,
@@ -776,6 +861,9 @@ impl<'t> FunctionSim<'t> {
 
     /// Counts a request refused for good (throttled or dead-lettered) by the limit `cause`.
     fn refuse(&mut self, arrival: Micros, cause: Blocked, kind: MinuteKind) {
+        if !self.measured(arrival) {
+            return;
+        }
         match kind {
             MinuteKind::DeadLettered => self.stats.dead_lettered += 1,
             _ => self.stats.throttled += 1,
@@ -872,8 +960,11 @@ impl<'t> FunctionSim<'t> {
         });
         self.od_active += 1;
         account.usage += 1;
-        self.stats.instances_started += 1;
-        self.stats.on_demand_init_us += clipped(now, ready_at, self.clip);
+        if self.measured(req.arrival) {
+            self.stats.instances_started += 1;
+            self.stats.bill_init(req.memory_mb, init);
+        }
+        self.stats.on_demand_init_us += clipped(now, ready_at, self.lo, self.clip);
         self.out.delta(now, 0, 1, 1);
         if self.k > 1 {
             self.init_open.push(id);
@@ -885,7 +976,6 @@ impl<'t> FunctionSim<'t> {
             instance: id,
             kind: TimerKind::InitDone,
         }));
-        self.stats.bill_init(req.memory_mb, init);
         self.record_served(now, req, ready_at, true, init, id);
         Ok(())
     }
@@ -927,7 +1017,7 @@ impl<'t> FunctionSim<'t> {
                 self.prov.integrate(now, self.clip);
                 self.prov.busy += 1;
             } else {
-                self.stats.on_demand_idle_us += clipped(inst.idle_since, now, self.clip);
+                self.stats.on_demand_idle_us += clipped(inst.idle_since, now, self.lo, self.clip);
                 self.od_active += 1;
                 account.usage += 1;
             }
@@ -980,21 +1070,34 @@ impl<'t> FunctionSim<'t> {
         init_wait: Micros,
         id: u32,
     ) {
-        let end = start + req.duration;
-        let latency = end - req.arrival;
-        if now > req.arrival {
-            self.stats.waited += 1;
+        // An execution past the function's timeout is cut there (and billed up to it).
+        let (exec, timed_out) = match self.cfg.timeout {
+            Some(limit) if req.duration > limit => (limit, true),
+            _ => (req.duration, false),
+        };
+        let end = start + exec;
+        if self.measured(req.arrival) {
+            let latency = end - req.arrival;
+            if now > req.arrival {
+                self.stats.waited += 1;
+            }
+            if cold {
+                self.stats.cold_starts += 1;
+                self.out.count(req.arrival, MinuteKind::ColdStart);
+                self.out.init(init_wait);
+            } else {
+                self.stats.warm_starts += 1;
+            }
+            if timed_out {
+                self.stats.timed_out += 1;
+                self.out.count(req.arrival, MinuteKind::TimedOut);
+            }
+            self.out.latency(latency, cold);
+            let provisioned = self.instances[id as usize].provisioned;
+            self.stats.bill(req.memory_mb, exec, provisioned);
+        } else if cold {
+            self.stats.warmup_cold_starts += 1;
         }
-        if cold {
-            self.stats.cold_starts += 1;
-            self.out.count(req.arrival, MinuteKind::ColdStart);
-            self.out.init(init_wait);
-        } else {
-            self.stats.warm_starts += 1;
-        }
-        self.out.latency(latency, cold);
-        let provisioned = self.instances[id as usize].provisioned;
-        self.stats.bill(req.memory_mb, req.duration, provisioned);
         let seq = self.next_seq();
         self.timers.push(Reverse(Timer {
             time: end,
@@ -1059,7 +1162,7 @@ impl<'t> FunctionSim<'t> {
         }
         // The instance goes idle.
         let provisioned = inst.provisioned;
-        let busy = clipped(inst.busy_since, now, self.clip);
+        let busy = clipped(inst.busy_since, now, self.lo, self.clip);
         inst.active_end = Some(now);
         inst.idle_since = now;
         if inst.partial_pos != NOT_LISTED {
@@ -1098,6 +1201,9 @@ impl<'t> FunctionSim<'t> {
     /// requests left over are throttled. Fills in the function's summary statistics.
     pub fn finish(&mut self, window_end: Micros) {
         let clip = self.clip.min(window_end);
+        if !self.measuring {
+            self.start_measuring();
+        }
         let cause = self.queue_blocked_by.unwrap_or(Blocked::Function);
         while let Some(Queued { req, .. }) = self.queue.pop_front() {
             self.refuse(req.arrival, cause, MinuteKind::Throttled);
@@ -1116,9 +1222,10 @@ impl<'t> FunctionSim<'t> {
         self.stats.busy_integral_us +=
             self.level.busy as u128 * (clip.saturating_sub(self.level.since.min(clip))) as u128;
         self.prov.integrate(clip, clip);
-        self.stats.provisioned_configured_us = self.prov.level_us as u64;
+        let (level0, alive0, _) = self.prov.measured_from;
+        self.stats.provisioned_configured_us = (self.prov.level_us - level0) as u64;
         self.stats.provisioned_idle_us =
-            (self.prov.alive_us as u64).saturating_sub(self.stats.provisioned_busy_us);
+            ((self.prov.alive_us - alive0) as u64).saturating_sub(self.stats.provisioned_busy_us);
         // Only a provisioned plan's last tick may be left.
         debug_assert!(
             self.retries.is_empty()

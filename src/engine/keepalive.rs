@@ -12,12 +12,18 @@ pub trait KeepAlivePolicy: Send + Sync + std::fmt::Debug {
     /// How long an instance that became idle at `idle_since` stays warm, microseconds.
     fn keep_alive(&self, idle_since: Micros) -> Micros;
 
+    /// The longest keep-alive the policy gives, microseconds: how far back the instances alive at
+    /// a moment can have been last used (the `cyclic` warm-up replays at least this much).
+    fn longest(&self) -> Micros {
+        self.keep_alive(0)
+    }
+
     /// A short description for output.
     fn describe(&self) -> String;
 }
 
 /// The same keep-alive for every idle period (Lambda: about 10 minutes, measured; see
-/// `shared/reference/PRICING-FACTS.md` section B).
+/// `pricing/README.md`, behaviour sources).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FixedKeepAlive(pub Micros);
 

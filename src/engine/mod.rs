@@ -8,16 +8,19 @@ mod driver;
 pub mod fleet;
 mod function;
 pub mod keepalive;
+mod warmup;
 
 use std::sync::Arc;
 
 pub use coldstart::InitDist;
+pub(crate) use driver::Runner;
 pub use driver::{RunOptions, simulate, simulate_mode, simulate_with};
-pub(crate) use driver::{Runner, time_of_day};
 pub use keepalive::{FixedKeepAlive, KeepAlivePolicy};
+pub(crate) use warmup::WarmPlan;
+pub use warmup::cyclic_span;
 
 use crate::error::ConfigError;
-use crate::time::{Micros, SECOND};
+use crate::time::{MINUTE, Micros, SECOND};
 
 /// A scaling-rate limit on new instances, per function: a token bucket that holds up to `burst`
 /// tokens and refills one token every `refill_every` microseconds (continuously, not banked
@@ -76,6 +79,50 @@ impl Default for AsyncRetry {
             initial: SECOND,
             max: 300 * SECOND,
             max_age: 6 * 3600 * SECOND,
+        }
+    }
+}
+
+/// How a replay starts. The platform is empty at t = 0, so the first minutes of a replay see cold
+/// starts that the same traffic would not cause in steady state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Warmup {
+    /// Measure from t = 0: the empty platform's transient is counted and billed.
+    None,
+    /// Replay the end of the trace first (long enough to cover the keep-alive and the longest
+    /// request that could still hold an instance at the end), then measure the whole trace. The
+    /// instances alive at the start are those the previous period would have left: right for
+    /// traces of whole days (or any trace whose end resembles its start).
+    Cyclic,
+    /// Simulate from t = 0 but leave the first microseconds (rounded up to whole minutes) out of
+    /// every count, latency, bill and monthly extrapolation.
+    For(Micros),
+}
+
+impl Warmup {
+    /// Parses `none`, `cyclic` or a duration (`15m`, `1h`, `900`).
+    pub fn parse(s: &str) -> Result<Warmup, ConfigError> {
+        match s.trim() {
+            "none" | "off" | "0" => Ok(Warmup::None),
+            "cyclic" => Ok(Warmup::Cyclic),
+            d => match crate::time::parse_duration(d) {
+                Some(0) => Ok(Warmup::None),
+                Some(us) if us <= 366 * DAY => Ok(Warmup::For(us.div_ceil(MINUTE) * MINUTE)),
+                _ => Err(ConfigError::invalid(
+                    "--warmup",
+                    format!(
+                        "{d:?}: expected none, cyclic, or a duration up to 366d such as 15m or 2h"
+                    ),
+                )),
+            },
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Warmup::None => "none".to_string(),
+            Warmup::Cyclic => "cyclic".to_string(),
+            Warmup::For(us) => format!("first {}", crate::time::format_duration(*us)),
         }
     }
 }
@@ -248,6 +295,11 @@ pub struct PlatformConfig {
     /// Window end; arrivals at or after it are not simulated. `None`: the end of the minute in
     /// which the last event falls.
     pub horizon: Option<Micros>,
+    /// How the replay starts (see [`Warmup`]).
+    pub warmup: Warmup,
+    /// Function timeout: an execution longer than this is cut at it (billed up to it, counted as
+    /// timed out, answered as an error). `None`: no timeout.
+    pub timeout: Option<Micros>,
     pub seed: u64,
 }
 
@@ -268,6 +320,8 @@ impl PlatformConfig {
             queue_max_wait: 6 * 3600 * SECOND,
             retry: AsyncRetry::default(),
             horizon: None,
+            warmup: Warmup::None,
+            timeout: None,
             seed: 0,
         }
     }
@@ -335,6 +389,21 @@ impl PlatformConfig {
         }
         if self.horizon == Some(0) {
             return Err(ConfigError::invalid("--horizon", "must be greater than 0"));
+        }
+        if let (Warmup::For(w), Some(h)) = (self.warmup, self.horizon)
+            && w >= h
+        {
+            return Err(ConfigError::invalid(
+                "--warmup",
+                format!(
+                    "{} leaves nothing of the {} window (--horizon) to measure",
+                    self.warmup.describe(),
+                    crate::time::format_duration(h)
+                ),
+            ));
+        }
+        if self.timeout == Some(0) {
+            return Err(ConfigError::invalid("--timeout", "must be greater than 0"));
         }
         Ok(())
     }

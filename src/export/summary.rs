@@ -110,6 +110,10 @@ pub struct RunInfo {
     pub scaling_rate: Option<String>,
     pub init: String,
     pub horizon_s: Option<f64>,
+    /// `--warmup`: `none`, `cyclic` or `first DURATION`.
+    pub warmup: String,
+    /// The function timeout, seconds (`None`: no timeout).
+    pub timeout_s: Option<f64>,
     pub seed: u64,
     pub mode: Mode,
     pub excluded_after_horizon: u64,
@@ -124,6 +128,8 @@ pub struct Summary {
     pub cold_starts: u64,
     pub throttled: u64,
     pub dead_lettered: u64,
+    /// Served requests cut at the function timeout (billed up to it; errors for sync requests).
+    pub timed_out: u64,
     /// Served requests that started after they arrived (queue wait, retries, joined inits).
     pub waited: u64,
     pub retries: u64,
@@ -141,6 +147,8 @@ pub struct Summary {
     pub concurrency: Concurrency,
     pub instance_seconds: InstanceSeconds,
     pub functions: Vec<FunctionSummary>,
+    /// What the warm-up replayed and left out (times in seconds).
+    pub warmup: WarmupSummary,
     /// The bill, when the run was priced on an offering (`--offering`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<Bill>,
@@ -154,6 +162,21 @@ pub struct RefusedBy {
     pub account_limit: u64,
     pub function_limit: u64,
     pub scaling_rate: u64,
+}
+
+/// The warm-up's part of the run, which no other number includes.
+#[derive(Debug, Clone, Serialize)]
+pub struct WarmupSummary {
+    /// `none`, `cyclic` or `first DURATION`.
+    pub kind: String,
+    /// Trace time replayed before the start (cyclic), seconds.
+    pub replayed_s: f64,
+    /// Where the measured window starts in the trace's clock, seconds.
+    pub measured_from_s: f64,
+    /// Arrivals simulated during the warm-up and not counted.
+    pub invocations: u64,
+    /// Cold starts among them.
+    pub cold_starts: u64,
 }
 
 fn function_summary(name: &str, s: &FunctionStats, window_us: Micros) -> FunctionSummary {
@@ -184,6 +207,7 @@ impl Summary {
             cold_starts: t.cold_starts,
             throttled: t.throttled,
             dead_lettered: t.dead_lettered,
+            timed_out: t.timed_out,
             waited: t.waited,
             retries: t.retries,
             instances_started: t.instances_started,
@@ -218,6 +242,13 @@ impl Summary {
                 .zip(&outcome.functions)
                 .map(|(n, s)| function_summary(n, s, outcome.window_us))
                 .collect(),
+            warmup: WarmupSummary {
+                kind: outcome.warmup.kind.clone(),
+                replayed_s: us_to_s(outcome.warmup.replayed_us),
+                measured_from_s: us_to_s(outcome.warmup.measured_from_us),
+                invocations: outcome.warmup.invocations,
+                cold_starts: outcome.warmup.cold_starts,
+            },
             cost: None,
             warnings: Vec::new(),
         }

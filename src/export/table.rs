@@ -15,6 +15,23 @@ fn lat_line(p: &Percentiles) -> String {
     )
 }
 
+fn warmup_line(s: &Summary) -> String {
+    let w = &s.warmup;
+    match w.kind.as_str() {
+        "none" => "none (the empty platform's start-up is counted)".to_string(),
+        "cyclic" => format!(
+            "cyclic: replayed the trace's last {:.0} min first ({} arrivals, {} cold starts not counted)",
+            w.replayed_s / 60.0,
+            w.invocations,
+            w.cold_starts
+        ),
+        kind => format!(
+            "{kind} left out ({} arrivals, {} cold starts not counted)",
+            w.invocations, w.cold_starts
+        ),
+    }
+}
+
 pub fn write(w: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
     let r = &s.run;
     let rows: Vec<(&str, String)> = vec![
@@ -56,6 +73,14 @@ pub fn write(w: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
             format!("{} ({})", s.throttled, pct(s.throttle_ratio)),
         ),
         ("dead-lettered", s.dead_lettered.to_string()),
+        (
+            "timed out",
+            match r.timeout_s {
+                Some(t) => format!("{} (timeout {t} s)", s.timed_out),
+                None => format!("{} (no timeout)", s.timed_out),
+            },
+        ),
+        ("warm-up", warmup_line(s)),
         ("latency ms", lat_line(&s.latency_ms)),
         ("init ms", lat_line(&s.init_ms)),
         (

@@ -15,8 +15,20 @@ pub struct OfferingFile {
     pub offering: Option<MetaFile>,
     pub behaviour: Option<BehaviourFile>,
     pub memory: Option<MemoryFile>,
+    pub timeout: Option<TimeoutFile>,
     #[serde(default)]
     pub prices: Vec<PriceFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutFile {
+    pub default_s: Option<f64>,
+    pub max_s: Option<f64>,
+    pub source: Option<String>,
+    pub as_of: Option<String>,
+    pub confidence: Option<String>,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

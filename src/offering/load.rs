@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
-use super::file::{BehaviourFile, MemoryFile, MetaFile, OfferingFile, PriceFile, TierFile};
+use super::file::{
+    BehaviourFile, MemoryFile, MetaFile, OfferingFile, PriceFile, TierFile, TimeoutFile,
+};
 use super::*;
-use crate::time::SECOND;
+use crate::time::{Micros, SECOND};
 
 /// The only format version this build reads.
 pub const VERSION: i64 = 1;
@@ -141,6 +143,7 @@ impl Check<'_> {
         let meta = self.meta(self.required(raw.offering, "offering")?)?;
         let memory = self.memory(self.required(raw.memory, "memory")?)?;
         let behaviour = self.behaviour(self.required(raw.behaviour, "behaviour")?)?;
+        let timeout = self.timeout(self.required(raw.timeout, "timeout")?)?;
         if raw.prices.is_empty() {
             return Err(self.err("prices", "missing: an offering needs at least one price"));
         }
@@ -159,7 +162,33 @@ impl Check<'_> {
             meta,
             behaviour,
             memory,
+            timeout,
             prices,
+        })
+    }
+
+    fn timeout(&self, t: TimeoutFile) -> R<Timeouts> {
+        let seconds = |v: f64, key: &str| -> R<Micros> {
+            let v = self.non_negative(v, key)?;
+            if v == 0.0 || v > 366.0 * 86_400.0 {
+                return Err(self.err(key, format!("{v}: must be in (0, 31622400] seconds")));
+            }
+            Ok((v * SECOND as f64).round() as Micros)
+        };
+        let default = seconds(
+            self.required(t.default_s, "timeout.default_s")?,
+            "timeout.default_s",
+        )?;
+        let max = t.max_s.map(|m| seconds(m, "timeout.max_s")).transpose()?;
+        if let Some(m) = max
+            && m < default
+        {
+            return Err(self.err("timeout.max_s", "below timeout.default_s"));
+        }
+        Ok(Timeouts {
+            default,
+            max,
+            provenance: self.provenance("timeout", t.source, t.as_of, t.confidence, t.note)?,
         })
     }
 

@@ -107,6 +107,25 @@ pub struct Behaviour {
     pub provenance: Provenance,
 }
 
+/// The platform's function timeout: how long one execution may run.
+#[derive(Debug, Clone)]
+pub struct Timeouts {
+    /// The platform's default when the function sets none, microseconds.
+    pub default: Micros,
+    /// The most a function may set, microseconds; `None`: unbounded.
+    pub max: Option<Micros>,
+    pub provenance: Provenance,
+}
+
+impl Timeouts {
+    /// The timeout a replay uses when the user gives none: the platform maximum. A traced
+    /// execution that runs longer than the platform's default was configured for it; one longer
+    /// than the maximum cannot run there at all. `None`: unbounded.
+    pub fn planning_default(&self) -> Option<Micros> {
+        self.max
+    }
+}
+
 /// One billable instance size: memory, vCPU and (Cloud Functions 1st gen) clock.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Size {
@@ -419,6 +438,7 @@ pub struct Offering {
     pub meta: Meta,
     pub behaviour: Behaviour,
     pub memory: Memory,
+    pub timeout: Timeouts,
     pub prices: Vec<Price>,
 }
 

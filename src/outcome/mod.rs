@@ -15,6 +15,7 @@ pub enum MinuteKind {
     ColdStart,
     Throttled,
     DeadLettered,
+    TimedOut,
 }
 
 /// A change of the instance levels at one time.
@@ -166,6 +167,12 @@ pub struct FunctionStats {
     pub throttled_account: u64,
     pub throttled_function: u64,
     pub throttled_rate: u64,
+    /// Served requests cut at the function timeout (a subset of warm + cold starts).
+    pub timed_out: u64,
+    /// Arrivals during the warm-up, simulated but not counted anywhere else.
+    pub warmup_invocations: u64,
+    /// Cold starts among them.
+    pub warmup_cold_starts: u64,
     /// Served requests that started later than they arrived for a reason other than their own
     /// init (queue wait, async retry, or an initializing instance they joined).
     pub waited: u64,
@@ -250,6 +257,9 @@ impl FunctionStats {
         self.throttled_account += other.throttled_account;
         self.throttled_function += other.throttled_function;
         self.throttled_rate += other.throttled_rate;
+        self.timed_out += other.timed_out;
+        self.warmup_invocations += other.warmup_invocations;
+        self.warmup_cold_starts += other.warmup_cold_starts;
         self.waited += other.waited;
         self.retries += other.retries;
         self.instances_started += other.instances_started;
@@ -276,6 +286,7 @@ pub struct Minute {
     pub cold_starts: u64,
     pub throttled: u64,
     pub dead_lettered: u64,
+    pub timed_out: u64,
     pub peak_busy: u32,
     /// ∫ busy instances dt over the minute, instance-microseconds.
     pub busy_us: u128,
@@ -360,6 +371,10 @@ impl Latency {
 #[derive(Debug)]
 pub struct Collector {
     clip: Micros,
+    /// Start of the measured window (the warm-up's end, a whole minute).
+    lo: Micros,
+    /// The peak of account usage in the measured window.
+    peak_usage_measured: i64,
     pub latency: Latency,
     pub latency_warm: Latency,
     pub latency_cold: Latency,
@@ -375,10 +390,14 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// `clip`: time integrals stop at the horizon, if one is set.
-    pub fn new(clip: Option<Micros>) -> Self {
+    /// `clip`: time integrals stop at the horizon, if one is set; `lo`: the measured window's
+    /// start (a whole minute); minutes before it are dropped at the end.
+    pub fn new(lo: Micros, clip: Option<Micros>) -> Self {
+        debug_assert!(lo.is_multiple_of(MINUTE));
         Collector {
             clip: clip.unwrap_or(Micros::MAX),
+            lo,
+            peak_usage_measured: 0,
             latency: Latency::default(),
             latency_warm: Latency::default(),
             latency_cold: Latency::default(),
@@ -411,6 +430,7 @@ impl Collector {
                 MinuteKind::ColdStart => minute.cold_starts += n,
                 MinuteKind::Throttled => minute.throttled += n,
                 MinuteKind::DeadLettered => minute.dead_lettered += n,
+                MinuteKind::TimedOut => minute.timed_out += n,
             }
         }
         buf.counts.clear();
@@ -457,6 +477,10 @@ impl Collector {
         while i < pending.len() {
             let t = pending[i].time;
             self.integrate_to(t);
+            if t > self.lo {
+                // The level before this change held during part of the measured window.
+                self.peak_usage_measured = self.peak_usage_measured.max(self.usage);
+            }
             while i < pending.len() && pending[i].time == t {
                 let d = pending[i];
                 self.busy += d.busy as i64;
@@ -466,6 +490,9 @@ impl Collector {
                 i += 1;
             }
             self.peak_usage = self.peak_usage.max(self.usage);
+            if t >= self.lo {
+                self.peak_usage_measured = self.peak_usage_measured.max(self.usage);
+            }
             if t < self.clip {
                 let level = self.busy.max(0) as u32;
                 let minute = self.minute((t / MINUTE) as usize);
@@ -476,17 +503,28 @@ impl Collector {
         self.pending = pending;
     }
 
-    /// Integrates to the window end and drops minutes past it.
+    /// Integrates to the window end, drops minutes past it and those of the warm-up.
     pub fn finish(&mut self, window_end: Micros) {
         self.end_epoch();
         self.latency = Latency::merged(&self.latency_warm, &self.latency_cold);
         self.clip = self.clip.min(window_end);
         self.integrate_to(window_end);
+        // The level left at the end held over the rest of the window.
+        if window_end > self.lo {
+            self.peak_usage_measured = self.peak_usage_measured.max(self.usage);
+        }
         let n = window_end.div_ceil(MINUTE) as usize;
         if self.minutes.len() < n {
             self.minutes.resize(n, Minute::default());
         }
         self.minutes.truncate(n.max(1));
+        let skip = ((self.lo / MINUTE) as usize).min(self.minutes.len().saturating_sub(1));
+        self.minutes.drain(..skip);
+    }
+
+    /// The peak of account usage in the measured window.
+    pub fn peak_usage_measured(&self) -> i64 {
+        self.peak_usage_measured
     }
 }
 
@@ -521,6 +559,30 @@ pub struct Outcome {
     pub mode: Mode,
     /// Trace rows at or after the horizon, not simulated.
     pub excluded_after_horizon: u64,
+    /// How the run started, and what the warm-up left out.
+    pub warmup: WarmupReport,
+}
+
+/// What the warm-up did (see `engine::Warmup`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct WarmupReport {
+    /// `none`, `cyclic` or `first DURATION`.
+    pub kind: String,
+    /// Trace time replayed before the trace's start (cyclic), microseconds.
+    pub replayed_us: Micros,
+    /// Where the measured window starts in the trace's own clock, microseconds.
+    pub measured_from_us: Micros,
+    /// Arrivals simulated during the warm-up and left out of every count.
+    pub invocations: u64,
+    /// Cold starts among them.
+    pub cold_starts: u64,
+}
+
+impl Outcome {
+    /// The index, in the trace's own clock, of `minutes[0]`.
+    pub fn first_minute(&self) -> u64 {
+        self.warmup.measured_from_us / MINUTE
+    }
 }
 
 #[cfg(test)]

@@ -540,5 +540,6 @@ fn fixture(window_us: Micros, stats: FunctionStats) -> Outcome {
         peak_account_usage: 0,
         mode: Mode::Coupled,
         excluded_after_horizon: 0,
+        warmup: Default::default(),
     }
 }

@@ -25,6 +25,8 @@ fn json(o: &Outcome) -> String {
         scaling_rate: None,
         init: String::new(),
         horizon_s: None,
+        warmup: String::new(),
+        timeout_s: None,
         seed: 0,
         mode: Mode::Coupled, // fixed here so that only the numbers are compared
         excluded_after_horizon: 0,

@@ -15,4 +15,5 @@ mod queueing;
 mod readers;
 mod report;
 mod sweep;
+mod trust;
 mod warnings;

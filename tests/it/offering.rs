@@ -111,6 +111,10 @@ fn malformed_files_are_rejected_naming_file_and_key() {
     offering::load_path(&repo("tests/data/pricing/good.toml")).unwrap();
     check_rejected("missing-rate.toml", &["prices.duration.rate: missing"]);
     check_rejected(
+        "timeout-below-default.toml",
+        &["timeout.max_s", "below timeout.default_s"],
+    );
+    check_rejected(
         "negative-rate.toml",
         &["prices.duration.rate: ", "must be >= 0"],
     );
@@ -120,7 +124,7 @@ fn malformed_files_are_rejected_naming_file_and_key() {
     );
     check_rejected(
         "unknown-key.toml",
-        &["unknown-key.toml:33:1", "unknown field `discount`"],
+        &["unknown-key.toml:39:1", "unknown field `discount`"],
     );
     check_rejected("missing-source.toml", &["prices.duration.source: missing"]);
     check_rejected("no-prices.toml", &["prices: missing"]);

@@ -3,9 +3,10 @@
 use std::io::Write;
 use std::path::Path;
 
+use faasplan::engine::Warmup;
 use faasplan::engine::{InitDist, simulate};
 use faasplan::outcome::Outcome;
-use faasplan::pipeline::read_and_simulate;
+use faasplan::pipeline::{read_and_simulate, read_and_simulate_streamed};
 use faasplan::time::SECOND;
 use faasplan::trace::canonical::{ReadOptions, read_path};
 use rand::SeedableRng;
@@ -44,6 +45,11 @@ fn check(path: &Path, cfg: &faasplan::engine::PlatformConfig) {
 
 /// A sorted one-function trace with bursts and hour-long gaps, large enough for many batches.
 fn write_sparse_bursty(path: &Path, rows: usize) {
+    write_bursty_with(path, rows, None);
+}
+
+/// As `write_sparse_bursty`, with one row's duration replaced: `(row, duration_ms)`.
+fn write_bursty_with(path: &Path, rows: usize, long: Option<(usize, f64)>) {
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(4);
     let mut w = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     writeln!(w, "timestamp_ms,function,duration_ms").unwrap();
@@ -54,7 +60,12 @@ fn write_sparse_bursty(path: &Path, rows: usize) {
         if i % 20_000 == 19_999 {
             t += 3_600_000.0; // an hour of silence
         }
-        let d = common::exp(&mut rng, 1.0 / 0.08) * 1e3;
+        let mut d = common::exp(&mut rng, 1.0 / 0.08) * 1e3;
+        if let Some((row, ms)) = long
+            && row == i
+        {
+            d = ms;
+        }
         writeln!(w, "{t:.3},api,{d:.3}").unwrap();
     }
 }
@@ -87,4 +98,34 @@ fn shipped_workloads_give_the_same_outcome_either_way() {
     ] {
         check(&Path::new("workloads").join(name), &cfg);
     }
+}
+
+/// Checks the cyclic warm-up's streamed run against read-then-simulate and says whether it streamed.
+fn check_cyclic(path: &Path, cfg: &faasplan::engine::PlatformConfig) -> bool {
+    let (trace, _) = read_path(path, &ReadOptions::default()).unwrap();
+    let expected = simulate(&trace, cfg);
+    let (_, _, got, streamed) =
+        read_and_simulate_streamed(path, &ReadOptions::default(), cfg, None).unwrap();
+    assert_eq!(fingerprint(&got), fingerprint(&expected));
+    assert_eq!(got.warmup, expected.warmup);
+    streamed
+}
+
+#[test]
+fn a_cyclic_warmup_streams_from_the_files_tail_and_equals_read_then_simulate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bursty.csv");
+    write_sparse_bursty(&path, 200_000);
+    let mut cfg = common::unlimited(600.0, 100.0);
+    cfg.init = InitDist::lognormal(90.0, 300.0).unwrap();
+    cfg.warmup = Warmup::Cyclic;
+    assert!(check_cyclic(&path, &cfg), "a plain sorted file streams");
+    cfg.horizon = Some(5 * 3600 * SECOND);
+    check_cyclic(&path, &cfg);
+    cfg.horizon = None;
+    // A request in the middle of the file that runs past the end widens the replay beyond the
+    // tail the plan was made from: the streamed run is dropped, and the result is still exact.
+    let long = dir.path().join("long.csv");
+    write_bursty_with(&long, 200_000, Some((60_000, 9.0 * 86_400_000.0)));
+    assert!(!check_cyclic(&long, &cfg));
 }
