@@ -299,6 +299,9 @@ pub fn init_default(f: &RunFacts) -> Vec<Warning> {
 /// durations with CPU: each option ran the trace's durations as they are. `options` are
 /// (name, memory sizes in MB, vCPU of each) of every FaaS option.
 pub fn durations_held_constant(options: &[(String, Vec<(u16, f64)>)]) -> Option<Warning> {
+    // A run that executed nothing used no size.
+    let options: Vec<&(String, Vec<(u16, f64)>)> =
+        options.iter().filter(|(_, s)| !s.is_empty()).collect();
     let first = &options.first()?.1;
     if options.iter().all(|(_, sizes)| sizes == first) {
         return None;
@@ -330,7 +333,7 @@ pub fn durations_held_constant(options: &[(String, Vec<(u16, f64)>)]) -> Option<
 pub fn misses_slo(option: &str, failed: &[String], flag: &'static str) -> Warning {
     Warning::new(
         format!(
-            "{option} misses the SLO: {}; it is never called cheaper",
+            "{option} misses the SLO: {}; it is not recommended and never called cheaper",
             failed.join(", ")
         ),
         flag,

@@ -343,13 +343,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
     let faas_metrics: Vec<Vec<(String, f64)>> = runs.iter().map(|r| r.metrics.clone()).collect();
     super::fleet::unknown_metric(
         &slo.objectives,
-        &[
-            faas_metrics.concat(),
-            vec![
-                ("latency_ms_p99".to_string(), 0.0),
-                ("queue_wait_ms_p99".to_string(), 0.0),
-            ],
-        ],
+        &[faas_metrics.concat(), super::fleet::fleet_metric_names()],
     )?;
     let points: Vec<Point> = runs.iter().map(|r| r.point.clone()).collect();
     let crossing = crossing(&points);

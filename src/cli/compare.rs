@@ -338,10 +338,7 @@ fn check_metrics(objectives: &[Slo], options: &[CompareOption]) -> Result<(), Co
         .iter()
         .map(|o| match o {
             CompareOption::Faas(f) => summary_metrics(&f.summary),
-            CompareOption::Fleet(f) => vec![
-                ("latency_ms_p99".to_string(), f.latency_ms.p99),
-                ("queue_wait_ms_p99".to_string(), f.queue_wait_ms.p99),
-            ],
+            CompareOption::Fleet(_) => super::fleet::fleet_metric_names(),
         })
         .collect();
     super::fleet::unknown_metric(objectives, &metrics)

@@ -346,6 +346,11 @@ pub fn unknown_metric(
     Ok(())
 }
 
+/// The metrics a fleet reports (for `--slo` checks: what exists).
+pub fn fleet_metric_names() -> Vec<(String, f64)> {
+    fleet_metrics(&FleetOutcome::default(), Some(0.0))
+}
+
 /// A fleet run's metrics, named as the `simulate` summary columns an `--slo` reads
 /// (`latency_ms_p99`, `throttle_ratio`, `cost_monthly_usd`, ...); a fleet has no cold starts.
 pub fn fleet_metrics(o: &FleetOutcome, monthly_usd: Option<f64>) -> Vec<(String, f64)> {

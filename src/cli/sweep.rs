@@ -2,11 +2,10 @@
 //! R times with different seeds, every metric as mean and 95 % CI, the cheapest point whose CI
 //! upper bound meets every `--slo`, and the Pareto fronts of cost against p99 and cold starts.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use super::report_args::{self, ReportArgs};
@@ -180,15 +179,17 @@ fn grid(a: &PlatformArgs) -> Result<Vec<GridPoint>, ConfigError> {
     Ok(points)
 }
 
+/// One run's (point, replica, warnings, memory sizes used in MB).
+type PointWarnings = (usize, usize, Vec<crate::warnings::Warning>, Vec<u16>);
+
 /// The grid's warnings: each run source once (in grid order, whatever the thread count), and
 /// durations held constant across a memory axis.
 fn sweep_warnings(
-    mut runs: Vec<(usize, usize, Vec<crate::warnings::Warning>)>,
+    mut runs: Vec<PointWarnings>,
     settings: &[Vec<(String, f64)>],
-    configs: &[PlatformConfig],
     offering: &crate::offering::Offering,
 ) -> Vec<String> {
-    runs.sort_by_key(|(p, r, _)| (*p, *r));
+    runs.sort_by_key(|(p, r, _, _)| (*p, *r));
     let label = |p: usize| {
         let s: Vec<String> = settings[p]
             .iter()
@@ -200,19 +201,23 @@ fn sweep_warnings(
             s.join(",")
         }
     };
-    let labelled: Vec<(String, Vec<crate::warnings::Warning>)> =
-        runs.into_iter().map(|(p, _, ws)| (label(p), ws)).collect();
-    let mut out = crate::warnings::across(&labelled);
-    let sizes: Vec<(String, Vec<(u16, f64)>)> = configs
+    // The memory sizes each run used (the trace's own memory_mb wins over the axis).
+    let sizes: Vec<(String, Vec<(u16, f64)>)> = runs
         .iter()
-        .enumerate()
-        .map(|(p, c)| {
+        .map(|(p, _, _, mbs)| {
             (
-                label(p),
-                vec![(c.memory_mb, offering.memory.billed(c.memory_mb).0.vcpu)],
+                label(*p),
+                mbs.iter()
+                    .map(|&mb| (mb, offering.memory.billed(mb).0.vcpu))
+                    .collect(),
             )
         })
         .collect();
+    let labelled: Vec<(String, Vec<crate::warnings::Warning>)> = runs
+        .into_iter()
+        .map(|(p, _, ws, _)| (label(p), ws))
+        .collect();
+    let mut out = crate::warnings::across(&labelled);
     out.extend(crate::warnings::durations_held_constant(&sizes).map(|w| w.to_string()));
     out
 }
@@ -277,16 +282,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     }
 
     let total = (points.len() * a.replicas) as u64;
-    let bar = if a.quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    };
+    let bar = super::progress::bar(total, a.quiet);
     let bill_opts = |cfg: &PlatformConfig| a.run.offering.bill_options(cfg);
     let settings: Vec<Vec<(String, f64)>> = points.iter().map(GridPoint::settings).collect();
     let origins = super::origin::origins(&a.run.platform, Some(offering));
@@ -305,8 +301,9 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
                 cfg: &cfg,
                 origins: &origins,
             });
+            let sizes: Vec<u16> = outcome.totals.usage.iter().map(|u| u.memory_mb).collect();
             if let Ok(mut v) = run_warnings.lock() {
-                v.push((p, r, ws));
+                v.push((p, r, ws, sizes));
             }
             bar.inc(1);
             metrics(&summary)
@@ -340,10 +337,15 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let warnings = sweep_warnings(
         run_warnings.into_inner().unwrap_or_default(),
         &settings,
-        &configs,
         offering,
     );
     crate::warnings::to_stderr(&warnings);
+    let mut warnings = warnings;
+    if !slos.is_empty() && recommended.is_none() {
+        // On stderr below, with the exit code.
+        let texts: Vec<String> = slos.iter().map(|s| s.text.clone()).collect();
+        warnings.push(crate::warnings::misses_slo("every grid point", &texts, "--slo").to_string());
+    }
     let result = SweepResult {
         warnings,
         trace: name,
