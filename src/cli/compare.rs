@@ -279,9 +279,14 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     let mut warnings: Vec<String> = options
         .iter()
         .flat_map(|o| {
-            o.warnings()
-                .iter()
-                .map(move |w| format!("{}: {w}", o.name()))
+            // An SLO miss already starts with the option's name.
+            o.warnings().iter().map(move |w| {
+                if w.starts_with(o.name()) {
+                    w.clone()
+                } else {
+                    format!("{}: {w}", o.name())
+                }
+            })
         })
         .collect();
     warnings.extend(
