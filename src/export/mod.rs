@@ -16,6 +16,30 @@ use std::path::Path;
 ///
 /// `-` means stdout. A path that exists and is not a regular file (`/dev/stdout`, `/dev/null`, a
 /// pipe) is written in place: renaming over it would replace the device with a file.
+/// A temporary-file builder whose files and directories get the modes the umask gives ordinary
+/// ones (0666 / 0777 less the umask) rather than tempfile's private 0600 / 0700: they become the
+/// user's outputs when renamed into place.
+pub fn temp_builder() -> tempfile::Builder<'static, 'static> {
+    let mut b = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b
+}
+
+/// As [`temp_builder`], for a directory (0777 less the umask).
+pub fn temp_dir_builder() -> tempfile::Builder<'static, 'static> {
+    let mut b = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o777));
+    }
+    b
+}
+
 pub fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
@@ -49,7 +73,9 @@ pub fn write_atomic(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| {
+    // Created as open(2) would create the file itself (0666 less the umask), not tempfile's
+    // private 0600: the output is the user's file, renamed into place.
+    let mut tmp = temp_builder().tempfile_in(dir).with_context(|| {
         format!(
             "{}: cannot create a temporary file in {}",
             path.display(),

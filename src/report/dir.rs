@@ -123,7 +123,7 @@ impl ReportTarget {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let staging = tempfile::Builder::new()
+        let staging = crate::export::temp_dir_builder()
             .prefix(&format!(".{name}.tmp-"))
             .tempdir_in(&parent)
             .map_err(|e| ReportError::io(&parent, "cannot create a temporary directory in", e))?;

@@ -93,6 +93,19 @@ fn parallel_run_equals_coupled_run_when_the_account_limit_does_not_bind() {
 }
 
 #[test]
+fn no_account_limit_takes_the_parallel_path() {
+    // Regression: `--account-concurrency none` compared the usage with `u64::MAX as i64` = -1, so
+    // every parallel run was dropped after its first epoch and redone coupled.
+    let trace = trace();
+    let mut cfg = common::unlimited(120.0, 150.0);
+    cfg.account_concurrency = None;
+    let auto = simulate(&trace, &cfg);
+    assert_eq!(auto.mode, Mode::Parallel);
+    let coupled = simulate_mode(&trace, &cfg, Some(Mode::Coupled));
+    assert_eq!(json(&auto), json(&coupled));
+}
+
+#[test]
 fn a_binding_account_limit_falls_back_to_the_coupled_run() {
     let trace = trace();
     let mut cfg = common::unlimited(120.0, 150.0);

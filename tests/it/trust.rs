@@ -315,3 +315,29 @@ fn keep_alive_and_max_lifetime_take_units() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--keep-alive"));
 }
+
+#[cfg(unix)]
+#[test]
+fn outputs_get_the_modes_of_ordinary_files_not_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // What the umask gives a file and a directory created the ordinary way.
+    let probe = dir.path().join("probe");
+    std::fs::write(&probe, "x").unwrap();
+    let probe_dir = dir.path().join("probe-dir");
+    std::fs::create_dir(&probe_dir).unwrap();
+
+    let out = dir.path().join("generated.csv");
+    let spec = format!("{repo}/workloads/api-backend.toml");
+    let o = faasplan(&["generate", &spec, "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(mode(&out), mode(&probe), "generate --out");
+
+    let report = dir.path().join("report");
+    let trace = format!("{repo}/workloads/api-steady.csv");
+    let o = faasplan(&["simulate", &trace, "--report", report.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(mode(&report), mode(&probe_dir), "--report directory");
+}
