@@ -17,4 +17,5 @@ pub mod servers;
 pub mod sweep;
 pub mod time;
 pub mod trace;
+pub mod warnings;
 pub mod workload;

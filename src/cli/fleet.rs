@@ -12,6 +12,7 @@ use crate::error::ConfigError;
 use crate::export::summary::Percentiles;
 use crate::outcome::fleet::{FleetOutcome, ScaleEvent};
 use crate::servers::{self, FleetBill, ServerType};
+use crate::sweep::Slo;
 use crate::time::{Micros, SECOND};
 use crate::trace::Trace;
 
@@ -46,12 +47,24 @@ pub struct FleetArgs {
     #[arg(long, value_name = "FACTOR")]
     pub speed_factor: Option<f64>,
 
-    /// The p99 latency a fixed fleet without count= must meet, in ms (default: 2x the trace's
-    /// p99 duration).
+    /// A service-level objective every option must meet to be feasible (and be called cheaper),
+    /// as in `sweep`: 'p99<=300ms', 'throttle_ratio<=0.1%', 'cost<=500'. Repeatable. Fixed fleets
+    /// without count= are also sized for the ones that do not read the cost.
+    #[arg(long, value_name = "METRIC<=VALUE")]
+    pub slo: Vec<String>,
+
+    /// A p99 latency bound for fleets, in ms (default: none; the queue-wait bound applies). Giving
+    /// it replaces the default --fleet-wait-p99-ms.
     #[arg(long, value_name = "MS")]
     pub fleet_p99_ms: Option<f64>,
 
-    /// Rejections a fixed fleet without count= may have and still meet its SLO.
+    /// The p99 queue wait a fleet may have and still meet its SLO, in ms (default: 1000, unless
+    /// --fleet-p99-ms is given). Service time is the function's own, the same on every option; the
+    /// wait is what the fleet's size decides.
+    #[arg(long, value_name = "MS")]
+    pub fleet_wait_p99_ms: Option<f64>,
+
+    /// Rejections a fleet may have and still meet its SLO.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub fleet_max_rejected: u64,
 
@@ -219,70 +232,231 @@ impl FleetArgs {
     }
 }
 
-/// The SLO a fixed fleet without a count is sized for. Default: p99 latency within 2x the
-/// trace's p99 duration, and no rejections.
-#[derive(Debug, Clone, Copy, Serialize)]
+/// The default bound on a fleet's p99 queue wait, ms: about a FaaS cold start (the measured
+/// Lambda p99 init of a large package is around a second), so a fleet passes when its requests
+/// wait no longer than a FaaS request's cold start would. It does not grow with the duration:
+/// a ten-minute job that waits another ten minutes is late, however long the job.
+pub const DEFAULT_WAIT_P99_MS: f64 = 1000.0;
+
+/// The SLO a fleet must meet to be feasible, and that a fixed fleet without a count is sized
+/// for: queue wait (default) or latency bounds, rejections, and the user's `--slo` objectives.
+#[derive(Debug, Clone, Serialize)]
 pub struct FleetSlo {
-    pub p99_ms_max: f64,
+    /// p99 end-to-end latency bound, ms (`--fleet-p99-ms`).
+    pub p99_ms_max: Option<f64>,
+    /// p99 queue-wait bound, ms (`--fleet-wait-p99-ms`, or the default).
+    pub wait_p99_ms_max: Option<f64>,
     pub rejections_max: u64,
-    /// True when the p99 bound is the default (2x the trace's p99 duration).
-    pub default_p99: bool,
+    /// True when the wait bound is [`DEFAULT_WAIT_P99_MS`].
+    pub default_wait: bool,
+    /// The `--slo` objectives, which every option must meet.
+    pub objectives: Vec<Slo>,
+}
+
+impl Default for FleetSlo {
+    fn default() -> Self {
+        FleetSlo {
+            p99_ms_max: None,
+            wait_p99_ms_max: Some(DEFAULT_WAIT_P99_MS),
+            rejections_max: 0,
+            default_wait: true,
+            objectives: Vec::new(),
+        }
+    }
+}
+
+fn positive_ms(flag: &'static str, ms: f64) -> Result<f64, ConfigError> {
+    if ms.is_finite() && ms > 0.0 {
+        Ok(ms)
+    } else {
+        Err(ConfigError::invalid(
+            flag,
+            format!("{ms}: must be a positive number of ms"),
+        ))
+    }
 }
 
 impl FleetArgs {
-    /// The fleet SLO for `trace`: the flags, or the defaults from the trace.
-    pub fn slo(&self, trace: &Trace) -> Result<FleetSlo, ConfigError> {
-        let mut slo = FleetSlo::for_trace(trace);
+    /// The fleet SLO: the flags over the defaults.
+    pub fn slo(&self) -> Result<FleetSlo, ConfigError> {
+        let mut slo = FleetSlo {
+            objectives: self.objectives()?,
+            rejections_max: self.fleet_max_rejected,
+            ..FleetSlo::default()
+        };
         if let Some(ms) = self.fleet_p99_ms {
-            if !(ms.is_finite() && ms > 0.0) {
-                return Err(ConfigError::invalid(
-                    "--fleet-p99-ms",
-                    format!("{ms}: must be a positive number of ms"),
-                ));
-            }
-            slo.p99_ms_max = ms;
-            slo.default_p99 = false;
+            slo.p99_ms_max = Some(positive_ms("--fleet-p99-ms", ms)?);
+            slo.wait_p99_ms_max = None;
+            slo.default_wait = false;
         }
-        slo.rejections_max = self.fleet_max_rejected;
+        if let Some(ms) = self.fleet_wait_p99_ms {
+            slo.wait_p99_ms_max = Some(positive_ms("--fleet-wait-p99-ms", ms)?);
+            slo.default_wait = false;
+        }
         Ok(slo)
+    }
+
+    /// The `--slo` objectives.
+    pub fn objectives(&self) -> Result<Vec<Slo>, ConfigError> {
+        self.slo.iter().map(|s| Slo::parse(s)).collect()
     }
 }
 
-impl FleetSlo {
-    pub fn for_trace(trace: &Trace) -> FleetSlo {
-        let mut durations: Vec<Micros> = trace.invocations.iter().map(|i| i.duration).collect();
-        let p99 = if durations.is_empty() {
-            0
-        } else {
-            let i = ((durations.len() as f64 * 0.99).ceil() as usize).clamp(1, durations.len()) - 1;
-            *durations.select_nth_unstable(i).1
-        };
-        FleetSlo {
-            p99_ms_max: 2.0 * p99 as f64 / 1e3,
-            rejections_max: 0,
-            default_p99: true,
+/// "p99<=300ms (is 912.4)" for each objective `metrics` misses; a metric the option does not
+/// have misses too.
+pub fn misses(objectives: &[Slo], metrics: &[(String, f64)]) -> Vec<String> {
+    objectives
+        .iter()
+        .filter_map(|s| match metrics.iter().find(|(c, _)| *c == s.column) {
+            Some((_, v)) if *v <= s.bound + 1e-12 => None,
+            Some((_, v)) => Some(format!("{} (is {})", s.text, crate::report::fmt::sig(*v))),
+            None => Some(format!("{} (no metric {})", s.text, s.column)),
+        })
+        .collect()
+}
+
+/// An objective on a metric that none of `metrics` (one list per option) has is an error naming
+/// the metrics there are.
+pub fn unknown_metric(
+    objectives: &[Slo],
+    metrics: &[Vec<(String, f64)>],
+) -> Result<(), ConfigError> {
+    for s in objectives {
+        if !metrics
+            .iter()
+            .any(|m| m.iter().any(|(c, _)| *c == s.column))
+        {
+            let mut known: Vec<&str> = metrics
+                .iter()
+                .flat_map(|m| m.iter().map(|(c, _)| c.as_str()))
+                .collect();
+            known.sort_unstable();
+            known.dedup();
+            return Err(ConfigError::invalid(
+                "--slo",
+                format!(
+                    "{:?}: no metric {:?}; use p50, p90, p95, p99, p999, mean, max (latency) or one of: {}",
+                    s.text,
+                    s.column,
+                    known.join(", ")
+                ),
+            ));
         }
+    }
+    Ok(())
+}
+
+/// The metrics a fleet reports (for `--slo` checks: what exists).
+pub fn fleet_metric_names() -> Vec<(String, f64)> {
+    fleet_metrics(&FleetOutcome::default(), Some(0.0))
+}
+
+/// A fleet run's metrics, named as the `simulate` summary columns an `--slo` reads
+/// (`latency_ms_p99`, `throttle_ratio`, `cost_monthly_usd`, ...); a fleet has no cold starts.
+pub fn fleet_metrics(o: &FleetOutcome, monthly_usd: Option<f64>) -> Vec<(String, f64)> {
+    let l = Percentiles::from_latency(&o.latency);
+    let ratio = |n: u64| {
+        if o.invocations == 0 {
+            0.0
+        } else {
+            n as f64 / o.invocations as f64
+        }
+    };
+    let mut m: Vec<(String, f64)> = [
+        ("mean", l.mean),
+        ("p50", l.p50),
+        ("p90", l.p90),
+        ("p95", l.p95),
+        ("p99", l.p99),
+        ("p999", l.p999),
+        ("max", l.max),
+    ]
+    .into_iter()
+    .map(|(q, v)| (format!("latency_ms_{q}"), v))
+    .collect();
+    m.extend([
+        ("invocations".to_string(), o.invocations as f64),
+        ("throttled".to_string(), o.rejected as f64),
+        ("throttle_ratio".to_string(), ratio(o.rejected)),
+        ("cold_starts".to_string(), 0.0),
+        ("cold_start_ratio".to_string(), 0.0),
+        (
+            "queue_wait_ms_p99".to_string(),
+            o.queue_wait.quantile_us(0.99) as f64 / 1e3,
+        ),
+    ]);
+    if let Some(usd) = monthly_usd {
+        m.push(("cost_monthly_usd".to_string(), usd));
+    }
+    m
+}
+
+impl FleetSlo {
+    /// The objectives `o` misses, with their values. Without `monthly_usd` the objectives on
+    /// the cost are skipped (sizing: the cost only grows with the count).
+    pub fn misses(&self, o: &FleetOutcome, monthly_usd: Option<f64>) -> Vec<String> {
+        let mut out = Vec::new();
+        if o.rejected > self.rejections_max {
+            out.push(format!(
+                "rejections <= {} (is {})",
+                self.rejections_max, o.rejected
+            ));
+        }
+        let q = |l: &crate::outcome::Latency| l.quantile_us(0.99) as f64 / 1e3;
+        if let Some(max) = self.wait_p99_ms_max
+            && q(&o.queue_wait) > max
+        {
+            out.push(format!(
+                "p99 queue wait <= {} ms (is {} ms)",
+                crate::report::fmt::sig(max),
+                crate::report::fmt::sig(q(&o.queue_wait))
+            ));
+        }
+        if let Some(max) = self.p99_ms_max
+            && q(&o.latency) > max
+        {
+            out.push(format!(
+                "p99 latency <= {} ms (is {} ms)",
+                crate::report::fmt::sig(max),
+                crate::report::fmt::sig(q(&o.latency))
+            ));
+        }
+        let objectives: Vec<Slo> = self
+            .objectives
+            .iter()
+            .filter(|s| monthly_usd.is_some() || !s.column.starts_with("cost"))
+            .cloned()
+            .collect();
+        out.extend(misses(&objectives, &fleet_metrics(o, monthly_usd)));
+        out
     }
 
     pub fn met_by(&self, o: &FleetOutcome) -> bool {
-        o.rejected <= self.rejections_max
-            && o.latency.quantile_us(0.99) as f64 / 1e3 <= self.p99_ms_max
+        self.misses(o, None).is_empty()
     }
 
     pub fn describe(&self) -> String {
-        format!(
-            "p99 latency <= {:.1} ms{} and {}",
-            self.p99_ms_max,
-            if self.default_p99 {
-                " (2x the trace's p99 duration)"
-            } else {
-                ""
-            },
-            match self.rejections_max {
-                0 => "no rejections".to_string(),
-                n => format!("at most {n} rejections"),
-            }
-        )
+        let mut parts = Vec::new();
+        if let Some(ms) = self.wait_p99_ms_max {
+            parts.push(format!(
+                "p99 queue wait <= {} ms{}",
+                crate::report::fmt::sig(ms),
+                if self.default_wait {
+                    " (the default)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        if let Some(ms) = self.p99_ms_max {
+            parts.push(format!("p99 latency <= {} ms", crate::report::fmt::sig(ms)));
+        }
+        parts.push(match self.rejections_max {
+            0 => "no rejections".to_string(),
+            n => format!("at most {n} rejections"),
+        });
+        parts.extend(self.objectives.iter().map(|s| s.text.clone()));
+        parts.join(", ")
     }
 }
 
@@ -368,10 +542,28 @@ pub struct FleetSummary {
     /// Mean busy slots / mean slots in service.
     pub utilisation: f64,
     pub cost: FleetBill,
+    /// False when the fleet misses its SLO (`failed` says which objectives); an infeasible
+    /// option is never called cheaper.
+    pub feasible: bool,
+    pub failed: Vec<String>,
+    pub warnings: Vec<String>,
 }
 
 impl FleetSummary {
-    pub fn new(spec: &FleetSpec, cfg: &FleetConfig, o: &FleetOutcome, sized: Option<u32>) -> Self {
+    pub fn new(
+        spec: &FleetSpec,
+        cfg: &FleetConfig,
+        o: &FleetOutcome,
+        sized: Option<u32>,
+        slo: &FleetSlo,
+    ) -> Self {
+        let cost = servers::bill_fleet(o, &spec.server, spec.discount_pct);
+        let failed = slo.misses(o, Some(cost.monthly_usd));
+        let warnings = if failed.is_empty() {
+            Vec::new()
+        } else {
+            crate::warnings::render(&[crate::warnings::misses_slo(&spec.text, &failed, "--fleet")])
+        };
         let sizing = match (&cfg.size, sized) {
             (FleetSize::Fixed(n), Some(_)) => format!("fixed {n} (smallest meeting the SLO)"),
             (FleetSize::Fixed(n), None) if spec.size_for_slo => {
@@ -411,7 +603,10 @@ impl FleetSummary {
             boot_events: o.boot_events,
             scale_events: o.scale_events.clone(),
             utilisation: o.utilisation(),
-            cost: servers::bill_fleet(o, &spec.server, spec.discount_pct),
+            cost,
+            feasible: failed.is_empty(),
+            failed,
+            warnings,
         }
     }
 }

@@ -74,6 +74,23 @@ pub(crate) fn write_offerings(
     Ok(())
 }
 
+/// "ok", or "misses p99<=300ms (is 912)".
+fn feasibility(feasible: bool, failed: &[String]) -> String {
+    if feasible {
+        "ok".into()
+    } else {
+        format!("misses {}", failed.join(", "))
+    }
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 /// `faasplan compare`'s options as a report page. The fleet SLO's p99 bound is not in the
 /// comparison; set `slo_p99_ms` to draw it.
 impl From<&Comparison> for ComparePage {
@@ -82,7 +99,12 @@ impl From<&Comparison> for ComparePage {
             .options
             .iter()
             .map(|o| match o {
-                CompareOption::Faas(f) => CompareEntry::from_summary(f.name.clone(), &f.summary),
+                CompareOption::Faas(f) => {
+                    let mut e = CompareEntry::from_summary(f.name.clone(), &f.summary);
+                    e.columns
+                        .push(("SLO".into(), feasibility(f.feasible, &f.failed)));
+                    e
+                }
                 CompareOption::Fleet(f) => CompareEntry {
                     name: f.name.clone(),
                     kind: "fleet".into(),
@@ -103,21 +125,29 @@ impl From<&Comparison> for ComparePage {
                             format!("{} %", sig(f.utilisation * 100.0)),
                         ),
                         ("sizing".into(), f.sizing.clone()),
+                        ("SLO".into(), feasibility(f.feasible, &f.failed)),
                     ],
                 },
             })
             .collect();
         let mut notes = vec![
+            format!("{}.", upper_first(&c.recommendation)),
             "Monthly cost: a 730-hour month whose traffic repeats the simulated window.".into(),
         ];
+        if !c.slo.is_empty() {
+            notes.push(format!("Every option must meet: {}.", c.slo.join(", ")));
+        }
         if let Some(slo) = &c.fleet_slo {
-            notes.push(format!("Fleets without a count are sized for: {slo}."));
+            notes.push(format!(
+                "Fleets must meet (and fleets without a count are sized for): {slo}."
+            ));
         }
         ComparePage {
             subtitle: c.trace.clone(),
             options,
             slo_p99_ms: None,
             notes,
+            warnings: c.warnings.clone(),
         }
     }
 }
@@ -128,7 +158,10 @@ impl From<&Breakeven> for BreakevenPage {
         let served = |ms: f64| (ms > 0.0).then_some(ms);
         let mut notes = vec![b.verdict.clone()];
         if let Some(slo) = &b.fleet_slo {
-            notes.push(format!("Fleets without a count are sized for: {slo}."));
+            notes.push(format!("{}.", upper_first(slo)));
+        }
+        if !b.slo.is_empty() {
+            notes.push(format!("Both options must meet: {}.", b.slo.join(", ")));
         }
         BreakevenPage {
             subtitle: b.trace.clone(),
@@ -144,6 +177,8 @@ impl From<&Breakeven> for BreakevenPage {
                     fleet_monthly_usd: p.fleet_monthly_usd,
                     faas_p99_ms: served(p.faas_p99_ms),
                     fleet_p99_ms: served(p.fleet_p99_ms),
+                    faas_feasible: p.faas_feasible,
+                    fleet_feasible: p.fleet_feasible,
                 })
                 .collect(),
             crossing: b.crossing.as_ref().map(|c| BreakevenCrossing {
@@ -152,6 +187,7 @@ impl From<&Breakeven> for BreakevenPage {
                 monthly_usd: c.monthly_usd,
             }),
             notes: notes.into_iter().filter(|n| !n.is_empty()).collect(),
+            warnings: b.warnings.clone(),
         }
     }
 }
@@ -207,6 +243,7 @@ impl From<&SweepResult> for SweepPage {
                         .to_string(),
                 },
             ],
+            warnings: r.warnings.clone(),
         }
     }
 }

@@ -11,7 +11,7 @@ use super::report_args::{self, ReportArgs};
 use super::trace_args::print_report;
 use super::{Format, RunArgs, platform_config_for, thread_pool};
 use crate::cost;
-use crate::engine::PlatformConfig;
+use crate::engine::{PlatformConfig, ProvisionedPlan};
 use crate::export;
 use crate::export::summary::{RunInfo, Summary};
 use crate::offering::Offering;
@@ -86,7 +86,9 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
             outcome.excluded_after_horizon
         );
     }
-    let mut summary = Summary::new(&outcome, run_info(&name, &trace, &report, &cfg, &outcome));
+    let mut summary = Summary::new(&outcome, run_info(&name, &trace, &report, &cfg, &outcome))
+        .with_warnings(&run_warnings(&a.run.platform, offering, &cfg, &outcome));
+    crate::warnings::to_stderr(&summary.warnings);
     summary.notes.push(cfg.cpu_note());
     eprintln!("note: {}", cfg.cpu_note());
     if let Some(o) = offering {
@@ -101,12 +103,12 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match a.format {
-        Format::Table => {
-            export::table::write(&mut out, &summary).and_then(|()| match &summary.cost {
+        Format::Table => export::table::write(&mut out, &summary)
+            .and_then(|()| match &summary.cost {
                 Some(bill) => export::bill::write_table(&mut out, bill),
                 None => Ok(()),
             })
-        }
+            .and_then(|()| crate::warnings::write_block(&mut out, &summary.warnings)),
         Format::Json => export::json::write(&mut out, &summary),
         Format::Csv => export::csv::write(&mut out, &summary),
     }
@@ -132,7 +134,8 @@ pub(super) fn run_info(
         memory_mb: cfg.memory_mb,
         memory_sizes_mb: outcome.totals.usage.iter().map(|u| u.memory_mb).collect(),
         per_instance_concurrency: cfg.per_instance_concurrency,
-        provisioned: cfg.provisioned,
+        provisioned: cfg.max_provisioned(),
+        provisioned_plan: cfg.provisioned_plan.as_ref().map(describe_plan),
         keep_alive: cfg.keep_alive.describe(),
         max_lifetime_s: cfg.max_lifetime.map(crate::time::us_to_s),
         max_concurrency: cfg.max_concurrency,
@@ -152,6 +155,41 @@ pub(super) fn run_info(
         mode: outcome.mode,
         excluded_after_horizon: outcome.excluded_after_horizon,
     }
+}
+
+/// A provisioned plan as the run info shows it, in the syntax of its flag.
+pub(super) fn describe_plan(p: &ProvisionedPlan) -> String {
+    let hhmm = |us: u64| {
+        let m = us / crate::time::SECOND / 60;
+        format!("{:02}:{:02}", m / 60, m % 60)
+    };
+    match p {
+        ProvisionedPlan::Schedule(s) => {
+            let mut steps: Vec<String> = s
+                .steps
+                .iter()
+                .map(|st| format!("{}-{}={}", hhmm(st.start), hhmm(st.end), st.level))
+                .collect();
+            steps.push(format!("else={}", s.otherwise));
+            format!("schedule {}", steps.join(","))
+        }
+        ProvisionedPlan::Target(t) => format!("target tracking {}@{}..{}", t.target, t.min, t.max),
+    }
+}
+
+/// The warnings of one run on `offering` (or the built-in platform).
+pub(super) fn run_warnings(
+    a: &super::PlatformArgs,
+    offering: Option<&Offering>,
+    cfg: &PlatformConfig,
+    outcome: &Outcome,
+) -> Vec<crate::warnings::Warning> {
+    let origins = super::origin::origins(a, offering);
+    crate::warnings::for_run(&crate::warnings::RunFacts {
+        outcome,
+        cfg,
+        origins: &origins,
+    })
 }
 
 /// `--offering A --offering B ...`: reads the trace once, replays it on each offering (its
@@ -185,11 +223,13 @@ fn compare(
         let mut summary = Summary::new(
             &outcome,
             run_info(&name, &trace, &load.rows, &cfg, &outcome),
-        );
+        )
+        .with_warnings(&run_warnings(&a.run.platform, Some(o), &cfg, &outcome));
         summary.notes.push(cfg.cpu_note());
         summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg)));
         runs.push(summary);
     }
+    crate::warnings::to_stderr(&export::bill::comparison_warnings(&runs));
     if let Some(t) = &report_to {
         report_args::write_offerings(t, &name, &runs)?;
     }

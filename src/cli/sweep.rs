@@ -2,11 +2,10 @@
 //! R times with different seeds, every metric as mean and 95 % CI, the cheapest point whose CI
 //! upper bound meets every `--slo`, and the Pareto fronts of cost against p99 and cold starts.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use super::report_args::{self, ReportArgs};
@@ -134,6 +133,8 @@ pub struct SweepResult {
     /// Pareto fronts (indices into `grid`, by increasing cost).
     pub pareto_cost_p99: Vec<usize>,
     pub pareto_cost_cold_start_ratio: Vec<usize>,
+    /// What to know before acting on the grid, each naming the flag that changes it.
+    pub warnings: Vec<String>,
 }
 
 /// The columns the table shows, with their labels.
@@ -259,6 +260,49 @@ fn grid(a: &PlatformArgs) -> Result<Vec<GridPoint>, ConfigError> {
     Ok(points)
 }
 
+/// One run's (point, replica, warnings, memory sizes used in MB).
+type PointWarnings = (usize, usize, Vec<crate::warnings::Warning>, Vec<u16>);
+
+/// The grid's warnings: each run source once (in grid order, whatever the thread count), and
+/// durations held constant across a memory axis.
+fn sweep_warnings(
+    mut runs: Vec<PointWarnings>,
+    settings: &[Vec<(String, f64)>],
+    offering: &crate::offering::Offering,
+) -> Vec<String> {
+    runs.sort_by_key(|(p, r, _, _)| (*p, *r));
+    let label = |p: usize| {
+        let s: Vec<String> = settings[p]
+            .iter()
+            .map(|(n, v)| format!("{n}={}", crate::report::fmt::plain(*v)))
+            .collect();
+        if s.is_empty() {
+            "the grid point".to_string()
+        } else {
+            s.join(",")
+        }
+    };
+    // The memory sizes each run used (the trace's own memory_mb wins over the axis).
+    let sizes: Vec<(String, Vec<(u16, f64)>)> = runs
+        .iter()
+        .map(|(p, _, _, mbs)| {
+            (
+                label(*p),
+                mbs.iter()
+                    .map(|&mb| (mb, offering.memory.billed(mb).0.vcpu))
+                    .collect(),
+            )
+        })
+        .collect();
+    let labelled: Vec<(String, Vec<crate::warnings::Warning>)> = runs
+        .into_iter()
+        .map(|(p, _, ws, _)| (label(p), ws))
+        .collect();
+    let mut out = crate::warnings::across(&labelled);
+    out.extend(crate::warnings::durations_held_constant(&sizes).map(|w| w.to_string()));
+    out
+}
+
 /// The numeric summary columns of one run (the `run_*` echo of the options left out).
 fn metrics(summary: &Summary) -> Vec<(String, f64)> {
     crate::export::csv::columns(summary)
@@ -359,16 +403,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     }
 
     let total = (points.len() * a.replicas) as u64;
-    let bar = if a.quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    };
+    let bar = super::progress::bar(total, a.quiet);
     let bill_opts = |cfg: &PlatformConfig| a.run.offering.bill_options(cfg);
     let interval = if resample.is_some() {
         Interval::Prediction
@@ -376,6 +411,8 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         Interval::Mean
     };
     let settings: Vec<Vec<(String, f64)>> = points.iter().map(GridPoint::settings).collect();
+    let origins = super::origin::origins(&a.run.platform, Some(offering));
+    let run_warnings = std::sync::Mutex::new(Vec::new());
     let grid_results = pool.install(|| {
         sweep::run(&settings, a.replicas, interval, |p, r| {
             let mut cfg = configs[p].clone();
@@ -385,6 +422,15 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
             let info = super::simulate::run_info(&name, trace, &Default::default(), &cfg, &outcome);
             let mut summary = Summary::new(&outcome, info);
             summary.cost = Some(cost::bill(&outcome, offering, &bill_opts(&cfg)));
+            let ws = crate::warnings::for_run(&crate::warnings::RunFacts {
+                outcome: &outcome,
+                cfg: &cfg,
+                origins: &origins,
+            });
+            let sizes: Vec<u16> = outcome.totals.usage.iter().map(|u| u.memory_mb).collect();
+            if let Ok(mut v) = run_warnings.lock() {
+                v.push((p, r, ws, sizes));
+            }
             bar.inc(1);
             metrics(&summary)
         })
@@ -419,7 +465,20 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     } else {
         sweep::cheapest_meeting(&grid_results, &slos, "cost_monthly_usd")
     };
+    let warnings = sweep_warnings(
+        run_warnings.into_inner().unwrap_or_default(),
+        &settings,
+        offering,
+    );
+    crate::warnings::to_stderr(&warnings);
+    let mut warnings = warnings;
+    if !slos.is_empty() && recommended.is_none() {
+        // On stderr below, with the exit code.
+        let texts: Vec<String> = slos.iter().map(|s| s.text.clone()).collect();
+        warnings.push(crate::warnings::misses_slo("every grid point", &texts, "--slo").to_string());
+    }
     let result = SweepResult {
+        warnings,
         trace: name,
         offering: offering.meta.name.clone(),
         replicas: a.replicas,
@@ -599,7 +658,7 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
         }
         (false, None) => writeln!(w, "no grid point meets every SLO")?,
     }
-    Ok(())
+    crate::warnings::write_block(w, &r.warnings)
 }
 
 fn write_csv(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {

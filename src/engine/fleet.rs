@@ -462,6 +462,8 @@ pub fn simulate_fleet(trace: &Trace, cfg: &FleetConfig) -> FleetOutcome {
         f.launch(0, None);
     }
     f.out.launches = 0; // the initial fleet is not a scaling launch
+    // The launches above passed through 1..initial; the fleet starts at `initial`.
+    f.out.instances_min = f.alive as u32;
     if let FleetSize::Auto(a) = &cfg.size {
         f.push(a.interval, Kind::Evaluate);
     }

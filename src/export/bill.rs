@@ -199,7 +199,17 @@ pub fn write_comparison(w: &mut dyn Write, runs: &[Summary]) -> std::io::Result<
             writeln!(w, "note: {n}")?;
         }
     }
-    Ok(())
+    crate::warnings::write_block(w, &comparison_warnings(runs))
+}
+
+/// Every run's warnings, each prefixed with its offering.
+pub fn comparison_warnings(runs: &[Summary]) -> Vec<String> {
+    runs.iter()
+        .flat_map(|s| {
+            let name = s.cost.as_ref().map_or("-", |b| b.offering.as_str());
+            s.warnings.iter().map(move |w| format!("{name}: {w}"))
+        })
+        .collect()
 }
 
 #[cfg(test)]

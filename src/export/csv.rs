@@ -42,6 +42,35 @@ pub fn write(w: &mut dyn Write, summary: &Summary) -> std::io::Result<()> {
     out.flush()
 }
 
+/// Rows of any serializable struct, nested fields flattened with `_` and lists of strings
+/// joined with `; ` (a CSV cell holds no list); the header is the first row's columns.
+pub fn write_records<T: serde::Serialize>(w: &mut dyn Write, rows: &[T]) -> std::io::Result<()> {
+    let mut out = ::csv::Writer::from_writer(w);
+    for (i, r) in rows.iter().enumerate() {
+        let mut value = serde_json::to_value(r).map_err(std::io::Error::other)?;
+        join_lists(&mut value);
+        let mut cols = Vec::new();
+        flatten("", &value, &mut cols);
+        if i == 0 {
+            out.write_record(cols.iter().map(|(k, _)| k.as_str()))?;
+        }
+        out.write_record(cols.iter().map(|(_, v)| v.as_str()))?;
+    }
+    out.flush()
+}
+
+/// Replaces every list of strings with one `; `-separated string.
+fn join_lists(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => map.values_mut().for_each(join_lists),
+        serde_json::Value::Array(items) if items.iter().all(serde_json::Value::is_string) => {
+            let joined: Vec<&str> = items.iter().filter_map(serde_json::Value::as_str).collect();
+            *v = serde_json::Value::String(joined.join("; "));
+        }
+        _ => {}
+    }
+}
+
 /// Several runs of one trace, one row per offering (the columns of the first run).
 pub fn write_rows(w: &mut dyn Write, summaries: &[Summary]) -> std::io::Result<()> {
     let mut out = ::csv::Writer::from_writer(w);

@@ -99,7 +99,10 @@ pub struct RunInfo {
     /// The memory sizes the run used (from the trace, or `memory_mb`).
     pub memory_sizes_mb: Vec<u16>,
     pub per_instance_concurrency: u32,
+    /// The fixed provisioned level per function, or the most a plan holds.
     pub provisioned: u32,
+    /// `--provisioned-schedule` or `--provisioned-target`, described; `None` for a fixed level.
+    pub provisioned_plan: Option<String>,
     pub keep_alive: String,
     pub max_lifetime_s: Option<f64>,
     pub max_concurrency: Option<u32>,
@@ -135,6 +138,8 @@ pub struct Summary {
     pub cold_start_ratio: f64,
     /// throttled / invocations.
     pub throttle_ratio: f64,
+    /// Throttled + dead-lettered requests by the limit that refused their last attempt.
+    pub refused_by: RefusedBy,
     /// End-to-end latency of served requests (queue wait + init + duration), milliseconds.
     pub latency_ms: Percentiles,
     /// Init wait of cold-started requests, milliseconds.
@@ -149,6 +154,16 @@ pub struct Summary {
     /// The bill, when the run was priced on an offering (`--offering`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<Bill>,
+    /// What to know before acting on these numbers, each naming the flag that changes it.
+    pub warnings: Vec<String>,
+}
+
+/// Requests throttled or dead-lettered, by the limit that refused their last attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusedBy {
+    pub account_limit: u64,
+    pub function_limit: u64,
+    pub scaling_rate: u64,
 }
 
 /// The warm-up's part of the run, which no other number includes.
@@ -200,6 +215,14 @@ impl Summary {
             instances_started: t.instances_started,
             cold_start_ratio: ratio(t.cold_starts, t.invocations),
             throttle_ratio: ratio(t.throttled, t.invocations),
+            refused_by: {
+                let r = crate::warnings::RefusedBy::of(outcome);
+                RefusedBy {
+                    account_limit: r.account,
+                    function_limit: r.function,
+                    scaling_rate: r.scaling_rate,
+                }
+            },
             latency_ms: Percentiles::from_latency(&outcome.latency),
             init_ms: Percentiles::from_latency(&outcome.init),
             concurrency: Concurrency {
@@ -230,6 +253,13 @@ impl Summary {
                 cold_starts: outcome.warmup.cold_starts,
             },
             cost: None,
+            warnings: Vec::new(),
         }
+    }
+
+    /// Sets the warnings (rendered) that travel with this summary.
+    pub fn with_warnings(mut self, ws: &[crate::warnings::Warning]) -> Summary {
+        self.warnings = crate::warnings::render(ws);
+        self
     }
 }

@@ -56,7 +56,9 @@ pub fn write(w: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
                     .collect::<Vec<_>>()
                     .join("/"),
                 r.per_instance_concurrency,
-                r.provisioned,
+                r.provisioned_plan
+                    .clone()
+                    .unwrap_or_else(|| r.provisioned.to_string()),
                 r.keep_alive,
                 r.init
             ),

@@ -25,6 +25,9 @@ pub struct BreakevenPoint {
     /// p99 latency, ms (`None` when nothing was served).
     pub faas_p99_ms: Option<f64>,
     pub fleet_p99_ms: Option<f64>,
+    /// Whether each option meets its SLO here; an infeasible one is never the cheaper.
+    pub faas_feasible: bool,
+    pub fleet_feasible: bool,
 }
 
 /// Where the cost curves cross.
@@ -51,6 +54,8 @@ pub struct BreakevenPage {
     pub crossing: Option<BreakevenCrossing>,
     /// Sentences shown under the table (the verdict when there is no crossing, the SLO used).
     pub notes: Vec<String>,
+    /// The breakeven's warnings, in a box at the top.
+    pub warnings: Vec<String>,
 }
 
 impl BreakevenPage {
@@ -100,12 +105,13 @@ impl BreakevenPage {
         );
         let opt = |v: Option<f64>| v.map_or_else(|| "–".to_string(), ms);
         for p in &self.points {
-            let cheaper = if p.faas_monthly_usd < p.fleet_monthly_usd {
-                "FaaS"
-            } else if p.fleet_monthly_usd < p.faas_monthly_usd {
-                "fleet"
-            } else {
-                "equal"
+            let cheaper = match (p.faas_feasible, p.fleet_feasible) {
+                (false, false) => "neither meets its SLO",
+                (true, false) => "FaaS (the fleet misses its SLO)",
+                (false, true) => "fleet (FaaS misses its SLO)",
+                _ if p.faas_monthly_usd < p.fleet_monthly_usd => "FaaS",
+                _ if p.fleet_monthly_usd < p.faas_monthly_usd => "fleet",
+                _ => "equal",
             };
             t.row(vec![
                 sig(p.k),
@@ -138,6 +144,7 @@ impl BreakevenPage {
 pub fn write(page: &BreakevenPage, target: &ReportTarget) -> Result<Written, ReportError> {
     page.validate()?;
     let mut doc = Document::new("faasplan breakeven", &page.subtitle);
+    doc.warnings = page.warnings.clone();
     doc.text(page.crossing_text());
     doc.heading("Charts");
     doc.chart("breakeven.png", "Monthly cost against request rate", |a| {
@@ -182,6 +189,23 @@ fn draw_cost(root: &Area, page: &BreakevenPage) -> Result<(), DrawError> {
             Swatch::Marker(Marker::Target, RED),
         ));
     }
+    let shaded = [
+        (
+            "FaaS misses its SLO",
+            ORANGE,
+            infeasible_spans(page, |p| !p.faas_feasible),
+        ),
+        (
+            "fleet misses its SLO",
+            BLUE,
+            infeasible_spans(page, |p| !p.fleet_feasible),
+        ),
+    ];
+    for (label, c, spans) in &shaded {
+        if !spans.is_empty() {
+            legend.push(entry(*label, Swatch::Band(*c)));
+        }
+    }
     let area = frame(root, "Monthly cost against request rate", &legend)?;
     let pos = |v: f64| v > 0.0;
     let rates: Vec<f64> = page
@@ -215,6 +239,18 @@ fn draw_cost(root: &Area, page: &BreakevenPage) -> Result<(), DrawError> {
             y_desc: "USD per month (730 h, log scale)",
         },
     )?;
+    // Shade, behind the curves, the rates at which an option misses its SLO: from halfway to the
+    // previous factor to halfway to the next (in log space).
+    for (_, c, spans) in &shaded {
+        for &(lo, hi) in spans {
+            let xl = lo.map_or(x.range.start, |v| x.clamp(x.map(v)));
+            let xh = hi.map_or(x.range.end, |v| x.clamp(x.map(v)));
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(xl, y.range.start), (xh, y.range.end)],
+                c.mix(0.15).filled(),
+            )))?;
+        }
+    }
     let series = |f: fn(&BreakevenPoint) -> f64| -> Vec<(f64, f64)> {
         page.points
             .iter()
@@ -332,6 +368,38 @@ fn draw_latency(root: &Area, page: &BreakevenPage) -> Result<(), DrawError> {
         chart.draw_series(pts.iter().map(|&p| Circle::new(p, 5, c.filled())))?;
     }
     Ok(())
+}
+
+/// The request-rate spans over which `bad` holds, as (from, to) rates: the geometric midpoints
+/// to the neighbouring factors, `None` at the ends of the range. Points with a rate <= 0 (not
+/// drawable on the log axis) are skipped.
+fn infeasible_spans(
+    page: &BreakevenPage,
+    bad: impl Fn(&BreakevenPoint) -> bool,
+) -> Vec<(Option<f64>, Option<f64>)> {
+    let pts: Vec<&BreakevenPoint> = page
+        .points
+        .iter()
+        .filter(|p| p.requests_per_s > 0.0)
+        .collect();
+    let mid = |a: &BreakevenPoint, b: &BreakevenPoint| (a.requests_per_s * b.requests_per_s).sqrt();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < pts.len() {
+        if !bad(pts[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i + 1 < pts.len() && bad(pts[i + 1]) {
+            i += 1;
+        }
+        let lo = (start > 0).then(|| mid(pts[start - 1], pts[start]));
+        let hi = (i + 1 < pts.len()).then(|| mid(pts[i], pts[i + 1]));
+        spans.push((lo, hi));
+        i += 1;
+    }
+    spans
 }
 
 fn min_max(xs: &[f64]) -> (f64, f64) {

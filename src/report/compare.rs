@@ -145,6 +145,8 @@ pub struct ComparePage {
     pub slo_p99_ms: Option<(String, f64)>,
     /// Sentences shown under the table (the SLO used, caveats).
     pub notes: Vec<String>,
+    /// The comparison's warnings, in a box at the top.
+    pub warnings: Vec<String>,
 }
 
 impl ComparePage {
@@ -166,6 +168,7 @@ impl ComparePage {
             notes: vec![
                 "Monthly cost: a 730-hour month whose traffic repeats the simulated window.".into(),
             ],
+            warnings: crate::export::bill::comparison_warnings(runs),
         }
     }
 
@@ -244,6 +247,7 @@ impl ComparePage {
 pub fn write(page: &ComparePage, target: &ReportTarget) -> Result<Written, ReportError> {
     page.validate()?;
     let mut doc = Document::new("faasplan compare", &page.subtitle);
+    doc.warnings = page.warnings.clone();
     doc.heading("Charts");
     doc.chart("cost.png", "Monthly cost per option", |a| {
         draw_cost(a, page)

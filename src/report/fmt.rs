@@ -113,6 +113,69 @@ pub fn usd_tick(x: f64) -> String {
     }
 }
 
+/// The tick labels of one linear axis (`values` evenly spaced) in the style of `label` (`tick`,
+/// `usd_tick`), with enough decimals that neighbours differ: on a narrow range `tick` gives
+/// 1,500, 1,502 and 1,504 the same "1.5k"; here they read "1.500k", "1.502k", "1.504k". The
+/// precision comes from the step between ticks. Labels of another shape (units, percentages)
+/// are returned as `label` gives them.
+pub fn distinct_ticks(values: &[f64], label: &dyn Fn(f64) -> String) -> Vec<String> {
+    let labels: Vec<String> = values.iter().map(|&v| label(v)).collect();
+    let repeats = labels.windows(2).any(|w| w[0] == w[1]);
+    if !repeats || values.len() < 2 {
+        return labels;
+    }
+    let step = (values[1] - values[0]).abs();
+    if !(step.is_finite() && step > 0.0) {
+        return labels;
+    }
+    // The shape of `tick` and `usd_tick`: [-][$]number[k|M].
+    let mut dollar = None;
+    for l in &labels {
+        let body = l.strip_prefix('-').unwrap_or(l);
+        let (has_dollar, body) = match body.strip_prefix('$') {
+            Some(b) => (true, b),
+            None => (false, body),
+        };
+        let digits = body.trim_end_matches(['k', 'M']);
+        let numeric = !digits.is_empty()
+            && digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == ',');
+        if !numeric || dollar.is_some_and(|d| d != has_dollar) {
+            return labels;
+        }
+        dollar = Some(has_dollar);
+    }
+    let top = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let (scale, suffix) = if top >= 1e6 {
+        (1e6, "M")
+    } else if top >= 1e3 {
+        (1e3, "k")
+    } else {
+        (1.0, "")
+    };
+    // The fewest decimals that write the step exactly (2.5 needs one).
+    let unit = step / scale;
+    let decimals = (0..=9)
+        .find(|&d| {
+            let x = unit * 10f64.powi(d);
+            (x - x.round()).abs() < 1e-6 * x.max(1.0)
+        })
+        .unwrap_or(9) as usize;
+    let dollar = if dollar == Some(true) { "$" } else { "" };
+    values
+        .iter()
+        .map(|&v| {
+            let sign = if v < 0.0 && fixed(v / scale, decimals) != fixed(0.0, decimals) {
+                "-"
+            } else {
+                ""
+            };
+            format!("{sign}{dollar}{}{suffix}", fixed(v.abs() / scale, decimals))
+        })
+        .collect()
+}
+
 /// Shortens `s` to at most `max` characters, keeping its start and end: `abcdef…wxyz`.
 pub fn shorten(s: &str, max: usize) -> String {
     let n = s.chars().count();
@@ -153,5 +216,26 @@ mod tests {
         assert_eq!(tick(2.5e6), "2.5M");
         assert_eq!(shorten("abcdefghijklmnopqrstuvwxyz", 10), "abcdef…xyz");
         assert_eq!(shorten("short", 10), "short");
+    }
+
+    #[test]
+    fn narrow_tick_ranges_do_not_repeat_labels() {
+        // The bug: 1,500, 1,502, 1,504 all read "1.5k".
+        let t = distinct_ticks(&[1500.0, 1502.0, 1504.0], &tick);
+        assert_eq!(t, ["1.500k", "1.502k", "1.504k"]);
+        let t = distinct_ticks(&[1500.0, 1502.5, 1505.0], &usd_tick);
+        assert_eq!(t, ["$1.5000k", "$1.5025k", "$1.5050k"]);
+        let t = distinct_ticks(&[0.1000, 0.1001, 0.1002], &tick);
+        assert_eq!(t, ["0.1000", "0.1001", "0.1002"]);
+        let t = distinct_ticks(&[2.0e6, 2.001e6], &tick);
+        assert_eq!(t, ["2.000M", "2.001M"]);
+        // Wide ranges keep the short labels.
+        assert_eq!(
+            distinct_ticks(&[0.0, 500.0, 1000.0, 1500.0], &tick),
+            ["0", "500", "1k", "1.5k"]
+        );
+        // Labels of another shape are left alone.
+        let pct = |v: f64| format!("{} %", sig(v));
+        assert_eq!(distinct_ticks(&[1.0, 1.0001], &pct), ["1 %", "1 %"]);
     }
 }

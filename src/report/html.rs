@@ -43,7 +43,9 @@ table{border-collapse:collapse;margin:.3rem 0 1rem;font-size:.92rem}\
 th,td{padding:.25rem .7rem;border-bottom:1px solid #e4e4e4;vertical-align:top}\
 th{background:#f4f4f4;text-align:left}td.r,th.r{text-align:right;font-variant-numeric:tabular-nums}\
 figure{margin:1.2rem 0 2rem}figure img{width:100%;height:auto;border:1px solid #ddd}\
-.note{color:#555;font-size:.9rem}";
+.note{color:#555;font-size:.9rem}\
+.warnings{border:2px solid #c77c00;background:#fff6e5;padding:.5rem 1rem;margin:1rem 0}\
+.warnings h2{border:none;margin:.2rem 0;font-size:1.1rem}.warnings ul{margin:.3rem 0}";
 
 fn table(out: &mut String, t: &Table) {
     if !t.title.is_empty() {
@@ -88,6 +90,13 @@ pub(crate) fn render(doc: &Document) -> String {
     );
     if !doc.subtitle.is_empty() {
         let _ = writeln!(out, "<p class=\"sub\">{}</p>", esc(&doc.subtitle));
+    }
+    if !doc.warnings.is_empty() {
+        out.push_str("<div class=\"warnings\" role=\"note\">\n<h2>Warnings</h2>\n<ul>\n");
+        for w in &doc.warnings {
+            let _ = writeln!(out, "<li>{}</li>", esc(w));
+        }
+        out.push_str("</ul>\n</div>\n");
     }
     for b in &doc.blocks {
         match b {

@@ -45,6 +45,13 @@ pub(crate) fn render(doc: &Document) -> String {
     if !doc.subtitle.is_empty() {
         let _ = writeln!(out, "{}\n", doc.subtitle);
     }
+    if !doc.warnings.is_empty() {
+        let _ = writeln!(out, "**Warnings**\n");
+        for w in &doc.warnings {
+            let _ = writeln!(out, "- ⚠ {}", cell(w));
+        }
+        out.push('\n');
+    }
     for (i, b) in doc.blocks.iter().enumerate() {
         let next = doc.blocks.get(i + 1);
         match b {

@@ -135,6 +135,8 @@ pub(crate) enum Block<'a> {
 pub(crate) struct Document<'a> {
     pub title: String,
     pub subtitle: String,
+    /// Shown in a box at the top of the page (and as lines at the top of the Markdown).
+    pub warnings: Vec<String>,
     pub blocks: Vec<Block<'a>>,
 }
 
@@ -143,6 +145,7 @@ impl<'a> Document<'a> {
         Document {
             title: title.into(),
             subtitle: subtitle.into(),
+            warnings: Vec::new(),
             blocks: Vec::new(),
         }
     }

@@ -557,8 +557,20 @@ impl Axis {
         if self.log { v.max(1e-300).log10() } else { v }
     }
 
-    /// The tick label at chart coordinate `c`.
+    /// The tick label at chart coordinate `c`. On a linear axis the ticks get as many decimals
+    /// as they need to differ ([`super::fmt::distinct_ticks`]).
     pub fn label(&self, c: f64) -> String {
+        if !self.log
+            && let Some(i) = self
+                .ticks
+                .iter()
+                .position(|t| (t - c).abs() <= 1e-9 * t.abs().max(1e-12))
+        {
+            let labels = super::fmt::distinct_ticks(&self.ticks, &*self.fmt);
+            if let Some(l) = labels.into_iter().nth(i) {
+                return l;
+            }
+        }
         let v = if self.log {
             // Round to 3 significant digits so 10^2.30103 reads 200.
             let v = 10f64.powf(c);

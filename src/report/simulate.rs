@@ -88,6 +88,9 @@ pub struct Timeline {
     pub cold_starts: Vec<f64>,
     pub throttled: Vec<f64>,
     pub dead_lettered: Vec<f64>,
+    /// The account concurrency limit, drawn when it binds (refuses more than
+    /// [`crate::warnings::THROTTLE_SHARE`] of the requests): (limit, share refused).
+    pub account_limit: Option<(f64, f64)>,
 }
 
 impl Timeline {
@@ -136,6 +139,8 @@ pub struct SimulatePage {
     pub top_functions: Vec<FunctionColdStarts>,
     /// Caveats shown under the tables.
     pub notes: Vec<String>,
+    /// The run's warnings, in a box at the top.
+    pub warnings: Vec<String>,
 }
 
 /// The most functions the top-functions chart shows.
@@ -189,6 +194,7 @@ impl SimulatePage {
             latency,
             top_functions: top,
             notes,
+            warnings: summary.warnings.clone(),
         }
     }
 
@@ -246,6 +252,7 @@ impl SimulatePage {
 pub fn write(page: &SimulatePage, target: &ReportTarget) -> Result<Written, ReportError> {
     page.validate()?;
     let mut doc = Document::new("faasplan simulate", &page.subtitle);
+    doc.warnings = page.warnings.clone();
     doc.heading("Charts");
     doc.chart("concurrency.png", "Instances over time", |a| {
         draw_concurrency(a, &page.timeline)
@@ -305,6 +312,11 @@ fn timeline(outcome: &Outcome, cfg: &PlatformConfig, notes: &mut Vec<String>) ->
         cold_starts: Vec::new(),
         throttled: Vec::new(),
         dead_lettered: Vec::new(),
+        account_limit: cfg.account_concurrency.and_then(|limit| {
+            let share = crate::warnings::RefusedBy::of(outcome).account as f64
+                / outcome.totals.invocations.max(1) as f64;
+            (share > crate::warnings::THROTTLE_SHARE).then_some((f64::from(limit), share))
+        }),
     };
     let mut level = Vec::new();
     for (b, chunk) in outcome.minutes.chunks(bucket).enumerate() {
@@ -694,6 +706,17 @@ fn draw_concurrency(root: &Area, t: &Timeline) -> Result<(), DrawError> {
         }
         ProvisionedLine::None => {}
     }
+    if let Some((limit, share)) = t.account_limit {
+        legend.push(entry(
+            format!(
+                "account limit {} (refused {} % of requests)",
+                thousands(limit as u64),
+                sig(share * 100.0)
+            ),
+            Swatch::Dashed(RED),
+        ));
+        ymax = ymax.max(limit);
+    }
     let buckets = if t.bucket_minutes == 1 {
         "minutes".to_string()
     } else {
@@ -747,6 +770,14 @@ fn draw_concurrency(root: &Area, t: &Timeline) -> Result<(), DrawError> {
             ))?;
         }
         ProvisionedLine::None => {}
+    }
+    if let Some((limit, _)) = t.account_limit {
+        chart.draw_series(DashedLineSeries::new(
+            vec![(x.range.start, limit), (x.range.end, limit)],
+            6,
+            6,
+            RED.stroke_width(2),
+        ))?;
     }
     let plot = chart.plotting_area();
     let strip = plot.strip_coord_spec();

@@ -84,6 +84,8 @@ pub struct SweepPage {
     pub recommended: Option<usize>,
     /// Sentences shown under the table.
     pub notes: Vec<String>,
+    /// The sweep's warnings, in a box at the top.
+    pub warnings: Vec<String>,
 }
 
 /// Grid points that share every setting but `x_setting` form one series; at most this many are
@@ -341,6 +343,7 @@ fn slug(column: &str) -> String {
 pub fn write(page: &SweepPage, target: &ReportTarget) -> Result<Written, ReportError> {
     page.validate()?;
     let mut doc = Document::new("faasplan sweep", &page.subtitle);
+    doc.warnings = page.warnings.clone();
     doc.text(page.recommendation());
     if !page.swept() {
         doc.text(

@@ -10,13 +10,31 @@ use rand::SeedableRng;
 use crate::common;
 
 fn faasplan(args: &[&str]) -> serde_json::Value {
+    let (code, stdout, stderr) = run(args);
+    assert_eq!(code, 0, "{args:?}: {stderr}");
+    serde_json::from_str(&stdout).expect("JSON on stdout")
+}
+
+/// Exit code, stdout and stderr.
+fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_faasplan"))
         .args(args)
         .output()
         .expect("run faasplan");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A canonical trace from (arrival s, duration s) rows of one function.
+fn write_rows(path: &Path, rows: &[(f64, f64)]) {
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(w, "timestamp_ms,function,duration_ms,memory_mb").unwrap();
+    for (at, d) in rows {
+        writeln!(w, "{:.3},job,{:.3},1769", at * 1e3, d * 1e3).unwrap();
+    }
 }
 
 /// A steady Poisson trace at `rate` per second for `hours`, constant duration, fixed memory.
@@ -95,8 +113,11 @@ fn a_fixed_fleet_without_a_count_is_the_smallest_meeting_the_slo() {
         j["fleet_slo"]
             .as_str()
             .unwrap()
-            .contains("2x the trace's p99 duration")
+            .contains("p99 queue wait <= 1,000 ms (the default)"),
+        "{}",
+        j["fleet_slo"]
     );
+    assert_eq!(sized["feasible"], true);
     let n = sized["instances"]["max"].as_u64().unwrap();
     assert!(
         sized["sizing"].as_str().unwrap().contains("smallest"),
@@ -104,12 +125,17 @@ fn a_fixed_fleet_without_a_count_is_the_smallest_meeting_the_slo() {
     );
     assert!((20..=40).contains(&n), "n = {n}");
     assert_eq!(sized["rejected"], 0);
-    assert!(sized["latency_ms"]["p99"].as_f64().unwrap() <= 1000.0);
-    // One fewer misses it.
+    assert!(sized["queue_wait_ms"]["p99"].as_f64().unwrap() <= 1000.0);
+    // One fewer misses it, and is marked so.
     let fewer = format!("c7g.large:slots=1,speed=1,count={}", n - 1);
     let j = faasplan(&["compare", t, "--fleet", &fewer, "--format", "json"]);
-    let p99 = j["options"][0]["latency_ms"]["p99"].as_f64().unwrap();
-    assert!(p99 > 1000.0, "with {} instances p99 is {p99} ms", n - 1);
+    let wait = j["options"][0]["queue_wait_ms"]["p99"].as_f64().unwrap();
+    assert!(
+        wait > 1000.0,
+        "with {} instances the p99 wait is {wait} ms",
+        n - 1
+    );
+    assert_eq!(j["options"][0]["feasible"], false);
 }
 
 #[test]
@@ -181,4 +207,230 @@ fn a_fleet_slo_can_be_given() {
         "{loose} {default} {tight}"
     );
     assert!(tight > loose, "the bound must matter: {loose} vs {tight}");
+}
+
+#[test]
+fn breakeven_never_calls_a_fleet_cheaper_where_its_p99_misses_the_slo() {
+    // 2 requests/s of 0.5 s on one single-slot t4g.small at full speed: load 0.1 at k = 0.1,
+    // 10 at k = 10 (the queue grows without bound). The fleet's price is flat ($12/month) while
+    // Lambda at 1,769 MB costs about 2 × 0.5 × 1.728 GB-s × $0.0000166667 × 2.63M s a month ≈
+    // $76 at k = 1: at high k the fleet is far cheaper on price, and far too slow.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("steady.csv");
+    write_poisson(&trace, 2.0, 1.0, 500.0, 1769);
+    let j = faasplan(&[
+        "breakeven",
+        trace.to_str().unwrap(),
+        "--offering",
+        "aws-lambda-x86",
+        "--fleet",
+        "t4g.small:slots=1,count=1,speed=1",
+        "--fleet-p99-ms",
+        "2000",
+        "--min-factor",
+        "0.1",
+        "--max-factor",
+        "10",
+        "--points",
+        "5",
+        "--format",
+        "json",
+    ]);
+    let points = j["points"].as_array().unwrap();
+    let f = |p: &serde_json::Value, k: &str| p[k].as_f64().unwrap();
+    let mut cheaper_but_infeasible = 0;
+    for p in points {
+        let over = f(p, "fleet_p99_ms") > 2000.0;
+        assert_eq!(p["fleet_feasible"], !over, "{p}");
+        if over {
+            assert_ne!(p["cheaper"], "fleet", "{p}");
+            if f(p, "fleet_monthly_usd") < f(p, "faas_monthly_usd") {
+                cheaper_but_infeasible += 1;
+            }
+        }
+    }
+    // The case is what it claims: at k = 10 the fleet is cheaper on price and over its SLO.
+    let last = points.last().unwrap();
+    assert!(f(last, "fleet_p99_ms") > 2000.0, "{last}");
+    assert!(cheaper_but_infeasible >= 1, "{points:?}");
+    // Any break-even lies below the first factor where the fleet is infeasible.
+    let first_bad = points
+        .iter()
+        .find(|p| p["fleet_feasible"] == false)
+        .map(|p| f(p, "k"))
+        .unwrap();
+    if let Some(c) = j["crossing"]["k"].as_f64() {
+        assert!(c < first_bad, "crossing {c} at or beyond {first_bad}");
+    }
+    assert!(
+        j["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("the fleet misses its SLO"),
+        "{}",
+        j["verdict"]
+    );
+    assert!(
+        j["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("misses the SLO")),
+        "{}",
+        j["warnings"]
+    );
+}
+
+#[test]
+fn compare_marks_an_overloaded_fleet_infeasible_and_recommends_the_feasible_one() {
+    // 4 requests/s of 0.5 s: 2 busy slots on average. One t4g.small slot is overloaded (load 2);
+    // an m7g.large with 8 slots carries it. The t4g.small is cheaper and must not be chosen.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("busy.csv");
+    write_poisson(&trace, 4.0, 0.5, 500.0, 1769);
+    let t = trace.to_str().unwrap();
+    let args = [
+        "compare",
+        t,
+        "--fleet",
+        "t4g.small:slots=1,count=1,speed=1",
+        "--fleet",
+        "m7g.large:slots=8,count=1,speed=1",
+        "--format",
+        "json",
+    ];
+    let j = faasplan(&args);
+    let (small, large) = (&j["options"][0], &j["options"][1]);
+    assert!(small["cost"]["monthly_usd"].as_f64() < large["cost"]["monthly_usd"].as_f64());
+    assert_eq!(small["feasible"], false, "{small}");
+    assert!(
+        small["failed"][0].as_str().unwrap().contains("queue wait"),
+        "{}",
+        small["failed"]
+    );
+    assert_eq!(large["feasible"], true, "{large}");
+    assert_eq!(j["recommended"], "m7g.large:slots=8,count=1,speed=1");
+
+    // The table says so too.
+    let (code, out, _) = run(&args[..args.len() - 2]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(
+            "recommended: m7g.large:slots=8,count=1,speed=1, the cheapest option that meets the SLO"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("MISS"), "{out}");
+
+    // An --slo nothing meets: "none meets the SLO" and exit 1, as sweep does.
+    let mut strict = args.to_vec();
+    strict.extend(["--slo", "p99<=1ms"]);
+    let (code, out, _) = run(&strict);
+    assert_eq!(code, 1, "{out}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(j["recommended"].is_null());
+    assert!(
+        j["recommendation"]
+            .as_str()
+            .unwrap()
+            .contains("none meets the SLO")
+    );
+}
+
+#[test]
+fn the_default_fleet_slo_rejects_minutes_of_queue_wait_on_long_functions() {
+    // Every 15 minutes three 5-minute jobs arrive at once. Two single-slot servers serve two at
+    // once; the third waits 5 minutes, so its latency is 10 minutes: exactly the old default
+    // bound (2x the p99 duration), which accepted it. A third of the requests wait 5 minutes:
+    // the p99 wait is 300 s, far over the 1 s default.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("long.csv");
+    let rows: Vec<(f64, f64)> = (0..8)
+        .flat_map(|i| std::iter::repeat_n((i as f64 * 900.0, 300.0), 3))
+        .collect();
+    write_rows(&trace, &rows);
+    let t = trace.to_str().unwrap();
+    let j = faasplan(&[
+        "compare",
+        t,
+        "--fleet",
+        "c7g.large:slots=1,count=2,speed=1",
+        "--fleet",
+        "c7g.large:slots=1,speed=1",
+        "--format",
+        "json",
+    ]);
+    let two = &j["options"][0];
+    let wait = two["queue_wait_ms"]["p99"].as_f64().unwrap();
+    assert!((wait - 300_000.0).abs() < 3_000.0, "p99 wait {wait} ms");
+    assert_eq!(two["feasible"], false, "{two}");
+    // Sized for the default SLO: three servers, so nobody waits.
+    let sized = &j["options"][1];
+    assert_eq!(sized["feasible"], true, "{sized}");
+    assert_eq!(sized["instances"]["max"], 3, "{sized}");
+    assert_eq!(sized["queue_wait_ms"]["p99"], 0.0, "{sized}");
+}
+
+#[test]
+fn a_fixed_fleet_reports_its_count_as_instances_min() {
+    // Regression: the initial launches passed through 1..N, so a fixed fleet of 3 said "min 1".
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("steady.csv");
+    write_poisson(&trace, 1.0, 0.2, 100.0, 128);
+    let j = faasplan(&[
+        "compare",
+        trace.to_str().unwrap(),
+        "--fleet",
+        "m7g.large:slots=8,count=3",
+        "--format",
+        "json",
+    ]);
+    let i = &j["options"][0]["instances"];
+    assert_eq!(
+        (i["min"].as_u64(), i["max"].as_u64()),
+        (Some(3), Some(3)),
+        "{i}"
+    );
+}
+
+#[test]
+fn compare_and_breakeven_progress_stays_off_stdout() {
+    // The bar (shared with sweep) is hidden off-terminal and with --quiet: stdout stays JSON.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("steady.csv");
+    write_poisson(&trace, 1.0, 0.2, 100.0, 128);
+    let t = trace.to_str().unwrap();
+    for quiet in [false, true] {
+        let mut args = vec![
+            "breakeven",
+            t,
+            "--offering",
+            "aws-lambda-x86",
+            "--fleet",
+            "m7g.large:slots=8,count=1",
+            "--points",
+            "2",
+            "--format",
+            "json",
+        ];
+        if quiet {
+            args.push("--quiet");
+        }
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&out).is_ok(),
+            "{out}"
+        );
+        assert!(!err.contains("ETA"), "{err}");
+        args[0] = "compare";
+        args.retain(|a| *a != "--points" && *a != "2");
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&out).is_ok(),
+            "{out}"
+        );
+        assert!(!err.contains("ETA"), "{err}");
+    }
 }

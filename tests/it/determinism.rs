@@ -17,6 +17,7 @@ fn json(o: &Outcome) -> String {
         memory_sizes_mb: Vec::new(),
         per_instance_concurrency: 1,
         provisioned: 0,
+        provisioned_plan: None,
         keep_alive: String::new(),
         max_lifetime_s: None,
         max_concurrency: None,

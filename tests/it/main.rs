@@ -19,3 +19,4 @@ mod seeds;
 mod sweep;
 mod trust;
 mod units;
+mod warnings;

@@ -372,6 +372,7 @@ fn compare_page() -> ComparePage {
         ],
         slo_p99_ms: Some(("SLO p99 ≤ 300 ms".into(), 300.0)),
         notes: vec!["Fleets sized for p99 ≤ 300 ms.".into()],
+        warnings: vec![],
     }
 }
 
@@ -439,6 +440,7 @@ fn sweep_page(rows: Vec<PointResult>, slos: Vec<Slo>) -> SweepPage {
         rows,
         slos,
         notes: vec![],
+        warnings: vec![],
     }
 }
 
@@ -512,6 +514,8 @@ fn breakeven_page() -> BreakevenPage {
                 fleet_monthly_usd: 59.6 * instances,
                 faas_p99_ms: Some(260.0 - 10.0 * (k.ln())),
                 fleet_p99_ms: Some(120.0 + 30.0 * (rps / (40.0 * instances))),
+                faas_feasible: true,
+                fleet_feasible: true,
             }
         })
         .collect();
@@ -526,6 +530,7 @@ fn breakeven_page() -> BreakevenPage {
             monthly_usd: 119.2,
         }),
         notes: vec![],
+        warnings: vec![],
     }
 }
 
