@@ -139,7 +139,61 @@ pub struct RunFacts<'a> {
 pub type RunSource = fn(&RunFacts) -> Vec<Warning>;
 
 /// Every source of run warnings, in the order they are reported.
-pub const RUN_SOURCES: &[RunSource] = &[account_limit, function_limit, scaling_rate, init_default];
+pub const RUN_SOURCES: &[RunSource] = &[
+    account_limit,
+    function_limit,
+    scaling_rate,
+    init_default,
+    startup_transient,
+    timed_out,
+];
+
+/// With `--warmup none`, most cold starts come from the empty platform at the start: the
+/// transient a steady state would not see (a sweep would buy provisioned concurrency for it).
+pub fn startup_transient(f: &RunFacts) -> Vec<Warning> {
+    if f.cfg.warmup != crate::engine::Warmup::None {
+        return Vec::new();
+    }
+    let total = f.outcome.totals.cold_starts;
+    let reach = crate::time::ceil_minute(f.cfg.keep_alive.longest()).max(crate::time::MINUTE);
+    let early: u64 = f
+        .outcome
+        .minutes
+        .iter()
+        .take((reach / crate::time::MINUTE) as usize)
+        .map(|m| m.cold_starts)
+        .sum();
+    if total == 0 || early * 2 <= total {
+        return Vec::new();
+    }
+    vec![Warning::new(
+        format!(
+            "{early} of the {total} cold starts fall in the first {} from an empty platform, a \
+             start-up transient the steady state does not have",
+            crate::time::format_duration(reach)
+        ),
+        "--warmup cyclic or --warmup DURATION",
+    )]
+}
+
+/// Executions cut at the function timeout: each was an error and is billed to the timeout.
+pub fn timed_out(f: &RunFacts) -> Vec<Warning> {
+    let n = f.outcome.totals.timed_out;
+    let Some(limit) = f.cfg.timeout else {
+        return Vec::new();
+    };
+    if n == 0 {
+        return Vec::new();
+    }
+    vec![Warning::new(
+        format!(
+            "{} ran past the {} timeout: cut there, billed to it, and errors for sync callers",
+            share_text(n, f.outcome.totals.invocations),
+            crate::time::format_duration(limit)
+        ),
+        "--timeout",
+    )]
+}
 
 /// The warnings of one run, from every source.
 pub fn for_run(facts: &RunFacts) -> Vec<Warning> {

@@ -242,7 +242,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
                 .run
                 .memory_sizes_mb
                 .iter()
-                .map(|&mb| (mb, o.memory.billed(mb).0.vcpu))
+                .map(|&mb| (mb, o.vcpu(mb)))
                 .collect(),
         ));
         options.push(CompareOption::Faas(Box::new(FaasOption {
@@ -289,11 +289,14 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
             })
         })
         .collect();
-    warnings.extend(
-        crate::warnings::durations_held_constant(&sizes)
-            .iter()
-            .map(ToString::to_string),
-    );
+    // With a CPU profile durations do follow the CPU.
+    if a.run.platform.cpu_bound.is_none() {
+        warnings.extend(
+            crate::warnings::durations_held_constant(&sizes)
+                .iter()
+                .map(ToString::to_string),
+        );
+    }
     let comparison = Comparison {
         trace: name,
         fleet_slo: (!specs.is_empty()).then(|| slo.describe()),

@@ -233,10 +233,23 @@ fn grid(a: &PlatformArgs) -> Result<Vec<GridPoint>, ConfigError> {
         None => vec![None],
     };
     let keep_alive: Vec<Option<f64>> = match &a.keep_alive {
-        Some(s) => sweep::parse_f64_list("--keep-alive", s)?
-            .into_iter()
-            .map(Some)
-            .collect(),
+        Some(s) => {
+            // Durations with units (5m,10m) or seconds; the axis is labelled in seconds.
+            let mut secs: Vec<f64> = Vec::new();
+            for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let us = super::duration_flag("--keep-alive", part)?;
+                secs.push(us as f64 / 1e6);
+            }
+            if secs.is_empty() {
+                return Err(ConfigError::invalid(
+                    "--keep-alive",
+                    format!("{s:?}: no values"),
+                ));
+            }
+            secs.sort_by(f64::total_cmp);
+            secs.dedup();
+            secs.into_iter().map(Some).collect()
+        }
         None => vec![None],
     };
     let mut points = Vec::new();
@@ -269,6 +282,7 @@ fn sweep_warnings(
     mut runs: Vec<PointWarnings>,
     settings: &[Vec<(String, f64)>],
     offering: &crate::offering::Offering,
+    cpu_profile: bool,
 ) -> Vec<String> {
     runs.sort_by_key(|(p, r, _, _)| (*p, *r));
     let label = |p: usize| {
@@ -288,9 +302,7 @@ fn sweep_warnings(
         .map(|(p, _, _, mbs)| {
             (
                 label(*p),
-                mbs.iter()
-                    .map(|&mb| (mb, offering.memory.billed(mb).0.vcpu))
-                    .collect(),
+                mbs.iter().map(|&mb| (mb, offering.vcpu(mb))).collect(),
             )
         })
         .collect();
@@ -299,7 +311,9 @@ fn sweep_warnings(
         .map(|(p, _, ws, _)| (label(p), ws))
         .collect();
     let mut out = crate::warnings::across(&labelled);
-    out.extend(crate::warnings::durations_held_constant(&sizes).map(|w| w.to_string()));
+    if !cpu_profile {
+        out.extend(crate::warnings::durations_held_constant(&sizes).map(|w| w.to_string()));
+    }
     out
 }
 
@@ -469,6 +483,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         run_warnings.into_inner().unwrap_or_default(),
         &settings,
         offering,
+        a.run.platform.cpu_bound.is_some(),
     );
     crate::warnings::to_stderr(&warnings);
     let mut warnings = warnings;

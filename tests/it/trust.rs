@@ -341,3 +341,48 @@ fn outputs_get_the_modes_of_ordinary_files_not_0600() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(mode(&report), mode(&probe_dir), "--report directory");
 }
+
+#[test]
+fn the_startup_transient_and_timeouts_raise_warnings_naming_their_flags() {
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let trace = format!("{repo}/workloads/api-steady.csv");
+    let warnings = |v: &serde_json::Value| -> Vec<String> {
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap().to_string())
+            .collect()
+    };
+    // api-steady's 5 cold starts all come from the empty platform.
+    let v = json(&faasplan(&[
+        "simulate", &trace, "--warmup", "none", "--format", "json",
+    ]));
+    assert!(
+        warnings(&v)
+            .iter()
+            .any(|w| w.contains("5 of the 5 cold starts") && w.contains("--warmup")),
+        "{:?}",
+        warnings(&v)
+    );
+    let v = json(&faasplan(&["simulate", &trace, "--format", "json"]));
+    assert!(!warnings(&v).iter().any(|w| w.contains("--warmup")));
+    // One of two invocations times out on Lambda.
+    let dir = tempfile::tempdir().unwrap();
+    let long = long_invocation_trace(&dir);
+    let v = json(&faasplan(&[
+        "simulate",
+        &long,
+        "--offering",
+        "aws-lambda-x86",
+        "--format",
+        "json",
+    ]));
+    assert!(
+        warnings(&v)
+            .iter()
+            .any(|w| w.contains("15 min timeout") && w.contains("--timeout")),
+        "{:?}",
+        warnings(&v)
+    );
+}

@@ -106,6 +106,9 @@ fn a_default_account_limit_is_named_as_the_offerings_default_everywhere() {
                 "aws-lambda-x86",
                 "--warmup",
                 "none",
+                // 1,100 rows at one instant look like seconds read as ms: say they are ms.
+                "--time-unit",
+                "ms",
                 "--format",
                 format,
             ])
@@ -160,6 +163,8 @@ fn a_default_account_limit_is_named_as_the_offerings_default_everywhere() {
             "aws-lambda-x86",
             "--warmup",
             "none",
+            "--time-unit",
+            "ms",
             "--report",
         ])
         .arg(&report)
