@@ -160,3 +160,53 @@ pub fn assert_conserved(o: &faasplan::outcome::Outcome) {
     // Each instance's active periods end in a completion: as many as the instances that went idle.
     assert!(t.on_demand_active.count >= t.instances_started);
 }
+
+/// Runs the faasplan binary (for tests of the command line itself).
+pub fn faasplan(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_faasplan"))
+        .args(args)
+        .output()
+        .expect("run the faasplan binary")
+}
+
+/// The JSON a successful run printed; fails the test with its stderr otherwise.
+pub fn json_out(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+/// Run info for tests that compare summaries: every option neutral, so only the numbers differ.
+pub fn neutral_run_info(
+    trace_rows: u64,
+    rows_skipped: u64,
+    sorted_on_read: bool,
+    excluded_after_horizon: u64,
+) -> faasplan::export::summary::RunInfo {
+    faasplan::export::summary::RunInfo {
+        trace: "test".into(),
+        trace_rows,
+        rows_skipped,
+        sorted_on_read,
+        memory_mb: 128,
+        memory_sizes_mb: Vec::new(),
+        per_instance_concurrency: 1,
+        provisioned: 0,
+        provisioned_plan: None,
+        keep_alive: String::new(),
+        max_lifetime_s: None,
+        max_concurrency: None,
+        account_concurrency: None,
+        scaling_rate: None,
+        init: String::new(),
+        horizon_s: None,
+        warmup: String::new(),
+        timeout_s: None,
+        seed: 0,
+        mode: faasplan::outcome::Mode::Coupled,
+        excluded_after_horizon,
+    }
+}

@@ -1,22 +1,9 @@
 //! CPU as a resource: durations that scale with the vCPUs a memory size gets, checked by hand.
 
-use std::process::{Command, Output};
-
-fn faasplan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faasplan"))
-        .args(args)
-        .output()
-        .expect("run the faasplan binary")
-}
+use crate::common::faasplan;
 
 fn json(args: &[&str]) -> serde_json::Value {
-    let out = faasplan(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    crate::common::json_out(&faasplan(args))
 }
 
 /// `n` requests of `ms`, a minute apart (never two at once), without memory_mb.

@@ -1,36 +1,14 @@
 //! Same inputs and seed, same bytes: whatever the thread count and however functions are scheduled.
 
 use faasplan::engine::{simulate, simulate_mode};
-use faasplan::export::summary::{RunInfo, Summary};
+use faasplan::export::summary::Summary;
 use faasplan::outcome::{Mode, Outcome};
 use faasplan::trace::Trigger;
 
 use crate::common::{self, Service, assert_conserved};
 
 fn json(o: &Outcome) -> String {
-    let info = RunInfo {
-        trace: "test".into(),
-        trace_rows: 0,
-        rows_skipped: 0,
-        sorted_on_read: false,
-        memory_mb: 128,
-        memory_sizes_mb: Vec::new(),
-        per_instance_concurrency: 1,
-        provisioned: 0,
-        provisioned_plan: None,
-        keep_alive: String::new(),
-        max_lifetime_s: None,
-        max_concurrency: None,
-        account_concurrency: None,
-        scaling_rate: None,
-        init: String::new(),
-        horizon_s: None,
-        warmup: String::new(),
-        timeout_s: None,
-        seed: 0,
-        mode: Mode::Coupled, // fixed here so that only the numbers are compared
-        excluded_after_horizon: 0,
-    };
+    let info = crate::common::neutral_run_info(0, 0, false, 0);
     let s = Summary::new(o, info);
     let mut buf = Vec::new();
     faasplan::export::json::write(&mut buf, &s).unwrap();

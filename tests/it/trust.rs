@@ -1,7 +1,7 @@
 //! Answers a user can trust: warm-up and function timeouts, each checked on a case worked out by
 //! hand.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use faasplan::engine::{DAY, InitDist, Warmup, simulate};
 use faasplan::time::{MINUTE, Micros, SECOND};
@@ -11,20 +11,10 @@ use rand_pcg::Pcg64Mcg;
 
 use crate::common::{self, assert_conserved};
 
-fn faasplan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faasplan"))
-        .args(args)
-        .output()
-        .expect("run the faasplan binary")
-}
+use crate::common::faasplan;
 
 fn json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    common::json_out(out)
 }
 
 /// One day of three functions with a diurnal rate (sparse at night, so keep-alive matters), the

@@ -6,11 +6,10 @@
 //! 806 cold starts, $398/month instead of $12).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use faasplan::engine::{InitDist, PlatformConfig, simulate};
-use faasplan::export::summary::{RunInfo, Summary};
-use faasplan::outcome::Mode;
+use faasplan::export::summary::Summary;
 use faasplan::trace::format::{LoadOptions, TraceFormat, load, sniff_path};
 use faasplan::trace::units::TimeUnit;
 
@@ -126,29 +125,12 @@ fn summary(path: &Path, time_unit: Option<TimeUnit>) -> String {
     let cfg =
         PlatformConfig::lambda_defaults(InitDist::parse("100").unwrap_or_else(|e| panic!("{e}")));
     let outcome = simulate(&trace, &cfg);
-    let info = RunInfo {
-        trace: "trace".into(),
-        trace_rows: load.rows.rows_accepted,
-        rows_skipped: load.rows.rows_skipped,
-        sorted_on_read: trace.was_sorted,
-        memory_mb: 128,
-        memory_sizes_mb: Vec::new(),
-        per_instance_concurrency: 1,
-        provisioned: 0,
-        provisioned_plan: None,
-        keep_alive: String::new(),
-        max_lifetime_s: None,
-        max_concurrency: None,
-        account_concurrency: None,
-        scaling_rate: None,
-        init: String::new(),
-        horizon_s: None,
-        warmup: String::new(),
-        timeout_s: None,
-        seed: 0,
-        mode: Mode::Coupled,
-        excluded_after_horizon: outcome.excluded_after_horizon,
-    };
+    let info = crate::common::neutral_run_info(
+        load.rows.rows_accepted,
+        load.rows.rows_skipped,
+        trace.was_sorted,
+        outcome.excluded_after_horizon,
+    );
     let mut buf = Vec::new();
     faasplan::export::json::write(&mut buf, &Summary::new(&outcome, info))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -362,12 +344,7 @@ fn aliases_and_trigger_synonyms() {
     assert_eq!(trace.origin_us, 1_714_521_600_000_000);
 }
 
-fn faasplan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faasplan"))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
+use crate::common::faasplan;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
