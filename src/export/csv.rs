@@ -83,3 +83,24 @@ pub fn write_rows(w: &mut dyn Write, summaries: &[Summary]) -> std::io::Result<(
     }
     out.flush()
 }
+
+/// The CSV exporter: the result's rows, nested fields flattened with `_`.
+pub struct CsvExporter;
+
+impl super::exporter::Exporter for CsvExporter {
+    fn name(&self) -> &'static str {
+        "csv"
+    }
+
+    fn help(&self) -> &'static str {
+        "a header row and one row per item, nested fields flattened with `_`"
+    }
+
+    fn write(
+        &self,
+        result: &dyn super::exporter::Export,
+        w: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        result.write_csv(w)
+    }
+}

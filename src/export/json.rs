@@ -14,3 +14,25 @@ pub fn write_offerings(w: &mut dyn Write, summaries: &[Summary]) -> std::io::Res
     serde_json::to_writer_pretty(&mut *w, &serde_json::json!({ "offerings": summaries }))?;
     writeln!(w)
 }
+
+/// The JSON exporter: the result's JSON value, pretty-printed.
+pub struct JsonExporter;
+
+impl super::exporter::Exporter for JsonExporter {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+
+    fn help(&self) -> &'static str {
+        "one pretty-printed JSON object, every number with its unit in the field name"
+    }
+
+    fn write(
+        &self,
+        result: &dyn super::exporter::Export,
+        w: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, &result.json())?;
+        writeln!(w)
+    }
+}

@@ -3,7 +3,10 @@
 
 pub mod bill;
 pub mod csv;
+pub mod exporter;
 pub mod json;
+pub mod markdown;
+pub mod page;
 pub mod per_minute;
 pub mod summary;
 pub mod table;

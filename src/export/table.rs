@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use super::page::{Align, Page};
 use super::summary::{Percentiles, Summary};
 
 fn pct(x: f64) -> String {
@@ -139,6 +140,85 @@ pub fn write(w: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
                 f.peak_busy
             )?;
         }
+    }
+    Ok(())
+}
+
+/// The table exporter (the default `--format`): the result's own aligned text.
+pub struct TableExporter;
+
+impl super::exporter::Exporter for TableExporter {
+    fn name(&self) -> &'static str {
+        "table"
+    }
+
+    fn help(&self) -> &'static str {
+        "aligned text for people (the default)"
+    }
+
+    fn write(
+        &self,
+        result: &dyn super::exporter::Export,
+        w: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        result.write_text(w)
+    }
+}
+
+/// Renders a page as aligned plain text: warnings first, then each table under its title with
+/// its columns padded (numbers to the right), then the notes.
+pub fn write_page(w: &mut dyn Write, page: &Page) -> std::io::Result<()> {
+    for warning in &page.warnings {
+        writeln!(w, "warning: {warning}")?;
+    }
+    let mut first = page.warnings.is_empty();
+    for t in &page.tables {
+        if !first {
+            writeln!(w)?;
+        }
+        first = false;
+        if !t.title.is_empty() {
+            writeln!(w, "{}", t.title)?;
+        }
+        let columns = t.columns.len();
+        let headed = t.columns.iter().any(|(h, _)| !h.is_empty());
+        let mut width: Vec<usize> = t.columns.iter().map(|(h, _)| h.chars().count()).collect();
+        for row in &t.rows {
+            for (i, c) in row.iter().take(columns).enumerate() {
+                width[i] = width[i].max(c.chars().count());
+            }
+        }
+        let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
+            let padded: Vec<String> = cells
+                .enumerate()
+                .map(|(i, c)| {
+                    let pad = width[i].saturating_sub(c.chars().count());
+                    match t.columns[i].1 {
+                        Align::Left => format!("{c}{}", " ".repeat(pad)),
+                        Align::Right => format!("{}{c}", " ".repeat(pad)),
+                    }
+                })
+                .collect();
+            padded.join("  ").trim_end().to_string()
+        };
+        if headed {
+            writeln!(
+                w,
+                "{}",
+                line(&mut t.columns.iter().map(|(h, _)| h.as_str()))
+            )?;
+        }
+        for row in &t.rows {
+            let mut cells = (0..columns).map(|i| row.get(i).map_or("", String::as_str));
+            writeln!(w, "{}", line(&mut cells))?;
+        }
+        if !t.note.is_empty() {
+            writeln!(w, "{}", t.note)?;
+        }
+    }
+    for n in &page.notes {
+        writeln!(w)?;
+        writeln!(w, "{n}")?;
     }
     Ok(())
 }

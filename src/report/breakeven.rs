@@ -2,6 +2,7 @@
 //! fleet on log axes, with the crossing marked and labelled, and p99 latency against request rate.
 //! The points and the crossing come from the breakeven command; nothing is interpolated here.
 
+use crate::export::page::Page;
 use plotters::prelude::*;
 
 use super::fmt::{fixed, ms, sig, tick, usd, usd_tick};
@@ -88,6 +89,19 @@ impl BreakevenPage {
             )?;
         }
         Ok(())
+    }
+
+    /// The page's tables, notes and warnings, for the text exporters (`--format markdown`).
+    pub fn page(&self) -> Page {
+        let mut notes = vec![self.crossing_text()];
+        notes.extend(self.notes.iter().cloned());
+        Page {
+            title: "faasplan breakeven".into(),
+            subtitle: self.subtitle.clone(),
+            warnings: self.warnings.clone(),
+            tables: vec![self.table()],
+            notes,
+        }
     }
 
     fn table(&self) -> Table {

@@ -3,6 +3,7 @@
 //! Build a [`ComparePage`] from the options' bills and latencies (`CompareEntry::from_summary`
 //! for a FaaS run, `CompareEntry::from_fleet` for a server fleet), then [`write()`] it.
 
+use crate::export::page::Page;
 use plotters::prelude::*;
 
 use super::fmt::{ms, shorten, sig, thousands, usd, usd_tick};
@@ -193,6 +194,17 @@ impl ComparePage {
             check_finite("latency.png", "SLO", &[*v])?;
         }
         Ok(())
+    }
+
+    /// The page's tables, notes and warnings, for the text exporters (`--format markdown`).
+    pub fn page(&self) -> Page {
+        Page {
+            title: "faasplan compare".into(),
+            subtitle: self.subtitle.clone(),
+            warnings: self.warnings.clone(),
+            tables: vec![self.table()],
+            notes: self.notes.clone(),
+        }
     }
 
     fn table(&self) -> Table {
@@ -425,4 +437,29 @@ fn draw_latency(root: &Area, page: &ComparePage) -> Result<(), DrawError> {
         )?;
     }
     Ok(())
+}
+
+/// `simulate --offering A --offering B` as the exporters see it: one run per offering.
+pub struct OfferingsExport<'a> {
+    /// The trace, e.g. its path.
+    pub trace: &'a str,
+    pub runs: &'a [Summary],
+}
+
+impl crate::export::exporter::Export for OfferingsExport<'_> {
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({ "offerings": self.runs })
+    }
+
+    fn write_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        crate::export::csv::write_rows(w, self.runs)
+    }
+
+    fn page(&self) -> Page {
+        ComparePage::from_summaries(self.trace, self.runs).page()
+    }
+
+    fn write_text(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        crate::export::bill::write_comparison(w, self.runs)
+    }
 }

@@ -3,41 +3,8 @@
 
 use std::fmt::Write;
 
-use super::{Align, Block, Document, Table};
-
-/// Escapes the characters that would break a Markdown table cell.
-fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('\n', " ")
-}
-
-fn table(out: &mut String, t: &Table) {
-    if !t.title.is_empty() {
-        let _ = writeln!(out, "### {}\n", t.title);
-    }
-    let headers: Vec<String> = t.columns.iter().map(|(h, _)| cell(h)).collect();
-    let _ = writeln!(out, "| {} |", headers.join(" | "));
-    let rule: Vec<&str> = t
-        .columns
-        .iter()
-        .map(|(_, a)| match a {
-            Align::Left => ":---",
-            Align::Right => "---:",
-        })
-        .collect();
-    let _ = writeln!(out, "|{}|", rule.join("|"));
-    for row in &t.rows {
-        let cells: Vec<String> = (0..t.columns.len())
-            .map(|i| row.get(i).map_or_else(String::new, |c| cell(c)))
-            .collect();
-        let _ = writeln!(out, "| {} |", cells.join(" | "));
-    }
-    if !t.note.is_empty() {
-        let _ = writeln!(out, "\n{}", t.note);
-    }
-    out.push('\n');
-}
+use super::{Block, Document};
+use crate::export::markdown::{cell, table};
 
 pub(crate) fn render(doc: &Document) -> String {
     let mut out = String::new();

@@ -4,6 +4,7 @@
 //! Pareto front of cost against the metric. Takes the sweep's [`PointResult`] rows as they are;
 //! which rows are recommended and on the fronts is decided by `crate::sweep`, not here.
 
+use crate::export::page::Page;
 use plotters::prelude::*;
 
 use super::fmt::{plain, shorten, sig, tick, usd, usd_tick};
@@ -244,6 +245,19 @@ impl SweepPage {
             }
             None if self.slos.is_empty() => "No SLO was given, so nothing is recommended.".into(),
             None => "No grid point meets every SLO.".into(),
+        }
+    }
+
+    /// The page's tables, notes and warnings, for the text exporters (`--format markdown`).
+    pub fn page(&self) -> Page {
+        let mut notes = vec![self.recommendation()];
+        notes.extend(self.notes.iter().cloned());
+        Page {
+            title: "faasplan sweep".into(),
+            subtitle: self.subtitle.clone(),
+            warnings: self.warnings.clone(),
+            tables: vec![self.table()],
+            notes,
         }
     }
 

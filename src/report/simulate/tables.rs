@@ -238,3 +238,46 @@ pub(super) fn tables(outcome: &Outcome, s: &Summary) -> Vec<Table> {
     }
     out
 }
+
+/// The itemised bill as a table (the Markdown export of `simulate --offering`).
+pub fn bill_table(b: &crate::cost::Bill) -> Table {
+    let mut t = Table::new(
+        format!(
+            "Bill: {} ({}), free tier {}",
+            b.offering,
+            b.region,
+            if b.free_tier_applied {
+                "applied"
+            } else {
+                "not applied"
+            }
+        ),
+        &[
+            ("item", Align::Left),
+            ("window quantity", Align::Right),
+            ("unit", Align::Left),
+            ("USD per unit", Align::Right),
+            ("window", Align::Right),
+            ("month (730 h)", Align::Right),
+        ],
+    );
+    for l in &b.lines {
+        t.row(vec![
+            l.item.clone(),
+            sig(l.quantity),
+            l.unit.clone(),
+            format!("{}", l.rate_usd),
+            usd(l.amount_usd),
+            usd(l.monthly_usd),
+        ]);
+    }
+    t.row(vec![
+        "total".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        usd(b.window_usd),
+        usd(b.monthly_usd),
+    ]);
+    t.with_note(b.notes.join(" "))
+}
