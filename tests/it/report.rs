@@ -3,7 +3,7 @@
 //! directory is written whole or not at all, and an existing one is replaced only with `--force`.
 //! The compare, sweep and breakeven pages are checked on synthetic inputs.
 //!
-//! `UPDATE_SNAPSHOTS=1 cargo test report` rewrites the snapshots under `tests/data/report/`.
+//! The `summary.md` snapshots are insta snapshots in `tests/it/snapshots/`.
 
 use std::collections::HashSet;
 use std::fs;
@@ -124,35 +124,10 @@ fn assert_no_leftovers(dir: &Path, keep: &[&str]) {
     }
 }
 
-/// Compares `got` with the snapshot file, or rewrites it with `UPDATE_SNAPSHOTS=1`.
+/// Compares `got` with its insta snapshot (`tests/it/snapshots/`); `cargo insta review` or
+/// `INSTA_UPDATE=always cargo test report` updates it after a deliberate change.
 fn check_snapshot(name: &str, got: &str) {
-    let path = root().join("tests/data/report").join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, got).unwrap();
-        return;
-    }
-    let want = fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run `UPDATE_SNAPSHOTS=1 cargo test report` to create it",
-            path.display()
-        )
-    });
-    if want != got {
-        let line = want
-            .lines()
-            .zip(got.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| want.lines().count().min(got.lines().count()));
-        panic!(
-            "{} differs from the output at line {} (UPDATE_SNAPSHOTS=1 rewrites it):\n\
-             want: {:?}\n got: {:?}",
-            path.display(),
-            line + 1,
-            want.lines().nth(line),
-            got.lines().nth(line)
-        );
-    }
+    insta::assert_snapshot!(name.trim_end_matches(".md"), got);
 }
 
 const SIMULATE_CHARTS: [&str; 3] = ["concurrency.png", "per_minute.png", "latency_cdf.png"];
