@@ -72,6 +72,52 @@ impl Check<'_> {
         Ok(s)
     }
 
+    /// A price's `rounding`: the shorthand string or a `{ step_ms, minimum_ms }` table.
+    fn rounding(&self, v: &toml::Value, key: &str) -> R<Granularity> {
+        const EXPECTED: &str = "expected none, STEP or STEP-min-MINIMUM with whole us, ms or s \
+                                (e.g. 1ms, 100ms-min-1s), or a table { step_ms = 1, minimum_ms = 100 }";
+        match v {
+            toml::Value::String(s) => parse_granularity(s)
+                .ok_or_else(|| self.err(key.to_string(), format!("{s:?}: {EXPECTED}"))),
+            toml::Value::Table(t) => {
+                let mut step_ms = None;
+                let mut minimum_ms = 0.0;
+                for (k, v) in t {
+                    let sub = format!("{key}.{k}");
+                    let ms = match v {
+                        toml::Value::Integer(i) => *i as f64,
+                        toml::Value::Float(f) => *f,
+                        _ => return Err(self.err(sub, "must be a number of milliseconds")),
+                    };
+                    let ms = self.non_negative(ms, &sub)?;
+                    match k.as_str() {
+                        "step_ms" => step_ms = Some(ms),
+                        "minimum_ms" => minimum_ms = ms,
+                        _ => {
+                            return Err(self.err(sub, "unknown key; expected step_ms, minimum_ms"));
+                        }
+                    }
+                }
+                let step_ms = self.required(step_ms, &format!("{key}.step_ms"))?;
+                let to_us = |ms: f64, k: &str| -> R<u64> {
+                    let us = (ms * 1_000.0).round();
+                    if (ms * 1_000.0 - us).abs() > 1e-6 || us > 1e15 {
+                        return Err(self.err(
+                            format!("{key}.{k}"),
+                            format!("{ms}: must be a whole number of microseconds"),
+                        ));
+                    }
+                    Ok(us as u64)
+                };
+                let step = to_us(step_ms, "step_ms")?;
+                let minimum = to_us(minimum_ms, "minimum_ms")?;
+                Granularity::new(step, minimum)
+                    .ok_or_else(|| self.err(format!("{key}.step_ms"), "must be greater than 0"))
+            }
+            _ => Err(self.err(key.to_string(), EXPECTED)),
+        }
+    }
+
     fn non_negative(&self, v: f64, key: &str) -> R<f64> {
         if !v.is_finite() || v < 0.0 {
             return Err(self.err(key, format!("{v}: must be >= 0")));
@@ -504,17 +550,9 @@ impl Check<'_> {
                 ));
             }
         };
-        let rounding = match p.rounding.as_deref() {
+        let rounding = match &p.rounding {
             None => None,
-            Some(s) => Some(Rounding::parse(s).ok_or_else(|| {
-                self.err(
-                    key("rounding"),
-                    format!(
-                        "unknown rounding {s:?}; expected one of {}",
-                        Rounding::NAMES
-                    ),
-                )
-            })?),
+            Some(v) => Some(self.rounding(v, &key("rounding"))?),
         };
         // Which optional keys each meter takes; any other given key is an error.
         let mut allowed: Vec<&str> = Vec::new();
@@ -582,7 +620,11 @@ impl Check<'_> {
                         &key("included_mb"),
                         0,
                     )?,
-                    rounding: rounding.unwrap_or(Rounding::Ms1),
+                    // Lambda's 1 ms, the rounding of the durations it bills.
+                    rounding: rounding.unwrap_or(Granularity {
+                        step_us: 1_000,
+                        minimum_us: 0,
+                    }),
                 }
             }
             other => {
