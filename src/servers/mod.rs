@@ -351,6 +351,22 @@ mod tests {
     }
 
     #[test]
+    fn billed_seconds_follow_the_catalogue_rule() {
+        let mut s = shipped().unwrap().remove(0);
+        (s.per_second, s.minimum_s) = (true, 60);
+        assert_eq!(s.billed_seconds(0), 60);
+        assert_eq!(s.billed_seconds(59 * SECOND), 60);
+        assert_eq!(s.billed_seconds(90 * SECOND + 1), 91);
+        (s.per_second, s.minimum_s) = (false, 0);
+        assert_eq!(s.billed_seconds(1), 3_600);
+        assert_eq!(s.billed_seconds(3_600 * SECOND), 3_600);
+        assert_eq!(s.billed_seconds(61 * 60 * SECOND), 7_200);
+        (s.per_second, s.minimum_s) = (false, 7_200);
+        assert_eq!(s.billed_seconds(SECOND), 7_200);
+        assert_eq!(s.billed_seconds(2 * 3_600 * SECOND + 1), 3 * 3_600);
+    }
+
+    #[test]
     fn bad_catalogs_name_the_file_and_key() {
         let p = Path::new("x.toml");
         let good = include_str!("../../pricing/servers/azure-vm-eastus.toml");
