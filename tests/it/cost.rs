@@ -382,6 +382,48 @@ fn billing_a_rounding_the_run_did_not_record_is_an_error() {
     assert_eq!(b.window_usd, 0.0);
 }
 
+/// End to end: `--offering FILE` with a rule no shipped sheet has is recorded by the run the CLI
+/// configures from that file, and billed: 1, 49, 51, 120 ms → 280 ms at 128 MB.
+#[test]
+fn cli_bills_a_users_own_rounding_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = dir.path().join("ten-ms.toml");
+    let text = shipped::find("azure-functions-consumption")
+        .expect("shipped")
+        .text
+        .replace(
+            "rounding = \"1ms-min-100ms\"",
+            "rounding = { step_ms = 10, minimum_ms = 50 }",
+        );
+    std::fs::write(&sheet, text).unwrap();
+    let csv = dir.path().join("t.csv");
+    std::fs::write(
+        &csv,
+        "timestamp_ms,function,duration_ms,memory_mb\n0,f,1,128\n0,f,49,128\n0,f,51,128\n0,f,120,128\n",
+    )
+    .unwrap();
+    let out = common::faasplan(&[
+        "simulate",
+        csv.to_str().unwrap(),
+        "--offering",
+        sheet.to_str().unwrap(),
+        "--per-instance-concurrency",
+        "100",
+        "--warmup",
+        "none",
+        "--format",
+        "json",
+    ]);
+    let v = common::json_out(&out);
+    let lines = v["cost"]["lines"].as_array().expect("bill lines");
+    let exec = lines
+        .iter()
+        .find(|l| l["item"] == "execution-time")
+        .expect("execution-time line");
+    let gb_s = exec["quantity"].as_f64().unwrap();
+    assert!((gb_s - 0.280 * 0.125).abs() < 1e-12, "{gb_s} GB-s");
+}
+
 /// Azure Consumption rounds observed memory up to 128 MB steps and caps it at 1,536 MB.
 #[test]
 fn azure_consumption_128_mb_rounding() {
