@@ -621,10 +621,7 @@ impl Check<'_> {
                         0,
                     )?,
                     // Lambda's 1 ms, the rounding of the durations it bills.
-                    rounding: rounding.unwrap_or(Granularity {
-                        step_us: 1_000,
-                        minimum_us: 0,
-                    }),
+                    rounding: rounding.unwrap_or(Granularity::MILLISECOND),
                 }
             }
             other => {

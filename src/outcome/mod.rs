@@ -97,10 +97,10 @@ impl EpochBuffer {
 /// them; the engine sums each one it is asked for without knowing who bills that way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Granularity {
-    /// Rounding step, microseconds (>= 1; 1 means no rounding).
-    pub step_us: u64,
+    /// Rounding step, microseconds (>= 1, checked by [`Granularity::new`]; 1 means no rounding).
+    step_us: u64,
     /// Least billed per item, microseconds.
-    pub minimum_us: u64,
+    minimum_us: u64,
 }
 
 impl Granularity {
@@ -109,6 +109,22 @@ impl Granularity {
         step_us: 1,
         minimum_us: 0,
     };
+
+    /// Whole milliseconds, no minimum.
+    pub const MILLISECOND: Granularity = Granularity {
+        step_us: 1_000,
+        minimum_us: 0,
+    };
+
+    /// Rounding step, microseconds (at least 1).
+    pub fn step_us(self) -> u64 {
+        self.step_us
+    }
+
+    /// Least billed per item, microseconds.
+    pub fn minimum_us(self) -> u64 {
+        self.minimum_us
+    }
 
     /// `None` when the step is 0.
     pub fn new(step_us: u64, minimum_us: u64) -> Option<Granularity> {
