@@ -298,6 +298,8 @@ pub fn platform_config_for(
     cfg.cpu = cpu_model(a, offering)?;
     cfg.warmup = Warmup::parse(&a.warmup)?;
     cfg.timeout = timeout(a.timeout.as_deref(), offering)?;
+    // The run records what the offering's bill needs (its rounding rules).
+    cfg.usage = offering.map(Offering::usage_spec).unwrap_or_default();
     cfg.seed = a.seed;
     Ok(cfg)
 }

@@ -10,8 +10,8 @@
 
 use serde::Serialize;
 
-use crate::offering::{Dimension, Meter, Offering, Price, Size, Unit};
-use crate::outcome::{FunctionStats, Outcome};
+use crate::offering::{Dimension, Granularity, Meter, Offering, On, Price, Size, Unit};
+use crate::outcome::{FunctionStats, NotRecorded, Outcome, Rounded};
 use crate::time::{HOUR, MINUTE, Micros, SECOND};
 
 /// The billing month: 730 hours, microseconds.
@@ -82,8 +82,37 @@ pub struct Bill {
     pub notes: Vec<String>,
 }
 
+/// Why an outcome cannot be priced on a sheet. Only a programming error: the run was not told to
+/// record what the sheet bills by.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CostError {
+    #[error("cannot bill {offering} item {item:?}: {source}")]
+    NotRecorded {
+        offering: String,
+        item: String,
+        source: NotRecorded,
+    },
+}
+
 /// Prices `outcome` on `offering`.
+///
+/// # Panics
+/// If the run that produced `outcome` did not record a granularity `offering` bills by, which a
+/// run configured from the offering always does (`PlatformConfig::usage` =
+/// `Offering::usage_spec()`). [`try_bill`] returns that as an error instead.
 pub fn bill(outcome: &Outcome, offering: &Offering, opts: &BillOptions) -> Bill {
+    match try_bill(outcome, offering, opts) {
+        Ok(b) => b,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Prices `outcome` on `offering`; an error when the outcome lacks a sum the sheet needs.
+pub fn try_bill(
+    outcome: &Outcome,
+    offering: &Offering,
+    opts: &BillOptions,
+) -> Result<Bill, CostError> {
     let window = outcome.window_us;
     // Month units per window unit; 0 for an empty window (nothing to scale).
     let to_month = if window == 0 {
@@ -123,7 +152,13 @@ pub fn bill(outcome: &Outcome, offering: &Offering, opts: &BillOptions) -> Bill 
 
     let mut lines = Vec::new();
     for price in &offering.prices {
-        let base = window_usage(price, outcome, offering, opts, &sizes);
+        let base = window_usage(price, outcome, offering, opts, &sizes).map_err(|source| {
+            CostError::NotRecorded {
+                offering: offering.meta.name.clone(),
+                item: price.item.clone(),
+                source,
+            }
+        })?;
         let quantity = base * price.unit.per_base();
         let monthly_quantity = quantity * to_month;
         let eligible =
@@ -162,7 +197,7 @@ pub fn bill(outcome: &Outcome, offering: &Offering, opts: &BillOptions) -> Bill 
         ));
     }
     let monthly_usd: f64 = lines.iter().map(|l| l.monthly_usd).sum();
-    Bill {
+    Ok(Bill {
         offering: offering.meta.name.clone(),
         provider: offering.meta.provider.clone(),
         region: offering.meta.region.clone(),
@@ -172,7 +207,7 @@ pub fn bill(outcome: &Outcome, offering: &Offering, opts: &BillOptions) -> Bill 
         free_tier_applied: free_applied,
         lines,
         notes,
-    }
+    })
 }
 
 /// The memory that sizes a function's instances: the largest memory it ran at, else the run's.
@@ -205,18 +240,30 @@ fn window_usage(
     offering: &Offering,
     opts: &BillOptions,
     sizes: &[(Size, bool, u16)],
-) -> f64 {
-    let per_function = |f: &dyn Fn(&FunctionStats, &Size) -> f64| -> f64 {
-        outcome
-            .functions
-            .iter()
-            .zip(sizes)
-            .map(|(s, (size, _, _))| f(s, size))
-            .sum()
+) -> Result<f64, NotRecorded> {
+    type Usage<'a> = &'a dyn Fn(&FunctionStats, &Size) -> Result<f64, NotRecorded>;
+    let per_function = |f: Usage| -> Result<f64, NotRecorded> {
+        let mut total = 0.0;
+        for (s, (size, _, _)) in outcome.functions.iter().zip(sizes) {
+            total += f(s, size)?;
+        }
+        Ok(total)
     };
-    match &price.meter {
+    // Each item's time under `rounding`, microseconds: `on` picks on-demand and provisioned.
+    let on_sum =
+        |on: On, od: &Rounded, prov: &Rounded, g: Granularity| -> Result<u64, NotRecorded> {
+            let mut us = 0;
+            if on.on_demand() {
+                us += od.sum(g)?;
+            }
+            if on.provisioned() {
+                us += prov.sum(g)?;
+            }
+            Ok(us)
+        };
+    Ok(match &price.meter {
         Meter::Requests { on } => per_function(&|s, _| {
-            s.usage
+            Ok(s.usage
                 .iter()
                 .map(|u| {
                     let mut n = 0;
@@ -228,8 +275,8 @@ fn window_usage(
                     }
                     n
                 })
-                .sum::<u64>() as f64
-        }),
+                .sum::<u64>() as f64)
+        })?,
         Meter::ExecutionMemory {
             on,
             rounding,
@@ -238,49 +285,39 @@ fn window_usage(
             let mut mb_us: u128 = 0;
             for u in &s.usage {
                 let mb = u128::from(offering.memory.billed(u.memory_mb).0.memory_mb);
-                let mut us = 0u128;
-                if on.on_demand() {
-                    us += u128::from(rounding.of(&u.on_demand));
-                    if *include_init {
-                        us += u128::from(rounding.of(&u.init));
-                    }
-                }
-                if on.provisioned() {
-                    us += u128::from(rounding.of(&u.provisioned));
+                let mut us = u128::from(on_sum(*on, &u.on_demand, &u.provisioned, *rounding)?);
+                if on.on_demand() && *include_init {
+                    us += u128::from(u.init.sum(*rounding)?);
                 }
                 mb_us += mb * us;
             }
-            gb_seconds(mb_us)
-        }),
+            Ok(gb_seconds(mb_us))
+        })?,
         Meter::ExecutionCpu { on, rounding } => per_function(&|s, _| {
-            s.usage
-                .iter()
-                .map(|u| {
-                    let size = offering.memory.billed(u.memory_mb).0;
-                    let mut us = 0u64;
-                    if on.on_demand() {
-                        us += rounding.of(&u.on_demand);
-                    }
-                    if on.provisioned() {
-                        us += rounding.of(&u.provisioned);
-                    }
-                    cpu_of(&size, price.unit) * us as f64 / SECOND as f64
-                })
-                .sum()
-        }),
+            let mut total = 0.0;
+            for u in &s.usage {
+                let size = offering.memory.billed(u.memory_mb).0;
+                let us = on_sum(*on, &u.on_demand, &u.provisioned, *rounding)?;
+                total += cpu_of(&size, price.unit) * us as f64 / SECOND as f64;
+            }
+            Ok(total)
+        })?,
         Meter::ActiveMemory { on, rounding } => per_function(&|s, size| {
-            let us = active_us(s, *on, *rounding);
-            gb_seconds(u128::from(size.memory_mb) * u128::from(us))
-        }),
+            let us = on_sum(*on, &s.on_demand_active, &s.provisioned_active, *rounding)?;
+            Ok(gb_seconds(u128::from(size.memory_mb) * u128::from(us)))
+        })?,
         Meter::ActiveCpu { on, rounding } => per_function(&|s, size| {
-            cpu_of(size, price.unit) * active_us(s, *on, *rounding) as f64 / SECOND as f64
-        }),
+            let us = on_sum(*on, &s.on_demand_active, &s.provisioned_active, *rounding)?;
+            Ok(cpu_of(size, price.unit) * us as f64 / SECOND as f64)
+        })?,
         Meter::IdleProvisionedMemory => per_function(&|s, size| {
-            gb_seconds(u128::from(size.memory_mb) * u128::from(s.provisioned_idle_us))
-        }),
+            Ok(gb_seconds(
+                u128::from(size.memory_mb) * u128::from(s.provisioned_idle_us),
+            ))
+        })?,
         Meter::IdleProvisionedCpu => per_function(&|s, size| {
-            cpu_of(size, price.unit) * s.provisioned_idle_us as f64 / SECOND as f64
-        }),
+            Ok(cpu_of(size, price.unit) * s.provisioned_idle_us as f64 / SECOND as f64)
+        })?,
         Meter::ProvisionedMemory { round_window } => {
             // The configured provisioned level over time, as the engine recorded it: a fixed count
             // × the window, or whatever a schedule or target tracking held. Rounding the window up
@@ -299,8 +336,8 @@ fn window_usage(
                 } else {
                     us * u128::from(rounded) / u128::from(window)
                 };
-                gb_seconds(u128::from(size.memory_mb) * us)
-            })
+                Ok(gb_seconds(u128::from(size.memory_mb) * us))
+            })?
         }
         Meter::LifetimeMemory { min_instances } | Meter::LifetimeCpu { min_instances } => {
             let memory = matches!(price.meter, Meter::LifetimeMemory { .. });
@@ -312,7 +349,7 @@ fn window_usage(
                 }
             };
             if *min_instances == 0 {
-                per_function(&|s, size| amount(size, lifetime_us(s)))
+                per_function(&|s, size| Ok(amount(size, lifetime_us(s))))?
             } else {
                 // A floor of instances across the whole plan (Premium): minute by minute, the
                 // larger of the instances alive and the minimum, at the largest size.
@@ -330,34 +367,16 @@ fn window_usage(
         } => {
             let extra_mb = u128::from(opts.ephemeral_storage_mb.saturating_sub(*included_mb));
             per_function(&|s, _| {
-                let us: u128 = s
-                    .usage
-                    .iter()
-                    .map(|u| {
-                        u128::from(rounding.of(&u.on_demand))
-                            + u128::from(rounding.of(&u.provisioned))
-                            + u128::from(rounding.of(&u.init))
-                    })
-                    .sum();
-                gb_seconds(extra_mb * us)
-            })
+                let mut us: u128 = 0;
+                for u in &s.usage {
+                    us += u128::from(u.on_demand.sum(*rounding)?)
+                        + u128::from(u.provisioned.sum(*rounding)?)
+                        + u128::from(u.init.sum(*rounding)?);
+                }
+                Ok(gb_seconds(extra_mb * us))
+            })?
         }
-    }
-}
-
-fn active_us(
-    s: &FunctionStats,
-    on: crate::offering::On,
-    rounding: crate::offering::Rounding,
-) -> u64 {
-    let mut us = 0;
-    if on.on_demand() {
-        us += rounding.of(&s.on_demand_active);
-    }
-    if on.provisioned() {
-        us += rounding.of(&s.provisioned_active);
-    }
-    us
+    })
 }
 
 /// Every instance's alive time (initializing, busy or idle), microseconds.

@@ -9,8 +9,8 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 
 use crate::error::ConfigError;
-use crate::outcome::fleet::{FleetMinute, FleetOutcome, ScaleEvent};
-use crate::time::{MINUTE, Micros, SECOND};
+use crate::outcome::fleet::{FleetMinute, FleetOutcome, InstanceLife, ScaleEvent};
+use crate::time::{MINUTE, Micros};
 use crate::trace::{Invocation, Trace};
 
 /// Target-tracking autoscaling.
@@ -247,11 +247,14 @@ impl<'c> Fleet<'c> {
         self.note_instances();
     }
 
-    /// Per-second billing with a 60 s minimum per instance start.
+    /// Records an instance's life for the bill, up to the window's end; the catalogue's rule
+    /// (per second or per hour, minimum per start) is applied by `servers::bill_fleet`.
     fn bill(&mut self, launched: Micros, end: Micros) {
         let end = end.min(self.clip).max(launched);
-        let secs = (end - launched).div_ceil(SECOND).max(60);
-        self.out.billed_instance_s += secs;
+        self.out.lives.push(InstanceLife {
+            launched_us: launched,
+            end_us: end,
+        });
     }
 
     fn start(&mut self, now: Micros, id: u32, w: Waiting) {

@@ -668,11 +668,8 @@ impl<'t> FunctionSim<'t> {
                 return;
             }
             let length = end - inst.active_since.max(self.lo);
-            if inst.provisioned {
-                self.stats.provisioned_active.add(length);
-            } else {
-                self.stats.on_demand_active.add(length);
-            }
+            let provisioned = inst.provisioned;
+            self.stats.bill_active(length, provisioned, &self.cfg.usage);
         }
     }
 
@@ -963,7 +960,7 @@ impl<'t> FunctionSim<'t> {
         account.usage += 1;
         if self.measured(req.arrival) {
             self.stats.instances_started += 1;
-            self.stats.bill_init(req.memory_mb, init);
+            self.stats.bill_init(req.memory_mb, init, &self.cfg.usage);
         }
         self.stats.on_demand_init_us += clipped(now, ready_at, self.lo, self.clip);
         self.out.delta(now, 0, 1, 1);
@@ -1095,7 +1092,8 @@ impl<'t> FunctionSim<'t> {
             }
             self.out.latency(latency, cold);
             let provisioned = self.instances[id as usize].provisioned;
-            self.stats.bill(req.memory_mb, exec, provisioned);
+            self.stats
+                .bill(req.memory_mb, exec, provisioned, &self.cfg.usage);
         } else if cold {
             self.stats.warmup_cold_starts += 1;
         }

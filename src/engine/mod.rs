@@ -307,6 +307,9 @@ pub struct PlatformConfig {
     /// Function timeout: an execution longer than this is cut at it (billed up to it, counted as
     /// timed out, answered as an error). `None`: no timeout.
     pub timeout: Option<Micros>,
+    /// The billing granularities to sum executions, inits and active periods under: those of the
+    /// price sheets the run will be billed on (`Offering::usage_spec`). Default: none (raw sums).
+    pub usage: crate::outcome::UsageSpec,
     pub seed: u64,
 }
 
@@ -331,6 +334,7 @@ impl PlatformConfig {
             memory_override: false,
             cpu: None,
             timeout: None,
+            usage: crate::outcome::UsageSpec::default(),
             seed: 0,
         }
     }

@@ -108,7 +108,9 @@ pub struct PriceFile {
     pub item: Option<String>,
     pub meter: Option<String>,
     pub on: Option<String>,
-    pub rounding: Option<String>,
+    /// A shorthand string (`"1ms-min-100ms"`) or a table (`{ step_ms = 1, minimum_ms = 100 }`);
+    /// `load.rs` tells them apart and names what is wrong.
+    pub rounding: Option<toml::Value>,
     pub unit: Option<String>,
     pub rate: Option<f64>,
     pub tiers: Option<Vec<TierFile>>,

@@ -72,6 +72,52 @@ impl Check<'_> {
         Ok(s)
     }
 
+    /// A price's `rounding`: the shorthand string or a `{ step_ms, minimum_ms }` table.
+    fn rounding(&self, v: &toml::Value, key: &str) -> R<Granularity> {
+        const EXPECTED: &str = "expected none, STEP or STEP-min-MINIMUM with whole us, ms or s \
+                                (e.g. 1ms, 100ms-min-1s), or a table { step_ms = 1, minimum_ms = 100 }";
+        match v {
+            toml::Value::String(s) => parse_granularity(s)
+                .ok_or_else(|| self.err(key.to_string(), format!("{s:?}: {EXPECTED}"))),
+            toml::Value::Table(t) => {
+                let mut step_ms = None;
+                let mut minimum_ms = 0.0;
+                for (k, v) in t {
+                    let sub = format!("{key}.{k}");
+                    let ms = match v {
+                        toml::Value::Integer(i) => *i as f64,
+                        toml::Value::Float(f) => *f,
+                        _ => return Err(self.err(sub, "must be a number of milliseconds")),
+                    };
+                    let ms = self.non_negative(ms, &sub)?;
+                    match k.as_str() {
+                        "step_ms" => step_ms = Some(ms),
+                        "minimum_ms" => minimum_ms = ms,
+                        _ => {
+                            return Err(self.err(sub, "unknown key; expected step_ms, minimum_ms"));
+                        }
+                    }
+                }
+                let step_ms = self.required(step_ms, &format!("{key}.step_ms"))?;
+                let to_us = |ms: f64, k: &str| -> R<u64> {
+                    let us = (ms * 1_000.0).round();
+                    if (ms * 1_000.0 - us).abs() > 1e-6 || us > 1e15 {
+                        return Err(self.err(
+                            format!("{key}.{k}"),
+                            format!("{ms}: must be a whole number of microseconds"),
+                        ));
+                    }
+                    Ok(us as u64)
+                };
+                let step = to_us(step_ms, "step_ms")?;
+                let minimum = to_us(minimum_ms, "minimum_ms")?;
+                Granularity::new(step, minimum)
+                    .ok_or_else(|| self.err(format!("{key}.step_ms"), "must be greater than 0"))
+            }
+            _ => Err(self.err(key.to_string(), EXPECTED)),
+        }
+    }
+
     fn non_negative(&self, v: f64, key: &str) -> R<f64> {
         if !v.is_finite() || v < 0.0 {
             return Err(self.err(key, format!("{v}: must be >= 0")));
@@ -504,17 +550,9 @@ impl Check<'_> {
                 ));
             }
         };
-        let rounding = match p.rounding.as_deref() {
+        let rounding = match &p.rounding {
             None => None,
-            Some(s) => Some(Rounding::parse(s).ok_or_else(|| {
-                self.err(
-                    key("rounding"),
-                    format!(
-                        "unknown rounding {s:?}; expected one of {}",
-                        Rounding::NAMES
-                    ),
-                )
-            })?),
+            Some(v) => Some(self.rounding(v, &key("rounding"))?),
         };
         // Which optional keys each meter takes; any other given key is an error.
         let mut allowed: Vec<&str> = Vec::new();
@@ -582,7 +620,8 @@ impl Check<'_> {
                         &key("included_mb"),
                         0,
                     )?,
-                    rounding: rounding.unwrap_or(Rounding::Ms1),
+                    // Lambda's 1 ms, the rounding of the durations it bills.
+                    rounding: rounding.unwrap_or(Granularity::MILLISECOND),
                 }
             }
             other => {
@@ -717,6 +756,104 @@ fn is_date(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::is_date;
+    use crate::offering::{Granularity, Meter, parse, parse_granularity, shipped};
+
+    #[test]
+    fn rounding_shorthands_are_a_grammar_not_a_list() {
+        let g = |step, min| Some(Granularity::new(step, min).unwrap());
+        assert_eq!(parse_granularity("none"), Some(Granularity::EXACT));
+        assert_eq!(parse_granularity("1ms"), g(1_000, 0));
+        assert_eq!(parse_granularity("100ms"), g(100_000, 0));
+        assert_eq!(parse_granularity("1ms-min-100ms"), g(1_000, 100_000));
+        assert_eq!(parse_granularity("100ms-min-1s"), g(100_000, 1_000_000));
+        assert_eq!(parse_granularity("10ms-min-50ms"), g(10_000, 50_000));
+        assert_eq!(parse_granularity("1s"), g(1_000_000, 0));
+        assert_eq!(parse_granularity("250us"), g(250, 0));
+        for bad in [
+            "",
+            "ms",
+            "0ms",
+            "1.5ms",
+            "-1ms",
+            "1 ms",
+            "1h",
+            "1ms-min-",
+            "1ms-max-2ms",
+        ] {
+            assert_eq!(parse_granularity(bad), None, "{bad:?}");
+        }
+        // Every shorthand prints back as itself.
+        for s in [
+            "none",
+            "1ms",
+            "100ms",
+            "1ms-min-100ms",
+            "100ms-min-1s",
+            "10ms-min-50ms",
+        ] {
+            assert_eq!(parse_granularity(s).unwrap().to_string(), s);
+        }
+    }
+
+    /// The Consumption sheet with its one `rounding` line replaced.
+    fn consumption(rounding: &str) -> Result<crate::offering::Offering, String> {
+        let text = shipped::find("azure-functions-consumption").unwrap().text;
+        let text = text.replace(
+            "rounding = \"1ms-min-100ms\"",
+            &format!("rounding = {rounding}"),
+        );
+        parse(&text, "x.toml").map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn rounding_tables_parse_and_bad_ones_name_the_key() {
+        let o = consumption("{ step_ms = 10, minimum_ms = 50 }").unwrap();
+        let rule = o.prices.iter().find_map(|p| match p.meter {
+            Meter::ExecutionMemory { rounding, .. } => Some(rounding),
+            _ => None,
+        });
+        assert_eq!(rule, Granularity::new(10_000, 50_000));
+        assert_eq!(o.usage_spec().granularities(), &[rule.unwrap()]);
+        // The minimum is optional; fractional milliseconds are fine down to 1 µs.
+        let o = consumption("{ step_ms = 0.5 }").unwrap();
+        assert_eq!(
+            o.usage_spec().granularities(),
+            &[Granularity::new(500, 0).unwrap()]
+        );
+        for (bad, key) in [
+            ("{ step_ms = 0 }", "rounding.step_ms"),
+            ("{ minimum_ms = 100 }", "rounding.step_ms"),
+            ("{ step_ms = 1, minimum = 100 }", "rounding.minimum"),
+            ("{ step_ms = -1 }", "rounding.step_ms"),
+            ("{ step_ms = 0.0001 }", "rounding.step_ms"),
+            ("{ step_ms = \"1\" }", "rounding.step_ms"),
+            ("\"1 parsec\"", "rounding"),
+            ("5", "rounding"),
+        ] {
+            let e = consumption(bad).unwrap_err();
+            assert!(e.contains("x.toml") && e.contains(key), "{bad}: {e}");
+        }
+    }
+
+    /// What a run must record is what the sheet bills by, and nothing for sheets without
+    /// per-item rounding.
+    #[test]
+    fn usage_spec_is_the_sheets_roundings() {
+        let spec = |name: &str| {
+            let s = shipped::find(name).unwrap();
+            let o = parse(s.text, &s.display_path()).unwrap();
+            o.usage_spec()
+                .granularities()
+                .iter()
+                .map(|g| g.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(spec("aws-lambda-x86"), ["1ms"]);
+        assert_eq!(spec("azure-functions-consumption"), ["1ms-min-100ms"]);
+        assert_eq!(spec("azure-functions-flex"), ["100ms-min-1s"]);
+        assert_eq!(spec("gcp-cloud-run-request"), ["100ms"]);
+        assert!(spec("gcp-cloud-run-instance").is_empty());
+    }
 
     #[test]
     fn dates() {

@@ -242,55 +242,37 @@ impl On {
     }
 }
 
-/// A billing granularity, one of those the engine records (see `outcome::Rounded`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum Rounding {
-    /// As measured.
-    None,
-    /// Up to 1 ms (Lambda, Azure).
-    Ms1,
-    /// Up to 100 ms (Cloud Functions 1st gen, Cloud Run).
-    Ms100,
-    /// Up to 1 ms with a 100 ms minimum (Azure Functions Consumption).
-    Ms1Min100,
-    /// Up to 100 ms with a 1 s minimum (Azure Functions Flex on-demand).
-    Ms100Min1s,
-}
+/// A price item's rounding rule is data: a [`Granularity`] (step and minimum per item), written
+/// in a sheet as a shorthand (`1ms`, `100ms-min-1s`) or a table (`{ step_ms = 10, minimum_ms = 50 }`).
+pub use crate::outcome::Granularity;
 
-impl Rounding {
-    pub const NAMES: &'static str = "none, 1ms, 100ms, 1ms-min-100ms, 100ms-min-1s";
-
-    pub fn parse(s: &str) -> Option<Rounding> {
-        Some(match s {
-            "none" => Rounding::None,
-            "1ms" => Rounding::Ms1,
-            "100ms" => Rounding::Ms100,
-            "1ms-min-100ms" => Rounding::Ms1Min100,
-            "100ms-min-1s" => Rounding::Ms100Min1s,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Rounding::None => "none",
-            Rounding::Ms1 => "1ms",
-            Rounding::Ms100 => "100ms",
-            Rounding::Ms1Min100 => "1ms-min-100ms",
-            Rounding::Ms100Min1s => "100ms-min-1s",
+/// Parses the shorthand: `none`, or `STEP` or `STEP-min-MINIMUM`, each a whole number of `us`,
+/// `ms` or `s` (`1ms`, `100ms`, `1ms-min-100ms`, `100ms-min-1s`, `10ms-min-50ms`).
+pub fn parse_granularity(s: &str) -> Option<Granularity> {
+    fn dur(s: &str) -> Option<u64> {
+        let (digits, scale) = if let Some(d) = s.strip_suffix("ms") {
+            (d, 1_000)
+        } else if let Some(d) = s.strip_suffix("us") {
+            (d, 1)
+        } else if let Some(d) = s.strip_suffix('s') {
+            (d, 1_000_000)
+        } else {
+            return None;
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
         }
+        digits.parse::<u64>().ok()?.checked_mul(scale)
     }
-
-    /// The sum of `r`'s items under this rounding, microseconds.
-    pub fn of(self, r: &crate::outcome::Rounded) -> u64 {
-        match self {
-            Rounding::None => r.raw_us,
-            Rounding::Ms1 => r.ceil_1ms_us,
-            Rounding::Ms100 => r.ceil_100ms_us,
-            Rounding::Ms1Min100 => r.min_100ms_us,
-            Rounding::Ms100Min1s => r.min_1s_us,
-        }
+    let s = s.trim();
+    if s == "none" {
+        return Some(Granularity::EXACT);
     }
+    let (step, minimum) = match s.split_once("-min-") {
+        Some((step, min)) => (dur(step)?, dur(min)?),
+        None => (dur(s)?, 0),
+    };
+    Granularity::new(step, minimum)
 }
 
 /// What a price item measures in the outcome. See `pricing/README.md` for each.
@@ -301,15 +283,15 @@ pub enum Meter {
     /// Billed memory × each execution's time (plus each cold start's init when `include_init`).
     ExecutionMemory {
         on: On,
-        rounding: Rounding,
+        rounding: Granularity,
         include_init: bool,
     },
     /// The size's CPU (GHz or vCPU, by unit) × each execution's time.
-    ExecutionCpu { on: On, rounding: Rounding },
+    ExecutionCpu { on: On, rounding: Granularity },
     /// Instance memory × each instance's active periods (init or serving, until idle).
-    ActiveMemory { on: On, rounding: Rounding },
+    ActiveMemory { on: On, rounding: Granularity },
     /// Instance vCPU × active periods.
-    ActiveCpu { on: On, rounding: Rounding },
+    ActiveCpu { on: On, rounding: Granularity },
     /// Instance memory × the idle time of provisioned (minimum) instances.
     IdleProvisionedMemory,
     /// Instance vCPU × the idle time of provisioned (minimum) instances.
@@ -324,7 +306,7 @@ pub enum Meter {
     /// Configured ephemeral storage above `included_mb` × billed execution and init time.
     EphemeralStorage {
         included_mb: u32,
-        rounding: Rounding,
+        rounding: Granularity,
     },
 }
 
@@ -465,6 +447,23 @@ pub struct Offering {
 }
 
 impl Offering {
+    /// The granularities this sheet bills by: what a run must record to be billed on it.
+    pub fn usage_spec(&self) -> crate::outcome::UsageSpec {
+        crate::outcome::UsageSpec::new(self.prices.iter().filter_map(|p| match p.meter {
+            Meter::ExecutionMemory { rounding, .. }
+            | Meter::ExecutionCpu { rounding, .. }
+            | Meter::ActiveMemory { rounding, .. }
+            | Meter::ActiveCpu { rounding, .. }
+            | Meter::EphemeralStorage { rounding, .. } => Some(rounding),
+            Meter::Requests { .. }
+            | Meter::IdleProvisionedMemory
+            | Meter::IdleProvisionedCpu
+            | Meter::ProvisionedMemory { .. }
+            | Meter::LifetimeMemory { .. }
+            | Meter::LifetimeCpu { .. } => None,
+        }))
+    }
+
     /// The platform's vCPUs by memory, for the engine's CPU model.
     pub fn vcpu_rule(&self) -> crate::engine::VcpuRule {
         use crate::engine::VcpuRule;

@@ -19,6 +19,22 @@ pub struct ScaleEvent {
     pub utilisation: f64,
 }
 
+/// One server instance from launch (booting is billed) to termination, clipped to the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct InstanceLife {
+    /// Microseconds.
+    pub launched_us: Micros,
+    /// Microseconds; at least `launched_us`.
+    pub end_us: Micros,
+}
+
+impl InstanceLife {
+    /// Microseconds.
+    pub fn length_us(&self) -> Micros {
+        self.end_us - self.launched_us
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FleetMinute {
     pub invocations: u64,
@@ -58,8 +74,9 @@ pub struct FleetOutcome {
     pub launches: u64,
     /// Launched instances that finished booting.
     pub boot_events: u64,
-    /// Billed instance-seconds: per second, with a 60 s minimum per instance start.
-    pub billed_instance_s: u64,
+    /// Every instance's life, in the order they ended (the window's end for those still up):
+    /// what the bill rounds under its catalogue's rule. One entry per instance, not per request.
+    pub lives: Vec<InstanceLife>,
     pub scale_events: Vec<ScaleEvent>,
     pub minutes: Vec<FleetMinute>,
     pub excluded_after_horizon: u64,

@@ -92,44 +92,194 @@ impl EpochBuffer {
     }
 }
 
-/// Times summed under the billing roundings that providers use, each applied per item (per
-/// execution, per init, or per instance active period). Microseconds.
+/// A billing granularity, as data: each item's time is rounded up to a whole number of `step_us`
+/// and is at least `minimum_us` (`max(ceil(t / step) × step, minimum)`). Price sheets declare
+/// them; the engine sums each one it is asked for without knowing who bills that way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Granularity {
+    /// Rounding step, microseconds (>= 1, checked by [`Granularity::new`]; 1 means no rounding).
+    step_us: u64,
+    /// Least billed per item, microseconds.
+    minimum_us: u64,
+}
+
+impl Granularity {
+    /// As measured: no rounding, no minimum.
+    pub const EXACT: Granularity = Granularity {
+        step_us: 1,
+        minimum_us: 0,
+    };
+
+    /// Whole milliseconds, no minimum.
+    pub const MILLISECOND: Granularity = Granularity {
+        step_us: 1_000,
+        minimum_us: 0,
+    };
+
+    /// Rounding step, microseconds (at least 1).
+    pub fn step_us(self) -> u64 {
+        self.step_us
+    }
+
+    /// Least billed per item, microseconds.
+    pub fn minimum_us(self) -> u64 {
+        self.minimum_us
+    }
+
+    /// `None` when the step is 0.
+    pub fn new(step_us: u64, minimum_us: u64) -> Option<Granularity> {
+        (step_us >= 1).then_some(Granularity {
+            step_us,
+            minimum_us,
+        })
+    }
+
+    /// One item of `us` under this granularity, microseconds.
+    #[inline]
+    pub fn round(self, us: Micros) -> u64 {
+        (us.div_ceil(self.step_us) * self.step_us).max(self.minimum_us)
+    }
+
+    /// True when it changes nothing (the raw sum is the answer).
+    pub fn is_exact(self) -> bool {
+        self.step_us <= 1 && self.minimum_us == 0
+    }
+}
+
+/// Written as the price sheets' shorthand: `none`, `1ms`, `100ms-min-1s`, `10ms-min-50ms`.
+impl std::fmt::Display for Granularity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn dur(us: u64) -> String {
+            if us >= 1_000_000 && us.is_multiple_of(1_000_000) {
+                format!("{}s", us / 1_000_000)
+            } else if us >= 1_000 && us.is_multiple_of(1_000) {
+                format!("{}ms", us / 1_000)
+            } else {
+                format!("{us}us")
+            }
+        }
+        if self.is_exact() {
+            return f.write_str("none");
+        }
+        f.write_str(&dur(self.step_us))?;
+        if self.minimum_us > 0 {
+            write!(f, "-min-{}", dur(self.minimum_us))?;
+        }
+        Ok(())
+    }
+}
+
+/// The granularities a run sums: those the price sheets it will be billed on declare (see
+/// `Offering::usage_spec`). Sorted, without duplicates, without [`Granularity::EXACT`] (the raw
+/// sum is always kept). Empty: counts and raw sums only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UsageSpec {
+    granularities: Vec<Granularity>,
+}
+
+impl UsageSpec {
+    pub fn new(granularities: impl IntoIterator<Item = Granularity>) -> UsageSpec {
+        let mut g: Vec<Granularity> = granularities
+            .into_iter()
+            .filter(|g| !g.is_exact())
+            .collect();
+        g.sort_unstable();
+        g.dedup();
+        UsageSpec { granularities: g }
+    }
+
+    pub fn granularities(&self) -> &[Granularity] {
+        &self.granularities
+    }
+
+    /// Every granularity of `self` and `other` (one run billed on several sheets).
+    pub fn union(&self, other: &UsageSpec) -> UsageSpec {
+        UsageSpec::new(
+            self.granularities
+                .iter()
+                .chain(&other.granularities)
+                .copied(),
+        )
+    }
+}
+
+/// A sum the outcome does not have: the run was not told to record this granularity (its
+/// `PlatformConfig::usage` lacked it). A programming error, never a silent zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "usage rounded as {0} was not recorded: the run's usage spec (PlatformConfig::usage) must \
+     include every granularity the price sheet declares (Offering::usage_spec)"
+)]
+pub struct NotRecorded(pub Granularity);
+
+/// Times of items (executions, inits, or instance active periods) summed as measured and under
+/// each granularity the run was asked for, each item rounded on its own. Microseconds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Rounded {
     /// Items summed.
     pub count: u64,
     /// As measured.
     pub raw_us: u64,
-    /// Each rounded up to 1 ms (Lambda, Azure).
-    pub ceil_1ms_us: u64,
-    /// Each rounded up to 100 ms (Cloud Functions 1st gen, Cloud Run).
-    pub ceil_100ms_us: u64,
-    /// Each rounded up to 1 ms with a 100 ms minimum (Azure Functions Consumption).
-    pub min_100ms_us: u64,
-    /// Each rounded up to 100 ms with a 1 s minimum (Azure Functions Flex on-demand).
-    pub min_1s_us: u64,
+    /// (granularity, sum of the items each rounded under it), in the run's [`UsageSpec`] order.
+    /// Empty until the first item.
+    pub sums: Vec<(Granularity, u64)>,
 }
 
 impl Rounded {
+    /// Adds one item of `us`, under every granularity of `spec` (the same for a whole run).
     #[inline]
-    pub fn add(&mut self, us: Micros) {
-        let ms1 = us.div_ceil(1_000) * 1_000;
-        let ms100 = us.div_ceil(100_000) * 100_000;
+    pub fn add(&mut self, us: Micros, spec: &UsageSpec) {
+        if self.sums.len() != spec.granularities.len() {
+            self.start(spec);
+        }
         self.count += 1;
         self.raw_us += us;
-        self.ceil_1ms_us += ms1;
-        self.ceil_100ms_us += ms100;
-        self.min_100ms_us += ms1.max(100_000);
-        self.min_1s_us += ms100.max(1_000_000);
+        for (g, sum) in &mut self.sums {
+            *sum += g.round(us);
+        }
     }
 
+    #[cold]
+    fn start(&mut self, spec: &UsageSpec) {
+        debug_assert!(self.count == 0, "one usage spec per run");
+        self.sums = spec.granularities.iter().map(|&g| (g, 0)).collect();
+    }
+
+    /// The items' sum under `g`, microseconds. Empty: 0 under any granularity.
+    pub fn sum(&self, g: Granularity) -> Result<u64, NotRecorded> {
+        if g.is_exact() {
+            return Ok(self.raw_us);
+        }
+        if self.count == 0 {
+            return Ok(0);
+        }
+        self.sums
+            .iter()
+            .find(|(h, _)| *h == g)
+            .map(|&(_, s)| s)
+            .ok_or(NotRecorded(g))
+    }
+
+    /// Adds `o`'s items. A granularity only one side recorded (with items on both sides) is
+    /// dropped, so the merged sum is never partial.
     pub fn merge(&mut self, o: &Rounded) {
+        if o.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            self.sums = o.sums.clone();
+        } else {
+            self.sums
+                .retain_mut(|(g, sum)| match o.sums.iter().find(|(h, _)| h == g) {
+                    Some((_, s)) => {
+                        *sum += s;
+                        true
+                    }
+                    None => false,
+                });
+        }
         self.count += o.count;
         self.raw_us += o.raw_us;
-        self.ceil_1ms_us += o.ceil_1ms_us;
-        self.ceil_100ms_us += o.ceil_100ms_us;
-        self.min_100ms_us += o.min_100ms_us;
-        self.min_1s_us += o.min_1s_us;
     }
 }
 
@@ -223,20 +373,29 @@ impl FunctionStats {
         &mut self.usage[i]
     }
 
-    /// Records one execution of `exec_us` at `memory_mb`.
+    /// Records one execution of `exec_us` at `memory_mb`, summed under `spec`.
     #[inline]
-    pub fn bill(&mut self, memory_mb: u16, exec_us: Micros, provisioned: bool) {
+    pub fn bill(&mut self, memory_mb: u16, exec_us: Micros, provisioned: bool, spec: &UsageSpec) {
         let u = self.usage_mut(memory_mb);
         if provisioned {
-            u.provisioned.add(exec_us);
+            u.provisioned.add(exec_us, spec);
         } else {
-            u.on_demand.add(exec_us);
+            u.on_demand.add(exec_us, spec);
         }
     }
 
-    /// Records one instance init of `init_us` at `memory_mb`.
-    pub fn bill_init(&mut self, memory_mb: u16, init_us: Micros) {
-        self.usage_mut(memory_mb).init.add(init_us);
+    /// Records one instance init of `init_us` at `memory_mb`, summed under `spec`.
+    pub fn bill_init(&mut self, memory_mb: u16, init_us: Micros, spec: &UsageSpec) {
+        self.usage_mut(memory_mb).init.add(init_us, spec);
+    }
+
+    /// Records one finished instance active period of `us`, summed under `spec`.
+    pub fn bill_active(&mut self, us: Micros, provisioned: bool, spec: &UsageSpec) {
+        if provisioned {
+            self.provisioned_active.add(us, spec);
+        } else {
+            self.on_demand_active.add(us, spec);
+        }
     }
 
     /// Served executions (warm + cold), from the billing records.
@@ -589,17 +748,67 @@ impl Outcome {
 mod tests {
     use super::*;
 
+    /// The five shipped rules, and one no code names, from the same `Granularity` arithmetic.
     #[test]
     fn billing_roundings() {
+        let ms = |m: u64| m * 1_000;
+        let g = |step, min| Granularity::new(step, min).unwrap();
+        let spec = UsageSpec::new([
+            g(ms(1), 0),
+            g(ms(100), 0),
+            g(ms(1), ms(100)),
+            g(ms(100), ms(1_000)),
+            g(ms(10), ms(50)),
+            Granularity::EXACT,
+        ]);
+        assert_eq!(
+            spec.granularities().len(),
+            5,
+            "EXACT is the raw sum, not recorded"
+        );
         let mut r = Rounded::default();
-        r.add(1); // 1 µs
-        r.add(100_000); // exactly 100 ms
-        r.add(1_234_567); // 1.234567 s
+        r.add(1, &spec); // 1 µs
+        r.add(100_000, &spec); // exactly 100 ms
+        r.add(1_234_567, &spec); // 1.234567 s
         assert_eq!(r.count, 3);
         assert_eq!(r.raw_us, 1 + 100_000 + 1_234_567);
-        assert_eq!(r.ceil_1ms_us, 1_000 + 100_000 + 1_235_000);
-        assert_eq!(r.ceil_100ms_us, 100_000 + 100_000 + 1_300_000);
-        assert_eq!(r.min_100ms_us, 100_000 + 100_000 + 1_235_000);
-        assert_eq!(r.min_1s_us, 1_000_000 + 1_000_000 + 1_300_000);
+        let sum = |step, min| r.sum(g(step, min)).unwrap();
+        assert_eq!(sum(1, 0), r.raw_us);
+        assert_eq!(sum(ms(1), 0), 1_000 + 100_000 + 1_235_000);
+        assert_eq!(sum(ms(100), 0), 100_000 + 100_000 + 1_300_000);
+        assert_eq!(sum(ms(1), ms(100)), 100_000 + 100_000 + 1_235_000);
+        assert_eq!(sum(ms(100), ms(1_000)), 1_000_000 + 1_000_000 + 1_300_000);
+        assert_eq!(sum(ms(10), ms(50)), 50_000 + 100_000 + 1_240_000);
+        assert_eq!(r.sum(g(ms(5), 0)), Err(NotRecorded(g(ms(5), 0))));
+        // Nothing recorded sums to 0 under any granularity.
+        assert_eq!(Rounded::default().sum(g(ms(5), 0)), Ok(0));
+    }
+
+    #[test]
+    fn merging_never_keeps_a_partial_sum() {
+        let g1 = Granularity::new(1_000, 0).unwrap();
+        let g2 = Granularity::new(100_000, 0).unwrap();
+        let mut a = Rounded::default();
+        a.add(1_500, &UsageSpec::new([g1, g2]));
+        let mut b = Rounded::default();
+        b.add(2_500, &UsageSpec::new([g1]));
+        let mut total = Rounded::default();
+        total.merge(&a);
+        assert_eq!(total, a);
+        total.merge(&b);
+        assert_eq!(total.count, 2);
+        assert_eq!(total.sum(g1), Ok(2_000 + 3_000));
+        assert_eq!(total.sum(g2), Err(NotRecorded(g2)));
+    }
+
+    #[test]
+    fn granularities_print_as_the_shorthand() {
+        let g = |step, min| Granularity::new(step, min).unwrap().to_string();
+        assert_eq!(g(1, 0), "none");
+        assert_eq!(g(1_000, 0), "1ms");
+        assert_eq!(g(1_000, 100_000), "1ms-min-100ms");
+        assert_eq!(g(100_000, 1_000_000), "100ms-min-1s");
+        assert_eq!(g(1, 500), "1us-min-500us");
+        assert!(Granularity::new(0, 0).is_none());
     }
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
 use crate::outcome::fleet::FleetOutcome;
+use crate::time::{Micros, SECOND};
 
 /// Hours in the billing month used everywhere in faasplan (730 h = 8,760 h / 12).
 pub const MONTH_HOURS: f64 = 730.0;
@@ -91,7 +92,8 @@ pub struct ServerType {
     pub memory_gib: f64,
     /// On-demand list price, USD per hour.
     pub usd_per_hour: f64,
-    /// Billing: per second (else per started hour), with this minimum per instance start.
+    /// Billing: per second (else per started hour), with this minimum per instance start, seconds.
+    /// `bill_fleet` applies them to each instance's life.
     pub per_second: bool,
     pub minimum_s: u64,
     pub source: String,
@@ -100,6 +102,24 @@ pub struct ServerType {
     pub note: Option<String>,
     /// The catalog it came from.
     pub catalog: String,
+}
+
+impl ServerType {
+    /// Seconds billed for one instance up `life_us` microseconds: rounded up to whole seconds
+    /// (per-second billing) or whole hours (per started hour), and at least `minimum_s`.
+    pub fn billed_seconds(&self, life_us: Micros) -> u64 {
+        let step_s: u64 = if self.per_second { 1 } else { 3_600 };
+        (life_us.div_ceil(step_s * SECOND) * step_s).max(self.minimum_s)
+    }
+}
+
+/// The fleet's billed instance-seconds on `server`'s catalogue: each instance's life (launch to
+/// termination, or the window's end) billed on its own.
+pub fn billed_instance_s(o: &FleetOutcome, server: &ServerType) -> u64 {
+    o.lives
+        .iter()
+        .map(|l| server.billed_seconds(l.length_us()))
+        .sum()
 }
 
 fn bad(path: &Path, key: &str, reason: impl Into<String>) -> ConfigError {
@@ -273,10 +293,11 @@ pub struct FleetBill {
     pub lines: Vec<FleetLine>,
 }
 
-/// The fleet's bill: billed instance-seconds × the hourly price, less the commitment discount.
-/// The monthly figure scales the window's usage to 730 hours.
+/// The fleet's bill: billed instance-seconds (the catalogue's rule, [`billed_instance_s`]) × the
+/// hourly price, less the commitment discount. The monthly figure scales the window's usage to 730
+/// hours.
 pub fn bill_fleet(o: &FleetOutcome, server: &ServerType, discount_pct: f64) -> FleetBill {
-    let hours = o.billed_instance_s as f64 / 3600.0;
+    let hours = billed_instance_s(o, server) as f64 / 3600.0;
     let list = hours * server.usd_per_hour;
     let discount = list * discount_pct / 100.0;
     let window_usd = list - discount;
@@ -327,6 +348,22 @@ mod tests {
         for s in &all {
             assert!(!s.source.is_empty() && !s.as_of.is_empty(), "{}", s.name);
         }
+    }
+
+    #[test]
+    fn billed_seconds_follow_the_catalogue_rule() {
+        let mut s = shipped().unwrap().remove(0);
+        (s.per_second, s.minimum_s) = (true, 60);
+        assert_eq!(s.billed_seconds(0), 60);
+        assert_eq!(s.billed_seconds(59 * SECOND), 60);
+        assert_eq!(s.billed_seconds(90 * SECOND + 1), 91);
+        (s.per_second, s.minimum_s) = (false, 0);
+        assert_eq!(s.billed_seconds(1), 3_600);
+        assert_eq!(s.billed_seconds(3_600 * SECOND), 3_600);
+        assert_eq!(s.billed_seconds(61 * 60 * SECOND), 7_200);
+        (s.per_second, s.minimum_s) = (false, 7_200);
+        assert_eq!(s.billed_seconds(SECOND), 7_200);
+        assert_eq!(s.billed_seconds(2 * 3_600 * SECOND + 1), 3 * 3_600);
     }
 
     #[test]

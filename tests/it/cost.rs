@@ -2,10 +2,10 @@
 //! or usage fixtures, hand-checked roundings and tiers, and the provisioned-concurrency break-even.
 //! Money is compared to one cent unless the case is exact by construction.
 
-use faasplan::cost::{Bill, BillOptions, MONTH_US, bill};
+use faasplan::cost::{Bill, BillOptions, CostError, MONTH_US, bill, try_bill};
 use faasplan::engine::{PlatformConfig, simulate};
-use faasplan::offering::Offering;
-use faasplan::outcome::{FunctionStats, Latency, Mode, Outcome};
+use faasplan::offering::{Granularity, Offering, shipped};
+use faasplan::outcome::{FunctionStats, Latency, Mode, NotRecorded, Outcome, UsageSpec};
 use faasplan::time::{HOUR, Micros, SECOND};
 use faasplan::trace::{Trace, TraceBuilder, Trigger};
 
@@ -15,6 +15,14 @@ const CENT: f64 = 0.01;
 
 fn offering(name: &str) -> Offering {
     Offering::resolve(name).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// What every shipped sheet bills by, so one run can be billed on any of them.
+fn shipped_usage() -> UsageSpec {
+    shipped::names()
+        .into_iter()
+        .map(|n| offering(n).usage_spec())
+        .fold(UsageSpec::default(), |a, b| a.union(&b))
 }
 
 /// One function; rows are (arrival µs, duration µs, memory MB).
@@ -39,6 +47,7 @@ fn platform(window: Micros, concurrency: u32, provisioned: u32) -> PlatformConfi
     cfg.per_instance_concurrency = concurrency;
     cfg.provisioned = provisioned;
     cfg.horizon = Some(window);
+    cfg.usage = shipped_usage();
     cfg
 }
 
@@ -187,15 +196,16 @@ fn azure_flex_io_bound_example() {
 /// its own period with Flex's 1 s minimum. Microsoft bills it as one continuous period.
 #[test]
 fn azure_flex_cpu_bound_example() {
+    let spec = offering("azure-functions-flex").usage_spec();
     let mut stats = FunctionStats::default();
     for _ in 0..10 {
-        stats.on_demand_active.add(HOUR);
+        stats.bill_active(HOUR, false, &spec);
     }
-    stats.bill(2048, 0, false); // size the function at 2,048 MB
+    stats.bill(2048, 0, false, &spec); // size the function at 2,048 MB
     let mut u = stats.usage[0].clone();
     u.on_demand = Default::default();
     for _ in 0..144_000 {
-        u.on_demand.add(250_000);
+        u.on_demand.add(250_000, &spec);
     }
     stats.usage[0] = u;
     let o = fixture(HOUR, stats);
@@ -292,6 +302,126 @@ fn azure_consumption_100_ms_minimum() {
         &opts(&cfg, false),
     );
     assert!((line(&long, "execution-time").quantity - 1_000.0 * 0.151 * 0.125).abs() < 1e-9);
+}
+
+/// The shipped Azure Consumption sheet with its rounding rule replaced by `rounding` (a TOML
+/// value), as a user's own file would declare it.
+fn consumption_with_rounding(rounding: &str) -> Offering {
+    let text = shipped::find("azure-functions-consumption")
+        .expect("shipped")
+        .text;
+    let declared = "rounding = \"1ms-min-100ms\"";
+    assert_eq!(
+        text.matches(declared).count(),
+        1,
+        "the sheet declares one rounding"
+    );
+    let text = text.replace(declared, &format!("rounding = {rounding}"));
+    faasplan::offering::parse(&text, "test-rounding.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A rounding rule no code names (10 ms steps, 50 ms minimum), declared only in a test sheet, is
+/// billed by the unchanged engine: 1, 49, 51 and 120 ms executions bill 50 + 50 + 60 + 120 ms.
+/// The same run priced on the shipped sheet (1 ms, 100 ms minimum) bills 100 + 100 + 100 + 120.
+#[test]
+fn a_rounding_rule_declared_only_in_a_sheet_is_billed_by_hand_computation() {
+    let sheet = consumption_with_rounding("{ step_ms = 10, minimum_ms = 50 }");
+    let shorthand = consumption_with_rounding("\"10ms-min-50ms\"");
+    let rule = Granularity::new(10_000, 50_000).unwrap();
+    assert_eq!(sheet.usage_spec().granularities(), &[rule]);
+    assert_eq!(shorthand.usage_spec(), sheet.usage_spec());
+
+    let shipped_sheet = offering("azure-functions-consumption");
+    let mut cfg = platform(HOUR, 100, 0);
+    cfg.usage = sheet.usage_spec().union(&shipped_sheet.usage_spec());
+    let ms = |m: u64| m * 1_000;
+    let rows = [1, 49, 51, 120].map(|d| (0, ms(d), 128));
+    let o = run(&trace(rows), &cfg);
+    assert_eq!(o.totals.executions(), 4);
+    let gb = 128.0 / 1024.0;
+    let b = bill(&o, &sheet, &opts(&cfg, false));
+    let l = line(&b, "execution-time");
+    assert!(
+        (l.quantity - 0.280 * gb).abs() < 1e-12,
+        "{} GB-s",
+        l.quantity
+    );
+    assert_usd(l.amount_usd, l.quantity * l.rate_usd, 1e-15, "amount");
+    let b = bill(&o, &shipped_sheet, &opts(&cfg, false));
+    let l = line(&b, "execution-time");
+    assert!(
+        (l.quantity - 0.420 * gb).abs() < 1e-12,
+        "{} GB-s",
+        l.quantity
+    );
+}
+
+/// A run not told to record a sheet's rounding cannot be billed on it: a typed error, never a bill
+/// that silently counts zero or the raw time.
+#[test]
+fn billing_a_rounding_the_run_did_not_record_is_an_error() {
+    let sheet = consumption_with_rounding("{ step_ms = 10, minimum_ms = 50 }");
+    let mut cfg = platform(HOUR, 100, 0);
+    cfg.usage = offering("azure-functions-consumption").usage_spec();
+    let o = run(&trace([(0, 20_000, 128)]), &cfg);
+    let rule = Granularity::new(10_000, 50_000).unwrap();
+    match try_bill(&o, &sheet, &opts(&cfg, false)) {
+        Err(CostError::NotRecorded { item, source, .. }) => {
+            assert_eq!(item, "execution-time");
+            assert_eq!(source, NotRecorded(rule));
+        }
+        other => panic!("expected NotRecorded, got {other:?}"),
+    }
+    let e = try_bill(&o, &sheet, &opts(&cfg, false))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("10ms-min-50ms"), "{e}");
+    // With nothing served there is nothing to round: the bill is exact, and zero.
+    let empty = run(&trace([]), &cfg);
+    let b = try_bill(&empty, &sheet, &opts(&cfg, false)).unwrap();
+    assert_eq!(b.window_usd, 0.0);
+}
+
+/// End to end: `--offering FILE` with a rule no shipped sheet has is recorded by the run the CLI
+/// configures from that file, and billed: 1, 49, 51, 120 ms → 280 ms at 128 MB.
+#[test]
+fn cli_bills_a_users_own_rounding_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = dir.path().join("ten-ms.toml");
+    let text = shipped::find("azure-functions-consumption")
+        .expect("shipped")
+        .text
+        .replace(
+            "rounding = \"1ms-min-100ms\"",
+            "rounding = { step_ms = 10, minimum_ms = 50 }",
+        );
+    std::fs::write(&sheet, text).unwrap();
+    let csv = dir.path().join("t.csv");
+    std::fs::write(
+        &csv,
+        "timestamp_ms,function,duration_ms,memory_mb\n0,f,1,128\n0,f,49,128\n0,f,51,128\n0,f,120,128\n",
+    )
+    .unwrap();
+    let out = common::faasplan(&[
+        "simulate",
+        csv.to_str().unwrap(),
+        "--offering",
+        sheet.to_str().unwrap(),
+        "--per-instance-concurrency",
+        "100",
+        "--warmup",
+        "none",
+        "--format",
+        "json",
+    ]);
+    let v = common::json_out(&out);
+    let lines = v["cost"]["lines"].as_array().expect("bill lines");
+    let exec = lines
+        .iter()
+        .find(|l| l["item"] == "execution-time")
+        .expect("execution-time line");
+    let gb_s = exec["quantity"].as_f64().unwrap();
+    assert!((gb_s - 0.280 * 0.125).abs() < 1e-12, "{gb_s} GB-s");
 }
 
 /// Azure Consumption rounds observed memory up to 128 MB steps and caps it at 1,536 MB.
@@ -421,9 +551,10 @@ fn lambda_free_tier_does_not_apply_with_provisioned_concurrency() {
 
 #[test]
 fn free_tier_is_off_by_default_and_window_equals_month_for_a_730_hour_window() {
+    let spec = offering("aws-lambda-x86").usage_spec();
     let mut stats = FunctionStats::default();
     for _ in 0..1_000 {
-        stats.bill(1024, SECOND, false);
+        stats.bill(1024, SECOND, false, &spec);
     }
     let o = fixture(MONTH_US, stats);
     let b = bill(&o, &offering("aws-lambda-x86"), &BillOptions::default());

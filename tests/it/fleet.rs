@@ -1,6 +1,9 @@
 //! The server fleet against queueing theory, the autoscaler's timing, and the fleet's billing.
 
+use std::path::Path;
+
 use faasplan::engine::fleet::{Autoscale, FleetConfig, FleetSize, Speed, simulate_fleet};
+use faasplan::servers::{self, ServerType, bill_fleet, billed_instance_s};
 use faasplan::time::{MINUTE, Micros, SECOND};
 use faasplan::trace::{TraceBuilder, Trigger};
 use rand::SeedableRng;
@@ -162,22 +165,77 @@ fn autoscaler_scales_out_one_interval_plus_boot_after_a_step_and_queues_meanwhil
     assert!(o.boot_events >= 5);
 }
 
+/// A shipped catalogue's instance type (EC2 bills per second with a 60 s minimum).
+fn server(name: &str) -> ServerType {
+    servers::find(name, &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A test-only catalogue: the shipped EC2 one with its `[billing]` rule replaced.
+fn ec2_billed(per_second: bool, minimum_s: u64) -> ServerType {
+    let text = include_str!("../../pricing/servers/aws-ec2-us-east-1.toml");
+    let rule = "per_second = true\nminimum_s = 60\n";
+    assert_eq!(text.matches(rule).count(), 1);
+    let text = text.replace(
+        rule,
+        &format!("per_second = {per_second}\nminimum_s = {minimum_s}\n"),
+    );
+    let all = servers::parse_catalog(Path::new("test-per-hour.toml"), &text)
+        .unwrap_or_else(|e| panic!("{e}"));
+    all.into_iter()
+        .find(|s| s.name == "m7g.large")
+        .expect("m7g.large is in the catalogue")
+}
+
 #[test]
 fn fleet_cost_is_instance_seconds_with_a_60_second_minimum() {
+    let ec2 = server("m7g.large");
+    assert!(ec2.per_second && ec2.minimum_s == 60);
     let trace = common::poisson(1.0, 600.0, Service::Constant(0.1), 3);
     // Fixed fleet, 10-minute window: 3 instances × 600 s.
     let mut cfg = fixed(3, 8);
     cfg.horizon = Some(600 * SECOND);
     let o = simulate_fleet(&trace, &cfg);
-    assert_eq!(o.billed_instance_s, 3 * 600);
+    assert_eq!(billed_instance_s(&o, &ec2), 3 * 600);
     // A 30-second window still bills each instance start for 60 s.
     cfg.horizon = Some(30 * SECOND);
     let o = simulate_fleet(&trace, &cfg);
-    assert_eq!(o.billed_instance_s, 3 * 60);
+    assert_eq!(billed_instance_s(&o, &ec2), 3 * 60);
     // A fractional second is billed as a whole second.
     cfg.horizon = Some(90 * SECOND + 1);
     let o = simulate_fleet(&trace, &cfg);
-    assert_eq!(o.billed_instance_s, 3 * 91);
+    assert_eq!(billed_instance_s(&o, &ec2), 3 * 91);
+    let b = bill_fleet(&o, &ec2, 0.0);
+    assert!((b.instance_hours - 3.0 * 91.0 / 3600.0).abs() < 1e-12);
+    assert!((b.window_usd - b.instance_hours * ec2.usd_per_hour).abs() < 1e-12);
+}
+
+/// The catalogue's rule is data: the same run on a catalogue that bills per started hour bills a
+/// server up 61 minutes for 2 hours, and one up 30 s for its 1-hour minimum.
+#[test]
+fn per_hour_catalogue_bills_started_hours() {
+    let hourly = ec2_billed(false, 3_600);
+    let trace = common::poisson(1.0, 3_600.0, Service::Constant(0.1), 5);
+    let mut cfg = fixed(1, 8);
+    cfg.horizon = Some(61 * MINUTE);
+    let o = simulate_fleet(&trace, &cfg);
+    assert_eq!(billed_instance_s(&o, &hourly), 2 * 3_600);
+    let b = bill_fleet(&o, &hourly, 0.0);
+    assert_eq!(b.instance_hours, 2.0);
+    assert!((b.window_usd - 2.0 * hourly.usd_per_hour).abs() < 1e-12);
+    // Per second, the same life is 61 minutes.
+    let per_second = bill_fleet(&o, &server("m7g.large"), 0.0);
+    assert!((per_second.instance_hours - 61.0 / 60.0).abs() < 1e-12);
+    // Exactly one hour is one hour; a short life is billed its minimum.
+    cfg.horizon = Some(60 * MINUTE);
+    let o = simulate_fleet(&trace, &cfg);
+    assert_eq!(billed_instance_s(&o, &hourly), 3_600);
+    cfg.horizon = Some(30 * SECOND);
+    let o = simulate_fleet(&trace, &cfg);
+    assert_eq!(billed_instance_s(&o, &hourly), 3_600);
+    // Per hour without a minimum: 30 s is still a started hour.
+    assert_eq!(billed_instance_s(&o, &ec2_billed(false, 0)), 3_600);
+    // Per second without a minimum: 30 s is 30 s.
+    assert_eq!(billed_instance_s(&o, &ec2_billed(true, 0)), 30);
 }
 
 #[test]
