@@ -256,10 +256,7 @@ pub fn read_and_simulate_streamed(
                 o.names = trace.functions.iter().map(|f| f.name.clone()).collect();
                 o
             }
-            None => {
-                cfg.validate(trace.functions.len())?;
-                simulate_mode(&trace, cfg, force)
-            }
+            None => simulate_mode(&trace, &cfg.validate_for(&trace)?, force),
         };
         Ok((trace, report, outcome, streamed))
     })

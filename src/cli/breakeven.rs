@@ -12,13 +12,13 @@ use serde::Serialize;
 use super::fleet::{FleetArgs, run_fleet};
 use super::report_args::{self, ReportArgs};
 use super::{Format, RunArgs, platform_config_for, thread_pool, to_stdout, write_json};
-use crate::cost;
-use crate::engine::{RunOptions, simulate_with};
-use crate::error::ConfigError;
-use crate::export::summary::Summary;
-use crate::report::fmt::sig;
-use crate::servers;
-use crate::trace::scale;
+use faasplan::cost;
+use faasplan::engine::{RunOptions, simulate_with};
+use faasplan::error::ConfigError;
+use faasplan::export::summary::Summary;
+use faasplan::report::fmt::sig;
+use faasplan::servers;
+use faasplan::trace::scale;
 
 /// Each simulation runs on one worker; the workers run many at once.
 const ONE_THREAD: RunOptions = RunOptions {
@@ -201,7 +201,7 @@ pub fn infeasible_ranges(points: &[Point]) -> Vec<(&'static str, f64, f64, Strin
 /// One factor's point, the FaaS run's warnings and its metrics (for `--slo`).
 struct FactorRun {
     point: Point,
-    warnings: Vec<crate::warnings::Warning>,
+    warnings: Vec<faasplan::warnings::Warning>,
     metrics: Vec<(String, f64)>,
 }
 
@@ -274,7 +274,8 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
     let (trace, _load) = a.run.load(a.run.platform.seed, true)?;
     let cfg = platform_config_for(&a.run.platform, Some(offering))
         .with_context(|| format!("offering {}", offering.meta.name))?;
-    cfg.validate(trace.functions.len())?;
+    // Scaling draws more or fewer rows of the same functions: one check holds for every factor.
+    let valid = super::validate_for(&cfg, &trace)?;
     let spec = a
         .fleet
         .parse(&a.fleet.fleets[0], cfg.memory_mb, cfg.horizon)?;
@@ -289,7 +290,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
             .enumerate()
             .map(|(i, &k)| {
                 let scaled = scale::scale(&trace, k, seed, i as u32);
-                let outcome = simulate_with(&scaled, &cfg, ONE_THREAD);
+                let outcome = simulate_with(&scaled, &valid, ONE_THREAD);
                 let bill = cost::bill(&outcome, offering, &bill_opts);
                 let mut summary = Summary::new(
                     &outcome,
@@ -298,7 +299,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
                 summary.cost = Some(bill.clone());
                 let metrics = super::compare::summary_metrics(&summary);
                 let faas_failed = super::fleet::misses(&slo.objectives, &metrics);
-                let warnings = crate::warnings::for_run(&crate::warnings::RunFacts {
+                let warnings = faasplan::warnings::for_run(&faasplan::warnings::RunFacts {
                     outcome: &outcome,
                     cfg: &cfg,
                     origins: &origins,
@@ -359,7 +360,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
         }
     }
     for flag in flags {
-        let at: Vec<(f64, &crate::warnings::Warning)> = runs
+        let at: Vec<(f64, &faasplan::warnings::Warning)> = runs
             .iter()
             .filter_map(|r| {
                 r.warnings
@@ -386,8 +387,12 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     (spec.text.as_str(), "--fleet")
                 };
-                crate::warnings::misses_slo(&format!("{name} at {}", k_range(lo, hi)), &[why], flag)
-                    .to_string()
+                faasplan::warnings::misses_slo(
+                    &format!("{name} at {}", k_range(lo, hi)),
+                    &[why],
+                    flag,
+                )
+                .to_string()
             }),
     );
     let result = Breakeven {
@@ -408,15 +413,15 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
         verdict,
         warnings,
     };
-    crate::warnings::to_stderr(&result.warnings);
+    faasplan::warnings::to_stderr(&result.warnings);
     if let Some(t) = &report_to {
-        let page = crate::report::breakeven::BreakevenPage::from(&result);
-        report_args::announce(&crate::report::breakeven::write(&page, t)?);
+        let page = faasplan::report::breakeven::BreakevenPage::from(&result);
+        report_args::announce(&faasplan::report::breakeven::write(&page, t)?);
     }
     to_stdout(|w| match a.format {
         Format::Table => write_table(w, &result),
         Format::Json => write_json(w, &result),
-        Format::Csv => crate::export::csv::write_records(w, &result.points),
+        Format::Csv => faasplan::export::csv::write_records(w, &result.points),
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -460,7 +465,7 @@ fn write_table(w: &mut dyn Write, b: &Breakeven) -> std::io::Result<()> {
     }
     writeln!(w)?;
     writeln!(w, "{}", b.verdict)?;
-    crate::warnings::write_block(w, &b.warnings)
+    faasplan::warnings::write_block(w, &b.warnings)
 }
 
 #[cfg(test)]

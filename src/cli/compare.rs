@@ -11,12 +11,12 @@ use serde::Serialize;
 use super::fleet::{FleetArgs, FleetSummary, run_fleet};
 use super::report_args::{self, ReportArgs};
 use super::{Format, RunArgs, platform_config_for, thread_pool, to_stdout, write_json};
-use crate::cost;
-use crate::engine::simulate;
-use crate::error::ConfigError;
-use crate::export::summary::Summary;
-use crate::servers::MONTH_HOURS;
-use crate::sweep::Slo;
+use faasplan::cost;
+use faasplan::engine::simulate;
+use faasplan::error::ConfigError;
+use faasplan::export::summary::Summary;
+use faasplan::servers::MONTH_HOURS;
+use faasplan::sweep::Slo;
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -204,7 +204,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     let report_to = a.report.target("compare", &a.run.trace)?;
     let offerings = a.run.offering.load()?;
     if offerings.is_empty() && a.fleet.fleets.is_empty() {
-        return Err(crate::error::ConfigError::invalid(
+        return Err(faasplan::error::ConfigError::invalid(
             "--offering",
             "give at least one --offering or --fleet to compare",
         )
@@ -223,9 +223,9 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     for o in &offerings {
         let cfg = platform_config_for(&a.run.platform, Some(o))
             .with_context(|| format!("offering {}", o.meta.name))?;
-        cfg.validate(trace.functions.len())
+        let valid = super::validate_for(&cfg, &trace)
             .with_context(|| format!("offering {}", o.meta.name))?;
-        let outcome = pool.install(|| simulate(&trace, &cfg));
+        let outcome = pool.install(|| simulate(&trace, &valid));
         let mut summary = Summary::new(
             &outcome,
             super::simulate::run_info(&name, &trace, &load.rows, &cfg, &outcome),
@@ -234,7 +234,11 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         let failed = super::fleet::misses(&slo.objectives, &summary_metrics(&summary));
         let mut warnings = super::simulate::run_warnings(&a.run.platform, Some(o), &cfg, &outcome);
         if !failed.is_empty() {
-            warnings.push(crate::warnings::misses_slo(&o.meta.name, &failed, "--slo"));
+            warnings.push(faasplan::warnings::misses_slo(
+                &o.meta.name,
+                &failed,
+                "--slo",
+            ));
         }
         sizes.push((
             o.meta.name.clone(),
@@ -292,7 +296,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     // With a CPU profile durations do follow the CPU.
     if a.run.platform.cpu_bound.is_none() {
         warnings.extend(
-            crate::warnings::durations_held_constant(&sizes)
+            faasplan::warnings::durations_held_constant(&sizes)
                 .iter()
                 .map(ToString::to_string),
         );
@@ -306,19 +310,19 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         recommendation,
         warnings,
     };
-    crate::warnings::to_stderr(&comparison.warnings);
+    faasplan::warnings::to_stderr(&comparison.warnings);
 
     if let Some(t) = &report_to {
-        let page = crate::report::compare::ComparePage {
+        let page = faasplan::report::compare::ComparePage {
             slo_p99_ms: slo.p99_ms_max.map(|ms| {
                 (
-                    format!("fleet SLO: p99 <= {} ms", crate::report::fmt::sig(ms)),
+                    format!("fleet SLO: p99 <= {} ms", faasplan::report::fmt::sig(ms)),
                     ms,
                 )
             }),
-            ..crate::report::compare::ComparePage::from(&comparison)
+            ..faasplan::report::compare::ComparePage::from(&comparison)
         };
-        report_args::announce(&crate::report::compare::write(&page, t)?);
+        report_args::announce(&faasplan::report::compare::write(&page, t)?);
     }
     to_stdout(|w| match a.format {
         Format::Table => write_table(w, &comparison),
@@ -333,7 +337,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
 
 /// The numeric summary columns of a FaaS run (what an `--slo` reads), as in `sweep`.
 pub(crate) fn summary_metrics(summary: &Summary) -> Vec<(String, f64)> {
-    crate::export::csv::columns(summary)
+    faasplan::export::csv::columns(summary)
         .into_iter()
         .filter(|(c, _)| !c.starts_with("run_"))
         .filter_map(|(c, v)| v.parse::<f64>().ok().map(|v| (c, v)))
@@ -431,7 +435,7 @@ fn write_table(w: &mut dyn Write, c: &Comparison) -> std::io::Result<()> {
     }
     writeln!(w)?;
     writeln!(w, "{}", c.recommendation)?;
-    crate::warnings::write_block(w, &c.warnings)
+    faasplan::warnings::write_block(w, &c.warnings)
 }
 
 fn write_csv(w: &mut dyn Write, c: &Comparison) -> std::io::Result<()> {

@@ -7,14 +7,14 @@ use clap::Args;
 use serde::Serialize;
 
 use super::duration_flag;
-use crate::engine::fleet::{Autoscale, FleetConfig, FleetSize, Speed, simulate_fleet};
-use crate::error::ConfigError;
-use crate::export::summary::Percentiles;
-use crate::outcome::fleet::{FleetOutcome, ScaleEvent};
-use crate::servers::{self, FleetBill, ServerType};
-use crate::sweep::Slo;
-use crate::time::{Micros, SECOND};
-use crate::trace::Trace;
+use faasplan::engine::fleet::{Autoscale, FleetConfig, FleetSize, Speed, simulate_fleet};
+use faasplan::error::ConfigError;
+use faasplan::export::summary::Percentiles;
+use faasplan::outcome::fleet::{FleetOutcome, ScaleEvent};
+use faasplan::servers::{self, FleetBill, ServerType};
+use faasplan::sweep::Slo;
+use faasplan::time::{Micros, SECOND};
+use faasplan::trace::Trace;
 
 /// Defaults for every `--fleet`; a fleet spec's own keys override them.
 #[derive(Debug, Clone, Args)]
@@ -309,7 +309,11 @@ pub fn misses(objectives: &[Slo], metrics: &[(String, f64)]) -> Vec<String> {
         .iter()
         .filter_map(|s| match metrics.iter().find(|(c, _)| *c == s.column) {
             Some((_, v)) if *v <= s.bound + 1e-12 => None,
-            Some((_, v)) => Some(format!("{} (is {})", s.text, crate::report::fmt::sig(*v))),
+            Some((_, v)) => Some(format!(
+                "{} (is {})",
+                s.text,
+                faasplan::report::fmt::sig(*v)
+            )),
             None => Some(format!("{} (no metric {})", s.text, s.column)),
         })
         .collect()
@@ -402,14 +406,14 @@ impl FleetSlo {
                 self.rejections_max, o.rejected
             ));
         }
-        let q = |l: &crate::outcome::Latency| l.quantile_us(0.99) as f64 / 1e3;
+        let q = |l: &faasplan::outcome::Latency| l.quantile_us(0.99) as f64 / 1e3;
         if let Some(max) = self.wait_p99_ms_max
             && q(&o.queue_wait) > max
         {
             out.push(format!(
                 "p99 queue wait <= {} ms (is {} ms)",
-                crate::report::fmt::sig(max),
-                crate::report::fmt::sig(q(&o.queue_wait))
+                faasplan::report::fmt::sig(max),
+                faasplan::report::fmt::sig(q(&o.queue_wait))
             ));
         }
         if let Some(max) = self.p99_ms_max
@@ -417,8 +421,8 @@ impl FleetSlo {
         {
             out.push(format!(
                 "p99 latency <= {} ms (is {} ms)",
-                crate::report::fmt::sig(max),
-                crate::report::fmt::sig(q(&o.latency))
+                faasplan::report::fmt::sig(max),
+                faasplan::report::fmt::sig(q(&o.latency))
             ));
         }
         let objectives: Vec<Slo> = self
@@ -440,7 +444,7 @@ impl FleetSlo {
         if let Some(ms) = self.wait_p99_ms_max {
             parts.push(format!(
                 "p99 queue wait <= {} ms{}",
-                crate::report::fmt::sig(ms),
+                faasplan::report::fmt::sig(ms),
                 if self.default_wait {
                     " (the default)"
                 } else {
@@ -449,7 +453,10 @@ impl FleetSlo {
             ));
         }
         if let Some(ms) = self.p99_ms_max {
-            parts.push(format!("p99 latency <= {} ms", crate::report::fmt::sig(ms)));
+            parts.push(format!(
+                "p99 latency <= {} ms",
+                faasplan::report::fmt::sig(ms)
+            ));
         }
         parts.push(match self.rejections_max {
             0 => "no rejections".to_string(),
@@ -562,7 +569,9 @@ impl FleetSummary {
         let warnings = if failed.is_empty() {
             Vec::new()
         } else {
-            crate::warnings::render(&[crate::warnings::misses_slo(&spec.text, &failed, "--fleet")])
+            faasplan::warnings::render(&[faasplan::warnings::misses_slo(
+                &spec.text, &failed, "--fleet",
+            )])
         };
         let sizing = match (&cfg.size, sized) {
             (FleetSize::Fixed(n), Some(_)) => format!("fixed {n} (smallest meeting the SLO)"),

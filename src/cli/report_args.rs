@@ -8,14 +8,14 @@ use clap::Args;
 use super::breakeven::Breakeven;
 use super::compare::{CompareOption, Comparison};
 use super::sweep::SweepResult;
-use crate::engine::PlatformConfig;
-use crate::export::summary::Summary;
-use crate::outcome::Outcome;
-use crate::report::breakeven::{BreakevenCrossing, BreakevenPage, BreakevenPoint};
-use crate::report::compare::{CompareEntry, ComparePage, LatencyMs};
-use crate::report::fmt::{sig, thousands};
-use crate::report::sweep::{SweepMetric, SweepPage};
-use crate::report::{self, ReportError, ReportTarget, Written};
+use faasplan::engine::PlatformConfig;
+use faasplan::export::summary::Summary;
+use faasplan::outcome::Outcome;
+use faasplan::report::breakeven::{BreakevenCrossing, BreakevenPage, BreakevenPoint};
+use faasplan::report::compare::{CompareEntry, ComparePage, LatencyMs};
+use faasplan::report::fmt::{sig, thousands};
+use faasplan::report::sweep::{SweepMetric, SweepPage};
+use faasplan::report::{self, ReportError, ReportTarget, Written};
 
 /// Where to write a report, if anywhere.
 #[derive(Debug, Clone, Args)]

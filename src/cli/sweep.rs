@@ -9,18 +9,17 @@ use clap::Args;
 use serde::Serialize;
 
 use super::report_args::{self, ReportArgs};
-use super::{
-    Format, PlatformArgs, RunArgs, platform_config_for, thread_pool, to_stdout, write_json,
-};
-use crate::cost;
-use crate::engine::{PlatformConfig, RunOptions, simulate_with};
-use crate::error::ConfigError;
-use crate::export::summary::Summary;
-use crate::sweep::{self, Interval, PointResult, Slo};
-use crate::time::{MINUTE, parse_duration, us_to_s};
-use crate::trace::Trace;
-use crate::trace::format::{self, TraceFormat};
-use crate::trace::resample::BlockBootstrap;
+use super::{Format, PlatformArgs, RunArgs, thread_pool, to_stdout, write_json};
+use faasplan::cost;
+use faasplan::engine::{PlatformConfig, RunOptions, ValidConfig, simulate_with};
+use faasplan::error::ConfigError;
+use faasplan::export::summary::Summary;
+use faasplan::sweep::grid::GridPoint;
+use faasplan::sweep::{self, Interval, PointResult, Slo};
+use faasplan::time::{MINUTE, parse_duration, us_to_s};
+use faasplan::trace::Trace;
+use faasplan::trace::format::{self, TraceFormat};
+use faasplan::trace::resample::BlockBootstrap;
 
 /// Each simulation runs on one worker; the workers run many at once.
 const ONE_THREAD: RunOptions = RunOptions {
@@ -148,7 +147,7 @@ const TABLE_METRICS: &[(&str, &str)] = &[
 
 /// The seed replica `r` runs with (replica 0: the run seed, as `simulate` would use it).
 fn replica_seed(seed: u64, r: usize) -> u64 {
-    crate::seed::replica_seed(seed, r as u64)
+    faasplan::seed::replica_seed(seed, r as u64)
 }
 
 /// `block:DURATION` → the block length, microseconds. The bounds that depend on the trace are
@@ -171,124 +170,32 @@ fn parse_resample(s: &str) -> Result<u64, ConfigError> {
     Ok(us)
 }
 
-/// One grid point's settings as flags, applied over the user's fixed flags.
-#[derive(Debug, Clone)]
-struct GridPoint {
-    provisioned: Option<u32>,
-    memory_mb: Option<u16>,
-    keep_alive_s: Option<f64>,
-}
-
-impl GridPoint {
-    fn settings(&self) -> Vec<(String, f64)> {
-        let mut s = Vec::new();
-        if let Some(p) = self.provisioned {
-            s.push(("provisioned".to_string(), f64::from(p)));
-        }
-        if let Some(m) = self.memory_mb {
-            s.push(("memory_mb".to_string(), f64::from(m)));
-        }
-        if let Some(k) = self.keep_alive_s {
-            s.push(("keep_alive_s".to_string(), k));
-        }
-        s
-    }
-
-    fn apply(&self, base: &PlatformArgs) -> PlatformArgs {
-        let mut a = base.clone();
-        if let Some(p) = self.provisioned {
-            a.provisioned = Some(p.to_string());
-        }
-        if let Some(m) = self.memory_mb {
-            a.memory_mb = Some(m.to_string());
-        }
-        if let Some(k) = self.keep_alive_s {
-            a.keep_alive = Some(k.to_string());
-        }
-        a
-    }
-}
-
+/// The grid the flags sweep: `--provisioned`, `--memory-mb` and `--keep-alive` lists.
 fn grid(a: &PlatformArgs) -> Result<Vec<GridPoint>, ConfigError> {
-    let provisioned: Vec<Option<u32>> = match &a.provisioned {
-        Some(s) => sweep::parse_u32_list("--provisioned", s)?
-            .into_iter()
-            .map(Some)
-            .collect(),
-        None => vec![None],
-    };
-    let memory: Vec<Option<u16>> = match &a.memory_mb {
-        Some(s) => sweep::parse_u32_list("--memory-mb", s)?
-            .into_iter()
-            .map(|m| {
-                u16::try_from(m)
-                    .ok()
-                    .filter(|&m| m > 0)
-                    .map(Some)
-                    .ok_or_else(|| {
-                        ConfigError::invalid("--memory-mb", format!("{m}: must be 1..=65535"))
-                    })
-            })
-            .collect::<Result<_, _>>()?,
-        None => vec![None],
-    };
-    let keep_alive: Vec<Option<f64>> = match &a.keep_alive {
-        Some(s) => {
-            // Durations with units (5m,10m) or seconds; the axis is labelled in seconds.
-            let mut secs: Vec<f64> = Vec::new();
-            for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                let us = super::duration_flag("--keep-alive", part)?;
-                secs.push(us as f64 / 1e6);
-            }
-            if secs.is_empty() {
-                return Err(ConfigError::invalid(
-                    "--keep-alive",
-                    format!("{s:?}: no values"),
-                ));
-            }
-            secs.sort_by(f64::total_cmp);
-            secs.dedup();
-            secs.into_iter().map(Some).collect()
-        }
-        None => vec![None],
-    };
-    let mut points = Vec::new();
-    for &p in &provisioned {
-        for &m in &memory {
-            for &k in &keep_alive {
-                points.push(GridPoint {
-                    provisioned: p,
-                    memory_mb: m,
-                    keep_alive_s: k,
-                });
-            }
-        }
-    }
-    if points.len() > 100_000 {
-        return Err(ConfigError::invalid(
-            "--provisioned",
-            "more than 100,000 grid points",
-        ));
-    }
-    Ok(points)
+    sweep::grid::grid(
+        a.provisioned.as_ref().map(|l| l.values.as_slice()),
+        a.memory_mb.as_ref().map(|l| l.values.as_slice()),
+        a.keep_alive.as_ref().map(|l| l.values.as_slice()),
+    )
+    .map_err(super::platform::flag_error)
 }
 
 /// One run's (point, replica, warnings, memory sizes used in MB).
-type PointWarnings = (usize, usize, Vec<crate::warnings::Warning>, Vec<u16>);
+type PointWarnings = (usize, usize, Vec<faasplan::warnings::Warning>, Vec<u16>);
 
 /// The grid's warnings: each run source once (in grid order, whatever the thread count), and
 /// durations held constant across a memory axis.
 fn sweep_warnings(
     mut runs: Vec<PointWarnings>,
     settings: &[Vec<(String, f64)>],
-    offering: &crate::offering::Offering,
+    offering: &faasplan::offering::Offering,
     cpu_profile: bool,
 ) -> Vec<String> {
     runs.sort_by_key(|(p, r, _, _)| (*p, *r));
     let label = |p: usize| {
         let s: Vec<String> = settings[p]
             .iter()
-            .map(|(n, v)| format!("{n}={}", crate::report::fmt::plain(*v)))
+            .map(|(n, v)| format!("{n}={}", faasplan::report::fmt::plain(*v)))
             .collect();
         if s.is_empty() {
             "the grid point".to_string()
@@ -306,20 +213,20 @@ fn sweep_warnings(
             )
         })
         .collect();
-    let labelled: Vec<(String, Vec<crate::warnings::Warning>)> = runs
+    let labelled: Vec<(String, Vec<faasplan::warnings::Warning>)> = runs
         .into_iter()
         .map(|(p, _, ws, _)| (label(p), ws))
         .collect();
-    let mut out = crate::warnings::across(&labelled);
+    let mut out = faasplan::warnings::across(&labelled);
     if !cpu_profile {
-        out.extend(crate::warnings::durations_held_constant(&sizes).map(|w| w.to_string()));
+        out.extend(faasplan::warnings::durations_held_constant(&sizes).map(|w| w.to_string()));
     }
     out
 }
 
 /// The numeric summary columns of one run (the `run_*` echo of the options left out).
 fn metrics(summary: &Summary) -> Vec<(String, f64)> {
-    crate::export::csv::columns(summary)
+    faasplan::export::csv::columns(summary)
         .into_iter()
         .filter(|(c, _)| !c.starts_with("run_"))
         .filter_map(|(c, v)| v.parse::<f64>().ok().map(|v| (c, v)))
@@ -347,10 +254,12 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let block = a.resample.as_deref().map(parse_resample).transpose()?;
     let points = grid(&a.run.platform)?;
     // Validate every point before running any.
+    let base = a.run.platform.overrides_with(None, None, None)?;
     let configs: Vec<PlatformConfig> = points
         .iter()
-        .map(|p| platform_config_for(&p.apply(&a.run.platform), Some(offering)))
-        .collect::<Result<_, _>>()?;
+        .map(|p| faasplan::plan::platform_config(&p.apply(&base), Some(offering)))
+        .collect::<Result<_, _>>()
+        .map_err(super::platform::flag_error)?;
 
     // Load once; a per-minute trace (Azure 2019) expands arrivals with the seed, so each replica
     // gets its own expansion. With --resample each replica is then a block bootstrap of its
@@ -361,7 +270,6 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let seed = a.run.platform.seed;
     // Replica 0's trace is read with the run seed itself (`replica_seed(seed, 0) == seed`).
     let first = a.run.load(seed, true)?.0;
-    let functions = first.functions.len();
     let rows_have_memory = first.invocations.iter().any(|i| i.memory_mb != 0);
     let bootstrap = block
         .map(|b| BlockBootstrap::new(&first, b))
@@ -406,9 +314,12 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let trace_of = |r: usize| &traces[if traces.len() > 1 { r } else { 0 }];
-    for c in &configs {
-        c.validate(functions)?;
-    }
+    // Every replica's trace has replica 0's functions (an expansion or a resample of it).
+    let configs: Vec<ValidConfig> = configs
+        .iter()
+        .map(|c| c.validate_for(trace_of(0)))
+        .collect::<Result<_, _>>()
+        .map_err(super::platform::flag_error)?;
     if points.iter().any(|p| p.memory_mb.is_some()) && rows_have_memory {
         eprintln!(
             "note: {name}: rows carry memory_mb, which wins over --memory-mb; the memory axis only \
@@ -429,14 +340,13 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let run_warnings = std::sync::Mutex::new(Vec::new());
     let grid_results = pool.install(|| {
         sweep::run(&settings, a.replicas, interval, |p, r| {
-            let mut cfg = configs[p].clone();
-            cfg.seed = replica_seed(seed, r);
+            let cfg = configs[p].with_seed(replica_seed(seed, r));
             let trace = trace_of(r);
             let outcome = simulate_with(trace, &cfg, ONE_THREAD);
             let info = super::simulate::run_info(&name, trace, &Default::default(), &cfg, &outcome);
             let mut summary = Summary::new(&outcome, info);
             summary.cost = Some(cost::bill(&outcome, offering, &bill_opts(&cfg)));
-            let ws = crate::warnings::for_run(&crate::warnings::RunFacts {
+            let ws = faasplan::warnings::for_run(&faasplan::warnings::RunFacts {
                 outcome: &outcome,
                 cfg: &cfg,
                 origins: &origins,
@@ -485,12 +395,13 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         offering,
         a.run.platform.cpu_bound.is_some(),
     );
-    crate::warnings::to_stderr(&warnings);
+    faasplan::warnings::to_stderr(&warnings);
     let mut warnings = warnings;
     if !slos.is_empty() && recommended.is_none() {
         // On stderr below, with the exit code.
         let texts: Vec<String> = slos.iter().map(|s| s.text.clone()).collect();
-        warnings.push(crate::warnings::misses_slo("every grid point", &texts, "--slo").to_string());
+        warnings
+            .push(faasplan::warnings::misses_slo("every grid point", &texts, "--slo").to_string());
     }
     let result = SweepResult {
         warnings,
@@ -512,8 +423,8 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     };
 
     if let Some(t) = &report_to {
-        let page = crate::report::sweep::SweepPage::from(&result);
-        report_args::announce(&crate::report::sweep::write(&page, t)?);
+        let page = faasplan::report::sweep::SweepPage::from(&result);
+        report_args::announce(&faasplan::report::sweep::write(&page, t)?);
     }
     to_stdout(|w| match a.format {
         Format::Table => write_table(w, &result),
@@ -673,7 +584,7 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
         }
         (false, None) => writeln!(w, "no grid point meets every SLO")?,
     }
-    crate::warnings::write_block(w, &r.warnings)
+    faasplan::warnings::write_block(w, &r.warnings)
 }
 
 fn write_csv(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {

@@ -4,6 +4,8 @@
 //! metrics, and runs the grid in parallel with rayon, collecting in grid order so the output does
 //! not depend on the thread count.
 
+pub mod grid;
+
 use rayon::prelude::*;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};

@@ -242,7 +242,7 @@ fn daily_cold_starts(path: &Path) -> Vec<f64> {
             .unwrap();
     let mut cfg = common::unlimited(60.0, 0.0);
     cfg.init = faasplan::engine::InitDist::parse("lognormal:200,800").unwrap();
-    let o = faasplan::engine::simulate(&trace, &cfg);
+    let o = faasplan::engine::simulate(&trace, &cfg.validate_for(&trace).unwrap());
     let mut days = vec![0.0; 7];
     for (m, minute) in o.minutes.iter().enumerate() {
         days[(m / 1440).min(6)] += minute.cold_starts as f64;
