@@ -176,7 +176,11 @@ pub fn validate_for(
 
 /// A library parse error as a clap value-parser message (clap names the flag itself).
 fn lib<T>(r: Result<T, ConfigError>) -> Result<T, String> {
-    r.map_err(|e| e.reason().to_string())
+    r.map_err(|e| match e {
+        // A file (`empirical:FILE`) keeps its path and line.
+        ConfigError::File { .. } => e.to_string(),
+        e => e.reason().to_string(),
+    })
 }
 
 /// A flag value as written and as parsed once: one value, or a list (`sweep` takes lists and
