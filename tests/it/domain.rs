@@ -94,7 +94,8 @@ fn a_zero_target_tracking_interval_is_an_error_naming_the_field_not_a_hang() {
 #[test]
 fn library_errors_name_fields_not_flags() {
     let trace = poisson(1.0, 60.0, Service::Constant(0.1), 2);
-    let cases: [(fn(&mut faasplan::engine::PlatformConfig), &str); 4] = [
+    type Set = fn(&mut faasplan::engine::PlatformConfig);
+    let cases: [(Set, &str); 4] = [
         (
             |c| c.per_instance_concurrency = 0,
             "per_instance_concurrency",
