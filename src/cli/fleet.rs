@@ -298,7 +298,10 @@ impl FleetArgs {
 
     /// The `--slo` objectives.
     pub fn objectives(&self) -> Result<Vec<Slo>, ConfigError> {
-        self.slo.iter().map(|s| Slo::parse(s)).collect()
+        self.slo
+            .iter()
+            .map(|s| Slo::parse(s).map_err(super::platform::flag_error))
+            .collect()
     }
 }
 

@@ -159,6 +159,7 @@ pub const FLAG_OF_FIELD: &[(&str, &str)] = &[
     ("cpu.reference", "--cpu-ref"),
     ("timeout", "--timeout"),
     ("offering", "--offering"),
+    ("slo", "--slo"),
 ];
 
 /// A library error, with its field renamed to the flag that sets it.

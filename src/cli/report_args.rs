@@ -16,6 +16,7 @@ use faasplan::report::compare::{CompareEntry, ComparePage, LatencyMs};
 use faasplan::report::fmt::{sig, thousands};
 use faasplan::report::sweep::{SweepMetric, SweepPage};
 use faasplan::report::{self, ReportError, ReportTarget, Written};
+use faasplan::sweep::Metric;
 
 /// Where to write a report, if anywhere.
 #[derive(Debug, Clone, Args)]
@@ -216,10 +217,13 @@ impl From<&SweepResult> for SweepPage {
             subtitle: format!("{} on {}", r.trace, r.offering),
             x_setting: x_setting.to_string(),
             x_label,
-            cost_column: "cost_monthly_usd".into(),
+            cost_column: Metric::CostMonthly.column().into(),
             metrics: vec![
-                SweepMetric::for_column("cold_start_ratio", r.pareto_cost_cold_start_ratio.clone()),
-                SweepMetric::for_column("latency_ms_p99", r.pareto_cost_p99.clone()),
+                SweepMetric::for_metric(
+                    Metric::ColdStartRatio,
+                    r.pareto_cost_cold_start_ratio.clone(),
+                ),
+                SweepMetric::for_metric(Metric::LatencyP99, r.pareto_cost_p99.clone()),
             ],
             rows: r.grid.clone(),
             slos: r.slos.clone(),

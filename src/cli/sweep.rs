@@ -15,7 +15,7 @@ use faasplan::engine::{PlatformConfig, RunOptions, ValidConfig, simulate_with};
 use faasplan::error::ConfigError;
 use faasplan::export::summary::Summary;
 use faasplan::sweep::grid::GridPoint;
-use faasplan::sweep::{self, Interval, PointResult, Slo};
+use faasplan::sweep::{self, Interval, Metric, PointResult, Slo};
 use faasplan::time::{MINUTE, parse_duration, us_to_s};
 use faasplan::trace::Trace;
 use faasplan::trace::format::{self, TraceFormat};
@@ -136,15 +136,6 @@ pub struct SweepResult {
     pub warnings: Vec<String>,
 }
 
-/// The columns the table shows, with their labels.
-const TABLE_METRICS: &[(&str, &str)] = &[
-    ("cost_monthly_usd", "monthly $"),
-    ("cold_start_ratio", "cold %"),
-    ("latency_ms_p99", "p99 ms"),
-    ("throttle_ratio", "throttled %"),
-    ("instance_seconds_provisioned_idle", "PC idle s"),
-];
-
 /// The seed replica `r` runs with (replica 0: the run seed, as `simulate` would use it).
 fn replica_seed(seed: u64, r: usize) -> u64 {
     faasplan::seed::replica_seed(seed, r as u64)
@@ -250,7 +241,8 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         .slo
         .iter()
         .map(|s| Slo::parse(s))
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, _>>()
+        .map_err(super::platform::flag_error)?;
     let block = a.resample.as_deref().map(parse_resample).transpose()?;
     let points = grid(&a.run.platform)?;
     // Validate every point before running any.
@@ -372,11 +364,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
                         "{:?}: no metric {:?}; use {}; the summary columns are: {}",
                         s.text,
                         s.column,
-                        sweep::SLO_METRICS
-                            .iter()
-                            .map(|(n, _)| *n)
-                            .collect::<Vec<_>>()
-                            .join(", "),
+                        sweep::slo_short_names(),
                         known.join(", ")
                     ),
                 )
@@ -387,7 +375,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let recommended = if slos.is_empty() {
         None
     } else {
-        sweep::cheapest_meeting(&grid_results, &slos, "cost_monthly_usd")
+        sweep::cheapest_meeting(&grid_results, &slos, Metric::CostMonthly.column())
     };
     let warnings = sweep_warnings(
         run_warnings.into_inner().unwrap_or_default(),
@@ -411,11 +399,15 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         seed,
         resample,
         interval,
-        pareto_cost_p99: sweep::pareto(&grid_results, "cost_monthly_usd", "latency_ms_p99"),
+        pareto_cost_p99: sweep::pareto(
+            &grid_results,
+            Metric::CostMonthly.column(),
+            Metric::LatencyP99.column(),
+        ),
         pareto_cost_cold_start_ratio: sweep::pareto(
             &grid_results,
-            "cost_monthly_usd",
-            "cold_start_ratio",
+            Metric::CostMonthly.column(),
+            Metric::ColdStartRatio.column(),
         ),
         slos,
         grid: grid_results,
@@ -449,11 +441,11 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
 
 /// A metric's mean, with its ± half-width when `with_ci` (every cell of a table shows one, or
 /// none does).
-fn fmt_estimate(column: &str, e: Option<&sweep::Estimate>, with_ci: bool) -> String {
+fn fmt_estimate(metric: Metric, e: Option<&sweep::Estimate>, with_ci: bool) -> String {
     let Some(e) = e else {
         return "-".to_string();
     };
-    let pct = column.ends_with("_ratio");
+    let pct = metric.unit() == sweep::BoundUnit::Ratio;
     let k = if pct { 100.0 } else { 1.0 };
     let digits = if pct { 3 } else { 1 };
     if with_ci {
@@ -506,7 +498,8 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
             .unwrap_or_default()
     };
     let mut header: Vec<String> = setting_names.clone();
-    header.extend(TABLE_METRICS.iter().map(|(_, l)| l.to_string()));
+    let table_metrics = sweep::metric::table_metrics();
+    header.extend(table_metrics.iter().map(|(_, l)| l.to_string()));
     header.push(String::new());
     let rows: Vec<Vec<String>> = r
         .grid
@@ -519,9 +512,9 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
                 p.settings.iter().map(|(_, v)| format!("{v}")).collect()
             };
             row.extend(
-                TABLE_METRICS
+                table_metrics
                     .iter()
-                    .map(|(c, _)| fmt_estimate(c, p.metric(c), with_ci)),
+                    .map(|&(m, _)| fmt_estimate(m, p.metric(m.column()), with_ci)),
             );
             let mut mark = Vec::new();
             if r.recommended == Some(i) {
@@ -574,7 +567,11 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
                 w,
                 "recommended: {} (monthly ${}), the cheapest meeting {}",
                 point_label(p),
-                fmt_estimate("cost_monthly_usd", p.metric("cost_monthly_usd"), with_ci),
+                fmt_estimate(
+                    Metric::CostMonthly,
+                    p.metric(Metric::CostMonthly.column()),
+                    with_ci
+                ),
                 r.slos
                     .iter()
                     .map(|s| s.text.as_str())
