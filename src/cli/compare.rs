@@ -353,7 +353,7 @@ fn check_metrics(objectives: &[Slo], options: &[CompareOption]) -> Result<(), Co
             CompareOption::Fleet(_) => super::fleet::fleet_metric_names(),
         })
         .collect();
-    super::fleet::unknown_metric(objectives, &metrics)
+    super::fleet::unknown_metric(objectives, &metrics).map_err(super::platform::flag_error)
 }
 
 fn write_table(w: &mut dyn Write, c: &Comparison) -> std::io::Result<()> {

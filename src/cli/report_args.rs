@@ -154,8 +154,8 @@ impl From<&Comparison> for ComparePage {
 }
 
 /// `faasplan breakeven`'s table and crossing as a report page.
-impl From<&Breakeven> for BreakevenPage {
-    fn from(b: &Breakeven) -> BreakevenPage {
+pub fn breakeven_page(b: &Breakeven) -> BreakevenPage {
+    {
         let served = |ms: f64| (ms > 0.0).then_some(ms);
         let mut notes = vec![b.verdict.clone()];
         if let Some(slo) = &b.fleet_slo {

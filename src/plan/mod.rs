@@ -2,6 +2,8 @@
 //! overrides) turned into the [`crate::engine::PlatformConfig`] the engine runs. The binary
 //! parses flags into these types once; library callers build them directly.
 
+pub mod breakeven;
+pub mod fleet;
 pub mod platform;
 
 pub use platform::{CpuOverride, CpuRef, PlatformOverrides, origins, platform_config};
