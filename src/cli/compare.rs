@@ -335,14 +335,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The numeric summary columns of a FaaS run (what an `--slo` reads), as in `sweep`.
-pub(crate) fn summary_metrics(summary: &Summary) -> Vec<(String, f64)> {
-    faasplan::export::csv::columns(summary)
-        .into_iter()
-        .filter(|(c, _)| !c.starts_with("run_"))
-        .filter_map(|(c, v)| v.parse::<f64>().ok().map(|v| (c, v)))
-        .collect()
-}
+pub(crate) use faasplan::sweep::metric::summary_metrics;
 
 /// An objective on a metric no option has is a typo, not an unmet objective (exit 2).
 fn check_metrics(objectives: &[Slo], options: &[CompareOption]) -> Result<(), ConfigError> {

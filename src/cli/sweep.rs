@@ -215,15 +215,6 @@ fn sweep_warnings(
     out
 }
 
-/// The numeric summary columns of one run (the `run_*` echo of the options left out).
-fn metrics(summary: &Summary) -> Vec<(String, f64)> {
-    faasplan::export::csv::columns(summary)
-        .into_iter()
-        .filter(|(c, _)| !c.starts_with("run_"))
-        .filter_map(|(c, v)| v.parse::<f64>().ok().map(|v| (c, v)))
-        .collect()
-}
-
 pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
     // Checked before the run: an existing report without --force fails fast.
@@ -348,7 +339,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
                 v.push((p, r, ws, sizes));
             }
             bar.inc(1);
-            metrics(&summary)
+            sweep::metric::summary_metrics(&summary)
         })
     });
     bar.finish_and_clear();

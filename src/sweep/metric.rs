@@ -217,3 +217,14 @@ pub fn slo_names(unit: BoundUnit) -> Vec<&'static str> {
         .flat_map(|i| i.slo_names.iter().copied())
         .collect()
 }
+
+/// Every numeric column of a run's summary (as `simulate --format csv` names them, without the
+/// `run_*` echo of the options): what a sweep point reports and any `--slo` may bound. The named
+/// metrics are among them under [`Metric::column`].
+pub fn summary_metrics(summary: &Summary) -> Vec<(String, f64)> {
+    crate::export::csv::columns(summary)
+        .into_iter()
+        .filter(|(c, _)| !c.starts_with("run_"))
+        .filter_map(|(c, v)| v.parse::<f64>().ok().map(|v| (c, v)))
+        .collect()
+}
