@@ -30,16 +30,16 @@ pub struct FleetArgs {
     pub servers: Vec<PathBuf>,
 
     /// Scale-out boot delay of autoscaled fleets, billed while booting.
-    #[arg(long, default_value = "90s", value_name = "DURATION")]
-    pub boot_delay: String,
+    #[arg(long, default_value = "90s", value_name = "DURATION", value_parser = super::platform::parse_duration_arg)]
+    pub boot_delay: Micros,
 
     /// Autoscaler evaluation interval.
-    #[arg(long, default_value = "60s", value_name = "DURATION")]
-    pub eval_interval: String,
+    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = super::platform::parse_duration_arg)]
+    pub eval_interval: Micros,
 
     /// Scale-in cooldown after any scaling action.
-    #[arg(long, default_value = "300s", value_name = "DURATION")]
-    pub cooldown: String,
+    #[arg(long, default_value = "300s", value_name = "DURATION", value_parser = super::platform::parse_duration_arg)]
+    pub cooldown: Micros,
 
     /// Service time = duration x FACTOR on the servers (default: the CPU-share rule: a function of
     /// M MB ran on min(1, M/1769) of a vCPU on Lambda, so it takes that share of its duration on a
@@ -111,9 +111,9 @@ impl FleetArgs {
         let mut speed = self.speed_factor;
         let mut queue_limit = None;
         let mut max_wait = None;
-        let mut boot = duration_flag("--boot-delay", &self.boot_delay)?;
-        let mut interval = duration_flag("--eval-interval", &self.eval_interval)?;
-        let mut cooldown = duration_flag("--cooldown", &self.cooldown)?;
+        let mut boot = self.boot_delay;
+        let mut interval = self.eval_interval;
+        let mut cooldown = self.cooldown;
         let mut discount = self.discount;
         for kv in rest.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let (k, v) = kv.split_once('=').ok_or_else(|| {

@@ -16,7 +16,7 @@ use faasplan::error::ConfigError;
 use faasplan::export::summary::Summary;
 use faasplan::sweep::grid::GridPoint;
 use faasplan::sweep::{self, Interval, Metric, PointResult, Slo};
-use faasplan::time::{MINUTE, parse_duration, us_to_s};
+use faasplan::time::{MINUTE, Micros, parse_duration, us_to_s};
 use faasplan::trace::Trace;
 use faasplan::trace::format::{self, TraceFormat};
 use faasplan::trace::resample::BlockBootstrap;
@@ -46,8 +46,8 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = 5, value_name = "R")]
     pub replicas: usize,
 
-    #[arg(long, value_name = "block:DURATION", help = RESAMPLE_HELP, long_help = RESAMPLE_LONG_HELP)]
-    pub resample: Option<String>,
+    #[arg(long, value_name = "block:DURATION", help = RESAMPLE_HELP, long_help = RESAMPLE_LONG_HELP, value_parser = parse_resample)]
+    pub resample: Option<Micros>,
 
     #[arg(long, value_name = "METRIC<=VALUE", help = slo_help())]
     pub slo: Vec<String>,
@@ -143,13 +143,8 @@ fn replica_seed(seed: u64, r: usize) -> u64 {
 
 /// `block:DURATION` → the block length, microseconds. The bounds that depend on the trace are
 /// checked by [`BlockBootstrap::new`].
-fn parse_resample(s: &str) -> Result<u64, ConfigError> {
-    let bad = |why: &str| {
-        ConfigError::invalid(
-            "--resample",
-            format!("{s:?}: {why} (e.g. block:1h or block:1d)"),
-        )
-    };
+fn parse_resample(s: &str) -> Result<u64, String> {
+    let bad = |why: &str| format!("{s:?}: {why} (e.g. block:1h or block:1d)");
     let d = s
         .trim()
         .strip_prefix("block:")
@@ -234,7 +229,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         .map(|s| Slo::parse(s))
         .collect::<Result<_, _>>()
         .map_err(super::platform::flag_error)?;
-    let block = a.resample.as_deref().map(parse_resample).transpose()?;
+    let block = a.resample;
     let points = grid(&a.run.platform)?;
     // Validate every point before running any.
     let base = a.run.platform.overrides_with(None, None, None)?;
