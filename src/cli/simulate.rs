@@ -61,7 +61,8 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let trace_format = format::resolve(&a.run.trace, Some(a.run.trace_args.trace_format.into()))?;
     let (trace, report, outcome) =
         if trace_format == TraceFormat::Canonical && a.run.trace_args.plain_canonical() {
-            // The fast path: reading and simulating overlap.
+            // The fast path: reading and simulating overlap; the pipeline checks the config
+            // against the whole trace.
             let opts = a.run.trace_args.read_options();
             let (trace, report, outcome) = pool
                 .install(|| pipeline::read_and_simulate(&a.run.trace, &opts, &cfg, force))
@@ -71,7 +72,6 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
                     }
                     e => e,
                 })?;
-            super::validate_for(&cfg, &trace)?;
             print_report(&name, &report, None);
             (trace, report, outcome)
         } else {
