@@ -210,7 +210,8 @@ impl FleetArgs {
             max_wait,
             horizon,
         };
-        cfg.validate()
+        let cfg = cfg
+            .validated()
             .map_err(|e| e.for_flags(&[("fleet", "--fleet")]))?;
         Ok(FleetSpec {
             text: spec.to_string(),

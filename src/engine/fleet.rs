@@ -438,9 +438,39 @@ impl<'c> Fleet<'c> {
     }
 }
 
+/// A [`FleetConfig`] checked by [`FleetConfig::validated`]: the only fleet [`simulate_fleet`]
+/// takes (a zero evaluation interval would evaluate at the same instant forever).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidFleet(FleetConfig);
+
+impl ValidFleet {
+    /// The same fleet with a fixed count of `n` instances (at least 1), as SLO sizing tries.
+    pub fn with_fixed(&self, n: std::num::NonZeroU32) -> ValidFleet {
+        let mut c = self.0.clone();
+        c.size = FleetSize::Fixed(n.get());
+        ValidFleet(c)
+    }
+}
+
+impl std::ops::Deref for ValidFleet {
+    type Target = FleetConfig;
+    fn deref(&self) -> &FleetConfig {
+        &self.0
+    }
+}
+
+impl FleetConfig {
+    /// Checks the configuration ([`Self::validate`]) and returns the fleet the engine takes.
+    pub fn validated(&self) -> Result<ValidFleet, ConfigError> {
+        self.validate()?;
+        Ok(ValidFleet(self.clone()))
+    }
+}
+
 /// Replays every function of `trace` through one fleet (validated with
-/// [`FleetConfig::validate`]).
-pub fn simulate_fleet(trace: &Trace, cfg: &FleetConfig) -> FleetOutcome {
+/// [`FleetConfig::validated`]).
+pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
+    let cfg: &FleetConfig = cfg;
     let clip = cfg.horizon.unwrap_or(Micros::MAX);
     let mut f = Fleet {
         cfg,

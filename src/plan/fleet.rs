@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::engine::fleet::{FleetConfig, FleetSize, simulate_fleet};
+use crate::engine::fleet::{FleetConfig, FleetSize, ValidFleet, simulate_fleet};
 use crate::error::ConfigError;
 use crate::export::summary::Percentiles;
 use crate::outcome::fleet::{FleetOutcome, ScaleEvent};
@@ -18,7 +18,7 @@ use crate::trace::Trace;
 pub struct FleetSpec {
     pub text: String,
     pub server: ServerType,
-    pub cfg: FleetConfig,
+    pub cfg: ValidFleet,
     /// A fixed fleet whose count the SLO search picks.
     pub size_for_slo: bool,
     pub discount_pct: f64,
@@ -224,13 +224,14 @@ pub fn run_fleet(
 ) -> (FleetConfig, FleetOutcome, Option<u32>) {
     if !spec.size_for_slo {
         let o = simulate_fleet(trace, &spec.cfg);
-        return (spec.cfg.clone(), o, None);
+        return ((*spec.cfg).clone(), o, None);
     }
     let with = |n: u32| {
-        let mut cfg = spec.cfg.clone();
-        cfg.size = FleetSize::Fixed(n);
+        let cfg = spec
+            .cfg
+            .with_fixed(std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN));
         let o = simulate_fleet(trace, &cfg);
-        (cfg, o)
+        ((*cfg).clone(), o)
     };
     const MAX: u32 = 10_000;
     let mut hi = 1;

@@ -188,3 +188,35 @@ fn the_cli_names_the_flag_for_a_bad_value() {
         assert!(!err.contains("provisioned_plan"), "{err}");
     }
 }
+
+/// The same for fleets: `simulate_fleet` takes only a checked fleet, and an autoscaler that
+/// evaluates every 0 µs (which would never advance the clock) is refused, naming the field.
+#[test]
+fn a_fleet_with_a_zero_evaluation_interval_is_refused_naming_the_field() {
+    use faasplan::engine::fleet::{Autoscale, FleetConfig, FleetSize, Speed, simulate_fleet};
+    let trace = poisson(2.0, 120.0, Service::Constant(0.1), 3);
+    let fleet = |interval| FleetConfig {
+        slots: 2,
+        size: FleetSize::Auto(Autoscale {
+            min: 1,
+            max: 4,
+            target: 0.6,
+            interval,
+            boot_delay: 10 * SECOND,
+            cooldown: 60 * SECOND,
+        }),
+        speed: Speed::Factor(1.0),
+        queue_limit: None,
+        max_wait: None,
+        horizon: None,
+    };
+    let err = fleet(0).validated().unwrap_err();
+    assert_eq!(
+        err.field_name(),
+        Some("fleet.size.autoscale.interval"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("--"), "{err}");
+    let o = simulate_fleet(&trace, &fleet(60 * SECOND).validated().unwrap());
+    assert_eq!(o.invocations, trace.invocations.len() as u64);
+}

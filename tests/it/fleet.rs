@@ -46,7 +46,7 @@ fn erlang_c_probability_of_waiting_and_mean_wait() {
         let trace = common::poisson(rate, 20_000.0, Service::Exponential(mean_s), 300 + seed);
         let cfg = fixed(c, 1);
         cfg.validate().unwrap();
-        let o = simulate_fleet(&trace, &cfg);
+        let o = simulate_fleet(&trace, &cfg.validated().unwrap());
         assert_eq!(o.invocations, o.served + o.rejected);
         assert_eq!(o.rejected, 0, "no limits, no rejections");
         waited.push(o.waited as f64 / o.served as f64);
@@ -115,7 +115,7 @@ fn autoscaler_scales_out_one_interval_plus_boot_after_a_step_and_queues_meanwhil
         horizon: None,
     };
     cfg.validate().unwrap();
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     assert_eq!(o.invocations, o.served + o.rejected);
     let step = (step_s * 1e6) as Micros;
     // The first scale-out after the step comes at the first evaluation after it.
@@ -168,15 +168,15 @@ fn fleet_cost_is_instance_seconds_with_a_60_second_minimum() {
     // Fixed fleet, 10-minute window: 3 instances × 600 s.
     let mut cfg = fixed(3, 8);
     cfg.horizon = Some(600 * SECOND);
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     assert_eq!(o.billed_instance_s, 3 * 600);
     // A 30-second window still bills each instance start for 60 s.
     cfg.horizon = Some(30 * SECOND);
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     assert_eq!(o.billed_instance_s, 3 * 60);
     // A fractional second is billed as a whole second.
     cfg.horizon = Some(90 * SECOND + 1);
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     assert_eq!(o.billed_instance_s, 3 * 91);
 }
 
@@ -185,13 +185,13 @@ fn queue_limit_and_max_wait_reject_and_are_counted() {
     let trace = common::poisson(20.0, 600.0, Service::Constant(0.5), 8);
     let mut cfg = fixed(1, 2); // capacity 4/s against 20/s
     cfg.queue_limit = Some(10);
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     assert_eq!(o.invocations, o.served + o.rejected);
     assert!(o.rejected > o.served);
     assert!(o.peak_queue <= 10);
     cfg.queue_limit = None;
     cfg.max_wait = Some(2 * SECOND);
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     assert_eq!(o.invocations, o.served + o.rejected);
     assert!(o.queue_wait.quantile_us(1.0) <= 2 * SECOND);
 }
@@ -207,7 +207,7 @@ fn cpu_share_rule_scales_service_time() {
     cfg.speed = Speed::CpuShare {
         default_memory_mb: 128,
     };
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     let expected = (100_000.0 * 512.0 / 1769.0_f64).round() as Micros;
     assert_eq!(o.latency.max_us, expected);
 }
