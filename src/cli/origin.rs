@@ -6,12 +6,9 @@ use faasplan::offering::Offering;
 use faasplan::warnings::Origins;
 
 pub fn origins(a: &PlatformArgs, offering: Option<&Offering>) -> Origins {
-    // The list-capable flags only count as given; their values do not matter here.
-    match a.overrides_with(None, None, None) {
-        Ok(mut o) => {
-            o.memory_mb = a.memory_mb.as_ref().map(|_| 0);
-            faasplan::plan::origins(&o, offering)
-        }
-        Err(_) => Origins::default(),
-    }
+    // The swept (list) flags do not decide an origin; the rest were checked when the platform
+    // was built, so an error here cannot happen after a run.
+    a.overrides_with(None, None, None)
+        .map(|o| faasplan::plan::origins(&o, offering))
+        .unwrap_or_default()
 }
