@@ -1,5 +1,7 @@
-//! The platform flags shared by every command that runs the engine, and their validation into a
-//! [`PlatformConfig`], over an offering's behaviour defaults when one is given.
+//! The platform flags shared by every command that runs the engine: each parsed once by a clap
+//! value parser into a typed value, then turned into the library's [`PlatformOverrides`] (the
+//! merge over an offering's behaviour defaults is `faasplan::plan::platform_config`). Library
+//! errors name fields; [`FLAG_OF_FIELD`] maps them back to these flags.
 
 use clap::Args;
 

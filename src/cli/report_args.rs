@@ -94,8 +94,8 @@ fn upper_first(s: &str) -> String {
 
 /// `faasplan compare`'s options as a report page. The fleet SLO's p99 bound is not in the
 /// comparison; set `slo_p99_ms` to draw it.
-impl From<&Comparison> for ComparePage {
-    fn from(c: &Comparison) -> ComparePage {
+pub fn compare_page(c: &Comparison) -> ComparePage {
+    {
         let options = c
             .options
             .iter()

@@ -3,6 +3,7 @@
 //! parses flags into these types once; library callers build them directly.
 
 pub mod breakeven;
+pub mod compare;
 pub mod fleet;
 pub mod platform;
 
