@@ -15,6 +15,7 @@ use faasplan::engine::{PlatformConfig, RunOptions, ValidConfig, simulate_with};
 use faasplan::error::ConfigError;
 use faasplan::export::summary::Summary;
 use faasplan::sweep::grid::GridPoint;
+use faasplan::sweep::replicas::{self, replica_seed, replica_traces};
 use faasplan::sweep::{self, Interval, Metric, PointResult, Slo};
 use faasplan::time::{MINUTE, Micros, parse_duration, us_to_s};
 use faasplan::trace::Trace;
@@ -136,11 +137,6 @@ pub struct SweepResult {
     pub warnings: Vec<String>,
 }
 
-/// The seed replica `r` runs with (replica 0: the run seed, as `simulate` would use it).
-fn replica_seed(seed: u64, r: usize) -> u64 {
-    faasplan::seed::replica_seed(seed, r as u64)
-}
-
 /// `block:DURATION` → the block length, microseconds. The bounds that depend on the trace are
 /// checked by [`BlockBootstrap::new`].
 fn parse_resample(s: &str) -> Result<u64, String> {
@@ -253,31 +249,14 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         .map(|b| BlockBootstrap::new(&first, b))
         .transpose()
         .map_err(|e| ConfigError::invalid("--resample", format!("{name}: {e}")))?;
-    let traces: Vec<Trace> = match (per_replica, bootstrap) {
-        (false, None) => vec![first],
-        (false, Some(bs)) => (0..a.replicas)
-            .map(|r| bs.resample(&first, seed, r as u64))
-            .collect(),
-        (true, _) => {
-            // One expansion at a time, resampled before the next is read.
-            let mut out = Vec::with_capacity(a.replicas);
-            let mut first = Some(first);
-            for r in 0..a.replicas {
-                let base = match first.take() {
-                    Some(t) => t,
-                    None => a.run.load(replica_seed(seed, r), false)?.0,
-                };
-                out.push(match bootstrap {
-                    // An expansion may end a minute earlier or later than replica 0's.
-                    Some(bs) => BlockBootstrap::new(&base, bs.block())
-                        .unwrap_or(bs)
-                        .resample(&base, seed, r as u64),
-                    None => base,
-                });
-            }
-            out
-        }
-    };
+    let mut read = |replica_seed: u64| a.run.load(replica_seed, false).map(|(t, _)| t);
+    let traces = replica_traces(
+        first,
+        a.replicas,
+        seed,
+        bootstrap,
+        per_replica.then_some(&mut read as &mut dyn FnMut(u64) -> Result<Trace, _>),
+    )?;
     let resample = bootstrap.map(|bs| ResampleInfo {
         method: "block bootstrap",
         block_s: us_to_s(bs.block()),
@@ -291,7 +270,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
              --resample block:1d (or block:1h) resamples the trace's own periods"
         );
     }
-    let trace_of = |r: usize| &traces[if traces.len() > 1 { r } else { 0 }];
+    let trace_of = |r: usize| replicas::trace_of(&traces, r);
     // Every replica's trace has replica 0's functions (an expansion or a resample of it).
     let configs: Vec<ValidConfig> = configs
         .iter()

@@ -6,6 +6,7 @@
 
 pub mod grid;
 pub mod metric;
+pub mod replicas;
 
 pub use metric::Metric;
 
