@@ -99,8 +99,9 @@ fn main() {
         .num_threads(1)
         .build()
         .expect("pool");
+    let valid = cfg.validate_for(&trace).expect("valid");
 
-    let (t_engine, outcome) = time(5, || pool.install(|| simulate(&trace, &cfg)));
+    let (t_engine, outcome) = time(5, || pool.install(|| simulate(&trace, &valid)));
     println!(
         "engine (1 thread):      {:.3} s  = {:.1} M invocations/s  ({} cold starts)",
         t_engine,
@@ -108,7 +109,7 @@ fn main() {
         outcome.totals.cold_starts
     );
     let threads = rayon::current_num_threads();
-    let (t_engine_all, _) = time(5, || simulate(&trace, &cfg));
+    let (t_engine_all, _) = time(5, || simulate(&trace, &valid));
     println!(
         "engine ({threads} threads):      {:.3} s  = {:.1} M invocations/s (collector on the second core)",
         t_engine_all,
@@ -136,7 +137,8 @@ fn main() {
     );
     let (t_seq, _) = time(5, || {
         let (trace, _) = read_path(&path, &ReadOptions::default()).expect("read");
-        simulate(&trace, &cfg)
+        // As `faasplan simulate` does after reading: validate for the trace, then run.
+        simulate(&trace, &cfg.validate_for(&trace).expect("valid"))
     });
     println!(
         "read, then simulate:    {:.3} s  = {:.2}x the csv baseline",

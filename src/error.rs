@@ -101,8 +101,14 @@ fn backticked(names: &[&str]) -> String {
 /// A problem with options or other inputs that are not trace rows.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A command-line flag (the binary's errors, and the library's mapped by it).
     #[error("{flag}: {reason}")]
     Invalid { flag: &'static str, reason: String },
+    /// A setting of the library's types, named by its field path (`provisioned_plan.target.interval`),
+    /// never by a flag: the binary maps it to the flag that sets it ([`ConfigError::for_flags`]),
+    /// a file loader to its line.
+    #[error("{field}: {reason}")]
+    Field { field: &'static str, reason: String },
     #[error("{path}:{line}: {reason}")]
     File {
         path: PathBuf,
@@ -116,6 +122,74 @@ impl ConfigError {
         ConfigError::Invalid {
             flag,
             reason: reason.into(),
+        }
+    }
+
+    /// An invalid value of the library field `field` (a path such as `cpu.bound`).
+    pub fn field(field: &'static str, reason: impl Into<String>) -> Self {
+        ConfigError::Field {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// What is wrong, without the flag, field or file that says where.
+    pub fn reason(&self) -> &str {
+        match self {
+            ConfigError::Invalid { reason, .. }
+            | ConfigError::Field { reason, .. }
+            | ConfigError::File { reason, .. } => reason,
+        }
+    }
+
+    /// The field a [`ConfigError::Field`] names.
+    pub fn field_name(&self) -> Option<&'static str> {
+        match self {
+            ConfigError::Field { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Renames a field error to the flag `flag_of` gives for its field (the longest matching
+    /// prefix of the field path: `provisioned_plan.target` covers `provisioned_plan.target.min`).
+    /// Other errors, and fields with no flag, are returned unchanged.
+    pub fn for_flags(self, flag_of: &[(&'static str, &'static str)]) -> Self {
+        let ConfigError::Field { field, reason } = self else {
+            return self;
+        };
+        let covers = |prefix: &str| {
+            field == prefix
+                || field
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        };
+        match flag_of
+            .iter()
+            .filter(|(f, _)| covers(f))
+            .max_by_key(|(f, _)| f.len())
+        {
+            Some((_, flag)) => ConfigError::Invalid { flag, reason },
+            None => ConfigError::Field { field, reason },
+        }
+    }
+}
+
+/// A result that could not be written: `what` names the file (or stdout) and the step that
+/// failed; the I/O error, when there is one, is the source (a closed stdout is a broken pipe
+/// that the binary treats as success).
+#[derive(Debug, thiserror::Error)]
+#[error("{what}")]
+pub struct WriteError {
+    pub what: String,
+    #[source]
+    pub source: Option<std::io::Error>,
+}
+
+impl WriteError {
+    pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        WriteError {
+            what: what.into(),
+            source: Some(source),
         }
     }
 }

@@ -3,7 +3,6 @@
 //! The pipeline reads like the folders: `trace` (readers) → `engine` (discrete-event platform model)
 //! → `outcome` (aggregated results) → `export` (table, JSON, CSV). See `ARCHITECTURE.md`.
 
-pub mod cli;
 pub mod cost;
 pub mod engine;
 pub mod error;
@@ -11,6 +10,7 @@ pub mod export;
 pub mod offering;
 pub mod outcome;
 pub mod pipeline;
+pub mod plan;
 pub mod report;
 pub mod seed;
 pub mod servers;

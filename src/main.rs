@@ -1,9 +1,11 @@
 //! The `faasplan` binary: parse, run, print the error chain once, exit 2 on error.
 
+mod cli;
+
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match faasplan::cli::run() {
+    match cli::run() {
         Ok(code) => code,
         Err(err) => {
             // `faasplan ... | head` closes the pipe early: that is not an error.

@@ -250,16 +250,16 @@ pub fn read_and_simulate_streamed(
             _ => None,
         };
         let trace = builder.finish();
+        // What depends on the whole trace (every function, every row's memory) is checked here,
+        // also for a streamed run, so no caller gets an outcome of a config the trace refutes.
+        let valid = cfg.validate_for(&trace)?;
         let streamed = outcome.is_some();
         let outcome = match outcome {
             Some(mut o) => {
                 o.names = trace.functions.iter().map(|f| f.name.clone()).collect();
                 o
             }
-            None => {
-                cfg.validate(trace.functions.len())?;
-                simulate_mode(&trace, cfg, force)
-            }
+            None => simulate_mode(&trace, &valid, force),
         };
         Ok((trace, report, outcome, streamed))
     })

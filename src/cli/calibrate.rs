@@ -9,8 +9,8 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::trace_args::print_report;
-use crate::trace::cloudwatch::{self, ColdStartStats};
-use crate::trace::format::LoadReport;
+use faasplan::trace::cloudwatch::{self, ColdStartStats};
+use faasplan::trace::format::LoadReport;
 
 /// `faasplan calibrate`.
 #[derive(Debug, Args)]

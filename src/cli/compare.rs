@@ -6,17 +6,16 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use rayon::prelude::*;
-use serde::Serialize;
 
 use super::fleet::{FleetArgs, FleetSummary, run_fleet};
 use super::report_args::{self, ReportArgs};
 use super::{Format, RunArgs, platform_config_for, thread_pool, to_stdout, write_json};
-use crate::cost;
-use crate::engine::simulate;
-use crate::error::ConfigError;
-use crate::export::summary::Summary;
-use crate::servers::MONTH_HOURS;
-use crate::sweep::Slo;
+use faasplan::cost;
+use faasplan::engine::simulate;
+use faasplan::error::ConfigError;
+use faasplan::export::summary::Summary;
+pub use faasplan::plan::compare::{CompareOption, Comparison, FaasOption, Row, cheapest_feasible};
+use faasplan::sweep::Slo;
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -42,169 +41,15 @@ pub struct CompareArgs {
     pub quiet: bool,
 }
 
-/// A FaaS option: its name and kind, then every `simulate` summary field.
-#[derive(Debug, Clone, Serialize)]
-pub struct FaasOption {
-    pub name: String,
-    pub kind: &'static str,
-    /// False when the option misses an `--slo` objective (`failed` says which); an infeasible
-    /// option is never called cheaper.
-    pub feasible: bool,
-    pub failed: Vec<String>,
-    #[serde(flatten)]
-    pub summary: Summary,
-}
-
-/// One row of the comparison, whatever the kind.
-#[derive(Debug, Clone, Serialize)]
-#[serde(untagged)]
-pub enum CompareOption {
-    Faas(Box<FaasOption>),
-    Fleet(Box<FleetSummary>),
-}
-
-/// The numbers every option has, for the table and the CSV.
-#[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    pub name: String,
-    pub kind: &'static str,
-    pub invocations: u64,
-    pub monthly_usd: f64,
-    pub usd_per_million_requests: f64,
-    pub latency_ms_p50: f64,
-    pub latency_ms_p95: f64,
-    pub latency_ms_p99: f64,
-    /// Cold starts (FaaS) or instance boots (fleet).
-    pub cold_starts_or_boots: u64,
-    /// Throttled + dead-lettered (FaaS) or rejected (fleet).
-    pub throttled_or_rejected: u64,
-    /// FaaS: mean busy / mean alive instances; fleet: busy slots / slots in service.
-    pub utilisation: f64,
-    /// Meets every objective of its SLO.
-    pub feasible: bool,
-}
-
-fn per_million(monthly_usd: f64, invocations: u64, window_s: f64) -> f64 {
-    let monthly_requests = invocations as f64 * MONTH_HOURS * 3600.0 / window_s.max(1e-9);
-    if monthly_requests == 0.0 {
-        0.0
-    } else {
-        monthly_usd / monthly_requests * 1e6
-    }
-}
-
-impl CompareOption {
-    pub fn row(&self) -> Row {
-        match self {
-            CompareOption::Faas(f) => {
-                let s = &f.summary;
-                let monthly = s.cost.as_ref().map_or(0.0, |c| c.monthly_usd);
-                Row {
-                    name: f.name.clone(),
-                    kind: "faas",
-                    invocations: s.invocations,
-                    monthly_usd: monthly,
-                    usd_per_million_requests: per_million(monthly, s.invocations, s.window_s),
-                    latency_ms_p50: s.latency_ms.p50,
-                    latency_ms_p95: s.latency_ms.p95,
-                    latency_ms_p99: s.latency_ms.p99,
-                    cold_starts_or_boots: s.cold_starts,
-                    throttled_or_rejected: s.throttled + s.dead_lettered,
-                    utilisation: if s.concurrency.mean_alive > 0.0 {
-                        s.concurrency.mean_busy / s.concurrency.mean_alive
-                    } else {
-                        0.0
-                    },
-                    feasible: f.feasible,
-                }
-            }
-            CompareOption::Fleet(f) => Row {
-                name: f.name.clone(),
-                kind: "fleet",
-                invocations: f.invocations,
-                monthly_usd: f.cost.monthly_usd,
-                usd_per_million_requests: per_million(
-                    f.cost.monthly_usd,
-                    f.invocations,
-                    f.window_s,
-                ),
-                latency_ms_p50: f.latency_ms.p50,
-                latency_ms_p95: f.latency_ms.p95,
-                latency_ms_p99: f.latency_ms.p99,
-                cold_starts_or_boots: f.boot_events,
-                throttled_or_rejected: f.rejected,
-                utilisation: f.utilisation,
-                feasible: f.feasible,
-            },
-        }
-    }
-
-    pub fn name(&self) -> &str {
-        match self {
-            CompareOption::Faas(f) => &f.name,
-            CompareOption::Fleet(f) => &f.name,
-        }
-    }
-
-    pub fn feasible(&self) -> bool {
-        match self {
-            CompareOption::Faas(f) => f.feasible,
-            CompareOption::Fleet(f) => f.feasible,
-        }
-    }
-
-    pub fn monthly_usd(&self) -> f64 {
-        match self {
-            CompareOption::Faas(f) => f.summary.cost.as_ref().map_or(0.0, |c| c.monthly_usd),
-            CompareOption::Fleet(f) => f.cost.monthly_usd,
-        }
-    }
-
-    /// The option's own warnings (limits, init times, its SLO misses).
-    pub fn warnings(&self) -> &[String] {
-        match self {
-            CompareOption::Faas(f) => &f.summary.warnings,
-            CompareOption::Fleet(f) => &f.warnings,
-        }
-    }
-}
-
-/// The cheapest feasible option (ties: the first given), if any.
-pub fn cheapest_feasible(options: &[CompareOption]) -> Option<usize> {
-    let mut best: Option<(usize, f64)> = None;
-    for (i, o) in options.iter().enumerate() {
-        if o.feasible() && best.is_none_or(|(_, c)| o.monthly_usd() < c) {
-            best = Some((i, o.monthly_usd()));
-        }
-    }
-    best.map(|(i, _)| i)
-}
-
-/// The whole comparison, as `--format json` prints it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Comparison {
-    pub trace: String,
-    /// The SLO fleets must meet (and fixed fleets without a count are sized for), when there is
-    /// a fleet.
-    pub fleet_slo: Option<String>,
-    /// The `--slo` objectives every option must meet.
-    pub slo: Vec<String>,
-    pub options: Vec<CompareOption>,
-    /// The name of the cheapest feasible option; `None` when no option meets its SLO.
-    pub recommended: Option<String>,
-    /// The recommendation as a sentence.
-    pub recommendation: String,
-    /// Every warning: the options' own (prefixed with their name) and the comparison's.
-    pub warnings: Vec<String>,
-}
-
+/// Runs the trace on every offering and fleet and prints the comparison; exit 1 when `--slo` is
+/// given and no option meets it.
 pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
     // Checked before the run: an existing report without --force fails fast.
     let report_to = a.report.target("compare", &a.run.trace)?;
     let offerings = a.run.offering.load()?;
     if offerings.is_empty() && a.fleet.fleets.is_empty() {
-        return Err(crate::error::ConfigError::invalid(
+        return Err(faasplan::error::ConfigError::invalid(
             "--offering",
             "give at least one --offering or --fleet to compare",
         )
@@ -223,9 +68,9 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     for o in &offerings {
         let cfg = platform_config_for(&a.run.platform, Some(o))
             .with_context(|| format!("offering {}", o.meta.name))?;
-        cfg.validate(trace.functions.len())
+        let valid = super::validate_for(&cfg, &trace)
             .with_context(|| format!("offering {}", o.meta.name))?;
-        let outcome = pool.install(|| simulate(&trace, &cfg));
+        let outcome = pool.install(|| simulate(&trace, &valid));
         let mut summary = Summary::new(
             &outcome,
             super::simulate::run_info(&name, &trace, &load.rows, &cfg, &outcome),
@@ -234,7 +79,11 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         let failed = super::fleet::misses(&slo.objectives, &summary_metrics(&summary));
         let mut warnings = super::simulate::run_warnings(&a.run.platform, Some(o), &cfg, &outcome);
         if !failed.is_empty() {
-            warnings.push(crate::warnings::misses_slo(&o.meta.name, &failed, "--slo"));
+            warnings.push(faasplan::warnings::misses_slo(
+                &o.meta.name,
+                &failed,
+                "--slo",
+            ));
         }
         sizes.push((
             o.meta.name.clone(),
@@ -292,7 +141,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     // With a CPU profile durations do follow the CPU.
     if a.run.platform.cpu_bound.is_none() {
         warnings.extend(
-            crate::warnings::durations_held_constant(&sizes)
+            faasplan::warnings::durations_held_constant(&sizes)
                 .iter()
                 .map(ToString::to_string),
         );
@@ -306,19 +155,19 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         recommendation,
         warnings,
     };
-    crate::warnings::to_stderr(&comparison.warnings);
+    faasplan::warnings::to_stderr(&comparison.warnings);
 
     if let Some(t) = &report_to {
-        let page = crate::report::compare::ComparePage {
+        let page = faasplan::report::compare::ComparePage {
             slo_p99_ms: slo.p99_ms_max.map(|ms| {
                 (
-                    format!("fleet SLO: p99 <= {} ms", crate::report::fmt::sig(ms)),
+                    format!("fleet SLO: p99 <= {} ms", faasplan::report::fmt::sig(ms)),
                     ms,
                 )
             }),
-            ..crate::report::compare::ComparePage::from(&comparison)
+            ..report_args::compare_page(&comparison)
         };
-        report_args::announce(&crate::report::compare::write(&page, t)?);
+        report_args::announce(&faasplan::report::compare::write(&page, t)?);
     }
     to_stdout(|w| match a.format {
         Format::Table => write_table(w, &comparison),
@@ -331,14 +180,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The numeric summary columns of a FaaS run (what an `--slo` reads), as in `sweep`.
-pub(crate) fn summary_metrics(summary: &Summary) -> Vec<(String, f64)> {
-    crate::export::csv::columns(summary)
-        .into_iter()
-        .filter(|(c, _)| !c.starts_with("run_"))
-        .filter_map(|(c, v)| v.parse::<f64>().ok().map(|v| (c, v)))
-        .collect()
-}
+pub(crate) use faasplan::sweep::metric::summary_metrics;
 
 /// An objective on a metric no option has is a typo, not an unmet objective (exit 2).
 fn check_metrics(objectives: &[Slo], options: &[CompareOption]) -> Result<(), ConfigError> {
@@ -349,7 +191,7 @@ fn check_metrics(objectives: &[Slo], options: &[CompareOption]) -> Result<(), Co
             CompareOption::Fleet(_) => super::fleet::fleet_metric_names(),
         })
         .collect();
-    super::fleet::unknown_metric(objectives, &metrics)
+    super::fleet::unknown_metric(objectives, &metrics).map_err(super::platform::flag_error)
 }
 
 fn write_table(w: &mut dyn Write, c: &Comparison) -> std::io::Result<()> {
@@ -431,7 +273,7 @@ fn write_table(w: &mut dyn Write, c: &Comparison) -> std::io::Result<()> {
     }
     writeln!(w)?;
     writeln!(w, "{}", c.recommendation)?;
-    crate::warnings::write_block(w, &c.warnings)
+    faasplan::warnings::write_block(w, &c.warnings)
 }
 
 fn write_csv(w: &mut dyn Write, c: &Comparison) -> std::io::Result<()> {

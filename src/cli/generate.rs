@@ -8,8 +8,8 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 
-use crate::export::write_atomic;
-use crate::workload::{self, Generated};
+use faasplan::export::write_atomic;
+use faasplan::workload::{self, Generated};
 
 /// `faasplan generate`.
 #[derive(Debug, Args)]

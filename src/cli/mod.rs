@@ -16,9 +16,7 @@ mod sweep;
 mod trace_args;
 
 pub use offerings::OfferingArgs;
-pub use platform::{PlatformArgs, platform_config, platform_config_for};
-pub use report_args::ReportArgs;
-pub use simulate::SimulateArgs;
+pub use platform::{PlatformArgs, platform_config_for, validate_for};
 pub use trace_args::TraceArgs;
 
 use std::process::ExitCode;
@@ -26,8 +24,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::error::ConfigError;
-use crate::time::{SECOND, parse_duration};
+use faasplan::error::ConfigError;
+use faasplan::time::parse_duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -132,10 +130,12 @@ impl RunArgs {
         &self,
         seed: u64,
         announce: bool,
-    ) -> Result<(crate::trace::Trace, crate::trace::format::LoadReport), crate::error::TraceError>
-    {
+    ) -> Result<
+        (faasplan::trace::Trace, faasplan::trace::format::LoadReport),
+        faasplan::error::TraceError,
+    > {
         let (trace, load) =
-            crate::trace::format::load(&self.trace, &self.trace_args.load_options(seed))?;
+            faasplan::trace::format::load(&self.trace, &self.trace_args.load_options(seed))?;
         if announce {
             trace_args::print_report(&self.name(), &load.rows, Some(&load));
         }
@@ -152,16 +152,6 @@ pub(crate) fn duration_flag(flag: &'static str, s: &str) -> Result<u64, ConfigEr
     })
 }
 
-pub(crate) fn seconds_flag(flag: &'static str, s: f64) -> Result<u64, ConfigError> {
-    if !s.is_finite() || !(0.0..=1e12).contains(&s) {
-        return Err(ConfigError::invalid(
-            flag,
-            format!("{s}: must be a number of seconds >= 0"),
-        ));
-    }
-    Ok((s * SECOND as f64).round() as u64)
-}
-
 pub(crate) fn thread_pool(threads: Option<usize>) -> anyhow::Result<rayon::ThreadPool> {
     let mut b = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
@@ -171,4 +161,13 @@ pub(crate) fn thread_pool(threads: Option<usize>) -> anyhow::Result<rayon::Threa
         b = b.num_threads(n);
     }
     b.build().context("cannot start the worker threads")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -9,10 +9,10 @@ use anyhow::Context;
 use clap::Args;
 
 use super::Format;
-use crate::cost::BillOptions;
-use crate::engine::PlatformConfig;
-use crate::error::ConfigError;
-use crate::offering::{Offering, OfferingError, shipped};
+use faasplan::cost::BillOptions;
+use faasplan::engine::PlatformConfig;
+use faasplan::error::ConfigError;
+use faasplan::offering::{Offering, OfferingError, shipped};
 
 /// Which offerings to bill a run on.
 #[derive(Debug, Clone, Args)]
@@ -100,7 +100,7 @@ pub fn run(a: &OfferingsArgs) -> anyhow::Result<ExitCode> {
     let rows = shipped::ALL
         .iter()
         .map(|s| {
-            let o = crate::offering::parse(s.text, &s.display_path())?;
+            let o = faasplan::offering::parse(s.text, &s.display_path())?;
             Ok(Row {
                 name: o.meta.name,
                 provider: o.meta.provider,

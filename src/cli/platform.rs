@@ -1,17 +1,17 @@
-//! The platform flags shared by every command that runs the engine, and their validation into a
-//! [`PlatformConfig`], over an offering's behaviour defaults when one is given.
-
-use std::sync::Arc;
+//! The platform flags shared by every command that runs the engine: each parsed once by a clap
+//! value parser into a typed value, then turned into the library's [`PlatformOverrides`] (the
+//! merge over an offering's behaviour defaults is `faasplan::plan::platform_config`). Library
+//! errors name fields; [`FLAG_OF_FIELD`] maps them back to these flags.
 
 use clap::Args;
 
-use super::{duration_flag, seconds_flag};
-use crate::engine::{
-    FixedKeepAlive, InitDist, PlatformConfig, ProvisionedPlan, ScalingRate, Schedule,
-    TargetTracking, Warmup,
+use faasplan::engine::{
+    InitDist, PlatformConfig, ProvisionedPlan, ScalingRate, Schedule, TargetTracking, Warmup,
 };
-use crate::error::ConfigError;
-use crate::offering::{ColdStart, Offering};
+use faasplan::error::ConfigError;
+use faasplan::offering::Offering;
+use faasplan::plan::{CpuOverride, CpuRef, PlatformOverrides};
+use faasplan::time::{Micros, parse_duration};
 
 /// How the simulated platform behaves. Without `--offering` the defaults model AWS Lambda; with
 /// one, that offering's behaviour defaults apply to every flag the user does not give.
@@ -20,8 +20,8 @@ pub struct PlatformArgs {
     /// Memory of every function, in MB: given, it overrides the trace's memory_mb (which stays
     /// the CPU the durations were measured at, see --cpu-bound) (default: each row's memory_mb,
     /// else 128 or the offering's default size). `sweep` takes a list: 128,256,512.
-    #[arg(long, value_name = "MB")]
-    pub memory_mb: Option<String>,
+    #[arg(long, value_name = "MB", value_parser = parse_list::<u32>)]
+    pub memory_mb: Option<List<u32>>,
 
     /// The CPU-bound fraction F of each traced duration (0 to 1): that part runs faster or slower
     /// with the vCPUs the memory size gets on the platform (Lambda: memory / 1,769 MB, up to 6),
@@ -38,48 +38,48 @@ pub struct PlatformArgs {
     /// the simulated offering), N or Nvcpu (N vCPUs), NMB (N MB on the simulated offering) or
     /// NMB@OFFERING (N MB on another offering, e.g. 512MB@aws-lambda-x86: use it to compare
     /// offerings on one measurement).
-    #[arg(long, value_name = "REF", default_value = "row")]
-    pub cpu_ref: String,
+    #[arg(long, value_name = "REF", default_value = "row", value_parser = parse_cpu_ref)]
+    pub cpu_ref: CpuRef,
 
     /// Pre-initialised (provisioned) instances per function, used first, never reclaimed
     /// (default: 0, or the offering's, e.g. 1 on Azure Premium). `sweep` takes a list or range:
     /// 0..=100:10.
-    #[arg(long, value_name = "N")]
-    pub provisioned: Option<String>,
+    #[arg(long, value_name = "N", value_parser = parse_list::<u32>)]
+    pub provisioned: Option<List<u32>>,
 
     /// Provisioned instances by time of day (UTC of the trace's clock), as scheduled scaling
     /// actions set them, e.g. '08:00-20:00=50,else=5'. Billed for the level it holds.
-    #[arg(long, value_name = "SCHEDULE", conflicts_with = "provisioned_target")]
-    pub provisioned_schedule: Option<String>,
+    #[arg(long, value_name = "SCHEDULE", conflicts_with = "provisioned_target", value_parser = |s: &str| lib(Schedule::parse(s)))]
+    pub provisioned_schedule: Option<Schedule>,
 
     /// Target tracking on provisioned-concurrency utilisation, like Application Auto Scaling:
     /// TARGET[@MIN..MAX], e.g. 0.7 or 0.7@2..50 (default range 1..100). Evaluated every minute;
     /// scales out after 3 periods above the target, in after 15 below.
-    #[arg(long, value_name = "TARGET[@MIN..MAX]")]
-    pub provisioned_target: Option<String>,
+    #[arg(long, value_name = "TARGET[@MIN..MAX]", value_parser = parse_target)]
+    pub provisioned_target: Option<TargetTracking>,
 
     /// Keep-alive after an instance's last request: a duration such as 600, 10m, 1h (a bare
     /// number is seconds) (default: 600 s, or the offering's). `sweep` takes a list: 5m,10m.
-    #[arg(long, value_name = "DURATION")]
-    pub keep_alive: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_durations)]
+    pub keep_alive: Option<List<Micros>>,
 
     /// Maximum instance lifetime, e.g. 2h (a bare number is seconds); older instances are
     /// reclaimed when idle (default: none).
-    #[arg(long, value_name = "DURATION")]
-    pub max_lifetime: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub max_lifetime: Option<Micros>,
 
     /// How the replay starts: `cyclic` replays the end of the trace first so that the instances
     /// alive at the start are those the previous period left (right for whole days); DURATION
     /// (e.g. 30m) simulates from an empty platform but leaves the first DURATION out of every
     /// count, latency and bill; `none` counts the empty platform's start-up transient.
-    #[arg(long, value_name = "none|cyclic|DURATION", default_value = "cyclic")]
-    pub warmup: String,
+    #[arg(long, value_name = "none|cyclic|DURATION", default_value = "cyclic", value_parser = |s: &str| lib(Warmup::parse(s)))]
+    pub warmup: Warmup,
 
     /// Function timeout: a longer execution is cut there, billed up to it and counted as timed
     /// out (an error for sync requests), e.g. 30s, 15m, or `none` (default: the offering's
     /// maximum; 900 s, Lambda's, without an offering). Above the offering's maximum is an error.
-    #[arg(long, value_name = "DURATION|none")]
-    pub timeout: Option<String>,
+    #[arg(long, value_name = "DURATION|none", value_parser = parse_optional_duration)]
+    pub timeout: Option<Unlimited<Micros>>,
 
     /// Per-function limit on instances in use (reserved concurrency / max instances) (default:
     /// none, or the offering's max instances).
@@ -88,8 +88,8 @@ pub struct PlatformArgs {
 
     /// Account-wide limit on instances in use, shared by all functions, or `none` (default: 1000
     /// without an offering, else the offering's).
-    #[arg(long, value_name = "N|none")]
-    pub account_concurrency: Option<String>,
+    #[arg(long, value_name = "N|none", value_parser = parse_optional_count)]
+    pub account_concurrency: Option<Unlimited<u32>>,
 
     /// Requests one instance serves at once (default: 1 as on Lambda, or the offering's, e.g. 80 on
     /// Cloud Run).
@@ -98,8 +98,8 @@ pub struct PlatformArgs {
 
     /// Cold-start init time: N (ms), lognormal:P50,P99 (ms) or empirical:FILE (default: the
     /// offering's, or the measured Lambda init for --runtime/--package/--arch at the memory size).
-    #[arg(long, value_name = "SPEC")]
-    pub init_ms: Option<String>,
+    #[arg(long, value_name = "SPEC", value_parser = |s: &str| lib(InitDist::parse(s)))]
+    pub init_ms: Option<InitDist>,
 
     /// Runtime whose measured Lambda init durations set the default --init-ms.
     #[arg(long, default_value = "python3.12")]
@@ -116,45 +116,170 @@ pub struct PlatformArgs {
 
     /// Scaling-rate limit on new instances per function: N/DURATION or none (default: 1000/10s as
     /// on Lambda, or the offering's).
-    #[arg(long, value_name = "N/DURATION")]
-    pub scaling_rate: Option<String>,
+    #[arg(long, value_name = "N/DURATION", value_parser = |s: &str| lib(ScalingRate::parse(s)).map(Unlimited))]
+    pub scaling_rate: Option<Unlimited<ScalingRate>>,
 
     /// Longest a `queue` request waits for capacity before it is throttled, e.g. 900s, 6h.
-    #[arg(long, default_value = "6h", value_name = "DURATION")]
-    pub queue_max_wait: String,
+    #[arg(long, default_value = "6h", value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub queue_max_wait: Micros,
 
     /// Maximum event age for `async` retries before dead-lettering, e.g. 6h.
-    #[arg(long, default_value = "6h", value_name = "DURATION")]
-    pub max_event_age: String,
+    #[arg(long, default_value = "6h", value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub max_event_age: Micros,
 
     /// Window end, e.g. 3600, 90m, 2h; later arrivals are not simulated (default: the end of the
     /// minute of the last completion).
-    #[arg(long, value_name = "DURATION")]
-    pub horizon: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub horizon: Option<Micros>,
 
     /// Seed for all randomness (cold-start samples).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }
 
-/// Parses one value of a flag that `sweep` also takes as a list.
-fn one<T: std::str::FromStr>(flag: &'static str, s: &str) -> Result<T, ConfigError> {
-    s.trim().parse().map_err(|_| {
-        ConfigError::invalid(
-            flag,
-            format!("{s:?}: expected one number here (lists and ranges are for `faasplan sweep`)"),
-        )
+/// The flag that sets each library field ([`ConfigError::for_flags`] maps field errors with it).
+pub const FLAG_OF_FIELD: &[(&str, &str)] = &[
+    ("memory_mb", "--memory-mb"),
+    ("per_instance_concurrency", "--per-instance-concurrency"),
+    ("provisioned", "--provisioned"),
+    ("provisioned_plan", "--provisioned"),
+    ("provisioned_plan.schedule", "--provisioned-schedule"),
+    ("provisioned_plan.target", "--provisioned-target"),
+    ("keep_alive", "--keep-alive"),
+    ("max_lifetime", "--max-lifetime"),
+    ("max_concurrency", "--max-concurrency"),
+    ("account_concurrency", "--account-concurrency"),
+    ("scaling", "--scaling-rate"),
+    ("init", "--init-ms"),
+    ("init.runtime", "--runtime"),
+    ("queue_max_wait", "--queue-max-wait"),
+    ("retry", "--max-event-age"),
+    ("horizon", "--horizon"),
+    ("warmup", "--warmup"),
+    ("cpu.bound", "--cpu-bound"),
+    ("cpu.threads", "--cpu-threads"),
+    ("cpu.reference", "--cpu-ref"),
+    ("timeout", "--timeout"),
+    ("offering", "--offering"),
+    ("slo", "--slo"),
+];
+
+/// A library error, with its field renamed to the flag that sets it.
+pub fn flag_error(e: ConfigError) -> ConfigError {
+    e.for_flags(FLAG_OF_FIELD)
+}
+
+/// `cfg` checked against the trace it runs on, with errors named by flag.
+pub fn validate_for(
+    cfg: &PlatformConfig,
+    trace: &faasplan::trace::Trace,
+) -> Result<faasplan::engine::ValidConfig, ConfigError> {
+    cfg.validate_for(trace).map_err(flag_error)
+}
+
+/// A library parse error as a clap value-parser message (clap names the flag itself).
+fn lib<T>(r: Result<T, ConfigError>) -> Result<T, String> {
+    r.map_err(|e| match e {
+        // A file (`empirical:FILE`) keeps its path and line.
+        ConfigError::File { .. } => e.to_string(),
+        e => e.reason().to_string(),
     })
 }
 
-/// Parses `TARGET[@MIN..MAX]` for `--provisioned-target`.
-fn parse_target(s: &str) -> Result<TargetTracking, ConfigError> {
-    let bad = || {
-        ConfigError::invalid(
-            "--provisioned-target",
-            format!("{s:?}: expected TARGET[@MIN..MAX], e.g. 0.7 or 0.7@2..50"),
-        )
-    };
+/// A flag value as written and as parsed once: one value, or a list (`sweep` takes lists and
+/// ranges; the other commands take one value).
+#[derive(Debug, Clone, PartialEq)]
+pub struct List<T> {
+    pub text: String,
+    pub values: Vec<T>,
+}
+
+impl<T: Copy> List<T> {
+    /// The one value of a flag that `sweep` also takes as a list.
+    pub fn one(&self, flag: &'static str) -> Result<T, ConfigError> {
+        match self.values.as_slice() {
+            [v] if !self.text.contains(',') && !self.text.contains("..") => Ok(*v),
+            _ => Err(ConfigError::invalid(
+                flag,
+                format!(
+                    "{:?}: expected one value here (lists and ranges are for `faasplan sweep`)",
+                    self.text
+                ),
+            )),
+        }
+    }
+}
+
+/// `none` or a value: `Unlimited(None)` means no limit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Unlimited<T>(pub Option<T>);
+
+/// `0..=100:10`, `0,5,10` or one whole number.
+fn parse_list<T: TryFrom<u32>>(s: &str) -> Result<List<T>, String> {
+    let values = faasplan::sweep::parse_u32_list("list", s)
+        .map_err(|e| e.reason().to_string())?
+        .into_iter()
+        .map(|v| T::try_from(v).map_err(|_| format!("{v}: too large")))
+        .collect::<Result<_, _>>()?;
+    Ok(List {
+        text: s.to_string(),
+        values,
+    })
+}
+
+/// One duration (a bare number is seconds).
+pub fn parse_duration_arg(s: &str) -> Result<Micros, String> {
+    parse_duration(s).ok_or_else(|| format!("{s:?}: expected a duration such as 90, 90s, 15m, 6h"))
+}
+
+/// Durations separated by commas (`5m,10m`; a bare number is seconds), sorted, without repeats.
+fn parse_durations(s: &str) -> Result<List<Micros>, String> {
+    let mut values = s
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(parse_duration_arg)
+        .collect::<Result<Vec<_>, _>>()?;
+    if values.is_empty() {
+        return Err(format!("{s:?}: no values"));
+    }
+    if values
+        .iter()
+        .any(|&us| us > 1_000_000_000_000 * faasplan::time::SECOND)
+    {
+        return Err(format!("{s:?}: must be a number of seconds >= 0"));
+    }
+    values.sort_unstable();
+    values.dedup();
+    Ok(List {
+        text: s.to_string(),
+        values,
+    })
+}
+
+/// A duration or `none`.
+fn parse_optional_duration(s: &str) -> Result<Unlimited<Micros>, String> {
+    match s.trim() {
+        "none" => Ok(Unlimited(None)),
+        d => parse_duration_arg(d).map(|us| Unlimited(Some(us))),
+    }
+}
+
+/// A whole number or `none`.
+fn parse_optional_count(s: &str) -> Result<Unlimited<u32>, String> {
+    match s.trim() {
+        "none" | "unlimited" => Ok(Unlimited(None)),
+        n => n
+            .parse()
+            .map(|n| Unlimited(Some(n)))
+            .map_err(|_| format!("{n:?}: expected a whole number or none")),
+    }
+}
+
+/// `TARGET[@MIN..MAX]` for `--provisioned-target` (evaluated every minute; out after 3 periods,
+/// in after 15).
+fn parse_target(s: &str) -> Result<TargetTracking, String> {
+    let bad = || format!("{s:?}: expected TARGET[@MIN..MAX], e.g. 0.7 or 0.7@2..50");
     let (target, range) = match s.split_once('@') {
         Some((t, r)) => (t, Some(r)),
         None => (s, None),
@@ -174,287 +299,145 @@ fn parse_target(s: &str) -> Result<TargetTracking, ConfigError> {
         target,
         min,
         max,
-        interval: 60 * crate::time::SECOND,
+        interval: 60 * faasplan::time::SECOND,
         scale_out_after: 3,
         scale_in_after: 15,
     })
 }
 
-/// Turns the raw flags into a validated platform configuration with the built-in (Lambda-like)
-/// defaults.
-pub fn platform_config(a: &PlatformArgs) -> Result<PlatformConfig, ConfigError> {
-    platform_config_for(a, None)
+/// `row`, `N`/`Nvcpu`, `NMB` or `NMB@OFFERING`.
+fn parse_cpu_ref(spec: &str) -> Result<CpuRef, String> {
+    let spec = spec.trim();
+    if spec == "row" {
+        return Ok(CpuRef::Row);
+    }
+    if let Some(mb) = spec
+        .split('@')
+        .next()
+        .and_then(|m| m.strip_suffix("MB").or_else(|| m.strip_suffix("mb")))
+    {
+        let mb: u16 = mb
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&m| m > 0)
+            .ok_or_else(|| format!("{spec:?}: expected a memory size such as 512MB"))?;
+        let offering = spec.split_once('@').map(|(_, n)| n.trim().to_string());
+        return Ok(CpuRef::Memory { mb, offering });
+    }
+    let n = spec.strip_suffix("vcpu").unwrap_or(spec);
+    let v: f64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{spec:?}: expected row, N or Nvcpu, NMB, or NMB@OFFERING"))?;
+    if !(v.is_finite() && v > 0.0 && v <= 1024.0) {
+        return Err(format!("{spec:?}: vCPUs must be in (0, 1024]"));
+    }
+    Ok(CpuRef::Vcpu(v))
 }
 
-/// Turns the raw flags into a validated platform configuration. A flag the user gave wins; else
-/// the offering's behaviour default; else the built-in (Lambda-like) default.
+impl PlatformArgs {
+    /// The typed settings these flags give, for one run: each list-capable flag must hold one
+    /// value.
+    pub fn overrides(&self) -> Result<PlatformOverrides, ConfigError> {
+        let memory_mb = self
+            .memory_mb
+            .as_ref()
+            .map(|l| {
+                l.one("--memory-mb").and_then(|m| {
+                    u16::try_from(m).map_err(|_| {
+                        ConfigError::invalid("--memory-mb", format!("{m}: must be 1..=65535"))
+                    })
+                })
+            })
+            .transpose()?;
+        let provisioned = self
+            .provisioned
+            .as_ref()
+            .map(|l| l.one("--provisioned"))
+            .transpose()?;
+        let keep_alive = self
+            .keep_alive
+            .as_ref()
+            .map(|l| l.one("--keep-alive"))
+            .transpose()?;
+        self.overrides_with(memory_mb, provisioned, keep_alive)
+    }
+
+    /// As [`Self::overrides`], with the three settings a sweep varies given per grid point.
+    pub fn overrides_with(
+        &self,
+        memory_mb: Option<u16>,
+        provisioned: Option<u32>,
+        keep_alive: Option<Micros>,
+    ) -> Result<PlatformOverrides, ConfigError> {
+        let plan = match (&self.provisioned_schedule, &self.provisioned_target) {
+            (Some(s), _) => {
+                if self.provisioned.is_some() {
+                    return Err(ConfigError::invalid(
+                        "--provisioned-schedule",
+                        "give either --provisioned or a schedule, not both",
+                    ));
+                }
+                Some(ProvisionedPlan::Schedule(s.clone()))
+            }
+            (None, Some(t)) => {
+                if self.provisioned.is_some() {
+                    return Err(ConfigError::invalid(
+                        "--provisioned-target",
+                        "give either --provisioned or a target, not both",
+                    ));
+                }
+                Some(ProvisionedPlan::Target(t.clone()))
+            }
+            (None, None) => None,
+        };
+        let cpu = match self.cpu_bound {
+            None => {
+                if self.cpu_ref != CpuRef::Row {
+                    return Err(ConfigError::invalid(
+                        "--cpu-ref",
+                        "only means something with --cpu-bound",
+                    ));
+                }
+                None
+            }
+            Some(bound) => Some(CpuOverride {
+                bound,
+                threads: self.cpu_threads,
+                reference: self.cpu_ref.clone(),
+            }),
+        };
+        Ok(PlatformOverrides {
+            memory_mb,
+            per_instance_concurrency: self.per_instance_concurrency,
+            provisioned,
+            provisioned_plan: plan,
+            keep_alive,
+            max_lifetime: self.max_lifetime,
+            max_concurrency: self.max_concurrency,
+            account_concurrency: self.account_concurrency.map(|u| u.0),
+            scaling: self.scaling_rate.map(|u| u.0),
+            init: self.init_ms.clone(),
+            runtime: self.runtime.clone(),
+            package: self.package.clone(),
+            arch: self.arch.clone(),
+            cpu,
+            timeout: self.timeout.map(|u| u.0),
+            queue_max_wait: self.queue_max_wait,
+            max_event_age: self.max_event_age,
+            horizon: self.horizon,
+            warmup: self.warmup,
+            seed: self.seed,
+        })
+    }
+}
+
+/// The platform these flags describe over `offering`'s behaviour defaults, with library errors
+/// named by flag.
 pub fn platform_config_for(
     a: &PlatformArgs,
     offering: Option<&Offering>,
 ) -> Result<PlatformConfig, ConfigError> {
-    let b = offering.map(|o| &o.behaviour);
-    let memory_mb = match &a.memory_mb {
-        Some(s) => one::<u16>("--memory-mb", s)?,
-        None => offering.map_or(128, |o| o.memory.default_mb),
-    };
-    if memory_mb == 0 {
-        return Err(ConfigError::invalid("--memory-mb", "must be at least 1"));
-    }
-    if let (Some(o), Some(_)) = (offering, &a.memory_mb) {
-        check_memory_range(o, memory_mb)?;
-    }
-    let arch = |default: &str| a.arch.clone().unwrap_or_else(|| default.to_string());
-    let init = match (&a.init_ms, b.map(|b| &b.cold_start)) {
-        (Some(spec), _) => InitDist::parse(spec)?,
-        (None, Some(ColdStart::Dist(d))) => d.clone(),
-        (None, Some(ColdStart::LambdaTable { arch: default })) => {
-            InitDist::lambda_default(&a.runtime, &a.package, &arch(default), memory_mb.into())?
-        }
-        (None, None) => {
-            InitDist::lambda_default(&a.runtime, &a.package, &arch("x86_64"), memory_mb.into())?
-        }
-    };
-    let mut cfg = PlatformConfig::lambda_defaults(init);
-    cfg.memory_mb = memory_mb;
-    if let Some(b) = b {
-        cfg.per_instance_concurrency = b.per_instance_concurrency;
-        cfg.provisioned = b.provisioned;
-        cfg.keep_alive = Arc::new(FixedKeepAlive(b.keep_alive));
-        cfg.max_concurrency = b.max_instances;
-        cfg.account_concurrency = b.account_concurrency;
-        cfg.scaling = b.scaling;
-    }
-    if let Some(n) = a.per_instance_concurrency {
-        cfg.per_instance_concurrency = n;
-    }
-    if let Some(n) = &a.provisioned {
-        cfg.provisioned = one("--provisioned", n)?;
-    }
-    if let Some(s) = &a.provisioned_schedule {
-        cfg.provisioned_plan = Some(ProvisionedPlan::Schedule(Schedule::parse(s)?));
-        if a.provisioned.is_some() {
-            return Err(ConfigError::invalid(
-                "--provisioned-schedule",
-                "give either --provisioned or a schedule, not both",
-            ));
-        }
-        cfg.provisioned = 0;
-    }
-    if let Some(s) = &a.provisioned_target {
-        cfg.provisioned_plan = Some(ProvisionedPlan::Target(parse_target(s)?));
-        if a.provisioned.is_some() {
-            return Err(ConfigError::invalid(
-                "--provisioned-target",
-                "give either --provisioned or a target, not both",
-            ));
-        }
-        cfg.provisioned = 0;
-    }
-    if let Some(s) = &a.keep_alive {
-        cfg.keep_alive = Arc::new(FixedKeepAlive(keep_alive_flag(s)?));
-    }
-    cfg.max_lifetime = a
-        .max_lifetime
-        .as_deref()
-        .map(|s| duration_flag("--max-lifetime", s))
-        .transpose()?;
-    if cfg.max_lifetime == Some(0) {
-        return Err(ConfigError::invalid(
-            "--max-lifetime",
-            "must be greater than 0",
-        ));
-    }
-    if let Some(m) = a.max_concurrency {
-        cfg.max_concurrency = Some(m);
-    }
-    if let Some(s) = &a.account_concurrency {
-        cfg.account_concurrency = match s.trim() {
-            "none" | "unlimited" => None,
-            s => Some(s.parse().map_err(|_| {
-                ConfigError::invalid(
-                    "--account-concurrency",
-                    format!("{s:?}: expected a whole number or none"),
-                )
-            })?),
-        };
-    }
-    if cfg.account_concurrency == Some(0) {
-        return Err(ConfigError::invalid(
-            "--account-concurrency",
-            "must be at least 1 (or none)",
-        ));
-    }
-    if let Some(s) = &a.scaling_rate {
-        cfg.scaling = ScalingRate::parse(s)?;
-    }
-    cfg.queue_max_wait = duration_flag("--queue-max-wait", &a.queue_max_wait)?;
-    cfg.retry.max_age = duration_flag("--max-event-age", &a.max_event_age)?;
-    cfg.horizon = a
-        .horizon
-        .as_deref()
-        .map(|h| duration_flag("--horizon", h))
-        .transpose()?;
-    cfg.memory_override = a.memory_mb.is_some();
-    cfg.cpu = cpu_model(a, offering)?;
-    cfg.warmup = Warmup::parse(&a.warmup)?;
-    cfg.timeout = timeout(a.timeout.as_deref(), offering)?;
-    // The run records what the offering's bill needs (its rounding rules).
-    cfg.usage = offering.map(Offering::usage_spec).unwrap_or_default();
-    cfg.seed = a.seed;
-    Ok(cfg)
-}
-
-/// A `--memory-mb` the offering cannot configure is an error naming its range and source.
-fn check_memory_range(o: &Offering, mb: u16) -> Result<(), ConfigError> {
-    use crate::offering::MemoryRule;
-    let (lo, hi) = match &o.memory.rule {
-        MemoryRule::Function { min_mb, max_mb, .. } => (*min_mb, *max_mb),
-        MemoryRule::Sizes(sizes) => (1, sizes.last().map_or(u32::MAX, |s| s.memory_mb)),
-    };
-    if u32::from(mb) < lo || u32::from(mb) > hi {
-        return Err(ConfigError::invalid(
-            "--memory-mb",
-            format!(
-                "{mb} MB: {} offers {lo} to {hi} MB ({})",
-                o.meta.name, o.memory.provenance.source
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// The built-in platform when no offering is given: its CPU rule, from the shipped Lambda file.
-fn default_offering() -> Result<Offering, ConfigError> {
-    Offering::resolve("aws-lambda-x86")
-        .map_err(|e| ConfigError::invalid("--offering", format!("the built-in Lambda data: {e}")))
-}
-
-/// `--cpu-bound`, `--cpu-threads` and `--cpu-ref` as the engine's CPU model.
-fn cpu_model(
-    a: &PlatformArgs,
-    offering: Option<&Offering>,
-) -> Result<Option<crate::engine::CpuModel>, ConfigError> {
-    use crate::engine::{CpuModel, CpuReference};
-    let Some(bound) = a.cpu_bound else {
-        if a.cpu_ref.trim() != "row" {
-            return Err(ConfigError::invalid(
-                "--cpu-ref",
-                "only means something with --cpu-bound",
-            ));
-        }
-        return Ok(None);
-    };
-    if !(bound.is_finite() && (0.0..=1.0).contains(&bound)) {
-        return Err(ConfigError::invalid(
-            "--cpu-bound",
-            format!("{bound}: must be between 0 and 1 (the CPU-bound fraction of a duration)"),
-        ));
-    }
-    if a.cpu_threads == 0 || a.cpu_threads > 1024 {
-        return Err(ConfigError::invalid(
-            "--cpu-threads",
-            format!("{}: must be between 1 and 1024", a.cpu_threads),
-        ));
-    }
-    let builtin;
-    let platform = match offering {
-        Some(o) => o,
-        None => {
-            builtin = default_offering()?;
-            &builtin
-        }
-    };
-    let bad = |why: String| ConfigError::invalid("--cpu-ref", why);
-    let spec = a.cpu_ref.trim();
-    let reference =
-        if spec == "row" {
-            CpuReference::RowMemory(platform.vcpu_rule())
-        } else if let Some(mb) = spec
-            .split('@')
-            .next()
-            .and_then(|m| m.strip_suffix("MB").or_else(|| m.strip_suffix("mb")))
-        {
-            let mb: u16 =
-                mb.trim().parse().ok().filter(|&m| m > 0).ok_or_else(|| {
-                    bad(format!("{spec:?}: expected a memory size such as 512MB"))
-                })?;
-            let vcpu = match spec.split_once('@') {
-                None => platform.vcpu(mb),
-                Some((_, name)) => Offering::resolve(name.trim())
-                    .map_err(|e| bad(format!("{spec:?}: {e}")))?
-                    .vcpu(mb),
-            };
-            CpuReference::Vcpu(vcpu)
-        } else {
-            let n = spec.strip_suffix("vcpu").unwrap_or(spec);
-            let v: f64 = n.trim().parse().map_err(|_| {
-                bad(format!(
-                    "{spec:?}: expected row, N or Nvcpu, NMB, or NMB@OFFERING"
-                ))
-            })?;
-            if !(v.is_finite() && v > 0.0 && v <= 1024.0) {
-                return Err(bad(format!("{spec:?}: vCPUs must be in (0, 1024]")));
-            }
-            CpuReference::Vcpu(v)
-        };
-    Ok(Some(CpuModel {
-        bound,
-        threads: f64::from(a.cpu_threads),
-        platform: platform.vcpu_rule(),
-        reference,
-    }))
-}
-
-/// `--keep-alive`: one duration (a bare number is seconds).
-pub(crate) fn keep_alive_flag(s: &str) -> Result<crate::time::Micros, ConfigError> {
-    if s.contains(',') || s.contains("..") {
-        return Err(ConfigError::invalid(
-            "--keep-alive",
-            format!("{s:?}: expected one duration here (lists are for `faasplan sweep`)"),
-        ));
-    }
-    let us = duration_flag("--keep-alive", s)?;
-    seconds_flag("--keep-alive", us as f64 / 1e6)?;
-    Ok(us)
-}
-
-/// The function timeout: `--timeout`, else the offering's maximum, else Lambda's 900 s. A value
-/// above the offering's maximum cannot be configured there.
-fn timeout(
-    flag: Option<&str>,
-    offering: Option<&Offering>,
-) -> Result<Option<crate::time::Micros>, ConfigError> {
-    let limits = offering.map(|o| &o.timeout);
-    let given = match flag.map(str::trim) {
-        None => {
-            return Ok(match limits {
-                Some(t) => t.planning_default(),
-                None => Some(900 * crate::time::SECOND),
-            });
-        }
-        Some("none") => None,
-        Some(s) => match duration_flag("--timeout", s)? {
-            0 => return Err(ConfigError::invalid("--timeout", "must be greater than 0")),
-            us => Some(us),
-        },
-    };
-    if let (Some(o), Some(max)) = (offering, limits.and_then(|t| t.max)) {
-        let over = match given {
-            None => true,
-            Some(us) => us > max,
-        };
-        if over {
-            return Err(ConfigError::invalid(
-                "--timeout",
-                format!(
-                    "{}: {} allows at most {} ({})",
-                    flag.unwrap_or_default().trim(),
-                    o.meta.name,
-                    crate::time::format_duration(max),
-                    o.timeout.provenance.source
-                ),
-            ));
-        }
-    }
-    Ok(given)
+    faasplan::plan::platform_config(&a.overrides()?, offering).map_err(flag_error)
 }

@@ -8,14 +8,15 @@ use clap::Args;
 use super::breakeven::Breakeven;
 use super::compare::{CompareOption, Comparison};
 use super::sweep::SweepResult;
-use crate::engine::PlatformConfig;
-use crate::export::summary::Summary;
-use crate::outcome::Outcome;
-use crate::report::breakeven::{BreakevenCrossing, BreakevenPage, BreakevenPoint};
-use crate::report::compare::{CompareEntry, ComparePage, LatencyMs};
-use crate::report::fmt::{sig, thousands};
-use crate::report::sweep::{SweepMetric, SweepPage};
-use crate::report::{self, ReportError, ReportTarget, Written};
+use faasplan::engine::PlatformConfig;
+use faasplan::export::summary::Summary;
+use faasplan::outcome::Outcome;
+use faasplan::report::breakeven::{BreakevenCrossing, BreakevenPage, BreakevenPoint};
+use faasplan::report::compare::{CompareEntry, ComparePage, LatencyMs};
+use faasplan::report::fmt::{sig, thousands};
+use faasplan::report::sweep::{SweepMetric, SweepPage};
+use faasplan::report::{self, ReportError, ReportTarget, Written};
+use faasplan::sweep::Metric;
 
 /// Where to write a report, if anywhere.
 #[derive(Debug, Clone, Args)]
@@ -93,8 +94,8 @@ fn upper_first(s: &str) -> String {
 
 /// `faasplan compare`'s options as a report page. The fleet SLO's p99 bound is not in the
 /// comparison; set `slo_p99_ms` to draw it.
-impl From<&Comparison> for ComparePage {
-    fn from(c: &Comparison) -> ComparePage {
+pub fn compare_page(c: &Comparison) -> ComparePage {
+    {
         let options = c
             .options
             .iter()
@@ -153,8 +154,8 @@ impl From<&Comparison> for ComparePage {
 }
 
 /// `faasplan breakeven`'s table and crossing as a report page.
-impl From<&Breakeven> for BreakevenPage {
-    fn from(b: &Breakeven) -> BreakevenPage {
+pub fn breakeven_page(b: &Breakeven) -> BreakevenPage {
+    {
         let served = |ms: f64| (ms > 0.0).then_some(ms);
         let mut notes = vec![b.verdict.clone()];
         if let Some(slo) = &b.fleet_slo {
@@ -216,10 +217,13 @@ impl From<&SweepResult> for SweepPage {
             subtitle: format!("{} on {}", r.trace, r.offering),
             x_setting: x_setting.to_string(),
             x_label,
-            cost_column: "cost_monthly_usd".into(),
+            cost_column: Metric::CostMonthly.column().into(),
             metrics: vec![
-                SweepMetric::for_column("cold_start_ratio", r.pareto_cost_cold_start_ratio.clone()),
-                SweepMetric::for_column("latency_ms_p99", r.pareto_cost_p99.clone()),
+                SweepMetric::for_metric(
+                    Metric::ColdStartRatio,
+                    r.pareto_cost_cold_start_ratio.clone(),
+                ),
+                SweepMetric::for_metric(Metric::LatencyP99, r.pareto_cost_p99.clone()),
             ],
             rows: r.grid.clone(),
             slos: r.slos.clone(),

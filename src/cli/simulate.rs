@@ -10,16 +10,16 @@ use clap::Args;
 use super::report_args::{self, ReportArgs};
 use super::trace_args::print_report;
 use super::{Format, RunArgs, platform_config_for, thread_pool};
-use crate::cost;
-use crate::engine::{PlatformConfig, ProvisionedPlan};
-use crate::export;
-use crate::export::summary::{RunInfo, Summary};
-use crate::offering::Offering;
-use crate::outcome::{Mode, Outcome};
-use crate::pipeline;
-use crate::trace::Trace;
-use crate::trace::canonical::ReadReport;
-use crate::trace::format::{self, TraceFormat};
+use faasplan::cost;
+use faasplan::engine::{PlatformConfig, ProvisionedPlan};
+use faasplan::export;
+use faasplan::export::summary::{RunInfo, Summary};
+use faasplan::offering::Offering;
+use faasplan::outcome::{Mode, Outcome};
+use faasplan::pipeline;
+use faasplan::trace::Trace;
+use faasplan::trace::canonical::ReadReport;
+use faasplan::trace::format::{self, TraceFormat};
 
 /// `faasplan simulate`.
 #[derive(Debug, Args)]
@@ -61,17 +61,23 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let trace_format = format::resolve(&a.run.trace, Some(a.run.trace_args.trace_format.into()))?;
     let (trace, report, outcome) =
         if trace_format == TraceFormat::Canonical && a.run.trace_args.plain_canonical() {
-            // The fast path: reading and simulating overlap.
+            // The fast path: reading and simulating overlap; the pipeline checks the config
+            // against the whole trace.
             let opts = a.run.trace_args.read_options();
-            let (trace, report, outcome) =
-                pool.install(|| pipeline::read_and_simulate(&a.run.trace, &opts, &cfg, force))?;
-            cfg.validate_for(&trace)?;
+            let (trace, report, outcome) = pool
+                .install(|| pipeline::read_and_simulate(&a.run.trace, &opts, &cfg, force))
+                .map_err(|e| match e {
+                    pipeline::PipelineError::Config(c) => {
+                        pipeline::PipelineError::Config(super::platform::flag_error(c))
+                    }
+                    e => e,
+                })?;
             print_report(&name, &report, None);
             (trace, report, outcome)
         } else {
             let (trace, load) = a.run.load(a.run.platform.seed, true)?;
-            cfg.validate_for(&trace)?;
-            let outcome = pool.install(|| crate::engine::simulate_mode(&trace, &cfg, force));
+            let valid = super::validate_for(&cfg, &trace)?;
+            let outcome = pool.install(|| faasplan::engine::simulate_mode(&trace, &valid, force));
             (trace, load.rows, outcome)
         };
     if trace.was_sorted {
@@ -88,7 +94,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     }
     let mut summary = Summary::new(&outcome, run_info(&name, &trace, &report, &cfg, &outcome))
         .with_warnings(&run_warnings(&a.run.platform, offering, &cfg, &outcome));
-    crate::warnings::to_stderr(&summary.warnings);
+    faasplan::warnings::to_stderr(&summary.warnings);
     summary.notes.push(cfg.cpu_note());
     eprintln!("note: {}", cfg.cpu_note());
     if let Some(o) = offering {
@@ -108,7 +114,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
                 Some(bill) => export::bill::write_table(&mut out, bill),
                 None => Ok(()),
             })
-            .and_then(|()| crate::warnings::write_block(&mut out, &summary.warnings)),
+            .and_then(|()| faasplan::warnings::write_block(&mut out, &summary.warnings)),
         Format::Json => export::json::write(&mut out, &summary),
         Format::Csv => export::csv::write(&mut out, &summary),
     }
@@ -137,7 +143,7 @@ pub(super) fn run_info(
         provisioned: cfg.max_provisioned(),
         provisioned_plan: cfg.provisioned_plan.as_ref().map(describe_plan),
         keep_alive: cfg.keep_alive.describe(),
-        max_lifetime_s: cfg.max_lifetime.map(crate::time::us_to_s),
+        max_lifetime_s: cfg.max_lifetime.map(faasplan::time::us_to_s),
         max_concurrency: cfg.max_concurrency,
         account_concurrency: cfg.account_concurrency,
         scaling_rate: cfg.scaling.map(|s| {
@@ -148,9 +154,9 @@ pub(super) fn run_info(
             )
         }),
         init: cfg.init.describe(),
-        horizon_s: cfg.horizon.map(crate::time::us_to_s),
+        horizon_s: cfg.horizon.map(faasplan::time::us_to_s),
         warmup: cfg.warmup.describe(),
-        timeout_s: cfg.timeout.map(crate::time::us_to_s),
+        timeout_s: cfg.timeout.map(faasplan::time::us_to_s),
         seed: cfg.seed,
         mode: outcome.mode,
         excluded_after_horizon: outcome.excluded_after_horizon,
@@ -160,7 +166,7 @@ pub(super) fn run_info(
 /// A provisioned plan as the run info shows it, in the syntax of its flag.
 pub(super) fn describe_plan(p: &ProvisionedPlan) -> String {
     let hhmm = |us: u64| {
-        let m = us / crate::time::SECOND / 60;
+        let m = us / faasplan::time::SECOND / 60;
         format!("{:02}:{:02}", m / 60, m % 60)
     };
     match p {
@@ -183,9 +189,9 @@ pub(super) fn run_warnings(
     offering: Option<&Offering>,
     cfg: &PlatformConfig,
     outcome: &Outcome,
-) -> Vec<crate::warnings::Warning> {
+) -> Vec<faasplan::warnings::Warning> {
     let origins = super::origin::origins(a, offering);
-    crate::warnings::for_run(&crate::warnings::RunFacts {
+    faasplan::warnings::for_run(&faasplan::warnings::RunFacts {
         outcome,
         cfg,
         origins: &origins,
@@ -201,7 +207,7 @@ fn compare(
     force: Option<Mode>,
 ) -> anyhow::Result<ExitCode> {
     if a.per_minute.is_some() {
-        return Err(crate::error::ConfigError::invalid(
+        return Err(faasplan::error::ConfigError::invalid(
             "--per-minute",
             "writes one run's series; give a single --offering with it",
         )
@@ -217,9 +223,9 @@ fn compare(
     for o in offerings {
         let cfg = platform_config_for(&a.run.platform, Some(o))
             .with_context(|| format!("offering {}", o.meta.name))?;
-        cfg.validate_for(&trace)
+        let valid = super::validate_for(&cfg, &trace)
             .with_context(|| format!("offering {}", o.meta.name))?;
-        let outcome = pool.install(|| crate::engine::simulate_mode(&trace, &cfg, force));
+        let outcome = pool.install(|| faasplan::engine::simulate_mode(&trace, &valid, force));
         let mut summary = Summary::new(
             &outcome,
             run_info(&name, &trace, &load.rows, &cfg, &outcome),
@@ -229,7 +235,7 @@ fn compare(
         summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg)));
         runs.push(summary);
     }
-    crate::warnings::to_stderr(&export::bill::comparison_warnings(&runs));
+    faasplan::warnings::to_stderr(&export::bill::comparison_warnings(&runs));
     if let Some(t) = &report_to {
         report_args::write_offerings(t, &name, &runs)?;
     }

@@ -9,18 +9,18 @@ use clap::Args;
 use serde::Serialize;
 
 use super::report_args::{self, ReportArgs};
-use super::{
-    Format, PlatformArgs, RunArgs, platform_config_for, thread_pool, to_stdout, write_json,
-};
-use crate::cost;
-use crate::engine::{PlatformConfig, RunOptions, simulate_with};
-use crate::error::ConfigError;
-use crate::export::summary::Summary;
-use crate::sweep::{self, Interval, PointResult, Slo};
-use crate::time::{MINUTE, parse_duration, us_to_s};
-use crate::trace::Trace;
-use crate::trace::format::{self, TraceFormat};
-use crate::trace::resample::BlockBootstrap;
+use super::{Format, PlatformArgs, RunArgs, thread_pool, to_stdout, write_json};
+use faasplan::cost;
+use faasplan::engine::{PlatformConfig, RunOptions, ValidConfig, simulate_with};
+use faasplan::error::ConfigError;
+use faasplan::export::summary::Summary;
+use faasplan::sweep::grid::GridPoint;
+use faasplan::sweep::replicas::{self, replica_seed, replica_traces};
+use faasplan::sweep::{self, Interval, Metric, PointResult, Slo};
+use faasplan::time::{MINUTE, Micros, parse_duration, us_to_s};
+use faasplan::trace::Trace;
+use faasplan::trace::format::{self, TraceFormat};
+use faasplan::trace::resample::BlockBootstrap;
 
 /// Each simulation runs on one worker; the workers run many at once.
 const ONE_THREAD: RunOptions = RunOptions {
@@ -47,8 +47,8 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = 5, value_name = "R")]
     pub replicas: usize,
 
-    #[arg(long, value_name = "block:DURATION", help = RESAMPLE_HELP, long_help = RESAMPLE_LONG_HELP)]
-    pub resample: Option<String>,
+    #[arg(long, value_name = "block:DURATION", help = RESAMPLE_HELP, long_help = RESAMPLE_LONG_HELP, value_parser = parse_resample)]
+    pub resample: Option<Micros>,
 
     #[arg(long, value_name = "METRIC<=VALUE", help = slo_help())]
     pub slo: Vec<String>,
@@ -137,29 +137,10 @@ pub struct SweepResult {
     pub warnings: Vec<String>,
 }
 
-/// The columns the table shows, with their labels.
-const TABLE_METRICS: &[(&str, &str)] = &[
-    ("cost_monthly_usd", "monthly $"),
-    ("cold_start_ratio", "cold %"),
-    ("latency_ms_p99", "p99 ms"),
-    ("throttle_ratio", "throttled %"),
-    ("instance_seconds_provisioned_idle", "PC idle s"),
-];
-
-/// The seed replica `r` runs with (replica 0: the run seed, as `simulate` would use it).
-fn replica_seed(seed: u64, r: usize) -> u64 {
-    crate::seed::replica_seed(seed, r as u64)
-}
-
 /// `block:DURATION` → the block length, microseconds. The bounds that depend on the trace are
 /// checked by [`BlockBootstrap::new`].
-fn parse_resample(s: &str) -> Result<u64, ConfigError> {
-    let bad = |why: &str| {
-        ConfigError::invalid(
-            "--resample",
-            format!("{s:?}: {why} (e.g. block:1h or block:1d)"),
-        )
-    };
+fn parse_resample(s: &str) -> Result<u64, String> {
+    let bad = |why: &str| format!("{s:?}: {why} (e.g. block:1h or block:1d)");
     let d = s
         .trim()
         .strip_prefix("block:")
@@ -171,124 +152,32 @@ fn parse_resample(s: &str) -> Result<u64, ConfigError> {
     Ok(us)
 }
 
-/// One grid point's settings as flags, applied over the user's fixed flags.
-#[derive(Debug, Clone)]
-struct GridPoint {
-    provisioned: Option<u32>,
-    memory_mb: Option<u16>,
-    keep_alive_s: Option<f64>,
-}
-
-impl GridPoint {
-    fn settings(&self) -> Vec<(String, f64)> {
-        let mut s = Vec::new();
-        if let Some(p) = self.provisioned {
-            s.push(("provisioned".to_string(), f64::from(p)));
-        }
-        if let Some(m) = self.memory_mb {
-            s.push(("memory_mb".to_string(), f64::from(m)));
-        }
-        if let Some(k) = self.keep_alive_s {
-            s.push(("keep_alive_s".to_string(), k));
-        }
-        s
-    }
-
-    fn apply(&self, base: &PlatformArgs) -> PlatformArgs {
-        let mut a = base.clone();
-        if let Some(p) = self.provisioned {
-            a.provisioned = Some(p.to_string());
-        }
-        if let Some(m) = self.memory_mb {
-            a.memory_mb = Some(m.to_string());
-        }
-        if let Some(k) = self.keep_alive_s {
-            a.keep_alive = Some(k.to_string());
-        }
-        a
-    }
-}
-
+/// The grid the flags sweep: `--provisioned`, `--memory-mb` and `--keep-alive` lists.
 fn grid(a: &PlatformArgs) -> Result<Vec<GridPoint>, ConfigError> {
-    let provisioned: Vec<Option<u32>> = match &a.provisioned {
-        Some(s) => sweep::parse_u32_list("--provisioned", s)?
-            .into_iter()
-            .map(Some)
-            .collect(),
-        None => vec![None],
-    };
-    let memory: Vec<Option<u16>> = match &a.memory_mb {
-        Some(s) => sweep::parse_u32_list("--memory-mb", s)?
-            .into_iter()
-            .map(|m| {
-                u16::try_from(m)
-                    .ok()
-                    .filter(|&m| m > 0)
-                    .map(Some)
-                    .ok_or_else(|| {
-                        ConfigError::invalid("--memory-mb", format!("{m}: must be 1..=65535"))
-                    })
-            })
-            .collect::<Result<_, _>>()?,
-        None => vec![None],
-    };
-    let keep_alive: Vec<Option<f64>> = match &a.keep_alive {
-        Some(s) => {
-            // Durations with units (5m,10m) or seconds; the axis is labelled in seconds.
-            let mut secs: Vec<f64> = Vec::new();
-            for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                let us = super::duration_flag("--keep-alive", part)?;
-                secs.push(us as f64 / 1e6);
-            }
-            if secs.is_empty() {
-                return Err(ConfigError::invalid(
-                    "--keep-alive",
-                    format!("{s:?}: no values"),
-                ));
-            }
-            secs.sort_by(f64::total_cmp);
-            secs.dedup();
-            secs.into_iter().map(Some).collect()
-        }
-        None => vec![None],
-    };
-    let mut points = Vec::new();
-    for &p in &provisioned {
-        for &m in &memory {
-            for &k in &keep_alive {
-                points.push(GridPoint {
-                    provisioned: p,
-                    memory_mb: m,
-                    keep_alive_s: k,
-                });
-            }
-        }
-    }
-    if points.len() > 100_000 {
-        return Err(ConfigError::invalid(
-            "--provisioned",
-            "more than 100,000 grid points",
-        ));
-    }
-    Ok(points)
+    sweep::grid::grid(
+        a.provisioned.as_ref().map(|l| l.values.as_slice()),
+        a.memory_mb.as_ref().map(|l| l.values.as_slice()),
+        a.keep_alive.as_ref().map(|l| l.values.as_slice()),
+    )
+    .map_err(super::platform::flag_error)
 }
 
 /// One run's (point, replica, warnings, memory sizes used in MB).
-type PointWarnings = (usize, usize, Vec<crate::warnings::Warning>, Vec<u16>);
+type PointWarnings = (usize, usize, Vec<faasplan::warnings::Warning>, Vec<u16>);
 
 /// The grid's warnings: each run source once (in grid order, whatever the thread count), and
 /// durations held constant across a memory axis.
 fn sweep_warnings(
     mut runs: Vec<PointWarnings>,
     settings: &[Vec<(String, f64)>],
-    offering: &crate::offering::Offering,
+    offering: &faasplan::offering::Offering,
     cpu_profile: bool,
 ) -> Vec<String> {
     runs.sort_by_key(|(p, r, _, _)| (*p, *r));
     let label = |p: usize| {
         let s: Vec<String> = settings[p]
             .iter()
-            .map(|(n, v)| format!("{n}={}", crate::report::fmt::plain(*v)))
+            .map(|(n, v)| format!("{n}={}", faasplan::report::fmt::plain(*v)))
             .collect();
         if s.is_empty() {
             "the grid point".to_string()
@@ -306,24 +195,15 @@ fn sweep_warnings(
             )
         })
         .collect();
-    let labelled: Vec<(String, Vec<crate::warnings::Warning>)> = runs
+    let labelled: Vec<(String, Vec<faasplan::warnings::Warning>)> = runs
         .into_iter()
         .map(|(p, _, ws, _)| (label(p), ws))
         .collect();
-    let mut out = crate::warnings::across(&labelled);
+    let mut out = faasplan::warnings::across(&labelled);
     if !cpu_profile {
-        out.extend(crate::warnings::durations_held_constant(&sizes).map(|w| w.to_string()));
+        out.extend(faasplan::warnings::durations_held_constant(&sizes).map(|w| w.to_string()));
     }
     out
-}
-
-/// The numeric summary columns of one run (the `run_*` echo of the options left out).
-fn metrics(summary: &Summary) -> Vec<(String, f64)> {
-    crate::export::csv::columns(summary)
-        .into_iter()
-        .filter(|(c, _)| !c.starts_with("run_"))
-        .filter_map(|(c, v)| v.parse::<f64>().ok().map(|v| (c, v)))
-        .collect()
 }
 
 pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
@@ -343,14 +223,17 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         .slo
         .iter()
         .map(|s| Slo::parse(s))
-        .collect::<Result<_, _>>()?;
-    let block = a.resample.as_deref().map(parse_resample).transpose()?;
+        .collect::<Result<_, _>>()
+        .map_err(super::platform::flag_error)?;
+    let block = a.resample;
     let points = grid(&a.run.platform)?;
     // Validate every point before running any.
+    let base = a.run.platform.overrides_with(None, None, None)?;
     let configs: Vec<PlatformConfig> = points
         .iter()
-        .map(|p| platform_config_for(&p.apply(&a.run.platform), Some(offering)))
-        .collect::<Result<_, _>>()?;
+        .map(|p| faasplan::plan::platform_config(&p.apply(&base), Some(offering)))
+        .collect::<Result<_, _>>()
+        .map_err(super::platform::flag_error)?;
 
     // Load once; a per-minute trace (Azure 2019) expands arrivals with the seed, so each replica
     // gets its own expansion. With --resample each replica is then a block bootstrap of its
@@ -361,37 +244,19 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let seed = a.run.platform.seed;
     // Replica 0's trace is read with the run seed itself (`replica_seed(seed, 0) == seed`).
     let first = a.run.load(seed, true)?.0;
-    let functions = first.functions.len();
     let rows_have_memory = first.invocations.iter().any(|i| i.memory_mb != 0);
     let bootstrap = block
         .map(|b| BlockBootstrap::new(&first, b))
         .transpose()
         .map_err(|e| ConfigError::invalid("--resample", format!("{name}: {e}")))?;
-    let traces: Vec<Trace> = match (per_replica, bootstrap) {
-        (false, None) => vec![first],
-        (false, Some(bs)) => (0..a.replicas)
-            .map(|r| bs.resample(&first, seed, r as u64))
-            .collect(),
-        (true, _) => {
-            // One expansion at a time, resampled before the next is read.
-            let mut out = Vec::with_capacity(a.replicas);
-            let mut first = Some(first);
-            for r in 0..a.replicas {
-                let base = match first.take() {
-                    Some(t) => t,
-                    None => a.run.load(replica_seed(seed, r), false)?.0,
-                };
-                out.push(match bootstrap {
-                    // An expansion may end a minute earlier or later than replica 0's.
-                    Some(bs) => BlockBootstrap::new(&base, bs.block())
-                        .unwrap_or(bs)
-                        .resample(&base, seed, r as u64),
-                    None => base,
-                });
-            }
-            out
-        }
-    };
+    let mut read = |replica_seed: u64| a.run.load(replica_seed, false).map(|(t, _)| t);
+    let traces = replica_traces(
+        first,
+        a.replicas,
+        seed,
+        bootstrap,
+        per_replica.then_some(&mut read as &mut dyn FnMut(u64) -> Result<Trace, _>),
+    )?;
     let resample = bootstrap.map(|bs| ResampleInfo {
         method: "block bootstrap",
         block_s: us_to_s(bs.block()),
@@ -405,10 +270,13 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
              --resample block:1d (or block:1h) resamples the trace's own periods"
         );
     }
-    let trace_of = |r: usize| &traces[if traces.len() > 1 { r } else { 0 }];
-    for c in &configs {
-        c.validate(functions)?;
-    }
+    let trace_of = |r: usize| replicas::trace_of(&traces, r);
+    // Every replica's trace has replica 0's functions (an expansion or a resample of it).
+    let configs: Vec<ValidConfig> = configs
+        .iter()
+        .map(|c| c.validate_for(trace_of(0)))
+        .collect::<Result<_, _>>()
+        .map_err(super::platform::flag_error)?;
     if points.iter().any(|p| p.memory_mb.is_some()) && rows_have_memory {
         eprintln!(
             "note: {name}: rows carry memory_mb, which wins over --memory-mb; the memory axis only \
@@ -429,14 +297,13 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let run_warnings = std::sync::Mutex::new(Vec::new());
     let grid_results = pool.install(|| {
         sweep::run(&settings, a.replicas, interval, |p, r| {
-            let mut cfg = configs[p].clone();
-            cfg.seed = replica_seed(seed, r);
+            let cfg = configs[p].with_seed(replica_seed(seed, r));
             let trace = trace_of(r);
             let outcome = simulate_with(trace, &cfg, ONE_THREAD);
             let info = super::simulate::run_info(&name, trace, &Default::default(), &cfg, &outcome);
             let mut summary = Summary::new(&outcome, info);
             summary.cost = Some(cost::bill(&outcome, offering, &bill_opts(&cfg)));
-            let ws = crate::warnings::for_run(&crate::warnings::RunFacts {
+            let ws = faasplan::warnings::for_run(&faasplan::warnings::RunFacts {
                 outcome: &outcome,
                 cfg: &cfg,
                 origins: &origins,
@@ -446,7 +313,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
                 v.push((p, r, ws, sizes));
             }
             bar.inc(1);
-            metrics(&summary)
+            sweep::metric::summary_metrics(&summary)
         })
     });
     bar.finish_and_clear();
@@ -462,11 +329,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
                         "{:?}: no metric {:?}; use {}; the summary columns are: {}",
                         s.text,
                         s.column,
-                        sweep::SLO_METRICS
-                            .iter()
-                            .map(|(n, _)| *n)
-                            .collect::<Vec<_>>()
-                            .join(", "),
+                        sweep::slo_short_names(),
                         known.join(", ")
                     ),
                 )
@@ -477,7 +340,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let recommended = if slos.is_empty() {
         None
     } else {
-        sweep::cheapest_meeting(&grid_results, &slos, "cost_monthly_usd")
+        sweep::cheapest_meeting(&grid_results, &slos, Metric::CostMonthly.column())
     };
     let warnings = sweep_warnings(
         run_warnings.into_inner().unwrap_or_default(),
@@ -485,12 +348,13 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         offering,
         a.run.platform.cpu_bound.is_some(),
     );
-    crate::warnings::to_stderr(&warnings);
+    faasplan::warnings::to_stderr(&warnings);
     let mut warnings = warnings;
     if !slos.is_empty() && recommended.is_none() {
         // On stderr below, with the exit code.
         let texts: Vec<String> = slos.iter().map(|s| s.text.clone()).collect();
-        warnings.push(crate::warnings::misses_slo("every grid point", &texts, "--slo").to_string());
+        warnings
+            .push(faasplan::warnings::misses_slo("every grid point", &texts, "--slo").to_string());
     }
     let result = SweepResult {
         warnings,
@@ -500,11 +364,15 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         seed,
         resample,
         interval,
-        pareto_cost_p99: sweep::pareto(&grid_results, "cost_monthly_usd", "latency_ms_p99"),
+        pareto_cost_p99: sweep::pareto(
+            &grid_results,
+            Metric::CostMonthly.column(),
+            Metric::LatencyP99.column(),
+        ),
         pareto_cost_cold_start_ratio: sweep::pareto(
             &grid_results,
-            "cost_monthly_usd",
-            "cold_start_ratio",
+            Metric::CostMonthly.column(),
+            Metric::ColdStartRatio.column(),
         ),
         slos,
         grid: grid_results,
@@ -512,8 +380,8 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     };
 
     if let Some(t) = &report_to {
-        let page = crate::report::sweep::SweepPage::from(&result);
-        report_args::announce(&crate::report::sweep::write(&page, t)?);
+        let page = faasplan::report::sweep::SweepPage::from(&result);
+        report_args::announce(&faasplan::report::sweep::write(&page, t)?);
     }
     to_stdout(|w| match a.format {
         Format::Table => write_table(w, &result),
@@ -538,11 +406,11 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
 
 /// A metric's mean, with its ± half-width when `with_ci` (every cell of a table shows one, or
 /// none does).
-fn fmt_estimate(column: &str, e: Option<&sweep::Estimate>, with_ci: bool) -> String {
+fn fmt_estimate(metric: Metric, e: Option<&sweep::Estimate>, with_ci: bool) -> String {
     let Some(e) = e else {
         return "-".to_string();
     };
-    let pct = column.ends_with("_ratio");
+    let pct = metric.unit() == sweep::BoundUnit::Ratio;
     let k = if pct { 100.0 } else { 1.0 };
     let digits = if pct { 3 } else { 1 };
     if with_ci {
@@ -595,7 +463,8 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
             .unwrap_or_default()
     };
     let mut header: Vec<String> = setting_names.clone();
-    header.extend(TABLE_METRICS.iter().map(|(_, l)| l.to_string()));
+    let table_metrics = sweep::metric::table_metrics();
+    header.extend(table_metrics.iter().map(|(_, l)| l.to_string()));
     header.push(String::new());
     let rows: Vec<Vec<String>> = r
         .grid
@@ -608,9 +477,9 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
                 p.settings.iter().map(|(_, v)| format!("{v}")).collect()
             };
             row.extend(
-                TABLE_METRICS
+                table_metrics
                     .iter()
-                    .map(|(c, _)| fmt_estimate(c, p.metric(c), with_ci)),
+                    .map(|&(m, _)| fmt_estimate(m, p.metric(m.column()), with_ci)),
             );
             let mut mark = Vec::new();
             if r.recommended == Some(i) {
@@ -663,7 +532,11 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
                 w,
                 "recommended: {} (monthly ${}), the cheapest meeting {}",
                 point_label(p),
-                fmt_estimate("cost_monthly_usd", p.metric("cost_monthly_usd"), with_ci),
+                fmt_estimate(
+                    Metric::CostMonthly,
+                    p.metric(Metric::CostMonthly.column()),
+                    with_ci
+                ),
                 r.slos
                     .iter()
                     .map(|s| s.text.as_str())
@@ -673,7 +546,7 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
         }
         (false, None) => writeln!(w, "no grid point meets every SLO")?,
     }
-    crate::warnings::write_block(w, &r.warnings)
+    faasplan::warnings::write_block(w, &r.warnings)
 }
 
 fn write_csv(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::trace::canonical::{ReadOptions, ReadReport};
-use crate::trace::format::{Arrivals, LoadOptions, LoadReport, TraceFormat};
-use crate::trace::units::TimeUnit;
+use faasplan::trace::canonical::{ReadOptions, ReadReport};
+use faasplan::trace::format::{Arrivals, LoadOptions, LoadReport, TraceFormat};
+use faasplan::trace::units::TimeUnit;
 
 /// `--trace-format` (the library's [`TraceFormat`], kept free of clap).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -41,15 +41,15 @@ impl InitDist {
     /// A lognormal whose median is `p50_ms` and whose 99th percentile is `p99_ms`.
     pub fn lognormal(p50_ms: f64, p99_ms: f64) -> Result<InitDist, ConfigError> {
         if !(p50_ms.is_finite() && p99_ms.is_finite() && p50_ms > 0.0 && p99_ms > p50_ms) {
-            return Err(ConfigError::invalid(
-                "--init-ms",
+            return Err(ConfigError::field(
+                "init",
                 format!("lognormal:{p50_ms},{p99_ms}: need 0 < P50 < P99 (milliseconds)"),
             ));
         }
         let mu = p50_ms.ln();
         let sigma = (p99_ms.ln() - mu) / z99();
         let dist = LogNormal::new(mu, sigma)
-            .map_err(|e| ConfigError::invalid("--init-ms", format!("lognormal: {e}")))?;
+            .map_err(|e| ConfigError::field("init", format!("lognormal: {e}")))?;
         Ok(InitDist::LogNormal {
             p50_ms,
             p99_ms,
@@ -65,8 +65,8 @@ impl InitDist {
         if let Some(rest) = spec.strip_prefix("lognormal:") {
             let parts: Vec<&str> = rest.split(',').map(str::trim).collect();
             let bad = || {
-                ConfigError::invalid(
-                    "--init-ms",
+                ConfigError::field(
+                    "init",
                     format!("{spec:?}: expected lognormal:P50,P99 with two numbers in ms"),
                 )
             };
@@ -81,14 +81,14 @@ impl InitDist {
             return InitDist::empirical_file(Path::new(path));
         }
         let ms: f64 = spec.parse().map_err(|_| {
-            ConfigError::invalid(
-                "--init-ms",
+            ConfigError::field(
+                "init",
                 format!("{spec:?}: expected N (ms), lognormal:P50,P99 or empirical:FILE"),
             )
         })?;
         if !ms.is_finite() || ms < 0.0 {
-            return Err(ConfigError::invalid(
-                "--init-ms",
+            return Err(ConfigError::field(
+                "init",
                 format!("{spec:?}: must be a finite number >= 0"),
             ));
         }
@@ -173,8 +173,8 @@ impl InitDist {
         }
         match best {
             Some((_, p50, p99)) => InitDist::lognormal(p50, p99),
-            None => Err(ConfigError::invalid(
-                "--runtime",
+            None => Err(ConfigError::field(
+                "init.runtime",
                 format!(
                     "no measured init durations for runtime {runtime:?}, package {package:?}, arch {arch:?}; known runtimes: {}",
                     runtimes.into_iter().collect::<Vec<_>>().join(", ")

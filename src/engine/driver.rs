@@ -17,18 +17,19 @@ use std::collections::BinaryHeap;
 use rayon::prelude::*;
 
 use super::function::{Account, FunctionSim, SimClock};
-use super::{PlatformConfig, WarmPlan};
+use super::{PlatformConfig, ValidConfig, WarmPlan};
 use crate::outcome::{Collector, EpochBuffer, FunctionStats, Mode, Outcome, WarmupReport};
 use crate::time::{MINUTE, Micros};
 use crate::trace::{Invocation, Trace};
 
-/// Replays `trace` on the platform `cfg` (validated with [`PlatformConfig::validate`]).
-pub fn simulate(trace: &Trace, cfg: &PlatformConfig) -> Outcome {
+/// Replays `trace` on the platform `cfg` (validated for it with
+/// [`PlatformConfig::validate_for`]).
+pub fn simulate(trace: &Trace, cfg: &ValidConfig) -> Outcome {
     simulate_mode(trace, cfg, None)
 }
 
 /// As [`simulate`], but `force` picks the scheduling (tests compare the two).
-pub fn simulate_mode(trace: &Trace, cfg: &PlatformConfig, force: Option<Mode>) -> Outcome {
+pub fn simulate_mode(trace: &Trace, cfg: &ValidConfig, force: Option<Mode>) -> Outcome {
     simulate_with(
         trace,
         cfg,
@@ -51,7 +52,8 @@ pub struct RunOptions {
 }
 
 /// As [`simulate`], with [`RunOptions`].
-pub fn simulate_with(trace: &Trace, cfg: &PlatformConfig, opts: RunOptions) -> Outcome {
+pub fn simulate_with(trace: &Trace, cfg: &ValidConfig, opts: RunOptions) -> Outcome {
+    let cfg: &PlatformConfig = cfg;
     let force = if opts.single_thread {
         Some(Mode::Coupled)
     } else {

@@ -80,25 +80,32 @@ pub struct FleetConfig {
 }
 
 impl FleetConfig {
+    /// Checks the configuration; errors name the field (`fleet.size.autoscale.interval`), which
+    /// the binary maps to `--fleet`.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.slots == 0 {
-            return Err(ConfigError::invalid("--fleet", "slots must be at least 1"));
+            return Err(ConfigError::field(
+                "fleet.slots",
+                "slots must be at least 1",
+            ));
         }
         if let Speed::Factor(f) = self.speed
             && !(f.is_finite() && f > 0.0)
         {
-            return Err(ConfigError::invalid(
-                "--fleet",
+            return Err(ConfigError::field(
+                "fleet.speed",
                 format!("speed factor {f}: must be a positive number"),
             ));
         }
         match &self.size {
-            FleetSize::Fixed(0) => Err(ConfigError::invalid("--fleet", "count must be at least 1")),
+            FleetSize::Fixed(0) => {
+                Err(ConfigError::field("fleet.size", "count must be at least 1"))
+            }
             FleetSize::Fixed(_) => Ok(()),
             FleetSize::Auto(a) => {
                 if a.max == 0 || a.min > a.max {
-                    return Err(ConfigError::invalid(
-                        "--fleet",
+                    return Err(ConfigError::field(
+                        "fleet.size.autoscale",
                         format!(
                             "autoscale {}..{}: need 0 <= MIN <= MAX and MAX >= 1",
                             a.min, a.max
@@ -106,14 +113,14 @@ impl FleetConfig {
                     ));
                 }
                 if !(a.target > 0.0 && a.target <= 1.0) {
-                    return Err(ConfigError::invalid(
-                        "--fleet",
+                    return Err(ConfigError::field(
+                        "fleet.size.autoscale.target",
                         format!("autoscale target {}: must be in (0, 1]", a.target),
                     ));
                 }
                 if a.interval == 0 {
-                    return Err(ConfigError::invalid(
-                        "--fleet",
+                    return Err(ConfigError::field(
+                        "fleet.size.autoscale.interval",
                         "evaluation interval must be greater than 0",
                     ));
                 }
@@ -434,9 +441,39 @@ impl<'c> Fleet<'c> {
     }
 }
 
+/// A [`FleetConfig`] checked by [`FleetConfig::validated`]: the only fleet [`simulate_fleet`]
+/// takes (a zero evaluation interval would evaluate at the same instant forever).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidFleet(FleetConfig);
+
+impl ValidFleet {
+    /// The same fleet with a fixed count of `n` instances (at least 1), as SLO sizing tries.
+    pub fn with_fixed(&self, n: std::num::NonZeroU32) -> ValidFleet {
+        let mut c = self.0.clone();
+        c.size = FleetSize::Fixed(n.get());
+        ValidFleet(c)
+    }
+}
+
+impl std::ops::Deref for ValidFleet {
+    type Target = FleetConfig;
+    fn deref(&self) -> &FleetConfig {
+        &self.0
+    }
+}
+
+impl FleetConfig {
+    /// Checks the configuration ([`Self::validate`]) and returns the fleet the engine takes.
+    pub fn validated(&self) -> Result<ValidFleet, ConfigError> {
+        self.validate()?;
+        Ok(ValidFleet(self.clone()))
+    }
+}
+
 /// Replays every function of `trace` through one fleet (validated with
-/// [`FleetConfig::validate`]).
-pub fn simulate_fleet(trace: &Trace, cfg: &FleetConfig) -> FleetOutcome {
+/// [`FleetConfig::validated`]).
+pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
+    let cfg: &FleetConfig = cfg;
     let clip = cfg.horizon.unwrap_or(Micros::MAX);
     let mut f = Fleet {
         cfg,

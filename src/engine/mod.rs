@@ -46,8 +46,8 @@ impl ScalingRate {
             return Ok(None);
         }
         let bad = || {
-            ConfigError::invalid(
-                "--scaling-rate",
+            ConfigError::field(
+                "scaling",
                 format!("{s:?}: expected N/DURATION such as 1000/10s, or none"),
             )
         };
@@ -110,8 +110,8 @@ impl Warmup {
             d => match crate::time::parse_duration(d) {
                 Some(0) => Ok(Warmup::None),
                 Some(us) if us <= 366 * DAY => Ok(Warmup::For(us.div_ceil(MINUTE) * MINUTE)),
-                _ => Err(ConfigError::invalid(
-                    "--warmup",
+                _ => Err(ConfigError::field(
+                    "warmup",
                     format!(
                         "{d:?}: expected none, cyclic, or a duration up to 366d such as 15m or 2h"
                     ),
@@ -194,8 +194,8 @@ impl Schedule {
     /// Parses `'08:00-20:00=50,else=5'` (steps separated by commas; `else` defaults to 0).
     pub fn parse(s: &str) -> Result<Schedule, ConfigError> {
         let bad = |why: &str| {
-            ConfigError::invalid(
-                "--provisioned-schedule",
+            ConfigError::field(
+                "provisioned_plan.schedule",
                 format!("{s:?}: {why} (expected e.g. '08:00-20:00=50,else=5')"),
             )
         };
@@ -356,9 +356,10 @@ impl PlatformConfig {
         }
     }
 
-    /// Checks what depends on the trace: a CPU profile measured at each row's memory needs every
-    /// row to have one. Call with [`Self::validate`] before [`simulate`].
-    pub fn validate_for(&self, trace: &crate::trace::Trace) -> Result<(), ConfigError> {
+    /// Checks the configuration against the trace it will run on (the account limit holds every
+    /// function's provisioned instances; a CPU profile measured at each row's memory needs every
+    /// row to have one) and returns the [`ValidConfig`] that [`simulate`] takes.
+    pub fn validate_for(&self, trace: &crate::trace::Trace) -> Result<ValidConfig, ConfigError> {
         self.validate(trace.functions.len())?;
         if let Some(CpuModel {
             reference: CpuReference::RowMemory(_),
@@ -370,8 +371,8 @@ impl PlatformConfig {
                 .find(|i| i.memory_mb == 0)
                 .map(|i| i.function as usize)
         {
-            return Err(ConfigError::invalid(
-                "--cpu-ref",
+            return Err(ConfigError::field(
+                "cpu.reference",
                 format!(
                     "function {:?} has rows without memory_mb, so the CPU its durations were \
                      measured at is unknown: give --cpu-ref (e.g. 1vcpu, 512MB or \
@@ -380,56 +381,58 @@ impl PlatformConfig {
                 ),
             ));
         }
-        Ok(())
+        Ok(ValidConfig(self.clone()))
     }
 
-    /// Checks the combination of options; call once before [`simulate`].
+    /// Checks the combination of settings for `functions` functions. Errors name the field
+    /// (`provisioned_plan.target.interval`), never a flag. [`Self::validate_for`] also checks
+    /// what depends on the trace and returns the config [`simulate`] takes.
     pub fn validate(&self, functions: usize) -> Result<(), ConfigError> {
-        if let Some(ProvisionedPlan::Target(t)) = &self.provisioned_plan {
-            if !(t.target > 0.0 && t.target <= 1.0) {
-                return Err(ConfigError::invalid(
-                    "--provisioned-target",
-                    format!("{}: the target utilisation must be in (0, 1]", t.target),
-                ));
-            }
-            if t.min > t.max || t.max == 0 || t.interval == 0 {
-                return Err(ConfigError::invalid(
-                    "--provisioned-target",
-                    format!("need MIN <= MAX, MAX >= 1 (got {}..{})", t.min, t.max),
-                ));
-            }
+        match &self.provisioned_plan {
+            Some(ProvisionedPlan::Target(t)) => t.validate()?,
+            Some(ProvisionedPlan::Schedule(s)) => s.validate()?,
+            None => {}
         }
         if self.provisioned_plan.is_some() && self.provisioned > 0 {
-            return Err(ConfigError::invalid(
-                "--provisioned",
-                "give either a fixed --provisioned level or a schedule/target, not both",
+            return Err(ConfigError::field(
+                "provisioned",
+                "give either a fixed provisioned level or a schedule/target, not both",
             ));
         }
         if self.per_instance_concurrency == 0 {
-            return Err(ConfigError::invalid(
-                "--per-instance-concurrency",
+            return Err(ConfigError::field(
+                "per_instance_concurrency",
                 "must be at least 1",
             ));
         }
         if self.memory_mb == 0 {
-            return Err(ConfigError::invalid("--memory-mb", "must be at least 1"));
+            return Err(ConfigError::field("memory_mb", "must be at least 1"));
+        }
+        if self.max_lifetime == Some(0) {
+            return Err(ConfigError::field("max_lifetime", "must be greater than 0"));
         }
         if let Some(m) = self.max_concurrency
             && m < self.max_provisioned()
         {
-            return Err(ConfigError::invalid(
-                "--max-concurrency",
+            return Err(ConfigError::field(
+                "max_concurrency",
                 format!(
                     "{m} is below the provisioned level {}: provisioned instances count against the function's limit",
                     self.max_provisioned()
                 ),
             ));
         }
+        if self.account_concurrency == Some(0) {
+            return Err(ConfigError::field(
+                "account_concurrency",
+                "must be at least 1 (or none)",
+            ));
+        }
         if let Some(a) = self.account_concurrency {
             let need = self.max_provisioned() as u64 * functions as u64;
             if need > a as u64 {
-                return Err(ConfigError::invalid(
-                    "--account-concurrency",
+                return Err(ConfigError::field(
+                    "account_concurrency",
                     format!(
                         "{a} cannot hold {} provisioned instances for each of {functions} functions ({need} instances)",
                         self.max_provisioned()
@@ -437,14 +440,35 @@ impl PlatformConfig {
                 ));
             }
         }
+        if let Some(r) = self.scaling
+            && (r.burst == 0 || r.refill_every == 0)
+        {
+            return Err(ConfigError::field(
+                "scaling",
+                format!(
+                    "burst and refill_every must be > 0, got {} and {} us",
+                    r.burst, r.refill_every
+                ),
+            ));
+        }
+        // A zero backoff would retry at the same instant forever.
+        if self.retry.initial == 0 || self.retry.max < self.retry.initial {
+            return Err(ConfigError::field(
+                "retry",
+                format!(
+                    "need 0 < initial <= max backoff, got {} us and {} us",
+                    self.retry.initial, self.retry.max
+                ),
+            ));
+        }
         if self.horizon == Some(0) {
-            return Err(ConfigError::invalid("--horizon", "must be greater than 0"));
+            return Err(ConfigError::field("horizon", "must be greater than 0"));
         }
         if let (Warmup::For(w), Some(h)) = (self.warmup, self.horizon)
             && w >= h
         {
-            return Err(ConfigError::invalid(
-                "--warmup",
+            return Err(ConfigError::field(
+                "warmup",
                 format!(
                     "{} leaves nothing of the {} window (--horizon) to measure",
                     self.warmup.describe(),
@@ -452,17 +476,110 @@ impl PlatformConfig {
                 ),
             ));
         }
-        if let Some(m) = &self.cpu
-            && !(m.bound.is_finite() && (0.0..=1.0).contains(&m.bound) && m.threads >= 1.0)
-        {
-            return Err(ConfigError::invalid(
-                "--cpu-bound",
-                format!("{}: must be in [0, 1], with at least 1 thread", m.bound),
-            ));
+        if let Some(m) = &self.cpu {
+            if !(m.bound.is_finite() && (0.0..=1.0).contains(&m.bound)) {
+                return Err(ConfigError::field(
+                    "cpu.bound",
+                    format!(
+                        "{}: must be between 0 and 1 (the CPU-bound fraction of a duration)",
+                        m.bound
+                    ),
+                ));
+            }
+            if !(m.threads.is_finite() && m.threads >= 1.0) {
+                return Err(ConfigError::field(
+                    "cpu.threads",
+                    format!("{}: must be at least 1", m.threads),
+                ));
+            }
         }
         if self.timeout == Some(0) {
-            return Err(ConfigError::invalid("--timeout", "must be greater than 0"));
+            return Err(ConfigError::field("timeout", "must be greater than 0"));
         }
         Ok(())
+    }
+}
+
+impl TargetTracking {
+    /// A zero interval would evaluate at the same instant forever.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.target > 0.0 && self.target <= 1.0) {
+            return Err(ConfigError::field(
+                "provisioned_plan.target.target",
+                format!("{}: the target utilisation must be in (0, 1]", self.target),
+            ));
+        }
+        if self.min > self.max || self.max == 0 {
+            return Err(ConfigError::field(
+                "provisioned_plan.target.max",
+                format!("need MIN <= MAX, MAX >= 1 (got {}..{})", self.min, self.max),
+            ));
+        }
+        if self.interval == 0 {
+            return Err(ConfigError::field(
+                "provisioned_plan.target.interval",
+                "the evaluation interval must be > 0, got 0",
+            ));
+        }
+        if self.scale_out_after == 0 || self.scale_in_after == 0 {
+            return Err(ConfigError::field(
+                "provisioned_plan.target.scale_after",
+                format!(
+                    "scale-out and scale-in need at least 1 period each, got {} and {}",
+                    self.scale_out_after, self.scale_in_after
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Schedule {
+    /// What [`Schedule::parse`] guarantees, for a schedule built in code.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.steps.is_empty() {
+            return Err(ConfigError::field(
+                "provisioned_plan.schedule",
+                "no START-END=N step",
+            ));
+        }
+        for st in &self.steps {
+            if st.start >= DAY || st.end >= DAY {
+                return Err(ConfigError::field(
+                    "provisioned_plan.schedule",
+                    format!(
+                        "a step's times are times of day (below 24:00), got {} us..{} us",
+                        st.start, st.end
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A [`PlatformConfig`] checked by [`PlatformConfig::validate_for`]: the only configuration
+/// [`simulate`] takes, so a library caller cannot run the engine on settings it does not trust
+/// (a zero target-tracking interval would never advance the clock). Read it through `Deref`.
+#[derive(Debug, Clone)]
+pub struct ValidConfig(PlatformConfig);
+
+impl ValidConfig {
+    /// The same configuration with another seed (the seed does not affect validity).
+    pub fn with_seed(&self, seed: u64) -> ValidConfig {
+        let mut c = self.0.clone();
+        c.seed = seed;
+        ValidConfig(c)
+    }
+
+    pub fn into_inner(self) -> PlatformConfig {
+        self.0
+    }
+}
+
+impl std::ops::Deref for ValidConfig {
+    type Target = PlatformConfig;
+    fn deref(&self) -> &PlatformConfig {
+        &self.0
     }
 }

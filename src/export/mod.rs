@@ -46,30 +46,37 @@ pub fn temp_dir_builder() -> tempfile::Builder<'static, 'static> {
 pub fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> anyhow::Result<()> {
-    use anyhow::Context;
+) -> Result<(), crate::error::WriteError> {
+    use crate::error::WriteError;
+    let at = |what: &str| {
+        let what = format!("{}: {what}", path.display());
+        move |e| WriteError::io(what, e)
+    };
     if path.as_os_str() == "-" {
         let stdout = std::io::stdout();
         let mut w = std::io::BufWriter::new(stdout.lock());
         fill(&mut w)
             .and_then(|()| w.flush())
-            .context("cannot write to stdout")?;
+            .map_err(|e| WriteError::io("cannot write to stdout", e))?;
         return Ok(());
     }
     if let Ok(meta) = std::fs::metadata(path)
         && !meta.is_file()
     {
         if meta.is_dir() {
-            anyhow::bail!("{}: is a directory, not a file", path.display());
+            return Err(WriteError {
+                what: format!("{}: is a directory, not a file", path.display()),
+                source: None,
+            });
         }
         let file = std::fs::OpenOptions::new()
             .write(true)
             .open(path)
-            .with_context(|| format!("{}: cannot open for writing", path.display()))?;
+            .map_err(at("cannot open for writing"))?;
         let mut w = std::io::BufWriter::new(file);
         fill(&mut w)
             .and_then(|()| w.flush())
-            .with_context(|| format!("{}: write failed", path.display()))?;
+            .map_err(at("write failed"))?;
         return Ok(());
     }
     let dir = match path.parent() {
@@ -78,24 +85,16 @@ pub fn write_atomic(
     };
     // Created as open(2) would create the file itself (0666 less the umask), not tempfile's
     // private 0600: the output is the user's file, renamed into place.
-    let mut tmp = temp_builder().tempfile_in(dir).with_context(|| {
-        format!(
-            "{}: cannot create a temporary file in {}",
-            path.display(),
-            dir.display()
-        )
-    })?;
+    let mut tmp = temp_builder().tempfile_in(dir).map_err(at(&format!(
+        "cannot create a temporary file in {}",
+        dir.display()
+    )))?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        fill(&mut w).with_context(|| format!("{}: write failed", path.display()))?;
-        w.flush()
-            .with_context(|| format!("{}: write failed", path.display()))?;
+        fill(&mut w).map_err(at("write failed"))?;
+        w.flush().map_err(at("write failed"))?;
     }
-    tmp.persist(path).with_context(|| {
-        format!(
-            "{}: cannot move the finished file into place",
-            path.display()
-        )
-    })?;
+    tmp.persist(path)
+        .map_err(|e| at("cannot move the finished file into place")(e.error))?;
     Ok(())
 }

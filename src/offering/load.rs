@@ -34,7 +34,27 @@ pub fn parse(text: &str, path: &str) -> Result<Offering, OfferingError> {
         },
         message: e.message().trim().to_string(),
     })?;
-    Check { path }.offering(raw)
+    Check { path, text }.offering(raw)
+}
+
+/// The 1-based line where the dotted `key` (`behaviour.cold_start`) is set in `text`, if it is
+/// set there as `name = ...` under its table's header.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    let (table, name) = key.rsplit_once('.').unwrap_or(("", key));
+    let mut current = "";
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[') {
+            current = header.trim_matches(|c| c == '[' || c == ']').trim();
+        } else if current == table
+            && line
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        {
+            return Some(i + 1);
+        }
+    }
+    None
 }
 
 /// The 1-based line and column (in characters) of byte `offset` in `text`.
@@ -47,15 +67,20 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 struct Check<'p> {
     path: &'p str,
+    text: &'p str,
 }
 
 type R<T> = Result<T, OfferingError>;
 
 impl Check<'_> {
     fn err(&self, key: impl Into<String>, reason: impl Into<String>) -> OfferingError {
+        let key = key.into();
         OfferingError::Invalid {
-            path: self.path.to_string(),
-            key: key.into(),
+            path: match key_line(self.text, &key) {
+                Some(line) => format!("{}:{line}", self.path),
+                None => self.path.to_string(),
+            },
+            key,
             reason: reason.into(),
         }
     }
@@ -417,7 +442,7 @@ impl Check<'_> {
         }
         InitDist::parse(spec)
             .map(ColdStart::Dist)
-            .map_err(|e| self.err(key, format!("{spec:?}: {e}")))
+            .map_err(|e| self.err(key, e.reason()))
     }
 
     fn memory(&self, m: MemoryFile) -> R<Memory> {

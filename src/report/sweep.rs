@@ -13,7 +13,7 @@ use super::render::{
     ORANGE, RED, Swatch, draw_empty, draw_marker, entry, frame, palette, place_label_among,
 };
 use super::{Align, Document, ReportError, ReportTarget, Table, Written};
-use crate::sweep::{Estimate, PointResult, Slo};
+use crate::sweep::{Estimate, Metric, PointResult, Slo};
 
 /// A metric drawn against cost.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,35 +32,29 @@ pub struct SweepMetric {
 }
 
 impl SweepMetric {
-    /// Labels for the usual columns: `cold_start_ratio` and `throttle_ratio` in percent,
-    /// `latency_ms_*` in ms; any other column as it is.
-    pub fn for_column(column: &str, front: Vec<usize>) -> SweepMetric {
-        let (label, short, scale) = match column {
-            "cold_start_ratio" => (
-                "cold-start ratio (%)".to_string(),
-                "cold-start ratio",
-                100.0,
-            ),
-            "throttle_ratio" => ("throttled (%)".to_string(), "throttled", 100.0),
-            c if c.starts_with("latency_ms_") => {
-                let q = &c["latency_ms_".len()..];
-                let q = if q == "p999" { "p99.9" } else { q };
-                return SweepMetric {
-                    column: c.to_string(),
-                    label: format!("{q} latency (ms)"),
-                    short: format!("{q} latency"),
-                    scale: 1.0,
-                    front,
-                };
-            }
-            c => (c.to_string(), c, 1.0),
-        };
+    /// A named metric with the labels of [`crate::sweep::metric::METRICS`].
+    pub fn for_metric(metric: Metric, front: Vec<usize>) -> SweepMetric {
+        let info = metric.info();
         SweepMetric {
-            column: column.to_string(),
-            label,
-            short: short.to_string(),
-            scale,
+            column: info.column.to_string(),
+            label: info.chart_label.to_string(),
+            short: info.chart_short.to_string(),
+            scale: info.scale,
             front,
+        }
+    }
+
+    /// A column by name: a named metric's labels, else the column as it is.
+    pub fn for_column(column: &str, front: Vec<usize>) -> SweepMetric {
+        match Metric::of_column(column) {
+            Some(m) => SweepMetric::for_metric(m, front),
+            None => SweepMetric {
+                column: column.to_string(),
+                label: column.to_string(),
+                short: column.to_string(),
+                scale: 1.0,
+                front,
+            },
         }
     }
 }

@@ -4,6 +4,12 @@
 //! metrics, and runs the grid in parallel with rayon, collecting in grid order so the output does
 //! not depend on the thread count.
 
+pub mod grid;
+pub mod metric;
+pub mod replicas;
+
+pub use metric::Metric;
+
 use rayon::prelude::*;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -158,42 +164,27 @@ impl BoundUnit {
     }
 }
 
-/// The metrics an SLO names by a short name: (name, summary column). Any other numeric summary
-/// column (as `simulate --format csv` prints it) may be named in full. The parser, `--help` and
-/// the unknown-metric error all read this list.
-pub const SLO_METRICS: &[(&str, &str)] = &[
-    ("mean", "latency_ms_mean"),
-    ("p50", "latency_ms_p50"),
-    ("p90", "latency_ms_p90"),
-    ("p95", "latency_ms_p95"),
-    ("p99", "latency_ms_p99"),
-    ("p99.9", "latency_ms_p999"),
-    ("p999", "latency_ms_p999"),
-    ("max", "latency_ms_max"),
-    ("cold_start_ratio", "cold_start_ratio"),
-    ("throttle_ratio", "throttle_ratio"),
-    ("cost", "cost_monthly_usd"),
-    ("monthly_usd", "cost_monthly_usd"),
-];
-
-/// The short names of [`SLO_METRICS`] with the unit their bounds take, for `--help` and errors.
+/// The short names of the named metrics ([`metric::METRICS`]) with the unit their bounds take,
+/// for `--help` and errors.
 pub fn slo_metric_names() -> String {
-    let group = |unit: BoundUnit| -> Vec<&str> {
-        SLO_METRICS
-            .iter()
-            .filter(|(_, c)| BoundUnit::of_column(c) == unit)
-            .map(|(n, _)| *n)
-            .collect()
-    };
     format!(
         "{} (end-to-end latency: 300ms or 1.5s; a bare number is ms); {} (ratios: with %, e.g. \
          0.5%; a bare number is rejected, except 0); {} (monthly USD, a bare number); or any \
          numeric column of `simulate --format csv` (latency_ms_* and init_ms_* in ms, *_ratio \
          with %, others bare)",
-        group(BoundUnit::Latency).join(", "),
-        group(BoundUnit::Ratio).join(", "),
-        group(BoundUnit::Plain).join(", ")
+        metric::slo_names(BoundUnit::Latency).join(", "),
+        metric::slo_names(BoundUnit::Ratio).join(", "),
+        metric::slo_names(BoundUnit::Plain).join(", ")
     )
+}
+
+/// Every SLO short name, comma-separated, for the unknown-metric error.
+pub fn slo_short_names() -> String {
+    metric::METRICS
+        .iter()
+        .flat_map(|i| i.slo_names.iter().copied())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One bound of the SLO search: `metric <= bound` on the interval's upper end.
@@ -203,6 +194,9 @@ pub struct Slo {
     pub text: String,
     /// The summary column it reads, e.g. `latency_ms_p99`.
     pub column: String,
+    /// The named metric, when the column is one (`None`: another numeric summary column).
+    #[serde(skip)]
+    pub metric: Option<Metric>,
     /// In the column's unit (ms, a fraction, USD).
     pub bound: f64,
 }
@@ -213,8 +207,8 @@ impl Slo {
     /// (see [`BoundUnit`]).
     pub fn parse(s: &str) -> Result<Slo, ConfigError> {
         let bad = |why: &str| {
-            ConfigError::invalid(
-                "--slo",
+            ConfigError::field(
+                "slo",
                 format!("{s:?}: {why} (e.g. 'p99<=300ms' or 'cold_start_ratio<=0.5%')"),
             )
         };
@@ -226,11 +220,8 @@ impl Slo {
         if name.is_empty() {
             return Err(bad("no metric before <="));
         }
-        let column = SLO_METRICS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or(name, |(_, c)| c)
-            .to_string();
+        let metric = Metric::of_slo_name(name).or_else(|| Metric::of_column(name));
+        let column = metric.map_or_else(|| name.to_string(), |m| m.column().to_string());
         let number = |v: &str| v.trim().parse::<f64>().ok();
         let bound = match BoundUnit::of_column(&column) {
             BoundUnit::Latency => {
@@ -278,6 +269,7 @@ impl Slo {
         Ok(Slo {
             text: s.to_string(),
             column,
+            metric,
             bound,
         })
     }
@@ -447,7 +439,7 @@ mod tests {
         // 'cold_start_ratio<=0.5' used to mean 50 %.
         let e = Slo::parse("cold_start_ratio<=0.5").unwrap_err().to_string();
         assert!(
-            e.contains("--slo") && e.contains("0.5%") && e.contains("50%"),
+            e.starts_with("slo: ") && e.contains("0.5%") && e.contains("50%"),
             "{e}"
         );
         assert!(Slo::parse("throttle_ratio<=2").is_err());
@@ -457,9 +449,13 @@ mod tests {
     #[test]
     fn the_metric_list_comes_from_the_parser_list() {
         let names = slo_metric_names();
-        for (n, _) in SLO_METRICS {
-            assert!(names.contains(n), "{n} missing from {names}");
-            assert!(Slo::parse(&format!("{n}<=0")).is_ok(), "{n}");
+        for info in metric::METRICS {
+            for n in info.slo_names {
+                assert!(names.contains(n), "{n} missing from {names}");
+                let slo = Slo::parse(&format!("{n}<=0")).unwrap();
+                assert_eq!(slo.metric, Some(info.metric), "{n}");
+                assert_eq!(slo.column, info.column, "{n}");
+            }
         }
     }
 

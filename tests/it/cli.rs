@@ -3,8 +3,6 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use clap::CommandFactory;
-
 fn faasplan(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_faasplan"))
         .args(args)
@@ -14,11 +12,6 @@ fn faasplan(args: &[&str]) -> Output {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[test]
-fn cli_definition_is_consistent() {
-    faasplan::cli::Cli::command().debug_assert();
 }
 
 /// Each bad-input case: exit code 2, the file, line and column in the message, no panic.

@@ -29,7 +29,7 @@ fn sync_async_and_queue_under_tight_limits() {
     cfg.queue_max_wait = 30 * SECOND;
     cfg.retry.max_age = 120 * SECOND;
     cfg.validate(trace.functions.len()).unwrap();
-    let o = simulate(&trace, &cfg);
+    let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     assert_conserved(&o);
     let t = &o.totals;
     assert!(
@@ -57,13 +57,13 @@ fn throttles_are_blamed_on_the_limit_that_refused_them() {
     let trace = common::trace_from_rows(&rows);
     let mut cfg = common::unlimited(600.0, 100.0);
     cfg.account_concurrency = Some(10);
-    let o = simulate(&trace, &cfg);
+    let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     assert_conserved(&o);
     assert_eq!(o.totals.throttled, 10);
     assert_eq!(o.totals.throttled_account, 10);
     // The same with a function limit of 5 below it: 15 throttled by the function's own limit.
     cfg.max_concurrency = Some(5);
-    let o = simulate(&trace, &cfg);
+    let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     assert_eq!((o.totals.throttled, o.totals.throttled_function), (15, 15));
     // A scaling rate of 3 new instances and one more per 10 s, no concurrency limit: 3 served
     // at once, 17 throttled by the rate.
@@ -73,7 +73,7 @@ fn throttles_are_blamed_on_the_limit_that_refused_them() {
         burst: 3,
         refill_every: 10 * SECOND,
     });
-    let o = simulate(&trace, &cfg);
+    let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     assert_eq!((o.totals.throttled, o.totals.throttled_rate), (17, 17));
 }
 
@@ -84,8 +84,8 @@ fn per_instance_concurrency_packs_requests() {
     one.per_instance_concurrency = 1;
     let mut many = one.clone();
     many.per_instance_concurrency = 20;
-    let a = simulate(&trace, &one);
-    let b = simulate(&trace, &many);
+    let a = simulate(&trace, &one.validate_for(&trace).unwrap());
+    let b = simulate(&trace, &many.validate_for(&trace).unwrap());
     assert_conserved(&a);
     assert_conserved(&b);
     // λE[S] = 20 requests in flight: one per instance needs ~20+ instances, 20 per instance ~1-3.
@@ -98,9 +98,9 @@ fn per_instance_concurrency_packs_requests() {
 fn max_lifetime_recycles_instances() {
     let trace = common::poisson(2.0, 7_200.0, Service::Constant(0.05), 9);
     let mut cfg = common::unlimited(600.0, 100.0);
-    let forever = simulate(&trace, &cfg);
+    let forever = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     cfg.max_lifetime = Some(900 * SECOND);
-    let recycled = simulate(&trace, &cfg);
+    let recycled = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     assert_conserved(&recycled);
     // Two hours with 15-minute lifetimes: at least 7 more instance starts than without.
     assert!(
@@ -116,7 +116,7 @@ fn horizon_excludes_later_arrivals_and_says_how_many() {
     let trace = common::poisson(5.0, 600.0, Service::Constant(0.1), 1);
     let mut cfg = common::unlimited(600.0, 100.0);
     cfg.horizon = Some(300 * SECOND);
-    let o = simulate(&trace, &cfg);
+    let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     assert_conserved(&o);
     assert_eq!(
         o.totals.invocations + o.excluded_after_horizon,
@@ -137,7 +137,7 @@ fn back_to_back_requests_make_one_active_period() {
     }
     let trace = b.finish();
     let cfg = common::unlimited(600.0, 0.0);
-    let o = simulate(&trace, &cfg);
+    let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     assert_conserved(&o);
     let active = &o.totals.on_demand_active;
     assert_eq!(o.totals.instances_started, 1);

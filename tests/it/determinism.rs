@@ -45,13 +45,13 @@ fn one_thread_and_all_threads_give_identical_json() {
     cfg.init = faasplan::engine::InitDist::lognormal(100.0, 400.0).unwrap();
     cfg.account_concurrency = Some(1000);
     cfg.seed = 3;
-    let one = pool(1).install(|| simulate(&trace, &cfg));
+    let one = pool(1).install(|| simulate(&trace, &cfg.validate_for(&trace).unwrap()));
     let all = pool(
         std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .max(2),
     )
-    .install(|| simulate(&trace, &cfg));
+    .install(|| simulate(&trace, &cfg.validate_for(&trace).unwrap()));
     assert_eq!(one.mode, Mode::Parallel);
     assert_eq!(json(&one), json(&all));
 }
@@ -62,8 +62,16 @@ fn parallel_run_equals_coupled_run_when_the_account_limit_does_not_bind() {
     let mut cfg = common::unlimited(120.0, 150.0);
     cfg.init = faasplan::engine::InitDist::lognormal(100.0, 400.0).unwrap();
     cfg.account_concurrency = Some(1000);
-    let parallel = simulate_mode(&trace, &cfg, Some(Mode::Parallel));
-    let coupled = simulate_mode(&trace, &cfg, Some(Mode::Coupled));
+    let parallel = simulate_mode(
+        &trace,
+        &cfg.validate_for(&trace).unwrap(),
+        Some(Mode::Parallel),
+    );
+    let coupled = simulate_mode(
+        &trace,
+        &cfg.validate_for(&trace).unwrap(),
+        Some(Mode::Coupled),
+    );
     assert_eq!(parallel.mode, Mode::Parallel);
     assert_eq!(coupled.mode, Mode::Coupled);
     assert_conserved(&parallel);
@@ -77,9 +85,13 @@ fn no_account_limit_takes_the_parallel_path() {
     let trace = trace();
     let mut cfg = common::unlimited(120.0, 150.0);
     cfg.account_concurrency = None;
-    let auto = simulate(&trace, &cfg);
+    let auto = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     assert_eq!(auto.mode, Mode::Parallel);
-    let coupled = simulate_mode(&trace, &cfg, Some(Mode::Coupled));
+    let coupled = simulate_mode(
+        &trace,
+        &cfg.validate_for(&trace).unwrap(),
+        Some(Mode::Coupled),
+    );
     assert_eq!(json(&auto), json(&coupled));
 }
 
@@ -88,11 +100,15 @@ fn a_binding_account_limit_falls_back_to_the_coupled_run() {
     let trace = trace();
     let mut cfg = common::unlimited(120.0, 150.0);
     cfg.account_concurrency = Some(4);
-    let auto = simulate(&trace, &cfg);
+    let auto = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     assert_eq!(auto.mode, Mode::Coupled);
     assert!(auto.totals.throttled > 0);
     assert!(auto.peak_account_usage <= 4);
-    let coupled = simulate_mode(&trace, &cfg, Some(Mode::Coupled));
+    let coupled = simulate_mode(
+        &trace,
+        &cfg.validate_for(&trace).unwrap(),
+        Some(Mode::Coupled),
+    );
     assert_eq!(json(&auto), json(&coupled));
     assert_conserved(&auto);
 }
@@ -102,9 +118,9 @@ fn another_seed_changes_the_cold_start_samples_only() {
     let trace = trace();
     let mut cfg = common::unlimited(120.0, 150.0);
     cfg.init = faasplan::engine::InitDist::lognormal(100.0, 400.0).unwrap();
-    let a = simulate(&trace, &cfg);
+    let a = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     cfg.seed = 99;
-    let b = simulate(&trace, &cfg);
+    let b = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     assert_eq!(a.totals.invocations, b.totals.invocations);
     assert_ne!(a.init.sum_us, b.init.sum_us);
 }

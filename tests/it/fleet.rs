@@ -49,7 +49,7 @@ fn erlang_c_probability_of_waiting_and_mean_wait() {
         let trace = common::poisson(rate, 20_000.0, Service::Exponential(mean_s), 300 + seed);
         let cfg = fixed(c, 1);
         cfg.validate().unwrap();
-        let o = simulate_fleet(&trace, &cfg);
+        let o = simulate_fleet(&trace, &cfg.validated().unwrap());
         assert_eq!(o.invocations, o.served + o.rejected);
         assert_eq!(o.rejected, 0, "no limits, no rejections");
         waited.push(o.waited as f64 / o.served as f64);
@@ -118,7 +118,7 @@ fn autoscaler_scales_out_one_interval_plus_boot_after_a_step_and_queues_meanwhil
         horizon: None,
     };
     cfg.validate().unwrap();
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     assert_eq!(o.invocations, o.served + o.rejected);
     let step = (step_s * 1e6) as Micros;
     // The first scale-out after the step comes at the first evaluation after it.
@@ -194,15 +194,15 @@ fn fleet_cost_is_instance_seconds_with_a_60_second_minimum() {
     // Fixed fleet, 10-minute window: 3 instances × 600 s.
     let mut cfg = fixed(3, 8);
     cfg.horizon = Some(600 * SECOND);
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     assert_eq!(billed_instance_s(&o, &ec2), 3 * 600);
     // A 30-second window still bills each instance start for 60 s.
     cfg.horizon = Some(30 * SECOND);
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     assert_eq!(billed_instance_s(&o, &ec2), 3 * 60);
     // A fractional second is billed as a whole second.
     cfg.horizon = Some(90 * SECOND + 1);
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     assert_eq!(billed_instance_s(&o, &ec2), 3 * 91);
     let b = bill_fleet(&o, &ec2, 0.0);
     assert!((b.instance_hours - 3.0 * 91.0 / 3600.0).abs() < 1e-12);
@@ -217,7 +217,7 @@ fn per_hour_catalogue_bills_started_hours() {
     let trace = common::poisson(1.0, 3_600.0, Service::Constant(0.1), 5);
     let mut cfg = fixed(1, 8);
     cfg.horizon = Some(61 * MINUTE);
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     assert_eq!(billed_instance_s(&o, &hourly), 2 * 3_600);
     let b = bill_fleet(&o, &hourly, 0.0);
     assert_eq!(b.instance_hours, 2.0);
@@ -227,10 +227,10 @@ fn per_hour_catalogue_bills_started_hours() {
     assert!((per_second.instance_hours - 61.0 / 60.0).abs() < 1e-12);
     // Exactly one hour is one hour; a short life is billed its minimum.
     cfg.horizon = Some(60 * MINUTE);
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     assert_eq!(billed_instance_s(&o, &hourly), 3_600);
     cfg.horizon = Some(30 * SECOND);
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     assert_eq!(billed_instance_s(&o, &hourly), 3_600);
     // Per hour without a minimum: 30 s is still a started hour.
     assert_eq!(billed_instance_s(&o, &ec2_billed(false, 0)), 3_600);
@@ -243,13 +243,13 @@ fn queue_limit_and_max_wait_reject_and_are_counted() {
     let trace = common::poisson(20.0, 600.0, Service::Constant(0.5), 8);
     let mut cfg = fixed(1, 2); // capacity 4/s against 20/s
     cfg.queue_limit = Some(10);
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     assert_eq!(o.invocations, o.served + o.rejected);
     assert!(o.rejected > o.served);
     assert!(o.peak_queue <= 10);
     cfg.queue_limit = None;
     cfg.max_wait = Some(2 * SECOND);
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     assert_eq!(o.invocations, o.served + o.rejected);
     assert!(o.queue_wait.quantile_us(1.0) <= 2 * SECOND);
 }
@@ -265,7 +265,7 @@ fn cpu_share_rule_scales_service_time() {
     cfg.speed = Speed::CpuShare {
         default_memory_mb: 128,
     };
-    let o = simulate_fleet(&trace, &cfg);
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
     let expected = (100_000.0 * 512.0 / 1769.0_f64).round() as Micros;
     assert_eq!(o.latency.max_us, expected);
 }

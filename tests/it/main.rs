@@ -7,6 +7,7 @@ mod conservation;
 mod cost;
 mod cpu;
 mod determinism;
+mod domain;
 mod fleet;
 mod generate;
 mod offering;

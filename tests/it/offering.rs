@@ -370,16 +370,34 @@ fn bad_offerings_exit_2_naming_the_problem() {
 /// not give; an explicit flag wins.
 #[test]
 fn behaviour_defaults_build_the_platform_and_flags_override_them() {
-    use clap::Parser;
-    use faasplan::cli::{Cli, Command, platform_config_for};
+    use faasplan::engine::{InitDist, ScalingRate};
+    use faasplan::plan::{PlatformOverrides, platform_config};
+    use faasplan::time::SECOND;
+    let with = |o: &PlatformOverrides, offering: Option<&str>| {
+        let offering = offering.map(|n| Offering::resolve(n).unwrap());
+        platform_config(o, offering.as_ref()).unwrap()
+    };
+    // The flags each case gave, as the typed settings `faasplan` parses them into.
     let config = |extra: &[&str]| {
-        let mut argv = vec!["faasplan", "simulate", "t.csv"];
-        argv.extend(extra);
-        let Command::Simulate(a) = Cli::try_parse_from(argv).unwrap().command else {
-            panic!("not simulate")
+        let offering = extra
+            .iter()
+            .position(|a| *a == "--offering")
+            .map(|i| extra[i + 1]);
+        let o = if extra.len() > 2 {
+            PlatformOverrides {
+                per_instance_concurrency: Some(1),
+                memory_mb: Some(1024),
+                init: Some(InitDist::parse("50").unwrap()),
+                account_concurrency: Some(Some(10)),
+                max_concurrency: Some(7),
+                keep_alive: Some(60 * SECOND),
+                scaling: Some(ScalingRate::parse("10/1s").unwrap()),
+                ..PlatformOverrides::default()
+            }
+        } else {
+            PlatformOverrides::default()
         };
-        let o = a.run.offering.load().unwrap();
-        platform_config_for(&a.run.platform, o.first()).unwrap()
+        with(&o, offering)
     };
     let lambda = config(&[]);
     assert_eq!(

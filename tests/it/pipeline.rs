@@ -29,7 +29,7 @@ fn fingerprint(o: &Outcome) -> String {
 
 fn check(path: &Path, cfg: &faasplan::engine::PlatformConfig) {
     let (trace, _) = read_path(path, &ReadOptions::default()).unwrap();
-    let expected = simulate(&trace, cfg);
+    let expected = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     let (trace2, report, got) =
         read_and_simulate(path, &ReadOptions::default(), cfg, None).unwrap();
     assert_eq!(trace2.len(), trace.len());
@@ -103,7 +103,7 @@ fn shipped_workloads_give_the_same_outcome_either_way() {
 /// Checks the cyclic warm-up's streamed run against read-then-simulate and says whether it streamed.
 fn check_cyclic(path: &Path, cfg: &faasplan::engine::PlatformConfig) -> bool {
     let (trace, _) = read_path(path, &ReadOptions::default()).unwrap();
-    let expected = simulate(&trace, cfg);
+    let expected = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     let (_, _, got, streamed) =
         read_and_simulate_streamed(path, &ReadOptions::default(), cfg, None).unwrap();
     assert_eq!(fingerprint(&got), fingerprint(&expected));

@@ -31,7 +31,7 @@ fn a_schedule_bills_each_step_for_its_hours() {
     ));
     cfg.horizon = Some(3 * H);
     cfg.validate(1).unwrap();
-    let o = simulate(&trace, &cfg);
+    let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     assert_conserved(&o);
     let t = &o.totals;
     // 1 h × 1 + 1 h × 5 + 1 h × 1 = 7 instance-hours configured.
@@ -61,7 +61,7 @@ fn a_schedule_follows_the_traces_clock() {
         Schedule::parse("01:00-02:00=4,else=2").unwrap(),
     ));
     cfg.horizon = Some(H);
-    let o = simulate(&trace, &cfg);
+    let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     // 30 min × 4 + 30 min × 2 = 3 instance-hours.
     assert_eq!(o.totals.provisioned_configured_us, 3 * H);
 }
@@ -82,7 +82,7 @@ fn target_tracking_doubles_until_the_target_and_bills_each_level() {
         scale_in_after: 15,
     }));
     cfg.validate(1).unwrap();
-    let o = simulate(&trace, &cfg);
+    let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     assert_conserved(&o);
     let t = &o.totals;
     assert_eq!(o.window_us, 1_260 * SECOND);
@@ -108,7 +108,7 @@ fn lowering_the_level_retires_busy_instances_after_they_finish() {
     cfg.provisioned_plan = Some(ProvisionedPlan::Schedule(
         Schedule::parse("00:00-01:00=6,else=1").unwrap(),
     ));
-    let o = simulate(&trace, &cfg);
+    let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     assert_conserved(&o);
     let t = &o.totals;
     assert_eq!(t.provisioned_changes, 1);

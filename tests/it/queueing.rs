@@ -33,7 +33,7 @@ fn check_erlang_b(c: u32, rate: f64, service: Service) {
         cfg.provisioned = c;
         cfg.max_concurrency = Some(c);
         cfg.validate(1).unwrap();
-        let o = simulate(&trace, &cfg);
+        let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
         assert_conserved(&o);
         assert_eq!(
             o.totals.cold_starts, 0,
@@ -67,7 +67,7 @@ fn m_g_infinity_mean_busy_is_lambda_times_mean_service() {
         let trace = common::poisson(rate, horizon, service, 7);
         let mut cfg = common::unlimited(1e9, 250.0);
         cfg.horizon = Some((horizon * SECOND as f64) as Micros);
-        let o = simulate(&trace, &cfg);
+        let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
         assert_conserved(&o);
         let mean_busy = o.totals.busy_integral_us as f64 / o.window_us as f64;
         let expected = rate * service.mean_s();
@@ -111,7 +111,7 @@ fn sparse_traffic_cold_starts_when_the_gap_exceeds_the_keep_alive() {
     };
     let mut cfg = common::unlimited(keep_alive_s, init_ms);
     cfg.init = InitDist::parse(&init_ms.to_string()).unwrap();
-    let o = simulate(&trace, &cfg);
+    let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     assert_conserved(&o);
     assert!(o.totals.peak_busy <= 1, "traffic must be sparse");
 

@@ -24,7 +24,7 @@ fn inits(trace: &Trace, seed: u64, function: usize) -> (u64, u64) {
     let mut cfg = crate::common::unlimited(10.0, 0.0);
     cfg.init = InitDist::parse("lognormal:200,800").unwrap();
     cfg.seed = seed;
-    let o = simulate(trace, &cfg);
+    let o = simulate(trace, &cfg.validate_for(trace).unwrap());
     let s = &o.functions[function];
     (s.usage.iter().map(|u| u.init.raw_us).sum(), s.cold_starts)
 }

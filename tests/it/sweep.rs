@@ -242,7 +242,7 @@ fn daily_cold_starts(path: &Path) -> Vec<f64> {
             .unwrap();
     let mut cfg = common::unlimited(60.0, 0.0);
     cfg.init = faasplan::engine::InitDist::parse("lognormal:200,800").unwrap();
-    let o = faasplan::engine::simulate(&trace, &cfg);
+    let o = faasplan::engine::simulate(&trace, &cfg.validate_for(&trace).unwrap());
     let mut days = vec![0.0; 7];
     for (m, minute) in o.minutes.iter().enumerate() {
         days[(m / 1440).min(6)] += minute.cold_starts as f64;
@@ -435,7 +435,10 @@ fn sweep_help_promises_one_offering_and_lists_the_slo_metrics() {
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(!help.contains("Repeat it to replay"), "{help}");
     assert!(help.contains("The one offering"), "{help}");
-    for (name, _) in faasplan::sweep::SLO_METRICS {
+    for name in faasplan::sweep::metric::METRICS
+        .iter()
+        .flat_map(|m| m.slo_names)
+    {
         assert!(help.contains(name), "--help lacks {name}");
     }
     assert!(help.contains("block:DURATION"), "{help}");
@@ -456,4 +459,55 @@ fn slo_ratio_without_percent_is_rejected_and_p99_9_is_accepted() {
     let j = json(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(j["slos"][0]["column"], "latency_ms_p999");
     assert!(j["recommended"].is_u64());
+}
+
+/// Each named sweep metric reads the summary field whose column `--format csv` prints under its
+/// name: renaming a field or a column fails here instead of silently renaming an SLO metric.
+#[test]
+fn each_named_metric_reads_the_csv_column_it_names() {
+    use faasplan::export::summary::{Percentiles, Summary};
+    use faasplan::sweep::metric::METRICS;
+    let trace = common::poisson(2.0, 600.0, common::Service::Constant(0.2), 5);
+    let mut cfg = common::unlimited(60.0, 150.0);
+    cfg.provisioned = 1;
+    let offering = faasplan::offering::Offering::resolve("aws-lambda-x86").unwrap();
+    cfg.usage = offering.usage_spec();
+    let o = faasplan::engine::simulate(&trace, &cfg.validate_for(&trace).unwrap());
+    let mut s = Summary::new(
+        &o,
+        common::neutral_run_info(trace.invocations.len() as u64, 0, false, 0),
+    );
+    let mut bill = faasplan::cost::bill(&o, &offering, &Default::default());
+    // Distinct values, so that two metrics reading one field (or swapped columns) are caught.
+    s.latency_ms = Percentiles {
+        mean: 1.5,
+        p50: 2.5,
+        p90: 3.5,
+        p95: 4.5,
+        p99: 5.5,
+        p999: 6.5,
+        max: 7.5,
+    };
+    s.cold_start_ratio = 0.125;
+    s.throttle_ratio = 0.0625;
+    s.instance_seconds.provisioned_idle = 8.25;
+    bill.monthly_usd = 9.75;
+    s.cost = Some(bill);
+    let columns = faasplan::export::csv::columns(&s);
+    let mut seen = Vec::new();
+    for info in METRICS {
+        assert_eq!(info.metric.column(), info.column);
+        let (_, cell) = columns
+            .iter()
+            .find(|(c, _)| c == info.column)
+            .unwrap_or_else(|| panic!("no CSV column {}", info.column));
+        let value = info.metric.value(&s).unwrap();
+        assert_eq!(cell.parse::<f64>().unwrap(), value, "{}", info.column);
+        assert!(
+            !seen.contains(&value.to_bits()),
+            "{} repeats a value",
+            info.column
+        );
+        seen.push(value.to_bits());
+    }
 }

@@ -124,7 +124,7 @@ fn summary(path: &Path, time_unit: Option<TimeUnit>) -> String {
     assert_eq!(load.format, Some(TraceFormat::Canonical));
     let cfg =
         PlatformConfig::lambda_defaults(InitDist::parse("100").unwrap_or_else(|e| panic!("{e}")));
-    let outcome = simulate(&trace, &cfg);
+    let outcome = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     let info = crate::common::neutral_run_info(
         load.rows.rows_accepted,
         load.rows.rows_skipped,

@@ -31,7 +31,7 @@ fn warnings(trace: &Trace, limit: u32) -> (Vec<Warning>, faasplan::outcome::Outc
     let mut cfg = common::unlimited(600.0, 100.0);
     cfg.account_concurrency = Some(limit);
     cfg.scaling = Some(ScalingRate::LAMBDA);
-    let o = simulate(trace, &cfg);
+    let o = simulate(trace, &cfg.validate_for(trace).unwrap());
     let origins = Origins {
         account_concurrency: Origin::Flag,
         ..Origins::default()

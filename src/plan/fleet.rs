@@ -1,0 +1,368 @@
+//! Server fleets as planning options: a fleet spec, the SLO a fleet must meet (and that a fixed
+//! fleet without a count is sized for), the smallest fleet meeting it, the `--slo` objectives
+//! checked against any option's metrics, and the summary of a fleet's run.
+
+use serde::Serialize;
+
+use crate::engine::fleet::{FleetConfig, FleetSize, ValidFleet, simulate_fleet};
+use crate::error::ConfigError;
+use crate::export::summary::Percentiles;
+use crate::outcome::fleet::{FleetOutcome, ScaleEvent};
+use crate::servers::{self, FleetBill, ServerType};
+use crate::sweep::Slo;
+use crate::time::{Micros, SECOND};
+use crate::trace::Trace;
+
+/// A parsed `--fleet`: the server type, its configuration (count may still be open), discount.
+#[derive(Debug, Clone)]
+pub struct FleetSpec {
+    pub text: String,
+    pub server: ServerType,
+    pub cfg: ValidFleet,
+    /// A fixed fleet whose count the SLO search picks.
+    pub size_for_slo: bool,
+    pub discount_pct: f64,
+}
+
+/// The default bound on a fleet's p99 queue wait, ms: about a FaaS cold start (the measured
+/// Lambda p99 init of a large package is around a second), so a fleet passes when its requests
+/// wait no longer than a FaaS request's cold start would. It does not grow with the duration:
+/// a ten-minute job that waits another ten minutes is late, however long the job.
+pub const DEFAULT_WAIT_P99_MS: f64 = 1000.0;
+
+/// The SLO a fleet must meet to be feasible, and that a fixed fleet without a count is sized
+/// for: queue wait (default) or latency bounds, rejections, and the user's `--slo` objectives.
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetSlo {
+    /// p99 end-to-end latency bound, ms (`--fleet-p99-ms`).
+    pub p99_ms_max: Option<f64>,
+    /// p99 queue-wait bound, ms (`--fleet-wait-p99-ms`, or the default).
+    pub wait_p99_ms_max: Option<f64>,
+    pub rejections_max: u64,
+    /// True when the wait bound is [`DEFAULT_WAIT_P99_MS`].
+    pub default_wait: bool,
+    /// The `--slo` objectives, which every option must meet.
+    pub objectives: Vec<Slo>,
+}
+
+impl Default for FleetSlo {
+    fn default() -> Self {
+        FleetSlo {
+            p99_ms_max: None,
+            wait_p99_ms_max: Some(DEFAULT_WAIT_P99_MS),
+            rejections_max: 0,
+            default_wait: true,
+            objectives: Vec::new(),
+        }
+    }
+}
+
+/// "p99<=300ms (is 912.4)" for each objective `metrics` misses; a metric the option does not
+/// have misses too.
+pub fn misses(objectives: &[Slo], metrics: &[(String, f64)]) -> Vec<String> {
+    objectives
+        .iter()
+        .filter_map(|s| match metrics.iter().find(|(c, _)| *c == s.column) {
+            Some((_, v)) if *v <= s.bound + 1e-12 => None,
+            Some((_, v)) => Some(format!("{} (is {})", s.text, crate::report::fmt::sig(*v))),
+            None => Some(format!("{} (no metric {})", s.text, s.column)),
+        })
+        .collect()
+}
+
+/// An objective on a metric that none of `metrics` (one list per option) has is an error naming
+/// the metrics there are.
+pub fn unknown_metric(
+    objectives: &[Slo],
+    metrics: &[Vec<(String, f64)>],
+) -> Result<(), ConfigError> {
+    for s in objectives {
+        if !metrics
+            .iter()
+            .any(|m| m.iter().any(|(c, _)| *c == s.column))
+        {
+            let mut known: Vec<&str> = metrics
+                .iter()
+                .flat_map(|m| m.iter().map(|(c, _)| c.as_str()))
+                .collect();
+            known.sort_unstable();
+            known.dedup();
+            return Err(ConfigError::field(
+                "slo",
+                format!(
+                    "{:?}: no metric {:?}; use p50, p90, p95, p99, p999, mean, max (latency) or one of: {}",
+                    s.text,
+                    s.column,
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The metrics a fleet reports (for `--slo` checks: what exists).
+pub fn fleet_metric_names() -> Vec<(String, f64)> {
+    fleet_metrics(&FleetOutcome::default(), Some(0.0))
+}
+
+/// A fleet run's metrics, named as the `simulate` summary columns an `--slo` reads
+/// (`latency_ms_p99`, `throttle_ratio`, `cost_monthly_usd`, ...); a fleet has no cold starts.
+pub fn fleet_metrics(o: &FleetOutcome, monthly_usd: Option<f64>) -> Vec<(String, f64)> {
+    let l = Percentiles::from_latency(&o.latency);
+    let ratio = |n: u64| {
+        if o.invocations == 0 {
+            0.0
+        } else {
+            n as f64 / o.invocations as f64
+        }
+    };
+    let mut m: Vec<(String, f64)> = [
+        ("mean", l.mean),
+        ("p50", l.p50),
+        ("p90", l.p90),
+        ("p95", l.p95),
+        ("p99", l.p99),
+        ("p999", l.p999),
+        ("max", l.max),
+    ]
+    .into_iter()
+    .map(|(q, v)| (format!("latency_ms_{q}"), v))
+    .collect();
+    m.extend([
+        ("invocations".to_string(), o.invocations as f64),
+        ("throttled".to_string(), o.rejected as f64),
+        ("throttle_ratio".to_string(), ratio(o.rejected)),
+        ("cold_starts".to_string(), 0.0),
+        ("cold_start_ratio".to_string(), 0.0),
+        (
+            "queue_wait_ms_p99".to_string(),
+            o.queue_wait.quantile_us(0.99) as f64 / 1e3,
+        ),
+    ]);
+    if let Some(usd) = monthly_usd {
+        m.push(("cost_monthly_usd".to_string(), usd));
+    }
+    m
+}
+
+impl FleetSlo {
+    /// The objectives `o` misses, with their values. Without `monthly_usd` the objectives on
+    /// the cost are skipped (sizing: the cost only grows with the count).
+    pub fn misses(&self, o: &FleetOutcome, monthly_usd: Option<f64>) -> Vec<String> {
+        let mut out = Vec::new();
+        if o.rejected > self.rejections_max {
+            out.push(format!(
+                "rejections <= {} (is {})",
+                self.rejections_max, o.rejected
+            ));
+        }
+        let q = |l: &crate::outcome::Latency| l.quantile_us(0.99) as f64 / 1e3;
+        if let Some(max) = self.wait_p99_ms_max
+            && q(&o.queue_wait) > max
+        {
+            out.push(format!(
+                "p99 queue wait <= {} ms (is {} ms)",
+                crate::report::fmt::sig(max),
+                crate::report::fmt::sig(q(&o.queue_wait))
+            ));
+        }
+        if let Some(max) = self.p99_ms_max
+            && q(&o.latency) > max
+        {
+            out.push(format!(
+                "p99 latency <= {} ms (is {} ms)",
+                crate::report::fmt::sig(max),
+                crate::report::fmt::sig(q(&o.latency))
+            ));
+        }
+        let objectives: Vec<Slo> = self
+            .objectives
+            .iter()
+            .filter(|s| monthly_usd.is_some() || !s.column.starts_with("cost"))
+            .cloned()
+            .collect();
+        out.extend(misses(&objectives, &fleet_metrics(o, monthly_usd)));
+        out
+    }
+
+    pub fn met_by(&self, o: &FleetOutcome) -> bool {
+        self.misses(o, None).is_empty()
+    }
+
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(ms) = self.wait_p99_ms_max {
+            parts.push(format!(
+                "p99 queue wait <= {} ms{}",
+                crate::report::fmt::sig(ms),
+                if self.default_wait {
+                    " (the default)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        if let Some(ms) = self.p99_ms_max {
+            parts.push(format!("p99 latency <= {} ms", crate::report::fmt::sig(ms)));
+        }
+        parts.push(match self.rejections_max {
+            0 => "no rejections".to_string(),
+            n => format!("at most {n} rejections"),
+        });
+        parts.extend(self.objectives.iter().map(|s| s.text.clone()));
+        parts.join(", ")
+    }
+}
+
+/// Runs the fleet; a fixed fleet without a count gets the smallest count meeting `slo` (found by
+/// doubling, then bisection; up to 10,000 instances). Returns the count chosen, if any.
+pub fn run_fleet(
+    trace: &Trace,
+    spec: &FleetSpec,
+    slo: &FleetSlo,
+) -> (FleetConfig, FleetOutcome, Option<u32>) {
+    if !spec.size_for_slo {
+        let o = simulate_fleet(trace, &spec.cfg);
+        return ((*spec.cfg).clone(), o, None);
+    }
+    let with = |n: u32| {
+        let cfg = spec
+            .cfg
+            .with_fixed(std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN));
+        let o = simulate_fleet(trace, &cfg);
+        ((*cfg).clone(), o)
+    };
+    const MAX: u32 = 10_000;
+    let mut hi = 1;
+    let mut found = with(hi);
+    while !slo.met_by(&found.1) && hi < MAX {
+        hi = (hi * 2).min(MAX);
+        found = with(hi);
+    }
+    if !slo.met_by(&found.1) {
+        return (found.0, found.1, None);
+    }
+    let mut lo = hi / 2; // fails (or 0)
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        let r = with(mid);
+        if slo.met_by(&r.1) {
+            hi = mid;
+            found = r;
+        } else {
+            lo = mid;
+        }
+    }
+    (found.0, found.1, Some(hi))
+}
+
+/// Instance counts of a fleet run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Instances {
+    pub min: u32,
+    pub mean: f64,
+    pub max: u32,
+}
+
+/// Queue-wait statistics, milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueWait {
+    pub mean: f64,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+/// One fleet's results, named as in the simulate summary where the meaning is the same.
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetSummary {
+    pub name: String,
+    pub kind: &'static str,
+    pub instance_type: String,
+    pub slots: u32,
+    /// "fixed", "fixed (sized for the SLO)" or "autoscaled MIN..MAX@TARGET".
+    pub sizing: String,
+    pub window_s: f64,
+    pub invocations: u64,
+    pub served: u64,
+    pub rejected: u64,
+    /// Share of served requests that queued.
+    pub waited_ratio: f64,
+    pub latency_ms: Percentiles,
+    pub queue_wait_ms: QueueWait,
+    pub instances: Instances,
+    pub boot_events: u64,
+    /// Every autoscaler decision that changed the desired count.
+    pub scale_events: Vec<ScaleEvent>,
+    /// Mean busy slots / mean slots in service.
+    pub utilisation: f64,
+    pub cost: FleetBill,
+    /// False when the fleet misses its SLO (`failed` says which objectives); an infeasible
+    /// option is never called cheaper.
+    pub feasible: bool,
+    pub failed: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+impl FleetSummary {
+    pub fn new(
+        spec: &FleetSpec,
+        cfg: &FleetConfig,
+        o: &FleetOutcome,
+        sized: Option<u32>,
+        slo: &FleetSlo,
+    ) -> Self {
+        let cost = servers::bill_fleet(o, &spec.server, spec.discount_pct);
+        let failed = slo.misses(o, Some(cost.monthly_usd));
+        let warnings = if failed.is_empty() {
+            Vec::new()
+        } else {
+            crate::warnings::render(&[crate::warnings::misses_slo(&spec.text, &failed, "--fleet")])
+        };
+        let sizing = match (&cfg.size, sized) {
+            (FleetSize::Fixed(n), Some(_)) => format!("fixed {n} (smallest meeting the SLO)"),
+            (FleetSize::Fixed(n), None) if spec.size_for_slo => {
+                format!("fixed {n} (no size up to 10,000 meets the SLO)")
+            }
+            (FleetSize::Fixed(n), None) => format!("fixed {n}"),
+            (FleetSize::Auto(a), _) => format!("autoscaled {}..{}@{}", a.min, a.max, a.target),
+        };
+        let ms = |us: Micros| us as f64 / 1e3;
+        FleetSummary {
+            name: spec.text.clone(),
+            kind: "fleet",
+            instance_type: spec.server.name.clone(),
+            slots: cfg.slots,
+            sizing,
+            window_s: o.window_us as f64 / SECOND as f64,
+            invocations: o.invocations,
+            served: o.served,
+            rejected: o.rejected,
+            waited_ratio: if o.served == 0 {
+                0.0
+            } else {
+                o.waited as f64 / o.served as f64
+            },
+            latency_ms: Percentiles::from_latency(&o.latency),
+            queue_wait_ms: QueueWait {
+                mean: o.queue_wait.mean_us() / 1e3,
+                p50: ms(o.queue_wait.quantile_us(0.5)),
+                p95: ms(o.queue_wait.quantile_us(0.95)),
+                p99: ms(o.queue_wait.quantile_us(0.99)),
+            },
+            instances: Instances {
+                min: o.instances_min,
+                mean: o.mean_instances(),
+                max: o.instances_max,
+            },
+            boot_events: o.boot_events,
+            scale_events: o.scale_events.clone(),
+            utilisation: o.utilisation(),
+            cost,
+            feasible: failed.is_empty(),
+            failed,
+            warnings,
+        }
+    }
+}

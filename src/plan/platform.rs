@@ -1,0 +1,382 @@
+//! An offering's behaviour defaults plus the settings a caller overrides, merged into a
+//! validated-shape [`PlatformConfig`]. A setting given here wins; else the offering's behaviour
+//! default; else the built-in (Lambda-like) one. Errors name the field (`memory_mb`,
+//! `cpu.reference`), never a flag: the binary maps fields to its flags.
+
+use std::sync::Arc;
+
+use crate::engine::{
+    CpuModel, CpuReference, FixedKeepAlive, InitDist, PlatformConfig, ProvisionedPlan, ScalingRate,
+    Warmup,
+};
+use crate::error::ConfigError;
+use crate::offering::{ColdStart, Offering};
+use crate::time::{Micros, SECOND};
+use crate::warnings::{Origin, Origins};
+
+/// Where the traced durations were measured, for a CPU-bound model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CpuRef {
+    /// Each row's memory_mb on the simulated offering.
+    Row,
+    /// A number of vCPUs, in (0, 1024].
+    Vcpu(f64),
+    /// A memory size, MB, on the simulated offering or on the named one.
+    Memory { mb: u16, offering: Option<String> },
+}
+
+/// Durations that scale with CPU: the CPU-bound fraction, the threads it can use and where the
+/// durations were measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CpuOverride {
+    /// The CPU-bound fraction of each duration, in [0, 1].
+    pub bound: f64,
+    /// Threads the CPU-bound part can use, 1..=1024.
+    pub threads: u32,
+    pub reference: CpuRef,
+}
+
+/// The platform settings a caller gives over an offering's behaviour defaults. `None` keeps the
+/// offering's value (or the built-in one without an offering). Built once; a sweep changes the
+/// swept fields per grid point without re-parsing anything.
+#[derive(Debug, Clone)]
+pub struct PlatformOverrides {
+    /// Memory of every function, MB; also makes every row run at it (`memory_override`).
+    pub memory_mb: Option<u16>,
+    pub per_instance_concurrency: Option<u32>,
+    /// A fixed provisioned level per function.
+    pub provisioned: Option<u32>,
+    /// A provisioned level that changes over time (replaces the offering's fixed level).
+    pub provisioned_plan: Option<ProvisionedPlan>,
+    /// Microseconds.
+    pub keep_alive: Option<Micros>,
+    /// Microseconds.
+    pub max_lifetime: Option<Micros>,
+    pub max_concurrency: Option<u32>,
+    /// `Some(None)`: no account limit.
+    pub account_concurrency: Option<Option<u32>>,
+    /// `Some(None)`: no scaling-rate limit.
+    pub scaling: Option<Option<ScalingRate>>,
+    /// The init-time distribution; else the offering's, or the measured Lambda init for
+    /// `runtime`/`package`/`arch` at the memory size.
+    pub init: Option<InitDist>,
+    pub runtime: String,
+    pub package: String,
+    /// Default: x86_64, or the Lambda offering's.
+    pub arch: Option<String>,
+    /// `None`: durations are replayed as traced.
+    pub cpu: Option<CpuOverride>,
+    /// `Some(None)`: no timeout. Default: the offering's maximum, else 900 s.
+    pub timeout: Option<Option<Micros>>,
+    /// Microseconds.
+    pub queue_max_wait: Micros,
+    /// Microseconds.
+    pub max_event_age: Micros,
+    /// Microseconds.
+    pub horizon: Option<Micros>,
+    pub warmup: Warmup,
+    pub seed: u64,
+}
+
+impl Default for PlatformOverrides {
+    /// Nothing overridden; the command line's defaults for the rest (python3.12 zip init times,
+    /// 6 h queue wait and event age, cyclic warm-up, seed 0).
+    fn default() -> Self {
+        PlatformOverrides {
+            memory_mb: None,
+            per_instance_concurrency: None,
+            provisioned: None,
+            provisioned_plan: None,
+            keep_alive: None,
+            max_lifetime: None,
+            max_concurrency: None,
+            account_concurrency: None,
+            scaling: None,
+            init: None,
+            runtime: "python3.12".to_string(),
+            package: "zip".to_string(),
+            arch: None,
+            cpu: None,
+            timeout: None,
+            queue_max_wait: 6 * 3600 * SECOND,
+            max_event_age: 6 * 3600 * SECOND,
+            horizon: None,
+            warmup: Warmup::Cyclic,
+            seed: 0,
+        }
+    }
+}
+
+/// Merges `o` over `offering`'s behaviour defaults (or the built-in Lambda-like ones) and checks
+/// the settings that do not depend on a trace ([`PlatformConfig::validate`] with one function;
+/// [`PlatformConfig::validate_for`] checks the rest before a run).
+pub fn platform_config(
+    o: &PlatformOverrides,
+    offering: Option<&Offering>,
+) -> Result<PlatformConfig, ConfigError> {
+    let b = offering.map(|o| &o.behaviour);
+    let memory_mb = match o.memory_mb {
+        Some(mb) => mb,
+        None => offering.map_or(128, |o| o.memory.default_mb),
+    };
+    if memory_mb == 0 {
+        return Err(ConfigError::field("memory_mb", "must be at least 1"));
+    }
+    if let (Some(off), Some(mb)) = (offering, o.memory_mb) {
+        check_memory_range(off, mb)?;
+    }
+    let arch = |default: &str| o.arch.clone().unwrap_or_else(|| default.to_string());
+    let init = match (&o.init, b.map(|b| &b.cold_start)) {
+        (Some(d), _) => d.clone(),
+        (None, Some(ColdStart::Dist(d))) => d.clone(),
+        (None, Some(ColdStart::LambdaTable { arch: default })) => {
+            InitDist::lambda_default(&o.runtime, &o.package, &arch(default), memory_mb.into())?
+        }
+        (None, None) => {
+            InitDist::lambda_default(&o.runtime, &o.package, &arch("x86_64"), memory_mb.into())?
+        }
+    };
+    let mut cfg = PlatformConfig::lambda_defaults(init);
+    cfg.memory_mb = memory_mb;
+    if let Some(b) = b {
+        cfg.per_instance_concurrency = b.per_instance_concurrency;
+        cfg.provisioned = b.provisioned;
+        cfg.keep_alive = Arc::new(FixedKeepAlive(b.keep_alive));
+        cfg.max_concurrency = b.max_instances;
+        cfg.account_concurrency = b.account_concurrency;
+        cfg.scaling = b.scaling;
+    }
+    if let Some(n) = o.per_instance_concurrency {
+        cfg.per_instance_concurrency = n;
+    }
+    if let Some(n) = o.provisioned {
+        cfg.provisioned = n;
+    }
+    if let Some(plan) = &o.provisioned_plan {
+        if o.provisioned.is_some() {
+            return Err(ConfigError::field(
+                "provisioned_plan",
+                "give either a fixed provisioned level or a schedule/target, not both",
+            ));
+        }
+        cfg.provisioned_plan = Some(plan.clone());
+        cfg.provisioned = 0;
+    }
+    if let Some(k) = o.keep_alive {
+        cfg.keep_alive = Arc::new(FixedKeepAlive(k));
+    }
+    cfg.max_lifetime = o.max_lifetime;
+    if let Some(m) = o.max_concurrency {
+        cfg.max_concurrency = Some(m);
+    }
+    if let Some(a) = o.account_concurrency {
+        cfg.account_concurrency = a;
+    }
+    if let Some(s) = o.scaling {
+        cfg.scaling = s;
+    }
+    cfg.queue_max_wait = o.queue_max_wait;
+    cfg.retry.max_age = o.max_event_age;
+    cfg.horizon = o.horizon;
+    cfg.memory_override = o.memory_mb.is_some();
+    cfg.cpu = o.cpu.as_ref().map(|c| cpu_model(c, offering)).transpose()?;
+    cfg.warmup = o.warmup;
+    cfg.timeout = timeout(o.timeout, offering)?;
+    // The run records what the offering's bill needs (its rounding rules).
+    cfg.usage = offering.map(Offering::usage_spec).unwrap_or_default();
+    cfg.seed = o.seed;
+    cfg.validate(1)?;
+    Ok(cfg)
+}
+
+/// Where each setting that can decide an answer came from (the caller, the offering's default,
+/// or the built-in one), for the warnings. Mirrors the precedence of [`platform_config`].
+pub fn origins(o: &PlatformOverrides, offering: Option<&Offering>) -> Origins {
+    let from = |given: bool, offering_has: bool| {
+        if given {
+            Origin::Flag
+        } else {
+            match offering {
+                Some(off) if offering_has => Origin::Offering(off.meta.name.clone()),
+                _ => Origin::BuiltIn,
+            }
+        }
+    };
+    let b = offering.map(|o| &o.behaviour);
+    Origins {
+        account_concurrency: from(
+            o.account_concurrency.is_some(),
+            b.is_some_and(|b| b.account_concurrency.is_some()),
+        ),
+        max_concurrency: from(
+            o.max_concurrency.is_some(),
+            b.is_some_and(|b| b.max_instances.is_some()),
+        ),
+        scaling_rate: from(o.scaling.is_some(), b.is_some_and(|b| b.scaling.is_some())),
+        init_is_lambda_table: o.init.is_none()
+            && b.is_none_or(|b| matches!(b.cold_start, ColdStart::LambdaTable { .. })),
+    }
+}
+
+/// A memory size the offering cannot configure is an error naming its range and source.
+fn check_memory_range(o: &Offering, mb: u16) -> Result<(), ConfigError> {
+    use crate::offering::MemoryRule;
+    let (lo, hi) = match &o.memory.rule {
+        MemoryRule::Function { min_mb, max_mb, .. } => (*min_mb, *max_mb),
+        MemoryRule::Sizes(sizes) => (1, sizes.last().map_or(u32::MAX, |s| s.memory_mb)),
+    };
+    if u32::from(mb) < lo || u32::from(mb) > hi {
+        return Err(ConfigError::field(
+            "memory_mb",
+            format!(
+                "{mb} MB: {} offers {lo} to {hi} MB ({})",
+                o.meta.name, o.memory.provenance.source
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The engine's CPU model for `c` on `offering` (the shipped Lambda file without one).
+fn cpu_model(c: &CpuOverride, offering: Option<&Offering>) -> Result<CpuModel, ConfigError> {
+    if !(c.bound.is_finite() && (0.0..=1.0).contains(&c.bound)) {
+        return Err(ConfigError::field(
+            "cpu.bound",
+            format!(
+                "{}: must be between 0 and 1 (the CPU-bound fraction of a duration)",
+                c.bound
+            ),
+        ));
+    }
+    if c.threads == 0 || c.threads > 1024 {
+        return Err(ConfigError::field(
+            "cpu.threads",
+            format!("{}: must be between 1 and 1024", c.threads),
+        ));
+    }
+    let builtin;
+    let platform = match offering {
+        Some(o) => o,
+        None => {
+            builtin = Offering::resolve("aws-lambda-x86").map_err(|e| {
+                ConfigError::field("offering", format!("the built-in Lambda data: {e}"))
+            })?;
+            &builtin
+        }
+    };
+    let reference = match &c.reference {
+        CpuRef::Row => CpuReference::RowMemory(platform.vcpu_rule()),
+        CpuRef::Vcpu(v) => {
+            if !(v.is_finite() && *v > 0.0 && *v <= 1024.0) {
+                return Err(ConfigError::field(
+                    "cpu.reference",
+                    format!("{v}: vCPUs must be in (0, 1024]"),
+                ));
+            }
+            CpuReference::Vcpu(*v)
+        }
+        CpuRef::Memory { mb, offering: None } => CpuReference::Vcpu(platform.vcpu(*mb)),
+        CpuRef::Memory {
+            mb,
+            offering: Some(name),
+        } => CpuReference::Vcpu(
+            Offering::resolve(name.trim())
+                .map_err(|e| ConfigError::field("cpu.reference", format!("{mb}MB@{name}: {e}")))?
+                .vcpu(*mb),
+        ),
+    };
+    Ok(CpuModel {
+        bound: c.bound,
+        threads: f64::from(c.threads),
+        platform: platform.vcpu_rule(),
+        reference,
+    })
+}
+
+/// The function timeout: the given one, else the offering's maximum, else Lambda's 900 s. A
+/// value above the offering's maximum cannot be configured there.
+fn timeout(
+    given: Option<Option<Micros>>,
+    offering: Option<&Offering>,
+) -> Result<Option<Micros>, ConfigError> {
+    let limits = offering.map(|o| &o.timeout);
+    let Some(given) = given else {
+        return Ok(match limits {
+            Some(t) => t.planning_default(),
+            None => Some(900 * SECOND),
+        });
+    };
+    if given == Some(0) {
+        return Err(ConfigError::field("timeout", "must be greater than 0"));
+    }
+    if let (Some(o), Some(max)) = (offering, limits.and_then(|t| t.max)) {
+        let over = match given {
+            None => true,
+            Some(us) => us > max,
+        };
+        if over {
+            let shown = given.map_or("none".to_string(), crate::time::format_duration);
+            return Err(ConfigError::field(
+                "timeout",
+                format!(
+                    "{shown}: {} allows at most {} ({})",
+                    o.meta.name,
+                    crate::time::format_duration(max),
+                    o.timeout.provenance.source
+                ),
+            ));
+        }
+    }
+    Ok(given)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::TargetTracking;
+
+    #[test]
+    fn a_zero_target_tracking_interval_is_an_error_naming_the_field() {
+        let o = PlatformOverrides {
+            provisioned_plan: Some(ProvisionedPlan::Target(TargetTracking {
+                target: 0.7,
+                min: 1,
+                max: 10,
+                interval: 0,
+                scale_out_after: 3,
+                scale_in_after: 15,
+            })),
+            ..PlatformOverrides::default()
+        };
+        let e = platform_config(&o, None).unwrap_err();
+        assert_eq!(e.field_name(), Some("provisioned_plan.target.interval"));
+        assert!(e.to_string().contains("must be > 0, got 0"), "{e}");
+        assert!(!e.to_string().contains("--"), "names no flag: {e}");
+    }
+
+    #[test]
+    fn an_offering_fills_in_what_is_not_overridden() {
+        let run = Offering::resolve("gcp-cloud-run-request").unwrap();
+        let cfg = platform_config(&PlatformOverrides::default(), Some(&run)).unwrap();
+        assert_eq!(cfg.per_instance_concurrency, 80);
+        let given = PlatformOverrides {
+            per_instance_concurrency: Some(1),
+            account_concurrency: Some(Some(10)),
+            ..PlatformOverrides::default()
+        };
+        let cfg = platform_config(&given, Some(&run)).unwrap();
+        assert_eq!(cfg.per_instance_concurrency, 1);
+        assert_eq!(cfg.account_concurrency, Some(10));
+    }
+
+    #[test]
+    fn a_memory_size_the_offering_cannot_configure_names_the_field() {
+        let lambda = Offering::resolve("aws-lambda-x86").unwrap();
+        let o = PlatformOverrides {
+            memory_mb: Some(64),
+            ..PlatformOverrides::default()
+        };
+        let e = platform_config(&o, Some(&lambda)).unwrap_err();
+        assert_eq!(e.field_name(), Some("memory_mb"), "{e}");
+    }
+}
