@@ -1,7 +1,6 @@
 //! `faasplan breakeven`: scales the trace's traffic by factors k (log-spaced), runs a FaaS
 //! offering and a server fleet at each, and reports where their monthly costs cross.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -10,7 +9,7 @@ use rayon::prelude::*;
 
 use super::fleet::{FleetArgs, run_fleet};
 use super::report_args::{self, ReportArgs};
-use super::{Format, RunArgs, platform_config_for, thread_pool, to_stdout, write_json};
+use super::{Format, RunArgs, platform_config_for, thread_pool, to_stdout};
 use faasplan::cost;
 use faasplan::engine::{RunOptions, simulate_with};
 use faasplan::error::ConfigError;
@@ -47,7 +46,7 @@ pub struct BreakevenArgs {
     pub points: usize,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, default_value = "table", value_parser = super::format_parser())]
     pub format: Format,
 
     /// Worker threads (default: all cores). The output does not depend on it.
@@ -237,55 +236,9 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
     };
     faasplan::warnings::to_stderr(&result.warnings);
     if let Some(t) = &report_to {
-        let page = report_args::breakeven_page(&result);
+        let page = faasplan::report::breakeven::BreakevenPage::from(&result);
         report_args::announce(&faasplan::report::breakeven::write(&page, t)?);
     }
-    to_stdout(|w| match a.format {
-        Format::Table => write_table(w, &result),
-        Format::Json => write_json(w, &result),
-        Format::Csv => faasplan::export::csv::write_records(w, &result.points),
-    })?;
+    to_stdout(|w| a.format.write(&result, w))?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn write_table(w: &mut dyn Write, b: &Breakeven) -> std::io::Result<()> {
-    writeln!(w, "trace {}: {} against {}", b.trace, b.offering, b.fleet)?;
-    if let Some(slo) = &b.fleet_slo {
-        writeln!(w, "{slo}")?;
-    }
-    writeln!(w)?;
-    writeln!(
-        w,
-        "{:>9}  {:>12}  {:>13}  {:>13}  {:>11}  {:>12}  {:>10}  {:<8}",
-        "k",
-        "requests/s",
-        "FaaS $/month",
-        "fleet $/month",
-        "FaaS p99 ms",
-        "fleet p99 ms",
-        "instances",
-        "cheaper"
-    )?;
-    for p in &b.points {
-        writeln!(
-            w,
-            "{:>9.3}  {:>12.3}  {:>12.2}{}  {:>12.2}{}  {:>11.1}  {:>12.1}  {:>10.2}  {:<8}",
-            p.k,
-            p.requests_per_s,
-            p.faas_monthly_usd,
-            if p.faas_feasible { ' ' } else { '*' },
-            p.fleet_monthly_usd,
-            if p.fleet_feasible { ' ' } else { '*' },
-            p.faas_p99_ms,
-            p.fleet_p99_ms,
-            p.fleet_instances,
-            p.cheaper
-        )?;
-    }
-    if b.points.iter().any(|p| !p.both_feasible()) {
-        writeln!(w, "* misses its SLO there: never the cheaper option")?;
-    }
-    writeln!(w)?;
-    writeln!(w, "{}", b.verdict)?;
-    faasplan::warnings::write_block(w, &b.warnings)
 }

@@ -1,15 +1,14 @@
 //! `faasplan calibrate`: read CloudWatch Lambda logs and print the `--init-ms` that reproduces the
 //! cold starts they show, with the observed statistics.
 
-use std::io::Write;
+use faasplan::export::results::calibrate::Calibration;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::trace_args::print_report;
-use faasplan::trace::cloudwatch::{self, ColdStartStats};
+use faasplan::trace::cloudwatch::{self};
 use faasplan::trace::format::LoadReport;
 
 /// `faasplan calibrate`.
@@ -19,31 +18,16 @@ pub struct CalibrateArgs {
     pub logs: PathBuf,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = CalibrateFormat::Table)]
-    pub format: CalibrateFormat,
+    #[arg(long, default_value = "table", value_parser = super::format_parser())]
+    pub format: super::Format,
 
     /// Skip malformed REPORT lines instead of stopping; the count and reasons go to stderr.
     #[arg(long)]
     pub skip_bad_rows: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CalibrateFormat {
-    Table,
-    Json,
-}
-
 /// Below this many cold starts the observed p99 is little more than the maximum.
 const FEW_COLD_STARTS: u64 = 100;
-
-#[derive(serde::Serialize)]
-struct Calibration<'a> {
-    logs: String,
-    #[serde(flatten)]
-    observed: &'a ColdStartStats,
-    /// The value for `--init-ms`.
-    init_ms_flag: String,
-}
 
 pub fn run(a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
     let logs = cloudwatch::read_path(&a.logs, a.skip_bad_rows)?;
@@ -66,41 +50,11 @@ pub fn run(a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
             s.cold_starts
         );
     }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    match a.format {
-        CalibrateFormat::Json => {
-            let c = Calibration {
-                logs: name,
-                observed: s,
-                init_ms_flag: flag,
-            };
-            serde_json::to_writer_pretty(&mut out, &c).map_err(std::io::Error::from)?;
-            writeln!(out)?;
-        }
-        CalibrateFormat::Table => {
-            writeln!(out, "invocations      {}", s.invocations)?;
-            writeln!(
-                out,
-                "cold starts      {} ({:.2} %)",
-                s.cold_starts,
-                s.ratio * 100.0
-            )?;
-            if let Some(p) = s.init_ms {
-                for (label, v) in [
-                    ("init min", p.min),
-                    ("init p50", p.p50),
-                    ("init p90", p.p90),
-                    ("init p99", p.p99),
-                    ("init max", p.max),
-                    ("init mean", p.mean),
-                ] {
-                    writeln!(out, "{label:<16} {v:.2} ms")?;
-                }
-            }
-            writeln!(out, "--init-ms {flag}")?;
-        }
-    }
-    out.flush().context("cannot write to stdout")?;
+    let result = Calibration {
+        logs: name,
+        observed: s.clone(),
+        init_ms_flag: flag,
+    };
+    super::to_stdout(|w| a.format.write(&result, w))?;
     Ok(ExitCode::SUCCESS)
 }

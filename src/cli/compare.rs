@@ -1,6 +1,5 @@
 //! `faasplan compare`: the same trace on FaaS offerings and on server fleets, side by side.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -9,12 +8,12 @@ use rayon::prelude::*;
 
 use super::fleet::{FleetArgs, FleetSummary, run_fleet};
 use super::report_args::{self, ReportArgs};
-use super::{Format, RunArgs, platform_config_for, thread_pool, to_stdout, write_json};
+use super::{Format, RunArgs, platform_config_for, thread_pool, to_stdout};
 use faasplan::cost;
 use faasplan::engine::simulate;
 use faasplan::error::ConfigError;
 use faasplan::export::summary::Summary;
-pub use faasplan::plan::compare::{CompareOption, Comparison, FaasOption, Row, cheapest_feasible};
+pub use faasplan::plan::compare::{CompareOption, Comparison, FaasOption, cheapest_feasible};
 use faasplan::sweep::Slo;
 
 #[derive(Debug, Args)]
@@ -26,7 +25,7 @@ pub struct CompareArgs {
     pub fleet: FleetArgs,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, default_value = "table", value_parser = super::format_parser())]
     pub format: Format,
 
     /// Worker threads (default: all cores). The output does not depend on it.
@@ -165,15 +164,11 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
                     ms,
                 )
             }),
-            ..report_args::compare_page(&comparison)
+            ..faasplan::report::compare::ComparePage::from(&comparison)
         };
         report_args::announce(&faasplan::report::compare::write(&page, t)?);
     }
-    to_stdout(|w| match a.format {
-        Format::Table => write_table(w, &comparison),
-        Format::Json => write_json(w, &comparison),
-        Format::Csv => write_csv(w, &comparison),
-    })?;
+    to_stdout(|w| a.format.write(&comparison, w))?;
     if !comparison.slo.is_empty() && comparison.recommended.is_none() {
         return Ok(ExitCode::from(1));
     }
@@ -192,94 +187,4 @@ fn check_metrics(objectives: &[Slo], options: &[CompareOption]) -> Result<(), Co
         })
         .collect();
     super::fleet::unknown_metric(objectives, &metrics).map_err(super::platform::flag_error)
-}
-
-fn write_table(w: &mut dyn Write, c: &Comparison) -> std::io::Result<()> {
-    writeln!(w, "trace {}", c.trace)?;
-    if let Some(slo) = &c.fleet_slo {
-        writeln!(
-            w,
-            "fleets must meet (and fleets without a count are sized for): {slo}"
-        )?;
-    }
-    if !c.slo.is_empty() {
-        writeln!(w, "every option must meet: {}", c.slo.join(", "))?;
-    }
-    writeln!(w)?;
-    let rows: Vec<Row> = c.options.iter().map(CompareOption::row).collect();
-    let name_w = rows
-        .iter()
-        .map(|r| r.name.chars().count())
-        .max()
-        .unwrap_or(6)
-        .clamp(6, 48);
-    writeln!(
-        w,
-        "{:<name_w$}  {:<5}  {:>12}  {:>10}  {:>9}  {:>9}  {:>9}  {:>11}  {:>10}  {:>6}  {:<4}",
-        "option",
-        "kind",
-        "monthly $",
-        "$ / M req",
-        "p50 ms",
-        "p95 ms",
-        "p99 ms",
-        "cold/boots",
-        "rejected",
-        "util",
-        "SLO"
-    )?;
-    for r in &rows {
-        let name: String = r.name.chars().take(name_w).collect();
-        writeln!(
-            w,
-            "{:<name_w$}  {:<5}  {:>12.2}  {:>10.3}  {:>9.1}  {:>9.1}  {:>9.1}  {:>11}  {:>10}  {:>5.1}%  {:<4}",
-            name,
-            r.kind,
-            r.monthly_usd,
-            r.usd_per_million_requests,
-            r.latency_ms_p50,
-            r.latency_ms_p95,
-            r.latency_ms_p99,
-            r.cold_starts_or_boots,
-            r.throttled_or_rejected,
-            r.utilisation * 100.0,
-            if r.feasible { "ok" } else { "MISS" }
-        )?;
-    }
-    for o in &c.options {
-        if let CompareOption::Fleet(f) = o {
-            writeln!(
-                w,
-                "  {}: {} x {} slots, {}; instances min {} mean {:.2} max {}; {:.1} % of requests queued",
-                f.name,
-                f.instance_type,
-                f.slots,
-                f.sizing,
-                f.instances.min,
-                f.instances.mean,
-                f.instances.max,
-                f.waited_ratio * 100.0
-            )?;
-        }
-    }
-    for o in &c.options {
-        let failed = match o {
-            CompareOption::Faas(f) => &f.failed,
-            CompareOption::Fleet(f) => &f.failed,
-        };
-        if !failed.is_empty() {
-            writeln!(w, "  {} misses: {}", o.name(), failed.join(", "))?;
-        }
-    }
-    writeln!(w)?;
-    writeln!(w, "{}", c.recommendation)?;
-    faasplan::warnings::write_block(w, &c.warnings)
-}
-
-fn write_csv(w: &mut dyn Write, c: &Comparison) -> std::io::Result<()> {
-    let mut out = csv::Writer::from_writer(w);
-    for o in &c.options {
-        out.serialize(o.row()).map_err(std::io::Error::other)?;
-    }
-    out.flush()
 }

@@ -22,7 +22,7 @@ pub use trace_args::TraceArgs;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use faasplan::error::ConfigError;
 use faasplan::time::parse_duration;
@@ -57,11 +57,14 @@ pub enum Command {
     Sweep(Box<sweep::SweepArgs>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    Csv,
+pub use faasplan::export::exporter::Format;
+
+/// `--format`'s parser: the values, and their order in `--help`, come from the exporter registry
+/// (`faasplan::export::exporter::EXPORTERS`).
+pub(crate) fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Format::names())
+        .map(|name| Format::named(&name).unwrap_or_default())
 }
 
 /// Parses and runs the command line. Errors carry their context; `main` prints them.
@@ -89,15 +92,6 @@ pub(crate) fn to_stdout(
     f(&mut out)
         .and_then(|()| out.flush())
         .context("cannot write to stdout")
-}
-
-/// Pretty JSON and a newline.
-pub(crate) fn write_json(
-    w: &mut dyn std::io::Write,
-    value: &impl serde::Serialize,
-) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, value).map_err(std::io::Error::other)?;
-    writeln!(w)
 }
 
 /// What every command that runs the engine takes: the trace, how to read it, the platform

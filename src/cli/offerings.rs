@@ -1,8 +1,8 @@
 //! `faasplan offerings` (list the shipped offerings) and the `--offering`/`--free-tier` flags that
 //! `simulate` uses to price a run.
 
+use faasplan::export::results::offerings::{OfferingRow, Offerings};
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -80,91 +80,15 @@ impl OfferingArgs {
 #[derive(Debug, Args)]
 pub struct OfferingsArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, default_value = "table", value_parser = super::format_parser())]
     pub format: Format,
-}
-
-/// One row of the listing.
-#[derive(Debug, serde::Serialize)]
-struct Row {
-    name: String,
-    provider: String,
-    product: String,
-    region: String,
-    as_of: String,
-    file: String,
-    description: String,
 }
 
 pub fn run(a: &OfferingsArgs) -> anyhow::Result<ExitCode> {
     let rows = shipped::ALL
         .iter()
-        .map(|s| {
-            let o = faasplan::offering::parse(s.text, &s.display_path())?;
-            Ok(Row {
-                name: o.meta.name,
-                provider: o.meta.provider,
-                product: o.meta.product,
-                region: o.meta.region,
-                as_of: o.meta.provenance.as_of,
-                file: o.meta.file,
-                description: o.meta.description,
-            })
-        })
-        .collect::<Result<Vec<Row>, OfferingError>>()?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    write(&mut out, &rows, a.format)
-        .and_then(|()| out.flush())
-        .context("cannot write to stdout")?;
+        .map(|s| faasplan::offering::parse(s.text, &s.display_path()).map(OfferingRow::from))
+        .collect::<Result<Vec<OfferingRow>, OfferingError>>()?;
+    super::to_stdout(|w| a.format.write(&Offerings(rows), w))?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn write(w: &mut dyn Write, rows: &[Row], format: Format) -> std::io::Result<()> {
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *w, rows)?;
-            writeln!(w)
-        }
-        Format::Csv => {
-            let mut c = ::csv::Writer::from_writer(w);
-            for r in rows {
-                c.serialize(r)?;
-            }
-            c.flush()
-        }
-        Format::Table => {
-            let width = |f: fn(&Row) -> &str, title: &str| {
-                rows.iter()
-                    .map(|r| f(r).chars().count())
-                    .chain([title.len()])
-                    .max()
-                    .unwrap_or(0)
-            };
-            let (n, p, r, d) = (
-                width(|r| &r.name, "offering"),
-                width(|r| &r.provider, "provider"),
-                width(|r| &r.region, "region"),
-                width(|r| &r.as_of, "as of"),
-            );
-            writeln!(
-                w,
-                "{:<n$}  {:<p$}  {:<r$}  {:<d$}  product",
-                "offering", "provider", "region", "as of"
-            )?;
-            for row in rows {
-                writeln!(
-                    w,
-                    "{:<n$}  {:<p$}  {:<r$}  {:<d$}  {}",
-                    row.name, row.provider, row.region, row.as_of, row.product
-                )?;
-            }
-            writeln!(w)?;
-            writeln!(
-                w,
-                "Use one with `faasplan simulate TRACE --offering NAME`, or pass a path to your own \
-                 file (format: pricing/README.md)."
-            )
-        }
-    }
 }

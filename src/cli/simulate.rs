@@ -1,6 +1,5 @@
 //! `faasplan simulate`: replay one trace on one platform and print the summary.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,7 +27,7 @@ pub struct SimulateArgs {
     pub run: RunArgs,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, default_value = "table", value_parser = super::format_parser())]
     pub format: Format,
 
     /// Also write a per-minute CSV series to FILE.
@@ -106,20 +105,12 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     if let Some(t) = &report_to {
         report_args::write_simulate(t, &outcome, &summary, &cfg)?;
     }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    match a.format {
-        Format::Table => export::table::write(&mut out, &summary)
-            .and_then(|()| match &summary.cost {
-                Some(bill) => export::bill::write_table(&mut out, bill),
-                None => Ok(()),
-            })
-            .and_then(|()| faasplan::warnings::write_block(&mut out, &summary.warnings)),
-        Format::Json => export::json::write(&mut out, &summary),
-        Format::Csv => export::csv::write(&mut out, &summary),
-    }
-    .and_then(|()| out.flush())
-    .context("cannot write to stdout")?;
+    let result = export::results::simulate::SimulateExport {
+        summary: &summary,
+        outcome: &outcome,
+        cfg: &cfg,
+    };
+    super::to_stdout(|w| a.format.write(&result, w))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -239,14 +230,10 @@ fn compare(
     if let Some(t) = &report_to {
         report_args::write_offerings(t, &name, &runs)?;
     }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    match a.format {
-        Format::Table => export::bill::write_comparison(&mut out, &runs),
-        Format::Json => export::json::write_offerings(&mut out, &runs),
-        Format::Csv => export::csv::write_rows(&mut out, &runs),
-    }
-    .and_then(|()| out.flush())
-    .context("cannot write to stdout")?;
+    let result = export::results::simulate::OfferingsExport {
+        trace: &name,
+        runs: &runs,
+    };
+    super::to_stdout(|w| a.format.write(&result, w))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2,21 +2,19 @@
 //! R times with different seeds, every metric as mean and 95 % CI, the cheapest point whose CI
 //! upper bound meets every `--slo`, and the Pareto fronts of cost against p99 and cold starts.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
-use serde::Serialize;
 
 use super::report_args::{self, ReportArgs};
-use super::{Format, PlatformArgs, RunArgs, thread_pool, to_stdout, write_json};
+use super::{Format, PlatformArgs, RunArgs, thread_pool, to_stdout};
 use faasplan::cost;
 use faasplan::engine::{PlatformConfig, RunOptions, ValidConfig, simulate_with};
 use faasplan::error::ConfigError;
 use faasplan::export::summary::Summary;
 use faasplan::sweep::grid::GridPoint;
 use faasplan::sweep::replicas::{self, replica_seed, replica_traces};
-use faasplan::sweep::{self, Interval, Metric, PointResult, Slo};
+use faasplan::sweep::{self, Interval, Metric, ResampleInfo, Slo, SweepResult};
 use faasplan::time::{MINUTE, Micros, parse_duration, us_to_s};
 use faasplan::trace::Trace;
 use faasplan::trace::format::{self, TraceFormat};
@@ -54,7 +52,7 @@ pub struct SweepArgs {
     pub slo: Vec<String>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, default_value = "table", value_parser = super::format_parser())]
     pub format: Format,
 
     /// Worker threads (default: all cores). The output does not depend on it.
@@ -97,44 +95,6 @@ fn slo_help() -> String {
          of: {}",
         sweep::slo_metric_names()
     )
-}
-
-/// The label of a grid point with no swept setting.
-const AS_CONFIGURED: &str = "as configured";
-
-/// How replicas are resampled, as `--format json` prints it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ResampleInfo {
-    pub method: &'static str,
-    /// Seconds.
-    pub block_s: f64,
-    /// Blocks in the trace, a partial last one included.
-    pub blocks: u64,
-    /// The partial last block's length, seconds (0: the trace is whole blocks).
-    pub partial_block_s: f64,
-}
-
-/// The sweep's result, as `--format json` prints it.
-#[derive(Debug, Clone, Serialize)]
-pub struct SweepResult {
-    pub trace: String,
-    pub offering: String,
-    pub replicas: usize,
-    pub seed: u64,
-    /// `None`: every replica replays the trace as read.
-    pub resample: Option<ResampleInfo>,
-    /// What each metric's `ci_low`..`ci_high` is: `mean` (95 % CI of the mean over replicas) or
-    /// `prediction` (95 % prediction interval of one more replica, with `--resample`).
-    pub interval: Interval,
-    pub slos: Vec<Slo>,
-    pub grid: Vec<PointResult>,
-    /// Index into `grid` of the cheapest point meeting every SLO (`None`: none does, or no SLO).
-    pub recommended: Option<usize>,
-    /// Pareto fronts (indices into `grid`, by increasing cost).
-    pub pareto_cost_p99: Vec<usize>,
-    pub pareto_cost_cold_start_ratio: Vec<usize>,
-    /// What to know before acting on the grid, each naming the flag that changes it.
-    pub warnings: Vec<String>,
 }
 
 /// `block:DURATION` → the block length, microseconds. The bounds that depend on the trace are
@@ -383,11 +343,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         let page = faasplan::report::sweep::SweepPage::from(&result);
         report_args::announce(&faasplan::report::sweep::write(&page, t)?);
     }
-    to_stdout(|w| match a.format {
-        Format::Table => write_table(w, &result),
-        Format::Json => write_json(w, &result),
-        Format::Csv => write_csv(w, &result),
-    })?;
+    to_stdout(|w| a.format.write(&result, w))?;
 
     if !result.slos.is_empty() && result.recommended.is_none() {
         eprintln!(
@@ -402,185 +358,4 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A metric's mean, with its ± half-width when `with_ci` (every cell of a table shows one, or
-/// none does).
-fn fmt_estimate(metric: Metric, e: Option<&sweep::Estimate>, with_ci: bool) -> String {
-    let Some(e) = e else {
-        return "-".to_string();
-    };
-    let pct = metric.unit() == sweep::BoundUnit::Ratio;
-    let k = if pct { 100.0 } else { 1.0 };
-    let digits = if pct { 3 } else { 1 };
-    if with_ci {
-        format!("{:.*} ±{:.*}", digits, e.mean * k, digits, e.half_width * k)
-    } else {
-        format!("{:.*}", digits, e.mean * k)
-    }
-}
-
-/// A grid point's settings as `name = value`, or "as configured" when nothing is swept.
-fn point_label(p: &PointResult) -> String {
-    if p.settings.is_empty() {
-        return AS_CONFIGURED.to_string();
-    }
-    p.settings
-        .iter()
-        .map(|(n, v)| format!("{n} = {v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
-    let with_ci = r.replicas > 1;
-    let what = match (&r.resample, with_ci) {
-        (_, false) => "one replica, no interval".to_string(),
-        (None, true) => "mean ± 95 % CI half-width of the mean".to_string(),
-        (Some(b), true) => format!(
-            "replicas resample the trace in {} blocks of {} s; mean ± 95 % range of one resampled \
-             period (prediction interval)",
-            b.blocks, b.block_s
-        ),
-    };
-    writeln!(
-        w,
-        "trace {} on {}: {} grid points x {} replicas (seed {}); {what}",
-        r.trace,
-        r.offering,
-        r.grid.len(),
-        r.replicas,
-        r.seed
-    )?;
-    writeln!(w)?;
-    let no_axis = r.grid.iter().all(|p| p.settings.is_empty());
-    let setting_names: Vec<String> = if no_axis {
-        vec!["point".to_string()]
-    } else {
-        r.grid
-            .first()
-            .map(|p| p.settings.iter().map(|(n, _)| n.clone()).collect())
-            .unwrap_or_default()
-    };
-    let mut header: Vec<String> = setting_names.clone();
-    let table_metrics = sweep::metric::table_metrics();
-    header.extend(table_metrics.iter().map(|(_, l)| l.to_string()));
-    header.push(String::new());
-    let rows: Vec<Vec<String>> = r
-        .grid
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let mut row: Vec<String> = if no_axis {
-                vec![AS_CONFIGURED.to_string()]
-            } else {
-                p.settings.iter().map(|(_, v)| format!("{v}")).collect()
-            };
-            row.extend(
-                table_metrics
-                    .iter()
-                    .map(|&(m, _)| fmt_estimate(m, p.metric(m.column()), with_ci)),
-            );
-            let mut mark = Vec::new();
-            if r.recommended == Some(i) {
-                mark.push("<- recommended");
-            }
-            if r.pareto_cost_p99.contains(&i) {
-                mark.push("pareto(p99)");
-            }
-            if r.pareto_cost_cold_start_ratio.contains(&i) {
-                mark.push("pareto(cold)");
-            }
-            row.push(mark.join(" "));
-            row
-        })
-        .collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            rows.iter()
-                .map(|row| row[c].chars().count())
-                .chain(std::iter::once(header[c].chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |w: &mut dyn Write, cells: &[String]| -> std::io::Result<()> {
-        let text: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (c, &wd))| {
-                if i + 1 == cells.len() {
-                    c.clone()
-                } else {
-                    format!("{c:>wd$}")
-                }
-            })
-            .collect();
-        writeln!(w, "{}", text.join("  ").trim_end())
-    };
-    line(w, &header)?;
-    for row in &rows {
-        line(w, row)?;
-    }
-    writeln!(w)?;
-    match (r.slos.is_empty(), r.recommended) {
-        (true, _) => writeln!(w, "no --slo given: no recommendation")?,
-        (false, Some(i)) => {
-            let p = &r.grid[i];
-            writeln!(
-                w,
-                "recommended: {} (monthly ${}), the cheapest meeting {}",
-                point_label(p),
-                fmt_estimate(
-                    Metric::CostMonthly,
-                    p.metric(Metric::CostMonthly.column()),
-                    with_ci
-                ),
-                r.slos
-                    .iter()
-                    .map(|s| s.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            )?;
-        }
-        (false, None) => writeln!(w, "no grid point meets every SLO")?,
-    }
-    faasplan::warnings::write_block(w, &r.warnings)
-}
-
-fn write_csv(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
-    let mut out = csv::Writer::from_writer(w);
-    for (i, p) in r.grid.iter().enumerate() {
-        if i == 0 {
-            let mut header: Vec<String> = p.settings.iter().map(|(n, _)| n.clone()).collect();
-            header.push("replicas".into());
-            for (c, _) in &p.metrics {
-                header.push(format!("{c}_mean"));
-                header.push(format!("{c}_ci_low"));
-                header.push(format!("{c}_ci_high"));
-            }
-            header.extend(
-                [
-                    "recommended",
-                    "pareto_cost_p99",
-                    "pareto_cost_cold_start_ratio",
-                ]
-                .map(String::from),
-            );
-            out.write_record(&header)?;
-        }
-        let mut row: Vec<String> = p.settings.iter().map(|(_, v)| v.to_string()).collect();
-        row.push(p.replicas.to_string());
-        for (_, e) in &p.metrics {
-            row.push(e.mean.to_string());
-            row.push(e.ci_low.to_string());
-            row.push(e.ci_high.to_string());
-        }
-        row.push((r.recommended == Some(i)).to_string());
-        row.push(r.pareto_cost_p99.contains(&i).to_string());
-        row.push(r.pareto_cost_cold_start_ratio.contains(&i).to_string());
-        out.write_record(&row)?;
-    }
-    out.flush()
 }

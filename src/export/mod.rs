@@ -8,6 +8,7 @@ pub mod json;
 pub mod markdown;
 pub mod page;
 pub mod per_minute;
+pub mod results;
 pub mod summary;
 pub mod table;
 

@@ -2,7 +2,9 @@
 //! fleet on log axes, with the crossing marked and labelled, and p99 latency against request rate.
 //! The points and the crossing come from the breakeven command; nothing is interpolated here.
 
+use super::fmt::upper_first;
 use crate::export::page::Page;
+use crate::plan::breakeven::Breakeven;
 use plotters::prelude::*;
 
 use super::fmt::{fixed, ms, sig, tick, usd, usd_tick};
@@ -421,4 +423,44 @@ fn min_max(xs: &[f64]) -> (f64, f64) {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
             (a.min(x), b.max(x))
         })
+}
+
+/// `faasplan breakeven`'s table and crossing as a report page.
+impl From<&Breakeven> for BreakevenPage {
+    fn from(b: &Breakeven) -> BreakevenPage {
+        let served = |ms: f64| (ms > 0.0).then_some(ms);
+        let mut notes = vec![b.verdict.clone()];
+        if let Some(slo) = &b.fleet_slo {
+            notes.push(format!("{}.", upper_first(slo)));
+        }
+        if !b.slo.is_empty() {
+            notes.push(format!("Both options must meet: {}.", b.slo.join(", ")));
+        }
+        BreakevenPage {
+            subtitle: b.trace.clone(),
+            faas: b.offering.clone(),
+            fleet: b.fleet.clone(),
+            points: b
+                .points
+                .iter()
+                .map(|p| BreakevenPoint {
+                    k: p.k,
+                    requests_per_s: p.requests_per_s,
+                    faas_monthly_usd: p.faas_monthly_usd,
+                    fleet_monthly_usd: p.fleet_monthly_usd,
+                    faas_p99_ms: served(p.faas_p99_ms),
+                    fleet_p99_ms: served(p.fleet_p99_ms),
+                    faas_feasible: p.faas_feasible,
+                    fleet_feasible: p.fleet_feasible,
+                })
+                .collect(),
+            crossing: b.crossing.as_ref().map(|c| BreakevenCrossing {
+                k: c.k,
+                requests_per_s: c.requests_per_s,
+                monthly_usd: c.monthly_usd,
+            }),
+            notes: notes.into_iter().filter(|n| !n.is_empty()).collect(),
+            warnings: b.warnings.clone(),
+        }
+    }
 }

@@ -3,7 +3,9 @@
 //! Build a [`ComparePage`] from the options' bills and latencies (`CompareEntry::from_summary`
 //! for a FaaS run, `CompareEntry::from_fleet` for a server fleet), then [`write()`] it.
 
+use super::fmt::upper_first;
 use crate::export::page::Page;
+use crate::plan::compare::{CompareOption, Comparison};
 use plotters::prelude::*;
 
 use super::fmt::{ms, shorten, sig, thousands, usd, usd_tick};
@@ -438,28 +440,72 @@ fn draw_latency(root: &Area, page: &ComparePage) -> Result<(), DrawError> {
     }
     Ok(())
 }
-
-/// `simulate --offering A --offering B` as the exporters see it: one run per offering.
-pub struct OfferingsExport<'a> {
-    /// The trace, e.g. its path.
-    pub trace: &'a str,
-    pub runs: &'a [Summary],
+/// "ok", or "misses p99<=300ms (is 912)".
+pub(crate) fn feasibility(feasible: bool, failed: &[String]) -> String {
+    if feasible {
+        "ok".into()
+    } else {
+        format!("misses {}", failed.join(", "))
+    }
 }
 
-impl crate::export::exporter::Export for OfferingsExport<'_> {
-    fn json(&self) -> serde_json::Value {
-        serde_json::json!({ "offerings": self.runs })
-    }
-
-    fn write_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        crate::export::csv::write_rows(w, self.runs)
-    }
-
-    fn page(&self) -> Page {
-        ComparePage::from_summaries(self.trace, self.runs).page()
-    }
-
-    fn write_text(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        crate::export::bill::write_comparison(w, self.runs)
+/// `faasplan compare`'s options as a report page. The fleet SLO's p99 bound is not in the
+/// comparison; set `slo_p99_ms` to draw it.
+impl From<&Comparison> for ComparePage {
+    fn from(c: &Comparison) -> ComparePage {
+        let options = c
+            .options
+            .iter()
+            .map(|o| match o {
+                CompareOption::Faas(f) => {
+                    let mut e = CompareEntry::from_summary(f.name.clone(), &f.summary);
+                    e.columns
+                        .push(("SLO".into(), feasibility(f.feasible, &f.failed)));
+                    e
+                }
+                CompareOption::Fleet(f) => CompareEntry {
+                    name: f.name.clone(),
+                    kind: "fleet".into(),
+                    cost_items: fleet_cost_items(&f.cost),
+                    requests: f.invocations,
+                    window_s: f.window_s,
+                    latency_ms: (f.served > 0).then_some(LatencyMs {
+                        p50: f.latency_ms.p50,
+                        p95: f.latency_ms.p95,
+                        p99: f.latency_ms.p99,
+                    }),
+                    columns: vec![
+                        ("boot events".into(), thousands(f.boot_events)),
+                        ("throttled / rejected".into(), thousands(f.rejected)),
+                        ("mean instances".into(), format!("{:.2}", f.instances.mean)),
+                        (
+                            "utilisation".into(),
+                            format!("{} %", sig(f.utilisation * 100.0)),
+                        ),
+                        ("sizing".into(), f.sizing.clone()),
+                        ("SLO".into(), feasibility(f.feasible, &f.failed)),
+                    ],
+                },
+            })
+            .collect();
+        let mut notes = vec![
+            format!("{}.", upper_first(&c.recommendation)),
+            "Monthly cost: a 730-hour month whose traffic repeats the simulated window.".into(),
+        ];
+        if !c.slo.is_empty() {
+            notes.push(format!("Every option must meet: {}.", c.slo.join(", ")));
+        }
+        if let Some(slo) = &c.fleet_slo {
+            notes.push(format!(
+                "Fleets must meet (and fleets without a count are sized for): {slo}."
+            ));
+        }
+        ComparePage {
+            subtitle: c.trace.clone(),
+            options,
+            slo_p99_ms: None,
+            notes,
+            warnings: c.warnings.clone(),
+        }
     }
 }

@@ -189,6 +189,15 @@ pub fn shorten(s: &str, max: usize) -> String {
     format!("{start}…{end}")
 }
 
+/// The sentence with its first letter upper-cased.
+pub fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

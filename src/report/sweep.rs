@@ -5,6 +5,7 @@
 //! which rows are recommended and on the fronts is decided by `crate::sweep`, not here.
 
 use crate::export::page::Page;
+use crate::sweep::SweepResult;
 use plotters::prelude::*;
 
 use super::fmt::{plain, shorten, sig, tick, usd, usd_tick};
@@ -769,4 +770,63 @@ fn draw_pareto(
         })?;
     }
     Ok(())
+}
+
+/// `faasplan sweep`'s grid as a report page: cost against the provisioned level (or, without
+/// one, the first swept setting), with the cold-start ratio and p99 latency.
+impl From<&SweepResult> for SweepPage {
+    fn from(r: &SweepResult) -> SweepPage {
+        let names: Vec<&str> = r
+            .grid
+            .first()
+            .map(|p| p.settings.iter().map(|(n, _)| n.as_str()).collect())
+            .unwrap_or_default();
+        let x_setting = if names.contains(&"provisioned") {
+            "provisioned"
+        } else {
+            names.first().copied().unwrap_or("provisioned")
+        };
+        let x_label = match x_setting {
+            "provisioned" => "provisioned concurrency (instances per function)".to_string(),
+            "memory_mb" => "memory (MB)".to_string(),
+            "keep_alive_s" => "keep-alive (s)".to_string(),
+            other => other.to_string(),
+        };
+        SweepPage {
+            subtitle: format!("{} on {}", r.trace, r.offering),
+            x_setting: x_setting.to_string(),
+            x_label,
+            cost_column: Metric::CostMonthly.column().into(),
+            metrics: vec![
+                SweepMetric::for_metric(
+                    Metric::ColdStartRatio,
+                    r.pareto_cost_cold_start_ratio.clone(),
+                ),
+                SweepMetric::for_metric(Metric::LatencyP99, r.pareto_cost_p99.clone()),
+            ],
+            rows: r.grid.clone(),
+            slos: r.slos.clone(),
+            recommended: r.recommended,
+            notes: vec![
+                format!(
+                    "{} replicas per grid point, seeds from {}. Monthly cost: a 730-hour month \
+                     whose traffic repeats the simulated window.",
+                    r.replicas, r.seed
+                ),
+                match &r.resample {
+                    Some(b) => format!(
+                        "Each replica resamples the trace ({}, {} blocks of {} s), so every ± and \
+                         band is a 95 % prediction interval for one resampled period, \
+                         t·s·√(1 + 1/R), not a confidence interval of the mean.",
+                        b.method, b.blocks, b.block_s
+                    ),
+                    None => "Replicas replay the same trace and differ in their random draws \
+                             only: the ± is the confidence interval of the mean, not the \
+                             uncertainty of the traffic (see --resample)."
+                        .to_string(),
+                },
+            ],
+            warnings: r.warnings.clone(),
+        }
+    }
 }

@@ -4,6 +4,8 @@
 //! metrics, and runs the grid in parallel with rayon, collecting in grid order so the output does
 //! not depend on the thread count.
 
+mod result;
+pub use result::{ResampleInfo, SweepResult};
 pub mod grid;
 pub mod metric;
 pub mod replicas;

@@ -11,6 +11,7 @@ mod domain;
 mod fleet;
 mod generate;
 mod offering;
+mod outputs;
 mod pipeline;
 mod provisioned;
 mod queueing;

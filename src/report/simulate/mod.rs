@@ -19,6 +19,7 @@ use crate::export::summary::Summary;
 use crate::outcome::Outcome;
 use charts::{draw_cdf, draw_concurrency, draw_counts, draw_top_functions};
 use series::{cdf, timeline};
+pub use tables::bill_table;
 use tables::tables;
 
 /// One function's bar in the top-functions chart.
@@ -195,37 +196,3 @@ pub fn write(page: &SimulatePage, target: &ReportTarget) -> Result<Written, Repo
 
 // ---------------------------------------------------------------------------------------------
 // Summary code: series and tables from the outcome.
-
-/// A `simulate` run as the exporters see it: the summary, and what the page's tables need,
-/// computed only when a text format asks for them.
-pub struct SimulateExport<'a> {
-    pub summary: &'a Summary,
-    pub outcome: &'a Outcome,
-    pub cfg: &'a PlatformConfig,
-}
-
-impl crate::export::exporter::Export for SimulateExport<'_> {
-    fn json(&self) -> serde_json::Value {
-        serde_json::to_value(self.summary).unwrap_or(serde_json::Value::Null)
-    }
-
-    fn write_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        crate::export::csv::write(w, self.summary)
-    }
-
-    fn page(&self) -> Page {
-        let mut page = SimulatePage::from_outcome(self.outcome, self.summary, self.cfg).page();
-        if let Some(bill) = &self.summary.cost {
-            page.tables.push(tables::bill_table(bill));
-        }
-        page
-    }
-
-    fn write_text(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        crate::export::table::write(w, self.summary)?;
-        if let Some(bill) = &self.summary.cost {
-            crate::export::bill::write_table(w, bill)?;
-        }
-        crate::warnings::write_block(w, &self.summary.warnings)
-    }
-}
