@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod cost;
+pub mod dist;
 pub mod engine;
 pub mod error;
 pub mod export;

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::{duration_flag, seconds_flag};
 use crate::engine::{
-    FixedKeepAlive, InitDist, PlatformConfig, ProvisionedPlan, ScalingRate, Schedule,
+    FixedKeepAlive, InitDist, InitSpec, PlatformConfig, ProvisionedPlan, ScalingRate, Schedule,
     TargetTracking, Warmup,
 };
 use crate::error::ConfigError;
@@ -205,7 +205,12 @@ pub fn platform_config_for(
     }
     let arch = |default: &str| a.arch.clone().unwrap_or_else(|| default.to_string());
     let init = match (&a.init_ms, b.map(|b| &b.cold_start)) {
-        (Some(spec), _) => InitDist::parse(spec)?,
+        (Some(spec), _) => match InitSpec::parse(spec)? {
+            InitSpec::Dist(d) => d,
+            InitSpec::Empirical(path) => {
+                InitDist::empirical(&path, crate::dist::read_samples_ms(&path)?)?
+            }
+        },
         (None, Some(ColdStart::Dist(d))) => d.clone(),
         (None, Some(ColdStart::LambdaTable { arch: default })) => {
             InitDist::lambda_default(&a.runtime, &a.package, &arch(default), memory_mb.into())?

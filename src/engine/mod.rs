@@ -13,7 +13,7 @@ mod warmup;
 
 use std::sync::Arc;
 
-pub use coldstart::InitDist;
+pub use coldstart::{InitDist, InitSpec};
 pub use cpu::{CpuModel, CpuReference, VcpuRule};
 pub(crate) use driver::Runner;
 pub use driver::{RunOptions, simulate, simulate_mode, simulate_with};

@@ -124,8 +124,7 @@ pub fn parse_catalog(path: &Path, text: &str) -> Result<Vec<ServerType>, ConfigE
         path: path.to_path_buf(),
         line: e
             .span()
-            .map(|s| text[..s.start.min(text.len())].lines().count() as u64)
-            .unwrap_or(0),
+            .map_or(0, |s| crate::dist::line_column(text, s.start).0 as u64),
         reason: e.message().to_string(),
     })?;
     if file.version != 1 {

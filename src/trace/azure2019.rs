@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
+use crate::dist::Quantiles;
 use crate::error::TraceError;
 use crate::seed::{self, Purpose};
 use crate::time::{MINUTE, Micros};
@@ -22,7 +23,6 @@ use crate::trace::records::{
     Fault, FunctionKeys, Header, Records, Skips, fnv1a, number, open, text,
 };
 use crate::trace::{Trace, TraceBuilder, Trigger};
-use crate::workload::dist::Quantiles;
 
 /// Minutes in one day file.
 pub const MINUTES_PER_DAY: usize = 1440;
@@ -534,7 +534,7 @@ pub fn place(mode: Arrivals, count: u32, rng: &mut Pcg64Mcg, out: &mut Vec<f64>)
 #[inline]
 fn gap(mode: Arrivals, rng: &mut Pcg64Mcg) -> f64 {
     match mode {
-        Arrivals::Poisson => crate::workload::dist::exp1(rng),
+        Arrivals::Poisson => crate::dist::exp1(rng),
         _ => rng.random::<f64>(),
     }
 }

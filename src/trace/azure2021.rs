@@ -9,16 +9,15 @@
 use std::io::Read;
 use std::path::Path;
 
+use crate::dist::MAX_DURATION_US;
 use crate::error::TraceError;
-use crate::time::{self, Micros};
+use crate::time::Micros;
 use crate::trace::canonical::ReadReport;
 use crate::trace::records::{Fault, FunctionKeys, Header, Records, Skips, number, open, text};
 use crate::trace::{Trace, TraceBuilder, Trigger};
 
 /// |time| limit, microseconds: 2^53, as for the canonical reader.
 const MAX_ABS_US: f64 = 9_007_199_254_740_992.0;
-/// Duration limit, microseconds: 10 days.
-const MAX_DURATION_US: f64 = (10 * 24 * time::HOUR) as f64;
 
 /// Opens `path` and reads it as an Azure 2021 trace.
 pub fn read_path(
@@ -79,7 +78,7 @@ pub fn read<R: Read>(
                 return Err(Fault::value(dur, "duration", "must be >= 0 (seconds)"));
             }
             let d_us = d_s * 1e6;
-            if d_us > MAX_DURATION_US {
+            if d_us > MAX_DURATION_US as f64 {
                 return Err(Fault::value(
                     dur,
                     "duration",

@@ -10,8 +10,9 @@ use std::path::Path;
 
 use csv::ByteRecord;
 
+use crate::dist::MAX_DURATION_US;
 use crate::error::TraceError;
-use crate::time::{self, Micros};
+use crate::time::Micros;
 use crate::trace::units::{self, DateTimeError, Shape, TimeUnit, looks_like_date};
 use crate::trace::{Trace, TraceBuilder, Trigger, azure2019};
 
@@ -47,8 +48,6 @@ const BUFFER_BYTES: usize = 1 << 20;
 /// |timestamp| limit, microseconds: 2^53 (about 285 years), where `f64` stops holding every
 /// integer. It also keeps `arrival - origin` far from `i64` overflow.
 const MAX_ABS_TIMESTAMP_US: u64 = 1 << 53;
-/// Duration limit, microseconds: 10 days.
-const MAX_DURATION_US: Micros = 10 * 24 * time::HOUR;
 /// How often (rows) the sink hears how far the reader is.
 const PROGRESS_EVERY: u64 = 1 << 16;
 /// How many skipped rows keep their full message in [`ReadReport::first_skipped`].

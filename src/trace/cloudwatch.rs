@@ -10,6 +10,7 @@
 use std::io::Read;
 use std::path::Path;
 
+use crate::dist::{MAX_DURATION_MS, quantile};
 use crate::error::TraceError;
 use crate::time::{self, Micros};
 use crate::trace::canonical::ReadReport;
@@ -18,8 +19,6 @@ use crate::trace::{Trace, TraceBuilder, Trigger};
 
 /// The marker of a REPORT line.
 const REPORT: &str = "REPORT RequestId:";
-/// Duration limit, milliseconds: 10 days.
-const MAX_MS: f64 = 864e6;
 
 /// The cold starts seen in the logs.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -85,14 +84,6 @@ impl ColdStartStats {
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
-}
-
-/// Type-7 quantile of sorted, non-empty data.
-fn quantile(sorted: &[f64], p: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * p;
-    let i = h.floor() as usize;
-    let j = (i + 1).min(sorted.len() - 1);
-    sorted[i] + (sorted[j] - sorted[i]) * (h - i as f64)
 }
 
 /// What the reader returns.
@@ -226,7 +217,7 @@ fn value_at(line: &str, at: usize, name: &'static str, unit: &str) -> Result<f64
     if !v.is_finite() || v < 0.0 {
         return Err(bad("must be a finite number >= 0"));
     }
-    if v > MAX_MS {
+    if v > MAX_DURATION_MS {
         return Err(bad("longer than 10 days: not a Lambda duration"));
     }
     if words.next() != Some(unit) {
@@ -661,7 +652,7 @@ fn ms_field(raw: &[u8], column: usize, name: &'static str) -> Result<f64, Fault>
     if v < 0.0 {
         return Err(Fault::value(column, name, "must be >= 0 (ms)"));
     }
-    if v > MAX_MS {
+    if v > MAX_DURATION_MS {
         return Err(Fault::value(
             column,
             name,

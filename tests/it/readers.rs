@@ -526,3 +526,21 @@ fn cli_simulates_each_format_and_calibrates() {
     let out = faasplan(&["calibrate", &s(data("azure2021/invocations-head20.csv"))]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Regression: a TOML syntax error in a server catalog was reported one line too early (line 0
+/// for the first line), because that loader counted lines with its own helper.
+#[test]
+fn toml_errors_name_the_right_line_in_every_loader() {
+    // The error is at the first byte of line 2, where counting `text[..offset].lines()` says 1.
+    let text = "version = 1\nversion = 2\n";
+    let servers = match faasplan::servers::parse_catalog(Path::new("s.toml"), text) {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    };
+    assert!(servers.starts_with("s.toml:2: "), "{servers}");
+    let offering = match faasplan::offering::parse(text, "o.toml") {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    };
+    assert!(offering.contains("o.toml:2:1"), "{offering}");
+}
