@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::ConfigError;
 use crate::outcome::fleet::FleetOutcome;
 
-/// Hours in the billing month used everywhere in faasplan (730 h = 8,760 h / 12).
-pub const MONTH_HOURS: f64 = 730.0;
+/// Hours in the billing month ([`crate::time::MONTH_HOURS`]), as a float for rates.
+pub const MONTH_HOURS: f64 = crate::time::MONTH_HOURS as f64;
 
 macro_rules! shipped {
     ($($name:literal),* $(,)?) => {
