@@ -365,7 +365,7 @@ impl Expand {
                 }
                 Err(fault) => {
                     let error = || fault.to_error(path, rec.line, |i| rec.get(i));
-                    self.skips.fail_or_count(skip, &fault, error)?;
+                    self.skips.fail_or_count(skip, fault.key(), error)?;
                 }
             }
         }
@@ -622,7 +622,7 @@ fn read_durations(
             }
             Err(fault) => {
                 let error = || fault.to_error(path, rec.line, |i| rec.get(i));
-                skips.fail_or_count(skip, &fault, error)?;
+                skips.fail_or_count(skip, fault.key(), error)?;
             }
         }
     }
@@ -687,7 +687,7 @@ fn read_memory(
             }
             Err(fault) => {
                 let error = || fault.to_error(path, rec.line, |i| rec.get(i));
-                skips.fail_or_count(skip, &fault, error)?;
+                skips.fail_or_count(skip, fault.key(), error)?;
             }
         }
     }

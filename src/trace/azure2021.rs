@@ -104,7 +104,7 @@ pub fn read<R: Read>(
             }
             Err(fault) => {
                 let error = || fault.to_error(path, rec.line, |i| rec.get(i));
-                skips.fail_or_count(skip_bad_rows, &fault, error)?;
+                skips.fail_or_count(skip_bad_rows, fault.key(), error)?;
             }
         }
     }

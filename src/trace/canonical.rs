@@ -5,7 +5,7 @@
 //! Only the columns faasplan reads must be UTF-8: extra columns (and header names that are not ours)
 //! may hold any bytes, because a trace exported from elsewhere often carries free-text columns.
 
-use std::io::{self, Read};
+use std::io::Read;
 use std::path::Path;
 
 use csv::ByteRecord;
@@ -13,6 +13,7 @@ use csv::ByteRecord;
 use crate::dist::MAX_DURATION_US;
 use crate::error::TraceError;
 use crate::time::Micros;
+use crate::trace::records::{Csv, Skips, is_blank, shorten};
 use crate::trace::units::{self, DateTimeError, Shape, TimeUnit, looks_like_date};
 use crate::trace::{Trace, TraceBuilder, Trigger, azure2019};
 
@@ -43,17 +44,11 @@ pub struct ReadReport {
     pub first_skipped: Vec<String>,
 }
 
-/// The csv crate reads through its own `BufReader`; this is its capacity, bytes.
-const BUFFER_BYTES: usize = 1 << 20;
 /// |timestamp| limit, microseconds: 2^53 (about 285 years), where `f64` stops holding every
 /// integer. It also keeps `arrival - origin` far from `i64` overflow.
 const MAX_ABS_TIMESTAMP_US: u64 = 1 << 53;
 /// How often (rows) the sink hears how far the reader is.
 const PROGRESS_EVERY: u64 = 1 << 16;
-/// How many skipped rows keep their full message in [`ReadReport::first_skipped`].
-const FIRST_SKIPPED: usize = 5;
-/// Longest value quoted back in a message, characters.
-const MAX_QUOTED_CHARS: usize = 60;
 
 /// Opens `path` and reads it as a canonical trace.
 pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<(Trace, ReadReport), TraceError> {
@@ -61,7 +56,7 @@ pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<(Trace, ReadReport),
         path: path.to_path_buf(),
         error,
     })?;
-    // No extra BufReader: `read` hands the file to csv, which buffers BUFFER_BYTES itself.
+    // No extra BufReader: `read` hands the file to csv, which buffers 1 MiB itself.
     read(file, path, opts)
 }
 
@@ -118,27 +113,18 @@ pub fn read_rows<R: Read, S: RowSink>(
     opts: &ReadOptions,
     sink: &mut S,
 ) -> Result<ReadReport, TraceError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        // Short and long rows reach us, so they get our message rather than csv's.
-        .flexible(true)
-        // Only `\n` ends a record, so csv's line count is exact for CRLF files too (with the default
-        // terminator the `\n` of `\r\n` is counted with the next record). The `\r` left at the end
-        // of the last field is trimmed like any other whitespace.
-        .terminator(csv::Terminator::Any(b'\n'))
-        .buffer_capacity(BUFFER_BYTES)
-        .from_reader(Tail::new(reader));
+    let mut csv = Csv::new(reader, path);
     let mut rec = ByteRecord::new();
 
     // csv-core strips a UTF-8 BOM and skips empty lines; we also skip whitespace-only ones.
     let header_line = loop {
-        if !next_record(&mut rdr, &mut rec, path)? {
+        if !csv.read(&mut rec)? {
             return Err(TraceError::Empty {
                 path: path.to_path_buf(),
             });
         }
         if !is_blank(&rec) {
-            break record_line(&rdr, &rec);
+            break csv.line(&rec);
         }
     };
     let layout = Layout::from_header(&rec, path, header_line, opts.time_unit)?;
@@ -151,8 +137,8 @@ pub fn read_rows<R: Read, S: RowSink>(
     let mut unitless: Option<(u64, String)> = None;
 
     let mut shape = Shape::default();
-    let mut skipped = Skipped::default();
-    while next_record(&mut rdr, &mut rec, path)? {
+    let mut skipped: Skips<Key> = Skips::default();
+    while csv.read(&mut rec)? {
         // Only a row of the right length decides (a short row's fields are not where the
         // header says).
         if stamp == Stamp::Undecided && rec.len() == layout.fields {
@@ -160,7 +146,7 @@ pub fn read_rows<R: Read, S: RowSink>(
             stamp = decide_stamp(raw, opts.time_unit);
             if stamp == Stamp::Number(TimeUnit::Ms) && opts.time_unit.is_none() {
                 let value = String::from_utf8_lossy(raw.trim_ascii());
-                unitless = Some((record_line(&rdr, &rec), shorten(&value)));
+                unitless = Some((csv.line(&rec), shorten(&value)));
             }
         }
         // The common case, milliseconds in both columns, gets a parser with the units fixed.
@@ -177,40 +163,18 @@ pub fn read_rows<R: Read, S: RowSink>(
                 sink.push(row.arrival_us, f, row.duration, row.memory_mb, row.trigger);
                 shape.add(row.arrival_us, row.duration);
                 if shape.rows.is_multiple_of(PROGRESS_EVERY) {
-                    sink.progress(rdr.position().byte());
+                    sink.progress(csv.bytes_read());
                 }
             }
             Err(Fault::Blank) => {}
             Err(fault) => {
-                let error = || fault.to_error(&rec, &layout, path, record_line(&rdr, &rec));
-                if !opts.skip_bad_rows {
-                    return Err(error());
-                }
-                skipped.add(fault, error);
+                let error = || fault.to_error(&rec, &layout, path, csv.line(&rec));
+                skipped.fail_or_count(opts.skip_bad_rows, fault.key(), error)?;
             }
         }
     }
 
-    let accepted = shape.rows;
-    let report = ReadReport {
-        rows_read: accepted + skipped.rows,
-        rows_accepted: accepted,
-        rows_skipped: skipped.rows,
-        skipped_by_reason: skipped.by_reason(&layout),
-        first_skipped: skipped.first.iter().map(|e| e.to_string()).collect(),
-    };
-    if accepted == 0 {
-        return Err(match skipped.first.into_iter().next() {
-            None => TraceError::NoRows {
-                path: path.to_path_buf(),
-            },
-            Some(first) => TraceError::AllRowsBad {
-                path: path.to_path_buf(),
-                rows: skipped.rows,
-                first: first.to_string(),
-            },
-        });
-    }
+    let report = skipped.report_with(path, shape.rows, |key| key.reason(&layout))?;
     check_units(&layout, stamp, unitless, &shape, opts.time_unit).map_err(|reason| {
         TraceError::Invalid {
             path: path.to_path_buf(),
@@ -348,96 +312,6 @@ fn check_units(
         ));
     }
     Err(msg)
-}
-
-fn next_record<R: Read>(
-    rdr: &mut csv::Reader<Tail<R>>,
-    rec: &mut ByteRecord,
-    path: &Path,
-) -> Result<bool, TraceError> {
-    rdr.read_byte_record(rec).map_err(|e| {
-        let line = rdr.position().line();
-        let reason = format!("malformed CSV: {e}");
-        match e.into_kind() {
-            csv::ErrorKind::Io(error) => TraceError::ReadFailed {
-                path: path.to_path_buf(),
-                line,
-                error,
-            },
-            // With byte records and `flexible` csv reports nothing else, but stay typed if it does.
-            _ => TraceError::BadRow {
-                path: path.to_path_buf(),
-                line,
-                reason,
-            },
-        }
-    })
-}
-
-/// An empty line or one of whitespace only (e.g. a lone `\r`): not a row.
-fn is_blank(rec: &ByteRecord) -> bool {
-    rec.len() == 1 && rec.as_slice().trim_ascii().is_empty()
-}
-
-/// The 1-based line on which the record just read starts.
-///
-/// `ByteRecord::position` is the line where reading *began*, which is too early when blank lines
-/// precede the record. Instead count back from where it ended: csv counts every `\n` it consumes,
-/// which are the ones inside quoted fields plus the terminator. Only called on the error path.
-fn record_line<R: Read>(rdr: &csv::Reader<Tail<R>>, rec: &ByteRecord) -> u64 {
-    let end = rdr.position();
-    let inside = rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
-    let tail = rdr.get_ref();
-    let at_end = tail.eof && end.byte() == tail.total;
-    let terminated = if !at_end {
-        true
-    } else if tail.last != b'\n' {
-        false
-    } else {
-        // The file ends in `\n`. It is part of the last field (already counted in `inside`) only
-        // when a quote was left open; a closed quoted field ending in `\n` leaves `"\n` at the end.
-        let field_ends_in_newline = rec.iter().next_back().is_some_and(|f| f.ends_with(b"\n"));
-        !field_ends_in_newline || tail.before_last == b'"'
-    };
-    end.line()
-        .saturating_sub(inside + u64::from(terminated))
-        .max(1)
-}
-
-/// Passes bytes through and remembers how many there were, the last two and whether the input
-/// ended, so [`record_line`] can tell whether the last record had a line terminator.
-struct Tail<R> {
-    inner: R,
-    total: u64,
-    before_last: u8,
-    last: u8,
-    eof: bool,
-}
-
-impl<R> Tail<R> {
-    fn new(inner: R) -> Self {
-        Tail {
-            inner,
-            total: 0,
-            before_last: b'\n',
-            last: b'\n',
-            eof: false,
-        }
-    }
-}
-
-impl<R: Read> Read for Tail<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        // `get`: a misbehaving reader that claims more than `buf.len()` must not panic here.
-        match *buf.get(..n).unwrap_or_default() {
-            [] => self.eof = !buf.is_empty(),
-            [.., a, b] => (self.before_last, self.last) = (a, b),
-            [b] => (self.before_last, self.last) = (self.last, b),
-        }
-        self.total += n as u64;
-        Ok(n)
-    }
 }
 
 /// A column faasplan reads.
@@ -729,14 +603,6 @@ fn header_hint(rec: &ByteRecord) -> String {
         return "; the first line looks like data: add a header line".to_string();
     }
     String::new()
-}
-
-/// `s`, cut to at most [`MAX_QUOTED_CHARS`] characters.
-fn shorten(s: &str) -> String {
-    match s.char_indices().nth(MAX_QUOTED_CHARS) {
-        None => s.to_string(),
-        Some((cut, _)) => format!("{}...", &s[..cut]),
-    }
 }
 
 /// One valid row, borrowing the function name from the record.
@@ -1105,15 +971,6 @@ fn parse_memory(s: &str) -> Result<u16, Why> {
     Ok(mb as u16)
 }
 
-/// Bad rows counted by reason, plus the first few errors in full.
-#[derive(Default)]
-struct Skipped {
-    rows: u64,
-    /// (key, count) in order of first appearance; there are only a handful of distinct keys.
-    counts: Vec<(Key, u64)>,
-    first: Vec<TraceError>,
-}
-
 /// A [`Fault`] without its per-row details, for grouping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Key {
@@ -1129,30 +986,6 @@ impl Key {
             Key::NotUtf8(col) => format!("{}: invalid UTF-8", layout.name(col)),
             Key::Value(col, why) => format!("{}: {}", layout.name(col), why.text()),
         }
-    }
-}
-
-impl Skipped {
-    fn add(&mut self, fault: Fault, error: impl FnOnce() -> TraceError) {
-        let key = fault.key();
-        self.rows += 1;
-        match self.counts.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, n)) => *n += 1,
-            None => self.counts.push((key, 1)),
-        }
-        if self.first.len() < FIRST_SKIPPED {
-            self.first.push(error());
-        }
-    }
-
-    fn by_reason(&self, layout: &Layout) -> Vec<(String, u64)> {
-        let mut out: Vec<(String, u64)> = self
-            .counts
-            .iter()
-            .map(|&(key, n)| (key.reason(layout), n))
-            .collect();
-        out.sort();
-        out
     }
 }
 

@@ -461,7 +461,7 @@ pub fn read_raw<R: Read>(reader: R, path: &Path, skip: bool) -> Result<Logs, Tra
             Ok((end, r)) => c.push(&function, end, r),
             Err(boxed) => {
                 let (fault, error) = *boxed;
-                c.skips.fail_or_count(skip, &fault, || error)?;
+                c.skips.fail_or_count(skip, fault.key(), || error)?;
             }
         }
     }
@@ -629,7 +629,7 @@ pub fn read_insights<R: Read>(reader: R, path: &Path, skip: bool) -> Result<Logs
             Ok(None) => other += 1,
             Err(fault) => {
                 let error = || fault.to_error(path, rec.line, |i| rec.get(i));
-                c.skips.fail_or_count(skip, &fault, error)?;
+                c.skips.fail_or_count(skip, fault.key(), error)?;
             }
         }
     }

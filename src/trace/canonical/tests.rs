@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::trace::Invocation;
+use std::io;
 
 fn read_bytes(input: &[u8], skip_bad_rows: bool) -> Result<(Trace, ReadReport), TraceError> {
     read(
