@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::trace_args::print_report;
+use crate::trace::TraceBuilder;
 use crate::trace::cloudwatch::{self, ColdStartStats};
 use crate::trace::format::LoadReport;
 
@@ -46,7 +47,8 @@ struct Calibration<'a> {
 }
 
 pub fn run(a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
-    let logs = cloudwatch::read_path(&a.logs, a.skip_bad_rows)?;
+    // The trace itself is not needed: calibrate reports the cold starts.
+    let logs = cloudwatch::read_path(&a.logs, a.skip_bad_rows, &mut TraceBuilder::new())?;
     let name = a.logs.display().to_string();
     let load = LoadReport {
         notes: logs.notes.clone(),

@@ -58,9 +58,9 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let offering = offerings.first();
     let cfg = platform_config_for(&a.run.platform, offering)?;
     let name = a.run.trace.display().to_string();
-    let trace_format = format::resolve(&a.run.trace, Some(a.run.trace_args.trace_format.into()))?;
+    let trace_format = format::resolve(&a.run.trace, a.run.trace_args.format())?;
     let (trace, report, outcome) =
-        if trace_format == TraceFormat::Canonical && a.run.trace_args.plain_canonical() {
+        if trace_format == TraceFormat::CANONICAL && a.run.trace_args.plain_canonical() {
             // The fast path: reading and simulating overlap.
             let opts = a.run.trace_args.read_options();
             let (trace, report, outcome) =

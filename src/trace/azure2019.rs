@@ -16,13 +16,15 @@ use rand_pcg::Pcg64Mcg;
 use crate::dist::Quantiles;
 use crate::error::TraceError;
 use crate::seed::{self, Purpose};
-use crate::time::{MINUTE, Micros};
+use crate::time::MINUTE;
 use crate::trace::canonical::ReadReport;
-use crate::trace::format::Arrivals;
+use crate::trace::format::{
+    Arrivals, FormatOption, Head, LoadOptions, ReadOutput, SNIFF_LIKELY, TraceReader,
+};
 use crate::trace::records::{
     Fault, FunctionKeys, Header, Records, Skips, fnv1a, number, open, text,
 };
-use crate::trace::{Trace, TraceBuilder, Trigger};
+use crate::trace::{TraceBuilder, Trigger};
 
 /// Minutes in one day file.
 pub const MINUTES_PER_DAY: usize = 1440;
@@ -55,9 +57,75 @@ pub struct Options<'a> {
     pub skip_bad_rows: bool,
 }
 
-/// The trace, the report on the invocation files, and notes for the user (fallbacks applied and
-/// their counts).
-pub fn read(opts: &Options) -> Result<(Trace, ReadReport, Vec<String>), TraceError> {
+/// The Azure 2019 format in the registry.
+pub struct Reader;
+
+impl TraceReader for Reader {
+    fn name(&self) -> &'static str {
+        "azure2019"
+    }
+
+    fn help(&self) -> &'static str {
+        "Azure Functions 2019: per-minute counts per function (+ --durations, --memory)"
+    }
+
+    fn title(&self) -> &'static str {
+        "Azure 2019"
+    }
+
+    /// The durations and memory files are sniffed as Azure 2019 too, so that the reader can say
+    /// which flag they belong to.
+    fn sniff(&self, head: &Head) -> u8 {
+        if head.has("HashFunction") || (head.has("HashApp") && head.has("HashOwner")) {
+            SNIFF_LIKELY
+        } else {
+            0
+        }
+    }
+
+    fn takes(&self, option: FormatOption) -> bool {
+        matches!(
+            option,
+            FormatOption::Durations
+                | FormatOption::Memory
+                | FormatOption::NextDay
+                | FormatOption::Arrivals
+        )
+    }
+
+    fn read(
+        &self,
+        path: &Path,
+        opts: &LoadOptions,
+        sink: &mut TraceBuilder,
+    ) -> Result<ReadOutput, TraceError> {
+        let mut days = vec![path.to_path_buf()];
+        days.extend(opts.next_days.iter().cloned());
+        let (rows, notes) = read(
+            &Options {
+                days: &days,
+                durations: &opts.durations,
+                memory: &opts.memory,
+                arrivals: opts.arrivals.unwrap_or_default(),
+                seed: opts.seed,
+                skip_bad_rows: opts.skip_bad_rows,
+            },
+            sink,
+        )?;
+        Ok(ReadOutput {
+            rows,
+            notes,
+            cold_starts: None,
+        })
+    }
+}
+
+/// Reads the day files into `sink`: the report on the invocation files, and notes for the user
+/// (fallbacks applied and their counts).
+pub fn read(
+    opts: &Options,
+    sink: &mut TraceBuilder,
+) -> Result<(ReadReport, Vec<String>), TraceError> {
     let Some(first) = opts.days.first() else {
         return Err(TraceError::Invalid {
             path: PathBuf::from("-"),
@@ -101,8 +169,14 @@ pub fn read(opts: &Options) -> Result<(Trace, ReadReport, Vec<String>), TraceErr
         read_memory(path, opts.skip_bad_rows, &mut memory, &mut notes)?;
     }
 
+    // Time 0 is the start of minute 1 of the first day, even when it has no invocations, so that
+    // per-minute results line up with the file's minute columns. The rows come function by
+    // function, so "not in time order" is the layout, not news; each function's arrivals are made
+    // in order.
+    sink.origin_at_most(0);
+    sink.grouped_input();
     let mut state = Expand {
-        builder: TraceBuilder::new(),
+        builder: sink,
         keys: FunctionKeys::default(),
         durations,
         memory,
@@ -134,26 +208,12 @@ pub fn read(opts: &Options) -> Result<(Trace, ReadReport, Vec<String>), TraceErr
             reason: "every function row counts 0 invocations: the trace is empty".into(),
         });
     }
-    let mut trace = builder.finish();
-    // Time 0 is the start of minute 1 of the first day, even when it has no invocations, so that
-    // per-minute results line up with the file's minute columns.
-    if trace.origin_us > 0 {
-        let shift = trace.origin_us as Micros;
-        for i in &mut trace.invocations {
-            i.arrival += shift;
-        }
-        trace.origin_us = 0;
-    }
-    // The rows come function by function, so "not in time order" is the layout, not news; each
-    // function's arrivals were made in order.
-    trace.was_sorted = false;
-
     notes.push(format!(
         "{} function rows over {} day file(s) became {} invocations of {} functions; arrivals \
          within each minute: {} (seed {})",
         accepted,
         opts.days.len(),
-        trace.len(),
+        builder.rows(),
         keys.len(),
         opts.arrivals.as_str(),
         opts.seed
@@ -192,7 +252,7 @@ pub fn read(opts: &Options) -> Result<(Trace, ReadReport, Vec<String>), TraceErr
          invocations: the real tails are wider"
             .into(),
     );
-    Ok((trace, report, notes))
+    Ok((report, notes))
 }
 
 #[derive(Debug, Default)]
@@ -204,8 +264,8 @@ struct Stats {
     triggers: Vec<(String, u64)>,
 }
 
-struct Expand {
-    builder: TraceBuilder,
+struct Expand<'b> {
+    builder: &'b mut TraceBuilder,
     keys: FunctionKeys,
     durations: HashMap<String, Quantiles>,
     memory: HashMap<String, u16>,
@@ -337,7 +397,7 @@ fn parse_count(raw: &[u8], column: usize) -> Result<u32, Fault> {
     Ok(v as u32)
 }
 
-impl Expand {
+impl Expand<'_> {
     fn read_day<R: Read>(
         &mut self,
         reader: R,
@@ -466,7 +526,7 @@ impl Expand {
             self.stats.zero_rows += 1;
             return;
         }
-        let f = self.keys.id(&mut self.builder, key, &row.parts);
+        let f = self.keys.id(self.builder, key, &row.parts);
         // Keyed by the function's name, not its index (which depends on reading order).
         let mut rng = Pcg64Mcg::seed_from_u64(seed::derive(
             self.seed,

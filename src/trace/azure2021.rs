@@ -13,26 +13,56 @@ use crate::dist::MAX_DURATION_US;
 use crate::error::TraceError;
 use crate::time::Micros;
 use crate::trace::canonical::ReadReport;
+use crate::trace::format::{Head, LoadOptions, ReadOutput, SNIFF_LIKELY, TraceReader};
 use crate::trace::records::{Fault, FunctionKeys, Header, Records, Skips, number, open, text};
-use crate::trace::{Trace, TraceBuilder, Trigger};
+use crate::trace::{TraceBuilder, Trigger};
 
 /// |time| limit, microseconds: 2^53, as for the canonical reader.
 const MAX_ABS_US: f64 = 9_007_199_254_740_992.0;
 
-/// Opens `path` and reads it as an Azure 2021 trace.
-pub fn read_path(
-    path: &Path,
-    skip_bad_rows: bool,
-) -> Result<(Trace, ReadReport, Vec<String>), TraceError> {
-    read(open(path)?, path, skip_bad_rows)
+/// The Azure 2021 format in the registry.
+pub struct Reader;
+
+impl TraceReader for Reader {
+    fn name(&self) -> &'static str {
+        "azure2021"
+    }
+
+    fn help(&self) -> &'static str {
+        "Azure Functions 2021: app,func,end_timestamp,duration (seconds)"
+    }
+
+    fn sniff(&self, head: &Head) -> u8 {
+        let all = ["app", "func", "end_timestamp", "duration"];
+        if all.iter().all(|n| head.has(n)) {
+            SNIFF_LIKELY
+        } else {
+            0
+        }
+    }
+
+    fn read(
+        &self,
+        path: &Path,
+        opts: &LoadOptions,
+        sink: &mut TraceBuilder,
+    ) -> Result<ReadOutput, TraceError> {
+        let (rows, notes) = read(open(path)?, path, opts.skip_bad_rows, sink)?;
+        Ok(ReadOutput {
+            rows,
+            notes,
+            cold_starts: None,
+        })
+    }
 }
 
-/// Reads an Azure 2021 trace from `reader`, streaming; `path` is only used in messages.
+/// Reads an Azure 2021 trace from `reader` into `b`, streaming; `path` is only used in messages.
 pub fn read<R: Read>(
     reader: R,
     path: &Path,
     skip_bad_rows: bool,
-) -> Result<(Trace, ReadReport, Vec<String>), TraceError> {
+    b: &mut TraceBuilder,
+) -> Result<(ReadReport, Vec<String>), TraceError> {
     let mut records = Records::new(reader, path);
     let header = Header::read(&mut records, "app,func,end_timestamp,duration")?;
     let what = "an Azure 2021 invocations file: app,func,end_timestamp,duration";
@@ -42,7 +72,6 @@ pub fn read<R: Read>(
     let dur = header.require(path, "duration", what)?;
     let fields = header.names.len();
 
-    let mut b = TraceBuilder::new();
     let mut keys = FunctionKeys::default();
     let mut skips = Skips::default();
     let mut accepted = 0u64;
@@ -95,7 +124,7 @@ pub fn read<R: Read>(
                 key.push_str(parts[0]);
                 key.push('/');
                 key.push_str(parts[1]);
-                let id = keys.id(&mut b, &key, &parts);
+                let id = keys.id(b, &key, &parts);
                 if start < 0 {
                     negative_starts += 1;
                 }
@@ -109,11 +138,10 @@ pub fn read<R: Read>(
         }
     }
     let report = skips.report(path, accepted)?;
-    let trace = b.finish();
     let mut notes = vec![format!(
         "{} invocations of {} functions (app, func); arrival = end_timestamp - duration; no memory \
          or trigger in this format: rows are sync and --memory-mb applies",
-        trace.len(),
+        b.rows(),
         keys.len()
     )];
     if negative_starts > 0 {
@@ -122,22 +150,29 @@ pub fn read<R: Read>(
              is the earliest start, floored to the minute"
         ));
     }
-    Ok((trace, report, notes))
+    Ok((report, notes))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::Trace;
+
+    fn read_all(input: &str) -> Result<(Trace, ReadReport), TraceError> {
+        let mut b = TraceBuilder::new();
+        let (r, _) = read(input.as_bytes(), Path::new("inv.csv"), false, &mut b)?;
+        Ok((b.finish(), r))
+    }
 
     fn ok(input: &str) -> (Trace, ReadReport) {
-        match read(input.as_bytes(), Path::new("inv.csv"), false) {
-            Ok((t, r, _)) => (t, r),
+        match read_all(input) {
+            Ok(r) => r,
             Err(e) => panic!("{e}"),
         }
     }
 
     fn err(input: &str) -> String {
-        match read(input.as_bytes(), Path::new("inv.csv"), false) {
+        match read_all(input) {
             Ok(_) => panic!("expected an error"),
             Err(e) => e.to_string(),
         }

@@ -133,6 +133,10 @@ pub struct TraceBuilder {
     min_rel: i64,
     last_rel: i64,
     in_order: bool,
+    /// The origin may not be later than this (absolute, microseconds).
+    origin_at_most: Option<i64>,
+    /// Rows come function by function by design: out of time order across functions is no news.
+    grouped_input: bool,
 }
 
 impl TraceBuilder {
@@ -141,6 +145,18 @@ impl TraceBuilder {
             in_order: true,
             ..Self::default()
         }
+    }
+
+    /// Makes time 0 no later than `us` (in the input's clock) even when the first arrival is
+    /// later, e.g. the start of a per-minute file whose first minutes are empty.
+    pub fn origin_at_most(&mut self, us: i64) {
+        self.origin_at_most = Some(us);
+    }
+
+    /// Says that the rows come function by function by design (each function's in time order), so
+    /// the trace does not report them as sorted.
+    pub fn grouped_input(&mut self) {
+        self.grouped_input = true;
     }
 
     pub fn reserve(&mut self, rows: usize) {
@@ -214,7 +230,11 @@ impl TraceBuilder {
     /// The rows so far, if they are already final: one function, in arrival order, none before
     /// the first row's minute. A streaming consumer may replay them before `finish`.
     pub fn final_rows(&self) -> Option<&[Invocation]> {
-        (self.functions.len() <= 1 && self.in_order && self.min_rel >= 0).then_some(&self.rows)
+        let final_ = self.functions.len() <= 1
+            && self.in_order
+            && self.min_rel >= 0
+            && self.origin_at_most.is_none();
+        final_.then_some(&self.rows)
     }
 
     /// Builds the trace: sets the origin (first arrival floored to the minute), groups by
@@ -226,12 +246,17 @@ impl TraceBuilder {
             base,
             min_rel,
             in_order,
+            origin_at_most,
+            grouped_input,
             ..
         } = self;
         let Some(base) = base else {
             return Trace::default();
         };
-        let origin = (base + min_rel).div_euclid(MINUTE as i64) * MINUTE as i64;
+        let mut origin = (base + min_rel).div_euclid(MINUTE as i64) * MINUTE as i64;
+        if let Some(limit) = origin_at_most {
+            origin = origin.min(limit);
+        }
         let shift = base - origin; // >= 0
         if shift > 0 {
             for r in &mut rows {
@@ -287,7 +312,7 @@ impl TraceBuilder {
             invocations,
             ranges,
             origin_us: origin,
-            was_sorted: !in_order,
+            was_sorted: !in_order && !grouped_input,
         }
     }
 }

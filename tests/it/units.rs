@@ -121,7 +121,7 @@ fn opts(time_unit: Option<TimeUnit>) -> LoadOptions {
 /// The JSON summary of simulating `path`, with everything about the file itself left out.
 fn summary(path: &Path, time_unit: Option<TimeUnit>) -> String {
     let (trace, load) = load(path, &opts(time_unit)).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(load.format, Some(TraceFormat::Canonical));
+    assert_eq!(load.format, Some(TraceFormat::CANONICAL));
     let cfg =
         PlatformConfig::lambda_defaults(InitDist::parse("100").unwrap_or_else(|e| panic!("{e}")));
     let outcome = simulate(&trace, &cfg);
@@ -293,7 +293,7 @@ fn epoch_seconds_and_milliseconds_by_magnitude() {
     );
     let want = summary(&api_steady(), None);
     for path in [&epoch_s, &epoch_ms] {
-        assert_eq!(sniff_path(path).ok(), Some(TraceFormat::Canonical));
+        assert_eq!(sniff_path(path).ok(), Some(TraceFormat::CANONICAL));
         let (trace, _) = load(path, &opts(None)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(trace.origin_us, base_us, "{}", path.display());
         assert_eq!(summary(path, None), want, "{}", path.display());
