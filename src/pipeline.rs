@@ -253,11 +253,11 @@ pub fn read_and_simulate_streamed(
         let streamed = outcome.is_some();
         let outcome = match outcome {
             Some(mut o) => {
-                o.names = trace.functions.iter().map(|f| f.name.clone()).collect();
+                o.names = trace.functions().iter().map(|f| f.name.clone()).collect();
                 o
             }
             None => {
-                cfg.validate(trace.functions.len())?;
+                cfg.validate(trace.functions().len())?;
                 simulate_mode(&trace, cfg, force)
             }
         };

@@ -274,7 +274,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
     let (trace, _load) = a.run.load(a.run.platform.seed, true)?;
     let cfg = platform_config_for(&a.run.platform, Some(offering))
         .with_context(|| format!("offering {}", offering.meta.name))?;
-    cfg.validate(trace.functions.len())?;
+    cfg.validate(trace.functions().len())?;
     let spec = a
         .fleet
         .parse(&a.fleet.fleets[0], cfg.memory_mb, cfg.horizon)?;

@@ -223,7 +223,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     for o in &offerings {
         let cfg = platform_config_for(&a.run.platform, Some(o))
             .with_context(|| format!("offering {}", o.meta.name))?;
-        cfg.validate(trace.functions.len())
+        cfg.validate(trace.functions().len())
             .with_context(|| format!("offering {}", o.meta.name))?;
         let outcome = pool.install(|| simulate(&trace, &cfg));
         let mut summary = Summary::new(

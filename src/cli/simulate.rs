@@ -74,7 +74,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
             let outcome = pool.install(|| crate::engine::simulate_mode(&trace, &cfg, force));
             (trace, load.rows, outcome)
         };
-    if trace.was_sorted {
+    if trace.was_sorted() {
         eprintln!(
             "note: {}: rows were not in arrival order; sorted them (stably)",
             a.run.trace.display()
@@ -130,7 +130,7 @@ pub(super) fn run_info(
         // Invocations, also for formats whose rows are per-minute counts (Azure 2019).
         trace_rows: trace.len() as u64,
         rows_skipped: report.rows_skipped,
-        sorted_on_read: trace.was_sorted,
+        sorted_on_read: trace.was_sorted(),
         memory_mb: cfg.memory_mb,
         memory_sizes_mb: outcome.totals.usage.iter().map(|u| u.memory_mb).collect(),
         per_instance_concurrency: cfg.per_instance_concurrency,
@@ -210,7 +210,7 @@ fn compare(
     let report_to = a.report.target("simulate", &a.run.trace)?;
     let name = a.run.name();
     let (trace, load) = a.run.load(a.run.platform.seed, true)?;
-    if trace.was_sorted {
+    if trace.was_sorted() {
         eprintln!("note: {name}: rows were not in arrival order; sorted them (stably)");
     }
     let mut runs = Vec::with_capacity(offerings.len());

@@ -361,8 +361,8 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let seed = a.run.platform.seed;
     // Replica 0's trace is read with the run seed itself (`replica_seed(seed, 0) == seed`).
     let first = a.run.load(seed, true)?.0;
-    let functions = first.functions.len();
-    let rows_have_memory = first.invocations.iter().any(|i| i.memory_mb != 0);
+    let functions = first.functions().len();
+    let rows_have_memory = first.invocations().iter().any(|i| i.memory_mb != 0);
     let bootstrap = block
         .map(|b| BlockBootstrap::new(&first, b))
         .transpose()

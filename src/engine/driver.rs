@@ -59,7 +59,7 @@ pub fn simulate_with(trace: &Trace, cfg: &PlatformConfig, opts: RunOptions) -> O
     };
     let overlap = !opts.single_thread;
     let mut excluded = 0u64;
-    let slices: Vec<&[Invocation]> = (0..trace.functions.len())
+    let slices: Vec<&[Invocation]> = (0..trace.functions().len())
         .map(|f| {
             let all = trace.function_invocations(f);
             match cfg.horizon {
@@ -72,7 +72,7 @@ pub fn simulate_with(trace: &Trace, cfg: &PlatformConfig, opts: RunOptions) -> O
             }
         })
         .collect();
-    let names: Vec<String> = trace.functions.iter().map(|f| f.name.clone()).collect();
+    let names: Vec<String> = trace.functions().iter().map(|f| f.name.clone()).collect();
     let mode = match force {
         Some(m) => m,
         None if slices.len() <= 1 => Mode::Coupled,
@@ -84,7 +84,7 @@ pub fn simulate_with(trace: &Trace, cfg: &PlatformConfig, opts: RunOptions) -> O
         Mode::Coupled => run(
             &slices,
             cfg,
-            trace.origin_us,
+            trace.origin_us(),
             &plan,
             Mode::Coupled,
             limit,
@@ -94,7 +94,7 @@ pub fn simulate_with(trace: &Trace, cfg: &PlatformConfig, opts: RunOptions) -> O
             match run(
                 &slices,
                 cfg,
-                trace.origin_us,
+                trace.origin_us(),
                 &plan,
                 Mode::Parallel,
                 limit,
@@ -104,7 +104,7 @@ pub fn simulate_with(trace: &Trace, cfg: &PlatformConfig, opts: RunOptions) -> O
                 None => run(
                     &slices,
                     cfg,
-                    trace.origin_us,
+                    trace.origin_us(),
                     &plan,
                     Mode::Coupled,
                     limit,

@@ -469,7 +469,7 @@ pub fn simulate_fleet(trace: &Trace, cfg: &FleetConfig) -> FleetOutcome {
     }
 
     // Arrivals from all functions in (time, function) order.
-    let slices: Vec<&[Invocation]> = (0..trace.functions.len())
+    let slices: Vec<&[Invocation]> = (0..trace.functions().len())
         .map(|i| trace.function_invocations(i))
         .collect();
     let mut cursors = vec![0usize; slices.len()];

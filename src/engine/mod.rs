@@ -355,13 +355,13 @@ impl PlatformConfig {
     /// Checks what depends on the trace: a CPU profile measured at each row's memory needs every
     /// row to have one. Call with [`Self::validate`] before [`simulate`].
     pub fn validate_for(&self, trace: &crate::trace::Trace) -> Result<(), ConfigError> {
-        self.validate(trace.functions.len())?;
+        self.validate(trace.functions().len())?;
         if let Some(CpuModel {
             reference: CpuReference::RowMemory(_),
             ..
         }) = &self.cpu
             && let Some(f) = trace
-                .invocations
+                .invocations()
                 .iter()
                 .find(|i| i.memory_mb == 0)
                 .map(|i| i.function as usize)
@@ -372,7 +372,7 @@ impl PlatformConfig {
                     "function {:?} has rows without memory_mb, so the CPU its durations were \
                      measured at is unknown: give --cpu-ref (e.g. 1vcpu, 512MB or \
                      512MB@aws-lambda-x86)",
-                    trace.functions.get(f).map_or("", |m| m.name.as_str())
+                    trace.functions().get(f).map_or("", |m| m.name.as_str())
                 ),
             ));
         }

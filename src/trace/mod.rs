@@ -82,18 +82,47 @@ pub struct FunctionMeta {
 ///   arrival, stably (equal arrivals keep input row order);
 /// - `ranges[f]` is the slice of `invocations` that belongs to function `f`, and no range is empty;
 /// - arrival times are relative to `origin_unix_us` floored to the whole minute.
+///
+/// The fields are private: a `Trace` can only come out of [`TraceBuilder::finish`] (or a transform
+/// in this module that keeps the invariants), so holding one means it was validated.
 #[derive(Debug, Clone, Default)]
 pub struct Trace {
-    pub functions: Vec<FunctionMeta>,
-    pub invocations: Vec<Invocation>,
-    pub ranges: Vec<Range<usize>>,
+    functions: Vec<FunctionMeta>,
+    invocations: Vec<Invocation>,
+    ranges: Vec<Range<usize>>,
     /// The absolute time (in the input's own clock, microseconds) that arrival 0 stands for.
-    pub origin_us: i64,
+    origin_us: i64,
     /// True when the input rows were not in arrival order and had to be sorted.
-    pub was_sorted: bool,
+    was_sorted: bool,
 }
 
 impl Trace {
+    /// The functions, in order of first appearance in the input.
+    pub fn functions(&self) -> &[FunctionMeta] {
+        &self.functions
+    }
+
+    /// Every invocation, grouped by function in [`Trace::functions`] order, each group sorted by
+    /// arrival.
+    pub fn invocations(&self) -> &[Invocation] {
+        &self.invocations
+    }
+
+    /// `ranges()[f]`: the slice of [`Trace::invocations`] of function `f` (never empty).
+    pub fn ranges(&self) -> &[Range<usize>] {
+        &self.ranges
+    }
+
+    /// The absolute time (in the input's own clock, microseconds) that arrival 0 stands for.
+    pub fn origin_us(&self) -> i64 {
+        self.origin_us
+    }
+
+    /// True when the input rows were not in arrival order and had to be sorted.
+    pub fn was_sorted(&self) -> bool {
+        self.was_sorted
+    }
+
     pub fn len(&self) -> usize {
         self.invocations.len()
     }

@@ -66,7 +66,7 @@ fn short(hash: &str) -> String {
 }
 
 fn by_name(t: &Trace) -> HashMap<String, usize> {
-    t.functions
+    t.functions()
         .iter()
         .enumerate()
         .map(|(i, f)| (f.name.clone(), i))
@@ -80,8 +80,8 @@ fn azure2019_sample_counts_equal_the_per_minute_sums() {
     let (t, report) = ok(&path, &azure2019_opts(7, None));
     assert_eq!(report.format, Some(TraceFormat::AZURE2019));
     assert_eq!(t.len(), 5_513_999, "the sample README's total");
-    assert_eq!(t.origin_us, 0);
-    assert!(!t.was_sorted);
+    assert_eq!(t.origin_us(), 0);
+    assert!(!t.was_sorted());
     let rows = csv_rows(&path);
     assert_eq!(report.rows.rows_read as usize, rows.len() - 1);
     let names = by_name(&t);
@@ -107,7 +107,7 @@ fn azure2019_sample_counts_equal_the_per_minute_sums() {
         }
         assert_eq!(per_minute, counts, "{}", row[0]);
     }
-    assert_eq!(t.functions.len(), nonzero);
+    assert_eq!(t.functions().len(), nonzero);
 }
 
 #[test]
@@ -170,7 +170,7 @@ fn azure2019_durations_stay_in_the_percentile_envelope_and_memory_is_the_app_p99
         assert!(inv.iter().all(|i| i.memory_mb == app_mb[&short(&row[1])]));
         checked += 1;
     }
-    assert_eq!(checked, t.functions.len());
+    assert_eq!(checked, t.functions().len());
 }
 
 #[test]
@@ -184,9 +184,13 @@ fn azure2019_is_seeded() {
     let a = ok(&path, &opts(1)).0;
     let b = ok(&path, &opts(1)).0;
     let c = ok(&path, &opts(2)).0;
-    assert_eq!(a.invocations, b.invocations);
-    assert_ne!(a.invocations, c.invocations);
-    assert_eq!(a.ranges, c.ranges, "the counts do not depend on the seed");
+    assert_eq!(a.invocations(), b.invocations());
+    assert_ne!(a.invocations(), c.invocations());
+    assert_eq!(
+        a.ranges(),
+        c.ranges(),
+        "the counts do not depend on the seed"
+    );
 }
 
 #[test]
@@ -257,7 +261,7 @@ fn azure2021_start_is_end_minus_duration() {
         .map(|r| (r[0].clone(), r[1].clone()))
         .collect();
     assert_eq!(
-        t.functions.len(),
+        t.functions().len(),
         apps.len(),
         "one function per (app, func)"
     );
@@ -276,7 +280,7 @@ fn azure2021_start_is_end_minus_duration() {
         let got: Vec<(i64, Micros)> = t
             .function_invocations(f)
             .iter()
-            .map(|i| (i.arrival as i64 + t.origin_us, i.duration))
+            .map(|i| (i.arrival as i64 + t.origin_us(), i.duration))
             .collect();
         assert_eq!(got, w);
     }
@@ -300,11 +304,11 @@ fn cloudwatch_synthetic_log_and_insights_csv() {
     let cs = report.cold_starts.clone().unwrap_or_default();
     assert_eq!(cs.cold_starts as usize, inits);
     assert!((cs.ratio - inits as f64 / reports as f64).abs() < 1e-12);
-    assert!(t.invocations.iter().all(|i| i.memory_mb == 512));
+    assert!(t.invocations().iter().all(|i| i.memory_mb == 512));
 
     let (t, report) = ok(&data("cloudwatch/insights.csv"), &LoadOptions::default());
     let names = by_name(&t);
-    assert_eq!(t.functions.len(), 2);
+    assert_eq!(t.functions().len(), 2);
     let checkout = t.function_invocations(names["checkout"]);
     // 09:00:01.250 - 200.5 ms - 310.25 ms = 09:00:00.739250, the origin is 09:00:00.
     assert_eq!(checkout[0].arrival, 739_250);
@@ -653,7 +657,7 @@ fn a_format_registered_in_a_list_is_named_sniffed_and_read() {
     assert_eq!(report.format, Some(pipe));
     assert_eq!(report.rows.rows_accepted, 3);
     assert_eq!(trace.len(), 3);
-    assert_eq!(trace.functions.len(), 2);
+    assert_eq!(trace.functions().len(), 2);
     // Validated and grouped like any trace: function a's rows sorted by arrival.
     let a: Vec<(Micros, Micros)> = trace
         .function_invocations(0)
@@ -661,7 +665,7 @@ fn a_format_registered_in_a_list_is_named_sniffed_and_read() {
         .map(|i| (i.arrival, i.duration))
         .collect();
     assert_eq!(a, vec![(500_000, 7_000), (1_000_000, 20_000)]);
-    assert!(trace.was_sorted);
+    assert!(trace.was_sorted());
 
     // Options a format does not take are refused, naming the format that does.
     let opts = LoadOptions {
