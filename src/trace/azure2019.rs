@@ -416,20 +416,17 @@ impl Expand<'_> {
         }
         let mut seen: HashMap<String, u64> = HashMap::new();
         let mut key = String::new();
-        while let Some(rec) = records.next_record()? {
-            match self.parse_row(&rec, &l, &mut key, &seen) {
-                Ok(row) => {
-                    seen.insert(key.clone(), rec.line);
-                    self.accepted += 1;
-                    self.expand(&key, &row, day);
-                }
-                Err(fault) => {
-                    let error = || fault.to_error(path, rec.line, |i| rec.get(i));
-                    self.skips.fail_or_count(skip, fault.key(), error)?;
-                }
-            }
-        }
-        Ok(())
+        // The skip counts live across day files; the loop borrows them while `self` expands rows.
+        let mut skips = std::mem::take(&mut self.skips);
+        let read = records.for_each_row(l.fields, skip, &mut skips, |rec| {
+            let row = self.parse_row(rec, &l, &mut key, &seen)?;
+            seen.insert(key.clone(), rec.line);
+            self.accepted += 1;
+            self.expand(&key, &row, day);
+            Ok(())
+        });
+        self.skips = skips;
+        read
     }
 
     /// Validates a row: the key (into `key`), trigger and counts (into `self.counts`).
@@ -440,12 +437,6 @@ impl Expand<'_> {
         key: &mut String,
         seen: &HashMap<String, u64>,
     ) -> Result<Row<'r>, Fault> {
-        if rec.len() != l.fields {
-            return Err(Fault::Fields {
-                expected: l.fields,
-                found: rec.len(),
-            });
-        }
         let part = |i: usize, name: &'static str| -> Result<&'r str, Fault> {
             let s = text(rec.get(i), i, name)?;
             if s.is_empty() {
@@ -639,53 +630,37 @@ fn read_durations(
     let mut skips = Skips::default();
     let mut here: HashMap<String, u64> = HashMap::new();
     let mut accepted = 0;
-    while let Some(rec) = records.next_record()? {
-        let parsed = (|| -> Result<(String, Quantiles), Fault> {
-            if rec.len() != fields {
-                return Err(Fault::Fields {
-                    expected: fields,
-                    found: rec.len(),
-                });
-            }
-            let o = text(rec.get(owner), owner, "HashOwner")?;
-            let a = text(rec.get(app), app, "HashApp")?;
-            let f = text(rec.get(function), function, "HashFunction")?;
-            let key = format!("{o}/{a}/{f}");
-            if let Some(first) = here.get(&key) {
-                return Err(Fault::Row {
-                    why: "function listed twice in the durations file",
-                    detail: format!(" (first on line {first})"),
-                });
-            }
-            let mut points = [(0.0, 0.0); 7];
-            for (k, (&c, (name, p))) in cols.iter().zip(DURATION_COLUMNS).enumerate() {
-                let v = number(rec.get(c), c, name)?;
-                if v < 0.0 {
-                    return Err(Fault::value(c, name, "must be >= 0 (ms)"));
-                }
-                points[k] = (p, v);
-            }
-            let q = Quantiles::new(&points).map_err(|why| Fault::ValueDetail {
-                column: cols[0],
-                name: "percentile_Average_0",
-                why: "the percentiles must not decrease from 0 to 100",
-                detail: format!(": {why}"),
-            })?;
-            Ok((key, q))
-        })();
-        match parsed {
-            Ok((key, q)) => {
-                accepted += 1;
-                here.insert(key.clone(), rec.line);
-                // Across files, the first file that lists a function wins.
-                out.entry(key).or_insert(q);
-            }
-            Err(fault) => {
-                let error = || fault.to_error(path, rec.line, |i| rec.get(i));
-                skips.fail_or_count(skip, fault.key(), error)?;
-            }
+    records.for_each_row(fields, skip, &mut skips, |rec| {
+        let o = text(rec.get(owner), owner, "HashOwner")?;
+        let a = text(rec.get(app), app, "HashApp")?;
+        let f = text(rec.get(function), function, "HashFunction")?;
+        let key = format!("{o}/{a}/{f}");
+        if let Some(first) = here.get(&key) {
+            return Err(Fault::Row {
+                why: "function listed twice in the durations file",
+                detail: format!(" (first on line {first})"),
+            });
         }
-    }
+        let mut points = [(0.0, 0.0); 7];
+        for (k, (&c, (name, p))) in cols.iter().zip(DURATION_COLUMNS).enumerate() {
+            let v = number(rec.get(c), c, name)?;
+            if v < 0.0 {
+                return Err(Fault::value(c, name, "must be >= 0 (ms)"));
+            }
+            points[k] = (p, v);
+        }
+        let q = Quantiles::new(&points).map_err(|why| Fault::ValueDetail {
+            column: cols[0],
+            name: "percentile_Average_0",
+            why: "the percentiles must not decrease from 0 to 100",
+            detail: format!(": {why}"),
+        })?;
+        accepted += 1;
+        here.insert(key.clone(), rec.line);
+        // Across files, the first file that lists a function wins.
+        out.entry(key).or_insert(q);
+        Ok(())
+    })?;
     if skips.rows > 0 {
         notes.push(format!("{}: {}", path.display(), skips.summary()));
     }
@@ -712,45 +687,30 @@ fn read_memory(
     let mut skips = Skips::default();
     let mut here: HashMap<String, u64> = HashMap::new();
     let mut accepted = 0;
-    while let Some(rec) = records.next_record()? {
-        let parsed = (|| -> Result<(String, u16), Fault> {
-            if rec.len() != fields {
-                return Err(Fault::Fields {
-                    expected: fields,
-                    found: rec.len(),
-                });
-            }
-            let o = text(rec.get(owner), owner, "HashOwner")?;
-            let a = text(rec.get(app), app, "HashApp")?;
-            let key = format!("{o}/{a}");
-            if let Some(first) = here.get(&key) {
-                return Err(Fault::Row {
-                    why: "app listed twice in the memory file",
-                    detail: format!(" (first on line {first})"),
-                });
-            }
-            let v = number(rec.get(mb), mb, MEMORY_COLUMN)?;
-            if !(v > 0.0 && v <= 65535.0) {
-                return Err(Fault::value(
-                    mb,
-                    MEMORY_COLUMN,
-                    "must be more than 0 and at most 65535 (MB)",
-                ));
-            }
-            Ok((key, v.ceil() as u16))
-        })();
-        match parsed {
-            Ok((key, v)) => {
-                accepted += 1;
-                here.insert(key.clone(), rec.line);
-                out.entry(key).or_insert(v);
-            }
-            Err(fault) => {
-                let error = || fault.to_error(path, rec.line, |i| rec.get(i));
-                skips.fail_or_count(skip, fault.key(), error)?;
-            }
+    records.for_each_row(fields, skip, &mut skips, |rec| {
+        let o = text(rec.get(owner), owner, "HashOwner")?;
+        let a = text(rec.get(app), app, "HashApp")?;
+        let key = format!("{o}/{a}");
+        if let Some(first) = here.get(&key) {
+            return Err(Fault::Row {
+                why: "app listed twice in the memory file",
+                detail: format!(" (first on line {first})"),
+            });
         }
-    }
+        let v = number(rec.get(mb), mb, MEMORY_COLUMN)?;
+        if !(v > 0.0 && v <= 65535.0) {
+            return Err(Fault::value(
+                mb,
+                MEMORY_COLUMN,
+                "must be more than 0 and at most 65535 (MB)",
+            ));
+        }
+        let (key, v) = (key, v.ceil() as u16);
+        accepted += 1;
+        here.insert(key.clone(), rec.line);
+        out.entry(key).or_insert(v);
+        Ok(())
+    })?;
     if skips.rows > 0 {
         notes.push(format!("{}: {}", path.display(), skips.summary()));
     }

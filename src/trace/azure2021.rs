@@ -77,66 +77,50 @@ pub fn read<R: Read>(
     let mut accepted = 0u64;
     let mut key = String::new();
     let mut negative_starts = 0u64;
-    while let Some(rec) = records.next_record()? {
-        let parsed = (|| -> Result<(i64, Micros, [&str; 2]), Fault> {
-            if rec.len() != fields {
-                return Err(Fault::Fields {
-                    expected: fields,
-                    found: rec.len(),
-                });
-            }
-            let a = text(rec.get(app), app, "app")?;
-            let f = text(rec.get(func), func, "func")?;
-            if a.is_empty() {
-                return Err(Fault::value(app, "app", "must not be empty"));
-            }
-            if f.is_empty() {
-                return Err(Fault::value(func, "func", "must not be empty"));
-            }
-            let end_s = number(rec.get(end), end, "end_timestamp")?;
-            let end_us = end_s * 1e6;
-            if end_us.abs() > MAX_ABS_US {
-                return Err(Fault::value(
-                    end,
-                    "end_timestamp",
-                    "out of range: more than 2^53 microseconds from zero (the unit is seconds)",
-                ));
-            }
-            let d_s = number(rec.get(dur), dur, "duration")?;
-            if d_s < 0.0 {
-                return Err(Fault::value(dur, "duration", "must be >= 0 (seconds)"));
-            }
-            let d_us = d_s * 1e6;
-            if d_us > MAX_DURATION_US as f64 {
-                return Err(Fault::value(
-                    dur,
-                    "duration",
-                    "longer than 10 days (864000 s): likely a unit mistake (the unit is seconds)",
-                ));
-            }
-            let d = d_us.round() as Micros;
-            let start = end_us.round() as i64 - d as i64;
-            Ok((start, d, [a, f]))
-        })();
-        match parsed {
-            Ok((start, d, parts)) => {
-                key.clear();
-                key.push_str(parts[0]);
-                key.push('/');
-                key.push_str(parts[1]);
-                let id = keys.id(b, &key, &parts);
-                if start < 0 {
-                    negative_starts += 1;
-                }
-                b.push(start, id, d, 0, Trigger::Sync);
-                accepted += 1;
-            }
-            Err(fault) => {
-                let error = || fault.to_error(path, rec.line, |i| rec.get(i));
-                skips.fail_or_count(skip_bad_rows, fault.key(), error)?;
-            }
+    records.for_each_row(fields, skip_bad_rows, &mut skips, |rec| {
+        let a = text(rec.get(app), app, "app")?;
+        let f = text(rec.get(func), func, "func")?;
+        if a.is_empty() {
+            return Err(Fault::value(app, "app", "must not be empty"));
         }
-    }
+        if f.is_empty() {
+            return Err(Fault::value(func, "func", "must not be empty"));
+        }
+        let end_s = number(rec.get(end), end, "end_timestamp")?;
+        let end_us = end_s * 1e6;
+        if end_us.abs() > MAX_ABS_US {
+            return Err(Fault::value(
+                end,
+                "end_timestamp",
+                "out of range: more than 2^53 microseconds from zero (the unit is seconds)",
+            ));
+        }
+        let d_s = number(rec.get(dur), dur, "duration")?;
+        if d_s < 0.0 {
+            return Err(Fault::value(dur, "duration", "must be >= 0 (seconds)"));
+        }
+        let d_us = d_s * 1e6;
+        if d_us > MAX_DURATION_US as f64 {
+            return Err(Fault::value(
+                dur,
+                "duration",
+                "longer than 10 days (864000 s): likely a unit mistake (the unit is seconds)",
+            ));
+        }
+        let d = d_us.round() as Micros;
+        let start = end_us.round() as i64 - d as i64;
+        key.clear();
+        key.push_str(a);
+        key.push('/');
+        key.push_str(f);
+        let id = keys.id(b, &key, &[a, f]);
+        if start < 0 {
+            negative_starts += 1;
+        }
+        b.push(start, id, d, 0, Trigger::Sync);
+        accepted += 1;
+        Ok(())
+    })?;
     let report = skips.report(path, accepted)?;
     let mut notes = vec![format!(
         "{} invocations of {} functions (app, func); arrival = end_timestamp - duration; no memory \

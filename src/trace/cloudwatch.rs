@@ -596,92 +596,79 @@ pub fn read_insights<R: Read>(
     let mut c = Collect::new(sink);
     let mut other = 0u64;
     let mut function = String::new();
-    while let Some(rec) = records.next_record()? {
-        let parsed = (|| -> Result<Option<(i64, ReportLine)>, Fault> {
-            if rec.len() != fields {
-                return Err(Fault::Fields {
-                    expected: fields,
-                    found: rec.len(),
-                });
-            }
-            let from_fields = match duration {
-                Some(d) if !rec.get(d).is_empty() => {
-                    let ms = ms_field(rec.get(d), d, "@duration")?;
-                    let init_ms = match init {
-                        Some(i) if !rec.get(i).is_empty() => {
-                            Some(ms_field(rec.get(i), i, "@initDuration")?)
-                        }
-                        _ => None,
-                    };
-                    let memory_mb = match memory {
-                        Some(m) if !rec.get(m).is_empty() => {
-                            let v = text(rec.get(m), m, "@memorySize")?
-                                .parse::<f64>()
-                                .map_err(|_| Fault::value(m, "@memorySize", "not a number"))?;
-                            Some(memory_mb(v).ok_or(Fault::value(
-                                m,
-                                "@memorySize",
-                                "must be whole MB from 1 to 65535, or bytes",
-                            ))?)
-                        }
-                        _ => None,
-                    };
-                    Some(ReportLine {
-                        duration_ms: ms,
-                        init_ms,
-                        memory_mb,
-                    })
-                }
-                _ => None,
-            };
-            let r = match (from_fields, message) {
-                (Some(r), _) => r,
-                (None, Some(m)) => {
-                    let msg = text(rec.get(m), m, "@message")?;
-                    if !msg.contains(REPORT) {
-                        return Ok(None);
+    let mut skips = std::mem::take(&mut c.skips);
+    records.for_each_row(fields, skip, &mut skips, |rec| {
+        let from_fields = match duration {
+            Some(d) if !rec.get(d).is_empty() => {
+                let ms = ms_field(rec.get(d), d, "@duration")?;
+                let init_ms = match init {
+                    Some(i) if !rec.get(i).is_empty() => {
+                        Some(ms_field(rec.get(i), i, "@initDuration")?)
                     }
-                    parse_report(msg).map_err(|rf| Fault::value(m, "@message", rf.why))?
-                }
-                (None, None) => return Ok(None),
-            };
-            let stamp = text(rec.get(ts), ts, "@timestamp")?;
-            let end = parse_timestamp(stamp).ok_or(Fault::value(
-                ts,
-                "@timestamp",
-                "not a timestamp (expected e.g. 2024-03-01 09:00:12.345, RFC 3339, or epoch ms)",
-            ))?;
-            function.clear();
-            match function_col {
-                Some((i, name)) => {
-                    let v = text(rec.get(i), i, name)?;
-                    let v = if name == "function" {
-                        v
-                    } else {
-                        function_from_log(v)
-                    };
-                    if v.is_empty() {
-                        return Err(Fault::value(i, name, "must not be empty"));
+                    _ => None,
+                };
+                let memory_mb = match memory {
+                    Some(m) if !rec.get(m).is_empty() => {
+                        let v = text(rec.get(m), m, "@memorySize")?
+                            .parse::<f64>()
+                            .map_err(|_| Fault::value(m, "@memorySize", "not a number"))?;
+                        Some(memory_mb(v).ok_or(Fault::value(
+                            m,
+                            "@memorySize",
+                            "must be whole MB from 1 to 65535, or bytes",
+                        ))?)
                     }
-                    function.push_str(v);
+                    _ => None,
+                };
+                Some(ReportLine {
+                    duration_ms: ms,
+                    init_ms,
+                    memory_mb,
+                })
+            }
+            _ => None,
+        };
+        let r = match (from_fields, message) {
+            (Some(r), _) => r,
+            (None, Some(m)) => {
+                let msg = text(rec.get(m), m, "@message")?;
+                if !msg.contains(REPORT) {
+                    other += 1;
+                    return Ok(());
                 }
-                None => function.push_str(&fallback),
+                parse_report(msg).map_err(|rf| Fault::value(m, "@message", rf.why))?
             }
-            Ok(Some((end, r)))
-        })();
-        match parsed {
-            Ok(Some((end, r))) => {
-                let f = std::mem::take(&mut function);
-                c.push(&f, end, r);
-                function = f;
+            (None, None) => {
+                other += 1;
+                return Ok(());
             }
-            Ok(None) => other += 1,
-            Err(fault) => {
-                let error = || fault.to_error(path, rec.line, |i| rec.get(i));
-                c.skips.fail_or_count(skip, fault.key(), error)?;
+        };
+        let stamp = text(rec.get(ts), ts, "@timestamp")?;
+        let end = parse_timestamp(stamp).ok_or(Fault::value(
+            ts,
+            "@timestamp",
+            "not a timestamp (expected e.g. 2024-03-01 09:00:12.345, RFC 3339, or epoch ms)",
+        ))?;
+        function.clear();
+        match function_col {
+            Some((i, name)) => {
+                let v = text(rec.get(i), i, name)?;
+                let v = if name == "function" {
+                    v
+                } else {
+                    function_from_log(v)
+                };
+                if v.is_empty() {
+                    return Err(Fault::value(i, name, "must not be empty"));
+                }
+                function.push_str(v);
             }
+            None => function.push_str(&fallback),
         }
-    }
+        c.push(&function, end, r);
+        Ok(())
+    })?;
+    c.skips = skips;
     let mut notes = Vec::new();
     if other > 0 {
         notes.push(format!(

@@ -311,6 +311,34 @@ impl<R: Read> Records<R> {
             }));
         }
     }
+
+    /// The read loop of every CSV reader: each record after the header goes to `row`, once its
+    /// field count matches the header's (`fields`); a row it refuses fails the read, or with
+    /// `skip` is counted in `skips`, with the message at `file:line:column`.
+    pub(crate) fn for_each_row(
+        &mut self,
+        fields: usize,
+        skip: bool,
+        skips: &mut Skips,
+        mut row: impl FnMut(&Record<'_>) -> Result<(), Fault>,
+    ) -> Result<(), TraceError> {
+        let path = self.csv.path.clone();
+        while let Some(rec) = self.next_record()? {
+            let result = if rec.len() == fields {
+                row(&rec)
+            } else {
+                Err(Fault::Fields {
+                    expected: fields,
+                    found: rec.len(),
+                })
+            };
+            if let Err(fault) = result {
+                let error = || fault.to_error(&path, rec.line, |i| rec.get(i));
+                skips.fail_or_count(skip, fault.key(), error)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Why a row was refused. The message is built only when it is shown.
