@@ -699,3 +699,61 @@ fn trace_format_help_lists_every_registered_reader() {
     let out = crate::common::faasplan(&["simulate", "x.csv", "--trace-format", "nope"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `--init-ms empirical:FILE`: the caller reads the samples (the engine does no I/O) and every
+/// cold start draws from their piecewise-linear inverse CDF. Samples 100 and 300 ms make the
+/// init time uniform on [100, 300] ms: mean 200 ms, standard deviation 100/sqrt(3) ms.
+#[test]
+fn empirical_init_samples_are_read_by_the_caller_and_drawn_by_the_engine() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let trace = dir.path().join("t.csv");
+    let n = 400;
+    let mut text = String::from("timestamp_ms,function,duration_ms\n");
+    for i in 0..n {
+        text.push_str(&format!("{},f,10\n", i * 2000));
+    }
+    std::fs::write(&trace, text).unwrap_or_else(|e| panic!("{e}"));
+    let samples = dir.path().join("inits.csv");
+    std::fs::write(&samples, "init_ms\n100\n# measured\n300\n").unwrap_or_else(|e| panic!("{e}"));
+    let spec = format!("empirical:{}", samples.display());
+    let t = trace.display().to_string();
+    let out = crate::common::faasplan(&[
+        "simulate",
+        &t,
+        "--init-ms",
+        &spec,
+        "--warmup",
+        "none",
+        "--keep-alive",
+        "0s",
+        "--format",
+        "json",
+    ]);
+    let json = crate::common::json_out(&out);
+    assert_eq!(
+        json["run"]["init"].as_str(),
+        Some(format!("empirical({}, 2 samples)", samples.display()).as_str())
+    );
+    assert_eq!(json["cold_starts"].as_u64(), Some(n));
+    let init = &json["init_ms"];
+    let (mean, max) = (
+        init["mean"].as_f64().unwrap_or(f64::NAN),
+        init["max"].as_f64().unwrap_or(f64::NAN),
+    );
+    let se = 100.0 / 3f64.sqrt() / (n as f64).sqrt();
+    assert!((mean - 200.0).abs() < 5.0 * se, "mean {mean} (se {se})");
+    assert!(max <= 300.0, "max {max}");
+
+    // A bad sample names the file and line; exit 2, nothing on stdout.
+    std::fs::write(&samples, "init_ms\n100\nabc\n").unwrap_or_else(|e| panic!("{e}"));
+    let out = crate::common::faasplan(&["simulate", &t, "--init-ms", &spec]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        format!(
+            "error: {}:3: init sample \"abc\": not a number (ms)",
+            samples.display()
+        )
+    );
+}
