@@ -382,6 +382,35 @@ pub fn by_name(name: &str) -> Option<TraceFormat> {
 mod tests {
     use super::*;
 
+    /// The registry is what `--trace-format` offers: names are unique lowercase words, none is
+    /// `auto`, each has a help line, and each format-only option has exactly one owner.
+    #[test]
+    fn registry_names_are_unique_and_documented() {
+        let names: Vec<&str> = READERS.iter().map(|r| r.name()).collect();
+        for (i, r) in READERS.iter().enumerate() {
+            let name = r.name();
+            assert!(!name.is_empty() && name != AUTO, "{name:?}");
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            );
+            assert!(!names[..i].contains(&name), "{name} registered twice");
+            assert!(!r.help().is_empty(), "{name} has no help line");
+            assert_eq!(by_name(name), Some(TraceFormat::new(*r)));
+        }
+        assert_eq!(by_name(AUTO), None);
+        for o in [
+            FormatOption::TimeUnit,
+            FormatOption::Durations,
+            FormatOption::Memory,
+            FormatOption::NextDay,
+            FormatOption::Arrivals,
+        ] {
+            let owners = READERS.iter().filter(|r| r.takes(o)).count();
+            assert_eq!(owners, 1, "{}", o.flag());
+        }
+    }
+
     #[test]
     fn sniffs_each_format() {
         let cases: [(&str, Option<TraceFormat>); 11] = [
