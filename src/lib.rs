@@ -4,6 +4,7 @@
 //! → `outcome` (aggregated results) → `export` (table, JSON, CSV). See `ARCHITECTURE.md`.
 
 pub mod cost;
+pub mod dist;
 pub mod engine;
 pub mod error;
 pub mod export;

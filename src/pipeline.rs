@@ -256,7 +256,7 @@ pub fn read_and_simulate_streamed(
         let streamed = outcome.is_some();
         let outcome = match outcome {
             Some(mut o) => {
-                o.names = trace.functions.iter().map(|f| f.name.clone()).collect();
+                o.names = trace.functions().iter().map(|f| f.name.clone()).collect();
                 o
             }
             None => simulate_mode(&trace, &valid, force),

@@ -7,6 +7,10 @@ pub const MILLISECOND: Micros = 1_000;
 pub const SECOND: Micros = 1_000_000;
 pub const MINUTE: Micros = 60 * SECOND;
 pub const HOUR: Micros = 60 * MINUTE;
+/// Hours in the billing month used everywhere in faasplan (730 h = 8,760 h / 12).
+pub const MONTH_HOURS: u64 = 730;
+/// The billing month, microseconds.
+pub const MONTH: Micros = MONTH_HOURS * HOUR;
 
 /// Converts milliseconds (possibly fractional) to microseconds, rounding to the nearest.
 /// The caller has checked that `ms` is finite and non-negative.

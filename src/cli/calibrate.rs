@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::trace_args::print_report;
-use faasplan::trace::cloudwatch::{self};
+use faasplan::trace::TraceBuilder;
+use faasplan::trace::cloudwatch;
 use faasplan::trace::format::LoadReport;
 
 /// `faasplan calibrate`.
@@ -30,7 +31,8 @@ pub struct CalibrateArgs {
 const FEW_COLD_STARTS: u64 = 100;
 
 pub fn run(a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
-    let logs = cloudwatch::read_path(&a.logs, a.skip_bad_rows)?;
+    // The trace itself is not needed: calibrate reports the cold starts.
+    let logs = cloudwatch::read_path(&a.logs, a.skip_bad_rows, &mut TraceBuilder::new())?;
     let name = a.logs.display().to_string();
     let load = LoadReport {
         notes: logs.notes.clone(),

@@ -6,7 +6,8 @@
 use clap::Args;
 
 use faasplan::engine::{
-    InitDist, PlatformConfig, ProvisionedPlan, ScalingRate, Schedule, TargetTracking, Warmup,
+    InitDist, InitSpec, PlatformConfig, ProvisionedPlan, ScalingRate, Schedule, TargetTracking,
+    Warmup,
 };
 use faasplan::error::ConfigError;
 use faasplan::offering::Offering;
@@ -98,8 +99,8 @@ pub struct PlatformArgs {
 
     /// Cold-start init time: N (ms), lognormal:P50,P99 (ms) or empirical:FILE (default: the
     /// offering's, or the measured Lambda init for --runtime/--package/--arch at the memory size).
-    #[arg(long, value_name = "SPEC", value_parser = |s: &str| lib(InitDist::parse(s)))]
-    pub init_ms: Option<InitDist>,
+    #[arg(long, value_name = "SPEC", value_parser = |s: &str| lib(InitSpec::parse(s)))]
+    pub init_ms: Option<InitSpec>,
 
     /// Runtime whose measured Lambda init durations set the default --init-ms.
     #[arg(long, default_value = "python3.12")]
@@ -178,6 +179,17 @@ pub fn validate_for(
 }
 
 /// A library parse error as a clap value-parser message (clap names the flag itself).
+/// `--init-ms`: a distribution, or `empirical:FILE`, whose samples are read here (the engine
+/// does no I/O).
+fn init_dist(spec: &InitSpec) -> Result<InitDist, ConfigError> {
+    match spec {
+        InitSpec::Dist(d) => Ok(d.clone()),
+        InitSpec::Empirical(path) => {
+            InitDist::empirical(path, faasplan::dist::read_samples_ms(path)?)
+        }
+    }
+}
+
 fn lib<T>(r: Result<T, ConfigError>) -> Result<T, String> {
     r.map_err(|e| match e {
         // A file (`empirical:FILE`) keeps its path and line.
@@ -418,7 +430,7 @@ impl PlatformArgs {
             max_concurrency: self.max_concurrency,
             account_concurrency: self.account_concurrency.map(|u| u.0),
             scaling: self.scaling_rate.map(|u| u.0),
-            init: self.init_ms.clone(),
+            init: self.init_ms.as_ref().map(init_dist).transpose()?,
             runtime: self.runtime.clone(),
             package: self.package.clone(),
             arch: self.arch.clone(),

@@ -57,9 +57,9 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let offering = offerings.first();
     let cfg = platform_config_for(&a.run.platform, offering)?;
     let name = a.run.trace.display().to_string();
-    let trace_format = format::resolve(&a.run.trace, Some(a.run.trace_args.trace_format.into()))?;
+    let trace_format = format::resolve(&a.run.trace, a.run.trace_args.format())?;
     let (trace, report, outcome) =
-        if trace_format == TraceFormat::Canonical && a.run.trace_args.plain_canonical() {
+        if trace_format == TraceFormat::CANONICAL && a.run.trace_args.plain_canonical() {
             // The fast path: reading and simulating overlap; the pipeline checks the config
             // against the whole trace.
             let opts = a.run.trace_args.read_options();
@@ -79,7 +79,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
             let outcome = pool.install(|| faasplan::engine::simulate_mode(&trace, &valid, force));
             (trace, load.rows, outcome)
         };
-    if trace.was_sorted {
+    if trace.was_sorted() {
         eprintln!(
             "note: {}: rows were not in arrival order; sorted them (stably)",
             a.run.trace.display()
@@ -127,7 +127,7 @@ pub(super) fn run_info(
         // Invocations, also for formats whose rows are per-minute counts (Azure 2019).
         trace_rows: trace.len() as u64,
         rows_skipped: report.rows_skipped,
-        sorted_on_read: trace.was_sorted,
+        sorted_on_read: trace.was_sorted(),
         memory_mb: cfg.memory_mb,
         memory_sizes_mb: outcome.totals.usage.iter().map(|u| u.memory_mb).collect(),
         per_instance_concurrency: cfg.per_instance_concurrency,
@@ -207,7 +207,7 @@ fn compare(
     let report_to = a.report.target("simulate", &a.run.trace)?;
     let name = a.run.name();
     let (trace, load) = a.run.load(a.run.platform.seed, true)?;
-    if trace.was_sorted {
+    if trace.was_sorted() {
         eprintln!("note: {name}: rows were not in arrival order; sorted them (stably)");
     }
     let mut runs = Vec::with_capacity(offerings.len());

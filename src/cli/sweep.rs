@@ -199,12 +199,12 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     // gets its own expansion. With --resample each replica is then a block bootstrap of its
     // trace.
     let name = a.run.name();
-    let per_replica = format::resolve(&a.run.trace, Some(a.run.trace_args.trace_format.into()))?
-        == TraceFormat::Azure2019;
+    let per_replica =
+        format::resolve(&a.run.trace, a.run.trace_args.format())? == TraceFormat::AZURE2019;
     let seed = a.run.platform.seed;
     // Replica 0's trace is read with the run seed itself (`replica_seed(seed, 0) == seed`).
     let first = a.run.load(seed, true)?.0;
-    let rows_have_memory = first.invocations.iter().any(|i| i.memory_mb != 0);
+    let rows_have_memory = first.invocations().iter().any(|i| i.memory_mb != 0);
     let bootstrap = block
         .map(|b| BlockBootstrap::new(&first, b))
         .transpose()

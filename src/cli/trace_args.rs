@@ -5,35 +5,20 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use faasplan::trace::canonical::{ReadOptions, ReadReport};
-use faasplan::trace::format::{Arrivals, LoadOptions, LoadReport, TraceFormat};
+
+use faasplan::trace::format::{self, Arrivals, LoadOptions, LoadReport, TraceFormat};
 use faasplan::trace::units::TimeUnit;
 
-/// `--trace-format` (the library's [`TraceFormat`], kept free of clap).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FormatArg {
-    /// Look at the header (or the first lines) and pick one of the others.
-    Auto,
-    /// faasplan's CSV: timestamp_ms,function,duration_ms[,memory_mb][,trigger].
-    Canonical,
-    /// Azure Functions 2019: per-minute counts per function (+ --durations, --memory).
-    Azure2019,
-    /// Azure Functions 2021: app,func,end_timestamp,duration (seconds).
-    Azure2021,
-    /// AWS Lambda REPORT lines from CloudWatch Logs, raw or as a Logs Insights CSV.
-    Cloudwatch,
-}
-
-impl From<FormatArg> for TraceFormat {
-    fn from(f: FormatArg) -> TraceFormat {
-        match f {
-            FormatArg::Auto => TraceFormat::Auto,
-            FormatArg::Canonical => TraceFormat::Canonical,
-            FormatArg::Azure2019 => TraceFormat::Azure2019,
-            FormatArg::Azure2021 => TraceFormat::Azure2021,
-            FormatArg::Cloudwatch => TraceFormat::Cloudwatch,
-        }
-    }
+/// `--trace-format` values: `auto`, then every registered format ([`format::READERS`]), each with
+/// its reader's help line.
+fn format_values() -> PossibleValuesParser {
+    let auto = PossibleValue::new(format::AUTO).help(format::AUTO_HELP);
+    let formats = format::READERS
+        .iter()
+        .map(|r| PossibleValue::new(r.name()).help(r.help()));
+    PossibleValuesParser::new(std::iter::once(auto).chain(formats))
 }
 
 /// `--arrivals` (the library's [`Arrivals`]).
@@ -82,8 +67,8 @@ impl From<TimeUnitArg> for TimeUnit {
 #[derive(Debug, Clone, Args)]
 pub struct TraceArgs {
     /// Trace format; auto looks at the header.
-    #[arg(long, value_enum, default_value_t = FormatArg::Auto, value_name = "FORMAT")]
-    pub trace_format: FormatArg,
+    #[arg(long, value_parser = format_values(), default_value = format::AUTO, value_name = "FORMAT")]
+    pub trace_format: String,
 
     /// Azure 2019: the durations-percentiles file (required for that format). Repeat it to add
     /// files; a function takes its row from the first file that lists it.
@@ -118,10 +103,15 @@ pub struct TraceArgs {
 }
 
 impl TraceArgs {
+    /// The format `--trace-format` names; `None` for `auto`.
+    pub fn format(&self) -> Option<TraceFormat> {
+        format::by_name(&self.trace_format)
+    }
+
     /// The validated options; `seed` is the run's `--seed`.
     pub fn load_options(&self, seed: u64) -> LoadOptions {
         LoadOptions {
-            format: Some(self.trace_format.into()),
+            format: self.format(),
             skip_bad_rows: self.skip_bad_rows,
             next_days: self.next_day.clone(),
             durations: self.durations.clone(),

@@ -12,10 +12,10 @@ use serde::Serialize;
 
 use crate::offering::{Dimension, Granularity, Meter, Offering, On, Price, Size, Unit};
 use crate::outcome::{FunctionStats, NotRecorded, Outcome, Rounded};
-use crate::time::{HOUR, MINUTE, Micros, SECOND};
+use crate::time::{MINUTE, Micros, SECOND};
 
-/// The billing month: 730 hours, microseconds.
-pub const MONTH_US: Micros = 730 * HOUR;
+/// The billing month ([`crate::time::MONTH`]: 730 hours), microseconds.
+pub const MONTH_US: Micros = crate::time::MONTH;
 
 /// Options that are not in the outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,13 +1,13 @@
 //! Cold-start (init) time distributions: constant, lognormal fitted through two percentiles, or
-//! empirical from a file of measured samples. The default comes from the measured Lambda init
-//! durations shipped in `pricing/cold-start/lambda-init-duration-ms.csv`.
+//! empirical from measured samples. The default comes from the measured Lambda init durations
+//! shipped in `pricing/cold-start/lambda-init-duration-ms.csv`. No I/O: `empirical:FILE` parses to
+//! [`InitSpec::Empirical`], and the caller reads the file ([`crate::dist::read_samples_ms`]).
 
 use std::path::{Path, PathBuf};
 
 use rand::Rng;
-use rand::distr::Distribution;
-use statrs::distribution::{ContinuousCDF, LogNormal, Normal};
 
+use crate::dist::{LogNormal, Quantiles};
 use crate::error::ConfigError;
 use crate::time::{Micros, ms_to_us};
 
@@ -20,47 +20,27 @@ pub const LAMBDA_INIT_TABLE: &str =
 pub enum InitDist {
     Constant(Micros),
     /// Lognormal through (p50, p99), both in milliseconds.
-    LogNormal {
-        p50_ms: f64,
-        p99_ms: f64,
-        dist: LogNormal,
-    },
+    LogNormal(LogNormal),
     /// Inverse empirical CDF with linear interpolation between sorted samples (milliseconds).
     Empirical {
-        path: PathBuf,
-        sorted_ms: Vec<f64>,
+        /// Where the samples came from, for output.
+        source: PathBuf,
+        samples: Quantiles,
     },
 }
 
-/// The standard normal quantile at 0.99.
-fn z99() -> f64 {
-    Normal::standard().inverse_cdf(0.99)
+/// What an `--init-ms` spec asks for: a distribution, or samples that the caller still has to
+/// read from a file.
+#[derive(Debug, Clone)]
+pub enum InitSpec {
+    Dist(InitDist),
+    /// `empirical:FILE`: one sample in ms per line (see [`crate::dist::read_samples_ms`]).
+    Empirical(PathBuf),
 }
 
-impl InitDist {
-    /// A lognormal whose median is `p50_ms` and whose 99th percentile is `p99_ms`.
-    pub fn lognormal(p50_ms: f64, p99_ms: f64) -> Result<InitDist, ConfigError> {
-        if !(p50_ms.is_finite() && p99_ms.is_finite() && p50_ms > 0.0 && p99_ms > p50_ms) {
-            return Err(ConfigError::field(
-                "init",
-                format!("lognormal:{p50_ms},{p99_ms}: need 0 < P50 < P99 (milliseconds)"),
-            ));
-        }
-        let mu = p50_ms.ln();
-        let sigma = (p99_ms.ln() - mu) / z99();
-        let dist = LogNormal::new(mu, sigma)
-            .map_err(|e| ConfigError::field("init", format!("lognormal: {e}")))?;
-        Ok(InitDist::LogNormal {
-            p50_ms,
-            p99_ms,
-            dist,
-        })
-    }
-
-    /// Parses `N` (constant ms), `lognormal:P50,P99` (ms) or `empirical:FILE` (one sample in ms per
-    /// line; blank lines and lines starting with `#` are ignored; a first line that is not a number
-    /// is taken as a header).
-    pub fn parse(spec: &str) -> Result<InitDist, ConfigError> {
+impl InitSpec {
+    /// Parses `N` (constant ms), `lognormal:P50,P99` (ms) or `empirical:FILE`.
+    pub fn parse(spec: &str) -> Result<InitSpec, ConfigError> {
         let spec = spec.trim();
         if let Some(rest) = spec.strip_prefix("lognormal:") {
             let parts: Vec<&str> = rest.split(',').map(str::trim).collect();
@@ -75,10 +55,10 @@ impl InitDist {
             }
             let p50: f64 = parts[0].parse().map_err(|_| bad())?;
             let p99: f64 = parts[1].parse().map_err(|_| bad())?;
-            return InitDist::lognormal(p50, p99);
+            return InitDist::lognormal(p50, p99).map(InitSpec::Dist);
         }
         if let Some(path) = spec.strip_prefix("empirical:") {
-            return InitDist::empirical_file(Path::new(path));
+            return Ok(InitSpec::Empirical(PathBuf::from(path)));
         }
         let ms: f64 = spec.parse().map_err(|_| {
             ConfigError::field(
@@ -92,51 +72,42 @@ impl InitDist {
                 format!("{spec:?}: must be a finite number >= 0"),
             ));
         }
-        Ok(InitDist::Constant(ms_to_us(ms)))
+        Ok(InitSpec::Dist(InitDist::Constant(ms_to_us(ms))))
+    }
+}
+
+impl InitDist {
+    /// A lognormal whose median is `p50_ms` and whose 99th percentile is `p99_ms`.
+    pub fn lognormal(p50_ms: f64, p99_ms: f64) -> Result<InitDist, ConfigError> {
+        LogNormal::from_p50_p99(p50_ms, p99_ms)
+            .map(InitDist::LogNormal)
+            .map_err(|why| {
+                ConfigError::field("init", format!("lognormal:{p50_ms},{p99_ms}: {why}"))
+            })
     }
 
-    fn empirical_file(path: &Path) -> Result<InitDist, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-            path: path.to_path_buf(),
+    /// Parses a spec that needs no file: `N` (constant ms) or `lognormal:P50,P99` (ms).
+    /// `empirical:FILE` is refused here; parse it with [`InitSpec::parse`] and read the file.
+    pub fn parse(spec: &str) -> Result<InitDist, ConfigError> {
+        match InitSpec::parse(spec)? {
+            InitSpec::Dist(d) => Ok(d),
+            InitSpec::Empirical(_) => Err(ConfigError::field(
+                "init",
+                format!("{spec:?}: empirical:FILE needs its file read first (InitSpec::parse)"),
+            )),
+        }
+    }
+
+    /// The empirical distribution of measured init samples (ms) read from `source`.
+    pub fn empirical(source: &Path, samples_ms: Vec<f64>) -> Result<InitDist, ConfigError> {
+        let samples = Quantiles::from_samples(samples_ms).map_err(|why| ConfigError::File {
+            path: source.to_path_buf(),
             line: 0,
-            reason: format!("cannot read empirical init samples: {e}"),
+            reason: format!("init samples: {why}"),
         })?;
-        let mut samples = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            let field = line.split(',').next().unwrap_or("").trim();
-            if field.is_empty() || field.starts_with('#') {
-                continue;
-            }
-            match field.parse::<f64>() {
-                Ok(v) if v.is_finite() && v >= 0.0 => samples.push(v),
-                Ok(_) => {
-                    return Err(ConfigError::File {
-                        path: path.to_path_buf(),
-                        line: i as u64 + 1,
-                        reason: format!("init sample {field:?}: must be a finite number >= 0 (ms)"),
-                    });
-                }
-                Err(_) if samples.is_empty() && i == 0 => continue, // header
-                Err(_) => {
-                    return Err(ConfigError::File {
-                        path: path.to_path_buf(),
-                        line: i as u64 + 1,
-                        reason: format!("init sample {field:?}: not a number (ms)"),
-                    });
-                }
-            }
-        }
-        if samples.is_empty() {
-            return Err(ConfigError::File {
-                path: path.to_path_buf(),
-                line: 0,
-                reason: "no init samples found (expected one number in ms per line)".into(),
-            });
-        }
-        samples.sort_by(f64::total_cmp);
         Ok(InitDist::Empirical {
-            path: path.to_path_buf(),
-            sorted_ms: samples,
+            source: source.to_path_buf(),
+            samples,
         })
     }
 
@@ -187,15 +158,8 @@ impl InitDist {
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Micros {
         match self {
             InitDist::Constant(us) => *us,
-            InitDist::LogNormal { dist, .. } => {
-                let ms = dist.sample(rng);
-                // A lognormal sample is finite and positive; clamp so a freak draw cannot overflow.
-                ms_to_us(ms.min(1e9))
-            }
-            InitDist::Empirical { sorted_ms, .. } => {
-                let u: f64 = rand::RngExt::random(rng);
-                ms_to_us(interpolate(sorted_ms, u))
-            }
+            InitDist::LogNormal(d) => d.sample(rng, &mut None),
+            InitDist::Empirical { samples, .. } => samples.sample(rng),
         }
     }
 
@@ -203,22 +167,8 @@ impl InitDist {
     pub fn mean_ms(&self) -> f64 {
         match self {
             InitDist::Constant(us) => *us as f64 / 1e3,
-            InitDist::LogNormal { p50_ms, p99_ms, .. } => {
-                let sigma = (p99_ms.ln() - p50_ms.ln()) / z99();
-                p50_ms * (sigma * sigma / 2.0).exp()
-            }
-            InitDist::Empirical { sorted_ms, .. } => {
-                // Mean of the piecewise-linear inverse CDF = trapezoid over the samples.
-                if sorted_ms.len() == 1 {
-                    return sorted_ms[0];
-                }
-                let n = sorted_ms.len() - 1;
-                sorted_ms
-                    .windows(2)
-                    .map(|w| (w[0] + w[1]) / 2.0)
-                    .sum::<f64>()
-                    / n as f64
-            }
+            InitDist::LogNormal(d) => d.mean_ms(),
+            InitDist::Empirical { samples, .. } => samples.mean_ms(),
         }
     }
 
@@ -226,25 +176,14 @@ impl InitDist {
     pub fn describe(&self) -> String {
         match self {
             InitDist::Constant(us) => format!("constant({}ms)", *us as f64 / 1e3),
-            InitDist::LogNormal { p50_ms, p99_ms, .. } => {
-                format!("lognormal(p50={p50_ms}ms, p99={p99_ms}ms)")
+            InitDist::LogNormal(d) => {
+                format!("lognormal(p50={}ms, p99={}ms)", d.p50_ms, d.p99_ms)
             }
-            InitDist::Empirical { path, sorted_ms } => {
-                format!("empirical({}, {} samples)", path.display(), sorted_ms.len())
+            InitDist::Empirical { source, samples } => {
+                format!("empirical({}, {} samples)", source.display(), samples.len())
             }
         }
     }
-}
-
-/// Piecewise-linear inverse CDF through the sorted samples at positions i/(n-1).
-fn interpolate(sorted: &[f64], u: f64) -> f64 {
-    if sorted.len() == 1 {
-        return sorted[0];
-    }
-    let pos = u.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
-    let i = (pos.floor() as usize).min(sorted.len() - 2);
-    let frac = pos - i as f64;
-    sorted[i] + (sorted[i + 1] - sorted[i]) * frac
 }
 
 #[cfg(test)]
@@ -281,7 +220,8 @@ mod tests {
     fn default_table_row_is_found() {
         let d = InitDist::lambda_default("python3.12", "zip", "x86_64", 512).unwrap();
         match d {
-            InitDist::LogNormal { p50_ms, p99_ms, .. } => {
+            InitDist::LogNormal(d) => {
+                let (p50_ms, p99_ms) = (d.p50_ms, d.p99_ms);
                 assert!(p50_ms > 50.0 && p50_ms < 150.0);
                 assert!(p99_ms > p50_ms);
             }
@@ -291,10 +231,13 @@ mod tests {
     }
 
     #[test]
-    fn empirical_interpolates() {
-        let s = [10.0, 20.0, 30.0];
-        assert_eq!(interpolate(&s, 0.0), 10.0);
-        assert_eq!(interpolate(&s, 0.25), 15.0);
-        assert_eq!(interpolate(&s, 1.0), 30.0);
+    fn empirical_samples_come_from_the_caller() {
+        let spec = InitSpec::parse("empirical:inits.csv").unwrap();
+        assert!(matches!(&spec, InitSpec::Empirical(p) if p == Path::new("inits.csv")));
+        assert!(InitDist::parse("empirical:inits.csv").is_err());
+        let d = InitDist::empirical(Path::new("inits.csv"), vec![30.0, 10.0, 20.0]).unwrap();
+        assert_eq!(d.mean_ms(), 20.0);
+        assert_eq!(d.describe(), "empirical(inits.csv, 3 samples)");
+        assert!(InitDist::empirical(Path::new("x"), vec![]).is_err());
     }
 }

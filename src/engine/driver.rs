@@ -61,7 +61,7 @@ pub fn simulate_with(trace: &Trace, cfg: &ValidConfig, opts: RunOptions) -> Outc
     };
     let overlap = !opts.single_thread;
     let mut excluded = 0u64;
-    let slices: Vec<&[Invocation]> = (0..trace.functions.len())
+    let slices: Vec<&[Invocation]> = (0..trace.functions().len())
         .map(|f| {
             let all = trace.function_invocations(f);
             match cfg.horizon {
@@ -74,7 +74,7 @@ pub fn simulate_with(trace: &Trace, cfg: &ValidConfig, opts: RunOptions) -> Outc
             }
         })
         .collect();
-    let names: Vec<String> = trace.functions.iter().map(|f| f.name.clone()).collect();
+    let names: Vec<String> = trace.functions().iter().map(|f| f.name.clone()).collect();
     let mode = match force {
         Some(m) => m,
         None if slices.len() <= 1 => Mode::Coupled,
@@ -86,7 +86,7 @@ pub fn simulate_with(trace: &Trace, cfg: &ValidConfig, opts: RunOptions) -> Outc
         Mode::Coupled => run(
             &slices,
             cfg,
-            trace.origin_us,
+            trace.origin_us(),
             &plan,
             Mode::Coupled,
             limit,
@@ -96,7 +96,7 @@ pub fn simulate_with(trace: &Trace, cfg: &ValidConfig, opts: RunOptions) -> Outc
             match run(
                 &slices,
                 cfg,
-                trace.origin_us,
+                trace.origin_us(),
                 &plan,
                 Mode::Parallel,
                 limit,
@@ -106,7 +106,7 @@ pub fn simulate_with(trace: &Trace, cfg: &ValidConfig, opts: RunOptions) -> Outc
                 None => run(
                     &slices,
                     cfg,
-                    trace.origin_us,
+                    trace.origin_us(),
                     &plan,
                     Mode::Coupled,
                     limit,

@@ -509,7 +509,7 @@ pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
     }
 
     // Arrivals from all functions in (time, function) order.
-    let slices: Vec<&[Invocation]> = (0..trace.functions.len())
+    let slices: Vec<&[Invocation]> = (0..trace.functions().len())
         .map(|i| trace.function_invocations(i))
         .collect();
     let mut cursors = vec![0usize; slices.len()];

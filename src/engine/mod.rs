@@ -13,7 +13,7 @@ mod warmup;
 
 use std::sync::Arc;
 
-pub use coldstart::InitDist;
+pub use coldstart::{InitDist, InitSpec};
 pub use cpu::{CpuModel, CpuReference, VcpuRule};
 pub(crate) use driver::Runner;
 pub use driver::{RunOptions, simulate, simulate_mode, simulate_with};
@@ -360,13 +360,13 @@ impl PlatformConfig {
     /// function's provisioned instances; a CPU profile measured at each row's memory needs every
     /// row to have one) and returns the [`ValidConfig`] that [`simulate`] takes.
     pub fn validate_for(&self, trace: &crate::trace::Trace) -> Result<ValidConfig, ConfigError> {
-        self.validate(trace.functions.len())?;
+        self.validate(trace.functions().len())?;
         if let Some(CpuModel {
             reference: CpuReference::RowMemory(_),
             ..
         }) = &self.cpu
             && let Some(f) = trace
-                .invocations
+                .invocations()
                 .iter()
                 .find(|i| i.memory_mb == 0)
                 .map(|i| i.function as usize)
@@ -377,7 +377,7 @@ impl PlatformConfig {
                     "function {:?} has rows without memory_mb, so the CPU its durations were \
                      measured at is unknown: give --cpu-ref (e.g. 1vcpu, 512MB or \
                      512MB@aws-lambda-x86)",
-                    trace.functions.get(f).map_or("", |m| m.name.as_str())
+                    trace.functions().get(f).map_or("", |m| m.name.as_str())
                 ),
             ));
         }

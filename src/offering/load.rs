@@ -27,7 +27,7 @@ pub fn parse(text: &str, path: &str) -> Result<Offering, OfferingError> {
     let raw: OfferingFile = toml::from_str(text).map_err(|e| OfferingError::Parse {
         path: match e.span() {
             Some(span) => {
-                let (line, column) = line_column(text, span.start);
+                let (line, column) = crate::dist::line_column(text, span.start);
                 format!("{path}:{line}:{column}")
             }
             None => path.to_string(),
@@ -55,14 +55,6 @@ fn key_line(text: &str, key: &str) -> Option<usize> {
         }
     }
     None
-}
-
-/// The 1-based line and column (in characters) of byte `offset` in `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..text.floor_char_boundary(offset.min(text.len()))];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
 }
 
 struct Check<'p> {

@@ -235,7 +235,7 @@ impl ComparePage {
                 "–".to_string()
             } else {
                 // The window's share of the month's bill per million of the window's requests.
-                let window_usd = total * o.window_s / (730.0 * 3600.0);
+                let window_usd = total * o.window_s / (crate::servers::MONTH_HOURS * 3600.0);
                 usd(window_usd / o.requests as f64 * 1e6)
             };
             let mut row = vec![o.name.clone(), o.kind.clone(), usd(total), per_m];

@@ -12,8 +12,8 @@ use crate::error::ConfigError;
 use crate::outcome::fleet::FleetOutcome;
 use crate::time::{Micros, SECOND};
 
-/// Hours in the billing month used everywhere in faasplan (730 h = 8,760 h / 12).
-pub const MONTH_HOURS: f64 = 730.0;
+/// Hours in the billing month ([`crate::time::MONTH_HOURS`]), as a float for rates.
+pub const MONTH_HOURS: f64 = crate::time::MONTH_HOURS as f64;
 
 macro_rules! shipped {
     ($($name:literal),* $(,)?) => {
@@ -144,8 +144,7 @@ pub fn parse_catalog(path: &Path, text: &str) -> Result<Vec<ServerType>, ConfigE
         path: path.to_path_buf(),
         line: e
             .span()
-            .map(|s| text[..s.start.min(text.len())].lines().count() as u64)
-            .unwrap_or(0),
+            .map_or(0, |s| crate::dist::line_column(text, s.start).0 as u64),
         reason: e.message().to_string(),
     })?;
     if file.version != 1 {

@@ -13,16 +13,18 @@ use std::path::{Path, PathBuf};
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
+use crate::dist::Quantiles;
 use crate::error::TraceError;
 use crate::seed::{self, Purpose};
-use crate::time::{MINUTE, Micros};
+use crate::time::MINUTE;
 use crate::trace::canonical::ReadReport;
-use crate::trace::format::Arrivals;
+use crate::trace::format::{
+    Arrivals, FormatOption, Head, LoadOptions, ReadOutput, SNIFF_LIKELY, TraceReader,
+};
 use crate::trace::records::{
     Fault, FunctionKeys, Header, Records, Skips, fnv1a, number, open, text,
 };
-use crate::trace::{Trace, TraceBuilder, Trigger};
-use crate::workload::dist::Quantiles;
+use crate::trace::{TraceBuilder, Trigger};
 
 /// Minutes in one day file.
 pub const MINUTES_PER_DAY: usize = 1440;
@@ -55,9 +57,75 @@ pub struct Options<'a> {
     pub skip_bad_rows: bool,
 }
 
-/// The trace, the report on the invocation files, and notes for the user (fallbacks applied and
-/// their counts).
-pub fn read(opts: &Options) -> Result<(Trace, ReadReport, Vec<String>), TraceError> {
+/// The Azure 2019 format in the registry.
+pub struct Reader;
+
+impl TraceReader for Reader {
+    fn name(&self) -> &'static str {
+        "azure2019"
+    }
+
+    fn help(&self) -> &'static str {
+        "Azure Functions 2019: per-minute counts per function (+ --durations, --memory)"
+    }
+
+    fn title(&self) -> &'static str {
+        "Azure 2019"
+    }
+
+    /// The durations and memory files are sniffed as Azure 2019 too, so that the reader can say
+    /// which flag they belong to.
+    fn sniff(&self, head: &Head) -> u8 {
+        if head.has("HashFunction") || (head.has("HashApp") && head.has("HashOwner")) {
+            SNIFF_LIKELY
+        } else {
+            0
+        }
+    }
+
+    fn takes(&self, option: FormatOption) -> bool {
+        matches!(
+            option,
+            FormatOption::Durations
+                | FormatOption::Memory
+                | FormatOption::NextDay
+                | FormatOption::Arrivals
+        )
+    }
+
+    fn read(
+        &self,
+        path: &Path,
+        opts: &LoadOptions,
+        sink: &mut TraceBuilder,
+    ) -> Result<ReadOutput, TraceError> {
+        let mut days = vec![path.to_path_buf()];
+        days.extend(opts.next_days.iter().cloned());
+        let (rows, notes) = read(
+            &Options {
+                days: &days,
+                durations: &opts.durations,
+                memory: &opts.memory,
+                arrivals: opts.arrivals.unwrap_or_default(),
+                seed: opts.seed,
+                skip_bad_rows: opts.skip_bad_rows,
+            },
+            sink,
+        )?;
+        Ok(ReadOutput {
+            rows,
+            notes,
+            cold_starts: None,
+        })
+    }
+}
+
+/// Reads the day files into `sink`: the report on the invocation files, and notes for the user
+/// (fallbacks applied and their counts).
+pub fn read(
+    opts: &Options,
+    sink: &mut TraceBuilder,
+) -> Result<(ReadReport, Vec<String>), TraceError> {
     let Some(first) = opts.days.first() else {
         return Err(TraceError::Invalid {
             path: PathBuf::from("-"),
@@ -101,8 +169,14 @@ pub fn read(opts: &Options) -> Result<(Trace, ReadReport, Vec<String>), TraceErr
         read_memory(path, opts.skip_bad_rows, &mut memory, &mut notes)?;
     }
 
+    // Time 0 is the start of minute 1 of the first day, even when it has no invocations, so that
+    // per-minute results line up with the file's minute columns. The rows come function by
+    // function, so "not in time order" is the layout, not news; each function's arrivals are made
+    // in order.
+    sink.origin_at_most(0);
+    sink.grouped_input();
     let mut state = Expand {
-        builder: TraceBuilder::new(),
+        builder: sink,
         keys: FunctionKeys::default(),
         durations,
         memory,
@@ -134,26 +208,12 @@ pub fn read(opts: &Options) -> Result<(Trace, ReadReport, Vec<String>), TraceErr
             reason: "every function row counts 0 invocations: the trace is empty".into(),
         });
     }
-    let mut trace = builder.finish();
-    // Time 0 is the start of minute 1 of the first day, even when it has no invocations, so that
-    // per-minute results line up with the file's minute columns.
-    if trace.origin_us > 0 {
-        let shift = trace.origin_us as Micros;
-        for i in &mut trace.invocations {
-            i.arrival += shift;
-        }
-        trace.origin_us = 0;
-    }
-    // The rows come function by function, so "not in time order" is the layout, not news; each
-    // function's arrivals were made in order.
-    trace.was_sorted = false;
-
     notes.push(format!(
         "{} function rows over {} day file(s) became {} invocations of {} functions; arrivals \
          within each minute: {} (seed {})",
         accepted,
         opts.days.len(),
-        trace.len(),
+        builder.rows(),
         keys.len(),
         opts.arrivals.as_str(),
         opts.seed
@@ -192,7 +252,7 @@ pub fn read(opts: &Options) -> Result<(Trace, ReadReport, Vec<String>), TraceErr
          invocations: the real tails are wider"
             .into(),
     );
-    Ok((trace, report, notes))
+    Ok((report, notes))
 }
 
 #[derive(Debug, Default)]
@@ -204,8 +264,8 @@ struct Stats {
     triggers: Vec<(String, u64)>,
 }
 
-struct Expand {
-    builder: TraceBuilder,
+struct Expand<'b> {
+    builder: &'b mut TraceBuilder,
     keys: FunctionKeys,
     durations: HashMap<String, Quantiles>,
     memory: HashMap<String, u16>,
@@ -337,7 +397,7 @@ fn parse_count(raw: &[u8], column: usize) -> Result<u32, Fault> {
     Ok(v as u32)
 }
 
-impl Expand {
+impl Expand<'_> {
     fn read_day<R: Read>(
         &mut self,
         reader: R,
@@ -356,20 +416,17 @@ impl Expand {
         }
         let mut seen: HashMap<String, u64> = HashMap::new();
         let mut key = String::new();
-        while let Some(rec) = records.next_record()? {
-            match self.parse_row(&rec, &l, &mut key, &seen) {
-                Ok(row) => {
-                    seen.insert(key.clone(), rec.line);
-                    self.accepted += 1;
-                    self.expand(&key, &row, day);
-                }
-                Err(fault) => {
-                    let error = || fault.to_error(path, rec.line, |i| rec.get(i));
-                    self.skips.fail_or_count(skip, &fault, error)?;
-                }
-            }
-        }
-        Ok(())
+        // The skip counts live across day files; the loop borrows them while `self` expands rows.
+        let mut skips = std::mem::take(&mut self.skips);
+        let read = records.for_each_row(l.fields, skip, &mut skips, |rec| {
+            let row = self.parse_row(rec, &l, &mut key, &seen)?;
+            seen.insert(key.clone(), rec.line);
+            self.accepted += 1;
+            self.expand(&key, &row, day);
+            Ok(())
+        });
+        self.skips = skips;
+        read
     }
 
     /// Validates a row: the key (into `key`), trigger and counts (into `self.counts`).
@@ -380,12 +437,6 @@ impl Expand {
         key: &mut String,
         seen: &HashMap<String, u64>,
     ) -> Result<Row<'r>, Fault> {
-        if rec.len() != l.fields {
-            return Err(Fault::Fields {
-                expected: l.fields,
-                found: rec.len(),
-            });
-        }
         let part = |i: usize, name: &'static str| -> Result<&'r str, Fault> {
             let s = text(rec.get(i), i, name)?;
             if s.is_empty() {
@@ -466,7 +517,7 @@ impl Expand {
             self.stats.zero_rows += 1;
             return;
         }
-        let f = self.keys.id(&mut self.builder, key, &row.parts);
+        let f = self.keys.id(self.builder, key, &row.parts);
         // Keyed by the function's name, not its index (which depends on reading order).
         let mut rng = Pcg64Mcg::seed_from_u64(seed::derive(
             self.seed,
@@ -534,7 +585,7 @@ pub fn place(mode: Arrivals, count: u32, rng: &mut Pcg64Mcg, out: &mut Vec<f64>)
 #[inline]
 fn gap(mode: Arrivals, rng: &mut Pcg64Mcg) -> f64 {
     match mode {
-        Arrivals::Poisson => crate::workload::dist::exp1(rng),
+        Arrivals::Poisson => crate::dist::exp1(rng),
         _ => rng.random::<f64>(),
     }
 }
@@ -579,53 +630,37 @@ fn read_durations(
     let mut skips = Skips::default();
     let mut here: HashMap<String, u64> = HashMap::new();
     let mut accepted = 0;
-    while let Some(rec) = records.next_record()? {
-        let parsed = (|| -> Result<(String, Quantiles), Fault> {
-            if rec.len() != fields {
-                return Err(Fault::Fields {
-                    expected: fields,
-                    found: rec.len(),
-                });
-            }
-            let o = text(rec.get(owner), owner, "HashOwner")?;
-            let a = text(rec.get(app), app, "HashApp")?;
-            let f = text(rec.get(function), function, "HashFunction")?;
-            let key = format!("{o}/{a}/{f}");
-            if let Some(first) = here.get(&key) {
-                return Err(Fault::Row {
-                    why: "function listed twice in the durations file",
-                    detail: format!(" (first on line {first})"),
-                });
-            }
-            let mut points = [(0.0, 0.0); 7];
-            for (k, (&c, (name, p))) in cols.iter().zip(DURATION_COLUMNS).enumerate() {
-                let v = number(rec.get(c), c, name)?;
-                if v < 0.0 {
-                    return Err(Fault::value(c, name, "must be >= 0 (ms)"));
-                }
-                points[k] = (p, v);
-            }
-            let q = Quantiles::new(&points).map_err(|why| Fault::ValueDetail {
-                column: cols[0],
-                name: "percentile_Average_0",
-                why: "the percentiles must not decrease from 0 to 100",
-                detail: format!(": {why}"),
-            })?;
-            Ok((key, q))
-        })();
-        match parsed {
-            Ok((key, q)) => {
-                accepted += 1;
-                here.insert(key.clone(), rec.line);
-                // Across files, the first file that lists a function wins.
-                out.entry(key).or_insert(q);
-            }
-            Err(fault) => {
-                let error = || fault.to_error(path, rec.line, |i| rec.get(i));
-                skips.fail_or_count(skip, &fault, error)?;
-            }
+    records.for_each_row(fields, skip, &mut skips, |rec| {
+        let o = text(rec.get(owner), owner, "HashOwner")?;
+        let a = text(rec.get(app), app, "HashApp")?;
+        let f = text(rec.get(function), function, "HashFunction")?;
+        let key = format!("{o}/{a}/{f}");
+        if let Some(first) = here.get(&key) {
+            return Err(Fault::Row {
+                why: "function listed twice in the durations file",
+                detail: format!(" (first on line {first})"),
+            });
         }
-    }
+        let mut points = [(0.0, 0.0); 7];
+        for (k, (&c, (name, p))) in cols.iter().zip(DURATION_COLUMNS).enumerate() {
+            let v = number(rec.get(c), c, name)?;
+            if v < 0.0 {
+                return Err(Fault::value(c, name, "must be >= 0 (ms)"));
+            }
+            points[k] = (p, v);
+        }
+        let q = Quantiles::new(&points).map_err(|why| Fault::ValueDetail {
+            column: cols[0],
+            name: "percentile_Average_0",
+            why: "the percentiles must not decrease from 0 to 100",
+            detail: format!(": {why}"),
+        })?;
+        accepted += 1;
+        here.insert(key.clone(), rec.line);
+        // Across files, the first file that lists a function wins.
+        out.entry(key).or_insert(q);
+        Ok(())
+    })?;
     if skips.rows > 0 {
         notes.push(format!("{}: {}", path.display(), skips.summary()));
     }
@@ -652,45 +687,30 @@ fn read_memory(
     let mut skips = Skips::default();
     let mut here: HashMap<String, u64> = HashMap::new();
     let mut accepted = 0;
-    while let Some(rec) = records.next_record()? {
-        let parsed = (|| -> Result<(String, u16), Fault> {
-            if rec.len() != fields {
-                return Err(Fault::Fields {
-                    expected: fields,
-                    found: rec.len(),
-                });
-            }
-            let o = text(rec.get(owner), owner, "HashOwner")?;
-            let a = text(rec.get(app), app, "HashApp")?;
-            let key = format!("{o}/{a}");
-            if let Some(first) = here.get(&key) {
-                return Err(Fault::Row {
-                    why: "app listed twice in the memory file",
-                    detail: format!(" (first on line {first})"),
-                });
-            }
-            let v = number(rec.get(mb), mb, MEMORY_COLUMN)?;
-            if !(v > 0.0 && v <= 65535.0) {
-                return Err(Fault::value(
-                    mb,
-                    MEMORY_COLUMN,
-                    "must be more than 0 and at most 65535 (MB)",
-                ));
-            }
-            Ok((key, v.ceil() as u16))
-        })();
-        match parsed {
-            Ok((key, v)) => {
-                accepted += 1;
-                here.insert(key.clone(), rec.line);
-                out.entry(key).or_insert(v);
-            }
-            Err(fault) => {
-                let error = || fault.to_error(path, rec.line, |i| rec.get(i));
-                skips.fail_or_count(skip, &fault, error)?;
-            }
+    records.for_each_row(fields, skip, &mut skips, |rec| {
+        let o = text(rec.get(owner), owner, "HashOwner")?;
+        let a = text(rec.get(app), app, "HashApp")?;
+        let key = format!("{o}/{a}");
+        if let Some(first) = here.get(&key) {
+            return Err(Fault::Row {
+                why: "app listed twice in the memory file",
+                detail: format!(" (first on line {first})"),
+            });
         }
-    }
+        let v = number(rec.get(mb), mb, MEMORY_COLUMN)?;
+        if !(v > 0.0 && v <= 65535.0) {
+            return Err(Fault::value(
+                mb,
+                MEMORY_COLUMN,
+                "must be more than 0 and at most 65535 (MB)",
+            ));
+        }
+        let (key, v) = (key, v.ceil() as u16);
+        accepted += 1;
+        here.insert(key.clone(), rec.line);
+        out.entry(key).or_insert(v);
+        Ok(())
+    })?;
     if skips.rows > 0 {
         notes.push(format!("{}: {}", path.display(), skips.summary()));
     }

@@ -9,31 +9,60 @@
 use std::io::Read;
 use std::path::Path;
 
+use crate::dist::MAX_DURATION_US;
 use crate::error::TraceError;
-use crate::time::{self, Micros};
+use crate::time::Micros;
 use crate::trace::canonical::ReadReport;
+use crate::trace::format::{Head, LoadOptions, ReadOutput, SNIFF_LIKELY, TraceReader};
 use crate::trace::records::{Fault, FunctionKeys, Header, Records, Skips, number, open, text};
-use crate::trace::{Trace, TraceBuilder, Trigger};
+use crate::trace::{TraceBuilder, Trigger};
 
 /// |time| limit, microseconds: 2^53, as for the canonical reader.
 const MAX_ABS_US: f64 = 9_007_199_254_740_992.0;
-/// Duration limit, microseconds: 10 days.
-const MAX_DURATION_US: f64 = (10 * 24 * time::HOUR) as f64;
 
-/// Opens `path` and reads it as an Azure 2021 trace.
-pub fn read_path(
-    path: &Path,
-    skip_bad_rows: bool,
-) -> Result<(Trace, ReadReport, Vec<String>), TraceError> {
-    read(open(path)?, path, skip_bad_rows)
+/// The Azure 2021 format in the registry.
+pub struct Reader;
+
+impl TraceReader for Reader {
+    fn name(&self) -> &'static str {
+        "azure2021"
+    }
+
+    fn help(&self) -> &'static str {
+        "Azure Functions 2021: app,func,end_timestamp,duration (seconds)"
+    }
+
+    fn sniff(&self, head: &Head) -> u8 {
+        let all = ["app", "func", "end_timestamp", "duration"];
+        if all.iter().all(|n| head.has(n)) {
+            SNIFF_LIKELY
+        } else {
+            0
+        }
+    }
+
+    fn read(
+        &self,
+        path: &Path,
+        opts: &LoadOptions,
+        sink: &mut TraceBuilder,
+    ) -> Result<ReadOutput, TraceError> {
+        let (rows, notes) = read(open(path)?, path, opts.skip_bad_rows, sink)?;
+        Ok(ReadOutput {
+            rows,
+            notes,
+            cold_starts: None,
+        })
+    }
 }
 
-/// Reads an Azure 2021 trace from `reader`, streaming; `path` is only used in messages.
+/// Reads an Azure 2021 trace from `reader` into `b`, streaming; `path` is only used in messages.
 pub fn read<R: Read>(
     reader: R,
     path: &Path,
     skip_bad_rows: bool,
-) -> Result<(Trace, ReadReport, Vec<String>), TraceError> {
+    b: &mut TraceBuilder,
+) -> Result<(ReadReport, Vec<String>), TraceError> {
     let mut records = Records::new(reader, path);
     let header = Header::read(&mut records, "app,func,end_timestamp,duration")?;
     let what = "an Azure 2021 invocations file: app,func,end_timestamp,duration";
@@ -43,78 +72,60 @@ pub fn read<R: Read>(
     let dur = header.require(path, "duration", what)?;
     let fields = header.names.len();
 
-    let mut b = TraceBuilder::new();
     let mut keys = FunctionKeys::default();
     let mut skips = Skips::default();
     let mut accepted = 0u64;
     let mut key = String::new();
     let mut negative_starts = 0u64;
-    while let Some(rec) = records.next_record()? {
-        let parsed = (|| -> Result<(i64, Micros, [&str; 2]), Fault> {
-            if rec.len() != fields {
-                return Err(Fault::Fields {
-                    expected: fields,
-                    found: rec.len(),
-                });
-            }
-            let a = text(rec.get(app), app, "app")?;
-            let f = text(rec.get(func), func, "func")?;
-            if a.is_empty() {
-                return Err(Fault::value(app, "app", "must not be empty"));
-            }
-            if f.is_empty() {
-                return Err(Fault::value(func, "func", "must not be empty"));
-            }
-            let end_s = number(rec.get(end), end, "end_timestamp")?;
-            let end_us = end_s * 1e6;
-            if end_us.abs() > MAX_ABS_US {
-                return Err(Fault::value(
-                    end,
-                    "end_timestamp",
-                    "out of range: more than 2^53 microseconds from zero (the unit is seconds)",
-                ));
-            }
-            let d_s = number(rec.get(dur), dur, "duration")?;
-            if d_s < 0.0 {
-                return Err(Fault::value(dur, "duration", "must be >= 0 (seconds)"));
-            }
-            let d_us = d_s * 1e6;
-            if d_us > MAX_DURATION_US {
-                return Err(Fault::value(
-                    dur,
-                    "duration",
-                    "longer than 10 days (864000 s): likely a unit mistake (the unit is seconds)",
-                ));
-            }
-            let d = d_us.round() as Micros;
-            let start = end_us.round() as i64 - d as i64;
-            Ok((start, d, [a, f]))
-        })();
-        match parsed {
-            Ok((start, d, parts)) => {
-                key.clear();
-                key.push_str(parts[0]);
-                key.push('/');
-                key.push_str(parts[1]);
-                let id = keys.id(&mut b, &key, &parts);
-                if start < 0 {
-                    negative_starts += 1;
-                }
-                b.push(start, id, d, 0, Trigger::Sync);
-                accepted += 1;
-            }
-            Err(fault) => {
-                let error = || fault.to_error(path, rec.line, |i| rec.get(i));
-                skips.fail_or_count(skip_bad_rows, &fault, error)?;
-            }
+    records.for_each_row(fields, skip_bad_rows, &mut skips, |rec| {
+        let a = text(rec.get(app), app, "app")?;
+        let f = text(rec.get(func), func, "func")?;
+        if a.is_empty() {
+            return Err(Fault::value(app, "app", "must not be empty"));
         }
-    }
+        if f.is_empty() {
+            return Err(Fault::value(func, "func", "must not be empty"));
+        }
+        let end_s = number(rec.get(end), end, "end_timestamp")?;
+        let end_us = end_s * 1e6;
+        if end_us.abs() > MAX_ABS_US {
+            return Err(Fault::value(
+                end,
+                "end_timestamp",
+                "out of range: more than 2^53 microseconds from zero (the unit is seconds)",
+            ));
+        }
+        let d_s = number(rec.get(dur), dur, "duration")?;
+        if d_s < 0.0 {
+            return Err(Fault::value(dur, "duration", "must be >= 0 (seconds)"));
+        }
+        let d_us = d_s * 1e6;
+        if d_us > MAX_DURATION_US as f64 {
+            return Err(Fault::value(
+                dur,
+                "duration",
+                "longer than 10 days (864000 s): likely a unit mistake (the unit is seconds)",
+            ));
+        }
+        let d = d_us.round() as Micros;
+        let start = end_us.round() as i64 - d as i64;
+        key.clear();
+        key.push_str(a);
+        key.push('/');
+        key.push_str(f);
+        let id = keys.id(b, &key, &[a, f]);
+        if start < 0 {
+            negative_starts += 1;
+        }
+        b.push(start, id, d, 0, Trigger::Sync);
+        accepted += 1;
+        Ok(())
+    })?;
     let report = skips.report(path, accepted)?;
-    let trace = b.finish();
     let mut notes = vec![format!(
         "{} invocations of {} functions (app, func); arrival = end_timestamp - duration; no memory \
          or trigger in this format: rows are sync and --memory-mb applies",
-        trace.len(),
+        b.rows(),
         keys.len()
     )];
     if negative_starts > 0 {
@@ -123,22 +134,29 @@ pub fn read<R: Read>(
              is the earliest start, floored to the minute"
         ));
     }
-    Ok((trace, report, notes))
+    Ok((report, notes))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::Trace;
+
+    fn read_all(input: &str) -> Result<(Trace, ReadReport), TraceError> {
+        let mut b = TraceBuilder::new();
+        let (r, _) = read(input.as_bytes(), Path::new("inv.csv"), false, &mut b)?;
+        Ok((b.finish(), r))
+    }
 
     fn ok(input: &str) -> (Trace, ReadReport) {
-        match read(input.as_bytes(), Path::new("inv.csv"), false) {
-            Ok((t, r, _)) => (t, r),
+        match read_all(input) {
+            Ok(r) => r,
             Err(e) => panic!("{e}"),
         }
     }
 
     fn err(input: &str) -> String {
-        match read(input.as_bytes(), Path::new("inv.csv"), false) {
+        match read_all(input) {
             Ok(_) => panic!("expected an error"),
             Err(e) => e.to_string(),
         }

@@ -10,16 +10,16 @@
 use std::io::Read;
 use std::path::Path;
 
+use crate::dist::{MAX_DURATION_MS, quantile};
 use crate::error::TraceError;
 use crate::time::{self, Micros};
 use crate::trace::canonical::ReadReport;
+use crate::trace::format::{Head, LoadOptions, ReadOutput, SNIFF_LIKELY, TraceReader};
 use crate::trace::records::{Fault, Header, Lines, Records, Skips, open, shorten, text};
-use crate::trace::{Trace, TraceBuilder, Trigger};
+use crate::trace::{TraceBuilder, Trigger};
 
 /// The marker of a REPORT line.
 const REPORT: &str = "REPORT RequestId:";
-/// Duration limit, milliseconds: 10 days.
-const MAX_MS: f64 = 864e6;
 
 /// The cold starts seen in the logs.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -87,18 +87,46 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-/// Type-7 quantile of sorted, non-empty data.
-fn quantile(sorted: &[f64], p: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * p;
-    let i = h.floor() as usize;
-    let j = (i + 1).min(sorted.len() - 1);
-    sorted[i] + (sorted[j] - sorted[i]) * (h - i as f64)
+/// The CloudWatch format in the registry.
+pub struct Reader;
+
+impl TraceReader for Reader {
+    fn name(&self) -> &'static str {
+        "cloudwatch"
+    }
+
+    fn help(&self) -> &'static str {
+        "AWS Lambda REPORT lines from CloudWatch Logs, raw or as a Logs Insights CSV"
+    }
+
+    fn sniff(&self, head: &Head) -> u8 {
+        let insights = head.has("@timestamp") && (head.has("@duration") || head.has("@message"));
+        let raw = |marker: &[u8]| head.bytes.windows(marker.len()).any(|w| w == marker);
+        if insights || raw(REPORT.as_bytes()) || raw(b"START RequestId:") {
+            SNIFF_LIKELY
+        } else {
+            0
+        }
+    }
+
+    fn read(
+        &self,
+        path: &Path,
+        opts: &LoadOptions,
+        sink: &mut TraceBuilder,
+    ) -> Result<ReadOutput, TraceError> {
+        let logs = read_path(path, opts.skip_bad_rows, sink)?;
+        Ok(ReadOutput {
+            rows: logs.report,
+            notes: logs.notes,
+            cold_starts: Some(logs.cold_starts),
+        })
+    }
 }
 
-/// What the reader returns.
+/// What the reader returns besides the rows.
 #[derive(Debug)]
 pub struct Logs {
-    pub trace: Trace,
     pub report: ReadReport,
     pub notes: Vec<String>,
     pub cold_starts: ColdStartStats,
@@ -106,7 +134,11 @@ pub struct Logs {
 
 /// Opens `path` and reads it as raw log text or, when its first line names `@timestamp`, as a Logs
 /// Insights CSV.
-pub fn read_path(path: &Path, skip_bad_rows: bool) -> Result<Logs, TraceError> {
+pub fn read_path(
+    path: &Path,
+    skip_bad_rows: bool,
+    sink: &mut TraceBuilder,
+) -> Result<Logs, TraceError> {
     let mut head = Vec::new();
     open(path)?
         .take(64 << 10)
@@ -126,9 +158,9 @@ pub fn read_path(path: &Path, skip_bad_rows: bool) -> Result<Logs, TraceError> {
         .split(',')
         .any(|n| n.trim().trim_matches('"') == "@timestamp")
     {
-        read_insights(file, path, skip_bad_rows)
+        read_insights(file, path, skip_bad_rows, sink)
     } else {
-        read_raw(file, path, skip_bad_rows)
+        read_raw(file, path, skip_bad_rows, sink)
     }
 }
 
@@ -226,7 +258,7 @@ fn value_at(line: &str, at: usize, name: &'static str, unit: &str) -> Result<f64
     if !v.is_finite() || v < 0.0 {
         return Err(bad("must be a finite number >= 0"));
     }
-    if v > MAX_MS {
+    if v > MAX_DURATION_MS {
         return Err(bad("longer than 10 days: not a Lambda duration"));
     }
     if words.next() != Some(unit) {
@@ -315,17 +347,17 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 /// Accumulates accepted invocations.
-struct Collect {
-    b: TraceBuilder,
+struct Collect<'b> {
+    b: &'b mut TraceBuilder,
     inits: Vec<f64>,
     accepted: u64,
     skips: Skips,
 }
 
-impl Collect {
-    fn new() -> Self {
+impl<'b> Collect<'b> {
+    fn new(b: &'b mut TraceBuilder) -> Self {
         Collect {
-            b: TraceBuilder::new(),
+            b,
             inits: Vec::new(),
             accepted: 0,
             skips: Skips::default(),
@@ -362,20 +394,18 @@ impl Collect {
             });
         }
         let report = skips.report(path, accepted)?;
-        let trace = b.finish();
         let cold_starts = ColdStartStats::new(accepted, inits);
         notes.insert(
             0,
             format!(
                 "{} invocations of {} function(s) from REPORT {what}; arrival = timestamp - \
                  Duration - Init Duration (the REPORT is written at the end); rows are sync",
-                trace.len(),
-                trace.functions.len()
+                b.rows(),
+                b.functions()
             ),
         );
         notes.push(describe(&cold_starts));
         Ok(Logs {
-            trace,
             report,
             notes,
             cold_starts,
@@ -406,10 +436,15 @@ pub fn describe(s: &ColdStartStats) -> String {
 
 /// Reads raw log text: REPORT lines are rows, every other line (START, END, the function's own
 /// output) is counted and ignored. All rows belong to one function named after the file.
-pub fn read_raw<R: Read>(reader: R, path: &Path, skip: bool) -> Result<Logs, TraceError> {
+pub fn read_raw<R: Read>(
+    reader: R,
+    path: &Path,
+    skip: bool,
+    sink: &mut TraceBuilder,
+) -> Result<Logs, TraceError> {
     let function = stem(path);
     let mut lines = Lines::new(reader, path);
-    let mut c = Collect::new();
+    let mut c = Collect::new(sink);
     let mut other = 0u64;
     while let Some((line_no, raw)) = lines.next_line()? {
         let Some(at) = find_bytes(raw, REPORT.as_bytes()) else {
@@ -470,7 +505,7 @@ pub fn read_raw<R: Read>(reader: R, path: &Path, skip: bool) -> Result<Logs, Tra
             Ok((end, r)) => c.push(&function, end, r),
             Err(boxed) => {
                 let (fault, error) = *boxed;
-                c.skips.fail_or_count(skip, &fault, || error)?;
+                c.skips.fail_or_count(skip, fault.key(), || error)?;
             }
         }
     }
@@ -520,7 +555,12 @@ fn memory_mb(v: f64) -> Option<u16> {
 
 /// Reads the CSV of a Logs Insights query. Rows with an empty `@duration` (and no REPORT in
 /// `@message`) are other log events: counted and ignored.
-pub fn read_insights<R: Read>(reader: R, path: &Path, skip: bool) -> Result<Logs, TraceError> {
+pub fn read_insights<R: Read>(
+    reader: R,
+    path: &Path,
+    skip: bool,
+    sink: &mut TraceBuilder,
+) -> Result<Logs, TraceError> {
     let mut records = Records::new(reader, path);
     let header = Header::read(&mut records, "@timestamp,@duration,@initDuration,...")?;
     let ts = header.require(
@@ -553,95 +593,82 @@ pub fn read_insights<R: Read>(reader: R, path: &Path, skip: bool) -> Result<Logs
     }
     let fallback = stem(path);
     let fields = header.names.len();
-    let mut c = Collect::new();
+    let mut c = Collect::new(sink);
     let mut other = 0u64;
     let mut function = String::new();
-    while let Some(rec) = records.next_record()? {
-        let parsed = (|| -> Result<Option<(i64, ReportLine)>, Fault> {
-            if rec.len() != fields {
-                return Err(Fault::Fields {
-                    expected: fields,
-                    found: rec.len(),
-                });
-            }
-            let from_fields = match duration {
-                Some(d) if !rec.get(d).is_empty() => {
-                    let ms = ms_field(rec.get(d), d, "@duration")?;
-                    let init_ms = match init {
-                        Some(i) if !rec.get(i).is_empty() => {
-                            Some(ms_field(rec.get(i), i, "@initDuration")?)
-                        }
-                        _ => None,
-                    };
-                    let memory_mb = match memory {
-                        Some(m) if !rec.get(m).is_empty() => {
-                            let v = text(rec.get(m), m, "@memorySize")?
-                                .parse::<f64>()
-                                .map_err(|_| Fault::value(m, "@memorySize", "not a number"))?;
-                            Some(memory_mb(v).ok_or(Fault::value(
-                                m,
-                                "@memorySize",
-                                "must be whole MB from 1 to 65535, or bytes",
-                            ))?)
-                        }
-                        _ => None,
-                    };
-                    Some(ReportLine {
-                        duration_ms: ms,
-                        init_ms,
-                        memory_mb,
-                    })
-                }
-                _ => None,
-            };
-            let r = match (from_fields, message) {
-                (Some(r), _) => r,
-                (None, Some(m)) => {
-                    let msg = text(rec.get(m), m, "@message")?;
-                    if !msg.contains(REPORT) {
-                        return Ok(None);
+    let mut skips = std::mem::take(&mut c.skips);
+    records.for_each_row(fields, skip, &mut skips, |rec| {
+        let from_fields = match duration {
+            Some(d) if !rec.get(d).is_empty() => {
+                let ms = ms_field(rec.get(d), d, "@duration")?;
+                let init_ms = match init {
+                    Some(i) if !rec.get(i).is_empty() => {
+                        Some(ms_field(rec.get(i), i, "@initDuration")?)
                     }
-                    parse_report(msg).map_err(|rf| Fault::value(m, "@message", rf.why))?
-                }
-                (None, None) => return Ok(None),
-            };
-            let stamp = text(rec.get(ts), ts, "@timestamp")?;
-            let end = parse_timestamp(stamp).ok_or(Fault::value(
-                ts,
-                "@timestamp",
-                "not a timestamp (expected e.g. 2024-03-01 09:00:12.345, RFC 3339, or epoch ms)",
-            ))?;
-            function.clear();
-            match function_col {
-                Some((i, name)) => {
-                    let v = text(rec.get(i), i, name)?;
-                    let v = if name == "function" {
-                        v
-                    } else {
-                        function_from_log(v)
-                    };
-                    if v.is_empty() {
-                        return Err(Fault::value(i, name, "must not be empty"));
+                    _ => None,
+                };
+                let memory_mb = match memory {
+                    Some(m) if !rec.get(m).is_empty() => {
+                        let v = text(rec.get(m), m, "@memorySize")?
+                            .parse::<f64>()
+                            .map_err(|_| Fault::value(m, "@memorySize", "not a number"))?;
+                        Some(memory_mb(v).ok_or(Fault::value(
+                            m,
+                            "@memorySize",
+                            "must be whole MB from 1 to 65535, or bytes",
+                        ))?)
                     }
-                    function.push_str(v);
+                    _ => None,
+                };
+                Some(ReportLine {
+                    duration_ms: ms,
+                    init_ms,
+                    memory_mb,
+                })
+            }
+            _ => None,
+        };
+        let r = match (from_fields, message) {
+            (Some(r), _) => r,
+            (None, Some(m)) => {
+                let msg = text(rec.get(m), m, "@message")?;
+                if !msg.contains(REPORT) {
+                    other += 1;
+                    return Ok(());
                 }
-                None => function.push_str(&fallback),
+                parse_report(msg).map_err(|rf| Fault::value(m, "@message", rf.why))?
             }
-            Ok(Some((end, r)))
-        })();
-        match parsed {
-            Ok(Some((end, r))) => {
-                let f = std::mem::take(&mut function);
-                c.push(&f, end, r);
-                function = f;
+            (None, None) => {
+                other += 1;
+                return Ok(());
             }
-            Ok(None) => other += 1,
-            Err(fault) => {
-                let error = || fault.to_error(path, rec.line, |i| rec.get(i));
-                c.skips.fail_or_count(skip, &fault, error)?;
+        };
+        let stamp = text(rec.get(ts), ts, "@timestamp")?;
+        let end = parse_timestamp(stamp).ok_or(Fault::value(
+            ts,
+            "@timestamp",
+            "not a timestamp (expected e.g. 2024-03-01 09:00:12.345, RFC 3339, or epoch ms)",
+        ))?;
+        function.clear();
+        match function_col {
+            Some((i, name)) => {
+                let v = text(rec.get(i), i, name)?;
+                let v = if name == "function" {
+                    v
+                } else {
+                    function_from_log(v)
+                };
+                if v.is_empty() {
+                    return Err(Fault::value(i, name, "must not be empty"));
+                }
+                function.push_str(v);
             }
+            None => function.push_str(&fallback),
         }
-    }
+        c.push(&function, end, r);
+        Ok(())
+    })?;
+    c.skips = skips;
     let mut notes = Vec::new();
     if other > 0 {
         notes.push(format!(
@@ -661,7 +688,7 @@ fn ms_field(raw: &[u8], column: usize, name: &'static str) -> Result<f64, Fault>
     if v < 0.0 {
         return Err(Fault::value(column, name, "must be >= 0 (ms)"));
     }
-    if v > MAX_MS {
+    if v > MAX_DURATION_MS {
         return Err(Fault::value(
             column,
             name,
@@ -746,11 +773,12 @@ mod tests {
                    Duration: 250.00 ms\n\
                    2024-03-01T09:00:05.000Z REPORT RequestId: b\tDuration: 100.00 ms\tBilled \
                    Duration: 100 ms\tMemory Size: 256 MB\tMax Memory Used: 70 MB\n";
-        let logs = match read_raw(log.as_bytes(), Path::new("dir/my-fn.log"), false) {
+        let mut b = TraceBuilder::new();
+        let logs = match read_raw(log.as_bytes(), Path::new("dir/my-fn.log"), false, &mut b) {
             Ok(l) => l,
             Err(e) => panic!("{e}"),
         };
-        let t = &logs.trace;
+        let t = &b.finish();
         assert_eq!(t.functions[0].name, "my-fn");
         // 09:00:01 - 0.7 s - 0.25 s = 09:00:00.050; the origin is 09:00:00.
         assert_eq!(t.origin_us, 1_709_283_600_000_000);
@@ -771,7 +799,12 @@ mod tests {
     #[test]
     fn raw_errors_point_at_the_value() {
         let log = "2024-03-01T09:00:01.000Z REPORT RequestId: a\tDuration: -3 ms\n";
-        match read_raw(log.as_bytes(), Path::new("f.log"), false) {
+        match read_raw(
+            log.as_bytes(),
+            Path::new("f.log"),
+            false,
+            &mut TraceBuilder::new(),
+        ) {
             Ok(_) => panic!("expected an error"),
             Err(e) => assert_eq!(
                 e.to_string(),
@@ -779,7 +812,12 @@ mod tests {
             ),
         }
         let log = "REPORT RequestId: a\tDuration: 3 ms\n";
-        match read_raw(log.as_bytes(), Path::new("f.log"), false) {
+        match read_raw(
+            log.as_bytes(),
+            Path::new("f.log"),
+            false,
+            &mut TraceBuilder::new(),
+        ) {
             Ok(_) => panic!("expected an error"),
             Err(e) => assert!(
                 e.to_string()
@@ -796,15 +834,17 @@ mod tests {
                    2024-03-01 09:00:01.000,a,500,500,128000000,70000000,200,123:/aws/lambda/api\n\
                    2024-03-01 09:00:02.000,b,100,100,134217728,70000000,,123:/aws/lambda/api\n\
                    2024-03-01 09:00:03.000,c,,,,,,123:/aws/lambda/api\n";
-        let logs = match read_insights(csv.as_bytes(), Path::new("q.csv"), false) {
+        let mut b = TraceBuilder::new();
+        let logs = match read_insights(csv.as_bytes(), Path::new("q.csv"), false, &mut b) {
             Ok(l) => l,
             Err(e) => panic!("{e}"),
         };
-        assert_eq!(logs.trace.functions[0].name, "api");
-        assert_eq!(logs.trace.len(), 2);
-        assert_eq!(logs.trace.invocations[0].arrival, 300_000);
-        assert_eq!(logs.trace.invocations[0].memory_mb, 128);
-        assert_eq!(logs.trace.invocations[1].memory_mb, 128);
+        let trace = b.finish();
+        assert_eq!(trace.functions[0].name, "api");
+        assert_eq!(trace.len(), 2);
+        assert_eq!(trace.invocations[0].arrival, 300_000);
+        assert_eq!(trace.invocations[0].memory_mb, 128);
+        assert_eq!(trace.invocations[1].memory_mb, 128);
         assert_eq!(logs.cold_starts.cold_starts, 1);
         assert_eq!(logs.cold_starts.init_ms_flag().as_deref(), Some("200"));
         assert!(

@@ -1,41 +1,295 @@
-//! The trace formats faasplan reads, `auto` sniffing, and [`load`], the one entry point every
-//! command uses to turn a file into a validated [`Trace`].
+//! The trace formats faasplan reads: the [`TraceReader`] trait, [`READERS`] (the one list a
+//! format is registered in: `--trace-format` names, `auto` sniffing and `--help` come from it),
+//! and [`load`], the one entry point every command uses to turn a file into a validated [`Trace`].
+//!
+//! A new format is one file with a `TraceReader` and one line in [`READERS`].
 
+use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::TraceError;
-use crate::trace::Trace;
-use crate::trace::canonical::{self, ReadOptions, ReadReport};
+use crate::trace::canonical::{self, ReadReport};
 use crate::trace::cloudwatch::ColdStartStats;
 use crate::trace::units::TimeUnit;
-use crate::trace::{azure2019, azure2021, cloudwatch, records};
+use crate::trace::{Trace, TraceBuilder, azure2019, azure2021, cloudwatch, records};
 
-/// Which reader to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TraceFormat {
-    /// Look at the header (or the first lines) and pick one of the others.
-    Auto,
-    /// faasplan's CSV: timestamp_ms,function,duration_ms[,memory_mb][,trigger].
-    Canonical,
-    /// Azure Functions 2019: per-minute counts per function (+ --durations, --memory).
-    Azure2019,
-    /// Azure Functions 2021: app,func,end_timestamp,duration (seconds).
-    Azure2021,
-    /// AWS Lambda REPORT lines from CloudWatch Logs, raw or as a Logs Insights CSV.
-    Cloudwatch,
+/// One input format.
+pub trait TraceReader: Sync {
+    /// The `--trace-format` value, lowercase.
+    fn name(&self) -> &'static str;
+    /// One line for `--help`.
+    fn help(&self) -> &'static str;
+    /// How the format is called in messages (default: its name).
+    fn title(&self) -> &'static str {
+        self.name()
+    }
+    /// How sure the reader is that a file starting with `head` is in its format: 0 is "not
+    /// mine"; for `auto` the highest wins, ties going to the reader registered first. Use
+    /// [`SNIFF_EXACT`] for a header only this format has, [`SNIFF_LIKELY`] for a specific
+    /// signature, [`SNIFF_FALLBACK`] for a loose match.
+    fn sniff(&self, head: &Head) -> u8;
+    /// Whether the format uses a format-specific option; given to another format, it is refused.
+    fn takes(&self, _option: FormatOption) -> bool {
+        false
+    }
+    /// Reads `path` (validating every row once) into `sink`.
+    fn read(
+        &self,
+        path: &Path,
+        opts: &LoadOptions,
+        sink: &mut TraceBuilder,
+    ) -> Result<ReadOutput, TraceError>;
 }
 
-impl TraceFormat {
-    pub fn as_str(self) -> &'static str {
+/// Sniffing confidences (see [`TraceReader::sniff`]).
+pub const SNIFF_EXACT: u8 = 3;
+pub const SNIFF_LIKELY: u8 = 2;
+pub const SNIFF_FALLBACK: u8 = 1;
+
+/// The registry: every format faasplan reads, one line each. Order breaks sniffing ties and is the
+/// order of `--help`.
+pub static READERS: &[&dyn TraceReader] = &[
+    &canonical::Reader,
+    &azure2019::Reader,
+    &azure2021::Reader,
+    &cloudwatch::Reader,
+];
+
+/// Options that only some formats use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatOption {
+    TimeUnit,
+    Durations,
+    Memory,
+    NextDay,
+    Arrivals,
+}
+
+impl FormatOption {
+    pub fn flag(self) -> &'static str {
         match self {
-            TraceFormat::Auto => "auto",
-            TraceFormat::Canonical => "canonical",
-            TraceFormat::Azure2019 => "azure2019",
-            TraceFormat::Azure2021 => "azure2021",
-            TraceFormat::Cloudwatch => "cloudwatch",
+            FormatOption::TimeUnit => "--time-unit",
+            FormatOption::Durations => "--durations",
+            FormatOption::Memory => "--memory",
+            FormatOption::NextDay => "--next-day",
+            FormatOption::Arrivals => "--arrivals",
         }
+    }
+}
+
+/// The start of a file, as sniffing sees it.
+#[derive(Debug)]
+pub struct Head<'a> {
+    /// The first bytes (at most 256 KiB).
+    pub bytes: &'a [u8],
+    /// The first non-blank line, trimmed, without a byte order mark.
+    pub first_line: &'a str,
+    /// `first_line` split at commas, each name trimmed and unquoted.
+    pub names: Vec<&'a str>,
+}
+
+impl Head<'_> {
+    /// True when the header has a field named `name` exactly.
+    pub fn has(&self, name: &str) -> bool {
+        self.names.contains(&name)
+    }
+}
+
+/// What a reader reports besides the rows it put into the sink.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOutput {
+    /// Rows read, accepted and skipped.
+    pub rows: ReadReport,
+    /// Facts the user should know: fallbacks applied and their counts, lines ignored.
+    pub notes: Vec<String>,
+    /// CloudWatch only: the cold starts the logs show.
+    pub cold_starts: Option<ColdStartStats>,
+}
+
+/// A registered format (never `auto`: that is `None` where a format is optional).
+#[derive(Clone, Copy)]
+pub struct TraceFormat(&'static dyn TraceReader);
+
+impl TraceFormat {
+    pub const CANONICAL: TraceFormat = TraceFormat(&canonical::Reader);
+    pub const AZURE2019: TraceFormat = TraceFormat(&azure2019::Reader);
+    pub const AZURE2021: TraceFormat = TraceFormat(&azure2021::Reader);
+    pub const CLOUDWATCH: TraceFormat = TraceFormat(&cloudwatch::Reader);
+
+    pub fn new(reader: &'static dyn TraceReader) -> TraceFormat {
+        TraceFormat(reader)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0.name()
+    }
+
+    pub fn reader(self) -> &'static dyn TraceReader {
+        self.0
+    }
+}
+
+impl PartialEq for TraceFormat {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for TraceFormat {}
+
+impl fmt::Debug for TraceFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TraceFormat({})", self.as_str())
+    }
+}
+
+impl serde::Serialize for TraceFormat {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The `--trace-format` value that sniffs.
+pub const AUTO: &str = "auto";
+/// Its line in `--help`.
+pub const AUTO_HELP: &str = "Look at the header (or the first lines) and pick one of the others";
+
+/// A list of formats to choose from: [`READERS`], or another list (a test's, a plugin's).
+#[derive(Clone, Copy)]
+pub struct Registry<'r>(pub &'r [&'static dyn TraceReader]);
+
+impl Default for Registry<'static> {
+    fn default() -> Self {
+        Registry(READERS)
+    }
+}
+
+impl<'r> Registry<'r> {
+    /// The formats, in order.
+    pub fn formats(self) -> impl Iterator<Item = TraceFormat> + 'r {
+        self.0.iter().map(|r| TraceFormat(*r))
+    }
+
+    /// The format called `name`; `None` for `auto` or an unknown name.
+    pub fn by_name(self, name: &str) -> Option<TraceFormat> {
+        self.formats().find(|f| f.as_str() == name)
+    }
+
+    /// The format of a file that starts with `head`, if one of the list claims it.
+    pub fn sniff(self, head: &[u8]) -> Option<TraceFormat> {
+        let text = String::from_utf8_lossy(head);
+        let first_line = text
+            .trim_start_matches('\u{feff}')
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
+        let head = Head {
+            bytes: head,
+            first_line,
+            names: first_line
+                .split(',')
+                .map(|n| n.trim().trim_matches('"'))
+                .collect(),
+        };
+        let mut best: Option<(u8, TraceFormat)> = None;
+        for f in self.formats() {
+            let c = f.reader().sniff(&head);
+            if c > 0 && best.is_none_or(|(b, _)| c > b) {
+                best = Some((c, f));
+            }
+        }
+        best.map(|(_, f)| f)
+    }
+
+    /// Picks the format from the start of the file (at most 256 KiB). Anything not recognised is
+    /// read as canonical, whose reader then says precisely what is wrong with the header (or that
+    /// the file is empty).
+    pub fn sniff_path(self, path: &Path) -> Result<TraceFormat, TraceError> {
+        let file = records::open(path)?;
+        let mut head = Vec::new();
+        file.take(SNIFF_BYTES)
+            .read_to_end(&mut head)
+            .map_err(|error| TraceError::Io {
+                path: path.to_path_buf(),
+                error,
+            })?;
+        Ok(self.sniff(&head).unwrap_or(TraceFormat::CANONICAL))
+    }
+
+    /// The format to read `path` with: `format` itself, or the sniffed one for `None` (auto).
+    pub fn resolve(
+        self,
+        path: &Path,
+        format: Option<TraceFormat>,
+    ) -> Result<TraceFormat, TraceError> {
+        match format {
+            None => self.sniff_path(path),
+            Some(f) => Ok(f),
+        }
+    }
+
+    /// Reads `path` in the format `opts.format` says (sniffing it when `None`).
+    pub fn load(self, path: &Path, opts: &LoadOptions) -> Result<(Trace, LoadReport), TraceError> {
+        let format = self.resolve(path, opts.format)?;
+        self.check_options(path, format, opts)?;
+        let mut sink = TraceBuilder::new();
+        let out = format.reader().read(path, opts, &mut sink)?;
+        let report = LoadReport {
+            format: Some(format),
+            rows: out.rows,
+            notes: out.notes,
+            cold_starts: out.cold_starts,
+        };
+        Ok((sink.finish(), report))
+    }
+
+    /// Options that the format does not use are an error, not silently ignored. The message names
+    /// the format that does take them.
+    fn check_options(
+        self,
+        path: &Path,
+        format: TraceFormat,
+        opts: &LoadOptions,
+    ) -> Result<(), TraceError> {
+        let takes = |o: FormatOption| format.reader().takes(o);
+        let refuse = |given: &[FormatOption], what: String| {
+            let owner = self
+                .formats()
+                .find(|f| f.reader().takes(given[0]))
+                .map_or("other", |f| f.reader().title());
+            Err(TraceError::Invalid {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "{what} only appl{} to {owner} traces, and this trace is read as {}",
+                    if given.len() == 1 { "ies" } else { "y" },
+                    format.as_str()
+                ),
+            })
+        };
+        if let Some(unit) = opts.time_unit
+            && !takes(FormatOption::TimeUnit)
+        {
+            return refuse(
+                &[FormatOption::TimeUnit],
+                format!("--time-unit {}", unit.as_str()),
+            );
+        }
+        let given: Vec<FormatOption> = [
+            (!opts.durations.is_empty(), FormatOption::Durations),
+            (!opts.memory.is_empty(), FormatOption::Memory),
+            (!opts.next_days.is_empty(), FormatOption::NextDay),
+            (opts.arrivals.is_some(), FormatOption::Arrivals),
+        ]
+        .into_iter()
+        .filter_map(|(on, o)| (on && !takes(o)).then_some(o))
+        .collect();
+        if given.is_empty() {
+            return Ok(());
+        }
+        let flags: Vec<&str> = given.iter().map(|o| o.flag()).collect();
+        refuse(&given, flags.join(", "))
     }
 }
 
@@ -66,6 +320,7 @@ impl Arrivals {
 /// Validated reading options. Options that only one format uses are refused for the others.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
+    /// `None`: sniff (`auto`).
     pub format: Option<TraceFormat>,
     pub skip_bad_rows: bool,
     /// Azure 2019: further day files, appended in order after the trace.
@@ -95,207 +350,104 @@ pub struct LoadReport {
     pub cold_starts: Option<ColdStartStats>,
 }
 
-/// Reads `path` in the format `opts.format` says (sniffing it when `auto` or unset).
+/// Reads `path` with the registered formats (see [`Registry::load`]).
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Trace, LoadReport), TraceError> {
-    let format = resolve(path, opts.format)?;
-    check_options(path, format, opts)?;
-    let mut report = LoadReport {
-        format: Some(format),
-        ..LoadReport::default()
-    };
-    let trace = match format {
-        TraceFormat::Auto | TraceFormat::Canonical => {
-            let (trace, rows) = canonical::read_path(
-                path,
-                &ReadOptions {
-                    skip_bad_rows: opts.skip_bad_rows,
-                    time_unit: opts.time_unit,
-                },
-            )?;
-            report.rows = rows;
-            trace
-        }
-        TraceFormat::Azure2019 => {
-            let mut days = vec![path.to_path_buf()];
-            days.extend(opts.next_days.iter().cloned());
-            let (trace, rows, notes) = azure2019::read(&azure2019::Options {
-                days: &days,
-                durations: &opts.durations,
-                memory: &opts.memory,
-                arrivals: opts.arrivals.unwrap_or_default(),
-                seed: opts.seed,
-                skip_bad_rows: opts.skip_bad_rows,
-            })?;
-            report.rows = rows;
-            report.notes = notes;
-            trace
-        }
-        TraceFormat::Azure2021 => {
-            let (trace, rows, notes) = azure2021::read_path(path, opts.skip_bad_rows)?;
-            report.rows = rows;
-            report.notes = notes;
-            trace
-        }
-        TraceFormat::Cloudwatch => {
-            let logs = cloudwatch::read_path(path, opts.skip_bad_rows)?;
-            report.rows = logs.report;
-            report.notes = logs.notes;
-            report.cold_starts = Some(logs.cold_starts);
-            logs.trace
-        }
-    };
-    Ok((trace, report))
+    Registry::default().load(path, opts)
 }
 
-/// Options that the format does not use are an error, not silently ignored.
-fn check_options(path: &Path, format: TraceFormat, opts: &LoadOptions) -> Result<(), TraceError> {
-    if let Some(unit) = opts.time_unit.filter(|_| format != TraceFormat::Canonical) {
-        return Err(TraceError::Invalid {
-            path: path.to_path_buf(),
-            reason: format!(
-                "--time-unit {} only applies to canonical traces, and this trace is read as {}",
-                unit.as_str(),
-                format.as_str()
-            ),
-        });
-    }
-    if format == TraceFormat::Azure2019 {
-        return Ok(());
-    }
-    let given: Vec<&str> = [
-        (!opts.durations.is_empty(), "--durations"),
-        (!opts.memory.is_empty(), "--memory"),
-        (!opts.next_days.is_empty(), "--next-day"),
-        (opts.arrivals.is_some(), "--arrivals"),
-    ]
-    .into_iter()
-    .filter_map(|(on, flag)| on.then_some(flag))
-    .collect();
-    if given.is_empty() {
-        return Ok(());
-    }
-    Err(TraceError::Invalid {
-        path: path.to_path_buf(),
-        reason: format!(
-            "{} only appl{} to Azure 2019 traces, and this trace is read as {}",
-            given.join(", "),
-            if given.len() == 1 { "ies" } else { "y" },
-            format.as_str()
-        ),
-    })
-}
-
-/// The format to read `path` with: `format` itself, or the sniffed one for `auto`/`None`.
+/// The format to read `path` with among the registered ones (see [`Registry::resolve`]).
 pub fn resolve(path: &Path, format: Option<TraceFormat>) -> Result<TraceFormat, TraceError> {
-    match format {
-        None | Some(TraceFormat::Auto) => sniff_path(path),
-        Some(f) => Ok(f),
-    }
+    Registry::default().resolve(path, format)
 }
 
 /// How much of the file sniffing looks at, bytes.
 const SNIFF_BYTES: u64 = 256 << 10;
 
-/// Picks the format from the start of the file (at most 256 KiB). Anything not recognised as one
-/// of the other formats is read as canonical, whose reader then says precisely what is wrong with
-/// the header (or that the file is empty).
+/// The registered format of the file at `path` (see [`Registry::sniff_path`]).
 pub fn sniff_path(path: &Path) -> Result<TraceFormat, TraceError> {
-    let file = records::open(path)?;
-    let mut head = Vec::new();
-    file.take(SNIFF_BYTES)
-        .read_to_end(&mut head)
-        .map_err(|error| TraceError::Io {
-            path: path.to_path_buf(),
-            error,
-        })?;
-    Ok(sniff(&head).unwrap_or(TraceFormat::Canonical))
+    Registry::default().sniff_path(path)
 }
 
-fn first_line(head: &[u8]) -> String {
-    let text = String::from_utf8_lossy(head);
-    text.trim_start_matches('\u{feff}')
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .to_string()
-}
-
-/// The format of a file that starts with `head`, if it is one faasplan knows.
+/// The registered format of a file that starts with `head`, if one claims it.
 pub fn sniff(head: &[u8]) -> Option<TraceFormat> {
-    let line = first_line(head);
-    let names: Vec<&str> = line
-        .split(',')
-        .map(|n| n.trim().trim_matches('"'))
-        .collect();
-    let has = |n: &str| names.contains(&n);
-    if has("timestamp_ms") && has("function") && has("duration_ms") {
-        return Some(TraceFormat::Canonical);
-    }
-    // The durations and memory files are sniffed as Azure 2019 so that the reader can say which
-    // flag they belong to.
-    if has("HashFunction") || (has("HashApp") && has("HashOwner")) {
-        return Some(TraceFormat::Azure2019);
-    }
-    if has("app") && has("func") && has("end_timestamp") && has("duration") {
-        return Some(TraceFormat::Azure2021);
-    }
-    if has("@timestamp") && (has("@duration") || has("@message")) {
-        return Some(TraceFormat::Cloudwatch);
-    }
-    let head = String::from_utf8_lossy(head);
-    if head.contains("REPORT RequestId:") || head.contains("START RequestId:") {
-        return Some(TraceFormat::Cloudwatch);
-    }
-    // The other names and units the canonical reader knows (`timestamp_s`, `time`, `name`, ...),
-    // after the formats above, whose headers are more specific.
-    if canonical::is_canonical_header(names.iter().copied()) {
-        return Some(TraceFormat::Canonical);
-    }
-    None
+    Registry::default().sniff(head)
+}
+
+/// The registered format called `name`; `None` for `auto` or an unknown name.
+pub fn by_name(name: &str) -> Option<TraceFormat> {
+    Registry::default().by_name(name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The registry is what `--trace-format` offers: names are unique lowercase words, none is
+    /// `auto`, each has a help line, and each format-only option has exactly one owner.
+    #[test]
+    fn registry_names_are_unique_and_documented() {
+        let names: Vec<&str> = READERS.iter().map(|r| r.name()).collect();
+        for (i, r) in READERS.iter().enumerate() {
+            let name = r.name();
+            assert!(!name.is_empty() && name != AUTO, "{name:?}");
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            );
+            assert!(!names[..i].contains(&name), "{name} registered twice");
+            assert!(!r.help().is_empty(), "{name} has no help line");
+            assert_eq!(by_name(name), Some(TraceFormat::new(*r)));
+        }
+        assert_eq!(by_name(AUTO), None);
+        for o in [
+            FormatOption::TimeUnit,
+            FormatOption::Durations,
+            FormatOption::Memory,
+            FormatOption::NextDay,
+            FormatOption::Arrivals,
+        ] {
+            let owners = READERS.iter().filter(|r| r.takes(o)).count();
+            assert_eq!(owners, 1, "{}", o.flag());
+        }
+    }
+
     #[test]
     fn sniffs_each_format() {
         let cases: [(&str, Option<TraceFormat>); 11] = [
             (
                 "timestamp_ms,function,duration_ms\n0,f,1\n",
-                Some(TraceFormat::Canonical),
+                Some(TraceFormat::CANONICAL),
             ),
             (
                 "\u{feff}\n function , timestamp_ms,duration_ms\n",
-                Some(TraceFormat::Canonical),
+                Some(TraceFormat::CANONICAL),
             ),
             (
                 "HashOwner,HashApp,HashFunction,Trigger,1,2\n",
-                Some(TraceFormat::Azure2019),
+                Some(TraceFormat::AZURE2019),
             ),
             (
                 "HashFunction,HashApp,HashOwner,minute_1\n",
-                Some(TraceFormat::Azure2019),
+                Some(TraceFormat::AZURE2019),
             ),
             (
                 "app,func,end_timestamp,duration\n",
-                Some(TraceFormat::Azure2021),
+                Some(TraceFormat::AZURE2021),
             ),
             (
                 "@timestamp,@requestId,@duration,@initDuration\n",
-                Some(TraceFormat::Cloudwatch),
+                Some(TraceFormat::CLOUDWATCH),
             ),
             (
                 "2024-03-01T09:00:00.000Z START RequestId: a Version: $LATEST\n",
-                Some(TraceFormat::Cloudwatch),
+                Some(TraceFormat::CLOUDWATCH),
             ),
             ("time,name,ms\n", None),
             (
                 "Timestamp,Function_Name,Duration\n",
-                Some(TraceFormat::Canonical),
+                Some(TraceFormat::CANONICAL),
             ),
-            ("time,name,duration_s\n", Some(TraceFormat::Canonical)),
+            ("time,name,duration_s\n", Some(TraceFormat::CANONICAL)),
             (
                 "timestamp_ms;function;duration_ms\n",
                 None, // read as canonical, whose reader explains the separator

@@ -82,18 +82,47 @@ pub struct FunctionMeta {
 ///   arrival, stably (equal arrivals keep input row order);
 /// - `ranges[f]` is the slice of `invocations` that belongs to function `f`, and no range is empty;
 /// - arrival times are relative to `origin_unix_us` floored to the whole minute.
+///
+/// The fields are private: a `Trace` can only come out of [`TraceBuilder::finish`] (or a transform
+/// in this module that keeps the invariants), so holding one means it was validated.
 #[derive(Debug, Clone, Default)]
 pub struct Trace {
-    pub functions: Vec<FunctionMeta>,
-    pub invocations: Vec<Invocation>,
-    pub ranges: Vec<Range<usize>>,
+    functions: Vec<FunctionMeta>,
+    invocations: Vec<Invocation>,
+    ranges: Vec<Range<usize>>,
     /// The absolute time (in the input's own clock, microseconds) that arrival 0 stands for.
-    pub origin_us: i64,
+    origin_us: i64,
     /// True when the input rows were not in arrival order and had to be sorted.
-    pub was_sorted: bool,
+    was_sorted: bool,
 }
 
 impl Trace {
+    /// The functions, in order of first appearance in the input.
+    pub fn functions(&self) -> &[FunctionMeta] {
+        &self.functions
+    }
+
+    /// Every invocation, grouped by function in [`Trace::functions`] order, each group sorted by
+    /// arrival.
+    pub fn invocations(&self) -> &[Invocation] {
+        &self.invocations
+    }
+
+    /// `ranges()[f]`: the slice of [`Trace::invocations`] of function `f` (never empty).
+    pub fn ranges(&self) -> &[Range<usize>] {
+        &self.ranges
+    }
+
+    /// The absolute time (in the input's own clock, microseconds) that arrival 0 stands for.
+    pub fn origin_us(&self) -> i64 {
+        self.origin_us
+    }
+
+    /// True when the input rows were not in arrival order and had to be sorted.
+    pub fn was_sorted(&self) -> bool {
+        self.was_sorted
+    }
+
     pub fn len(&self) -> usize {
         self.invocations.len()
     }
@@ -133,6 +162,10 @@ pub struct TraceBuilder {
     min_rel: i64,
     last_rel: i64,
     in_order: bool,
+    /// The origin may not be later than this (absolute, microseconds).
+    origin_at_most: Option<i64>,
+    /// Rows come function by function by design: out of time order across functions is no news.
+    grouped_input: bool,
 }
 
 impl TraceBuilder {
@@ -141,6 +174,18 @@ impl TraceBuilder {
             in_order: true,
             ..Self::default()
         }
+    }
+
+    /// Makes time 0 no later than `us` (in the input's clock) even when the first arrival is
+    /// later, e.g. the start of a per-minute file whose first minutes are empty.
+    pub fn origin_at_most(&mut self, us: i64) {
+        self.origin_at_most = Some(us);
+    }
+
+    /// Says that the rows come function by function by design (each function's in time order), so
+    /// the trace does not report them as sorted.
+    pub fn grouped_input(&mut self) {
+        self.grouped_input = true;
     }
 
     pub fn reserve(&mut self, rows: usize) {
@@ -214,7 +259,11 @@ impl TraceBuilder {
     /// The rows so far, if they are already final: one function, in arrival order, none before
     /// the first row's minute. A streaming consumer may replay them before `finish`.
     pub fn final_rows(&self) -> Option<&[Invocation]> {
-        (self.functions.len() <= 1 && self.in_order && self.min_rel >= 0).then_some(&self.rows)
+        let final_ = self.functions.len() <= 1
+            && self.in_order
+            && self.min_rel >= 0
+            && self.origin_at_most.is_none();
+        final_.then_some(&self.rows)
     }
 
     /// Builds the trace: sets the origin (first arrival floored to the minute), groups by
@@ -226,12 +275,17 @@ impl TraceBuilder {
             base,
             min_rel,
             in_order,
+            origin_at_most,
+            grouped_input,
             ..
         } = self;
         let Some(base) = base else {
             return Trace::default();
         };
-        let origin = (base + min_rel).div_euclid(MINUTE as i64) * MINUTE as i64;
+        let mut origin = (base + min_rel).div_euclid(MINUTE as i64) * MINUTE as i64;
+        if let Some(limit) = origin_at_most {
+            origin = origin.min(limit);
+        }
         let shift = base - origin; // >= 0
         if shift > 0 {
             for r in &mut rows {
@@ -287,7 +341,7 @@ impl TraceBuilder {
             invocations,
             ranges,
             origin_us: origin,
-            was_sorted: !in_order,
+            was_sorted: !in_order && !grouped_input,
         }
     }
 }

@@ -1,15 +1,15 @@
-//! Line-accurate text input shared by the non-canonical readers (Azure, CloudWatch): a streaming
-//! reader of lines and of CSV records that knows where each record starts, the bookkeeping of bad
-//! rows (counted by reason, first messages kept), and the mapping of compound function keys to
-//! short, unique names.
+//! The input layer every reader shares: the one CSV reader ([`Csv`], the csv crate with exact
+//! start lines; [`Records`] on top of it for the readers without a fast path), a line reader for
+//! raw logs, the one bad-row system ([`Skips`]: fail, or count by reason and keep the first
+//! messages), header lookup, and the mapping of compound function keys to short, unique names.
 //!
-//! Only one line (or one multi-line quoted record) is held at a time, so memory does not grow with
-//! the file.
+//! Only one record is held at a time, so memory does not grow with the file.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
-use std::ops::Range;
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+
+use csv::ByteRecord;
 
 use crate::error::TraceError;
 use crate::trace::TraceBuilder;
@@ -17,8 +17,7 @@ use crate::trace::canonical::ReadReport;
 
 /// Buffer of the line reader, bytes.
 const BUFFER_BYTES: usize = 1 << 20;
-/// Longest record (one line, or a quoted field over several lines), bytes. A stray quote would
-/// otherwise swallow the rest of the file into memory.
+/// Longest line of a raw log, bytes: a binary file must not be read into memory as one line.
 const MAX_RECORD_BYTES: usize = 16 << 20;
 /// How many skipped rows keep their full message.
 const FIRST_SKIPPED: usize = 5;
@@ -55,16 +54,9 @@ impl<R: Read> Lines<R> {
         }
     }
 
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Reads the next line into the internal buffer; `false` at the end of the input.
-    fn advance(&mut self, append: bool) -> Result<bool, TraceError> {
-        if !append {
-            self.buf.clear();
-        }
-        let start = self.buf.len();
+    fn advance(&mut self) -> Result<bool, TraceError> {
+        self.buf.clear();
         let n = (&mut self.inner)
             .take(MAX_RECORD_BYTES as u64 + 1)
             .read_until(b'\n', &mut self.buf)
@@ -94,7 +86,7 @@ impl<R: Read> Lines<R> {
                 self.buf.pop();
             }
         }
-        if self.line == 1 && start == 0 && self.buf.starts_with(b"\xef\xbb\xbf") {
+        if self.line == 1 && self.buf.starts_with(b"\xef\xbb\xbf") {
             self.buf.drain(..3);
         }
         Ok(true)
@@ -102,7 +94,7 @@ impl<R: Read> Lines<R> {
 
     /// The next line and its number, or `None` at the end of the input.
     pub(crate) fn next_line(&mut self) -> Result<Option<(u64, &[u8])>, TraceError> {
-        Ok(if self.advance(false)? {
+        Ok(if self.advance()? {
             Some((self.line, &self.buf))
         } else {
             None
@@ -110,34 +102,174 @@ impl<R: Read> Lines<R> {
     }
 }
 
-/// CSV records (RFC 4180: fields may be quoted, with `""` for a quote, and a quoted field may span
-/// lines), read one at a time. Blank lines are not records.
+/// The one CSV reader of every format: the csv crate with our settings, streaming one reused
+/// `ByteRecord` at a time, plus what it takes to give the exact line a record starts on.
+pub(crate) struct Csv<R> {
+    rdr: csv::Reader<Tail<R>>,
+    path: PathBuf,
+}
+
+impl<R: Read> Csv<R> {
+    pub(crate) fn new(reader: R, path: &Path) -> Self {
+        let rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            // Short and long rows reach us, so they get our message rather than csv's.
+            .flexible(true)
+            // Only `\n` ends a record, so csv's line count is exact for CRLF files too (with the
+            // default terminator the `\n` of `\r\n` is counted with the next record). The `\r`
+            // left at the end of the last field is trimmed like any other whitespace.
+            .terminator(csv::Terminator::Any(b'\n'))
+            .buffer_capacity(BUFFER_BYTES)
+            .from_reader(Tail::new(reader));
+        Csv {
+            rdr,
+            path: path.to_path_buf(),
+        }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the next record into `rec`; `false` at the end of the input. csv-core strips a UTF-8
+    /// BOM and skips empty lines (not whitespace-only ones: see [`is_blank`]).
+    #[inline(always)]
+    pub(crate) fn read(&mut self, rec: &mut ByteRecord) -> Result<bool, TraceError> {
+        match self.rdr.read_byte_record(rec) {
+            Ok(more) => Ok(more),
+            Err(e) => Err(self.read_error(e)),
+        }
+    }
+
+    #[cold]
+    fn read_error(&self, e: csv::Error) -> TraceError {
+        let line = self.rdr.position().line();
+        let reason = format!("malformed CSV: {e}");
+        match e.into_kind() {
+            csv::ErrorKind::Io(error) => TraceError::ReadFailed {
+                path: self.path.clone(),
+                line,
+                error,
+            },
+            // With byte records and `flexible` csv reports nothing else, but stay typed if it does.
+            _ => TraceError::BadRow {
+                path: self.path.clone(),
+                line,
+                reason,
+            },
+        }
+    }
+
+    /// Bytes consumed so far.
+    pub(crate) fn bytes_read(&self) -> u64 {
+        self.rdr.position().byte()
+    }
+
+    /// True when `rec`, the record just read, is the last one and ends inside a quoted field that
+    /// spans lines: the file ends before a quote is closed (csv-core takes the rest of the file as
+    /// the field). A closed field ends in `"`, `"\n` or `"\r\n`.
+    pub(crate) fn open_quote_at_end(&self, rec: &ByteRecord) -> bool {
+        let tail = self.rdr.get_ref();
+        let at_end = tail.eof && self.rdr.position().byte() == tail.total;
+        let closed = matches!(
+            tail.end,
+            [.., b'"'] | [_, b'"', b'\n'] | [b'"', b'\r', b'\n']
+        );
+        at_end && !closed && rec.iter().any(|f| f.contains(&b'\n'))
+    }
+
+    /// The 1-based line on which `rec`, the record just read, starts.
+    ///
+    /// `ByteRecord::position` is the line where reading *began*, which is too early when blank
+    /// lines precede the record. Instead count back from where it ended: csv counts every `\n` it
+    /// consumes, which are the ones inside quoted fields plus the terminator.
+    pub(crate) fn line(&self, rec: &ByteRecord) -> u64 {
+        let end = self.rdr.position();
+        let inside = rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+        let tail = self.rdr.get_ref();
+        let at_end = tail.eof && end.byte() == tail.total;
+        let [_, before_last, last] = tail.end;
+        let terminated = if !at_end {
+            true
+        } else if last != b'\n' {
+            false
+        } else {
+            // The file ends in `\n`. It is part of the last field (already counted in `inside`)
+            // only when a quote was left open; a closed quoted field ending in `\n` leaves `"\n`
+            // at the end.
+            let field_ends_in_newline = rec.iter().next_back().is_some_and(|f| f.ends_with(b"\n"));
+            !field_ends_in_newline || before_last == b'"'
+        };
+        end.line()
+            .saturating_sub(inside + u64::from(terminated))
+            .max(1)
+    }
+}
+
+/// An empty line or one of whitespace only (e.g. a lone `\r`): not a row.
+#[inline]
+pub(crate) fn is_blank(rec: &ByteRecord) -> bool {
+    rec.len() == 1 && rec.as_slice().trim_ascii().is_empty()
+}
+
+/// Passes bytes through and remembers how many there were, the last two and whether the input
+/// ended, so [`Csv::line`] can tell whether the last record had a line terminator.
+struct Tail<R> {
+    inner: R,
+    total: u64,
+    /// The last three bytes read, oldest first (`\n` before the start).
+    end: [u8; 3],
+    eof: bool,
+}
+
+impl<R> Tail<R> {
+    fn new(inner: R) -> Self {
+        Tail {
+            inner,
+            total: 0,
+            end: [b'\n'; 3],
+            eof: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Tail<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        // `get`: a misbehaving reader that claims more than `buf.len()` must not panic here.
+        let got = buf.get(..n).unwrap_or_default();
+        if got.is_empty() {
+            self.eof = !buf.is_empty();
+        }
+        for &b in &got[got.len().saturating_sub(3)..] {
+            self.end = [self.end[1], self.end[2], b];
+        }
+        self.total += n as u64;
+        Ok(n)
+    }
+}
+
+/// CSV records with their start line, blank lines skipped: what the non-canonical readers loop
+/// over (the canonical reader drives [`Csv`] itself, for its fast path).
 pub(crate) struct Records<R> {
-    lines: Lines<R>,
-    data: Vec<u8>,
-    fields: Vec<Range<usize>>,
-    start_line: u64,
+    csv: Csv<R>,
+    rec: ByteRecord,
 }
 
 /// One CSV record: its fields (unquoted) and the line it starts on.
 pub(crate) struct Record<'a> {
     pub line: u64,
-    data: &'a [u8],
-    fields: &'a [Range<usize>],
+    rec: &'a ByteRecord,
 }
 
 impl<'a> Record<'a> {
     pub(crate) fn len(&self) -> usize {
-        self.fields.len()
+        self.rec.len()
     }
 
     /// Field `i` (0-based) with surrounding ASCII whitespace removed; empty when out of range.
     pub(crate) fn get(&self, i: usize) -> &'a [u8] {
-        self.fields
-            .get(i)
-            .and_then(|r| self.data.get(r.clone()))
-            .unwrap_or_default()
-            .trim_ascii()
+        self.rec.get(i).unwrap_or_default().trim_ascii()
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
@@ -148,114 +280,64 @@ impl<'a> Record<'a> {
 impl<R: Read> Records<R> {
     pub(crate) fn new(reader: R, path: &Path) -> Self {
         Records {
-            lines: Lines::new(reader, path),
-            data: Vec::new(),
-            fields: Vec::new(),
-            start_line: 0,
+            csv: Csv::new(reader, path),
+            rec: ByteRecord::new(),
         }
     }
 
     pub(crate) fn path(&self) -> &Path {
-        self.lines.path()
+        self.csv.path()
     }
 
     /// The next record that is not a blank line, or `None` at the end of the input.
     pub(crate) fn next_record(&mut self) -> Result<Option<Record<'_>>, TraceError> {
         loop {
-            if !self.lines.advance(false)? {
+            if !self.csv.read(&mut self.rec)? {
                 return Ok(None);
             }
-            if self.lines.buf.trim_ascii().is_empty() {
+            if is_blank(&self.rec) {
                 continue;
             }
-            self.start_line = self.lines.line;
-            self.parse()?;
+            if self.csv.open_quote_at_end(&self.rec) {
+                return Err(TraceError::BadRow {
+                    path: self.csv.path.clone(),
+                    line: self.csv.line(&self.rec),
+                    reason: "a quoted field is not closed before the end of the file".into(),
+                });
+            }
             return Ok(Some(Record {
-                line: self.start_line,
-                data: &self.data,
-                fields: &self.fields,
+                line: self.csv.line(&self.rec),
+                rec: &self.rec,
             }));
         }
     }
 
-    fn parse(&mut self) -> Result<(), TraceError> {
-        self.data.clear();
-        self.fields.clear();
-        // Fast path: no quotes, so fields are the comma-separated pieces.
-        if !self.lines.buf.contains(&b'"') {
-            self.data.extend_from_slice(&self.lines.buf);
-            let mut start = 0;
-            for (i, &b) in self.data.iter().enumerate() {
-                if b == b',' {
-                    self.fields.push(start..i);
-                    start = i + 1;
-                }
+    /// The read loop of every CSV reader: each record after the header goes to `row`, once its
+    /// field count matches the header's (`fields`); a row it refuses fails the read, or with
+    /// `skip` is counted in `skips`, with the message at `file:line:column`.
+    pub(crate) fn for_each_row(
+        &mut self,
+        fields: usize,
+        skip: bool,
+        skips: &mut Skips,
+        mut row: impl FnMut(&Record<'_>) -> Result<(), Fault>,
+    ) -> Result<(), TraceError> {
+        let path = self.csv.path.clone();
+        while let Some(rec) = self.next_record()? {
+            let result = if rec.len() == fields {
+                row(&rec)
+            } else {
+                Err(Fault::Fields {
+                    expected: fields,
+                    found: rec.len(),
+                })
+            };
+            if let Err(fault) = result {
+                let error = || fault.to_error(&path, rec.line, |i| rec.get(i));
+                skips.fail_or_count(skip, fault.key(), error)?;
             }
-            self.fields.push(start..self.data.len());
-            return Ok(());
         }
-        #[derive(PartialEq)]
-        enum St {
-            Start,
-            Unquoted,
-            Quoted,
-            QuoteInQuoted,
-        }
-        let mut st = St::Start;
-        let mut field_start = 0;
-        let mut pos = 0; // next byte of the line buffer to read
-        loop {
-            while let Some(&b) = self.lines.buf.get(pos) {
-                pos += 1;
-                st = match (st, b) {
-                    (St::Start, b'"') => St::Quoted,
-                    (St::Start | St::Unquoted | St::QuoteInQuoted, b',') => {
-                        self.fields.push(field_start..self.data.len());
-                        field_start = self.data.len();
-                        St::Start
-                    }
-                    (St::Quoted, b'"') => St::QuoteInQuoted,
-                    (St::QuoteInQuoted, b'"') => {
-                        self.data.push(b'"');
-                        St::Quoted
-                    }
-                    (St::Quoted, b) => {
-                        self.data.push(b);
-                        St::Quoted
-                    }
-                    // Text after a closing quote, or a quote inside an unquoted field: kept as is,
-                    // as the csv crate does.
-                    (_, b) => {
-                        self.data.push(b);
-                        St::Unquoted
-                    }
-                };
-            }
-            if st != St::Quoted {
-                self.fields.push(field_start..self.data.len());
-                return Ok(());
-            }
-            // The quoted field goes on on the next line.
-            self.data.push(b'\n');
-            if !self.lines.advance(false)? {
-                return Err(TraceError::BadRow {
-                    path: self.lines.path.clone(),
-                    line: self.start_line,
-                    reason: "a quoted field is not closed before the end of the file".into(),
-                });
-            }
-            if self.data.len() + self.lines.buf.len() > MAX_RECORD_BYTES {
-                return Err(TraceError::BadRow {
-                    path: self.lines.path.clone(),
-                    line: self.start_line,
-                    reason: format!(
-                        "a quoted field runs on for more than {} MiB: is a quote left open?",
-                        MAX_RECORD_BYTES >> 20
-                    ),
-                });
-            }
-            pos = 0;
-        }
+        Ok(())
     }
 }
 
@@ -293,15 +375,21 @@ impl Fault {
         Fault::Value { column, name, why }
     }
 
-    /// The grouping key in [`ReadReport::skipped_by_reason`].
-    pub(crate) fn key(&self) -> String {
+    /// The grouping key in [`ReadReport::skipped_by_reason`]: the fault without per-row details.
+    pub(crate) fn key(&self) -> FaultKey {
         match self {
-            Fault::Fields { .. } => "wrong number of fields".into(),
+            Fault::Fields { .. } => FaultKey {
+                name: "",
+                why: "wrong number of fields",
+            },
             Fault::Value { name, why, .. } | Fault::ValueDetail { name, why, .. } => {
-                format!("{name}: {why}")
+                FaultKey { name, why }
             }
-            Fault::NotUtf8 { name, .. } => format!("{name}: invalid UTF-8"),
-            Fault::Row { why, .. } => (*why).to_string(),
+            Fault::NotUtf8 { name, .. } => FaultKey {
+                name,
+                why: "invalid UTF-8",
+            },
+            Fault::Row { why, .. } => FaultKey { name: "", why },
         }
     }
 
@@ -398,26 +486,63 @@ pub(crate) fn shorten(s: &str) -> String {
     }
 }
 
-/// Bad rows counted by reason, plus the first few messages in full.
-#[derive(Debug, Default)]
-pub(crate) struct Skips {
+/// A [`Fault`] without its per-row details: `name: why` (or `why` for the row as a whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FaultKey {
+    name: &'static str,
+    why: &'static str,
+}
+
+impl SkipKey for FaultKey {
+    fn reason(&self) -> String {
+        if self.name.is_empty() {
+            self.why.to_string()
+        } else {
+            format!("{}: {}", self.name, self.why)
+        }
+    }
+}
+
+/// What bad rows are grouped by in the skip report. Keys are small and `Copy`, so skipping
+/// millions of bad rows costs no allocation per row; the reason is only written at the end.
+pub(crate) trait SkipKey: Copy + PartialEq {
+    /// The reason as the report shows it.
+    fn reason(&self) -> String;
+}
+
+/// The one bad-row system of every reader: fail on the first bad row, or (with
+/// `--skip-bad-rows`) count bad rows by reason and keep the first few messages in full.
+#[derive(Debug)]
+pub(crate) struct Skips<K = FaultKey> {
     pub rows: u64,
-    counts: Vec<(String, u64)>,
+    /// (key, count) in order of first appearance; there are only a handful of distinct keys.
+    counts: Vec<(K, u64)>,
     first: Vec<String>,
 }
 
-impl Skips {
-    /// Handles a bad row: the error when not skipping, else counts it.
+impl<K> Default for Skips<K> {
+    fn default() -> Self {
+        Skips {
+            rows: 0,
+            counts: Vec::new(),
+            first: Vec::new(),
+        }
+    }
+}
+
+impl<K: Copy + PartialEq> Skips<K> {
+    /// Handles a bad row: the error when not skipping, else counts it under `key`. The message is
+    /// only built when it is returned or kept.
+    #[inline]
     pub(crate) fn fail_or_count(
         &mut self,
         skip: bool,
-        fault: &Fault,
+        key: K,
         error: impl FnOnce() -> TraceError,
     ) -> Result<(), TraceError> {
         if !skip {
             return Err(error());
         }
-        let key = fault.key();
         self.rows += 1;
         match self.counts.iter_mut().find(|(k, _)| *k == key) {
             Some((_, n)) => *n += 1,
@@ -429,29 +554,45 @@ impl Skips {
         Ok(())
     }
 
-    /// The report, or the error for a file with no good row.
-    pub(crate) fn report(self, path: &Path, accepted: u64) -> Result<ReadReport, TraceError> {
+    /// The report, or the error for a file with no good row; `reason` writes a key as the report
+    /// shows it (for keys whose wording depends on the file, such as its header's names).
+    pub(crate) fn report_with(
+        self,
+        path: &Path,
+        accepted: u64,
+        reason: impl Fn(&K) -> String,
+    ) -> Result<ReadReport, TraceError> {
         if accepted == 0 {
-            return Err(match self.first.first() {
+            return Err(match self.first.into_iter().next() {
                 None => TraceError::NoRows {
                     path: path.to_path_buf(),
                 },
                 Some(first) => TraceError::AllRowsBad {
                     path: path.to_path_buf(),
                     rows: self.rows,
-                    first: first.clone(),
+                    first,
                 },
             });
         }
-        let mut by_reason = self.counts;
-        by_reason.sort();
         Ok(ReadReport {
             rows_read: accepted + self.rows,
             rows_accepted: accepted,
             rows_skipped: self.rows,
-            skipped_by_reason: by_reason,
+            skipped_by_reason: {
+                let mut by_reason: Vec<(String, u64)> =
+                    self.counts.iter().map(|(k, n)| (reason(k), *n)).collect();
+                by_reason.sort();
+                by_reason
+            },
             first_skipped: self.first,
         })
+    }
+}
+
+impl<K: SkipKey> Skips<K> {
+    /// The report, or the error for a file with no good row.
+    pub(crate) fn report(self, path: &Path, accepted: u64) -> Result<ReadReport, TraceError> {
+        self.report_with(path, accepted, K::reason)
     }
 
     /// One line for a note: `N bad rows skipped (reason x n; ...)`.
@@ -459,7 +600,7 @@ impl Skips {
         let reasons: Vec<String> = self
             .counts
             .iter()
-            .map(|(k, n)| format!("{n} x {k}"))
+            .map(|(k, n)| format!("{n} x {}", k.reason()))
             .collect();
         format!(
             "{} bad rows skipped ({}); the first: {}",

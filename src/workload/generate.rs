@@ -14,9 +14,9 @@ use std::io::{self, Write};
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
+use crate::dist::exp1;
 use crate::seed::{self, Purpose};
 use crate::time::{Micros, SECOND};
-use crate::workload::dist::exp1;
 use crate::workload::spec::{Process, Workload};
 
 /// Arrival times of one process over `[0, horizon)`, in increasing order, microseconds.

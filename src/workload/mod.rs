@@ -1,7 +1,6 @@
 //! Synthetic workloads: a spec (`workloads/*.toml`) names functions, their arrival processes and
 //! duration distributions; [`generate`] turns it into a canonical trace CSV, seeded and fast.
 
-pub mod dist;
 pub mod generate;
 pub mod spec;
 

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::dist::{DurationDist, Quantiles};
 use crate::time::{self, Micros, SECOND};
 use crate::trace::Trigger;
-use crate::workload::dist::{DurationDist, Quantiles};
 
 /// The spec format version this build reads.
 pub const VERSION: u32 = 1;
@@ -287,7 +287,7 @@ pub fn load(path: &Path) -> Result<Workload, SpecError> {
 /// Parses and validates a spec; `path` is only used in messages.
 pub fn parse(text: &str, path: &Path) -> Result<Workload, SpecError> {
     let at = |span: Range<usize>, reason: String| {
-        let (line, column) = line_col(text, span.start);
+        let (line, column) = crate::dist::line_column(text, span.start);
         SpecError::At {
             path: path.to_path_buf(),
             line,
@@ -407,14 +407,6 @@ pub fn parse(text: &str, path: &Path) -> Result<Workload, SpecError> {
         start_us,
         functions,
     })
-}
-
-/// 1-based line and column (in characters) of byte `offset` in `text`.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..text.floor_char_boundary(offset.min(text.len()))];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
 }
 
 fn duration_dist(d: &DurationFile) -> Result<DurationDist, String> {

@@ -28,7 +28,7 @@ fn sync_async_and_queue_under_tight_limits() {
     });
     cfg.queue_max_wait = 30 * SECOND;
     cfg.retry.max_age = 120 * SECOND;
-    cfg.validate(trace.functions.len()).unwrap();
+    cfg.validate(trace.functions().len()).unwrap();
     let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     assert_conserved(&o);
     let t = &o.totals;

@@ -52,7 +52,7 @@ fn platform(window: Micros, concurrency: u32, provisioned: u32) -> PlatformConfi
 }
 
 fn run(trace: &Trace, cfg: &PlatformConfig) -> Outcome {
-    cfg.validate(trace.functions.len()).unwrap();
+    cfg.validate(trace.functions().len()).unwrap();
     let o = simulate(trace, &cfg.validate_for(trace).unwrap());
     common::assert_conserved(&o);
     o

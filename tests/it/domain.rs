@@ -87,7 +87,7 @@ fn a_zero_target_tracking_interval_is_an_error_naming_the_field_not_a_hang() {
     // A whole-minute interval runs.
     cfg.provisioned_plan = Some(target(60 * SECOND));
     let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
-    assert_eq!(o.totals.invocations, trace.invocations.len() as u64);
+    assert_eq!(o.totals.invocations, trace.invocations().len() as u64);
 }
 
 /// Library errors name fields, never flags.
@@ -145,7 +145,7 @@ fn a_bad_cold_start_in_an_offering_file_names_the_file_and_line() {
         err.starts_with(&format!("my-offering.toml:{line}: behaviour.cold_start: ")),
         "{err}"
     );
-    assert!(err.contains("need 0 < P50 < P99"), "{err}");
+    assert!(err.contains("need 0 < p50 < p99"), "{err}");
     assert!(!err.contains("--init-ms"), "{err}");
 }
 
@@ -218,5 +218,5 @@ fn a_fleet_with_a_zero_evaluation_interval_is_refused_naming_the_field() {
     );
     assert!(!err.to_string().contains("--"), "{err}");
     let o = simulate_fleet(&trace, &fleet(60 * SECOND).validated().unwrap());
-    assert_eq!(o.invocations, trace.invocations.len() as u64);
+    assert_eq!(o.invocations, trace.invocations().len() as u64);
 }

@@ -229,13 +229,14 @@ fn generated_trace_reads_back_sorted_and_seeded() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.rows_accepted, stats.rows);
-    assert!(!t.was_sorted, "rows are written in time order");
+    assert!(!t.was_sorted(), "rows are written in time order");
     assert_eq!(
-        t.functions[0].name, "housekeeping",
+        t.functions()[0].name,
+        "housekeeping",
         "first arrival at 00:15"
     );
     let worker = t
-        .functions
+        .functions()
         .iter()
         .position(|f| f.name == "batch-worker")
         .unwrap_or(99);

@@ -5,9 +5,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use faasplan::error::TraceError;
 use faasplan::time::{MINUTE, Micros};
-use faasplan::trace::Trace;
-use faasplan::trace::format::{Arrivals, LoadOptions, LoadReport, TraceFormat, load, sniff_path};
+use faasplan::trace::format::{
+    Arrivals, Head, LoadOptions, LoadReport, READERS, ReadOutput, Registry, SNIFF_EXACT,
+    TraceFormat, TraceReader, load, sniff_path,
+};
+use faasplan::trace::{Trace, TraceBuilder, Trigger};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -62,7 +66,7 @@ fn short(hash: &str) -> String {
 }
 
 fn by_name(t: &Trace) -> HashMap<String, usize> {
-    t.functions
+    t.functions()
         .iter()
         .enumerate()
         .map(|(i, f)| (f.name.clone(), i))
@@ -72,12 +76,12 @@ fn by_name(t: &Trace) -> HashMap<String, usize> {
 #[test]
 fn azure2019_sample_counts_equal_the_per_minute_sums() {
     let path = sample2019("invocations_per_function.csv");
-    assert_eq!(sniff_path(&path).ok(), Some(TraceFormat::Azure2019));
+    assert_eq!(sniff_path(&path).ok(), Some(TraceFormat::AZURE2019));
     let (t, report) = ok(&path, &azure2019_opts(7, None));
-    assert_eq!(report.format, Some(TraceFormat::Azure2019));
+    assert_eq!(report.format, Some(TraceFormat::AZURE2019));
     assert_eq!(t.len(), 5_513_999, "the sample README's total");
-    assert_eq!(t.origin_us, 0);
-    assert!(!t.was_sorted);
+    assert_eq!(t.origin_us(), 0);
+    assert!(!t.was_sorted());
     let rows = csv_rows(&path);
     assert_eq!(report.rows.rows_read as usize, rows.len() - 1);
     let names = by_name(&t);
@@ -103,7 +107,7 @@ fn azure2019_sample_counts_equal_the_per_minute_sums() {
         }
         assert_eq!(per_minute, counts, "{}", row[0]);
     }
-    assert_eq!(t.functions.len(), nonzero);
+    assert_eq!(t.functions().len(), nonzero);
 }
 
 #[test]
@@ -166,7 +170,7 @@ fn azure2019_durations_stay_in_the_percentile_envelope_and_memory_is_the_app_p99
         assert!(inv.iter().all(|i| i.memory_mb == app_mb[&short(&row[1])]));
         checked += 1;
     }
-    assert_eq!(checked, t.functions.len());
+    assert_eq!(checked, t.functions().len());
 }
 
 #[test]
@@ -180,15 +184,19 @@ fn azure2019_is_seeded() {
     let a = ok(&path, &opts(1)).0;
     let b = ok(&path, &opts(1)).0;
     let c = ok(&path, &opts(2)).0;
-    assert_eq!(a.invocations, b.invocations);
-    assert_ne!(a.invocations, c.invocations);
-    assert_eq!(a.ranges, c.ranges, "the counts do not depend on the seed");
+    assert_eq!(a.invocations(), b.invocations());
+    assert_ne!(a.invocations(), c.invocations());
+    assert_eq!(
+        a.ranges(),
+        c.ranges(),
+        "the counts do not depend on the seed"
+    );
 }
 
 #[test]
 fn azure2019_original_layout_triggers_and_several_days() {
     let opts = LoadOptions {
-        format: Some(TraceFormat::Azure2019),
+        format: Some(TraceFormat::AZURE2019),
         durations: vec![data("azure2019/durations.csv")],
         memory: vec![data("azure2019/memory.csv")],
         next_days: vec![data("azure2019/day2.csv")],
@@ -242,7 +250,7 @@ fn azure2019_original_layout_triggers_and_several_days() {
 #[test]
 fn azure2021_start_is_end_minus_duration() {
     let path = root().join("workloads/azure-functions-2021-sample/invocations.csv");
-    assert_eq!(sniff_path(&path).ok(), Some(TraceFormat::Azure2021));
+    assert_eq!(sniff_path(&path).ok(), Some(TraceFormat::AZURE2021));
     let (t, report) = ok(&path, &LoadOptions::default());
     let rows = csv_rows(&path);
     assert_eq!(report.rows.rows_accepted as usize, rows.len() - 1);
@@ -253,7 +261,7 @@ fn azure2021_start_is_end_minus_duration() {
         .map(|r| (r[0].clone(), r[1].clone()))
         .collect();
     assert_eq!(
-        t.functions.len(),
+        t.functions().len(),
         apps.len(),
         "one function per (app, func)"
     );
@@ -272,7 +280,7 @@ fn azure2021_start_is_end_minus_duration() {
         let got: Vec<(i64, Micros)> = t
             .function_invocations(f)
             .iter()
-            .map(|i| (i.arrival as i64 + t.origin_us, i.duration))
+            .map(|i| (i.arrival as i64 + t.origin_us(), i.duration))
             .collect();
         assert_eq!(got, w);
     }
@@ -281,7 +289,7 @@ fn azure2021_start_is_end_minus_duration() {
 #[test]
 fn cloudwatch_synthetic_log_and_insights_csv() {
     let log = root().join("workloads/synthetic-lambda.log");
-    assert_eq!(sniff_path(&log).ok(), Some(TraceFormat::Cloudwatch));
+    assert_eq!(sniff_path(&log).ok(), Some(TraceFormat::CLOUDWATCH));
     let (t, report) = ok(&log, &LoadOptions::default());
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let reports = text
@@ -296,11 +304,11 @@ fn cloudwatch_synthetic_log_and_insights_csv() {
     let cs = report.cold_starts.clone().unwrap_or_default();
     assert_eq!(cs.cold_starts as usize, inits);
     assert!((cs.ratio - inits as f64 / reports as f64).abs() < 1e-12);
-    assert!(t.invocations.iter().all(|i| i.memory_mb == 512));
+    assert!(t.invocations().iter().all(|i| i.memory_mb == 512));
 
     let (t, report) = ok(&data("cloudwatch/insights.csv"), &LoadOptions::default());
     let names = by_name(&t);
-    assert_eq!(t.functions.len(), 2);
+    assert_eq!(t.functions().len(), 2);
     let checkout = t.function_invocations(names["checkout"]);
     // 09:00:01.250 - 200.5 ms - 310.25 ms = 09:00:00.739250, the origin is 09:00:00.
     assert_eq!(checkout[0].arrival, 739_250);
@@ -525,4 +533,227 @@ fn cli_simulates_each_format_and_calibrates() {
 
     let out = faasplan(&["calibrate", &s(data("azure2021/invocations-head20.csv"))]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Regression: a TOML syntax error in a server catalog was reported one line too early (line 0
+/// for the first line), because that loader counted lines with its own helper.
+#[test]
+fn toml_errors_name_the_right_line_in_every_loader() {
+    // The error is at the first byte of line 2, where counting `text[..offset].lines()` says 1.
+    let text = "version = 1\nversion = 2\n";
+    let servers = match faasplan::servers::parse_catalog(Path::new("s.toml"), text) {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    };
+    assert!(servers.starts_with("s.toml:2: "), "{servers}");
+    let offering = match faasplan::offering::parse(text, "o.toml") {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    };
+    assert!(offering.contains("o.toml:2:1"), "{offering}");
+}
+
+/// A format that exists only in this test: `at_ms|fn|dur_ms`, pipe-separated. It is a file's
+/// worth of code plus one line in a registry, which is what a new format should cost.
+struct PipeReader;
+
+static PIPE: PipeReader = PipeReader;
+
+impl TraceReader for PipeReader {
+    fn name(&self) -> &'static str {
+        "pipe"
+    }
+
+    fn help(&self) -> &'static str {
+        "at_ms|fn|dur_ms, one invocation per line"
+    }
+
+    fn sniff(&self, head: &Head) -> u8 {
+        if head.first_line == "at_ms|fn|dur_ms" {
+            SNIFF_EXACT
+        } else {
+            0
+        }
+    }
+
+    fn read(
+        &self,
+        path: &Path,
+        opts: &LoadOptions,
+        sink: &mut TraceBuilder,
+    ) -> Result<ReadOutput, TraceError> {
+        let text = std::fs::read_to_string(path).map_err(|error| TraceError::Io {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        let mut rows = faasplan::trace::canonical::ReadReport::default();
+        for (i, line) in text.lines().enumerate().skip(1) {
+            let f: Vec<&str> = line.split('|').collect();
+            let parsed = match f[..] {
+                [at, name, dur] => at
+                    .parse::<i64>()
+                    .ok()
+                    .zip(dur.parse::<u64>().ok())
+                    .map(|(at, dur)| (at * 1000, name, dur * 1000)),
+                _ => None,
+            };
+            rows.rows_read += 1;
+            let Some((at_us, name, dur_us)) = parsed else {
+                if opts.skip_bad_rows {
+                    rows.rows_skipped += 1;
+                    continue;
+                }
+                return Err(TraceError::BadRow {
+                    path: path.to_path_buf(),
+                    line: i as u64 + 1,
+                    reason: "expected at_ms|fn|dur_ms".into(),
+                });
+            };
+            let id = sink.function_id(name);
+            sink.push(at_us, id, dur_us, 0, Trigger::Sync);
+            rows.rows_accepted += 1;
+        }
+        Ok(ReadOutput {
+            rows,
+            ..ReadOutput::default()
+        })
+    }
+}
+
+#[test]
+fn a_format_registered_in_a_list_is_named_sniffed_and_read() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let pipe_file = dir.path().join("calls.txt");
+    std::fs::write(
+        &pipe_file,
+        "at_ms|fn|dur_ms\n1000|a|20\n61000|b|5\n500|a|7\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let canonical_file = dir.path().join("calls.csv");
+    std::fs::write(
+        &canonical_file,
+        "timestamp_ms,function,duration_ms\n0,f,1\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+
+    // The built-in list does not know the format: the file falls back to canonical.
+    assert_eq!(sniff_path(&pipe_file).ok(), Some(TraceFormat::CANONICAL));
+
+    let list: Vec<&'static dyn TraceReader> = READERS.iter().copied().chain([&PIPE as _]).collect();
+    let registry = Registry(&list);
+    let pipe = TraceFormat::new(&PIPE);
+    assert_eq!(registry.by_name("pipe"), Some(pipe));
+    assert_eq!(registry.sniff_path(&pipe_file).ok(), Some(pipe));
+    // Adding a format changes nothing for the others.
+    assert_eq!(
+        registry.sniff_path(&canonical_file).ok(),
+        Some(TraceFormat::CANONICAL)
+    );
+
+    let (trace, report) = match registry.load(&pipe_file, &LoadOptions::default()) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(report.format, Some(pipe));
+    assert_eq!(report.rows.rows_accepted, 3);
+    assert_eq!(trace.len(), 3);
+    assert_eq!(trace.functions().len(), 2);
+    // Validated and grouped like any trace: function a's rows sorted by arrival.
+    let a: Vec<(Micros, Micros)> = trace
+        .function_invocations(0)
+        .iter()
+        .map(|i| (i.arrival, i.duration))
+        .collect();
+    assert_eq!(a, vec![(500_000, 7_000), (1_000_000, 20_000)]);
+    assert!(trace.was_sorted());
+
+    // Options a format does not take are refused, naming the format that does.
+    let opts = LoadOptions {
+        time_unit: Some(faasplan::trace::units::TimeUnit::S),
+        ..LoadOptions::default()
+    };
+    match registry.load(&pipe_file, &opts) {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: --time-unit s only applies to canonical traces, and this trace is read as pipe",
+                pipe_file.display()
+            )
+        ),
+    }
+}
+
+/// `--trace-format` and its help come from the registry: every reader's name and help line.
+#[test]
+fn trace_format_help_lists_every_registered_reader() {
+    let out = crate::common::faasplan(&["simulate", "--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    for r in READERS {
+        assert!(
+            help.contains(&format!("{}:", r.name())) && help.contains(r.help()),
+            "{} missing from:\n{help}",
+            r.name()
+        );
+    }
+    let out = crate::common::faasplan(&["simulate", "x.csv", "--trace-format", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `--init-ms empirical:FILE`: the caller reads the samples (the engine does no I/O) and every
+/// cold start draws from their piecewise-linear inverse CDF. Samples 100 and 300 ms make the
+/// init time uniform on [100, 300] ms: mean 200 ms, standard deviation 100/sqrt(3) ms.
+#[test]
+fn empirical_init_samples_are_read_by_the_caller_and_drawn_by_the_engine() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let trace = dir.path().join("t.csv");
+    let n = 400;
+    let mut text = String::from("timestamp_ms,function,duration_ms\n");
+    for i in 0..n {
+        text.push_str(&format!("{},f,10\n", i * 2000));
+    }
+    std::fs::write(&trace, text).unwrap_or_else(|e| panic!("{e}"));
+    let samples = dir.path().join("inits.csv");
+    std::fs::write(&samples, "init_ms\n100\n# measured\n300\n").unwrap_or_else(|e| panic!("{e}"));
+    let spec = format!("empirical:{}", samples.display());
+    let t = trace.display().to_string();
+    let out = crate::common::faasplan(&[
+        "simulate",
+        &t,
+        "--init-ms",
+        &spec,
+        "--warmup",
+        "none",
+        "--keep-alive",
+        "0s",
+        "--format",
+        "json",
+    ]);
+    let json = crate::common::json_out(&out);
+    assert_eq!(
+        json["run"]["init"].as_str(),
+        Some(format!("empirical({}, 2 samples)", samples.display()).as_str())
+    );
+    assert_eq!(json["cold_starts"].as_u64(), Some(n));
+    let init = &json["init_ms"];
+    let (mean, max) = (
+        init["mean"].as_f64().unwrap_or(f64::NAN),
+        init["max"].as_f64().unwrap_or(f64::NAN),
+    );
+    let se = 100.0 / 3f64.sqrt() / (n as f64).sqrt();
+    assert!((mean - 200.0).abs() < 5.0 * se, "mean {mean} (se {se})");
+    assert!(max <= 300.0, "max {max}");
+
+    // A bad sample names the file and line; exit 2, nothing on stdout.
+    std::fs::write(&samples, "init_ms\n100\nabc\n").unwrap_or_else(|e| panic!("{e}"));
+    let out = crate::common::faasplan(&["simulate", &t, "--init-ms", &spec]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        format!(
+            "error: {}:3: init sample \"abc\": not a number (ms)",
+            samples.display()
+        )
+    );
 }

@@ -475,7 +475,7 @@ fn each_named_metric_reads_the_csv_column_it_names() {
     let o = faasplan::engine::simulate(&trace, &cfg.validate_for(&trace).unwrap());
     let mut s = Summary::new(
         &o,
-        common::neutral_run_info(trace.invocations.len() as u64, 0, false, 0),
+        common::neutral_run_info(trace.invocations().len() as u64, 0, false, 0),
     );
     let mut bill = faasplan::cost::bill(&o, &offering, &Default::default());
     // Distinct values, so that two metrics reading one field (or swapped columns) are caught.

@@ -108,7 +108,7 @@ fn a_warmup_duration_leaves_its_minutes_out_of_every_count() {
     assert_conserved(&late);
     let after = |o: &faasplan::outcome::Outcome| o.totals.invocations;
     let arrivals_after_15m = trace
-        .invocations
+        .invocations()
         .iter()
         .filter(|i| i.arrival >= 15 * MINUTE)
         .count() as u64;

@@ -121,14 +121,14 @@ fn opts(time_unit: Option<TimeUnit>) -> LoadOptions {
 /// The JSON summary of simulating `path`, with everything about the file itself left out.
 fn summary(path: &Path, time_unit: Option<TimeUnit>) -> String {
     let (trace, load) = load(path, &opts(time_unit)).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(load.format, Some(TraceFormat::Canonical));
+    assert_eq!(load.format, Some(TraceFormat::CANONICAL));
     let cfg =
         PlatformConfig::lambda_defaults(InitDist::parse("100").unwrap_or_else(|e| panic!("{e}")));
     let outcome = simulate(&trace, &cfg.validate_for(&trace).unwrap());
     let info = crate::common::neutral_run_info(
         load.rows.rows_accepted,
         load.rows.rows_skipped,
-        trace.was_sorted,
+        trace.was_sorted(),
         outcome.excluded_after_horizon,
     );
     let mut buf = Vec::new();
@@ -193,7 +193,8 @@ fn seconds_and_iso_traces_simulate_like_the_millisecond_original() {
     assert_eq!(summary(&dates, None), want, "ISO-8601 timestamps");
     let (trace, _) = load(&dates, &opts(None)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        trace.origin_us, 1_714_521_600_000_000,
+        trace.origin_us(),
+        1_714_521_600_000_000,
         "2024-05-01T00:00:00Z"
     );
 
@@ -293,9 +294,9 @@ fn epoch_seconds_and_milliseconds_by_magnitude() {
     );
     let want = summary(&api_steady(), None);
     for path in [&epoch_s, &epoch_ms] {
-        assert_eq!(sniff_path(path).ok(), Some(TraceFormat::Canonical));
+        assert_eq!(sniff_path(path).ok(), Some(TraceFormat::CANONICAL));
         let (trace, _) = load(path, &opts(None)).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(trace.origin_us, base_us, "{}", path.display());
+        assert_eq!(trace.origin_us(), base_us, "{}", path.display());
         assert_eq!(summary(path, None), want, "{}", path.display());
     }
     // A value of the other magnitude further down is refused where it is.
@@ -330,10 +331,10 @@ fn aliases_and_trigger_synonyms() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let (trace, _) = load(&path, &opts(None)).unwrap_or_else(|e| panic!("{e}"));
-    let names: Vec<&str> = trace.functions.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = trace.functions().iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["a", "b", "c"]);
     let triggers: Vec<&str> = trace
-        .invocations
+        .invocations()
         .iter()
         .map(|i| i.trigger.as_str())
         .collect();
@@ -341,7 +342,7 @@ fn aliases_and_trigger_synonyms() {
         triggers,
         ["sync", "sync", "async", "async", "queue", "sync"]
     );
-    assert_eq!(trace.origin_us, 1_714_521_600_000_000);
+    assert_eq!(trace.origin_us(), 1_714_521_600_000_000);
 }
 
 use crate::common::faasplan;
