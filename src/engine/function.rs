@@ -7,184 +7,33 @@
 //! Timers only release capacity or leave it unchanged; retries and arrivals only take it. That
 //! split is what lets the driver prove a parallel run equal to a coupled one (see `driver.rs`).
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+mod events;
+mod limits;
+mod pool;
+mod provisioned;
+
+use std::collections::VecDeque;
 
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 
-use super::{PlatformConfig, ProvisionedPlan};
+pub(crate) use events::Phase;
+use events::{Acquisition, EventQueue, Request, Sequence, Timer};
+pub(crate) use limits::Account;
+use limits::{Blocked, Limits};
+use pool::{Instance, Pool, Popped, State, Warm};
+use provisioned::Provisioned;
+
+use super::PlatformConfig;
 use crate::outcome::{EpochBuffer, FunctionStats, MinuteKind};
 use crate::time::Micros;
 use crate::trace::{Invocation, Trigger};
 
-/// Shared account state. In a parallel run each function gets its own, with no limit.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Account {
-    pub usage: u64,
-    pub limit: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Initializing,
-    Ready,
-    Dead,
-}
-
-#[derive(Debug, Clone)]
-struct Instance {
-    birth: Micros,
-    ready_at: Micros,
-    busy_since: Micros,
-    idle_since: Micros,
-    /// Start of the current active period (init or busy, until idle).
-    active_since: Micros,
-    /// When the last active period ended, if it is not yet recorded: a request that reuses the
-    /// instance at that same instant continues the period (billing counts one period).
-    active_end: Option<Micros>,
-    /// Requests assigned (in service, or waiting for this instance's init).
-    busy: u32,
-    provisioned: bool,
-    /// A provisioned instance no longer configured, finishing its requests before it goes.
-    retiring: bool,
-    state: State,
-    /// Position in the partial list (`u32::MAX` when not in it).
-    partial_pos: u32,
-}
-
-const NOT_LISTED: u32 = u32::MAX;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum TimerKind {
-    Completion,
-    InitDone,
-    /// The provisioned plan's next step (schedule boundary or target-tracking evaluation).
-    ProvisionTick,
-}
-
-/// A phase-0 event. Ordered by (time, seq): ties come out in scheduling order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Timer {
-    time: Micros,
-    seq: u64,
-    instance: u32,
-    kind: TimerKind,
-}
-
-/// A request that is not (yet) served.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Request {
-    arrival: Micros,
-    duration: Micros,
-    memory_mb: u16,
-    trigger: Trigger,
-    /// Retries so far (async).
-    attempt: u16,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum RetryKind {
-    Async(Request),
-    QueueWake,
-    /// Raise the provisioned level to this (an acquisition, so it runs in phase 1).
-    ProvisionUp(u32),
-}
-
-/// A phase-1 event (an async retry or a queue wake-up), ordered by (time, seq).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Retry {
-    time: Micros,
-    seq: u64,
-    kind: RetryKind,
-}
-
-/// An idle on-demand instance and the end of its keep-alive.
-#[derive(Debug, Clone, Copy)]
-struct Idle {
-    id: u32,
-    keep_alive_end: Micros,
-}
-
+/// A queue-trigger request waiting for capacity until its deadline.
 #[derive(Debug, Clone, Copy)]
 struct Queued {
     req: Request,
     deadline: Micros,
-}
-
-/// Why a request could not get capacity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Blocked {
-    Function,
-    Account,
-    /// Scaling rate: the next token is available at this time.
-    Rate(Micros),
-}
-
-#[derive(Debug, Clone)]
-struct TokenBucket {
-    /// Level and capacity in microseconds of refill; one token = `every` units.
-    level: u64,
-    cap: u64,
-    every: Micros,
-    last: Micros,
-}
-
-impl TokenBucket {
-    fn refill(&mut self, now: Micros) {
-        if now > self.last {
-            self.level = (self.level + (now - self.last)).min(self.cap);
-            self.last = now;
-        }
-    }
-
-    fn try_take(&mut self, now: Micros) -> Result<(), Micros> {
-        self.refill(now);
-        if self.level >= self.every {
-            self.level -= self.every;
-            Ok(())
-        } else {
-            Err(now + (self.every - self.level))
-        }
-    }
-}
-
-/// The provisioned pool's levels and their integrals (clipped at the horizon).
-#[derive(Debug, Clone, Default)]
-struct Provisioned {
-    /// Instances configured now (the plan's level).
-    level: u32,
-    /// Instances alive: configured ones plus retiring ones still busy.
-    alive: u32,
-    /// Provisioned instances serving requests now.
-    busy: u32,
-    since: Micros,
-    level_us: u128,
-    alive_us: u128,
-    busy_us: u128,
-    /// Time of day at t = 0, for schedules.
-    tod0: Micros,
-    /// Target tracking: integrals at the last evaluation, and the streaks of periods above and
-    /// below the target.
-    busy_mark: u128,
-    level_mark: u128,
-    above: u32,
-    below: u32,
-    /// The integrals at the start of the measured window (see `FunctionSim::start_measuring`).
-    measured_from: (u128, u128, u128),
-}
-
-impl Provisioned {
-    fn integrate(&mut self, now: Micros, clip: Micros) {
-        let (a, b) = (self.since.min(clip), now.min(clip));
-        if b > a {
-            let dt = (b - a) as u128;
-            self.level_us += self.level as u128 * dt;
-            self.alive_us += self.alive as u128 * dt;
-            self.busy_us += self.busy as u128 * dt;
-        }
-        self.since = self.since.max(now);
-    }
 }
 
 /// The time-ordered levels of one function, for its own peak and integrals.
@@ -209,32 +58,26 @@ pub(crate) struct FunctionSim<'t> {
     /// True once the measured window has begun (the levels' integrals restart there).
     measuring: bool,
     rng: Pcg64Mcg,
-    seq: u64,
-    timers: BinaryHeap<Reverse<Timer>>,
-    retries: BinaryHeap<Reverse<Retry>>,
+    /// Numbers every scheduled event, so that equal times keep scheduling order.
+    seq: Sequence,
+    /// Phase-0 events: completions, inits done, provisioned-plan steps.
+    timers: EventQueue<Timer>,
+    /// Phase-1 events: async retries, queue wake-ups, provisioned raises.
+    acquisitions: EventQueue<Acquisition>,
+    /// Queue-trigger requests waiting for capacity, in arrival order.
     queue: VecDeque<Queued>,
+    /// The earliest queue wake-up scheduled, if any.
     queue_wake_at: Option<Micros>,
     /// True while the queue head waits for account capacity (the coupled driver wakes it).
     pub blocked_on_account: bool,
     /// The limit that last refused the queue head (what a queue throttle is blamed on).
     queue_blocked_by: Option<Blocked>,
-    instances: Vec<Instance>,
-    free_slots: Vec<u32>,
-    /// Idle on-demand instances, ordered by `idle_since` (front: idle longest).
-    od_idle: VecDeque<Idle>,
-    /// Idle provisioned instances; the top is the most recently used.
-    prov_idle: Vec<u32>,
-    /// Ready instances serving 0 < busy < k requests (only when k > 1).
-    prov_partial: Vec<u32>,
-    od_partial: Vec<u32>,
-    /// Initializing instances with spare capacity (only when k > 1).
-    init_open: Vec<u32>,
-    bucket: Option<TokenBucket>,
-    k: u32,
+    pool: Pool,
+    limits: Limits,
     /// On-demand instances initializing or busy (these count against the limits).
     od_active: u32,
     prov: Provisioned,
-    /// Instances counted against the function's limit: provisioned + od_active.
+    /// The function's busy instances over time.
     level: Level,
     /// Clip for instance-time statistics (the horizon), microseconds.
     clip: Micros,
@@ -277,7 +120,6 @@ impl<'t> FunctionSim<'t> {
         prefix: Vec<Invocation>,
         account: &mut Account,
     ) -> Self {
-        let tod0 = clock.tod0;
         let mut sim = FunctionSim {
             cfg,
             next_arrival: 0,
@@ -286,289 +128,53 @@ impl<'t> FunctionSim<'t> {
             lo: clock.lo,
             measuring: clock.lo == 0,
             rng: Pcg64Mcg::seed_from_u64(function_seed(cfg.seed, index)),
-            seq: 0,
-            timers: BinaryHeap::new(),
-            retries: BinaryHeap::new(),
+            seq: Sequence::default(),
+            timers: EventQueue::default(),
+            acquisitions: EventQueue::default(),
             queue: VecDeque::new(),
             queue_wake_at: None,
             blocked_on_account: false,
             queue_blocked_by: None,
-            instances: Vec::new(),
-            free_slots: Vec::new(),
-            od_idle: VecDeque::new(),
-            prov_idle: Vec::new(),
-            prov_partial: Vec::new(),
-            od_partial: Vec::new(),
-            init_open: Vec::new(),
-            bucket: cfg.scaling.map(|s| TokenBucket {
-                level: s.burst as u64 * s.refill_every,
-                cap: s.burst as u64 * s.refill_every,
-                every: s.refill_every,
-                last: 0,
-            }),
-            k: cfg.per_instance_concurrency,
+            pool: Pool::new(cfg.per_instance_concurrency, cfg.max_lifetime),
+            limits: Limits::new(cfg.max_concurrency, cfg.scaling),
             od_active: 0,
-            prov: Provisioned::default(),
+            prov: Provisioned::new(clock.tod0),
             level: Level::default(),
             clip: clock.horizon.unwrap_or(Micros::MAX),
             last_event: 0,
             stats: FunctionStats::default(),
             out: EpochBuffer::default(),
         };
-        let level0 = match &cfg.provisioned_plan {
-            None => cfg.provisioned,
-            Some(ProvisionedPlan::Schedule(s)) => s.level_at(tod0),
-            Some(ProvisionedPlan::Target(t)) => t.min,
-        };
-        sim.prov.tod0 = tod0;
-        for _ in 0..level0 {
-            sim.add_provisioned(0, account);
-        }
-        sim.prov.level = level0;
-        if level0 > 0 {
-            sim.out.provisioned(0, level0 as i32);
-        }
-        match &cfg.provisioned_plan {
-            None => {}
-            Some(ProvisionedPlan::Schedule(s)) => {
-                sim.push_timer(s.until_next_boundary(tod0), 0, TimerKind::ProvisionTick);
-            }
-            Some(ProvisionedPlan::Target(t)) => {
-                sim.push_timer(t.interval, 0, TimerKind::ProvisionTick);
-            }
-        }
-        // The stack pops from the top: make instance 0 the first used.
-        sim.prov_idle.reverse();
+        sim.start_provisioned(account);
         sim
     }
 
-    fn push_timer(&mut self, time: Micros, instance: u32, kind: TimerKind) {
-        let seq = self.next_seq();
-        self.timers.push(Reverse(Timer {
-            time,
-            seq,
-            instance,
-            kind,
-        }));
-    }
-
-    /// Adds one ready, idle provisioned instance at `now`.
-    fn add_provisioned(&mut self, now: Micros, account: &mut Account) {
-        self.prov.integrate(now, self.clip);
-        let id = self.alloc(Instance {
-            birth: now,
-            ready_at: now,
-            busy_since: now,
-            active_since: now,
-            active_end: None,
-            idle_since: now,
-            busy: 0,
-            provisioned: true,
-            retiring: false,
-            state: State::Ready,
-            partial_pos: NOT_LISTED,
-        });
-        // The stack pops from the top: instances added earlier are used first.
-        self.prov_idle.insert(0, id);
-        self.prov.alive += 1;
-        account.usage += 1;
-        self.out.delta(now.min(self.clip), 0, 1, 1);
-    }
-
-    /// Removes an idle provisioned instance at `now`.
-    fn remove_provisioned(&mut self, now: Micros, id: u32, account: &mut Account) {
-        self.close_period(id);
-        self.prov.integrate(now, self.clip);
-        let inst = &mut self.instances[id as usize];
-        debug_assert!(inst.provisioned && inst.busy == 0);
-        inst.state = State::Dead;
-        self.prov.alive -= 1;
-        account.usage -= 1;
-        self.out.delta(now.min(self.clip), 0, -1, -1);
-        self.free_slots.push(id);
-    }
-
-    /// The provisioned plan's step at `now`: a schedule boundary or a target-tracking evaluation.
-    fn provision_tick(&mut self, now: Micros, arrivals: &[Invocation], account: &mut Account) {
-        let Some(plan) = &self.cfg.provisioned_plan else {
-            return;
-        };
-        self.prov.integrate(now, self.clip);
-        let (wanted, next) = match plan {
-            ProvisionedPlan::Schedule(s) => {
-                let tod = self.prov.tod0 + now;
-                (s.level_at(tod), now + s.until_next_boundary(tod))
-            }
-            ProvisionedPlan::Target(t) => {
-                let busy = self.prov.busy_us - self.prov.busy_mark;
-                let level = self.prov.level_us - self.prov.level_mark;
-                self.prov.busy_mark = self.prov.busy_us;
-                self.prov.level_mark = self.prov.level_us;
-                let util = if level > 0 {
-                    busy as f64 / level as f64
-                } else {
-                    0.0
-                };
-                let current = self.prov.level;
-                let desired = ((f64::from(current.max(1)) * util / t.target).ceil() as u32)
-                    .clamp(t.min, t.max);
-                let mut wanted = current;
-                if desired > current {
-                    self.prov.above += 1;
-                    self.prov.below = 0;
-                    if self.prov.above >= t.scale_out_after {
-                        wanted = desired;
-                    }
-                } else if desired < current {
-                    self.prov.below += 1;
-                    self.prov.above = 0;
-                    if self.prov.below >= t.scale_in_after {
-                        wanted = desired;
-                    }
-                } else {
-                    self.prov.above = 0;
-                    self.prov.below = 0;
-                }
-                if wanted != current {
-                    self.prov.above = 0;
-                    self.prov.below = 0;
-                }
-                (wanted, now + t.interval)
-            }
-        };
-        if wanted < self.prov.level {
-            self.lower_provisioned(now, wanted, account);
-        } else if wanted > self.prov.level {
-            let seq = self.next_seq();
-            self.retries.push(Reverse(Retry {
-                time: now,
-                seq,
-                kind: RetryKind::ProvisionUp(wanted),
-            }));
-        }
-        // Rescheduled always: `next_event` ignores a tick once nothing else is left.
-        let _ = arrivals;
-        self.push_timer(next, 0, TimerKind::ProvisionTick);
-    }
-
-    /// Lowers the provisioned level: idle instances go at once (least recently used first),
-    /// busy ones retire when they finish.
-    fn lower_provisioned(&mut self, now: Micros, wanted: u32, account: &mut Account) {
-        self.prov.integrate(now, self.clip);
-        let mut remove = self.prov.level - wanted;
-        self.out
-            .provisioned(now.min(self.clip), -((self.prov.level - wanted) as i32));
-        self.prov.level = wanted;
-        if now >= self.lo {
-            self.stats.provisioned_changes += 1;
-        }
-        while remove > 0 && !self.prov_idle.is_empty() {
-            let id = self.prov_idle.remove(0);
-            self.remove_provisioned(now, id, account);
-            remove -= 1;
-        }
-        if remove > 0 {
-            let busy: Vec<u32> = (0..self.instances.len() as u32)
-                .filter(|&i| {
-                    let inst = &self.instances[i as usize];
-                    inst.provisioned
-                        && !inst.retiring
-                        && inst.state == State::Ready
-                        && inst.busy > 0
-                })
-                .take(remove as usize)
-                .collect();
-            for id in busy {
-                if self.instances[id as usize].partial_pos != NOT_LISTED {
-                    self.unlist_partial(id);
-                }
-                self.instances[id as usize].retiring = true;
-            }
-        }
-    }
-
-    /// Raises the provisioned level (phase 1): retiring instances stay, then new ones are added
-    /// while the account has room.
-    fn raise_provisioned(&mut self, now: Micros, wanted: u32, account: &mut Account) {
-        if wanted <= self.prov.level {
-            return;
-        }
-        self.prov.integrate(now, self.clip);
-        if now >= self.lo {
-            self.stats.provisioned_changes += 1;
-        }
-        let old_level = self.prov.level;
-        let mut add = wanted - self.prov.level;
-        let retiring: Vec<u32> = (0..self.instances.len() as u32)
-            .filter(|&i| {
-                let inst = &self.instances[i as usize];
-                inst.provisioned && inst.retiring && inst.state == State::Ready
-            })
-            .take(add as usize)
-            .collect();
-        for id in retiring {
-            self.instances[id as usize].retiring = false;
-            if self.k > 1 && self.instances[id as usize].busy < self.k {
-                self.list_partial(id);
-            }
-            self.prov.level += 1;
-            add -= 1;
-        }
-        while add > 0 && account.usage < account.limit {
-            self.add_provisioned(now, account);
-            self.prov.level += 1;
-            add -= 1;
-        }
-        self.out
-            .provisioned(now.min(self.clip), (self.prov.level - old_level) as i32);
-        // Capacity appeared: queued requests may take it.
-        self.drain_queue(now, account);
-    }
-
-    fn alloc(&mut self, inst: Instance) -> u32 {
-        match self.free_slots.pop() {
-            Some(id) => {
-                self.instances[id as usize] = inst;
-                id
-            }
-            None => {
-                self.instances.push(inst);
-                (self.instances.len() - 1) as u32
-            }
-        }
-    }
-
-    fn next_seq(&mut self) -> u64 {
-        self.seq += 1;
-        self.seq
-    }
-
-    /// The (time, phase) of the next event, if any. Phase 0: timers; 1: retries; 2: arrivals.
-    /// `arrivals` is the function's trace (every call passes the same rows, possibly extended at
-    /// the end by a streaming reader).
-    pub fn next_event(&self, arrivals: &[Invocation]) -> Option<(Micros, u8)> {
-        let mut best: Option<(Micros, u8)> = None;
-        if let Some(Reverse(t)) = self.timers.peek() {
+    /// The (time, phase) of the next event, if any. `arrivals` is the function's trace (every
+    /// call passes the same rows, possibly extended at the end by a streaming reader).
+    #[inline]
+    pub fn next_event(&self, arrivals: &[Invocation]) -> Option<(Micros, Phase)> {
+        let mut best: Option<(Micros, Phase)> = None;
+        if let Some((time, kind)) = self.timers.peek() {
             // A provisioned-plan tick alone, with nothing else left to happen, is not an event:
             // the plan's level holds to the end of the window.
-            let lone_tick = t.kind == TimerKind::ProvisionTick
+            let lone_tick = kind == Timer::ProvisionTick
                 && self.timers.len() == 1
-                && self.retries.is_empty()
+                && self.acquisitions.is_empty()
                 && self.queue.is_empty()
                 && self.next_arrival >= self.prefix.len() + arrivals.len();
             if !lone_tick {
-                best = Some((t.time, 0));
+                best = Some((time, Phase::Timer));
             }
         }
-        if let Some(Reverse(r)) = self.retries.peek()
-            && best.is_none_or(|b| (r.time, 1) < b)
+        if let Some((time, _)) = self.acquisitions.peek()
+            && best.is_none_or(|b| (time, Phase::Acquisition) < b)
         {
-            best = Some((r.time, 1));
+            best = Some((time, Phase::Acquisition));
         }
         if let Some(inv) = self.arrival(arrivals, self.next_arrival)
-            && best.is_none_or(|b| (inv.arrival, 2) < b)
+            && best.is_none_or(|b| (inv.arrival, Phase::Arrival) < b)
         {
-            best = Some((inv.arrival, 2));
+            best = Some((inv.arrival, Phase::Arrival));
         }
         best
     }
@@ -619,49 +225,24 @@ impl<'t> FunctionSim<'t> {
     pub fn end_epoch(&mut self, t_end: Micros) {
         self.expire_before(t_end);
         if self.cfg.max_lifetime.is_some() {
-            let mut i = 0;
-            while i < self.od_idle.len() {
-                let idle = self.od_idle[i];
-                let death = self.death(idle);
-                if death < t_end {
-                    self.od_idle.remove(i);
-                    self.reclaim(idle.id, death);
-                } else {
-                    i += 1;
-                }
+            let mut cursor = 0;
+            while let Some((id, death)) = self.pool.pop_dying(t_end, &mut cursor) {
+                self.reclaim(id, death);
             }
         }
     }
 
-    /// When an idle on-demand instance dies if nothing uses it: at the end of its keep-alive, or
-    /// of its lifetime if that comes first.
-    fn death(&self, idle: Idle) -> Micros {
-        match self.cfg.max_lifetime {
-            None => idle.keep_alive_end,
-            Some(life) => {
-                let inst = &self.instances[idle.id as usize];
-                idle.keep_alive_end
-                    .min((inst.birth + life).max(inst.idle_since))
-            }
-        }
-    }
-
-    /// Reclaims from the front of the idle deque every instance whose keep-alive ends before `t`.
+    /// Reclaims every idle instance whose keep-alive ends before `t`, idle longest first.
     #[inline]
     fn expire_before(&mut self, t: Micros) {
-        while let Some(&idle) = self.od_idle.front() {
-            if idle.keep_alive_end >= t {
-                break;
-            }
-            self.od_idle.pop_front();
-            let death = self.death(idle);
-            self.reclaim(idle.id, death);
+        while let Some((id, death)) = self.pool.pop_expired(t) {
+            self.reclaim(id, death);
         }
     }
 
     /// Records instance `id`'s finished active period, if one is pending.
     fn close_period(&mut self, id: u32) {
-        let inst = &mut self.instances[id as usize];
+        let inst = &mut self.pool[id];
         if let Some(end) = inst.active_end.take() {
             // Only the part in the measured window is billed.
             if end <= self.lo && self.lo > 0 {
@@ -679,21 +260,19 @@ impl<'t> FunctionSim<'t> {
     /// An idle on-demand instance dies at `death`.
     fn reclaim(&mut self, id: u32, death: Micros) {
         self.close_period(id);
-        let inst = &mut self.instances[id as usize];
+        let inst = &self.pool[id];
         debug_assert!(inst.busy == 0 && !inst.provisioned && inst.state == State::Ready);
         let idle = clipped(inst.idle_since, death, self.lo, self.clip);
         self.stats.on_demand_idle_us += idle;
-        inst.state = State::Dead;
+        self.pool.kill(id);
         self.out.delta(death.min(self.clip), 0, -1, 0);
-        self.free_slots.push(id);
     }
 
-    /// Processes the single next event.
     /// Processes the next event, which the caller found at (`now`, `phase`) with `next_event`.
     pub fn step_event(
         &mut self,
         now: Micros,
-        phase: u8,
+        phase: Phase,
         arrivals: &[Invocation],
         account: &mut Account,
     ) {
@@ -703,71 +282,70 @@ impl<'t> FunctionSim<'t> {
         }
         self.expire_before(now + 1);
         match phase {
-            0 => {
-                let Some(Reverse(timer)) = self.timers.pop() else {
-                    return;
-                };
-                match timer.kind {
-                    TimerKind::Completion => self.complete(now, timer.instance, account),
-                    TimerKind::InitDone => self.init_done(now, timer.instance),
-                    TimerKind::ProvisionTick => self.provision_tick(now, arrivals, account),
-                }
-            }
-            1 => {
-                let Some(Reverse(retry)) = self.retries.pop() else {
-                    return;
-                };
-                match retry.kind {
-                    RetryKind::Async(req) => {
-                        if self.measured(req.arrival) {
-                            self.stats.retries += 1;
-                        }
-                        self.admit(now, req, account);
+            Phase::Timer => match self.timers.pop() {
+                Some((_, Timer::Completion(id))) => self.complete(now, id, account),
+                Some((_, Timer::InitDone(id))) => self.init_done(now, id),
+                Some((_, Timer::ProvisionTick)) => self.provision_tick(now, account),
+                None => {}
+            },
+            Phase::Acquisition => match self.acquisitions.pop() {
+                Some((_, Acquisition::AsyncRetry(req))) => {
+                    if self.measured(req.arrival) {
+                        self.stats.retries += 1;
                     }
-                    RetryKind::QueueWake => {
-                        if self.queue_wake_at == Some(now) {
-                            self.queue_wake_at = None;
-                        }
-                        self.drain_queue(now, account);
-                    }
-                    RetryKind::ProvisionUp(wanted) => self.raise_provisioned(now, wanted, account),
+                    self.admit(now, req, account);
                 }
-            }
-            _ => {
+                Some((_, Acquisition::QueueWake)) => {
+                    if self.queue_wake_at == Some(now) {
+                        self.queue_wake_at = None;
+                    }
+                    self.drain_queue(now, account);
+                }
+                Some((_, Acquisition::ProvisionUp(wanted))) => {
+                    self.raise_provisioned(now, wanted, account)
+                }
+                None => {}
+            },
+            Phase::Arrival => {
                 let Some(inv) = self.arrival(arrivals, self.next_arrival) else {
                     return;
                 };
                 self.next_arrival += 1;
-                if self.measured(inv.arrival) {
-                    self.stats.invocations += 1;
-                    self.out.count(inv.arrival, MinuteKind::Invocation);
-                } else {
-                    self.stats.warmup_invocations += 1;
-                }
-                let memory_mb = if inv.memory_mb == 0 || self.cfg.memory_override {
-                    self.cfg.memory_mb
-                } else {
-                    inv.memory_mb
-                };
-                let duration = match &self.cfg.cpu {
-                    None => inv.duration,
-                    Some(cpu) => cpu.scale(inv.duration, memory_mb, inv.memory_mb),
-                };
-                let req = Request {
-                    arrival: inv.arrival,
-                    duration,
-                    memory_mb,
-                    trigger: inv.trigger,
-                    attempt: 0,
-                };
-                if req.trigger == Trigger::Queue && !self.queue.is_empty() {
-                    // FIFO: a queue request does not overtake the ones already waiting.
-                    self.enqueue(now, req);
-                    self.drain_queue(now, account);
-                } else {
-                    self.admit(now, req, account);
-                }
+                self.arrive(now, inv, account);
             }
+        }
+    }
+
+    /// A trace row arrives at `now`.
+    fn arrive(&mut self, now: Micros, inv: Invocation, account: &mut Account) {
+        if self.measured(inv.arrival) {
+            self.stats.invocations += 1;
+            self.out.count(inv.arrival, MinuteKind::Invocation);
+        } else {
+            self.stats.warmup_invocations += 1;
+        }
+        let memory_mb = if inv.memory_mb == 0 || self.cfg.memory_override {
+            self.cfg.memory_mb
+        } else {
+            inv.memory_mb
+        };
+        let duration = match &self.cfg.cpu {
+            None => inv.duration,
+            Some(cpu) => cpu.scale(inv.duration, memory_mb, inv.memory_mb),
+        };
+        let req = Request {
+            arrival: inv.arrival,
+            duration,
+            memory_mb,
+            trigger: inv.trigger,
+            attempt: 0,
+        };
+        if req.trigger == Trigger::Queue && !self.queue.is_empty() {
+            // FIFO: a queue request does not overtake the ones already waiting.
+            self.enqueue(req);
+            self.drain_queue(now, account);
+        } else {
+            self.admit(now, req, account);
         }
     }
 
@@ -780,17 +358,12 @@ impl<'t> FunctionSim<'t> {
     }
 
     fn schedule_queue_wake(&mut self, at: Micros) {
-        let seq = self.next_seq();
-        self.retries.push(Reverse(Retry {
-            time: at,
-            seq,
-            kind: RetryKind::QueueWake,
-        }));
+        self.acquisitions
+            .push(&mut self.seq, at, Acquisition::QueueWake);
         self.queue_wake_at = Some(self.queue_wake_at.map_or(at, |w| w.min(at)));
     }
 
-    fn enqueue(&mut self, now: Micros, req: Request) {
-        let _ = now;
+    fn enqueue(&mut self, req: Request) {
         self.queue.push_back(Queued {
             req,
             deadline: req.arrival.saturating_add(self.cfg.queue_max_wait),
@@ -799,40 +372,38 @@ impl<'t> FunctionSim<'t> {
 
     /// Tries to place `req` at `now`; over the limit the trigger decides.
     fn admit(&mut self, now: Micros, req: Request, account: &mut Account) {
-        match self.place(now, req, account) {
-            Ok(()) => {}
-            Err(blocked) => match req.trigger {
-                Trigger::Sync => self.refuse(req.arrival, blocked, MinuteKind::Throttled),
-                Trigger::Queue => {
-                    self.enqueue(now, req);
-                    self.on_blocked(blocked);
+        let Err(blocked) = self.place(now, req, account) else {
+            return;
+        };
+        match req.trigger {
+            Trigger::Sync => self.refuse(req.arrival, blocked, MinuteKind::Throttled),
+            Trigger::Queue => {
+                self.enqueue(req);
+                self.on_blocked(blocked);
+            }
+            Trigger::Async => {
+                let backoff = self
+                    .cfg
+                    .retry
+                    .initial
+                    .saturating_mul(1u64 << req.attempt.min(40))
+                    .min(self.cfg.retry.max);
+                let at = now.saturating_add(backoff);
+                if at > req.arrival.saturating_add(self.cfg.retry.max_age) {
+                    self.refuse(req.arrival, blocked, MinuteKind::DeadLettered);
+                } else {
+                    let retry = Request {
+                        attempt: req.attempt + 1,
+                        ..req
+                    };
+                    self.acquisitions
+                        .push(&mut self.seq, at, Acquisition::AsyncRetry(retry));
                 }
-                Trigger::Async => {
-                    let backoff = self
-                        .cfg
-                        .retry
-                        .initial
-                        .saturating_mul(1u64 << req.attempt.min(40))
-                        .min(self.cfg.retry.max);
-                    let at = now.saturating_add(backoff);
-                    if at > req.arrival.saturating_add(self.cfg.retry.max_age) {
-                        self.refuse(req.arrival, blocked, MinuteKind::DeadLettered);
-                    } else {
-                        let seq = self.next_seq();
-                        self.retries.push(Reverse(Retry {
-                            time: at,
-                            seq,
-                            kind: RetryKind::Async(Request {
-                                attempt: req.attempt + 1,
-                                ..req
-                            }),
-                        }));
-                    }
-                }
-            },
+            }
         }
     }
 
+    /// The queue head was refused by `blocked`: remember why, and arrange to try again.
     fn on_blocked(&mut self, blocked: Blocked) {
         self.queue_blocked_by = Some(blocked);
         match blocked {
@@ -899,66 +470,30 @@ impl<'t> FunctionSim<'t> {
         //    come first (k > 1), then the most recently idle (MRU).
         //    Waking an idle on-demand instance adds one to the account's usage (Lambda counts
         //    concurrent executions), so it needs account headroom like a new instance does.
-        let warm = if let Some(&id) = self.prov_partial.last() {
-            Some(id)
-        } else if let Some(&id) = self.prov_idle.last() {
-            Some(id)
-        } else if let Some(&id) = self.od_partial.last() {
-            Some(id)
-        } else if self.od_idle.is_empty() {
-            None
-        } else if account.usage >= account.limit {
-            return Err(Blocked::Account);
-        } else {
-            self.pop_mru_idle(now)
+        let warm = match self.pool.warm() {
+            Warm::Ready(id) => Some(id),
+            Warm::IdleOnDemand => {
+                account.check()?;
+                self.pick_mru_idle(now)
+            }
+            Warm::None => None,
         };
         if let Some(id) = warm {
             self.start_on_ready(now, id, req, account);
             return Ok(());
         }
         // 2. An initializing instance with a free slot (k > 1): wait for its init.
-        if !self.init_open.is_empty() {
-            let (pos, &id) = self
-                .init_open
-                .iter()
-                .enumerate()
-                .min_by_key(|&(_, &id)| (self.instances[id as usize].ready_at, id))
-                .expect("non-empty");
-            let ready_at = self.instances[id as usize].ready_at;
-            let inst = &mut self.instances[id as usize];
-            inst.busy += 1;
-            if inst.busy == self.k {
-                self.init_open.swap_remove(pos);
-            }
+        if let Some(id) = self.pool.join_init() {
+            let ready_at = self.pool[id].ready_at;
             self.record_served(now, req, ready_at, true, ready_at - now, id);
             return Ok(());
         }
         // 3. A new instance, if the limits allow.
-        let in_use = self.prov.alive + self.od_active;
-        if self.cfg.max_concurrency.is_some_and(|m| in_use >= m) {
-            return Err(Blocked::Function);
-        }
-        if account.usage >= account.limit {
-            return Err(Blocked::Account);
-        }
-        if let Some(bucket) = &mut self.bucket {
-            bucket.try_take(now).map_err(Blocked::Rate)?;
-        }
+        self.limits
+            .start_new(now, self.prov.alive + self.od_active, account)?;
         let init = self.cfg.init.sample(&mut self.rng);
         let ready_at = now + init;
-        let id = self.alloc(Instance {
-            birth: now,
-            ready_at,
-            busy_since: ready_at,
-            active_since: now,
-            active_end: None,
-            idle_since: now,
-            busy: 1,
-            provisioned: false,
-            retiring: false,
-            state: State::Initializing,
-            partial_pos: NOT_LISTED,
-        });
+        let id = self.pool.alloc(Instance::starting(now, ready_at));
         self.od_active += 1;
         account.usage += 1;
         if self.measured(req.arrival) {
@@ -967,40 +502,30 @@ impl<'t> FunctionSim<'t> {
         }
         self.stats.on_demand_init_us += clipped(now, ready_at, self.lo, self.clip);
         self.out.delta(now, 0, 1, 1);
-        if self.k > 1 {
-            self.init_open.push(id);
+        if self.pool.k() > 1 {
+            self.pool.open_init(id);
         }
-        let seq = self.next_seq();
-        self.timers.push(Reverse(Timer {
-            time: ready_at,
-            seq,
-            instance: id,
-            kind: TimerKind::InitDone,
-        }));
+        self.timers
+            .push(&mut self.seq, ready_at, Timer::InitDone(id));
         self.record_served(now, req, ready_at, true, init, id);
         Ok(())
     }
 
-    /// Pops the most recently idle on-demand instance that is still alive at `now`.
-    fn pop_mru_idle(&mut self, now: Micros) -> Option<u32> {
-        while let Some(idle) = self.od_idle.pop_back() {
-            // Keep-alive expiries were reclaimed before this event; only a lifetime can have ended.
-            if self.cfg.max_lifetime.is_some() {
-                let death = self.death(idle);
-                if death <= now {
-                    self.reclaim(idle.id, death);
-                    continue;
-                }
+    /// Takes the most recently idle on-demand instance still alive at `now`, reclaiming those
+    /// whose lifetime ended.
+    fn pick_mru_idle(&mut self, now: Micros) -> Option<u32> {
+        loop {
+            match self.pool.pop_mru_idle(now)? {
+                Popped::Alive(id) => return Some(id),
+                Popped::Dead(id, death) => self.reclaim(id, death),
             }
-            return Some(idle.id);
         }
-        None
     }
 
     /// Assigns `req` to ready instance `id` at `now` (a warm start).
     fn start_on_ready(&mut self, now: Micros, id: u32, req: Request, account: &mut Account) {
-        let k = self.k;
-        let inst = &mut self.instances[id as usize];
+        let k = self.pool.k();
+        let inst = &mut self.pool[id];
         let was_idle = inst.busy == 0;
         inst.busy += 1;
         let provisioned = inst.provisioned;
@@ -1009,56 +534,28 @@ impl<'t> FunctionSim<'t> {
             inst.busy_since = now;
             if inst.active_end != Some(now) {
                 self.close_period(id);
-                self.instances[id as usize].active_since = now;
+                self.pool[id].active_since = now;
             }
-            let inst = &mut self.instances[id as usize];
+            let inst = &mut self.pool[id];
             inst.active_end = None;
+            let idle_since = inst.idle_since;
             if provisioned {
-                self.prov_idle.pop();
+                self.pool.pop_prov_idle();
                 self.prov.integrate(now, self.clip);
                 self.prov.busy += 1;
             } else {
-                self.stats.on_demand_idle_us += clipped(inst.idle_since, now, self.lo, self.clip);
+                self.stats.on_demand_idle_us += clipped(idle_since, now, self.lo, self.clip);
                 self.od_active += 1;
                 account.usage += 1;
             }
             self.busy_change(now, 1, if provisioned { 0 } else { 1 });
             if !full {
-                self.list_partial(id);
+                self.pool.list_partial(id);
             }
         } else if full {
-            self.unlist_partial(id);
+            self.pool.unlist_partial(id);
         }
         self.record_served(now, req, now, false, 0, id);
-    }
-
-    fn partial_list(&mut self, provisioned: bool) -> &mut Vec<u32> {
-        if provisioned {
-            &mut self.prov_partial
-        } else {
-            &mut self.od_partial
-        }
-    }
-
-    fn list_partial(&mut self, id: u32) {
-        let provisioned = self.instances[id as usize].provisioned;
-        let list = self.partial_list(provisioned);
-        let pos = list.len() as u32;
-        list.push(id);
-        self.instances[id as usize].partial_pos = pos;
-    }
-
-    fn unlist_partial(&mut self, id: u32) {
-        let inst = &self.instances[id as usize];
-        let (provisioned, pos) = (inst.provisioned, inst.partial_pos as usize);
-        debug_assert!(pos != NOT_LISTED as usize);
-        let list = self.partial_list(provisioned);
-        list.swap_remove(pos);
-        let moved = list.get(pos).copied();
-        if let Some(moved) = moved {
-            self.instances[moved as usize].partial_pos = pos as u32;
-        }
-        self.instances[id as usize].partial_pos = NOT_LISTED;
     }
 
     /// Records a served request that starts at `start` and schedules its completion.
@@ -1094,18 +591,12 @@ impl<'t> FunctionSim<'t> {
                 self.out.count(req.arrival, MinuteKind::TimedOut);
             }
             self.out.latency(latency, cold);
-            let provisioned = self.instances[id as usize].provisioned;
+            let provisioned = self.pool[id].provisioned;
             self.stats.bill(req.memory_mb, exec, provisioned);
         } else if cold {
             self.stats.warmup_cold_starts += 1;
         }
-        let seq = self.next_seq();
-        self.timers.push(Reverse(Timer {
-            time: end,
-            seq,
-            instance: id,
-            kind: TimerKind::Completion,
-        }));
+        self.timers.push(&mut self.seq, end, Timer::Completion(id));
     }
 
     /// Changes the function's busy-instance count at `now` (time-ordered).
@@ -1123,41 +614,41 @@ impl<'t> FunctionSim<'t> {
     }
 
     fn init_done(&mut self, now: Micros, id: u32) {
-        let k = self.k;
-        let inst = &mut self.instances[id as usize];
+        let k = self.pool.k();
+        let inst = &mut self.pool[id];
         if inst.state != State::Initializing {
             return;
         }
         inst.state = State::Ready;
         inst.busy_since = now;
         let spare = inst.busy < k;
-        if spare && let Some(pos) = self.init_open.iter().position(|&x| x == id) {
-            self.init_open.swap_remove(pos);
+        if spare {
+            self.pool.close_init(id);
         }
         // It starts serving the request(s) that waited for it: busy, no usage change.
         self.busy_change(now, 1, 0);
         if spare {
-            self.list_partial(id);
+            self.pool.list_partial(id);
         }
     }
 
     fn complete(&mut self, now: Micros, id: u32, account: &mut Account) {
-        let k = self.k;
-        let inst = &mut self.instances[id as usize];
+        let k = self.pool.k();
+        let inst = &mut self.pool[id];
         let was_full = inst.busy == k;
         let retiring = inst.retiring;
         inst.busy -= 1;
         // A queued request takes the freed slot at once (not on a retiring instance).
         if !retiring && let Some(head) = self.queue_head(now) {
             self.queue.pop_front();
-            self.instances[id as usize].busy += 1;
+            self.pool[id].busy += 1;
             self.record_served(now, head.req, now, false, 0, id);
             return;
         }
-        let inst = &mut self.instances[id as usize];
+        let inst = &mut self.pool[id];
         if inst.busy > 0 {
             if was_full && !retiring {
-                self.list_partial(id);
+                self.pool.list_partial(id);
             }
             return;
         }
@@ -1166,34 +657,29 @@ impl<'t> FunctionSim<'t> {
         let busy = clipped(inst.busy_since, now, self.lo, self.clip);
         inst.active_end = Some(now);
         inst.idle_since = now;
-        if inst.partial_pos != NOT_LISTED {
-            self.unlist_partial(id);
+        if inst.is_partial() {
+            self.pool.unlist_partial(id);
         }
         if provisioned {
             self.stats.provisioned_busy_us += busy;
             self.busy_change(now, -1, 0);
             self.prov.integrate(now, self.clip);
             self.prov.busy -= 1;
-            if self.instances[id as usize].retiring {
+            if self.pool[id].retiring {
                 self.remove_provisioned(now, id, account);
             } else {
-                self.prov_idle.push(id);
+                self.pool.push_prov_idle(id);
             }
         } else {
             self.stats.on_demand_busy_us += busy;
             self.od_active -= 1;
             account.usage -= 1;
             self.busy_change(now, -1, -1);
-            let inst = &self.instances[id as usize];
-            if self
-                .cfg
-                .max_lifetime
-                .is_some_and(|life| now >= inst.birth + life)
-            {
+            if self.pool.outlived(id, now) {
                 self.reclaim(id, now);
             } else {
                 let keep_alive_end = now + self.cfg.keep_alive.keep_alive(now);
-                self.od_idle.push_back(Idle { id, keep_alive_end });
+                self.pool.push_idle(id, keep_alive_end);
             }
         }
     }
@@ -1209,31 +695,24 @@ impl<'t> FunctionSim<'t> {
         while let Some(Queued { req, .. }) = self.queue.pop_front() {
             self.refuse(req.arrival, cause, MinuteKind::Throttled);
         }
-        while let Some(idle) = self.od_idle.pop_front() {
-            let death = self.death(idle).min(clip);
-            self.reclaim(idle.id, death);
+        while let Some((id, death)) = self.pool.pop_oldest_idle() {
+            self.reclaim(id, death.min(clip));
         }
         // Provisioned instances still alive end their last active period here.
-        for id in 0..self.instances.len() as u32 {
-            if self.instances[id as usize].state != State::Dead {
+        for id in self.pool.ids() {
+            if self.pool[id].state != State::Dead {
                 self.close_period(id);
             }
         }
         self.stats.peak_busy = self.level.peak;
         self.stats.busy_integral_us +=
             self.level.busy as u128 * (clip.saturating_sub(self.level.since.min(clip))) as u128;
-        self.prov.integrate(clip, clip);
-        let (level0, alive0, _) = self.prov.measured_from;
-        self.stats.provisioned_configured_us = (self.prov.level_us - level0) as u64;
-        self.stats.provisioned_idle_us =
-            ((self.prov.alive_us - alive0) as u64).saturating_sub(self.stats.provisioned_busy_us);
+        let (configured_us, alive_us) = self.provisioned_totals(clip);
+        self.stats.provisioned_configured_us = configured_us;
+        self.stats.provisioned_idle_us = alive_us.saturating_sub(self.stats.provisioned_busy_us);
         // Only a provisioned plan's last tick may be left.
         debug_assert!(
-            self.retries.is_empty()
-                && self
-                    .timers
-                    .iter()
-                    .all(|Reverse(t)| t.kind == TimerKind::ProvisionTick)
+            self.acquisitions.is_empty() && self.timers.kinds().all(|t| t == Timer::ProvisionTick)
         );
         self.timers.clear();
     }
