@@ -166,7 +166,7 @@ impl<'t> FunctionSim<'t> {
                 best = Some((time, Phase::Timer));
             }
         }
-        if let Some((time, _)) = self.acquisitions.peek()
+        if let Some(time) = self.acquisitions.peek_time()
             && best.is_none_or(|b| (time, Phase::Acquisition) < b)
         {
             best = Some((time, Phase::Acquisition));

@@ -64,6 +64,7 @@ pub(crate) struct Request {
 pub(crate) struct Sequence(u64);
 
 impl Sequence {
+    #[inline]
     pub fn next(&mut self) -> u64 {
         self.0 += 1;
         self.0
@@ -87,14 +88,16 @@ impl<K> PartialEq for Entry<K> {
 impl<K> Eq for Entry<K> {}
 
 impl<K> PartialOrd for Entry<K> {
+    #[inline]
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
 impl<K> Ord for Entry<K> {
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.time, self.seq).cmp(&(other.time, other.seq))
+        self.time.cmp(&other.time).then(self.seq.cmp(&other.seq))
     }
 }
 
@@ -114,6 +117,7 @@ impl<K> Default for EventQueue<K> {
 
 impl<K: Copy> EventQueue<K> {
     /// Schedules `kind` at `time`, after everything `seq` numbered before.
+    #[inline]
     pub fn push(&mut self, seq: &mut Sequence, time: Micros, kind: K) {
         self.heap.push(Reverse(Entry {
             time,
@@ -128,14 +132,23 @@ impl<K: Copy> EventQueue<K> {
         self.heap.peek().map(|Reverse(e)| (e.time, e.kind))
     }
 
+    /// The time of the next event.
+    #[inline]
+    pub fn peek_time(&self) -> Option<Micros> {
+        self.heap.peek().map(|Reverse(e)| e.time)
+    }
+
+    #[inline]
     pub fn pop(&mut self) -> Option<(Micros, K)> {
         self.heap.pop().map(|Reverse(e)| (e.time, e.kind))
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
         self.heap.len()
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }

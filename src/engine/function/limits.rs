@@ -57,6 +57,7 @@ impl TokenBucket {
         }
     }
 
+    #[inline]
     fn refill(&mut self, now: Micros) {
         if now > self.last {
             self.level = (self.level + (now - self.last)).min(self.cap);
@@ -65,6 +66,7 @@ impl TokenBucket {
     }
 
     /// Takes a token at `now`, or says when the next one will be there.
+    #[inline]
     pub fn try_take(&mut self, now: Micros) -> Result<(), Micros> {
         self.refill(now);
         if self.level >= self.every {

@@ -153,6 +153,7 @@ impl Pool {
         }
     }
 
+    #[inline]
     pub fn k(&self) -> u32 {
         self.k
     }
@@ -163,6 +164,7 @@ impl Pool {
     }
 
     /// Stores `inst` in a free slot (the most recently freed) or a new one.
+    #[inline]
     pub fn alloc(&mut self, inst: Instance) -> u32 {
         match self.free_slots.pop() {
             Some(id) => {
@@ -177,6 +179,7 @@ impl Pool {
     }
 
     /// Marks `id` dead and frees its slot.
+    #[inline]
     pub fn kill(&mut self, id: u32) {
         self[id].state = State::Dead;
         self.free_slots.push(id);
@@ -207,11 +210,13 @@ impl Pool {
     }
 
     /// Puts an idle provisioned instance on top (used next).
+    #[inline]
     pub fn push_prov_idle(&mut self, id: u32) {
         self.prov_idle.push(id);
     }
 
     /// Takes the top idle provisioned instance (the one [`Pool::warm`] names).
+    #[inline]
     pub fn pop_prov_idle(&mut self) -> Option<u32> {
         self.prov_idle.pop()
     }
@@ -229,6 +234,7 @@ impl Pool {
     // Idle on-demand instances: a deque by idle time.
 
     /// An on-demand instance goes idle at `now` (not before the last one) until `keep_alive_end`.
+    #[inline]
     pub fn push_idle(&mut self, id: u32, keep_alive_end: Micros) {
         self.od_idle.push_back(Idle { id, keep_alive_end });
     }
@@ -248,6 +254,7 @@ impl Pool {
     }
 
     /// True if instance `id` has lived its maximum lifetime at `now`.
+    #[inline]
     pub fn outlived(&self, id: u32, now: Micros) -> bool {
         self.max_lifetime
             .is_some_and(|life| now >= self[id].birth + life)
@@ -255,6 +262,7 @@ impl Pool {
 
     /// Takes the most recently idle on-demand instance. Keep-alive expiries before `now` must
     /// have been taken already (`pop_expired`); only a lifetime can have ended.
+    #[inline]
     pub fn pop_mru_idle(&mut self, now: Micros) -> Option<Popped> {
         let idle = self.od_idle.pop_back()?;
         if self.max_lifetime.is_some() {
@@ -299,6 +307,7 @@ impl Pool {
 
     // Partly busy ready instances (k > 1).
 
+    #[inline]
     fn partial_list(&mut self, provisioned: bool) -> &mut Vec<u32> {
         if provisioned {
             &mut self.prov_partial
@@ -307,6 +316,7 @@ impl Pool {
         }
     }
 
+    #[inline]
     pub fn list_partial(&mut self, id: u32) {
         let provisioned = self[id].provisioned;
         let list = self.partial_list(provisioned);
@@ -315,6 +325,7 @@ impl Pool {
         self[id].partial_pos = pos;
     }
 
+    #[inline]
     pub fn unlist_partial(&mut self, id: u32) {
         let inst = &self[id];
         let (provisioned, pos) = (inst.provisioned, inst.partial_pos as usize);
@@ -343,6 +354,7 @@ impl Pool {
 
     /// Assigns one more request to the initializing instance ready first (lowest id on ties);
     /// returns it, or `None` if no initializing instance has a free slot.
+    #[inline]
     pub fn join_init(&mut self) -> Option<u32> {
         let (pos, &id) = self
             .init_open
