@@ -413,7 +413,7 @@ fn coupled_epoch(
             }
             let before = account.usage;
             sim.step_event(t, phase, arrivals, account);
-            if sim.blocked_on_account && !blocked.contains(&f) {
+            if sim.blocked_on_account() && !blocked.contains(&f) {
                 blocked.push(f);
             }
             let next = sim

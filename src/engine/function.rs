@@ -20,7 +20,7 @@ use rand_pcg::Pcg64Mcg;
 pub(crate) use events::Phase;
 use events::{Acquisition, EventQueue, Request, Sequence, Timer};
 pub(crate) use limits::Account;
-use limits::{Blocked, Limits};
+use limits::{Blocked, Limits, QueueBlock};
 use pool::{Instance, Pool, Popped, State, Warm};
 use provisioned::Provisioned;
 
@@ -66,12 +66,8 @@ pub(crate) struct FunctionSim<'t> {
     acquisitions: EventQueue<Acquisition>,
     /// Queue-trigger requests waiting for capacity, in arrival order.
     queue: VecDeque<Queued>,
-    /// The earliest queue wake-up scheduled, if any.
-    queue_wake_at: Option<Micros>,
-    /// True while the queue head waits for account capacity (the coupled driver wakes it).
-    pub blocked_on_account: bool,
-    /// The limit that last refused the queue head (what a queue throttle is blamed on).
-    queue_blocked_by: Option<Blocked>,
+    /// What the queue head waits for, and its wake-ups.
+    queue_block: QueueBlock,
     pool: Pool,
     limits: Limits,
     /// On-demand instances initializing or busy (these count against the limits).
@@ -132,9 +128,7 @@ impl<'t> FunctionSim<'t> {
             timers: EventQueue::default(),
             acquisitions: EventQueue::default(),
             queue: VecDeque::new(),
-            queue_wake_at: None,
-            blocked_on_account: false,
-            queue_blocked_by: None,
+            queue_block: QueueBlock::default(),
             pool: Pool::new(cfg.per_instance_concurrency, cfg.max_lifetime),
             limits: Limits::new(cfg.max_concurrency, cfg.scaling),
             od_active: 0,
@@ -296,9 +290,7 @@ impl<'t> FunctionSim<'t> {
                     self.admit(now, req, account);
                 }
                 Some((_, Acquisition::QueueWake)) => {
-                    if self.queue_wake_at == Some(now) {
-                        self.queue_wake_at = None;
-                    }
+                    self.queue_block.woke(now);
                     self.drain_queue(now, account);
                 }
                 Some((_, Acquisition::ProvisionUp(wanted))) => {
@@ -349,18 +341,22 @@ impl<'t> FunctionSim<'t> {
         }
     }
 
+    /// True while the queue head waits for account capacity (the coupled driver wakes it).
+    pub fn blocked_on_account(&self) -> bool {
+        self.queue_block.on_account()
+    }
+
     /// Wakes a queue that waits for account capacity (coupled runs).
     pub fn wake(&mut self, now: Micros) {
-        self.blocked_on_account = false;
-        if self.queue_wake_at != Some(now) {
-            self.schedule_queue_wake(now);
+        if let Some(at) = self.queue_block.account_freed(now) {
+            self.schedule_queue_wake(at);
         }
     }
 
     fn schedule_queue_wake(&mut self, at: Micros) {
         self.acquisitions
             .push(&mut self.seq, at, Acquisition::QueueWake);
-        self.queue_wake_at = Some(self.queue_wake_at.map_or(at, |w| w.min(at)));
+        self.queue_block.scheduled(at);
     }
 
     fn enqueue(&mut self, req: Request) {
@@ -405,15 +401,8 @@ impl<'t> FunctionSim<'t> {
 
     /// The queue head was refused by `blocked`: remember why, and arrange to try again.
     fn on_blocked(&mut self, blocked: Blocked) {
-        self.queue_blocked_by = Some(blocked);
-        match blocked {
-            Blocked::Function => {} // a completion of this function wakes the queue
-            Blocked::Account => self.blocked_on_account = true,
-            Blocked::Rate(at) => {
-                if self.queue_wake_at.is_none_or(|w| w > at) {
-                    self.schedule_queue_wake(at);
-                }
-            }
+        if let Some(at) = self.queue_block.refused(blocked) {
+            self.schedule_queue_wake(at);
         }
     }
 
@@ -425,7 +414,7 @@ impl<'t> FunctionSim<'t> {
                 return Some(head);
             }
             self.queue.pop_front();
-            let cause = self.queue_blocked_by.unwrap_or(Blocked::Function);
+            let cause = self.queue_block.cause();
             self.refuse(head.req.arrival, cause, MinuteKind::Throttled);
         }
         None
@@ -691,7 +680,7 @@ impl<'t> FunctionSim<'t> {
         if !self.measuring {
             self.start_measuring();
         }
-        let cause = self.queue_blocked_by.unwrap_or(Blocked::Function);
+        let cause = self.queue_block.cause();
         while let Some(Queued { req, .. }) = self.queue.pop_front() {
             self.refuse(req.arrival, cause, MinuteKind::Throttled);
         }

@@ -114,6 +114,66 @@ impl Limits {
     }
 }
 
+/// What the queue head waits for after a refusal, and the wake-ups that retry it: a token due
+/// at a known time (a wake-up then), account capacity (the coupled driver wakes the queue when
+/// another function releases some), or this function's limit (its own completions serve the
+/// queue).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct QueueBlock {
+    /// The limit that last refused the queue head.
+    last: Option<Blocked>,
+    /// True while the queue head waits for account capacity.
+    on_account: bool,
+    /// The earliest queue wake-up scheduled, if any.
+    wake_at: Option<Micros>,
+}
+
+impl QueueBlock {
+    /// The queue head was refused by `blocked`; returns when to schedule a wake-up, if one is
+    /// needed (a scaling token due before any wake-up already scheduled).
+    pub fn refused(&mut self, blocked: Blocked) -> Option<Micros> {
+        self.last = Some(blocked);
+        match blocked {
+            Blocked::Function => None,
+            Blocked::Account => {
+                self.on_account = true;
+                None
+            }
+            Blocked::Rate(at) => self.wake_at.is_none_or(|w| w > at).then_some(at),
+        }
+    }
+
+    /// The account has room again at `now`; returns when to schedule a wake-up (now), unless
+    /// one is scheduled for now already.
+    pub fn account_freed(&mut self, now: Micros) -> Option<Micros> {
+        self.on_account = false;
+        (self.wake_at != Some(now)).then_some(now)
+    }
+
+    /// A wake-up was scheduled at `at`.
+    pub fn scheduled(&mut self, at: Micros) {
+        self.wake_at = Some(self.wake_at.map_or(at, |w| w.min(at)));
+    }
+
+    /// A wake-up runs at `now`.
+    pub fn woke(&mut self, now: Micros) {
+        if self.wake_at == Some(now) {
+            self.wake_at = None;
+        }
+    }
+
+    /// True while the queue head waits for account capacity.
+    pub fn on_account(&self) -> bool {
+        self.on_account
+    }
+
+    /// The limit a queued request throttled now is counted against: the one that last refused
+    /// the queue head (the function's own, if none did).
+    pub fn cause(&self) -> Blocked {
+        self.last.unwrap_or(Blocked::Function)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +256,45 @@ mod tests {
             limits.start_new(0, 0, &unlimited()),
             Err(Blocked::Rate(SECOND))
         );
+    }
+
+    #[test]
+    fn a_rate_refusal_asks_for_a_wake_up_when_the_token_is_due() {
+        let mut q = QueueBlock::default();
+        assert_eq!(q.cause(), Blocked::Function);
+        assert_eq!(q.refused(Blocked::Rate(500)), Some(500));
+        q.scheduled(500);
+        // A later token does not need another wake-up; an earlier one does.
+        assert_eq!(q.refused(Blocked::Rate(700)), None);
+        assert_eq!(q.refused(Blocked::Rate(300)), Some(300));
+        q.scheduled(300);
+        assert_eq!(q.cause(), Blocked::Rate(300));
+        // The wake-up at 300 runs; the one at 500 is still pending but no longer tracked, so a
+        // refusal until 400 asks for one.
+        q.woke(300);
+        assert_eq!(q.refused(Blocked::Rate(400)), Some(400));
+    }
+
+    #[test]
+    fn an_account_refusal_waits_for_the_driver() {
+        let mut q = QueueBlock::default();
+        assert_eq!(q.refused(Blocked::Account), None);
+        assert!(q.on_account());
+        assert_eq!(q.cause(), Blocked::Account);
+        // Freed at 40: wake at 40, unless a wake-up at 40 is scheduled already.
+        assert_eq!(q.account_freed(40), Some(40));
+        assert!(!q.on_account());
+        q.scheduled(40);
+        assert_eq!(q.account_freed(40), None);
+        q.woke(40);
+        assert_eq!(q.account_freed(40), Some(40));
+    }
+
+    #[test]
+    fn a_function_refusal_needs_no_wake_up() {
+        let mut q = QueueBlock::default();
+        assert_eq!(q.refused(Blocked::Function), None);
+        assert!(!q.on_account());
+        assert_eq!(q.cause(), Blocked::Function);
     }
 }
