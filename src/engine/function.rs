@@ -1,11 +1,16 @@
 //! One function's execution environments and the events that move them. A [`FunctionSim`] replays
 //! its slice of the trace; the driver advances it epoch by epoch (alone, in parallel with the others,
-//! or interleaved with them when the account limit couples functions).
+//! or interleaved with them when the account limit couples functions). This file orchestrates;
+//! the parts live beside it: `events` (phases, event queues), `pool` (instances and which one
+//! serves), `provisioned` (the provisioned level and its plan), `limits` (concurrency limits, the
+//! scaling-rate bucket, what blocks the queue).
 //!
-//! Event order at equal times: first the function's timers (completions, init done) in the order
-//! they were scheduled, then its retries and queue wake-ups, then its trace arrivals in row order.
-//! Timers only release capacity or leave it unchanged; retries and arrivals only take it. That
-//! split is what lets the driver prove a parallel run equal to a coupled one (see `driver.rs`).
+//! Event order at equal times ([`Phase`]): first the function's timers (completions, init done,
+//! plan steps) in the order they were scheduled, then its acquisitions (async retries, queue
+//! wake-ups, provisioned raises) in the order they were scheduled, then its trace arrivals in row
+//! order. Timers only release capacity or leave it unchanged; acquisitions and arrivals only take
+//! it. That split is what lets the driver prove a parallel run equal to a coupled one (see
+//! `driver.rs`).
 
 mod events;
 mod limits;
