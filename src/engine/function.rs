@@ -891,4 +891,34 @@ mod tests {
         assert_eq!(s.provisioned_idle_us, (2 * 5 + 2) * MINUTE - SECOND);
         assert_eq!(sim.prov.alive, 1);
     }
+
+    #[test]
+    fn at_one_instant_releases_come_before_retries_and_retries_before_arrivals() {
+        let cfg = PlatformConfig {
+            max_concurrency: Some(1),
+            init: InitDist::Constant(0),
+            ..config()
+        };
+        // A (0 to 0.5 s) holds the one instance; B, refused at 0, retries at 1 s; C arrives at
+        // 1 s too. The retry goes first and takes the instance, so C is throttled.
+        let rows = [
+            row(0, 500 * MS, Trigger::Async),
+            row(0, SECOND, Trigger::Async),
+            row(SECOND, SECOND, Trigger::Sync),
+        ];
+        let sim = run(&cfg, &rows);
+        assert_eq!((sim.stats.retries, sim.stats.throttled), (1, 1));
+        assert_eq!(
+            sim.out.latencies,
+            vec![(500 * MS, true), (2 * SECOND, false)]
+        );
+        // A completion at the instant of an arrival frees the instance first: D arrives as A
+        // ends and is served warm, not refused.
+        let rows = [
+            row(0, 500 * MS, Trigger::Sync),
+            row(500 * MS, SECOND, Trigger::Sync),
+        ];
+        let s = run(&cfg, &rows).stats;
+        assert_eq!((s.warm_starts, s.throttled), (1, 0));
+    }
 }
