@@ -16,7 +16,7 @@ use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
 
-use super::function::{Account, FunctionSim, SimClock};
+use super::function::{Account, FunctionSim, Phase, SimClock};
 use super::{PlatformConfig, ValidConfig, WarmPlan};
 use crate::outcome::{Collector, EpochBuffer, FunctionStats, Mode, Outcome, WarmupReport};
 use crate::time::{MINUTE, Micros};
@@ -393,7 +393,7 @@ fn coupled_epoch(
     blocked: &mut Vec<u32>,
     t_end: Micros,
 ) {
-    let mut heap: BinaryHeap<Reverse<(Micros, u8, u32)>> = sims
+    let mut heap: BinaryHeap<Reverse<(Micros, Phase, u32)>> = sims
         .iter()
         .enumerate()
         .filter_map(|(f, s)| {
@@ -415,7 +415,7 @@ fn coupled_epoch(
             }
             let before = account.usage;
             sim.step_event(t, phase, arrivals, account);
-            if sim.blocked_on_account && !blocked.contains(&f) {
+            if sim.blocked_on_account() && !blocked.contains(&f) {
                 blocked.push(f);
             }
             let next = sim

@@ -1,190 +1,44 @@
 //! One function's execution environments and the events that move them. A [`FunctionSim`] replays
 //! its slice of the trace; the driver advances it epoch by epoch (alone, in parallel with the others,
-//! or interleaved with them when the account limit couples functions).
+//! or interleaved with them when the account limit couples functions). This file orchestrates;
+//! the parts live beside it: `events` (phases, event queues), `pool` (instances and which one
+//! serves), `provisioned` (the provisioned level and its plan), `limits` (concurrency limits, the
+//! scaling-rate bucket, what blocks the queue).
 //!
-//! Event order at equal times: first the function's timers (completions, init done) in the order
-//! they were scheduled, then its retries and queue wake-ups, then its trace arrivals in row order.
-//! Timers only release capacity or leave it unchanged; retries and arrivals only take it. That
-//! split is what lets the driver prove a parallel run equal to a coupled one (see `driver.rs`).
+//! Event order at equal times ([`Phase`]): first the function's timers (completions, init done,
+//! plan steps) in the order they were scheduled, then its acquisitions (async retries, queue
+//! wake-ups, provisioned raises) in the order they were scheduled, then its trace arrivals in row
+//! order. Timers only release capacity or leave it unchanged; acquisitions and arrivals only take
+//! it. That split is what lets the driver prove a parallel run equal to a coupled one (see
+//! `driver.rs`).
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+mod events;
+mod limits;
+mod pool;
+mod provisioned;
+
+use std::collections::VecDeque;
 
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 
-use super::{PlatformConfig, ProvisionedPlan};
+pub(crate) use events::Phase;
+use events::{Acquisition, EventQueue, Request, Sequence, Timer};
+pub(crate) use limits::Account;
+use limits::{Blocked, Limits, QueueBlock};
+use pool::{Instance, Pool, Popped, State, Warm};
+use provisioned::Provisioned;
+
+use super::PlatformConfig;
 use crate::outcome::{EpochBuffer, FunctionStats, MinuteKind};
 use crate::time::Micros;
 use crate::trace::{Invocation, Trigger};
 
-/// Shared account state. In a parallel run each function gets its own, with no limit.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Account {
-    pub usage: u64,
-    pub limit: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Initializing,
-    Ready,
-    Dead,
-}
-
-#[derive(Debug, Clone)]
-struct Instance {
-    birth: Micros,
-    ready_at: Micros,
-    busy_since: Micros,
-    idle_since: Micros,
-    /// Start of the current active period (init or busy, until idle).
-    active_since: Micros,
-    /// When the last active period ended, if it is not yet recorded: a request that reuses the
-    /// instance at that same instant continues the period (billing counts one period).
-    active_end: Option<Micros>,
-    /// Requests assigned (in service, or waiting for this instance's init).
-    busy: u32,
-    provisioned: bool,
-    /// A provisioned instance no longer configured, finishing its requests before it goes.
-    retiring: bool,
-    state: State,
-    /// Position in the partial list (`u32::MAX` when not in it).
-    partial_pos: u32,
-}
-
-const NOT_LISTED: u32 = u32::MAX;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum TimerKind {
-    Completion,
-    InitDone,
-    /// The provisioned plan's next step (schedule boundary or target-tracking evaluation).
-    ProvisionTick,
-}
-
-/// A phase-0 event. Ordered by (time, seq): ties come out in scheduling order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Timer {
-    time: Micros,
-    seq: u64,
-    instance: u32,
-    kind: TimerKind,
-}
-
-/// A request that is not (yet) served.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Request {
-    arrival: Micros,
-    duration: Micros,
-    memory_mb: u16,
-    trigger: Trigger,
-    /// Retries so far (async).
-    attempt: u16,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum RetryKind {
-    Async(Request),
-    QueueWake,
-    /// Raise the provisioned level to this (an acquisition, so it runs in phase 1).
-    ProvisionUp(u32),
-}
-
-/// A phase-1 event (an async retry or a queue wake-up), ordered by (time, seq).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Retry {
-    time: Micros,
-    seq: u64,
-    kind: RetryKind,
-}
-
-/// An idle on-demand instance and the end of its keep-alive.
-#[derive(Debug, Clone, Copy)]
-struct Idle {
-    id: u32,
-    keep_alive_end: Micros,
-}
-
+/// A queue-trigger request waiting for capacity until its deadline.
 #[derive(Debug, Clone, Copy)]
 struct Queued {
     req: Request,
     deadline: Micros,
-}
-
-/// Why a request could not get capacity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Blocked {
-    Function,
-    Account,
-    /// Scaling rate: the next token is available at this time.
-    Rate(Micros),
-}
-
-#[derive(Debug, Clone)]
-struct TokenBucket {
-    /// Level and capacity in microseconds of refill; one token = `every` units.
-    level: u64,
-    cap: u64,
-    every: Micros,
-    last: Micros,
-}
-
-impl TokenBucket {
-    fn refill(&mut self, now: Micros) {
-        if now > self.last {
-            self.level = (self.level + (now - self.last)).min(self.cap);
-            self.last = now;
-        }
-    }
-
-    fn try_take(&mut self, now: Micros) -> Result<(), Micros> {
-        self.refill(now);
-        if self.level >= self.every {
-            self.level -= self.every;
-            Ok(())
-        } else {
-            Err(now + (self.every - self.level))
-        }
-    }
-}
-
-/// The provisioned pool's levels and their integrals (clipped at the horizon).
-#[derive(Debug, Clone, Default)]
-struct Provisioned {
-    /// Instances configured now (the plan's level).
-    level: u32,
-    /// Instances alive: configured ones plus retiring ones still busy.
-    alive: u32,
-    /// Provisioned instances serving requests now.
-    busy: u32,
-    since: Micros,
-    level_us: u128,
-    alive_us: u128,
-    busy_us: u128,
-    /// Time of day at t = 0, for schedules.
-    tod0: Micros,
-    /// Target tracking: integrals at the last evaluation, and the streaks of periods above and
-    /// below the target.
-    busy_mark: u128,
-    level_mark: u128,
-    above: u32,
-    below: u32,
-    /// The integrals at the start of the measured window (see `FunctionSim::start_measuring`).
-    measured_from: (u128, u128, u128),
-}
-
-impl Provisioned {
-    fn integrate(&mut self, now: Micros, clip: Micros) {
-        let (a, b) = (self.since.min(clip), now.min(clip));
-        if b > a {
-            let dt = (b - a) as u128;
-            self.level_us += self.level as u128 * dt;
-            self.alive_us += self.alive as u128 * dt;
-            self.busy_us += self.busy as u128 * dt;
-        }
-        self.since = self.since.max(now);
-    }
 }
 
 /// The time-ordered levels of one function, for its own peak and integrals.
@@ -209,32 +63,22 @@ pub(crate) struct FunctionSim<'t> {
     /// True once the measured window has begun (the levels' integrals restart there).
     measuring: bool,
     rng: Pcg64Mcg,
-    seq: u64,
-    timers: BinaryHeap<Reverse<Timer>>,
-    retries: BinaryHeap<Reverse<Retry>>,
+    /// Numbers every scheduled event, so that equal times keep scheduling order.
+    seq: Sequence,
+    /// Phase-0 events: completions, inits done, provisioned-plan steps.
+    timers: EventQueue<Timer>,
+    /// Phase-1 events: async retries, queue wake-ups, provisioned raises.
+    acquisitions: EventQueue<Acquisition>,
+    /// Queue-trigger requests waiting for capacity, in arrival order.
     queue: VecDeque<Queued>,
-    queue_wake_at: Option<Micros>,
-    /// True while the queue head waits for account capacity (the coupled driver wakes it).
-    pub blocked_on_account: bool,
-    /// The limit that last refused the queue head (what a queue throttle is blamed on).
-    queue_blocked_by: Option<Blocked>,
-    instances: Vec<Instance>,
-    free_slots: Vec<u32>,
-    /// Idle on-demand instances, ordered by `idle_since` (front: idle longest).
-    od_idle: VecDeque<Idle>,
-    /// Idle provisioned instances; the top is the most recently used.
-    prov_idle: Vec<u32>,
-    /// Ready instances serving 0 < busy < k requests (only when k > 1).
-    prov_partial: Vec<u32>,
-    od_partial: Vec<u32>,
-    /// Initializing instances with spare capacity (only when k > 1).
-    init_open: Vec<u32>,
-    bucket: Option<TokenBucket>,
-    k: u32,
+    /// What the queue head waits for, and its wake-ups.
+    queue_block: QueueBlock,
+    pool: Pool,
+    limits: Limits,
     /// On-demand instances initializing or busy (these count against the limits).
     od_active: u32,
     prov: Provisioned,
-    /// Instances counted against the function's limit: provisioned + od_active.
+    /// The function's busy instances over time.
     level: Level,
     /// Clip for instance-time statistics (the horizon), microseconds.
     clip: Micros,
@@ -277,7 +121,6 @@ impl<'t> FunctionSim<'t> {
         prefix: Vec<Invocation>,
         account: &mut Account,
     ) -> Self {
-        let tod0 = clock.tod0;
         let mut sim = FunctionSim {
             cfg,
             next_arrival: 0,
@@ -286,289 +129,51 @@ impl<'t> FunctionSim<'t> {
             lo: clock.lo,
             measuring: clock.lo == 0,
             rng: Pcg64Mcg::seed_from_u64(function_seed(cfg.seed, index)),
-            seq: 0,
-            timers: BinaryHeap::new(),
-            retries: BinaryHeap::new(),
+            seq: Sequence::default(),
+            timers: EventQueue::default(),
+            acquisitions: EventQueue::default(),
             queue: VecDeque::new(),
-            queue_wake_at: None,
-            blocked_on_account: false,
-            queue_blocked_by: None,
-            instances: Vec::new(),
-            free_slots: Vec::new(),
-            od_idle: VecDeque::new(),
-            prov_idle: Vec::new(),
-            prov_partial: Vec::new(),
-            od_partial: Vec::new(),
-            init_open: Vec::new(),
-            bucket: cfg.scaling.map(|s| TokenBucket {
-                level: s.burst as u64 * s.refill_every,
-                cap: s.burst as u64 * s.refill_every,
-                every: s.refill_every,
-                last: 0,
-            }),
-            k: cfg.per_instance_concurrency,
+            queue_block: QueueBlock::default(),
+            pool: Pool::new(cfg.per_instance_concurrency, cfg.max_lifetime),
+            limits: Limits::new(cfg.max_concurrency, cfg.scaling),
             od_active: 0,
-            prov: Provisioned::default(),
+            prov: Provisioned::new(clock.tod0),
             level: Level::default(),
             clip: clock.horizon.unwrap_or(Micros::MAX),
             last_event: 0,
             stats: FunctionStats::default(),
             out: EpochBuffer::default(),
         };
-        let level0 = match &cfg.provisioned_plan {
-            None => cfg.provisioned,
-            Some(ProvisionedPlan::Schedule(s)) => s.level_at(tod0),
-            Some(ProvisionedPlan::Target(t)) => t.min,
-        };
-        sim.prov.tod0 = tod0;
-        for _ in 0..level0 {
-            sim.add_provisioned(0, account);
-        }
-        sim.prov.level = level0;
-        if level0 > 0 {
-            sim.out.provisioned(0, level0 as i32);
-        }
-        match &cfg.provisioned_plan {
-            None => {}
-            Some(ProvisionedPlan::Schedule(s)) => {
-                sim.push_timer(s.until_next_boundary(tod0), 0, TimerKind::ProvisionTick);
-            }
-            Some(ProvisionedPlan::Target(t)) => {
-                sim.push_timer(t.interval, 0, TimerKind::ProvisionTick);
-            }
-        }
-        // The stack pops from the top: make instance 0 the first used.
-        sim.prov_idle.reverse();
+        sim.start_provisioned(account);
         sim
     }
 
-    fn push_timer(&mut self, time: Micros, instance: u32, kind: TimerKind) {
-        let seq = self.next_seq();
-        self.timers.push(Reverse(Timer {
-            time,
-            seq,
-            instance,
-            kind,
-        }));
-    }
-
-    /// Adds one ready, idle provisioned instance at `now`.
-    fn add_provisioned(&mut self, now: Micros, account: &mut Account) {
-        self.prov.integrate(now, self.clip);
-        let id = self.alloc(Instance {
-            birth: now,
-            ready_at: now,
-            busy_since: now,
-            active_since: now,
-            active_end: None,
-            idle_since: now,
-            busy: 0,
-            provisioned: true,
-            retiring: false,
-            state: State::Ready,
-            partial_pos: NOT_LISTED,
-        });
-        // The stack pops from the top: instances added earlier are used first.
-        self.prov_idle.insert(0, id);
-        self.prov.alive += 1;
-        account.usage += 1;
-        self.out.delta(now.min(self.clip), 0, 1, 1);
-    }
-
-    /// Removes an idle provisioned instance at `now`.
-    fn remove_provisioned(&mut self, now: Micros, id: u32, account: &mut Account) {
-        self.close_period(id);
-        self.prov.integrate(now, self.clip);
-        let inst = &mut self.instances[id as usize];
-        debug_assert!(inst.provisioned && inst.busy == 0);
-        inst.state = State::Dead;
-        self.prov.alive -= 1;
-        account.usage -= 1;
-        self.out.delta(now.min(self.clip), 0, -1, -1);
-        self.free_slots.push(id);
-    }
-
-    /// The provisioned plan's step at `now`: a schedule boundary or a target-tracking evaluation.
-    fn provision_tick(&mut self, now: Micros, arrivals: &[Invocation], account: &mut Account) {
-        let Some(plan) = &self.cfg.provisioned_plan else {
-            return;
-        };
-        self.prov.integrate(now, self.clip);
-        let (wanted, next) = match plan {
-            ProvisionedPlan::Schedule(s) => {
-                let tod = self.prov.tod0 + now;
-                (s.level_at(tod), now + s.until_next_boundary(tod))
-            }
-            ProvisionedPlan::Target(t) => {
-                let busy = self.prov.busy_us - self.prov.busy_mark;
-                let level = self.prov.level_us - self.prov.level_mark;
-                self.prov.busy_mark = self.prov.busy_us;
-                self.prov.level_mark = self.prov.level_us;
-                let util = if level > 0 {
-                    busy as f64 / level as f64
-                } else {
-                    0.0
-                };
-                let current = self.prov.level;
-                let desired = ((f64::from(current.max(1)) * util / t.target).ceil() as u32)
-                    .clamp(t.min, t.max);
-                let mut wanted = current;
-                if desired > current {
-                    self.prov.above += 1;
-                    self.prov.below = 0;
-                    if self.prov.above >= t.scale_out_after {
-                        wanted = desired;
-                    }
-                } else if desired < current {
-                    self.prov.below += 1;
-                    self.prov.above = 0;
-                    if self.prov.below >= t.scale_in_after {
-                        wanted = desired;
-                    }
-                } else {
-                    self.prov.above = 0;
-                    self.prov.below = 0;
-                }
-                if wanted != current {
-                    self.prov.above = 0;
-                    self.prov.below = 0;
-                }
-                (wanted, now + t.interval)
-            }
-        };
-        if wanted < self.prov.level {
-            self.lower_provisioned(now, wanted, account);
-        } else if wanted > self.prov.level {
-            let seq = self.next_seq();
-            self.retries.push(Reverse(Retry {
-                time: now,
-                seq,
-                kind: RetryKind::ProvisionUp(wanted),
-            }));
-        }
-        // Rescheduled always: `next_event` ignores a tick once nothing else is left.
-        let _ = arrivals;
-        self.push_timer(next, 0, TimerKind::ProvisionTick);
-    }
-
-    /// Lowers the provisioned level: idle instances go at once (least recently used first),
-    /// busy ones retire when they finish.
-    fn lower_provisioned(&mut self, now: Micros, wanted: u32, account: &mut Account) {
-        self.prov.integrate(now, self.clip);
-        let mut remove = self.prov.level - wanted;
-        self.out
-            .provisioned(now.min(self.clip), -((self.prov.level - wanted) as i32));
-        self.prov.level = wanted;
-        if now >= self.lo {
-            self.stats.provisioned_changes += 1;
-        }
-        while remove > 0 && !self.prov_idle.is_empty() {
-            let id = self.prov_idle.remove(0);
-            self.remove_provisioned(now, id, account);
-            remove -= 1;
-        }
-        if remove > 0 {
-            let busy: Vec<u32> = (0..self.instances.len() as u32)
-                .filter(|&i| {
-                    let inst = &self.instances[i as usize];
-                    inst.provisioned
-                        && !inst.retiring
-                        && inst.state == State::Ready
-                        && inst.busy > 0
-                })
-                .take(remove as usize)
-                .collect();
-            for id in busy {
-                if self.instances[id as usize].partial_pos != NOT_LISTED {
-                    self.unlist_partial(id);
-                }
-                self.instances[id as usize].retiring = true;
-            }
-        }
-    }
-
-    /// Raises the provisioned level (phase 1): retiring instances stay, then new ones are added
-    /// while the account has room.
-    fn raise_provisioned(&mut self, now: Micros, wanted: u32, account: &mut Account) {
-        if wanted <= self.prov.level {
-            return;
-        }
-        self.prov.integrate(now, self.clip);
-        if now >= self.lo {
-            self.stats.provisioned_changes += 1;
-        }
-        let old_level = self.prov.level;
-        let mut add = wanted - self.prov.level;
-        let retiring: Vec<u32> = (0..self.instances.len() as u32)
-            .filter(|&i| {
-                let inst = &self.instances[i as usize];
-                inst.provisioned && inst.retiring && inst.state == State::Ready
-            })
-            .take(add as usize)
-            .collect();
-        for id in retiring {
-            self.instances[id as usize].retiring = false;
-            if self.k > 1 && self.instances[id as usize].busy < self.k {
-                self.list_partial(id);
-            }
-            self.prov.level += 1;
-            add -= 1;
-        }
-        while add > 0 && account.usage < account.limit {
-            self.add_provisioned(now, account);
-            self.prov.level += 1;
-            add -= 1;
-        }
-        self.out
-            .provisioned(now.min(self.clip), (self.prov.level - old_level) as i32);
-        // Capacity appeared: queued requests may take it.
-        self.drain_queue(now, account);
-    }
-
-    fn alloc(&mut self, inst: Instance) -> u32 {
-        match self.free_slots.pop() {
-            Some(id) => {
-                self.instances[id as usize] = inst;
-                id
-            }
-            None => {
-                self.instances.push(inst);
-                (self.instances.len() - 1) as u32
-            }
-        }
-    }
-
-    fn next_seq(&mut self) -> u64 {
-        self.seq += 1;
-        self.seq
-    }
-
-    /// The (time, phase) of the next event, if any. Phase 0: timers; 1: retries; 2: arrivals.
-    /// `arrivals` is the function's trace (every call passes the same rows, possibly extended at
-    /// the end by a streaming reader).
-    pub fn next_event(&self, arrivals: &[Invocation]) -> Option<(Micros, u8)> {
-        let mut best: Option<(Micros, u8)> = None;
-        if let Some(Reverse(t)) = self.timers.peek() {
+    /// The (time, phase) of the next event, if any. `arrivals` is the function's trace (every
+    /// call passes the same rows, possibly extended at the end by a streaming reader).
+    #[inline]
+    pub fn next_event(&self, arrivals: &[Invocation]) -> Option<(Micros, Phase)> {
+        let mut best: Option<(Micros, Phase)> = None;
+        if let Some((time, kind)) = self.timers.peek() {
             // A provisioned-plan tick alone, with nothing else left to happen, is not an event:
             // the plan's level holds to the end of the window.
-            let lone_tick = t.kind == TimerKind::ProvisionTick
+            let lone_tick = kind == Timer::ProvisionTick
                 && self.timers.len() == 1
-                && self.retries.is_empty()
+                && self.acquisitions.is_empty()
                 && self.queue.is_empty()
                 && self.next_arrival >= self.prefix.len() + arrivals.len();
             if !lone_tick {
-                best = Some((t.time, 0));
+                best = Some((time, Phase::Timer));
             }
         }
-        if let Some(Reverse(r)) = self.retries.peek()
-            && best.is_none_or(|b| (r.time, 1) < b)
+        if let Some(time) = self.acquisitions.peek_time()
+            && best.is_none_or(|b| (time, Phase::Acquisition) < b)
         {
-            best = Some((r.time, 1));
+            best = Some((time, Phase::Acquisition));
         }
         if let Some(inv) = self.arrival(arrivals, self.next_arrival)
-            && best.is_none_or(|b| (inv.arrival, 2) < b)
+            && best.is_none_or(|b| (inv.arrival, Phase::Arrival) < b)
         {
-            best = Some((inv.arrival, 2));
+            best = Some((inv.arrival, Phase::Arrival));
         }
         best
     }
@@ -619,49 +224,24 @@ impl<'t> FunctionSim<'t> {
     pub fn end_epoch(&mut self, t_end: Micros) {
         self.expire_before(t_end);
         if self.cfg.max_lifetime.is_some() {
-            let mut i = 0;
-            while i < self.od_idle.len() {
-                let idle = self.od_idle[i];
-                let death = self.death(idle);
-                if death < t_end {
-                    self.od_idle.remove(i);
-                    self.reclaim(idle.id, death);
-                } else {
-                    i += 1;
-                }
+            let mut cursor = 0;
+            while let Some((id, death)) = self.pool.pop_dying(t_end, &mut cursor) {
+                self.reclaim(id, death);
             }
         }
     }
 
-    /// When an idle on-demand instance dies if nothing uses it: at the end of its keep-alive, or
-    /// of its lifetime if that comes first.
-    fn death(&self, idle: Idle) -> Micros {
-        match self.cfg.max_lifetime {
-            None => idle.keep_alive_end,
-            Some(life) => {
-                let inst = &self.instances[idle.id as usize];
-                idle.keep_alive_end
-                    .min((inst.birth + life).max(inst.idle_since))
-            }
-        }
-    }
-
-    /// Reclaims from the front of the idle deque every instance whose keep-alive ends before `t`.
+    /// Reclaims every idle instance whose keep-alive ends before `t`, idle longest first.
     #[inline]
     fn expire_before(&mut self, t: Micros) {
-        while let Some(&idle) = self.od_idle.front() {
-            if idle.keep_alive_end >= t {
-                break;
-            }
-            self.od_idle.pop_front();
-            let death = self.death(idle);
-            self.reclaim(idle.id, death);
+        while let Some((id, death)) = self.pool.pop_expired(t) {
+            self.reclaim(id, death);
         }
     }
 
     /// Records instance `id`'s finished active period, if one is pending.
     fn close_period(&mut self, id: u32) {
-        let inst = &mut self.instances[id as usize];
+        let inst = &mut self.pool[id];
         if let Some(end) = inst.active_end.take() {
             // Only the part in the measured window is billed.
             if end <= self.lo && self.lo > 0 {
@@ -676,21 +256,19 @@ impl<'t> FunctionSim<'t> {
     /// An idle on-demand instance dies at `death`.
     fn reclaim(&mut self, id: u32, death: Micros) {
         self.close_period(id);
-        let inst = &mut self.instances[id as usize];
+        let inst = &self.pool[id];
         debug_assert!(inst.busy == 0 && !inst.provisioned && inst.state == State::Ready);
         let idle = clipped(inst.idle_since, death, self.lo, self.clip);
         self.stats.on_demand_idle_us += idle;
-        inst.state = State::Dead;
+        self.pool.kill(id);
         self.out.delta(death.min(self.clip), 0, -1, 0);
-        self.free_slots.push(id);
     }
 
-    /// Processes the single next event.
     /// Processes the next event, which the caller found at (`now`, `phase`) with `next_event`.
     pub fn step_event(
         &mut self,
         now: Micros,
-        phase: u8,
+        phase: Phase,
         arrivals: &[Invocation],
         account: &mut Account,
     ) {
@@ -700,94 +278,90 @@ impl<'t> FunctionSim<'t> {
         }
         self.expire_before(now + 1);
         match phase {
-            0 => {
-                let Some(Reverse(timer)) = self.timers.pop() else {
-                    return;
-                };
-                match timer.kind {
-                    TimerKind::Completion => self.complete(now, timer.instance, account),
-                    TimerKind::InitDone => self.init_done(now, timer.instance),
-                    TimerKind::ProvisionTick => self.provision_tick(now, arrivals, account),
-                }
-            }
-            1 => {
-                let Some(Reverse(retry)) = self.retries.pop() else {
-                    return;
-                };
-                match retry.kind {
-                    RetryKind::Async(req) => {
-                        if self.measured(req.arrival) {
-                            self.stats.retries += 1;
-                        }
-                        self.admit(now, req, account);
+            Phase::Timer => match self.timers.pop() {
+                Some((_, Timer::Completion(id))) => self.complete(now, id, account),
+                Some((_, Timer::InitDone(id))) => self.init_done(now, id),
+                Some((_, Timer::ProvisionTick)) => self.provision_tick(now, account),
+                None => {}
+            },
+            Phase::Acquisition => match self.acquisitions.pop() {
+                Some((_, Acquisition::AsyncRetry(req))) => {
+                    if self.measured(req.arrival) {
+                        self.stats.retries += 1;
                     }
-                    RetryKind::QueueWake => {
-                        if self.queue_wake_at == Some(now) {
-                            self.queue_wake_at = None;
-                        }
-                        self.drain_queue(now, account);
-                    }
-                    RetryKind::ProvisionUp(wanted) => self.raise_provisioned(now, wanted, account),
+                    self.admit(now, req, account);
                 }
-            }
-            _ => {
+                Some((_, Acquisition::QueueWake)) => {
+                    self.queue_block.woke(now);
+                    self.drain_queue(now, account);
+                }
+                Some((_, Acquisition::ProvisionUp(wanted))) => {
+                    self.raise_provisioned(now, wanted, account)
+                }
+                None => {}
+            },
+            Phase::Arrival => {
                 let Some(inv) = self.arrival(arrivals, self.next_arrival) else {
                     return;
                 };
                 self.next_arrival += 1;
-                if self.measured(inv.arrival) {
-                    self.stats.invocations += 1;
-                    self.out.count(inv.arrival, MinuteKind::Invocation);
-                } else {
-                    self.stats.warmup_invocations += 1;
-                }
-                let memory_mb = if inv.memory_mb == 0 || self.cfg.memory_override {
-                    self.cfg.memory_mb
-                } else {
-                    inv.memory_mb
-                };
-                let duration = match &self.cfg.cpu {
-                    None => inv.duration,
-                    Some(cpu) => cpu.scale(inv.duration, memory_mb, inv.memory_mb),
-                };
-                let req = Request {
-                    arrival: inv.arrival,
-                    duration,
-                    memory_mb,
-                    trigger: inv.trigger,
-                    attempt: 0,
-                };
-                if req.trigger == Trigger::Queue && !self.queue.is_empty() {
-                    // FIFO: a queue request does not overtake the ones already waiting.
-                    self.enqueue(now, req);
-                    self.drain_queue(now, account);
-                } else {
-                    self.admit(now, req, account);
-                }
+                self.arrive(now, inv, account);
             }
         }
     }
 
+    /// A trace row arrives at `now`.
+    fn arrive(&mut self, now: Micros, inv: Invocation, account: &mut Account) {
+        if self.measured(inv.arrival) {
+            self.stats.invocations += 1;
+            self.out.count(inv.arrival, MinuteKind::Invocation);
+        } else {
+            self.stats.warmup_invocations += 1;
+        }
+        let memory_mb = if inv.memory_mb == 0 || self.cfg.memory_override {
+            self.cfg.memory_mb
+        } else {
+            inv.memory_mb
+        };
+        let duration = match &self.cfg.cpu {
+            None => inv.duration,
+            Some(cpu) => cpu.scale(inv.duration, memory_mb, inv.memory_mb),
+        };
+        let req = Request {
+            arrival: inv.arrival,
+            duration,
+            memory_mb,
+            trigger: inv.trigger,
+            attempt: 0,
+        };
+        if req.trigger == Trigger::Queue && !self.queue.is_empty() {
+            // FIFO: a queue request does not overtake the ones already waiting.
+            self.enqueue(req);
+            self.drain_queue(now, account);
+        } else {
+            self.admit(now, req, account);
+        }
+    }
+
+    /// True while the queue head waits for account capacity (the coupled driver wakes it).
+    pub fn blocked_on_account(&self) -> bool {
+        self.queue_block.on_account()
+    }
+
     /// Wakes a queue that waits for account capacity (coupled runs).
     pub fn wake(&mut self, now: Micros) {
-        self.blocked_on_account = false;
-        if self.queue_wake_at != Some(now) {
-            self.schedule_queue_wake(now);
+        if let Some(at) = self.queue_block.account_freed(now) {
+            self.schedule_queue_wake(at);
         }
     }
 
     fn schedule_queue_wake(&mut self, at: Micros) {
-        let seq = self.next_seq();
-        self.retries.push(Reverse(Retry {
-            time: at,
-            seq,
-            kind: RetryKind::QueueWake,
-        }));
-        self.queue_wake_at = Some(self.queue_wake_at.map_or(at, |w| w.min(at)));
+        self.acquisitions
+            .push(&mut self.seq, at, Acquisition::QueueWake);
+        self.queue_block.scheduled(at);
     }
 
-    fn enqueue(&mut self, now: Micros, req: Request) {
-        let _ = now;
+    fn enqueue(&mut self, req: Request) {
         self.queue.push_back(Queued {
             req,
             deadline: req.arrival.saturating_add(self.cfg.queue_max_wait),
@@ -796,50 +370,41 @@ impl<'t> FunctionSim<'t> {
 
     /// Tries to place `req` at `now`; over the limit the trigger decides.
     fn admit(&mut self, now: Micros, req: Request, account: &mut Account) {
-        match self.place(now, req, account) {
-            Ok(()) => {}
-            Err(blocked) => match req.trigger {
-                Trigger::Sync => self.refuse(req.arrival, blocked, MinuteKind::Throttled),
-                Trigger::Queue => {
-                    self.enqueue(now, req);
-                    self.on_blocked(blocked);
+        let Err(blocked) = self.place(now, req, account) else {
+            return;
+        };
+        match req.trigger {
+            Trigger::Sync => self.refuse(req.arrival, blocked, MinuteKind::Throttled),
+            Trigger::Queue => {
+                self.enqueue(req);
+                self.on_blocked(blocked);
+            }
+            Trigger::Async => {
+                let backoff = self
+                    .cfg
+                    .retry
+                    .initial
+                    .saturating_mul(1u64 << req.attempt.min(40))
+                    .min(self.cfg.retry.max);
+                let at = now.saturating_add(backoff);
+                if at > req.arrival.saturating_add(self.cfg.retry.max_age) {
+                    self.refuse(req.arrival, blocked, MinuteKind::DeadLettered);
+                } else {
+                    let retry = Request {
+                        attempt: req.attempt + 1,
+                        ..req
+                    };
+                    self.acquisitions
+                        .push(&mut self.seq, at, Acquisition::AsyncRetry(retry));
                 }
-                Trigger::Async => {
-                    let backoff = self
-                        .cfg
-                        .retry
-                        .initial
-                        .saturating_mul(1u64 << req.attempt.min(40))
-                        .min(self.cfg.retry.max);
-                    let at = now.saturating_add(backoff);
-                    if at > req.arrival.saturating_add(self.cfg.retry.max_age) {
-                        self.refuse(req.arrival, blocked, MinuteKind::DeadLettered);
-                    } else {
-                        let seq = self.next_seq();
-                        self.retries.push(Reverse(Retry {
-                            time: at,
-                            seq,
-                            kind: RetryKind::Async(Request {
-                                attempt: req.attempt + 1,
-                                ..req
-                            }),
-                        }));
-                    }
-                }
-            },
+            }
         }
     }
 
+    /// The queue head was refused by `blocked`: remember why, and arrange to try again.
     fn on_blocked(&mut self, blocked: Blocked) {
-        self.queue_blocked_by = Some(blocked);
-        match blocked {
-            Blocked::Function => {} // a completion of this function wakes the queue
-            Blocked::Account => self.blocked_on_account = true,
-            Blocked::Rate(at) => {
-                if self.queue_wake_at.is_none_or(|w| w > at) {
-                    self.schedule_queue_wake(at);
-                }
-            }
+        if let Some(at) = self.queue_block.refused(blocked) {
+            self.schedule_queue_wake(at);
         }
     }
 
@@ -851,7 +416,7 @@ impl<'t> FunctionSim<'t> {
                 return Some(head);
             }
             self.queue.pop_front();
-            let cause = self.queue_blocked_by.unwrap_or(Blocked::Function);
+            let cause = self.queue_block.cause();
             self.refuse(head.req.arrival, cause, MinuteKind::Throttled);
         }
         None
@@ -896,66 +461,30 @@ impl<'t> FunctionSim<'t> {
         //    come first (k > 1), then the most recently idle (MRU).
         //    Waking an idle on-demand instance adds one to the account's usage (Lambda counts
         //    concurrent executions), so it needs account headroom like a new instance does.
-        let warm = if let Some(&id) = self.prov_partial.last() {
-            Some(id)
-        } else if let Some(&id) = self.prov_idle.last() {
-            Some(id)
-        } else if let Some(&id) = self.od_partial.last() {
-            Some(id)
-        } else if self.od_idle.is_empty() {
-            None
-        } else if account.usage >= account.limit {
-            return Err(Blocked::Account);
-        } else {
-            self.pop_mru_idle(now)
+        let warm = match self.pool.warm() {
+            Warm::Ready(id) => Some(id),
+            Warm::IdleOnDemand => {
+                account.check()?;
+                self.pick_mru_idle(now)
+            }
+            Warm::None => None,
         };
         if let Some(id) = warm {
             self.start_on_ready(now, id, req, account);
             return Ok(());
         }
         // 2. An initializing instance with a free slot (k > 1): wait for its init.
-        if !self.init_open.is_empty() {
-            let (pos, &id) = self
-                .init_open
-                .iter()
-                .enumerate()
-                .min_by_key(|&(_, &id)| (self.instances[id as usize].ready_at, id))
-                .expect("non-empty");
-            let ready_at = self.instances[id as usize].ready_at;
-            let inst = &mut self.instances[id as usize];
-            inst.busy += 1;
-            if inst.busy == self.k {
-                self.init_open.swap_remove(pos);
-            }
+        if let Some(id) = self.pool.join_init() {
+            let ready_at = self.pool[id].ready_at;
             self.record_served(now, req, ready_at, true, ready_at - now, id);
             return Ok(());
         }
         // 3. A new instance, if the limits allow.
-        let in_use = self.prov.alive + self.od_active;
-        if self.cfg.max_concurrency.is_some_and(|m| in_use >= m) {
-            return Err(Blocked::Function);
-        }
-        if account.usage >= account.limit {
-            return Err(Blocked::Account);
-        }
-        if let Some(bucket) = &mut self.bucket {
-            bucket.try_take(now).map_err(Blocked::Rate)?;
-        }
+        self.limits
+            .start_new(now, self.prov.alive + self.od_active, account)?;
         let init = self.cfg.init.sample(&mut self.rng);
         let ready_at = now + init;
-        let id = self.alloc(Instance {
-            birth: now,
-            ready_at,
-            busy_since: ready_at,
-            active_since: now,
-            active_end: None,
-            idle_since: now,
-            busy: 1,
-            provisioned: false,
-            retiring: false,
-            state: State::Initializing,
-            partial_pos: NOT_LISTED,
-        });
+        let id = self.pool.alloc(Instance::starting(now, ready_at));
         self.od_active += 1;
         account.usage += 1;
         if self.measured(req.arrival) {
@@ -964,40 +493,30 @@ impl<'t> FunctionSim<'t> {
         }
         self.stats.on_demand_init_us += clipped(now, ready_at, self.lo, self.clip);
         self.out.delta(now, 0, 1, 1);
-        if self.k > 1 {
-            self.init_open.push(id);
+        if self.pool.k() > 1 {
+            self.pool.open_init(id);
         }
-        let seq = self.next_seq();
-        self.timers.push(Reverse(Timer {
-            time: ready_at,
-            seq,
-            instance: id,
-            kind: TimerKind::InitDone,
-        }));
+        self.timers
+            .push(&mut self.seq, ready_at, Timer::InitDone(id));
         self.record_served(now, req, ready_at, true, init, id);
         Ok(())
     }
 
-    /// Pops the most recently idle on-demand instance that is still alive at `now`.
-    fn pop_mru_idle(&mut self, now: Micros) -> Option<u32> {
-        while let Some(idle) = self.od_idle.pop_back() {
-            // Keep-alive expiries were reclaimed before this event; only a lifetime can have ended.
-            if self.cfg.max_lifetime.is_some() {
-                let death = self.death(idle);
-                if death <= now {
-                    self.reclaim(idle.id, death);
-                    continue;
-                }
+    /// Takes the most recently idle on-demand instance still alive at `now`, reclaiming those
+    /// whose lifetime ended.
+    fn pick_mru_idle(&mut self, now: Micros) -> Option<u32> {
+        loop {
+            match self.pool.pop_mru_idle(now)? {
+                Popped::Alive(id) => return Some(id),
+                Popped::Dead(id, death) => self.reclaim(id, death),
             }
-            return Some(idle.id);
         }
-        None
     }
 
     /// Assigns `req` to ready instance `id` at `now` (a warm start).
     fn start_on_ready(&mut self, now: Micros, id: u32, req: Request, account: &mut Account) {
-        let k = self.k;
-        let inst = &mut self.instances[id as usize];
+        let k = self.pool.k();
+        let inst = &mut self.pool[id];
         let was_idle = inst.busy == 0;
         inst.busy += 1;
         let provisioned = inst.provisioned;
@@ -1006,56 +525,28 @@ impl<'t> FunctionSim<'t> {
             inst.busy_since = now;
             if inst.active_end != Some(now) {
                 self.close_period(id);
-                self.instances[id as usize].active_since = now;
+                self.pool[id].active_since = now;
             }
-            let inst = &mut self.instances[id as usize];
+            let inst = &mut self.pool[id];
             inst.active_end = None;
+            let idle_since = inst.idle_since;
             if provisioned {
-                self.prov_idle.pop();
+                self.pool.pop_prov_idle();
                 self.prov.integrate(now, self.clip);
                 self.prov.busy += 1;
             } else {
-                self.stats.on_demand_idle_us += clipped(inst.idle_since, now, self.lo, self.clip);
+                self.stats.on_demand_idle_us += clipped(idle_since, now, self.lo, self.clip);
                 self.od_active += 1;
                 account.usage += 1;
             }
             self.busy_change(now, 1, if provisioned { 0 } else { 1 });
             if !full {
-                self.list_partial(id);
+                self.pool.list_partial(id);
             }
         } else if full {
-            self.unlist_partial(id);
+            self.pool.unlist_partial(id);
         }
         self.record_served(now, req, now, false, 0, id);
-    }
-
-    fn partial_list(&mut self, provisioned: bool) -> &mut Vec<u32> {
-        if provisioned {
-            &mut self.prov_partial
-        } else {
-            &mut self.od_partial
-        }
-    }
-
-    fn list_partial(&mut self, id: u32) {
-        let provisioned = self.instances[id as usize].provisioned;
-        let list = self.partial_list(provisioned);
-        let pos = list.len() as u32;
-        list.push(id);
-        self.instances[id as usize].partial_pos = pos;
-    }
-
-    fn unlist_partial(&mut self, id: u32) {
-        let inst = &self.instances[id as usize];
-        let (provisioned, pos) = (inst.provisioned, inst.partial_pos as usize);
-        debug_assert!(pos != NOT_LISTED as usize);
-        let list = self.partial_list(provisioned);
-        list.swap_remove(pos);
-        let moved = list.get(pos).copied();
-        if let Some(moved) = moved {
-            self.instances[moved as usize].partial_pos = pos as u32;
-        }
-        self.instances[id as usize].partial_pos = NOT_LISTED;
     }
 
     /// Records a served request that starts at `start` and schedules its completion.
@@ -1091,19 +582,13 @@ impl<'t> FunctionSim<'t> {
                 self.out.count(req.arrival, MinuteKind::TimedOut);
             }
             self.out.latency(latency, cold);
-            let provisioned = self.instances[id as usize].provisioned;
+            let provisioned = self.pool[id].provisioned;
             self.stats
                 .bill(req.memory_mb, exec, provisioned, &self.cfg.usage);
         } else if cold {
             self.stats.warmup_cold_starts += 1;
         }
-        let seq = self.next_seq();
-        self.timers.push(Reverse(Timer {
-            time: end,
-            seq,
-            instance: id,
-            kind: TimerKind::Completion,
-        }));
+        self.timers.push(&mut self.seq, end, Timer::Completion(id));
     }
 
     /// Changes the function's busy-instance count at `now` (time-ordered).
@@ -1121,41 +606,41 @@ impl<'t> FunctionSim<'t> {
     }
 
     fn init_done(&mut self, now: Micros, id: u32) {
-        let k = self.k;
-        let inst = &mut self.instances[id as usize];
+        let k = self.pool.k();
+        let inst = &mut self.pool[id];
         if inst.state != State::Initializing {
             return;
         }
         inst.state = State::Ready;
         inst.busy_since = now;
         let spare = inst.busy < k;
-        if spare && let Some(pos) = self.init_open.iter().position(|&x| x == id) {
-            self.init_open.swap_remove(pos);
+        if spare {
+            self.pool.close_init(id);
         }
         // It starts serving the request(s) that waited for it: busy, no usage change.
         self.busy_change(now, 1, 0);
         if spare {
-            self.list_partial(id);
+            self.pool.list_partial(id);
         }
     }
 
     fn complete(&mut self, now: Micros, id: u32, account: &mut Account) {
-        let k = self.k;
-        let inst = &mut self.instances[id as usize];
+        let k = self.pool.k();
+        let inst = &mut self.pool[id];
         let was_full = inst.busy == k;
         let retiring = inst.retiring;
         inst.busy -= 1;
         // A queued request takes the freed slot at once (not on a retiring instance).
         if !retiring && let Some(head) = self.queue_head(now) {
             self.queue.pop_front();
-            self.instances[id as usize].busy += 1;
+            self.pool[id].busy += 1;
             self.record_served(now, head.req, now, false, 0, id);
             return;
         }
-        let inst = &mut self.instances[id as usize];
+        let inst = &mut self.pool[id];
         if inst.busy > 0 {
             if was_full && !retiring {
-                self.list_partial(id);
+                self.pool.list_partial(id);
             }
             return;
         }
@@ -1164,34 +649,29 @@ impl<'t> FunctionSim<'t> {
         let busy = clipped(inst.busy_since, now, self.lo, self.clip);
         inst.active_end = Some(now);
         inst.idle_since = now;
-        if inst.partial_pos != NOT_LISTED {
-            self.unlist_partial(id);
+        if inst.is_partial() {
+            self.pool.unlist_partial(id);
         }
         if provisioned {
             self.stats.provisioned_busy_us += busy;
             self.busy_change(now, -1, 0);
             self.prov.integrate(now, self.clip);
             self.prov.busy -= 1;
-            if self.instances[id as usize].retiring {
+            if self.pool[id].retiring {
                 self.remove_provisioned(now, id, account);
             } else {
-                self.prov_idle.push(id);
+                self.pool.push_prov_idle(id);
             }
         } else {
             self.stats.on_demand_busy_us += busy;
             self.od_active -= 1;
             account.usage -= 1;
             self.busy_change(now, -1, -1);
-            let inst = &self.instances[id as usize];
-            if self
-                .cfg
-                .max_lifetime
-                .is_some_and(|life| now >= inst.birth + life)
-            {
+            if self.pool.outlived(id, now) {
                 self.reclaim(id, now);
             } else {
                 let keep_alive_end = now + self.cfg.keep_alive.keep_alive(now);
-                self.od_idle.push_back(Idle { id, keep_alive_end });
+                self.pool.push_idle(id, keep_alive_end);
             }
         }
     }
@@ -1203,36 +683,240 @@ impl<'t> FunctionSim<'t> {
         if !self.measuring {
             self.start_measuring();
         }
-        let cause = self.queue_blocked_by.unwrap_or(Blocked::Function);
+        let cause = self.queue_block.cause();
         while let Some(Queued { req, .. }) = self.queue.pop_front() {
             self.refuse(req.arrival, cause, MinuteKind::Throttled);
         }
-        while let Some(idle) = self.od_idle.pop_front() {
-            let death = self.death(idle).min(clip);
-            self.reclaim(idle.id, death);
+        while let Some((id, death)) = self.pool.pop_oldest_idle() {
+            self.reclaim(id, death.min(clip));
         }
         // Provisioned instances still alive end their last active period here.
-        for id in 0..self.instances.len() as u32 {
-            if self.instances[id as usize].state != State::Dead {
+        for id in self.pool.ids() {
+            if self.pool[id].state != State::Dead {
                 self.close_period(id);
             }
         }
         self.stats.peak_busy = self.level.peak;
         self.stats.busy_integral_us +=
             self.level.busy as u128 * (clip.saturating_sub(self.level.since.min(clip))) as u128;
-        self.prov.integrate(clip, clip);
-        let (level0, alive0, _) = self.prov.measured_from;
-        self.stats.provisioned_configured_us = (self.prov.level_us - level0) as u64;
-        self.stats.provisioned_idle_us =
-            ((self.prov.alive_us - alive0) as u64).saturating_sub(self.stats.provisioned_busy_us);
+        let (configured_us, alive_us) = self.provisioned_totals(clip);
+        self.stats.provisioned_configured_us = configured_us;
+        self.stats.provisioned_idle_us = alive_us.saturating_sub(self.stats.provisioned_busy_us);
         // Only a provisioned plan's last tick may be left.
         debug_assert!(
-            self.retries.is_empty()
-                && self
-                    .timers
-                    .iter()
-                    .all(|Reverse(t)| t.kind == TimerKind::ProvisionTick)
+            self.acquisitions.is_empty() && self.timers.kinds().all(|t| t == Timer::ProvisionTick)
         );
         self.timers.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{FixedKeepAlive, InitDist, ProvisionedPlan, Schedule};
+    use crate::time::{MINUTE, SECOND};
+    use std::sync::Arc;
+
+    const MS: Micros = 1_000;
+
+    /// No account limit, no scaling rate, a constant init of 50 ms, keep-alive 10 s.
+    fn config() -> PlatformConfig {
+        PlatformConfig {
+            account_concurrency: None,
+            scaling: None,
+            keep_alive: Arc::new(FixedKeepAlive(10 * SECOND)),
+            ..PlatformConfig::lambda_defaults(InitDist::Constant(50 * MS))
+        }
+    }
+
+    fn row(arrival: Micros, duration: Micros, trigger: Trigger) -> Invocation {
+        Invocation {
+            arrival,
+            duration,
+            function: 0,
+            memory_mb: 0,
+            trigger,
+        }
+    }
+
+    /// Runs one function alone over `rows` and ends the window at `window_end`.
+    fn run_with<'c>(
+        cfg: &'c PlatformConfig,
+        limit: u64,
+        rows: &[Invocation],
+        window_end: Micros,
+    ) -> FunctionSim<'c> {
+        let clock = SimClock {
+            tod0: 0,
+            offset: 0,
+            lo: 0,
+            horizon: None,
+        };
+        let mut account = Account { usage: 0, limit };
+        let mut sim = FunctionSim::new(0, cfg, clock, Vec::new(), &mut account);
+        sim.advance_to(Micros::MAX, rows, &mut account);
+        sim.finish(window_end);
+        assert_eq!(account.usage, u64::from(sim.prov.alive), "usage returned");
+        sim
+    }
+
+    fn run<'c>(cfg: &'c PlatformConfig, rows: &[Invocation]) -> FunctionSim<'c> {
+        run_with(cfg, u64::MAX, rows, 10 * MINUTE)
+    }
+
+    #[test]
+    fn a_function_limit_refuses_the_request_past_it() {
+        let cfg = PlatformConfig {
+            max_concurrency: Some(2),
+            ..config()
+        };
+        // Three at once, each busy 1 s: the third finds both instances in use. After the
+        // first completes (at 1.05 s) a fourth is served warm.
+        let rows = [
+            row(0, SECOND, Trigger::Sync),
+            row(1, SECOND, Trigger::Sync),
+            row(2, SECOND, Trigger::Sync),
+            row(2 * SECOND, SECOND, Trigger::Sync),
+        ];
+        let s = run(&cfg, &rows).stats;
+        assert_eq!((s.cold_starts, s.warm_starts), (2, 1));
+        assert_eq!((s.throttled, s.throttled_function), (1, 1));
+        assert_eq!((s.throttled_account, s.throttled_rate), (0, 0));
+        assert_eq!(s.invocations, 4);
+    }
+
+    #[test]
+    fn an_account_limit_refuses_the_request_past_it_and_counts_it_there() {
+        let rows = [row(0, SECOND, Trigger::Sync), row(5, SECOND, Trigger::Sync)];
+        let s = run_with(&config(), 1, &rows, MINUTE).stats;
+        assert_eq!((s.cold_starts, s.throttled, s.throttled_account), (1, 1, 1));
+    }
+
+    #[test]
+    fn keep_alive_ends_at_exactly_last_use_plus_keep_alive() {
+        let cfg = config();
+        // Init 50 ms + 1 s busy: idle from 1.05 s, keep-alive 10 s, so warm up to 11.05 s
+        // exclusive.
+        let last_warm = 11_050 * MS - 1;
+        let s = run(
+            &cfg,
+            &[
+                row(0, SECOND, Trigger::Sync),
+                row(last_warm, MS, Trigger::Sync),
+            ],
+        )
+        .stats;
+        assert_eq!((s.cold_starts, s.warm_starts), (1, 1));
+        let s = run(
+            &cfg,
+            &[
+                row(0, SECOND, Trigger::Sync),
+                row(last_warm + 1, MS, Trigger::Sync),
+            ],
+        )
+        .stats;
+        assert_eq!((s.cold_starts, s.warm_starts), (2, 0));
+        // The first instance was idle exactly the keep-alive; the second idles 10 s too.
+        assert_eq!(s.on_demand_idle_us, 2 * 10 * SECOND);
+        assert_eq!(s.on_demand_init_us, 2 * 50 * MS);
+        assert_eq!(s.on_demand_busy_us, SECOND + MS);
+    }
+
+    #[test]
+    fn equal_arrivals_are_served_in_row_order_and_a_queue_is_fifo() {
+        let cfg = PlatformConfig {
+            max_concurrency: Some(1),
+            init: InitDist::Constant(0),
+            ..config()
+        };
+        // One instance, three queue requests at t = 0 with different durations: served one
+        // after another in row order (ends at 1 s, 3 s, 6 s).
+        let rows = [
+            row(0, SECOND, Trigger::Queue),
+            row(0, 2 * SECOND, Trigger::Queue),
+            row(0, 3 * SECOND, Trigger::Queue),
+        ];
+        let sim = run(&cfg, &rows);
+        assert_eq!(
+            sim.out.latencies,
+            vec![(SECOND, true), (3 * SECOND, false), (6 * SECOND, false)]
+        );
+        assert_eq!((sim.stats.waited, sim.stats.throttled), (2, 0));
+    }
+
+    #[test]
+    fn an_async_request_over_the_limit_retries_after_its_backoff() {
+        let cfg = PlatformConfig {
+            max_concurrency: Some(1),
+            init: InitDist::Constant(0),
+            ..config()
+        };
+        // The second is refused at 0, retries at 1 s (still busy until 1.5 s), then at 3 s.
+        let rows = [
+            row(0, 1_500 * MS, Trigger::Async),
+            row(0, SECOND, Trigger::Async),
+        ];
+        let sim = run(&cfg, &rows);
+        assert_eq!(sim.stats.retries, 2);
+        assert_eq!(
+            sim.out.latencies,
+            vec![(1_500 * MS, true), (4 * SECOND, false)]
+        );
+    }
+
+    #[test]
+    fn a_provisioned_schedule_step_releases_idle_instances_at_its_boundary() {
+        let cfg = PlatformConfig {
+            provisioned_plan: Some(ProvisionedPlan::Schedule(
+                Schedule::parse("00:00-00:05=2,else=1").unwrap(),
+            )),
+            ..config()
+        };
+        // An arrival after the boundary keeps the run going past it; it runs on the
+        // provisioned instance left.
+        let sim = run_with(
+            &cfg,
+            u64::MAX,
+            &[row(6 * MINUTE, SECOND, Trigger::Sync)],
+            7 * MINUTE,
+        );
+        let s = &sim.stats;
+        assert_eq!((s.warm_starts, s.cold_starts), (1, 0));
+        assert_eq!(s.provisioned_changes, 1);
+        // 2 instances for 5 minutes, then 1 for 2 minutes.
+        assert_eq!(s.provisioned_configured_us, (2 * 5 + 2) * MINUTE);
+        assert_eq!(s.provisioned_busy_us, SECOND);
+        assert_eq!(s.provisioned_idle_us, (2 * 5 + 2) * MINUTE - SECOND);
+        assert_eq!(sim.prov.alive, 1);
+    }
+
+    #[test]
+    fn at_one_instant_releases_come_before_retries_and_retries_before_arrivals() {
+        let cfg = PlatformConfig {
+            max_concurrency: Some(1),
+            init: InitDist::Constant(0),
+            ..config()
+        };
+        // A (0 to 0.5 s) holds the one instance; B, refused at 0, retries at 1 s; C arrives at
+        // 1 s too. The retry goes first and takes the instance, so C is throttled.
+        let rows = [
+            row(0, 500 * MS, Trigger::Async),
+            row(0, SECOND, Trigger::Async),
+            row(SECOND, SECOND, Trigger::Sync),
+        ];
+        let sim = run(&cfg, &rows);
+        assert_eq!((sim.stats.retries, sim.stats.throttled), (1, 1));
+        assert_eq!(
+            sim.out.latencies,
+            vec![(500 * MS, true), (2 * SECOND, false)]
+        );
+        // A completion at the instant of an arrival frees the instance first: D arrives as A
+        // ends and is served warm, not refused.
+        let rows = [
+            row(0, 500 * MS, Trigger::Sync),
+            row(500 * MS, SECOND, Trigger::Sync),
+        ];
+        let s = run(&cfg, &rows).stats;
+        assert_eq!((s.warm_starts, s.throttled), (1, 0));
     }
 }

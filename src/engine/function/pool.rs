@@ -1,0 +1,517 @@
+//! One function's instances: the arena they live in, and the lists that say which can take a
+//! request (idle provisioned, idle on-demand by keep-alive, partly busy, initializing with a free
+//! slot). The pool only moves instances between lists and answers "which one"; the function
+//! counts what happened (statistics, account usage, output).
+
+use std::collections::VecDeque;
+use std::ops::{Index, IndexMut};
+
+use crate::time::Micros;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    Initializing,
+    Ready,
+    Dead,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Instance {
+    pub birth: Micros,
+    pub ready_at: Micros,
+    pub busy_since: Micros,
+    pub idle_since: Micros,
+    /// Start of the current active period (init or busy, until idle).
+    pub active_since: Micros,
+    /// When the last active period ended, if it is not yet recorded: a request that reuses the
+    /// instance at that same instant continues the period (billing counts one period).
+    pub active_end: Option<Micros>,
+    /// Requests assigned (in service, or waiting for this instance's init).
+    pub busy: u32,
+    pub provisioned: bool,
+    /// A provisioned instance no longer configured, finishing its requests before it goes.
+    pub retiring: bool,
+    pub state: State,
+    /// Position in the partial list (`NOT_LISTED` when not in it).
+    partial_pos: u32,
+}
+
+const NOT_LISTED: u32 = u32::MAX;
+
+impl Instance {
+    /// A provisioned instance added at `now`: ready and idle.
+    pub fn provisioned(now: Micros) -> Instance {
+        Instance {
+            birth: now,
+            ready_at: now,
+            busy_since: now,
+            idle_since: now,
+            active_since: now,
+            active_end: None,
+            busy: 0,
+            provisioned: true,
+            retiring: false,
+            state: State::Ready,
+            partial_pos: NOT_LISTED,
+        }
+    }
+
+    /// An on-demand instance started at `now` for one request, initializing until `ready_at`.
+    pub fn starting(now: Micros, ready_at: Micros) -> Instance {
+        Instance {
+            birth: now,
+            ready_at,
+            busy_since: ready_at,
+            idle_since: now,
+            active_since: now,
+            active_end: None,
+            busy: 1,
+            provisioned: false,
+            retiring: false,
+            state: State::Initializing,
+            partial_pos: NOT_LISTED,
+        }
+    }
+
+    /// True while the instance is in its provisioned or on-demand partial list.
+    pub fn is_partial(&self) -> bool {
+        self.partial_pos != NOT_LISTED
+    }
+}
+
+/// An idle on-demand instance and the end of its keep-alive.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Idle {
+    pub id: u32,
+    pub keep_alive_end: Micros,
+}
+
+/// Where the next warm request goes, in order of preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Warm {
+    /// A ready instance: partly busy provisioned, idle provisioned, partly busy on-demand.
+    Ready(u32),
+    /// Only idle on-demand instances are left ([`Pool::pop_mru_idle`] wakes one).
+    IdleOnDemand,
+    None,
+}
+
+/// What [`Pool::pop_mru_idle`] and the expiry scans took off the idle list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Popped {
+    /// Still alive: use it.
+    Alive(u32),
+    /// Died at this time (keep-alive or lifetime ended): reclaim it.
+    Dead(u32, Micros),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Pool {
+    instances: Vec<Instance>,
+    free_slots: Vec<u32>,
+    /// Idle on-demand instances, ordered by `idle_since` (front: idle longest).
+    od_idle: VecDeque<Idle>,
+    /// Idle provisioned instances; the top is the next used.
+    prov_idle: Vec<u32>,
+    /// Ready instances serving 0 < busy < k requests (only when k > 1).
+    prov_partial: Vec<u32>,
+    od_partial: Vec<u32>,
+    /// Initializing instances with spare capacity (only when k > 1).
+    init_open: Vec<u32>,
+    /// Requests one instance serves at once.
+    k: u32,
+    max_lifetime: Option<Micros>,
+}
+
+impl Index<u32> for Pool {
+    type Output = Instance;
+    #[inline]
+    fn index(&self, id: u32) -> &Instance {
+        &self.instances[id as usize]
+    }
+}
+
+impl IndexMut<u32> for Pool {
+    #[inline]
+    fn index_mut(&mut self, id: u32) -> &mut Instance {
+        &mut self.instances[id as usize]
+    }
+}
+
+impl Pool {
+    pub fn new(k: u32, max_lifetime: Option<Micros>) -> Pool {
+        Pool {
+            instances: Vec::new(),
+            free_slots: Vec::new(),
+            od_idle: VecDeque::new(),
+            prov_idle: Vec::new(),
+            prov_partial: Vec::new(),
+            od_partial: Vec::new(),
+            init_open: Vec::new(),
+            k,
+            max_lifetime,
+        }
+    }
+
+    #[inline]
+    pub fn k(&self) -> u32 {
+        self.k
+    }
+
+    /// Every id ever allocated, dead ones included, lowest first.
+    pub fn ids(&self) -> std::ops::Range<u32> {
+        0..self.instances.len() as u32
+    }
+
+    /// Stores `inst` in a free slot (the most recently freed) or a new one.
+    #[inline]
+    pub fn alloc(&mut self, inst: Instance) -> u32 {
+        match self.free_slots.pop() {
+            Some(id) => {
+                self.instances[id as usize] = inst;
+                id
+            }
+            None => {
+                self.instances.push(inst);
+                (self.instances.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Marks `id` dead and frees its slot.
+    #[inline]
+    pub fn kill(&mut self, id: u32) {
+        self[id].state = State::Dead;
+        self.free_slots.push(id);
+    }
+
+    /// Where the next warm request goes: provisioned first, then on-demand instances already
+    /// serving (k > 1), then idle on-demand ones.
+    #[inline]
+    pub fn warm(&self) -> Warm {
+        if let Some(&id) = self.prov_partial.last() {
+            Warm::Ready(id)
+        } else if let Some(&id) = self.prov_idle.last() {
+            Warm::Ready(id)
+        } else if let Some(&id) = self.od_partial.last() {
+            Warm::Ready(id)
+        } else if self.od_idle.is_empty() {
+            Warm::None
+        } else {
+            Warm::IdleOnDemand
+        }
+    }
+
+    // Idle provisioned instances: a stack, the top used first.
+
+    /// Adds an idle provisioned instance below the others (used after them).
+    pub fn push_prov_idle_bottom(&mut self, id: u32) {
+        self.prov_idle.insert(0, id);
+    }
+
+    /// Puts an idle provisioned instance on top (used next).
+    #[inline]
+    pub fn push_prov_idle(&mut self, id: u32) {
+        self.prov_idle.push(id);
+    }
+
+    /// Takes the top idle provisioned instance (the one [`Pool::warm`] names).
+    #[inline]
+    pub fn pop_prov_idle(&mut self) -> Option<u32> {
+        self.prov_idle.pop()
+    }
+
+    /// Takes the bottom idle provisioned instance (the least recently used).
+    pub fn pop_prov_idle_lru(&mut self) -> Option<u32> {
+        (!self.prov_idle.is_empty()).then(|| self.prov_idle.remove(0))
+    }
+
+    /// Reverses the idle provisioned stack.
+    pub fn reverse_prov_idle(&mut self) {
+        self.prov_idle.reverse();
+    }
+
+    // Idle on-demand instances: a deque by idle time.
+
+    /// An on-demand instance goes idle at `now` (not before the last one) until `keep_alive_end`.
+    #[inline]
+    pub fn push_idle(&mut self, id: u32, keep_alive_end: Micros) {
+        self.od_idle.push_back(Idle { id, keep_alive_end });
+    }
+
+    /// When an idle on-demand instance dies if nothing uses it: at the end of its keep-alive, or
+    /// of its lifetime if that comes first.
+    #[inline]
+    pub fn death(&self, idle: Idle) -> Micros {
+        match self.max_lifetime {
+            None => idle.keep_alive_end,
+            Some(life) => {
+                let inst = &self[idle.id];
+                idle.keep_alive_end
+                    .min((inst.birth + life).max(inst.idle_since))
+            }
+        }
+    }
+
+    /// True if instance `id` has lived its maximum lifetime at `now`.
+    #[inline]
+    pub fn outlived(&self, id: u32, now: Micros) -> bool {
+        self.max_lifetime
+            .is_some_and(|life| now >= self[id].birth + life)
+    }
+
+    /// Takes the most recently idle on-demand instance. Keep-alive expiries before `now` must
+    /// have been taken already (`pop_expired`); only a lifetime can have ended.
+    #[inline]
+    pub fn pop_mru_idle(&mut self, now: Micros) -> Option<Popped> {
+        let idle = self.od_idle.pop_back()?;
+        if self.max_lifetime.is_some() {
+            let death = self.death(idle);
+            if death <= now {
+                return Some(Popped::Dead(idle.id, death));
+            }
+        }
+        Some(Popped::Alive(idle.id))
+    }
+
+    /// Takes the idle instance idle longest if its keep-alive ends before `t`, with its death.
+    #[inline]
+    pub fn pop_expired(&mut self, t: Micros) -> Option<(u32, Micros)> {
+        let &idle = self.od_idle.front()?;
+        if idle.keep_alive_end >= t {
+            return None;
+        }
+        self.od_idle.pop_front();
+        Some((idle.id, self.death(idle)))
+    }
+
+    /// Takes the next idle instance, from position `*cursor` on, whose lifetime (or keep-alive)
+    /// ends before `t`, with its death; `cursor` carries the scan between calls.
+    pub fn pop_dying(&mut self, t: Micros, cursor: &mut usize) -> Option<(u32, Micros)> {
+        while let Some(&idle) = self.od_idle.get(*cursor) {
+            let death = self.death(idle);
+            if death < t {
+                self.od_idle.remove(*cursor);
+                return Some((idle.id, death));
+            }
+            *cursor += 1;
+        }
+        None
+    }
+
+    /// Takes the idle instance idle longest, whenever it dies.
+    pub fn pop_oldest_idle(&mut self) -> Option<(u32, Micros)> {
+        let idle = self.od_idle.pop_front()?;
+        Some((idle.id, self.death(idle)))
+    }
+
+    // Partly busy ready instances (k > 1).
+
+    #[inline]
+    fn partial_list(&mut self, provisioned: bool) -> &mut Vec<u32> {
+        if provisioned {
+            &mut self.prov_partial
+        } else {
+            &mut self.od_partial
+        }
+    }
+
+    #[inline]
+    pub fn list_partial(&mut self, id: u32) {
+        let provisioned = self[id].provisioned;
+        let list = self.partial_list(provisioned);
+        let pos = list.len() as u32;
+        list.push(id);
+        self[id].partial_pos = pos;
+    }
+
+    #[inline]
+    pub fn unlist_partial(&mut self, id: u32) {
+        let inst = &self[id];
+        let (provisioned, pos) = (inst.provisioned, inst.partial_pos as usize);
+        debug_assert!(pos != NOT_LISTED as usize);
+        let list = self.partial_list(provisioned);
+        list.swap_remove(pos);
+        let moved = list.get(pos).copied();
+        if let Some(moved) = moved {
+            self[moved].partial_pos = pos as u32;
+        }
+        self[id].partial_pos = NOT_LISTED;
+    }
+
+    // Initializing instances with a free slot (k > 1).
+
+    pub fn open_init(&mut self, id: u32) {
+        self.init_open.push(id);
+    }
+
+    /// Instance `id`'s init is done: it no longer takes requests as initializing.
+    pub fn close_init(&mut self, id: u32) {
+        if let Some(pos) = self.init_open.iter().position(|&x| x == id) {
+            self.init_open.swap_remove(pos);
+        }
+    }
+
+    /// Assigns one more request to the initializing instance ready first (lowest id on ties);
+    /// returns it, or `None` if no initializing instance has a free slot.
+    #[inline]
+    pub fn join_init(&mut self) -> Option<u32> {
+        let (pos, &id) = self
+            .init_open
+            .iter()
+            .enumerate()
+            .min_by_key(|&(_, &id)| (self[id].ready_at, id))?;
+        let k = self.k;
+        let inst = &mut self[id];
+        inst.busy += 1;
+        if inst.busy == k {
+            self.init_open.swap_remove(pos);
+        }
+        Some(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ready on-demand instance born at `birth` that went idle at `idle_since`.
+    fn idle_od(pool: &mut Pool, birth: Micros, idle_since: Micros, keep_alive: Micros) -> u32 {
+        let mut inst = Instance::starting(birth, birth);
+        inst.state = State::Ready;
+        inst.busy = 0;
+        inst.idle_since = idle_since;
+        let id = pool.alloc(inst);
+        pool.push_idle(id, idle_since + keep_alive);
+        id
+    }
+
+    #[test]
+    fn keep_alive_expires_at_exactly_last_use_plus_keep_alive() {
+        let mut pool = Pool::new(1, None);
+        let id = idle_od(&mut pool, 0, 1_000, 600);
+        // Alive through 1,599 µs: nothing expires before 1,600.
+        assert_eq!(pool.pop_expired(1_600), None);
+        // The function reclaims everything due at `now` before it handles an event at `now`
+        // (`pop_expired(now + 1)`): at 1,600 it is gone, dead at 1,600.
+        assert_eq!(pool.pop_expired(1_601), Some((id, 1_600)));
+        assert_eq!(pool.warm(), Warm::None);
+    }
+
+    #[test]
+    fn expiry_takes_the_longest_idle_first_and_stops_at_the_first_alive() {
+        let mut pool = Pool::new(1, None);
+        let a = idle_od(&mut pool, 0, 10, 100); // dies at 110
+        let b = idle_od(&mut pool, 0, 20, 100); // 120
+        let _c = idle_od(&mut pool, 0, 30, 100); // 130
+        assert_eq!(pool.pop_expired(125), Some((a, 110)));
+        assert_eq!(pool.pop_expired(125), Some((b, 120)));
+        assert_eq!(pool.pop_expired(125), None);
+    }
+
+    #[test]
+    fn a_lifetime_ends_an_idle_instance_before_its_keep_alive() {
+        // Born at 0, lifetime 500, idle at 300 with keep-alive 1,000: dies at 500.
+        let mut pool = Pool::new(1, Some(500));
+        let id = idle_od(&mut pool, 0, 300, 1_000);
+        assert!(!pool.outlived(id, 499) && pool.outlived(id, 500));
+        let mut cursor = 0;
+        assert_eq!(pool.pop_dying(500, &mut cursor), None);
+        cursor = 0;
+        assert_eq!(pool.pop_dying(501, &mut cursor), Some((id, 500)));
+        // Went idle after its lifetime: it dies when it goes idle.
+        let late = idle_od(&mut pool, 0, 800, 1_000);
+        assert_eq!(pool.pop_oldest_idle(), Some((late, 800)));
+    }
+
+    #[test]
+    fn the_most_recently_idle_instance_is_picked_and_dead_ones_are_reported() {
+        let mut pool = Pool::new(1, Some(1_000));
+        let old = idle_od(&mut pool, 0, 100, 5_000);
+        let young = idle_od(&mut pool, 0, 200, 5_000);
+        assert_eq!(pool.warm(), Warm::IdleOnDemand);
+        assert_eq!(pool.pop_mru_idle(300), Some(Popped::Alive(young)));
+        // At 1,000 the other one has reached its lifetime.
+        assert_eq!(pool.pop_mru_idle(1_000), Some(Popped::Dead(old, 1_000)));
+        assert_eq!(pool.pop_mru_idle(1_000), None);
+    }
+
+    #[test]
+    fn warm_capacity_prefers_provisioned_then_partly_busy_then_idle_on_demand() {
+        let mut pool = Pool::new(2, None);
+        let od = idle_od(&mut pool, 0, 0, 100);
+        let mut busy_od = Instance::starting(0, 0);
+        busy_od.state = State::Ready;
+        let busy_od = pool.alloc(busy_od);
+        assert_eq!(pool.warm(), Warm::IdleOnDemand);
+        pool.list_partial(busy_od);
+        assert_eq!(pool.warm(), Warm::Ready(busy_od));
+        let p0 = pool.alloc(Instance::provisioned(0));
+        let p1 = pool.alloc(Instance::provisioned(0));
+        pool.push_prov_idle_bottom(p0);
+        pool.push_prov_idle_bottom(p1);
+        // The instance added first is used first.
+        assert_eq!(pool.warm(), Warm::Ready(p0));
+        assert_eq!(pool.pop_prov_idle(), Some(p0));
+        pool[p0].busy = 1;
+        pool.list_partial(p0);
+        // A partly busy provisioned instance comes before an idle one.
+        assert_eq!(pool.warm(), Warm::Ready(p0));
+        pool.unlist_partial(p0);
+        assert!(!pool[p0].is_partial());
+        assert_eq!(pool.warm(), Warm::Ready(p1));
+        assert_eq!(pool.pop_prov_idle_lru(), Some(p1));
+        assert_eq!(pool.warm(), Warm::Ready(busy_od));
+        pool.unlist_partial(busy_od);
+        assert_eq!(pool.warm(), Warm::IdleOnDemand);
+        assert_eq!(pool.pop_mru_idle(0), Some(Popped::Alive(od)));
+        assert_eq!(pool.warm(), Warm::None);
+    }
+
+    #[test]
+    fn unlisting_keeps_the_moved_instance_findable() {
+        let mut pool = Pool::new(3, None);
+        let ids: Vec<u32> = (0..3)
+            .map(|_| {
+                let mut inst = Instance::provisioned(0);
+                inst.busy = 1;
+                let id = pool.alloc(inst);
+                pool.list_partial(id);
+                id
+            })
+            .collect();
+        pool.unlist_partial(ids[0]); // the last one moves into position 0
+        pool.unlist_partial(ids[2]);
+        assert_eq!(pool.warm(), Warm::Ready(ids[1]));
+        pool.unlist_partial(ids[1]);
+        assert_eq!(pool.warm(), Warm::None);
+    }
+
+    #[test]
+    fn requests_join_the_instance_ready_first_until_it_is_full() {
+        let mut pool = Pool::new(2, None);
+        let late = pool.alloc(Instance::starting(0, 900));
+        let early = pool.alloc(Instance::starting(10, 500));
+        assert_eq!(pool[early].state, State::Initializing);
+        pool.open_init(late);
+        pool.open_init(early);
+        assert_eq!(pool.join_init(), Some(early));
+        assert_eq!(pool[early].busy, 2);
+        // Full now: the next joins the other one.
+        assert_eq!(pool.join_init(), Some(late));
+        assert_eq!(pool.join_init(), None);
+    }
+
+    #[test]
+    fn freed_slots_are_reused_last_freed_first() {
+        let mut pool = Pool::new(1, None);
+        let a = pool.alloc(Instance::provisioned(0));
+        let b = pool.alloc(Instance::provisioned(0));
+        pool.kill(a);
+        pool.kill(b);
+        assert_eq!(pool[a].state, State::Dead);
+        assert_eq!(pool.alloc(Instance::provisioned(5)), b);
+        assert_eq!(pool.alloc(Instance::provisioned(5)), a);
+        assert_eq!(pool.ids(), 0..2);
+    }
+}
