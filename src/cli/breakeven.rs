@@ -105,13 +105,13 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
     let origins = super::origin::origins(&a.run.platform, Some(offering));
     let seed = cfg.seed;
     let bar = super::progress::bar(ks.len() as u64, a.quiet);
-    let runs: Vec<FactorRun> = pool.install(|| {
+    let runs: Vec<FactorRun> = pool.install(|| -> Result<Vec<FactorRun>, cost::CostError> {
         ks.par_iter()
             .enumerate()
             .map(|(i, &k)| {
                 let scaled = scale::scale(&trace, k, seed, i as u32);
                 let outcome = simulate_with(&scaled, &valid, ONE_THREAD);
-                let bill = cost::bill(&outcome, offering, &bill_opts);
+                let bill = cost::bill(&outcome, offering, &bill_opts)?;
                 let mut summary = Summary::new(
                     &outcome,
                     super::simulate::run_info(&name, &scaled, &Default::default(), &cfg, &outcome),
@@ -152,14 +152,14 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
                     faas_failed,
                     fleet_failed,
                 };
-                FactorRun {
+                Ok(FactorRun {
                     point,
                     warnings,
                     metrics,
-                }
+                })
             })
             .collect()
-    });
+    })?;
     bar.finish_and_clear();
     let faas_metrics: Vec<Vec<(String, f64)>> = runs.iter().map(|r| r.metrics.clone()).collect();
     super::fleet::unknown_metric(

@@ -97,7 +97,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     summary.notes.push(cfg.cpu_note());
     eprintln!("note: {}", cfg.cpu_note());
     if let Some(o) = offering {
-        summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg)));
+        summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg))?);
     }
     if let Some(path) = &a.per_minute {
         export::write_atomic(path, |w| export::per_minute::write(w, &outcome))?;
@@ -223,7 +223,7 @@ fn compare(
         )
         .with_warnings(&run_warnings(&a.run.platform, Some(o), &cfg, &outcome));
         summary.notes.push(cfg.cpu_note());
-        summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg)));
+        summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg))?);
         runs.push(summary);
     }
     faasplan::warnings::to_stderr(&export::bill::comparison_warnings(&runs));

@@ -255,6 +255,9 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let settings: Vec<Vec<(String, f64)>> = points.iter().map(GridPoint::settings).collect();
     let origins = super::origin::origins(&a.run.platform, Some(offering));
     let run_warnings = std::sync::Mutex::new(Vec::new());
+    for c in &configs {
+        cost::check_recorded(&c.usage, offering)?;
+    }
     let grid_results = pool.install(|| {
         sweep::run(&settings, a.replicas, interval, |p, r| {
             let cfg = configs[p].with_seed(replica_seed(seed, r));
@@ -262,7 +265,8 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
             let outcome = simulate_with(trace, &cfg, ONE_THREAD);
             let info = super::simulate::run_info(&name, trace, &Default::default(), &cfg, &outcome);
             let mut summary = Summary::new(&outcome, info);
-            summary.cost = Some(cost::bill(&outcome, offering, &bill_opts(&cfg)));
+            // Cannot fail: every grid configuration was checked against the sheet before the run.
+            summary.cost = cost::bill(&outcome, offering, &bill_opts(&cfg)).ok();
             let ws = faasplan::warnings::for_run(&faasplan::warnings::RunFacts {
                 outcome: &outcome,
                 cfg: &cfg,

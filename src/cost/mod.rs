@@ -11,7 +11,7 @@
 use serde::Serialize;
 
 use crate::offering::{Dimension, Granularity, Meter, Offering, On, Price, Size, Unit};
-use crate::outcome::{FunctionStats, NotRecorded, Outcome, Rounded};
+use crate::outcome::{FunctionStats, NotRecorded, Outcome, Rounded, UsageSpec};
 use crate::time::{MINUTE, Micros, SECOND};
 
 /// The billing month ([`crate::time::MONTH`]: 730 hours), microseconds.
@@ -94,25 +94,29 @@ pub enum CostError {
     },
 }
 
-/// Prices `outcome` on `offering`.
-///
-/// # Panics
-/// If the run that produced `outcome` did not record a granularity `offering` bills by, which a
-/// run configured from the offering always does (`PlatformConfig::usage` =
-/// `Offering::usage_spec()`). [`try_bill`] returns that as an error instead.
-pub fn bill(outcome: &Outcome, offering: &Offering, opts: &BillOptions) -> Bill {
-    match try_bill(outcome, offering, opts) {
-        Ok(b) => b,
-        Err(e) => panic!("{e}"),
+/// Checks, before any run, that runs recording `usage` can be billed on `offering`: every
+/// granularity the sheet bills by is recorded. A run configured from the offering always passes
+/// (`PlatformConfig::usage` = `Offering::usage_spec()`).
+pub fn check_recorded(usage: &UsageSpec, offering: &Offering) -> Result<(), CostError> {
+    match offering
+        .usage_spec()
+        .granularities()
+        .iter()
+        .find(|g| !usage.granularities().contains(g))
+    {
+        None => Ok(()),
+        Some(&g) => Err(CostError::NotRecorded {
+            offering: offering.meta.name.clone(),
+            item: "every item rounded so".into(),
+            source: NotRecorded(g),
+        }),
     }
 }
 
-/// Prices `outcome` on `offering`; an error when the outcome lacks a sum the sheet needs.
-pub fn try_bill(
-    outcome: &Outcome,
-    offering: &Offering,
-    opts: &BillOptions,
-) -> Result<Bill, CostError> {
+/// Prices `outcome` on `offering`; an error (never a silent zero) when the run that produced
+/// `outcome` did not record a granularity the sheet bills by ([`check_recorded`] tells before
+/// the run).
+pub fn bill(outcome: &Outcome, offering: &Offering, opts: &BillOptions) -> Result<Bill, CostError> {
     let window = outcome.window_us;
     // Month units per window unit; 0 for an empty window (nothing to scale).
     let to_month = if window == 0 {

@@ -2,7 +2,16 @@
 //! or usage fixtures, hand-checked roundings and tiers, and the provisioned-concurrency break-even.
 //! Money is compared to one cent unless the case is exact by construction.
 
-use faasplan::cost::{Bill, BillOptions, CostError, MONTH_US, bill, try_bill};
+use faasplan::cost::{Bill, BillOptions, CostError, MONTH_US, bill as try_bill};
+
+/// The bill of a run configured from the sheet (it recorded every granularity the sheet needs).
+fn bill(
+    o: &faasplan::outcome::Outcome,
+    sheet: &faasplan::offering::Offering,
+    opts: &BillOptions,
+) -> Bill {
+    try_bill(o, sheet, opts).expect("the run recorded what the sheet bills by")
+}
 use faasplan::engine::{PlatformConfig, simulate};
 use faasplan::offering::{Granularity, Offering, shipped};
 use faasplan::outcome::{FunctionStats, Latency, Mode, NotRecorded, Outcome, UsageSpec};
@@ -380,6 +389,18 @@ fn billing_a_rounding_the_run_did_not_record_is_an_error() {
     let empty = run(&trace([]), &cfg);
     let b = try_bill(&empty, &sheet, &opts(&cfg, false)).unwrap();
     assert_eq!(b.window_usd, 0.0);
+}
+
+/// The same is known before any run: `check_recorded` refuses a usage spec that lacks one of the
+/// sheet's rules (what `sweep` checks before its grid runs) and accepts the sheet's own spec.
+#[test]
+fn a_usage_spec_is_checked_against_the_sheet_before_running() {
+    let sheet = consumption_with_rounding("{ step_ms = 10, minimum_ms = 50 }");
+    let consumption = offering("azure-functions-consumption").usage_spec();
+    let e = faasplan::cost::check_recorded(&consumption, &sheet).unwrap_err();
+    assert!(e.to_string().contains("10ms-min-50ms"), "{e}");
+    faasplan::cost::check_recorded(&sheet.usage_spec(), &sheet).unwrap();
+    faasplan::cost::check_recorded(&sheet.usage_spec().union(&consumption), &sheet).unwrap();
 }
 
 /// End to end: `--offering FILE` with a rule no shipped sheet has is recorded by the run the CLI

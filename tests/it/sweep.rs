@@ -477,7 +477,7 @@ fn each_named_metric_reads_the_csv_column_it_names() {
         &o,
         common::neutral_run_info(trace.invocations().len() as u64, 0, false, 0),
     );
-    let mut bill = faasplan::cost::bill(&o, &offering, &Default::default());
+    let mut bill = faasplan::cost::bill(&o, &offering, &Default::default()).unwrap();
     // Distinct values, so that two metrics reading one field (or swapped columns) are caught.
     s.latency_ms = Percentiles {
         mean: 1.5,
