@@ -124,3 +124,34 @@ fn another_seed_changes_the_cold_start_samples_only() {
     assert_eq!(a.totals.invocations, b.totals.invocations);
     assert_ne!(a.init.sum_us, b.init.sum_us);
 }
+
+/// On the real Azure 2019 sample (60 functions, the first 3 hours), with no account limit: the
+/// automatic choice is the parallel run, and it gives the same bytes as the coupled run.
+#[test]
+fn parallel_equals_coupled_on_the_azure_sample_without_an_account_limit() {
+    use faasplan::time::HOUR;
+    use faasplan::trace::format::{LoadOptions, load};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("workloads/azure-functions-2019-sample");
+    let opts = LoadOptions {
+        durations: vec![dir.join("function_durations_percentiles.csv")],
+        memory: vec![dir.join("app_memory_percentiles.csv")],
+        seed: 3,
+        ..LoadOptions::default()
+    };
+    let (trace, _) =
+        load(&dir.join("invocations_per_function.csv"), &opts).unwrap_or_else(|e| panic!("{e}"));
+    assert!(trace.functions().len() >= 50);
+    let mut cfg = faasplan::engine::PlatformConfig::lambda_defaults(
+        faasplan::engine::InitDist::lognormal(200.0, 800.0).unwrap(),
+    );
+    cfg.account_concurrency = None;
+    cfg.horizon = Some(3 * HOUR);
+    let valid = cfg.validate_for(&trace).unwrap();
+    let auto = simulate(&trace, &valid);
+    assert_eq!(auto.mode, Mode::Parallel);
+    assert_conserved(&auto);
+    let coupled = simulate_mode(&trace, &valid, Some(Mode::Coupled));
+    assert_eq!(coupled.mode, Mode::Coupled);
+    assert_eq!(json(&auto), json(&coupled));
+}
