@@ -69,6 +69,9 @@ pub struct Invocation {
     pub trigger: Trigger,
 }
 
+// Never a record per invocation beyond the trace itself: the trace's row stays 24 bytes.
+const _: () = assert!(std::mem::size_of::<Invocation>() == 24);
+
 /// Per-function facts that hold for every invocation of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionMeta {
