@@ -37,7 +37,8 @@ pub struct BreakevenArgs {
     #[arg(long, default_value_t = 0.1, value_name = "K")]
     pub min_factor: f64,
 
-    /// Largest traffic factor.
+    /// Largest traffic factor. The scaled trace may hold at most 100 M invocations (K × the
+    /// trace's rows), checked before anything is scaled.
     #[arg(long, default_value_t = 100.0, value_name = "K")]
     pub max_factor: f64,
 
@@ -49,8 +50,8 @@ pub struct BreakevenArgs {
     #[arg(long, default_value = "table", value_parser = super::format_parser())]
     pub format: Format,
 
-    /// Worker threads (default: all cores). The output does not depend on it.
-    #[arg(long, value_name = "N")]
+    /// Worker threads (default: all cores; at most 256). The output does not depend on it.
+    #[arg(long, value_name = "N", value_parser = super::threads_parser())]
     pub threads: Option<usize>,
 
     #[command(flatten)]
@@ -92,6 +93,23 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
     }
     let name = a.run.name();
     let (trace, _load) = a.run.load(a.run.platform.seed, true)?;
+    let largest = a.max_factor * trace.len() as f64;
+    if largest > faasplan::trace::scale::MAX_SCALED_ROWS as f64 {
+        return Err(ConfigError::invalid(
+            "--max-factor",
+            format!(
+                "{}: scaling the trace's {} invocations by it would make about {:.3e}, more than \
+                 the {} a breakeven point may hold; use at most --max-factor {}",
+                a.max_factor,
+                trace.len(),
+                largest,
+                faasplan::trace::scale::MAX_SCALED_ROWS,
+                (faasplan::trace::scale::MAX_SCALED_ROWS as f64 / trace.len().max(1) as f64)
+                    .floor()
+            ),
+        )
+        .into());
+    }
     let cfg = platform_config_for(&a.run.platform, Some(offering))
         .with_context(|| format!("offering {}", offering.meta.name))?;
     // Scaling draws more or fewer rows of the same functions: one check holds for every factor.

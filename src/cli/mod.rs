@@ -164,6 +164,15 @@ pub(crate) fn duration_flag(flag: &'static str, s: &str) -> Result<u64, ConfigEr
     })
 }
 
+/// The most worker threads `--threads` takes: more only adds stacks and start-up time.
+pub(crate) const MAX_THREADS: u64 = 256;
+
+/// `--threads`: a whole number in 1..=[`MAX_THREADS`], refused by clap (exit 2, naming the flag)
+/// before any thread starts.
+pub(crate) fn threads_parser() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_THREADS)
+}
+
 pub(crate) fn thread_pool(threads: Option<usize>) -> anyhow::Result<rayon::ThreadPool> {
     let mut b = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {

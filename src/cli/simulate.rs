@@ -37,8 +37,8 @@ pub struct SimulateArgs {
     #[command(flatten)]
     pub report: ReportArgs,
 
-    /// Worker threads (default: all cores). The output does not depend on it.
-    #[arg(long, value_name = "N")]
+    /// Worker threads (default: all cores; at most 256). The output does not depend on it.
+    #[arg(long, value_name = "N", value_parser = super::threads_parser())]
     pub threads: Option<usize>,
 
     /// Interleave all functions in one event loop even when they are independent (for checking).

@@ -55,8 +55,8 @@ pub struct SweepArgs {
     #[arg(long, default_value = "table", value_parser = super::format_parser())]
     pub format: Format,
 
-    /// Worker threads (default: all cores). The output does not depend on it.
-    #[arg(long, value_name = "N")]
+    /// Worker threads (default: all cores; at most 256). The output does not depend on it.
+    #[arg(long, value_name = "N", value_parser = super::threads_parser())]
     pub threads: Option<usize>,
 
     #[command(flatten)]

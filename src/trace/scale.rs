@@ -13,6 +13,10 @@ use super::{Invocation, Trace, TraceBuilder};
 use crate::seed::{self, Purpose};
 use crate::time::MINUTE;
 
+/// The most rows a scaled trace may hold (2.4 GB at 24 bytes a row): `breakeven` refuses a
+/// `--max-factor` that would pass it before scaling anything.
+pub const MAX_SCALED_ROWS: u64 = 100_000_000;
+
 /// Returns `trace` with its traffic multiplied by `k` (> 0), drawn from the run's `seed` and the
 /// index of `k` among the factors tried (`factor`), so each factor has its own streams.
 pub fn scale(trace: &Trace, k: f64, seed: u64, factor: u32) -> Trace {

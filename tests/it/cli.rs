@@ -266,3 +266,38 @@ fn writing_to_a_device_keeps_the_device() {
         "/dev/null is still a device"
     );
 }
+
+#[test]
+fn threads_beyond_the_documented_maximum_exit_2_naming_the_flag_before_starting_any() {
+    // Before, --threads 100000 hung and --threads 10000 ran 14 s, then failed without the flag.
+    for n in ["0", "257", "100000"] {
+        let out = faasplan(&["simulate", "workloads/api-steady.csv", "--threads", n]);
+        assert_eq!(out.status.code(), Some(2), "--threads {n}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("--threads") && err.contains("1..=256"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_breakeven_factor_too_large_for_memory_is_refused_before_scaling() {
+    // Before, --max-factor 1e9 aborted allocating 1.3 TB (exit 134).
+    let out = faasplan(&[
+        "breakeven",
+        "workloads/api-steady.csv",
+        "--offering",
+        "aws-lambda-x86",
+        "--fleet",
+        "c7g.large:slots=8,count=2",
+        "--max-factor",
+        "1000000000",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--max-factor") && err.contains("8903 invocations") && err.contains("11232"),
+        "{err}"
+    );
+}
