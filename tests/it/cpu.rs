@@ -170,3 +170,90 @@ fn bad_cpu_settings_exit_2_naming_the_value() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// A sweep's grid point's mean of `column`.
+fn point(v: &serde_json::Value, i: usize, column: &str) -> f64 {
+    v["grid"][i]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m[0] == column)
+        .and_then(|m| m[1]["mean"].as_f64())
+        .unwrap_or_else(|| panic!("point {i} has no {column}"))
+}
+
+#[test]
+fn a_memory_sweep_of_a_cpu_bound_function_is_flat_in_cost_up_to_one_vcpu_and_marks_its_sizes() {
+    // Fully CPU-bound, one thread, 200 ms at 1 vCPU, never two at once, no cold starts. Oracle
+    // (Lambda: 1 vCPU at 1,769 MB): duration 200 × 1769 / m ms up to 1,769 MB, 200 ms above;
+    // GB-s per invocation flat (0.2 × 1769 / 1024, plus at most 1 ms of rounding) up to 1,769
+    // MB, rising with memory above it. Every point is billed $0.20 per 1M requests on top.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = spaced(&dir, 30, 200.0);
+    let sizes = [128u32, 256, 512, 1024, 1769, 3008, 10240];
+    let list: Vec<String> = sizes.iter().map(u32::to_string).collect();
+    let v = json(&[
+        "sweep",
+        &trace,
+        "--offering",
+        "aws-lambda-x86",
+        "--memory-mb",
+        &list.join(","),
+        "--cpu-bound",
+        "1",
+        "--cpu-ref",
+        "1vcpu",
+        "--init-ms",
+        "0",
+        "--replicas",
+        "1",
+        "--slo",
+        "p99<=400ms",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    let gb_s_rate = 0.0000166667;
+    let request = 0.2e-6;
+    let flat = 0.2 * 1769.0 / 1024.0;
+    let mut last = 0.0;
+    for (i, &mb) in sizes.iter().enumerate() {
+        let p99 = point(&v, i, "latency_ms_p99");
+        let want = 200.0 * (1769.0 / f64::from(mb)).max(1.0);
+        // p99 comes from a histogram with 3 significant digits.
+        assert!(
+            (p99 - want).abs() <= want * 1e-3,
+            "{mb} MB: p99 {p99}, want {want}"
+        );
+        let gb_s = (point(&v, i, "cost_per_invocation_usd") - request) / gb_s_rate;
+        if mb <= 1769 {
+            let rounding = f64::from(mb) / 1024.0 * 0.001;
+            assert!(
+                (gb_s - flat).abs() <= rounding + 1e-9,
+                "{mb} MB: {gb_s} GB-s per invocation, want {flat}"
+            );
+        } else {
+            assert!(
+                (gb_s - f64::from(mb) / 1024.0 * 0.2).abs() < 1e-9,
+                "{mb} MB"
+            );
+            assert!(gb_s > last, "{mb} MB costs more than the size below");
+        }
+        last = gb_s;
+    }
+    // 1,769 MB is cheapest (flat cost, but the 1 ms rounding bites least there: 200 ms exactly)
+    // and fastest; the SLO (p99 <= 400 ms) first holds at 1,024 MB (345.5 ms), but 1,769 MB is
+    // cheaper, so the SLO search picks it too.
+    let m = &v["memory"];
+    assert_eq!(m["cheapest"], 4, "{m}");
+    assert_eq!(m["fastest"], 4, "{m}");
+    assert_eq!(m["slo_pick"], v["recommended"]);
+    assert_eq!(m["balanced_weight"], 0.5);
+    assert!(
+        v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("100 % CPU-bound"))
+    );
+}
