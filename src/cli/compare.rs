@@ -138,7 +138,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     // With a CPU profile durations do follow the CPU.
-    if a.run.platform.cpu_bound.is_none() {
+    if !a.run.platform.cpu_profile() {
         warnings.extend(
             faasplan::warnings::durations_held_constant(&sizes)
                 .iter()

@@ -346,7 +346,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         run_warnings.into_inner().unwrap_or_default(),
         &settings,
         offering,
-        a.run.platform.cpu_bound.is_some(),
+        a.run.platform.cpu_profile(),
     );
     faasplan::warnings::to_stderr(&warnings);
     let mut warnings = warnings;

@@ -6,6 +6,12 @@
 //!
 //! `d(c) = d_ref × (bound × min(c_ref, threads) / min(c, threads) + (1 − bound))`
 //!
+//! Or, with a measured curve (AWS Lambda Power Tuning's average duration per memory size), the
+//! duration follows the measurements: `d(c) = d_ref × D(c) / D(c_ref)`, with `D` interpolated
+//! linearly in 1/vCPU between the measured sizes (exact for any Amdahl-form function on Lambda
+//! below 1,769 MB, where vCPU is proportional to memory). Beyond the measured sizes the caller
+//! refuses, unless told to extrapolate, and then `D` holds at the nearest measured size.
+//!
 //! Without a profile durations are replayed as traced.
 
 /// vCPUs of an instance as a function of the function's memory, in reference-vCPU units (an
@@ -56,6 +62,62 @@ pub enum CpuReference {
     RowMemory(VcpuRule),
 }
 
+/// Durations measured at several CPUs: `(vCPU, average duration ms)`, by increasing vCPU.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasuredCurve {
+    /// Where the measurements come from (a file), for notes and errors.
+    pub source: String,
+    /// At least one point; vCPUs distinct and increasing, durations > 0.
+    pub points: Vec<(f64, f64)>,
+    /// The memory sizes, MB, the points were measured at (for messages).
+    pub sizes_mb: Vec<u32>,
+    /// Whether CPUs beyond the measured range were allowed (the duration then holds at the
+    /// nearest measured size).
+    pub extrapolate: bool,
+}
+
+impl MeasuredCurve {
+    /// The duration at `c` vCPUs, ms: linear in 1/c between neighbours, held beyond the ends.
+    pub fn at(&self, c: f64) -> f64 {
+        let pts = &self.points;
+        let (Some(&first), Some(&last)) = (pts.first(), pts.last()) else {
+            return 1.0;
+        };
+        if c <= first.0 {
+            return first.1;
+        }
+        if c >= last.0 {
+            return last.1;
+        }
+        let k = pts.partition_point(|p| p.0 <= c);
+        let (lo, hi) = (pts[k - 1], pts[k]);
+        let t = (1.0 / c - 1.0 / lo.0) / (1.0 / hi.0 - 1.0 / lo.0);
+        lo.1 + t * (hi.1 - lo.1)
+    }
+
+    /// `None` when `c` vCPUs lie within the measured range (or extrapolation is allowed); else
+    /// why not, naming what was measured.
+    pub fn out_of_range(&self, c: f64) -> Option<String> {
+        let (Some(&(lo, _)), Some(&(hi, _))) = (self.points.first(), self.points.last()) else {
+            return None;
+        };
+        // A relative slack for the vCPU arithmetic of equal sizes.
+        if self.extrapolate || (c >= lo * (1.0 - 1e-9) && c <= hi * (1.0 + 1e-9)) {
+            return None;
+        }
+        let (mlo, mhi) = (
+            self.sizes_mb.first().copied().unwrap_or(0),
+            self.sizes_mb.last().copied().unwrap_or(0),
+        );
+        Some(format!(
+            "{c:.3} vCPU is outside what {} measured ({mlo} to {mhi} MB on Lambda, {lo:.3} to \
+             {hi:.3} vCPU); faasplan does not extrapolate a measured curve unless told to \
+             hold the nearest measured duration there",
+            self.source
+        ))
+    }
+}
+
 /// A function's CPU profile and the platform's CPU: how durations scale.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CpuModel {
@@ -66,6 +128,9 @@ pub struct CpuModel {
     /// The simulated platform's vCPUs by memory.
     pub platform: VcpuRule,
     pub reference: CpuReference,
+    /// Measured durations by CPU; when set they replace the Amdahl form (`bound` and `threads`
+    /// are not used).
+    pub measured: Option<MeasuredCurve>,
 }
 
 impl CpuModel {
@@ -77,12 +142,35 @@ impl CpuModel {
                 "measured at each row's memory_mb on the simulated platform".to_string()
             }
         };
+        if let Some(m) = &self.measured {
+            let sizes: Vec<String> = m.sizes_mb.iter().map(u32::to_string).collect();
+            return format!(
+                "durations follow the Power Tuning measurements in {} ({} MB on Lambda), \
+                 interpolated linearly in 1/vCPU{}, {reference}",
+                m.source,
+                sizes.join(", "),
+                if m.extrapolate {
+                    "; beyond them the nearest measured duration is held"
+                } else {
+                    ""
+                }
+            );
+        }
         format!(
             "durations scale with CPU: {:.0} % CPU-bound on up to {} thread{}, {reference}",
             self.bound * 100.0,
             self.threads,
             if self.threads == 1.0 { "" } else { "s" }
         )
+    }
+
+    /// The reference CPU of a row of `row_mb` (0: none), vCPUs; `None` when unknown.
+    pub fn reference_vcpu(&self, row_mb: u16) -> Option<f64> {
+        match &self.reference {
+            CpuReference::Vcpu(v) => Some(*v),
+            CpuReference::RowMemory(_) if row_mb == 0 => None,
+            CpuReference::RowMemory(rule) => Some(rule.vcpu(row_mb)),
+        }
     }
 
     /// The factor a duration measured for a row of `row_mb` (0: none) is multiplied by when it
@@ -96,6 +184,10 @@ impl CpuModel {
         let c = self.platform.vcpu(memory_mb);
         if c <= 0.0 || c_ref <= 0.0 {
             return 1.0;
+        }
+        if let Some(m) = &self.measured {
+            let d_ref = m.at(c_ref);
+            return if d_ref > 0.0 { m.at(c) / d_ref } else { 1.0 };
         }
         self.bound * c_ref.min(self.threads) / c.min(self.threads) + (1.0 - self.bound)
     }
@@ -131,6 +223,7 @@ mod tests {
             threads: 1.0,
             platform: lambda(),
             reference: CpuReference::Vcpu(1.0),
+            measured: None,
         };
         // Fully CPU-bound, measured at 1 vCPU: 4x longer at a quarter of 1,769 MB, no faster above.
         assert!((m.factor(442, 0) - 1769.0 / 442.0).abs() < 1e-12);
@@ -143,6 +236,7 @@ mod tests {
             threads: 2.0,
             platform: lambda(),
             reference: CpuReference::RowMemory(lambda()),
+            measured: None,
         };
         let want = 0.5 * (512.0 / 1769.0) / 2.0 + 0.5;
         assert!((m.factor(3538, 512) - want).abs() < 1e-12);
@@ -156,5 +250,47 @@ mod tests {
         assert_eq!(sizes.vcpu(100), 0.25);
         assert_eq!(sizes.vcpu(600), 1.0);
         assert_eq!(sizes.vcpu(9000), 1.0);
+    }
+
+    #[test]
+    fn a_measured_curve_is_linear_in_one_over_vcpu_and_relative_to_the_reference() {
+        let v = |mb: f64| mb / 1769.0;
+        // An Amdahl function, 20 ms + 1000 ms at 1 vCPU, measured at 256, 1024 and 3008 MB.
+        let d = |mb: f64| 20.0 + 1000.0 / v(mb).min(1.0);
+        let curve = MeasuredCurve {
+            source: "pt.json".into(),
+            points: [256.0, 1024.0, 3008.0].map(|mb| (v(mb), d(mb))).to_vec(),
+            sizes_mb: vec![256, 1024, 3008],
+            extrapolate: false,
+        };
+        // Between 256 and 1024 MB (both below one vCPU) the interpolation is exact.
+        assert!((curve.at(v(512.0)) - d(512.0)).abs() < 1e-9);
+        // Between 1024 and 3008 MB it is linear in 1/c, not the kink at 1,769 MB.
+        let t = (1769.0 / 2048.0 - 1769.0 / 1024.0) / (1769.0 / 3008.0 - 1769.0 / 1024.0);
+        let want = d(1024.0) + t * (d(3008.0) - d(1024.0));
+        assert!((curve.at(v(2048.0)) - want).abs() < 1e-9);
+        assert!(
+            curve
+                .out_of_range(v(128.0))
+                .unwrap()
+                .contains("256 to 3008 MB")
+        );
+        assert!(curve.out_of_range(v(256.0)).is_none());
+        assert!(curve.out_of_range(v(4096.0)).is_some());
+        // Held beyond the ends when allowed.
+        assert_eq!(curve.at(v(128.0)), d(256.0));
+        // A trace measured at 1024 MB, run at 256 MB: the measured ratio.
+        let m = CpuModel {
+            bound: 1.0,
+            threads: 1.0,
+            platform: lambda(),
+            reference: CpuReference::RowMemory(lambda()),
+            measured: Some(curve),
+        };
+        assert!((m.factor(256, 1024) - d(256.0) / d(1024.0)).abs() < 1e-12);
+        assert!(
+            m.describe()
+                .contains("pt.json (256, 1024, 3008 MB on Lambda)")
+        );
     }
 }

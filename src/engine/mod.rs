@@ -14,7 +14,7 @@ mod warmup;
 use std::sync::Arc;
 
 pub use coldstart::{InitDist, InitSpec};
-pub use cpu::{CpuModel, CpuReference, VcpuRule};
+pub use cpu::{CpuModel, CpuReference, MeasuredCurve, VcpuRule};
 pub(crate) use driver::Runner;
 pub use driver::{RunOptions, simulate, simulate_mode, simulate_with};
 pub use keepalive::{FixedKeepAlive, KeepAlivePolicy};
@@ -381,7 +381,51 @@ impl PlatformConfig {
                 ),
             ));
         }
+        if let Some(cpu) = &self.cpu
+            && cpu.measured.is_some()
+        {
+            self.check_measured_range(cpu, trace)?;
+        }
         Ok(ValidConfig(self.clone()))
+    }
+
+    /// A measured curve covers the CPU of every size a row runs at and of every reference.
+    fn check_measured_range(
+        &self,
+        cpu: &CpuModel,
+        trace: &crate::trace::Trace,
+    ) -> Result<(), ConfigError> {
+        let Some(m) = &cpu.measured else {
+            return Ok(());
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for i in trace.invocations() {
+            if !seen.insert(i.memory_mb) {
+                continue;
+            }
+            let run = if i.memory_mb == 0 || self.memory_override {
+                self.memory_mb
+            } else {
+                i.memory_mb
+            };
+            let checks = [
+                ("runs at", run, Some(cpu.platform.vcpu(run))),
+                (
+                    "was measured at",
+                    i.memory_mb,
+                    cpu.reference_vcpu(i.memory_mb),
+                ),
+            ];
+            for (what, mb, c) in checks {
+                if let Some(why) = c.and_then(|c| m.out_of_range(c)) {
+                    return Err(ConfigError::field(
+                        "cpu.measured.range",
+                        format!("a row that {what} {mb} MB: {why}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Checks the combination of settings for `functions` functions. Errors name the field

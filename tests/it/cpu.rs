@@ -257,3 +257,169 @@ fn a_memory_sweep_of_a_cpu_bound_function_is_flat_in_cost_up_to_one_vcpu_and_mar
             .any(|n| n.as_str().unwrap().contains("100 % CPU-bound"))
     );
 }
+
+const POWER_TUNING: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/workloads/power-tuning-example.json"
+);
+
+/// Lambda's duration price as Power Tuning's example was billed: 100 ms rounding (before
+/// December 2020) at $0.0000166667 per GB-s, no request charge (Power Tuning's averagePrice is
+/// the duration charge alone).
+fn lambda_2020(dir: &tempfile::TempDir) -> String {
+    let good = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/pricing/good.toml"
+    ))
+    .unwrap();
+    let path = dir.path().join("lambda-2020.toml");
+    std::fs::write(
+        &path,
+        good.replace("name = \"test-good\"", "name = \"lambda-2020\"")
+            .replace("rounding = \"1ms\"", "rounding = \"100ms\""),
+    )
+    .unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn a_real_power_tuning_output_reproduces_its_own_average_cost_per_size() {
+    // workloads/power-tuning-example.json: the example in Power Tuning's README-INPUT-OUTPUT.md
+    // (6 sizes, 128 to 3008 MB). Replay it as measured: a trace measured at 1,024 MB (its
+    // average duration there), swept over the measured sizes with --power-tuning, billed at the
+    // rate of its time (100 ms rounding). Each size's duration is then the measured average
+    // there, and its bill per invocation must be averagePrice within 1 % (Power Tuning priced a
+    // 128 MB-ms at $2.08e-9, AWS's published figure rounded; 0.2 % below the GB-s rate).
+    let pt: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(POWER_TUNING).unwrap()).unwrap();
+    let stats = pt["results"]["stats"].as_array().unwrap();
+    let at = |mb: u64, key: &str| {
+        stats
+            .iter()
+            .find(|s| s["value"].as_u64() == Some(mb))
+            .and_then(|s| s[key].as_f64())
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("measured-at-1024.csv");
+    let mut csv = String::from("timestamp_ms,function,duration_ms,memory_mb\n");
+    for i in 0..10 {
+        // A minute apart: the longest (128 MB, 37 s) never overlaps the next.
+        csv.push_str(&format!(
+            "{},f,{},1024\n",
+            i * 60_000,
+            at(1024, "averageDuration")
+        ));
+    }
+    std::fs::write(&path, csv).unwrap();
+    let sizes: Vec<u64> = stats.iter().map(|s| s["value"].as_u64().unwrap()).collect();
+    let list: Vec<String> = sizes.iter().map(u64::to_string).collect();
+    let offering = lambda_2020(&dir);
+    let v = json(&[
+        "sweep",
+        path.to_str().unwrap(),
+        "--offering",
+        &offering,
+        "--memory-mb",
+        &list.join(","),
+        "--power-tuning",
+        POWER_TUNING,
+        "--init-ms",
+        "0",
+        "--replicas",
+        "1",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    for (i, &mb) in sizes.iter().enumerate() {
+        let mean = point(&v, i, "latency_ms_mean");
+        let want = at(mb, "averageDuration");
+        // Microsecond durations: a relative 1e-6.
+        assert!(
+            (mean / want - 1.0).abs() < 1e-6,
+            "{mb} MB: {mean} ms, want {want}"
+        );
+        let cost = point(&v, i, "cost_per_invocation_usd");
+        let price = at(mb, "averagePrice");
+        assert!(
+            (cost / price - 1.0).abs() < 0.01,
+            "{mb} MB: ${cost} per invocation, Power Tuning ${price}"
+        );
+    }
+    assert!(v["notes"][0].as_str().unwrap().contains("Power Tuning"));
+    // Beyond the measured sizes: refused, naming the file and the sizes, unless told.
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "simulate",
+            path.to_str().unwrap(),
+            "--offering",
+            "aws-lambda-x86",
+            "--memory-mb",
+            "10240",
+            "--power-tuning",
+            POWER_TUNING,
+            "--init-ms",
+            "0",
+            "--format",
+            "json",
+        ];
+        a.extend_from_slice(extra);
+        faasplan(&a)
+    };
+    let out = args(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--power-tuning") && err.contains("power-tuning-example.json"),
+        "{err}"
+    );
+    assert!(
+        err.contains("128 to 3008 MB") && err.contains("10240 MB"),
+        "{err}"
+    );
+    let v = crate::common::json_out(&args(&["--power-tuning-extrapolate"]));
+    let held = v["latency_ms"]["mean"].as_f64().unwrap();
+    assert!(
+        (held / at(3008, "averageDuration") - 1.0).abs() < 1e-6,
+        "{held}"
+    );
+    assert!(v["notes"][0].as_str().unwrap().contains("nearest measured"));
+}
+
+#[test]
+fn a_power_tuning_file_without_stats_exits_2_naming_the_file_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = spaced(&dir, 3, 100.0);
+    for (body, expected) in [
+        (
+            r#"{"results": {"power": "512", "cost": 1e-7, "duration": 12.5}}"#,
+            "includeOutputResults",
+        ),
+        (r#"{"results": {"stats": []}}"#, "stats = []"),
+        (
+            r#"{"results": {"stats": [{"value": 128}]}}"#,
+            "none with averageDuration",
+        ),
+        ("{\"results\": ", "pt.json:1: column"),
+    ] {
+        let file = dir.path().join("pt.json");
+        std::fs::write(&file, body).unwrap();
+        let out = faasplan(&[
+            "simulate",
+            &trace,
+            "--power-tuning",
+            file.to_str().unwrap(),
+            "--cpu-ref",
+            "1024MB",
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{body}: {err}");
+        assert!(err.contains("pt.json"), "{body}: {err}");
+        assert!(
+            err.contains(expected),
+            "{body}: expected {expected:?} in {err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
