@@ -232,6 +232,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
         points,
         crossing,
         verdict,
+        notes: vec![cfg.cpu_note()],
         warnings,
     };
     faasplan::warnings::to_stderr(&result.warnings);

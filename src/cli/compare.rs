@@ -152,6 +152,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         options,
         recommended,
         recommendation,
+        notes: vec![base.cpu_note()],
         warnings,
     };
     faasplan::warnings::to_stderr(&comparison.warnings);

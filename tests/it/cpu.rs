@@ -423,3 +423,44 @@ fn a_power_tuning_file_without_stats_exits_2_naming_the_file_and_value() {
         assert!(out.stdout.is_empty());
     }
 }
+
+#[test]
+fn every_run_command_says_in_its_json_notes_how_durations_relate_to_cpu() {
+    let trace = "tests/data/snapshot.csv";
+    let base = [
+        "--offering",
+        "aws-lambda-x86",
+        "--format",
+        "json",
+        "--quiet",
+    ];
+    for cmd in [
+        vec!["simulate", trace, "--offering", "gcp-cloud-run-request"],
+        vec!["compare", trace, "--fleet", "t4g.small:slots=4,count=1"],
+        vec!["breakeven", trace, "--fleet", "t4g.small:slots=4,count=1"],
+        vec!["sweep", trace, "--provisioned", "0,1", "--replicas", "2"],
+    ] {
+        let mut args = cmd.clone();
+        // simulate has no --quiet.
+        let n = if cmd[0] == "simulate" { 4 } else { 5 };
+        args.extend_from_slice(&base[..n]);
+        let v = json(&args);
+        let notes = v["notes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{cmd:?}: {v}"));
+        assert!(
+            notes
+                .iter()
+                .filter_map(|n| n.as_str())
+                .any(|n| n.contains("replayed as traced")),
+            "{cmd:?}: {notes:?}"
+        );
+    }
+    let v = json(&[
+        "calibrate",
+        "workloads/synthetic-lambda.log",
+        "--format",
+        "json",
+    ]);
+    assert!(v["notes"].as_array().is_some_and(|n| !n.is_empty()), "{v}");
+}
