@@ -117,6 +117,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
                     super::simulate::run_info(&name, &scaled, &Default::default(), &cfg, &outcome),
                 );
                 summary.cost = Some(bill.clone());
+                summary.cpu = cfg.cpu_use(&outcome, &scaled);
                 let metrics = super::compare::summary_metrics(&summary);
                 let faas_failed = super::fleet::misses(&slo.objectives, &metrics);
                 let warnings = faasplan::warnings::for_run(&faasplan::warnings::RunFacts {

@@ -74,6 +74,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
             &outcome,
             super::simulate::run_info(&name, &trace, &load.rows, &cfg, &outcome),
         );
+        summary.cpu = cfg.cpu_use(&outcome, &trace);
         summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg))?);
         let failed = super::fleet::misses(&slo.objectives, &summary_metrics(&summary));
         let mut warnings = super::simulate::run_warnings(&a.run.platform, Some(o), &cfg, &outcome);

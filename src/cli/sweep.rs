@@ -294,6 +294,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
             let outcome = simulate_with(trace, &cfg, ONE_THREAD);
             let info = super::simulate::run_info(&name, trace, &Default::default(), &cfg, &outcome);
             let mut summary = Summary::new(&outcome, info);
+            summary.cpu = cfg.cpu_use(&outcome, trace);
             // Cannot fail: every grid configuration was checked against the sheet before the run.
             summary.cost = cost::bill(&outcome, offering, &bill_opts(&cfg)).ok();
             let ws = faasplan::warnings::for_run(&faasplan::warnings::RunFacts {

@@ -204,6 +204,63 @@ impl CpuModel {
     }
 }
 
+/// What the instances' CPUs did in a run: CPU utilisation of the instances while they served.
+/// Needs a CPU profile (`--cpu-bound`): without one nothing says which part of a duration used
+/// the CPU; with a measured curve neither.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CpuUse {
+    /// vCPUs of an instance (weighted by execution time when several memory sizes ran).
+    pub vcpu_per_instance: f64,
+    /// vCPU-seconds the executions used: each one's CPU-bound part times the vCPUs it ran on
+    /// (`min(vCPU, threads)`), i.e. `d_ref × bound × min(c_ref, threads)`, whatever the size.
+    pub busy_vcpu_s: f64,
+    /// Instance-seconds with at least one request executing (on-demand and provisioned busy).
+    pub loaded_instance_s: f64,
+    /// `busy_vcpu_s / (loaded_instance_s × vcpu_per_instance)`: 1 is every vCPU busy all the
+    /// time an instance serves. Above 1, concurrent requests on one instance used more CPU than
+    /// it has (requests do not slow each other down in this model).
+    pub utilisation: f64,
+}
+
+impl CpuModel {
+    /// The CPU use of executions summing `exec_s` seconds per memory size they ran at, on
+    /// instances busy `loaded_s` seconds. `row_mb`: where every row was measured when the rows
+    /// run at another size (an explicit memory with row references), `None` otherwise.
+    /// `None` without an Amdahl profile or with no execution.
+    pub fn usage(
+        &self,
+        exec_s: &[(u16, f64)],
+        loaded_s: f64,
+        row_mb: Option<u16>,
+    ) -> Option<CpuUse> {
+        if self.measured.is_some() {
+            return None;
+        }
+        let (mut busy, mut vcpu_s, mut total) = (0.0, 0.0, 0.0);
+        for &(mb, s) in exec_s {
+            let c = self.platform.vcpu(mb);
+            // The reference of these rows: their own size, unless they ran at another one.
+            let c_ref = self.reference_vcpu(row_mb.unwrap_or(mb))?;
+            let f = self.factor(mb, row_mb.unwrap_or(mb));
+            // A duration d = d_ref × f, of which d_ref × bound ran on min(c_ref, threads) vCPUs'
+            // worth of work.
+            busy += s / f * self.bound * c_ref.min(self.threads);
+            vcpu_s += s * c;
+            total += s;
+        }
+        if total <= 0.0 || loaded_s <= 0.0 {
+            return None;
+        }
+        let vcpu = vcpu_s / total;
+        Some(CpuUse {
+            vcpu_per_instance: vcpu,
+            busy_vcpu_s: busy,
+            loaded_instance_s: loaded_s,
+            utilisation: busy / (loaded_s * vcpu),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +307,39 @@ mod tests {
         assert_eq!(sizes.vcpu(100), 0.25);
         assert_eq!(sizes.vcpu(600), 1.0);
         assert_eq!(sizes.vcpu(9000), 1.0);
+    }
+
+    #[test]
+    fn cpu_use_by_hand() {
+        // Fully CPU-bound, one thread, measured at 1 vCPU. At 442 MB (442/1769 vCPU) a 100 ms
+        // request runs 100 × 1769/442 ms: 100 ms of one vCPU's work, all of the instance busy.
+        let m = CpuModel {
+            bound: 1.0,
+            threads: 1.0,
+            platform: lambda(),
+            reference: CpuReference::Vcpu(1.0),
+            measured: None,
+        };
+        let c = 442.0 / 1769.0;
+        let d = 0.1 / c;
+        let u = m.usage(&[(442, d)], d, None).unwrap();
+        assert!((u.busy_vcpu_s - 0.1).abs() < 1e-12);
+        assert!((u.utilisation - 1.0).abs() < 1e-12, "{u:?}");
+        assert!((u.vcpu_per_instance - c).abs() < 1e-12);
+        // At 3,538 MB (2 vCPU) it runs 100 ms on one of two vCPUs: half.
+        let u = m.usage(&[(3538, 0.1)], 0.1, None).unwrap();
+        assert!((u.utilisation - 0.5).abs() < 1e-12, "{u:?}");
+        // Half CPU-bound, measured at each row's 1,769 MB, run there: 0.5 of the time on 1 vCPU.
+        let half = CpuModel {
+            bound: 0.5,
+            reference: CpuReference::RowMemory(lambda()),
+            ..m.clone()
+        };
+        let u = half.usage(&[(1769, 2.0)], 2.0, None).unwrap();
+        assert!((u.utilisation - 0.5).abs() < 1e-12, "{u:?}");
+        // Two requests at once on one 1-vCPU instance for 1 s: 2 vCPU-s on 1 vCPU-s of instance.
+        let u = m.usage(&[(1769, 2.0)], 1.0, None).unwrap();
+        assert!((u.utilisation - 2.0).abs() < 1e-12, "{u:?}");
     }
 
     #[test]

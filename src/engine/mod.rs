@@ -14,7 +14,7 @@ mod warmup;
 use std::sync::Arc;
 
 pub use coldstart::{InitDist, InitSpec};
-pub use cpu::{CpuModel, CpuReference, MeasuredCurve, VcpuRule};
+pub use cpu::{CpuModel, CpuReference, CpuUse, MeasuredCurve, VcpuRule};
 pub(crate) use driver::Runner;
 pub use driver::{RunOptions, simulate, simulate_mode, simulate_with};
 pub use keepalive::{FixedKeepAlive, KeepAlivePolicy};
@@ -344,6 +344,39 @@ impl PlatformConfig {
         self.provisioned_plan
             .as_ref()
             .map_or(self.provisioned, ProvisionedPlan::max_level)
+    }
+
+    /// The CPU use of `outcome`, a run of this configuration on `trace` (`None` without an
+    /// Amdahl CPU profile, or when rows measured at different sizes all ran at one explicit
+    /// size: their references differ and the run does not record which ran how long).
+    pub fn cpu_use(
+        &self,
+        outcome: &crate::outcome::Outcome,
+        trace: &crate::trace::Trace,
+    ) -> Option<CpuUse> {
+        let cpu = self.cpu.as_ref()?;
+        let row_mb = if self.memory_override && matches!(cpu.reference, CpuReference::RowMemory(_))
+        {
+            let mut sizes = trace.invocations().iter().map(|i| i.memory_mb);
+            let first = sizes.next()?;
+            if sizes.any(|m| m != first) {
+                return None;
+            }
+            Some(first)
+        } else {
+            None
+        };
+        let t = &outcome.totals;
+        let exec: Vec<(u16, f64)> = t
+            .usage
+            .iter()
+            .map(|u| {
+                let us = u.on_demand.raw_us + u.provisioned.raw_us;
+                (u.memory_mb, us as f64 / 1e6)
+            })
+            .collect();
+        let loaded = (t.on_demand_busy_us + t.provisioned_busy_us) as f64 / 1e6;
+        cpu.usage(&exec, loaded, row_mb)
     }
 
     /// The note every output carries about durations and CPU.

@@ -464,3 +464,51 @@ fn every_run_command_says_in_its_json_notes_how_durations_relate_to_cpu() {
     ]);
     assert!(v["notes"].as_array().is_some_and(|n| !n.is_empty()), "{v}");
 }
+
+#[test]
+fn cpu_utilisation_of_instances_by_hand() {
+    // 20 requests of 200 ms measured at 1 vCPU, half CPU-bound, one at a time, on Lambda at
+    // 512 MB (c = 512/1769 vCPU): each runs d = 200 × (0.5 / c + 0.5) ms and uses 100 ms of one
+    // vCPU's work, so the busy instance uses 100 / (d × c) of its CPU.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = spaced(&dir, 20, 200.0);
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "simulate",
+            trace.as_str(),
+            "--offering",
+            "aws-lambda-x86",
+            "--memory-mb",
+            "512",
+            "--init-ms",
+            "0",
+            "--warmup",
+            "none",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        json(&args)
+    };
+    let v = run(&["--cpu-bound", "0.5", "--cpu-ref", "1vcpu"]);
+    let c = 512.0 / 1769.0;
+    let d = 200.0 * (0.5 / c + 0.5);
+    let cpu = &v["cpu"];
+    let got = |k: &str| cpu[k].as_f64().unwrap_or_else(|| panic!("{k} in {cpu}"));
+    assert!((got("vcpu_per_instance") - c).abs() < 1e-9, "{cpu}");
+    // Microsecond durations: a relative 1e-5.
+    assert!(
+        (got("busy_vcpu_s") / (20.0 * 0.1) - 1.0).abs() < 1e-5,
+        "{cpu}"
+    );
+    assert!(
+        (got("loaded_instance_s") / (20.0 * d / 1e3) - 1.0).abs() < 1e-5,
+        "{cpu}"
+    );
+    assert!(
+        (got("utilisation") / (100.0 / (d * c)) - 1.0).abs() < 1e-5,
+        "{cpu}"
+    );
+    // Without a profile there is nothing to say: no cpu object.
+    assert!(run(&[]).get("cpu").is_none());
+}
