@@ -512,3 +512,82 @@ fn cpu_utilisation_of_instances_by_hand() {
     // Without a profile there is nothing to say: no cpu object.
     assert!(run(&[]).get("cpu").is_none());
 }
+
+/// What an oracle reads from a run, bit for bit.
+fn fingerprint(o: &faasplan::outcome::Outcome) -> String {
+    let q = |l: &faasplan::outcome::Latency| {
+        [0.5, 0.9, 0.99, 0.999, 1.0]
+            .map(|p| l.quantile_us(p))
+            .to_vec()
+    };
+    format!(
+        "{:?} {} {} {} {} {} {:?} {:?} {} {:?}",
+        o.totals,
+        o.window_us,
+        o.alive_integral_us,
+        o.peak_account_usage,
+        o.latency.sum_us,
+        o.latency.max_us,
+        q(&o.latency),
+        q(&o.init),
+        o.init.sum_us,
+        o.minutes
+    )
+}
+
+#[test]
+fn with_no_cpu_profile_the_queueing_oracles_see_exactly_the_same_runs() {
+    // The Erlang-B and M/G/inf set-ups of tests/it/queueing.rs (which check the numbers against
+    // theory with no profile). A profile that cannot change a duration (0 % CPU-bound, or
+    // measured at exactly the platform's CPU) must give the same run bit for bit: the CPU model
+    // touches nothing else.
+    use crate::common::{self, Service};
+    use faasplan::engine::{CpuModel, CpuReference, simulate};
+    let lambda = faasplan::offering::Offering::resolve("aws-lambda-x86").unwrap();
+    let c = lambda.vcpu(128);
+    let identities = [
+        CpuModel {
+            bound: 0.0,
+            threads: 1.0,
+            platform: lambda.vcpu_rule(),
+            reference: CpuReference::Vcpu(1.0),
+            measured: None,
+        },
+        CpuModel {
+            bound: 1.0,
+            threads: 1.0,
+            platform: lambda.vcpu_rule(),
+            reference: CpuReference::Vcpu(c),
+            measured: None,
+        },
+    ];
+    let setups: Vec<(faasplan::trace::Trace, faasplan::engine::PlatformConfig)> = vec![
+        {
+            let mut cfg = common::unlimited(600.0, 100.0);
+            cfg.provisioned = 10;
+            cfg.max_concurrency = Some(10);
+            (
+                common::poisson(8.0, 2_000.0, Service::Exponential(1.0), 100),
+                cfg,
+            )
+        },
+        {
+            let mut cfg = common::unlimited(1e9, 250.0);
+            cfg.horizon = Some(2_000 * faasplan::time::SECOND);
+            (
+                common::poisson(5.0, 2_000.0, Service::LogNormal(0.3, 0.8), 7),
+                cfg,
+            )
+        },
+    ];
+    for (trace, cfg) in setups {
+        assert!(cfg.cpu.is_none());
+        let none = fingerprint(&simulate(&trace, &cfg.validate_for(&trace).unwrap()));
+        for m in &identities {
+            let mut with = cfg.clone();
+            with.cpu = Some(m.clone());
+            let got = fingerprint(&simulate(&trace, &with.validate_for(&trace).unwrap()));
+            assert_eq!(got, none, "{m:?}");
+        }
+    }
+}
