@@ -468,17 +468,10 @@ fn draw_power_tuning(
         ));
     }
     let area = frame(root, title, &legend)?;
-    let rows: Vec<usize> = shown
-        .iter()
-        .flat_map(|s| s.rows.iter().map(|r| r.0))
-        .collect();
+    let (rows, xs) = rows_and_xs(shown);
     if rows.is_empty() {
         return draw_empty(&area, "No grid point to plot.");
     }
-    let xs: Vec<f64> = shown
-        .iter()
-        .flat_map(|s| s.rows.iter().map(|r| r.1))
-        .collect();
     let (xlo, xhi) = min_max(&xs);
     let x = if wants_log(xlo, xhi, 8.0) {
         Axis::log(xlo, xhi, tick)
@@ -513,15 +506,7 @@ fn draw_power_tuning(
             .map(|&(i, xv)| (x.map(xv), per_million(i)))
             .collect();
         let mpts: Vec<(f64, f64)> = s.rows.iter().map(|&(i, xv)| (x.map(xv), p99(i))).collect();
-        chart.draw_series(LineSeries::new(cpts.clone(), cc.stroke_width(3)))?;
-        chart.draw_series(cpts.iter().map(|&p| Circle::new(p, 5, cc.filled())))?;
-        chart.draw_secondary_series(DashedLineSeries::new(
-            mpts.clone(),
-            14,
-            7,
-            mc.stroke_width(3),
-        ))?;
-        chart.draw_secondary_series(mpts.iter().map(|&p| Circle::new(p, 4, mc.filled())))?;
+        draw_pair(&mut chart, &cpts, &mpts, cc, mc)?;
     }
     let plot = chart.plotting_area();
     let (xr, yr) = plot.get_pixel_range();
@@ -612,17 +597,10 @@ fn draw_cost_and_metric(
         ));
     }
     let area = frame(root, title, &legend)?;
-    let rows: Vec<usize> = shown
-        .iter()
-        .flat_map(|s| s.rows.iter().map(|r| r.0))
-        .collect();
+    let (rows, xs) = rows_and_xs(shown);
     if rows.is_empty() {
         return draw_empty(&area, "No grid point to plot.");
     }
-    let xs: Vec<f64> = shown
-        .iter()
-        .flat_map(|s| s.rows.iter().map(|r| r.1))
-        .collect();
     let (xlo, xhi) = min_max(&xs);
     // The swept range itself (from 0 when it nearly starts there).
     let x = if xhi > xlo {
@@ -690,15 +668,7 @@ fn draw_cost_and_metric(
             .zip(cost.iter().map(|e| e.mean))
             .collect();
         let mpts: Vec<(f64, f64)> = xs.iter().copied().zip(met.iter().map(|e| e.mean)).collect();
-        chart.draw_series(LineSeries::new(cpts.clone(), cc.stroke_width(3)))?;
-        chart.draw_series(cpts.iter().map(|&p| Circle::new(p, 5, cc.filled())))?;
-        chart.draw_secondary_series(DashedLineSeries::new(
-            mpts.clone(),
-            14,
-            7,
-            mc.stroke_width(3),
-        ))?;
-        chart.draw_secondary_series(mpts.iter().map(|&p| Circle::new(p, 4, mc.filled())))?;
+        draw_pair(&mut chart, &cpts, &mpts, cc, mc)?;
     }
     if let Some(s) = slo {
         let v = s.bound * m.scale;
@@ -733,6 +703,31 @@ fn draw_cost_and_metric(
         ))?;
         draw_marker(&strip, Marker::Target, p, RED)?;
     }
+    Ok(())
+}
+
+/// The rows the series show and their x values, in series order.
+fn rows_and_xs(shown: &[Series]) -> (Vec<usize>, Vec<f64>) {
+    shown.iter().flat_map(|s| s.rows.iter().copied()).unzip()
+}
+
+/// Cost as a solid line with dots on the left axis, a metric dashed with dots on the right.
+fn draw_pair(
+    chart: &mut render::Dual2d<'_, '_>,
+    cost: &[(f64, f64)],
+    metric: &[(f64, f64)],
+    cc: RGBColor,
+    mc: RGBColor,
+) -> Result<(), DrawError> {
+    chart.draw_series(LineSeries::new(cost.to_vec(), cc.stroke_width(3)))?;
+    chart.draw_series(cost.iter().map(|&p| Circle::new(p, 5, cc.filled())))?;
+    chart.draw_secondary_series(DashedLineSeries::new(
+        metric.to_vec(),
+        14,
+        7,
+        mc.stroke_width(3),
+    ))?;
+    chart.draw_secondary_series(metric.iter().map(|&p| Circle::new(p, 4, mc.filled())))?;
     Ok(())
 }
 
