@@ -145,8 +145,8 @@ impl CpuModel {
         if let Some(m) = &self.measured {
             let sizes: Vec<String> = m.sizes_mb.iter().map(u32::to_string).collect();
             return format!(
-                "durations follow the Power Tuning measurements in {} ({} MB on Lambda), \
-                 interpolated linearly in 1/vCPU{}, {reference}",
+                "durations of every function follow the Power Tuning measurements in {} ({} MB \
+                 on Lambda), interpolated linearly in 1/vCPU{}, {reference}",
                 m.source,
                 sizes.join(", "),
                 if m.extrapolate {

@@ -591,3 +591,61 @@ fn with_no_cpu_profile_the_queueing_oracles_see_exactly_the_same_runs() {
         }
     }
 }
+
+#[test]
+fn a_memory_sweep_report_draws_the_power_tuning_chart_and_names_its_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = spaced(&dir, 10, 200.0);
+    let report = dir.path().join("report");
+    let out = faasplan(&[
+        "sweep",
+        &trace,
+        "--offering",
+        "aws-lambda-x86",
+        "--memory-mb",
+        "256,1769,3008",
+        "--cpu-bound",
+        "1",
+        "--cpu-ref",
+        "1vcpu",
+        "--replicas",
+        "1",
+        "--quiet",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("power tuning: cheapest, fastest, balanced: memory_mb = 1769"),
+        "{table}"
+    );
+    let png = std::fs::read(report.join("power_tuning.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    let md = std::fs::read_to_string(report.join("summary.md")).unwrap();
+    assert!(
+        md.contains("power tuning:") && md.contains("100 % CPU-bound"),
+        "{md}"
+    );
+    // Without a memory axis there is no such chart.
+    let report = dir.path().join("provisioned");
+    let out = faasplan(&[
+        "sweep",
+        &trace,
+        "--offering",
+        "aws-lambda-x86",
+        "--provisioned",
+        "0,1",
+        "--replicas",
+        "1",
+        "--quiet",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(!report.join("power_tuning.png").exists());
+}
