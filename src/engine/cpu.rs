@@ -95,6 +95,25 @@ impl MeasuredCurve {
         lo.1 + t * (hi.1 - lo.1)
     }
 
+    /// The share of a duration at `c` vCPUs that keeps all of them busy, read from the curve as
+    /// the interpolation reads it: within a segment `D = a + b / c`, so `b / c` of `D` is CPU
+    /// work spread over the c vCPUs (`b` in vCPU-ms, clamped to `0..=D`). Beyond the ends the
+    /// nearest segment's `b`. `None` with a single measured size (nothing says what scales).
+    pub fn cpu_share(&self, c: f64) -> Option<f64> {
+        let pts = &self.points;
+        if pts.len() < 2 || c <= 0.0 {
+            return None;
+        }
+        let k = pts.partition_point(|p| p.0 <= c).clamp(1, pts.len() - 1);
+        let (lo, hi) = (pts[k - 1], pts[k]);
+        let b = (lo.1 - hi.1) / (1.0 / lo.0 - 1.0 / hi.0);
+        let d = self.at(c);
+        if d <= 0.0 {
+            return None;
+        }
+        Some((b.max(0.0) / c / d).min(1.0))
+    }
+
     /// `None` when `c` vCPUs lie within the measured range (or extrapolation is allowed); else
     /// why not, naming what was measured.
     pub fn out_of_range(&self, c: f64) -> Option<String> {
@@ -205,8 +224,8 @@ impl CpuModel {
 }
 
 /// What the instances' CPUs did in a run: CPU utilisation of the instances while they served.
-/// Needs a CPU profile (`--cpu-bound`): without one nothing says which part of a duration used
-/// the CPU; with a measured curve neither.
+/// Needs a CPU profile (`--cpu-bound`, or a measured curve of two sizes or more): without one
+/// nothing says which part of a duration used the CPU.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CpuUse {
     /// vCPUs of an instance (weighted by execution time when several memory sizes ran).
@@ -226,25 +245,27 @@ impl CpuModel {
     /// The CPU use of executions summing `exec_s` seconds per memory size they ran at, on
     /// instances busy `loaded_s` seconds. `row_mb`: where every row was measured when the rows
     /// run at another size (an explicit memory with row references), `None` otherwise.
-    /// `None` without an Amdahl profile or with no execution.
+    /// `None` without a profile that says which part used the CPU, or with no execution.
     pub fn usage(
         &self,
         exec_s: &[(u16, f64)],
         loaded_s: f64,
         row_mb: Option<u16>,
     ) -> Option<CpuUse> {
-        if self.measured.is_some() {
-            return None;
-        }
         let (mut busy, mut vcpu_s, mut total) = (0.0, 0.0, 0.0);
         for &(mb, s) in exec_s {
             let c = self.platform.vcpu(mb);
-            // The reference of these rows: their own size, unless they ran at another one.
-            let c_ref = self.reference_vcpu(row_mb.unwrap_or(mb))?;
-            let f = self.factor(mb, row_mb.unwrap_or(mb));
-            // A duration d = d_ref × f, of which d_ref × bound ran on min(c_ref, threads) vCPUs'
-            // worth of work.
-            busy += s / f * self.bound * c_ref.min(self.threads);
+            if let Some(m) = &self.measured {
+                // The share of a duration that used all c vCPUs, from the curve.
+                busy += s * m.cpu_share(c)? * c;
+            } else {
+                // The reference of these rows: their own size, unless they ran at another one.
+                let c_ref = self.reference_vcpu(row_mb.unwrap_or(mb))?;
+                let f = self.factor(mb, row_mb.unwrap_or(mb));
+                // A duration d = d_ref × f, of which d_ref × bound ran on min(c_ref, threads)
+                // vCPUs' worth of work.
+                busy += s / f * self.bound * c_ref.min(self.threads);
+            }
             vcpu_s += s * c;
             total += s;
         }
@@ -382,5 +403,12 @@ mod tests {
             m.describe()
                 .contains("pt.json (256, 1024, 3008 MB on Lambda)")
         );
+        // The CPU share the curve implies: 1000 / c of 20 + 1000 / c below one vCPU, all of it
+        // on the c vCPUs (utilisation = share).
+        let c = v(512.0);
+        let share = 1000.0 / c / d(512.0);
+        let u = m.usage(&[(512, 1.0)], 1.0, None).unwrap();
+        assert!((u.utilisation - share).abs() < 1e-9, "{u:?}");
+        assert!((u.busy_vcpu_s - share * c).abs() < 1e-9, "{u:?}");
     }
 }

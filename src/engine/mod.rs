@@ -346,8 +346,8 @@ impl PlatformConfig {
             .map_or(self.provisioned, ProvisionedPlan::max_level)
     }
 
-    /// The CPU use of `outcome`, a run of this configuration on `trace` (`None` without an
-    /// Amdahl CPU profile, or when rows measured at different sizes all ran at one explicit
+    /// The CPU use of `outcome`, a run of this configuration on `trace` (`None` without a CPU
+    /// profile that says which part used the CPU, or when rows measured at different sizes all ran at one explicit
     /// size: their references differ and the run does not record which ran how long).
     pub fn cpu_use(
         &self,
@@ -355,7 +355,11 @@ impl PlatformConfig {
         trace: &crate::trace::Trace,
     ) -> Option<CpuUse> {
         let cpu = self.cpu.as_ref()?;
-        let row_mb = if self.memory_override && matches!(cpu.reference, CpuReference::RowMemory(_))
+        // A measured curve reads the share from the size run at; only the Amdahl form needs
+        // where the rows were measured.
+        let row_mb = if self.memory_override
+            && cpu.measured.is_none()
+            && matches!(cpu.reference, CpuReference::RowMemory(_))
         {
             let mut sizes = trace.invocations().iter().map(|i| i.memory_mb);
             let first = sizes.next()?;
