@@ -168,10 +168,10 @@ fn sweep_warnings(
 
 /// What a memory axis changes, for `notes`.
 fn memory_note(rows_have_memory: bool) -> String {
-    let mut s = "each memory size changes the bill (GB-s), the built-in init times (the measured \
-                 Lambda init at the nearest measured size) and, with --cpu-bound or \
-                 --power-tuning, the durations; cost_per_invocation_usd is the window's bill over \
-                 its invocations"
+    let mut s = "each memory size changes the bill (GB-s), init times where they are measured by \
+                 size (the built-in Lambda table, at the nearest measured size; init times do not \
+                 scale with --cpu-bound) and, with --cpu-bound or --power-tuning, the durations; \
+                 cost_per_invocation_usd is the window's bill over its invocations"
         .to_string();
     if rows_have_memory {
         s.push_str(
