@@ -375,10 +375,10 @@ pub fn durations_held_constant(options: &[(String, Vec<(u16, f64)>)]) -> Option<
     Some(Warning::new(
         format!(
             "the options differ in memory or CPU ({}) but every one ran the trace's durations \
-             unchanged: faasplan does not scale durations with CPU yet",
+             unchanged: without a CPU profile faasplan does not scale durations with CPU",
             distinct.join(", ")
         ),
-        "--memory-mb",
+        "--cpu-bound",
     ))
 }
 
@@ -413,6 +413,6 @@ mod tests {
         let b = ("b".to_string(), vec![(2048, 1.0)]);
         assert!(durations_held_constant(&[a.clone(), a.clone()]).is_none());
         let w = durations_held_constant(&[a, b]).unwrap();
-        assert_eq!(w.flag, "--memory-mb");
+        assert_eq!(w.flag, "--cpu-bound");
     }
 }

@@ -135,6 +135,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
                     super::simulate::run_info(&name, &scaled, &Default::default(), &cfg, &outcome),
                 );
                 summary.cost = Some(bill.clone());
+                summary.cpu = cfg.cpu_use(&outcome, &scaled);
                 let metrics = super::compare::summary_metrics(&summary);
                 let faas_failed = super::fleet::misses(&slo.objectives, &metrics);
                 let warnings = faasplan::warnings::for_run(&faasplan::warnings::RunFacts {
@@ -250,6 +251,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
         points,
         crossing,
         verdict,
+        notes: vec![cfg.cpu_note()],
         warnings,
     };
     faasplan::warnings::to_stderr(&result.warnings);

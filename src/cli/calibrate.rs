@@ -56,6 +56,7 @@ pub fn run(a: &CalibrateArgs) -> anyhow::Result<ExitCode> {
         logs: name,
         observed: s.clone(),
         init_ms_flag: flag,
+        notes: logs.notes.clone(),
     };
     super::to_stdout(|w| a.format.write(&result, w))?;
     Ok(ExitCode::SUCCESS)

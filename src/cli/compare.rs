@@ -74,6 +74,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
             &outcome,
             super::simulate::run_info(&name, &trace, &load.rows, &cfg, &outcome),
         );
+        summary.cpu = cfg.cpu_use(&outcome, &trace);
         summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg))?);
         let failed = super::fleet::misses(&slo.objectives, &summary_metrics(&summary));
         let mut warnings = super::simulate::run_warnings(&a.run.platform, Some(o), &cfg, &outcome);
@@ -138,7 +139,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     // With a CPU profile durations do follow the CPU.
-    if a.run.platform.cpu_bound.is_none() {
+    if !a.run.platform.cpu_profile() {
         warnings.extend(
             faasplan::warnings::durations_held_constant(&sizes)
                 .iter()
@@ -152,6 +153,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         options,
         recommended,
         recommendation,
+        notes: vec![base.cpu_note()],
         warnings,
     };
     faasplan::warnings::to_stderr(&comparison.warnings);

@@ -42,6 +42,19 @@ pub struct PlatformArgs {
     #[arg(long, value_name = "REF", default_value = "row", value_parser = parse_cpu_ref)]
     pub cpu_ref: CpuRef,
 
+    /// The output of AWS Lambda Power Tuning (JSON, run with includeOutputResults): its average
+    /// duration at each memory size replaces --cpu-bound for every function, interpolated
+    /// linearly in 1/vCPU between the measured sizes, relative to where the trace was measured
+    /// (--cpu-ref). Sizes beyond the measured ones are refused (see
+    /// --power-tuning-extrapolate).
+    #[arg(long, value_name = "FILE", conflicts_with = "cpu_bound")]
+    pub power_tuning: Option<std::path::PathBuf>,
+
+    /// With --power-tuning: allow sizes beyond the measured ones, holding the nearest measured
+    /// duration there (default: refused, exit 2).
+    #[arg(long, requires = "power_tuning")]
+    pub power_tuning_extrapolate: bool,
+
     /// Pre-initialised (provisioned) instances per function, used first, never reclaimed
     /// (default: 0, or the offering's, e.g. 1 on Azure Premium). `sweep` takes a list or range:
     /// 0..=100:10.
@@ -160,6 +173,7 @@ pub const FLAG_OF_FIELD: &[(&str, &str)] = &[
     ("cpu.bound", "--cpu-bound"),
     ("cpu.threads", "--cpu-threads"),
     ("cpu.reference", "--cpu-ref"),
+    ("cpu.measured", "--power-tuning"),
     ("timeout", "--timeout"),
     ("offering", "--offering"),
     ("slo", "--slo"),
@@ -167,8 +181,19 @@ pub const FLAG_OF_FIELD: &[(&str, &str)] = &[
 
 /// A library error, with its field renamed to the flag that sets it.
 pub fn flag_error(e: ConfigError) -> ConfigError {
-    e.for_flags(FLAG_OF_FIELD)
+    // A measured curve asked beyond its sizes: name the flag that allows it.
+    let beyond = matches!(&e, ConfigError::Field { field, .. } if *field == MEASURED_RANGE);
+    match e.for_flags(FLAG_OF_FIELD) {
+        ConfigError::Invalid { flag, reason } if beyond => ConfigError::Invalid {
+            flag,
+            reason: format!("{reason}: --power-tuning-extrapolate does"),
+        },
+        e => e,
+    }
 }
+
+/// The field of a measured curve's range error (`PlatformConfig::validate_for`).
+const MEASURED_RANGE: &str = "cpu.measured.range";
 
 /// `cfg` checked against the trace it runs on, with errors named by flag.
 pub fn validate_for(
@@ -349,6 +374,11 @@ fn parse_cpu_ref(spec: &str) -> Result<CpuRef, String> {
 }
 
 impl PlatformArgs {
+    /// True when durations scale with CPU (--cpu-bound or --power-tuning).
+    pub fn cpu_profile(&self) -> bool {
+        self.cpu_bound.is_some() || self.power_tuning.is_some()
+    }
+
     /// The typed settings these flags give, for one run: each list-capable flag must hold one
     /// value.
     pub fn overrides(&self) -> Result<PlatformOverrides, ConfigError> {
@@ -404,20 +434,28 @@ impl PlatformArgs {
             }
             (None, None) => None,
         };
-        let cpu = match self.cpu_bound {
-            None => {
+        let measured = self
+            .power_tuning
+            .as_deref()
+            .map(faasplan::trace::power_tuning::PowerTuning::read)
+            .transpose()
+            .map_err(flag_error)?;
+        let cpu = match (self.cpu_bound, measured) {
+            (None, None) => {
                 if self.cpu_ref != CpuRef::Row {
                     return Err(ConfigError::invalid(
                         "--cpu-ref",
-                        "only means something with --cpu-bound",
+                        "only means something with --cpu-bound or --power-tuning",
                     ));
                 }
                 None
             }
-            Some(bound) => Some(CpuOverride {
-                bound,
+            (bound, measured) => Some(CpuOverride {
+                bound: bound.unwrap_or(1.0),
                 threads: self.cpu_threads,
                 reference: self.cpu_ref.clone(),
+                measured,
+                extrapolate: self.power_tuning_extrapolate,
             }),
         };
         Ok(PlatformOverrides {

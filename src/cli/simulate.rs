@@ -95,6 +95,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let mut summary = Summary::new(&outcome, run_info(&name, &trace, &report, &cfg, &outcome))
         .with_warnings(&run_warnings(&a.run.platform, offering, &cfg, &outcome));
     faasplan::warnings::to_stderr(&summary.warnings);
+    summary.cpu = cfg.cpu_use(&outcome, &trace);
     summary.notes.push(cfg.cpu_note());
     eprintln!("note: {}", cfg.cpu_note());
     if let Some(o) = offering {
@@ -223,6 +224,7 @@ fn compare(
             run_info(&name, &trace, &load.rows, &cfg, &outcome),
         )
         .with_warnings(&run_warnings(&a.run.platform, Some(o), &cfg, &outcome));
+        summary.cpu = cfg.cpu_use(&outcome, &trace);
         summary.notes.push(cfg.cpu_note());
         summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg))?);
         runs.push(summary);

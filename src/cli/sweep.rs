@@ -166,6 +166,30 @@ fn sweep_warnings(
     out
 }
 
+/// What a memory axis changes, for `notes`.
+fn memory_note(rows_have_memory: bool) -> String {
+    let mut s = "each memory size changes the bill (GB-s), init times where they are measured by \
+                 size (the built-in Lambda table, at the nearest measured size; init times do not \
+                 scale with --cpu-bound) and, with --cpu-bound or --power-tuning, the durations; \
+                 cost_per_invocation_usd is the window's bill over its invocations"
+        .to_string();
+    if rows_have_memory {
+        s.push_str(
+            "; the rows' own memory_mb is where their durations were measured, and every row \
+             runs at the grid's size",
+        );
+    }
+    s
+}
+
+/// The window's bill over the invocations it counts, USD (0 with no invocations or no bill).
+fn cost_per_invocation(s: &Summary) -> f64 {
+    match &s.cost {
+        Some(b) if s.invocations > 0 => b.window_usd / s.invocations as f64,
+        _ => 0.0,
+    }
+}
+
 pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
     // Checked before the run: an existing report without --force fails fast.
@@ -250,11 +274,16 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         .map(|c| c.validate_for(trace_of(0)))
         .collect::<Result<_, _>>()
         .map_err(super::platform::flag_error)?;
-    if points.iter().any(|p| p.memory_mb.is_some()) && rows_have_memory {
-        eprintln!(
-            "note: {name}: rows carry memory_mb, which wins over --memory-mb; the memory axis only \
-             sizes rows without one. Durations do not scale with memory in either case."
-        );
+    let memory_swept = points.iter().any(|p| p.memory_mb.is_some());
+    let mut notes = vec![configs.first().map_or_else(String::new, |c| c.cpu_note())];
+    if memory_swept {
+        notes.push(memory_note(rows_have_memory));
+    }
+    notes.retain(|n| !n.is_empty());
+    if !a.quiet {
+        for n in &notes {
+            eprintln!("note: {n}");
+        }
     }
 
     let total = (points.len() * a.replicas) as u64;
@@ -278,6 +307,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
             let outcome = simulate_with(trace, &cfg, ONE_THREAD);
             let info = super::simulate::run_info(&name, trace, &Default::default(), &cfg, &outcome);
             let mut summary = Summary::new(&outcome, info);
+            summary.cpu = cfg.cpu_use(&outcome, trace);
             // Cannot fail: every grid configuration was checked against the sheet before the run.
             summary.cost = cost::bill(&outcome, offering, &bill_opts(&cfg)).ok();
             let ws = faasplan::warnings::for_run(&faasplan::warnings::RunFacts {
@@ -290,7 +320,14 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
                 v.push((p, r, ws, sizes));
             }
             bar.inc(1);
-            sweep::metric::summary_metrics(&summary)
+            let mut metrics = sweep::metric::summary_metrics(&summary);
+            if memory_swept {
+                metrics.push((
+                    sweep::memory::COST_PER_INVOCATION.to_string(),
+                    cost_per_invocation(&summary),
+                ));
+            }
+            metrics
         })
     });
     bar.finish_and_clear();
@@ -323,7 +360,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         run_warnings.into_inner().unwrap_or_default(),
         &settings,
         offering,
-        a.run.platform.cpu_bound.is_some(),
+        a.run.platform.cpu_profile(),
     );
     faasplan::warnings::to_stderr(&warnings);
     let mut warnings = warnings;
@@ -351,6 +388,12 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
             Metric::CostMonthly.column(),
             Metric::ColdStartRatio.column(),
         ),
+        memory: if memory_swept {
+            sweep::memory::MemoryView::of(&grid_results, recommended)
+        } else {
+            None
+        },
+        notes,
         slos,
         grid: grid_results,
         recommended,

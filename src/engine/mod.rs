@@ -14,7 +14,7 @@ mod warmup;
 use std::sync::Arc;
 
 pub use coldstart::{InitDist, InitSpec};
-pub use cpu::{CpuModel, CpuReference, VcpuRule};
+pub use cpu::{CpuModel, CpuReference, CpuUse, MeasuredCurve, VcpuRule};
 pub(crate) use driver::Runner;
 pub use driver::{RunOptions, simulate, simulate_mode, simulate_with};
 pub use keepalive::{FixedKeepAlive, KeepAlivePolicy};
@@ -346,6 +346,43 @@ impl PlatformConfig {
             .map_or(self.provisioned, ProvisionedPlan::max_level)
     }
 
+    /// The CPU use of `outcome`, a run of this configuration on `trace` (`None` without a CPU
+    /// profile that says which part used the CPU, or when rows measured at different sizes all ran at one explicit
+    /// size: their references differ and the run does not record which ran how long).
+    pub fn cpu_use(
+        &self,
+        outcome: &crate::outcome::Outcome,
+        trace: &crate::trace::Trace,
+    ) -> Option<CpuUse> {
+        let cpu = self.cpu.as_ref()?;
+        // A measured curve reads the share from the size run at; only the Amdahl form needs
+        // where the rows were measured.
+        let row_mb = if self.memory_override
+            && cpu.measured.is_none()
+            && matches!(cpu.reference, CpuReference::RowMemory(_))
+        {
+            let mut sizes = trace.invocations().iter().map(|i| i.memory_mb);
+            let first = sizes.next()?;
+            if sizes.any(|m| m != first) {
+                return None;
+            }
+            Some(first)
+        } else {
+            None
+        };
+        let t = &outcome.totals;
+        let exec: Vec<(u16, f64)> = t
+            .usage
+            .iter()
+            .map(|u| {
+                let us = u.on_demand.raw_us + u.provisioned.raw_us;
+                (u.memory_mb, us as f64 / 1e6)
+            })
+            .collect();
+        let loaded = (t.on_demand_busy_us + t.provisioned_busy_us) as f64 / 1e6;
+        cpu.usage(&exec, loaded, row_mb)
+    }
+
     /// The note every output carries about durations and CPU.
     pub fn cpu_note(&self) -> String {
         match &self.cpu {
@@ -381,7 +418,51 @@ impl PlatformConfig {
                 ),
             ));
         }
+        if let Some(cpu) = &self.cpu
+            && cpu.measured.is_some()
+        {
+            self.check_measured_range(cpu, trace)?;
+        }
         Ok(ValidConfig(self.clone()))
+    }
+
+    /// A measured curve covers the CPU of every size a row runs at and of every reference.
+    fn check_measured_range(
+        &self,
+        cpu: &CpuModel,
+        trace: &crate::trace::Trace,
+    ) -> Result<(), ConfigError> {
+        let Some(m) = &cpu.measured else {
+            return Ok(());
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for i in trace.invocations() {
+            if !seen.insert(i.memory_mb) {
+                continue;
+            }
+            let run = if i.memory_mb == 0 || self.memory_override {
+                self.memory_mb
+            } else {
+                i.memory_mb
+            };
+            let checks = [
+                ("runs at", run, Some(cpu.platform.vcpu(run))),
+                (
+                    "was measured at",
+                    i.memory_mb,
+                    cpu.reference_vcpu(i.memory_mb),
+                ),
+            ];
+            for (what, mb, c) in checks {
+                if let Some(why) = c.and_then(|c| m.out_of_range(c)) {
+                    return Err(ConfigError::field(
+                        "cpu.measured.range",
+                        format!("a row that {what} {mb} MB: {why}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Checks the combination of settings for `functions` functions. Errors name the field

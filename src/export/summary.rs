@@ -146,6 +146,10 @@ pub struct Summary {
     pub init_ms: Percentiles,
     pub concurrency: Concurrency,
     pub instance_seconds: InstanceSeconds,
+    /// CPU utilisation of the instances while they served, with a CPU profile (`--cpu-bound`);
+    /// absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<crate::engine::CpuUse>,
     pub functions: Vec<FunctionSummary>,
     /// What the warm-up replayed and left out (times in seconds).
     pub warmup: WarmupSummary,
@@ -238,6 +242,7 @@ impl Summary {
                 provisioned_busy: round6(us_to_s(t.provisioned_busy_us)),
                 provisioned_idle: round6(us_to_s(t.provisioned_idle_us)),
             },
+            cpu: None,
             functions: outcome
                 .names
                 .iter()

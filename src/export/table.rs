@@ -106,6 +106,25 @@ pub fn write(w: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
             ),
         ),
     ];
+    let mut rows = rows;
+    if let Some(c) = &s.cpu {
+        rows.push((
+            "cpu",
+            format!(
+                "utilisation {:.1} % of {:.3} vCPU per instance while serving ({:.0} vCPU-s busy \
+                 in {:.0} instance-s){}",
+                c.utilisation * 100.0,
+                c.vcpu_per_instance,
+                c.busy_vcpu_s,
+                c.loaded_instance_s,
+                if c.utilisation > 1.0 + 1e-9 {
+                    ": more CPU than the instances have"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in rows {
         writeln!(w, "{k:>width$}  {v}")?;

@@ -73,6 +73,8 @@ pub struct Breakeven {
     pub crossing: Option<Crossing>,
     /// The crossing, or what holds without one, and where an option is infeasible.
     pub verdict: String,
+    /// How the numbers were made, once each (how durations relate to memory and CPU).
+    pub notes: Vec<String>,
     pub warnings: Vec<String>,
 }
 

@@ -160,6 +160,8 @@ pub struct Comparison {
     pub recommended: Option<String>,
     /// The recommendation as a sentence.
     pub recommendation: String,
+    /// How the numbers were made, once each (how durations relate to memory and CPU).
+    pub notes: Vec<String>,
     /// Every warning: the options' own (prefixed with their name) and the comparison's.
     pub warnings: Vec<String>,
 }

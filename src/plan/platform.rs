@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use crate::engine::{
-    CpuModel, CpuReference, FixedKeepAlive, InitDist, PlatformConfig, ProvisionedPlan, ScalingRate,
-    Warmup,
+    CpuModel, CpuReference, FixedKeepAlive, InitDist, MeasuredCurve, PlatformConfig,
+    ProvisionedPlan, ScalingRate, Warmup,
 };
 use crate::error::ConfigError;
 use crate::offering::{ColdStart, Offering};
@@ -34,6 +34,11 @@ pub struct CpuOverride {
     /// Threads the CPU-bound part can use, 1..=1024.
     pub threads: u32,
     pub reference: CpuRef,
+    /// Measured durations by memory (AWS Lambda Power Tuning); when set they replace the
+    /// CPU-bound fraction and threads.
+    pub measured: Option<crate::trace::power_tuning::PowerTuning>,
+    /// Whether the measured curve may be used beyond its sizes (held at the nearest).
+    pub extrapolate: bool,
 }
 
 /// The platform settings a caller gives over an offering's behaviour defaults. `None` keeps the
@@ -285,11 +290,43 @@ fn cpu_model(c: &CpuOverride, offering: Option<&Offering>) -> Result<CpuModel, C
                 .vcpu(*mb),
         ),
     };
+    let measured = match &c.measured {
+        None => None,
+        Some(pt) => {
+            // Power Tuning runs on Lambda: its sizes are Lambda memory sizes.
+            let lambda = Offering::resolve("aws-lambda-x86").map_err(|e| {
+                ConfigError::field("offering", format!("the built-in Lambda data: {e}"))
+            })?;
+            let mut points: Vec<(f64, f64)> = Vec::with_capacity(pt.stats.len());
+            for s in &pt.stats {
+                let mb = u16::try_from(s.memory_mb).unwrap_or(u16::MAX);
+                let v = lambda.vcpu(mb);
+                if points.last().is_some_and(|p| p.0 >= v) {
+                    return Err(ConfigError::field(
+                        crate::trace::power_tuning::FIELD,
+                        format!(
+                            "{}: value = {} MB gets no more CPU on Lambda than the size below \
+                             it (6 vCPUs at most)",
+                            pt.source, s.memory_mb
+                        ),
+                    ));
+                }
+                points.push((v, s.average_duration_ms));
+            }
+            Some(MeasuredCurve {
+                source: pt.source.clone(),
+                points,
+                sizes_mb: pt.stats.iter().map(|s| s.memory_mb).collect(),
+                extrapolate: c.extrapolate,
+            })
+        }
+    };
     Ok(CpuModel {
         bound: c.bound,
         threads: f64::from(c.threads),
         platform: platform.vcpu_rule(),
         reference,
+        measured,
     })
 }
 

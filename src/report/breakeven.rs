@@ -436,6 +436,7 @@ impl From<&Breakeven> for BreakevenPage {
         if !b.slo.is_empty() {
             notes.push(format!("Both options must meet: {}.", b.slo.join(", ")));
         }
+        notes.extend(b.notes.iter().cloned());
         BreakevenPage {
             subtitle: b.trace.clone(),
             faas: b.offering.clone(),

@@ -500,6 +500,7 @@ impl From<&Comparison> for ComparePage {
                 "Fleets must meet (and fleets without a count are sized for): {slo}."
             ));
         }
+        notes.extend(c.notes.iter().cloned());
         ComparePage {
             subtitle: c.trace.clone(),
             options,

@@ -10,10 +10,12 @@ use plotters::prelude::*;
 
 use super::fmt::{plain, shorten, sig, tick, usd, usd_tick};
 use super::render::{
-    self, Area, Axes, Axis, BLUE, DrawError, GREY, LABEL_SIZE, LIGHT_GREY, LabelPlacer, Marker,
-    ORANGE, RED, Swatch, draw_empty, draw_marker, entry, frame, palette, place_label_among,
+    self, Area, Axes, Axis, BLUE, DrawError, GREEN, GREY, INK, LABEL_SIZE, LIGHT_GREY, LabelPlacer,
+    Marker, ORANGE, PURPLE, RED, Swatch, draw_empty, draw_marker, entry, frame, palette,
+    place_label_among, wants_log,
 };
 use super::{Align, Document, ReportError, ReportTarget, Table, Written};
+use crate::sweep::memory::{COST_PER_INVOCATION, MemoryView};
 use crate::sweep::{Estimate, Metric, PointResult, Slo};
 
 /// A metric drawn against cost.
@@ -78,6 +80,9 @@ pub struct SweepPage {
     pub slos: Vec<Slo>,
     /// The row `crate::sweep::cheapest_meeting` chose, if any.
     pub recommended: Option<usize>,
+    /// With a memory axis, the Power Tuning view: a chart of cost per invocation and p99 against
+    /// memory with the cheapest, fastest and balanced sizes marked.
+    pub memory: Option<MemoryView>,
     /// Sentences shown under the table.
     pub notes: Vec<String>,
     /// The sweep's warnings, in a box at the top.
@@ -398,12 +403,131 @@ pub fn write(page: &SweepPage, target: &ReportTarget) -> Result<Written, ReportE
             move |a| draw_pareto(a, page, m, &t),
         );
     }
+    if let Some(v) = &page.memory
+        && page.x_setting == "memory_mb"
+    {
+        let title = "Power Tuning: cost per invocation and p99 latency by memory".to_string();
+        let t = title.clone();
+        let series = page.series();
+        doc.chart("power_tuning.png", title, move |a| {
+            draw_power_tuning(a, page, v, &series, &t)
+        });
+    }
     doc.heading("Summary");
     doc.table(page.table());
     for n in &page.notes {
         doc.text(n.clone());
     }
     target.write(&doc)
+}
+
+/// How each role of the Power Tuning view is marked.
+fn role_style(role: &str) -> (Marker, RGBColor) {
+    match role {
+        "cheapest" => (Marker::Triangle, GREEN),
+        "fastest" => (Marker::Diamond, PURPLE),
+        "balanced" => (Marker::Circle, INK),
+        _ => (Marker::Target, RED),
+    }
+}
+
+/// Cost per million invocations (left) and p99 (right) against memory, one line pair per
+/// combination of the other settings, with the view's points marked on the cost curve.
+fn draw_power_tuning(
+    root: &Area,
+    page: &SweepPage,
+    v: &MemoryView,
+    series: &[Series],
+    title: &str,
+) -> Result<(), DrawError> {
+    let shown = &series[..series.len().min(MAX_SERIES)];
+    let per_million = |i: usize| {
+        page.rows[i]
+            .metric(COST_PER_INVOCATION)
+            .map_or(f64::NAN, |e| e.mean * 1e6)
+    };
+    let p99 = |i: usize| {
+        page.rows[i]
+            .metric(Metric::LatencyP99.column())
+            .map_or(f64::NAN, |e| e.mean)
+    };
+    let mut legend = vec![
+        entry("USD per 1M invocations (left axis)", Swatch::Line(BLUE)),
+        entry("p99 latency (right axis)", Swatch::Dashed(ORANGE)),
+    ];
+    for (i, role) in v.roles() {
+        let (marker, colour) = role_style(role);
+        legend.push(entry(
+            format!(
+                "{role}: {} ({}/1M, p99 {} ms)",
+                page.point_name(i),
+                usd(per_million(i)),
+                sig(p99(i))
+            ),
+            Swatch::Marker(marker, colour),
+        ));
+    }
+    let area = frame(root, title, &legend)?;
+    let (rows, xs) = rows_and_xs(shown);
+    if rows.is_empty() {
+        return draw_empty(&area, "No grid point to plot.");
+    }
+    let (xlo, xhi) = min_max(&xs);
+    let x = if wants_log(xlo, xhi, 8.0) {
+        Axis::log(xlo, xhi, tick)
+    } else {
+        Axis::padded(xlo, xhi, tick)
+    };
+    let y = Axis::zero_to(
+        rows.iter().map(|&i| per_million(i)).fold(0.0, f64::max),
+        usd_tick,
+    );
+    let y2 = Axis::zero_to(rows.iter().map(|&i| p99(i)).fold(0.0, f64::max), tick);
+    let mut chart = render::dual_chart(
+        &area,
+        &Axes {
+            x: &x,
+            y: &y,
+            x_desc: &page.x_label,
+            y_desc: "USD per 1M invocations",
+        },
+        &y2,
+        "p99 latency (ms)",
+    )?;
+    for (k, s) in shown.iter().enumerate() {
+        let (cc, mc) = if shown.len() == 1 {
+            (BLUE, ORANGE)
+        } else {
+            (palette(k), palette(k))
+        };
+        let cpts: Vec<(f64, f64)> = s
+            .rows
+            .iter()
+            .map(|&(i, xv)| (x.map(xv), per_million(i)))
+            .collect();
+        let mpts: Vec<(f64, f64)> = s.rows.iter().map(|&(i, xv)| (x.map(xv), p99(i))).collect();
+        draw_pair(&mut chart, &cpts, &mpts, cc, mc)?;
+    }
+    let plot = chart.plotting_area();
+    let (xr, yr) = plot.get_pixel_range();
+    let strip = plot.strip_coord_spec();
+    // Marks on the cost curve, offset sideways when several fall on one point.
+    let mut seen: Vec<usize> = Vec::new();
+    for (i, role) in v.roles() {
+        let Some(xv) = page.x_of(&page.rows[i]) else {
+            continue;
+        };
+        if !rows.contains(&i) {
+            continue;
+        }
+        let p = plot.map_coordinate(&(x.map(xv), per_million(i)));
+        let k = seen.iter().filter(|&&j| j == i).count() as i32;
+        seen.push(i);
+        let p = (p.0 - xr.start + k * 22, p.1 - yr.start - 22);
+        let (marker, colour) = role_style(role);
+        draw_marker(&strip, marker, p, colour)?;
+    }
+    Ok(())
 }
 
 /// A translucent band between `lo` and `hi` over `xs`.
@@ -473,17 +597,10 @@ fn draw_cost_and_metric(
         ));
     }
     let area = frame(root, title, &legend)?;
-    let rows: Vec<usize> = shown
-        .iter()
-        .flat_map(|s| s.rows.iter().map(|r| r.0))
-        .collect();
+    let (rows, xs) = rows_and_xs(shown);
     if rows.is_empty() {
         return draw_empty(&area, "No grid point to plot.");
     }
-    let xs: Vec<f64> = shown
-        .iter()
-        .flat_map(|s| s.rows.iter().map(|r| r.1))
-        .collect();
     let (xlo, xhi) = min_max(&xs);
     // The swept range itself (from 0 when it nearly starts there).
     let x = if xhi > xlo {
@@ -551,15 +668,7 @@ fn draw_cost_and_metric(
             .zip(cost.iter().map(|e| e.mean))
             .collect();
         let mpts: Vec<(f64, f64)> = xs.iter().copied().zip(met.iter().map(|e| e.mean)).collect();
-        chart.draw_series(LineSeries::new(cpts.clone(), cc.stroke_width(3)))?;
-        chart.draw_series(cpts.iter().map(|&p| Circle::new(p, 5, cc.filled())))?;
-        chart.draw_secondary_series(DashedLineSeries::new(
-            mpts.clone(),
-            14,
-            7,
-            mc.stroke_width(3),
-        ))?;
-        chart.draw_secondary_series(mpts.iter().map(|&p| Circle::new(p, 4, mc.filled())))?;
+        draw_pair(&mut chart, &cpts, &mpts, cc, mc)?;
     }
     if let Some(s) = slo {
         let v = s.bound * m.scale;
@@ -594,6 +703,31 @@ fn draw_cost_and_metric(
         ))?;
         draw_marker(&strip, Marker::Target, p, RED)?;
     }
+    Ok(())
+}
+
+/// The rows the series show and their x values, in series order.
+fn rows_and_xs(shown: &[Series]) -> (Vec<usize>, Vec<f64>) {
+    shown.iter().flat_map(|s| s.rows.iter().copied()).unzip()
+}
+
+/// Cost as a solid line with dots on the left axis, a metric dashed with dots on the right.
+fn draw_pair(
+    chart: &mut render::Dual2d<'_, '_>,
+    cost: &[(f64, f64)],
+    metric: &[(f64, f64)],
+    cc: RGBColor,
+    mc: RGBColor,
+) -> Result<(), DrawError> {
+    chart.draw_series(LineSeries::new(cost.to_vec(), cc.stroke_width(3)))?;
+    chart.draw_series(cost.iter().map(|&p| Circle::new(p, 5, cc.filled())))?;
+    chart.draw_secondary_series(DashedLineSeries::new(
+        metric.to_vec(),
+        14,
+        7,
+        mc.stroke_width(3),
+    ))?;
+    chart.draw_secondary_series(metric.iter().map(|&p| Circle::new(p, 4, mc.filled())))?;
     Ok(())
 }
 
@@ -807,6 +941,7 @@ impl From<&SweepResult> for SweepPage {
             rows: r.grid.clone(),
             slos: r.slos.clone(),
             recommended: r.recommended,
+            memory: r.memory.clone(),
             notes: vec![
                 format!(
                     "{} replicas per grid point, seeds from {}. Monthly cost: a 730-hour month \
@@ -825,7 +960,15 @@ impl From<&SweepResult> for SweepPage {
                              uncertainty of the traffic (see --resample)."
                         .to_string(),
                 },
-            ],
+            ]
+            .into_iter()
+            .chain(
+                r.memory
+                    .as_ref()
+                    .map(|v| crate::export::results::sweep::memory_line(r, v)),
+            )
+            .chain(r.notes.iter().cloned())
+            .collect(),
             warnings: r.warnings.clone(),
         }
     }

@@ -7,6 +7,7 @@
 mod result;
 pub use result::{ResampleInfo, SweepResult};
 pub mod grid;
+pub mod memory;
 pub mod metric;
 pub mod replicas;
 

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::memory::MemoryView;
 use super::{Interval, PointResult, Slo};
 
 /// How replicas are resampled, as `--format json` prints it.
@@ -36,6 +37,12 @@ pub struct SweepResult {
     /// Pareto fronts (indices into `grid`, by increasing cost).
     pub pareto_cost_p99: Vec<usize>,
     pub pareto_cost_cold_start_ratio: Vec<usize>,
+    /// With a memory axis: the cheapest, fastest and balanced sizes and the SLO pick (each
+    /// point then also has `cost_per_invocation_usd`). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryView>,
+    /// How the numbers were made, once each: how durations relate to memory and CPU.
+    pub notes: Vec<String>,
     /// What to know before acting on the grid, each naming the flag that changes it.
     pub warnings: Vec<String>,
 }

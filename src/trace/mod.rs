@@ -8,6 +8,7 @@ pub mod canonical;
 pub mod cloudwatch;
 pub mod format;
 pub mod input;
+pub mod power_tuning;
 pub(crate) mod records;
 pub mod resample;
 pub mod scale;

@@ -414,6 +414,7 @@ fn sweep_page(rows: Vec<PointResult>, slos: Vec<Slo>) -> SweepPage {
         recommended: cheapest_meeting(&rows, &slos, cost),
         rows,
         slos,
+        memory: None,
         notes: vec![],
         warnings: vec![],
     }

@@ -251,7 +251,7 @@ fn compare_says_durations_were_held_constant_across_cpu() {
     assert!(
         ws.iter().any(|w| {
             let w = w.as_str().unwrap();
-            w.contains("does not scale durations with CPU") && w.ends_with("(set --memory-mb)")
+            w.contains("does not scale durations with CPU") && w.ends_with("(set --cpu-bound)")
         }),
         "{ws:?}"
     );

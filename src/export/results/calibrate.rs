@@ -16,6 +16,10 @@ pub struct Calibration {
     pub observed: ColdStartStats,
     /// The value for `--init-ms`.
     pub init_ms_flag: String,
+    /// What the reader noted about the logs (formats, skipped lines): in the JSON, not a CSV
+    /// column.
+    #[serde(skip)]
+    pub notes: Vec<String>,
 }
 
 impl Calibration {
@@ -47,7 +51,11 @@ impl Calibration {
 
 impl Export for Calibration {
     fn json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        if let Some(o) = v.as_object_mut() {
+            o.insert("notes".into(), serde_json::json!(self.notes));
+        }
+        v
     }
 
     fn write_csv(&self, w: &mut dyn Write) -> std::io::Result<()> {

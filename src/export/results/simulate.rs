@@ -52,7 +52,14 @@ pub struct OfferingsExport<'a> {
 
 impl Export for OfferingsExport<'_> {
     fn json(&self) -> serde_json::Value {
-        serde_json::json!({ "offerings": self.runs })
+        // Each run's notes, once each, at the top as every command's JSON has them.
+        let mut notes: Vec<&String> = Vec::new();
+        for n in self.runs.iter().flat_map(|r| &r.notes) {
+            if !notes.contains(&n) {
+                notes.push(n);
+            }
+        }
+        serde_json::json!({ "offerings": self.runs, "notes": notes })
     }
 
     fn write_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {

@@ -6,6 +6,7 @@ use std::io::Write;
 use crate::export::exporter::Export;
 use crate::export::page::Page;
 use crate::report::sweep::SweepPage;
+use crate::sweep::memory::{COST_PER_INVOCATION, MemoryView};
 use crate::sweep::{self, Metric, PointResult, SweepResult};
 
 /// The label of a grid point with no swept setting.
@@ -98,6 +99,14 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
             if r.pareto_cost_cold_start_ratio.contains(&i) {
                 mark.push("pareto(cold)");
             }
+            if let Some(v) = &r.memory {
+                mark.extend(
+                    v.roles()
+                        .into_iter()
+                        .filter(|&(j, role)| j == i && role != "SLO pick")
+                        .map(|(_, role)| role),
+                );
+            }
             row.push(mark.join(" "));
             row
         })
@@ -153,7 +162,42 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
         }
         (false, None) => writeln!(w, "no grid point meets every SLO")?,
     }
+    if let Some(v) = &r.memory {
+        writeln!(w, "{}", memory_line(r, v))?;
+    }
     crate::warnings::write_block(w, &r.warnings)
+}
+
+/// One line naming the cheapest, fastest and balanced sizes and the SLO pick, with their cost
+/// per million invocations and p99.
+pub fn memory_line(r: &SweepResult, v: &MemoryView) -> String {
+    let describe = |i: usize| {
+        let p = &r.grid[i];
+        let cost = p.metric(COST_PER_INVOCATION).map_or(f64::NAN, |e| e.mean) * 1e6;
+        let p99 = p
+            .metric(Metric::LatencyP99.column())
+            .map_or(f64::NAN, |e| e.mean);
+        format!(
+            "{} (${cost:.2} per 1M invocations, p99 {p99:.1} ms)",
+            point_label(p)
+        )
+    };
+    // One entry per point, with every role it has.
+    let mut by_point: Vec<(usize, Vec<&str>)> = Vec::new();
+    for (i, role) in v.roles() {
+        match by_point.iter_mut().find(|(j, _)| *j == i) {
+            Some((_, roles)) => roles.push(role),
+            None => by_point.push((i, vec![role])),
+        }
+    }
+    let mut parts: Vec<String> = by_point
+        .into_iter()
+        .map(|(i, roles)| format!("{}: {}", roles.join(", "), describe(i)))
+        .collect();
+    if v.slo_pick.is_none() {
+        parts.push("no SLO pick".into());
+    }
+    format!("power tuning: {}", parts.join("; "))
 }
 
 fn write_csv(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {

@@ -66,6 +66,17 @@ pub(super) fn draw_concurrency(root: &Area, t: &Timeline) -> Result<(), DrawErro
             Swatch::Marker(Marker::Triangle, RED)
         },
     ));
+    if let Some((u, vcpu)) = t.cpu {
+        // The instances' CPU: a number for the whole run, not a series.
+        legend.push(entry(
+            format!(
+                "busy instances used {} % of their {} vCPU",
+                sig(u * 100.0),
+                sig(vcpu)
+            ),
+            Swatch::Line(GREY),
+        ));
+    }
     let area = frame(root, "Instances over time", &legend)?;
     let x = time_axis(t);
     let y = Axis::counts(ymax);

@@ -60,7 +60,11 @@ impl SimulatePage {
         cfg: &PlatformConfig,
     ) -> SimulatePage {
         let mut notes = Vec::new();
-        let timeline = timeline(outcome, cfg, &mut notes);
+        let mut timeline = timeline(outcome, cfg, &mut notes);
+        timeline.cpu = summary
+            .cpu
+            .as_ref()
+            .map(|c| (c.utilisation, c.vcpu_per_instance));
         let latency = vec![
             cdf("warm starts", &outcome.latency_warm),
             cdf("cold starts", &outcome.latency_cold),

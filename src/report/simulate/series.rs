@@ -86,6 +86,9 @@ pub struct Timeline {
     /// The account concurrency limit, drawn when it binds (refuses more than
     /// [`crate::warnings::THROTTLE_SHARE`] of the requests): (limit, share refused).
     pub account_limit: Option<(f64, f64)>,
+    /// CPU utilisation of the instances while they served and their vCPUs, with a CPU profile
+    /// (`Summary::cpu`): shown in the legend.
+    pub cpu: Option<(f64, f64)>,
 }
 
 impl Timeline {
@@ -146,6 +149,7 @@ pub(super) fn timeline(
                 / outcome.totals.invocations.max(1) as f64;
             (share > crate::warnings::THROTTLE_SHARE).then_some((f64::from(limit), share))
         }),
+        cpu: None,
     };
     let mut level = Vec::new();
     for (b, chunk) in outcome.minutes.chunks(bucket).enumerate() {
