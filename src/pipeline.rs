@@ -10,7 +10,9 @@
 use std::path::Path;
 use std::sync::mpsc::{SyncSender, sync_channel};
 
-use crate::engine::{PlatformConfig, Runner, WarmPlan, Warmup, cyclic_span, simulate_mode};
+use crate::engine::{
+    MAX_WINDOW, PlatformConfig, Runner, WarmPlan, Warmup, cyclic_span, simulate_mode,
+};
 use crate::error::{ConfigError, TraceError};
 use crate::outcome::{Mode, Outcome};
 use crate::time::Micros;
@@ -223,6 +225,13 @@ fn run(
             let Some(last) = rows.last().map(|i| i.arrival) else {
                 continue;
             };
+            if last > MAX_WINDOW && cfg.horizon.is_none_or(|h| h > MAX_WINDOW) {
+                // A row too far out for any run (a wrong timestamp, most likely): stop simulating
+                // towards it; `validate_for` below refuses the trace, naming the row's function.
+                streaming = false;
+                runner = None;
+                continue;
+            }
             // Every arrival before `last` has been read (later rows are no earlier).
             let complete_before = match cfg.horizon {
                 Some(h) if last >= h => Micros::MAX,

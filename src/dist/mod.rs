@@ -258,6 +258,10 @@ pub fn normal_pair<R: Rng + ?Sized>(rng: &mut R) -> (f64, f64) {
     (r * c, r * s)
 }
 
+/// The longest init time a spec or a sample may give, ms (an hour: platforms abort an init long
+/// before). Longer values are refused, not clamped.
+pub const MAX_INIT_MS: f64 = 3_600_000.0;
+
 /// Reads a file of samples in milliseconds (the first comma-separated field of each line; blank
 /// lines and lines starting with `#` are ignored; a first line that is not a number is a header).
 /// This is the I/O behind `--init-ms empirical:FILE`; the engine only sees the samples.
@@ -274,12 +278,14 @@ pub fn read_samples_ms(path: &Path) -> Result<Vec<f64>, ConfigError> {
             continue;
         }
         match field.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => samples.push(v),
+            Ok(v) if v.is_finite() && (0.0..=MAX_INIT_MS).contains(&v) => samples.push(v),
             Ok(_) => {
                 return Err(ConfigError::File {
                     path: path.to_path_buf(),
                     line: i as u64 + 1,
-                    reason: format!("init sample {field:?}: must be a finite number >= 0 (ms)"),
+                    reason: format!(
+                        "init sample {field:?}: must be a number of ms in 0..={MAX_INIT_MS} (1 h)"
+                    ),
                 });
             }
             Err(_) if samples.is_empty() && i == 0 => continue, // header

@@ -55,6 +55,7 @@ impl InitSpec {
             }
             let p50: f64 = parts[0].parse().map_err(|_| bad())?;
             let p99: f64 = parts[1].parse().map_err(|_| bad())?;
+            check_init_ms(spec, p99)?;
             return InitDist::lognormal(p50, p99).map(InitSpec::Dist);
         }
         if let Some(path) = spec.strip_prefix("empirical:") {
@@ -72,8 +73,23 @@ impl InitSpec {
                 format!("{spec:?}: must be a finite number >= 0"),
             ));
         }
+        check_init_ms(spec, ms)?;
         Ok(InitSpec::Dist(InitDist::Constant(ms_to_us(ms))))
     }
+}
+
+/// Refuses an init time beyond [`crate::dist::MAX_INIT_MS`] instead of clamping it.
+fn check_init_ms(spec: &str, ms: f64) -> Result<(), ConfigError> {
+    use crate::dist::MAX_INIT_MS;
+    if ms > MAX_INIT_MS {
+        return Err(ConfigError::field(
+            "init",
+            format!(
+                "{spec:?}: {ms} ms is longer than the longest init time, {MAX_INIT_MS} ms (1 h)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl InitDist {

@@ -64,6 +64,15 @@ impl ScalingRate {
     }
 }
 
+/// The longest window faasplan simulates (a leap year): a trace's span, `--horizon` and a
+/// leading warm-up. With durations (at most 10 days) and waits (at most [`MAX_WAIT`]) a run's
+/// per-minute series then hold at most about 400 days of minutes (about 60 MB).
+pub const MAX_WINDOW: Micros = 366 * 24 * crate::time::HOUR;
+
+/// The longest a request may wait: an async event's maximum age (Lambda allows 6 h) and a queued
+/// request's maximum wait (SQS keeps messages up to 14 days).
+pub const MAX_WAIT: Micros = 14 * 24 * crate::time::HOUR;
+
 /// Retry behaviour for `async` invocations that find no capacity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AsyncRetry {
@@ -398,6 +407,24 @@ impl PlatformConfig {
     /// row to have one) and returns the [`ValidConfig`] that [`simulate`] takes.
     pub fn validate_for(&self, trace: &crate::trace::Trace) -> Result<ValidConfig, ConfigError> {
         self.validate(trace.functions().len())?;
+        let last = trace.last_arrival();
+        if last > MAX_WINDOW && self.horizon.is_none_or(|h| h > MAX_WINDOW) {
+            let f = trace
+                .invocations()
+                .iter()
+                .find(|i| i.arrival == last)
+                .map_or("", |i| trace.functions()[i.function as usize].name.as_str());
+            return Err(ConfigError::field(
+                "trace",
+                format!(
+                    "the trace spans {:.0} days (its last arrival is function {f:?}'s), longer \
+                     than the longest window faasplan simulates, {} days: is a timestamp wrong? \
+                     (--horizon DURATION simulates only the start)",
+                    last as f64 / (24 * crate::time::HOUR) as f64,
+                    MAX_WINDOW / (24 * crate::time::HOUR),
+                ),
+            ));
+        }
         if let Some(CpuModel {
             reference: CpuReference::RowMemory(_),
             ..
@@ -545,6 +572,50 @@ impl PlatformConfig {
         if self.horizon == Some(0) {
             return Err(ConfigError::field("horizon", "must be greater than 0"));
         }
+        // Spans are bounded so that per-minute series stay small (a year of minutes is about
+        // 60 MB) and a typo cannot ask for terabytes.
+        let long = |field: &'static str, us: Micros, max: Micros, what: &str| {
+            if us > max {
+                Err(ConfigError::field(
+                    field,
+                    format!(
+                        "{} is longer than {what} {}",
+                        crate::time::format_duration(us),
+                        crate::time::format_duration(max)
+                    ),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        if let Some(h) = self.horizon {
+            long(
+                "horizon",
+                h,
+                MAX_WINDOW,
+                "the longest window faasplan simulates,",
+            )?;
+        }
+        if let Warmup::For(w) = self.warmup {
+            long(
+                "warmup",
+                w,
+                MAX_WINDOW,
+                "the longest window faasplan simulates,",
+            )?;
+        }
+        long(
+            "retry",
+            self.retry.max_age,
+            MAX_WAIT,
+            "the longest an event may wait to be retried,",
+        )?;
+        long(
+            "queue_max_wait",
+            self.queue_max_wait,
+            MAX_WAIT,
+            "the longest a queued request may wait,",
+        )?;
         if let (Warmup::For(w), Some(h)) = (self.warmup, self.horizon)
             && w >= h
         {

@@ -19,6 +19,7 @@ mod queueing;
 mod readers;
 mod report;
 mod seeds;
+mod spans;
 mod sweep;
 mod trust;
 mod units;
