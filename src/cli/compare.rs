@@ -58,7 +58,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     let (trace, load) = a.run.load(a.run.platform.seed, true)?;
     // The fleet specs need the default memory (CPU-share rule) and the horizon.
     let base = platform_config_for(&a.run.platform, offerings.first())?;
-    let specs = a.fleet.specs(base.memory_mb, base.horizon)?;
+    let specs = a.fleet.specs(&base, &trace)?;
     let slo = a.fleet.slo()?;
 
     let bar = super::progress::bar((offerings.len() + specs.len()) as u64, a.quiet);

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::duration_flag;
-use faasplan::engine::fleet::{Autoscale, FleetConfig, FleetSize, Speed};
+use faasplan::engine::PlatformConfig;
+use faasplan::engine::fleet::{Autoscale, FleetConfig, FleetCpu, FleetSize, Speed};
 use faasplan::error::ConfigError;
 pub use faasplan::plan::fleet::{
     FleetSlo, FleetSpec, FleetSummary, fleet_metric_names, misses, run_fleet, unknown_metric,
@@ -15,13 +16,16 @@ pub use faasplan::plan::fleet::{
 use faasplan::servers;
 use faasplan::sweep::Slo;
 use faasplan::time::Micros;
+use faasplan::trace::Trace;
 
 /// Defaults for every `--fleet`; a fleet spec's own keys override them.
 #[derive(Debug, Clone, Args)]
 pub struct FleetArgs {
-    /// A server fleet: TYPE:slots=S[,count=N|,autoscale=MIN..MAX@TARGET][,per_vcpu=C]
+    /// A server fleet: TYPE:slots=S[,count=N|,autoscale=MIN..MAX@TARGET][,per_vcpu=C][,mem=MB]
     /// [,speed=F][,queue=L][,max_wait=DUR][,boot=DUR][,interval=DUR][,cooldown=DUR][,discount=PCT].
     /// Repeatable. A fixed fleet without count= is sized to the smallest count meeting the SLO.
+    /// Slots x memory per slot (mem=, or with --cpu-bound the trace's largest memory_mb) must fit
+    /// the server's memory; without slots= and per_vcpu= the slots are as many as fit.
     #[arg(long = "fleet", value_name = "SPEC")]
     pub fleets: Vec<String>,
 
@@ -83,29 +87,42 @@ fn number<T: std::str::FromStr>(spec: &str, key: &str, v: &str) -> Result<T, Con
 }
 
 impl FleetArgs {
-    /// Parses every `--fleet`. `default_memory_mb` is the memory of rows without one (for the
-    /// CPU-share rule); `horizon` is the run's window end.
+    /// Parses every `--fleet` for a run of `trace` configured as `run`: its memory is that of
+    /// rows without one (for the CPU-share rule), its horizon the window's end, its CPU profile
+    /// (`--cpu-bound`) the servers' processor sharing.
     pub fn specs(
         &self,
-        default_memory_mb: u16,
-        horizon: Option<Micros>,
+        run: &PlatformConfig,
+        trace: &Trace,
     ) -> Result<Vec<FleetSpec>, ConfigError> {
+        let slot_memory = largest_row_memory(trace);
         self.fleets
             .iter()
-            .map(|s| self.parse(s, default_memory_mb, horizon))
+            .map(|s| self.parse_with(s, run, slot_memory.clone()))
             .collect()
     }
 
     pub fn parse(
         &self,
         spec: &str,
-        default_memory_mb: u16,
-        horizon: Option<Micros>,
+        run: &PlatformConfig,
+        trace: &Trace,
     ) -> Result<FleetSpec, ConfigError> {
+        self.parse_with(spec, run, largest_row_memory(trace))
+    }
+
+    fn parse_with(
+        &self,
+        spec: &str,
+        run: &PlatformConfig,
+        trace_memory: Option<(u16, String)>,
+    ) -> Result<FleetSpec, ConfigError> {
+        let (default_memory_mb, horizon) = (run.memory_mb, run.horizon);
         let (ty, rest) = spec.split_once(':').unwrap_or((spec, ""));
         let server = servers::find(ty.trim(), &self.servers)?;
         let mut slots: Option<u32> = None;
         let mut per_vcpu: Option<f64> = None;
+        let mut mem: Option<u32> = None;
         let mut count: Option<u32> = None;
         let mut auto: Option<(u32, u32, f64)> = None;
         let mut speed = self.speed_factor;
@@ -122,6 +139,7 @@ impl FleetArgs {
             match k.trim() {
                 "slots" => slots = Some(number(spec, k, v)?),
                 "per_vcpu" => per_vcpu = Some(number(spec, k, v)?),
+                "mem" => mem = Some(number(spec, k, v)?),
                 "count" => count = Some(number(spec, k, v)?),
                 "autoscale" => {
                     let bad = || {
@@ -151,30 +169,74 @@ impl FleetArgs {
                     return Err(ConfigError::invalid(
                         "--fleet",
                         format!(
-                            "{spec:?}: unknown key {other:?} (slots, per_vcpu, count, autoscale, speed, queue, max_wait, boot, interval, cooldown, discount)"
+                            "{spec:?}: unknown key {other:?} (slots, per_vcpu, mem, count, autoscale, speed, queue, max_wait, boot, interval, cooldown, discount)"
                         ),
                     ));
                 }
             }
         }
-        let slots = match (slots, per_vcpu) {
-            (Some(s), None) => s,
-            (None, Some(c)) if c.is_finite() && c > 0.0 => (server.vcpu * c).ceil().max(1.0) as u32,
-            (Some(_), Some(_)) => {
+        // Memory per slot: mem=, else with a CPU profile (servers with CPU and memory) what the
+        // function was given on FaaS, the trace's largest memory_mb; else not checked (the fleet
+        // of before, whose slots need no resources).
+        let trace_memory = trace_memory.filter(|_| run.cpu.is_some());
+        let slot_memory: Option<(u32, String)> = match mem {
+            Some(0) => {
                 return Err(ConfigError::invalid(
                     "--fleet",
-                    format!("{spec:?}: give slots= or per_vcpu=, not both"),
+                    format!("{spec:?}: mem=0: memory per slot must be at least 1 MB"),
                 ));
             }
-            _ => {
+            Some(m) => Some((m, format!("mem={m}"))),
+            None => trace_memory.map(|(m, f)| {
+                (
+                    u32::from(m),
+                    format!("the trace's largest memory_mb, function {f:?}"),
+                )
+            }),
+        };
+        let server_mb = (server.memory_gib * 1024.0).round() as u64;
+        let fit = slot_memory.as_ref().map(|(m, _)| server_mb / u64::from(*m));
+        let slots = match (slots, per_vcpu, fit) {
+            (None, None, Some(0)) => {
                 return Err(ConfigError::invalid(
                     "--fleet",
                     format!(
-                        "{spec:?}: say how many requests an instance serves at once: slots=S or per_vcpu=C"
+                        "{spec:?}: not one slot of {} MB ({}) fits a {}'s {} GiB ({server_mb} MB; pricing/servers/{}.toml)",
+                        slot_memory.as_ref().map_or(0, |m| m.0),
+                        slot_memory.as_ref().map_or("", |m| m.1.as_str()),
+                        server.name,
+                        server.memory_gib,
+                        server.catalog,
                     ),
                 ));
             }
+            (None, None, Some(n)) => n.min(u64::from(u32::MAX)) as u32,
+            (s, p, _) => slots_given(spec, &server, s, p)?,
         };
+        if let Some((m, from)) = &slot_memory
+            && u64::from(slots) * u64::from(*m) > server_mb
+        {
+            return Err(ConfigError::invalid(
+                "--fleet",
+                format!(
+                    "{spec:?}: {slots} slots x {m} MB per slot ({from}) = {} MB do not fit a {}'s \
+                     {} GiB of memory ({server_mb} MB, pricing/servers/{}.toml); give at most \
+                     slots={} or a smaller mem=MB",
+                    u64::from(slots) * u64::from(*m),
+                    server.name,
+                    server.memory_gib,
+                    server.catalog,
+                    server_mb / u64::from(*m),
+                ),
+            ));
+        }
+        let cpu = run.cpu.as_ref().map(|m| FleetCpu {
+            vcpus: server.vcpu,
+            bound: m.bound,
+            threads: m.threads,
+            reference: m.reference.clone(),
+            default_memory_mb,
+        });
         if count.is_some() && auto.is_some() {
             return Err(ConfigError::invalid(
                 "--fleet",
@@ -209,6 +271,7 @@ impl FleetArgs {
             queue_limit,
             max_wait,
             horizon,
+            cpu,
         };
         let cfg = cfg
             .validated()
@@ -221,6 +284,45 @@ impl FleetArgs {
             discount_pct: discount,
         })
     }
+}
+
+/// The slots `slots=` or `per_vcpu=` give (one of them, not both).
+fn slots_given(
+    spec: &str,
+    server: &servers::ServerType,
+    slots: Option<u32>,
+    per_vcpu: Option<f64>,
+) -> Result<u32, ConfigError> {
+    Ok(match (slots, per_vcpu) {
+        (Some(s), None) => s,
+        (None, Some(c)) if c.is_finite() && c > 0.0 => (server.vcpu * c).ceil().max(1.0) as u32,
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::invalid(
+                "--fleet",
+                format!("{spec:?}: give slots= or per_vcpu=, not both"),
+            ));
+        }
+        _ => {
+            return Err(ConfigError::invalid(
+                "--fleet",
+                format!(
+                    "{spec:?}: say how many requests an instance serves at once: slots=S or per_vcpu=C"
+                ),
+            ));
+        }
+    })
+}
+
+/// The largest memory_mb of the trace's rows and its function, if any row has one.
+fn largest_row_memory(trace: &Trace) -> Option<(u16, String)> {
+    let inv = trace.invocations().iter().max_by_key(|i| i.memory_mb)?;
+    (inv.memory_mb > 0).then(|| {
+        let name = trace
+            .functions()
+            .get(inv.function as usize)
+            .map_or(String::new(), |f| f.name.clone());
+        (inv.memory_mb, name)
+    })
 }
 
 fn positive_ms(flag: &'static str, ms: f64) -> Result<f64, ConfigError> {

@@ -209,6 +209,7 @@ fn a_fleet_with_a_zero_evaluation_interval_is_refused_naming_the_field() {
         queue_limit: None,
         max_wait: None,
         horizon: None,
+        cpu: None,
     };
     let err = fleet(0).validated().unwrap_err();
     assert_eq!(

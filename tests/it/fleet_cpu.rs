@@ -1,0 +1,185 @@
+//! Fleet servers with CPUs: processor sharing against M/M/1-PS, the CPU throughput cap whatever
+//! the slot count, and the memory a fleet's slots need.
+
+use faasplan::engine::CpuReference;
+use faasplan::engine::fleet::{FleetConfig, FleetCpu, FleetSize, Speed, simulate_fleet};
+use faasplan::time::SECOND;
+
+use crate::common::{self, Service, faasplan, json_out, mean_se};
+
+/// One fixed fleet of `count` servers of `vcpus` each, `slots` per server, running a function
+/// that is `bound` CPU-bound on one thread, its durations measured at 1 vCPU.
+fn cpu_fleet(count: u32, slots: u32, vcpus: f64, bound: f64) -> FleetConfig {
+    FleetConfig {
+        slots,
+        size: FleetSize::Fixed(count),
+        speed: Speed::Factor(1.0),
+        queue_limit: None,
+        max_wait: None,
+        horizon: None,
+        cpu: Some(FleetCpu {
+            vcpus,
+            bound,
+            threads: 1.0,
+            reference: CpuReference::Vcpu(1.0),
+            default_memory_mb: 128,
+        }),
+    }
+}
+
+/// M/M/1-PS (and M/G/1-PS): one 1-vCPU server, unlimited slots, Poisson arrivals, fully
+/// CPU-bound work of mean E[S]: the mean time in system is E[S] / (1 − ρ) whatever the work's
+/// distribution. Independent replications, 4 standard errors.
+fn check_ps_mean(service: Service, first_seed: u64) {
+    let (rate, replicas, horizon_s) = (7.0, 10, 4_000.0);
+    let rho = rate * service.mean_s();
+    let want = service.mean_s() / (1.0 - rho);
+    let cfg = cpu_fleet(1, 1_000_000, 1.0, 1.0).validated().unwrap();
+    let mut means = Vec::new();
+    for r in 0..replicas {
+        let trace = common::poisson(rate, horizon_s, service, first_seed + r);
+        let o = simulate_fleet(&trace, &cfg);
+        assert_eq!(
+            o.served, o.invocations,
+            "unlimited slots: nobody waits or is rejected"
+        );
+        assert_eq!(o.waited, 0);
+        means.push(o.latency.mean_us() / SECOND as f64);
+        // The CPU is busy a share ρ of the time.
+        let util = o.cpu_utilisation().unwrap();
+        assert!(
+            (util - rho).abs() < 0.05,
+            "CPU utilisation {util:.3}, ρ {rho}"
+        );
+    }
+    let (m, se) = mean_se(&means);
+    assert!(
+        (m - want).abs() < 4.0 * se,
+        "mean latency {m:.4} ± {se:.4} s, E[S]/(1-ρ) = {want:.4} s ({service:?})"
+    );
+}
+
+#[test]
+fn m_m_1_ps_mean_latency_is_es_over_one_minus_rho() {
+    check_ps_mean(Service::Exponential(0.1), 700);
+}
+
+#[test]
+fn m_g_1_ps_is_insensitive_to_the_work_distribution() {
+    // Lognormal work with the same mean (σ = 1: a squared coefficient of variation of 1.7).
+    check_ps_mean(Service::LogNormal(0.1, 1.0), 800);
+}
+
+#[test]
+fn a_2_vcpu_server_never_serves_beyond_its_cpus_whatever_its_slots() {
+    // Half CPU-bound 100 ms requests measured at 1 vCPU: f × d = 50 ms of CPU each, so a 2-vCPU
+    // server completes at most 2 / 0.05 = 40 per second. Offered 120 per second for 300 s.
+    let (f, d_s, rate, horizon_s) = (0.5, 0.1, 120.0, 300.0);
+    let cap = 2.0 / (f * d_s);
+    let trace = common::poisson(rate, horizon_s, Service::Constant(d_s), 31);
+    for slots in [8, 32, 4096] {
+        let mut cfg = cpu_fleet(1, slots, 2.0, f);
+        cfg.queue_limit = Some(100);
+        // Measure over the arrivals' span (the default window runs to the minute's end).
+        cfg.horizon = Some((horizon_s * SECOND as f64) as u64);
+        let o = simulate_fleet(&trace, &cfg.validated().unwrap());
+        let window_s = o.window_us as f64 / SECOND as f64;
+        // `served` counts admissions: at most what the CPUs finish in the window plus what is in
+        // service at its end and the queue (still served after the window's last arrival).
+        let most = cap * window_s + f64::from(slots) + 100.0;
+        assert!(
+            (o.served as f64) <= most,
+            "slots {slots}: served {} > {most:.0}",
+            o.served
+        );
+        assert!(o.rejected > 0 && o.served + o.rejected == o.invocations);
+        let util = o.cpu_utilisation().unwrap();
+        assert!(util <= 1.0 + 1e-9, "slots {slots}: CPU {util:.3}");
+        // With enough slots to keep both vCPUs busy through the I/O halves (Little: 40/s ×
+        // (50 ms + the shared CPU time) ≤ 32), it runs flat out; 8 slots cap it lower.
+        if slots >= 32 {
+            assert!(
+                o.served as f64 >= 0.95 * cap * horizon_s,
+                "slots {slots}: {}",
+                o.served
+            );
+            assert!(util > 0.95, "slots {slots}: CPU {util:.3}");
+        }
+    }
+    // Without a CPU model the slots alone decide: 64 slots of 100 ms serve all 120 per second.
+    let mut no_cpu = cpu_fleet(1, 64, 2.0, f);
+    no_cpu.cpu = None;
+    no_cpu.queue_limit = Some(100);
+    let o = simulate_fleet(&trace, &no_cpu.validated().unwrap());
+    assert!(o.served as f64 > 2.0 * cap * horizon_s);
+    assert_eq!(o.cpu_utilisation(), None);
+}
+
+#[test]
+fn the_io_part_holds_a_slot_but_no_cpu() {
+    // One request of 100 ms, 30 % CPU-bound at 1 vCPU, alone on a 1-vCPU server: 30 ms of CPU,
+    // then 70 ms without: latency 100 ms, CPU busy 30 ms. Two at once share the CPU for 60 ms:
+    // both finish their CPU part at 60 ms and leave at 130 ms.
+    let trace = common::trace_from_rows(&[
+        (0.0, "f", 100.0),
+        (1000.0, "f", 100.0),
+        (1000.0, "f", 100.0),
+    ]);
+    let o = simulate_fleet(&trace, &cpu_fleet(1, 4, 1.0, 0.3).validated().unwrap());
+    assert_eq!(o.latency.count(), 3);
+    assert_eq!(o.latency.max_us, 130_000);
+    assert_eq!(o.latency.sum_us, 100_000 + 2 * 130_000);
+    // 3 × 30 ms of CPU, milli-vCPU-microseconds.
+    assert_eq!(o.busy_cpu_mvcpu_us, 3 * 30_000 * 1000);
+}
+
+#[test]
+fn slots_that_do_not_fit_the_memory_are_refused_naming_the_value_and_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.csv");
+    std::fs::write(
+        &trace,
+        "timestamp_ms,function,duration_ms,memory_mb\n0,resize,100,2048\n500,resize,120,2048\n",
+    )
+    .unwrap();
+    let run_with = |fleet: &str, extra: &[&str]| {
+        let mut args = vec![
+            "compare",
+            trace.to_str().unwrap(),
+            "--fleet",
+            fleet,
+            "--format",
+            "json",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        faasplan(&args)
+    };
+    let run = |fleet: &str| run_with(fleet, &["--cpu-bound", "1"]);
+    // Without a CPU profile nor mem= the slots need nothing, as before.
+    let j = json_out(&run_with("c7g.large:slots=16,count=1", &[]));
+    assert_eq!(j["options"][0]["slots"], 16);
+    // With one, 16 slots of the trace's 2 GB do not fit a 4 GiB c7g.large.
+    let out = run("c7g.large:slots=16,count=1");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "c7g.large:slots=16,count=1",
+        "16 slots x 2048 MB",
+        "largest memory_mb",
+        "4 GiB",
+        "pricing/servers/aws-ec2-us-east-1.toml",
+        "slots=2",
+    ] {
+        assert!(err.contains(want), "{want:?} not in {err}");
+    }
+    // mem= names its own value, and is checked with or without a profile.
+    let out = run_with("c7g.large:slots=4,mem=1536,count=1", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mem=1536"));
+    // Without slots= the slots are as many as fit: 4096 / 2048 = 2; mem= overrides the trace.
+    let j = json_out(&run("c7g.large:count=1"));
+    assert_eq!(j["options"][0]["slots"], 2);
+    let j = json_out(&run("c7g.large:mem=512,count=1"));
+    assert_eq!(j["options"][0]["slots"], 8);
+}
