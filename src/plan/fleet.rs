@@ -274,6 +274,17 @@ pub struct QueueWait {
     pub p99: f64,
 }
 
+/// What the servers' CPUs did (only with a CPU profile, `--cpu-bound`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetCpuSummary {
+    /// vCPUs of one server.
+    pub vcpus_per_instance: f64,
+    /// Mean vCPUs in use over the window, all servers together.
+    pub mean_busy_vcpus: f64,
+    /// Mean vCPUs in use / vCPUs of the servers alive (booting included), 0..1.
+    pub utilisation: f64,
+}
+
 /// One fleet's results, named as in the simulate summary where the meaning is the same.
 #[derive(Debug, Clone, Serialize)]
 pub struct FleetSummary {
@@ -297,6 +308,9 @@ pub struct FleetSummary {
     pub scale_events: Vec<ScaleEvent>,
     /// Mean busy slots / mean slots in service.
     pub utilisation: f64,
+    /// CPU use, with a CPU profile only (absent otherwise: slots then serve as traced).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<FleetCpuSummary>,
     pub cost: FleetBill,
     /// False when the fleet misses its SLO (`failed` says which objectives); an infeasible
     /// option is never called cheaper.
@@ -359,6 +373,11 @@ impl FleetSummary {
             boot_events: o.boot_events,
             scale_events: o.scale_events.clone(),
             utilisation: o.utilisation(),
+            cpu: o.cpu_utilisation().map(|utilisation| FleetCpuSummary {
+                vcpus_per_instance: o.vcpus,
+                mean_busy_vcpus: o.mean_busy_vcpus(),
+                utilisation,
+            }),
             cost,
             feasible: failed.is_empty(),
             failed,
