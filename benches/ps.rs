@@ -59,6 +59,7 @@ fn main() {
             threads: 1.0,
             reference: CpuReference::Vcpu(1.0),
             default_memory_mb: 128,
+            burst: None,
         }),
     }
     .validated()

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::duration_flag;
 use faasplan::engine::PlatformConfig;
-use faasplan::engine::fleet::{Autoscale, FleetConfig, FleetCpu, FleetSize, Speed};
+use faasplan::engine::fleet::{Autoscale, FleetBurst, FleetConfig, FleetCpu, FleetSize, Speed};
 use faasplan::error::ConfigError;
 pub use faasplan::plan::fleet::{
     FleetSlo, FleetSpec, FleetSummary, fleet_metric_names, misses, run_fleet, unknown_metric,
@@ -25,7 +25,9 @@ pub struct FleetArgs {
     /// [,speed=F][,queue=L][,max_wait=DUR][,boot=DUR][,interval=DUR][,cooldown=DUR][,discount=PCT].
     /// Repeatable. A fixed fleet without count= is sized to the smallest count meeting the SLO.
     /// Slots x memory per slot (mem=, or with --cpu-bound the trace's largest memory_mb) must fit
-    /// the server's memory; without slots= and per_vcpu= the slots are as many as fit.
+    /// the server's memory; without slots= and per_vcpu= the slots are as many as fit. With
+    /// --cpu-bound, burstable types (t3, t4g, B) earn and spend CPU credits; credits=standard|
+    /// unlimited overrides the catalog's default mode.
     #[arg(long = "fleet", value_name = "SPEC")]
     pub fleets: Vec<String>,
 
@@ -123,6 +125,7 @@ impl FleetArgs {
         let mut slots: Option<u32> = None;
         let mut per_vcpu: Option<f64> = None;
         let mut mem: Option<u32> = None;
+        let mut credits: Option<bool> = None;
         let mut count: Option<u32> = None;
         let mut auto: Option<(u32, u32, f64)> = None;
         let mut speed = self.speed_factor;
@@ -140,6 +143,18 @@ impl FleetArgs {
                 "slots" => slots = Some(number(spec, k, v)?),
                 "per_vcpu" => per_vcpu = Some(number(spec, k, v)?),
                 "mem" => mem = Some(number(spec, k, v)?),
+                "credits" => {
+                    credits = Some(match v.trim() {
+                        "unlimited" => true,
+                        "standard" => false,
+                        _ => {
+                            return Err(ConfigError::invalid(
+                                "--fleet",
+                                format!("{spec:?}: credits={v:?}: expected standard or unlimited"),
+                            ));
+                        }
+                    })
+                }
                 "count" => count = Some(number(spec, k, v)?),
                 "autoscale" => {
                     let bad = || {
@@ -169,7 +184,7 @@ impl FleetArgs {
                     return Err(ConfigError::invalid(
                         "--fleet",
                         format!(
-                            "{spec:?}: unknown key {other:?} (slots, per_vcpu, mem, count, autoscale, speed, queue, max_wait, boot, interval, cooldown, discount)"
+                            "{spec:?}: unknown key {other:?} (slots, per_vcpu, mem, credits, count, autoscale, speed, queue, max_wait, boot, interval, cooldown, discount)"
                         ),
                     ));
                 }
@@ -230,12 +245,20 @@ impl FleetArgs {
                 ),
             ));
         }
+        if credits.is_some() && run.cpu.is_none() {
+            return Err(ConfigError::invalid(
+                "--fleet",
+                format!("{spec:?}: credits= only means something with --cpu-bound"),
+            ));
+        }
+        let burst = burst(spec, &server, credits)?;
         let cpu = run.cpu.as_ref().map(|m| FleetCpu {
             vcpus: server.vcpu,
             bound: m.bound,
             threads: m.threads,
             reference: m.reference.clone(),
             default_memory_mb,
+            burst,
         });
         if count.is_some() && auto.is_some() {
             return Err(ConfigError::invalid(
@@ -311,6 +334,42 @@ fn slots_given(
             ));
         }
     })
+}
+
+/// A burstable type's credits in the mode `credits=` asks for (default: the catalog's).
+fn burst(
+    spec: &str,
+    server: &servers::ServerType,
+    unlimited: Option<bool>,
+) -> Result<Option<FleetBurst>, ConfigError> {
+    let Some(b) = &server.burst else {
+        return match unlimited {
+            Some(_) => Err(ConfigError::invalid(
+                "--fleet",
+                format!(
+                    "{spec:?}: credits=: {} is not a burstable type",
+                    server.name
+                ),
+            )),
+            None => Ok(None),
+        };
+    };
+    let unlimited = unlimited.unwrap_or(b.unlimited);
+    if unlimited && b.surplus_usd_per_vcpu_hour.is_none() {
+        return Err(ConfigError::invalid(
+            "--fleet",
+            format!(
+                "{spec:?}: credits=unlimited: {} has no unlimited mode (pricing/servers/{}.toml)",
+                server.name, server.catalog
+            ),
+        ));
+    }
+    Ok(Some(FleetBurst {
+        baseline_vcpu: b.baseline_vcpu(),
+        max_credits: b.max_credits,
+        initial_credits: b.initial_credits,
+        unlimited,
+    }))
 }
 
 /// The largest memory_mb of the trace's rows and its function, if any row has one.

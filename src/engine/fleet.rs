@@ -86,6 +86,47 @@ pub struct FleetCpu {
     pub reference: CpuReference,
     /// The memory of rows without one, for a reference by row memory.
     pub default_memory_mb: u16,
+    /// CPU credits of a burstable server; `None`: its vCPUs are always there.
+    pub burst: Option<FleetBurst>,
+}
+
+/// A burstable server's CPU credits (1 credit = 1 vCPU-minute). The balance earns the baseline
+/// continuously and pays for the CPU in use; it holds at most `max_credits`. Out of credits a
+/// standard server runs at its baseline until its demand falls below it; an unlimited one keeps
+/// its vCPUs and runs a negative balance (surplus credits), paid back by later earnings, charged
+/// beyond `max_credits` at once and, for what is left, at the end of its life or of the window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FleetBurst {
+    /// vCPUs the earned credits pay for continuously.
+    pub baseline_vcpu: f64,
+    pub max_credits: f64,
+    /// The balance at launch, credits.
+    pub initial_credits: f64,
+    pub unlimited: bool,
+}
+
+/// Milli-vCPU-microseconds per credit (a vCPU-minute).
+const MVCPU_US_PER_CREDIT: f64 = 60.0 * 1e6 * 1e3;
+
+/// [`FleetBurst`] in the engine's integers.
+#[derive(Debug, Clone, Copy)]
+struct Credits {
+    earn: u64,
+    full: u64,
+    max: i128,
+    initial: i128,
+    unlimited: bool,
+}
+
+/// One server's credit balance, milli-vCPU-microseconds, as of `last`.
+#[derive(Debug, Clone)]
+struct Balance {
+    balance: i128,
+    last: Micros,
+    /// Held to the baseline (standard mode, out of credits).
+    throttled: bool,
+    /// The time of the one run-out event that counts.
+    due: Option<Micros>,
 }
 
 impl FleetCpu {
@@ -207,6 +248,8 @@ struct Server {
     cpu: Option<Ps<(Micros, Micros)>>,
     /// The time of the one `CpuDone` event that counts for this server (others are stale).
     cpu_due: Option<Micros>,
+    /// A burstable server's credits.
+    credit: Option<Balance>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -214,6 +257,8 @@ enum Kind {
     Completion(u32),
     /// The server's next CPU completion (stale unless it equals the server's `cpu_due`).
     CpuDone(u32),
+    /// A standard burstable server runs out of credits (stale unless it equals its `due`).
+    CreditOut(u32),
     BootDone(u32),
     Evaluate,
 }
@@ -240,6 +285,9 @@ struct Fleet<'c> {
     busy_slots: u64,
     /// Milli-vCPU in use over all servers.
     busy_cpu: u64,
+    /// Servers held to their baseline.
+    throttled: u64,
+    credits: Option<Credits>,
     capacity_slots: u64,
     alive: u64,
     booting: u64,
@@ -277,6 +325,7 @@ impl<'c> Fleet<'c> {
             let (busy, cap, alive) = (self.busy_slots, self.capacity_slots, self.alive);
             let cpu = self.busy_cpu as u128 * dt;
             self.out.busy_cpu_mvcpu_us += cpu;
+            self.out.throttled_us += self.throttled as u128 * dt;
             self.out.busy_slot_us += busy as u128 * dt;
             self.out.capacity_slot_us += cap as u128 * dt;
             self.out.instance_us += alive as u128 * dt;
@@ -304,6 +353,12 @@ impl<'c> Fleet<'c> {
                 .as_ref()
                 .map(|c| Ps::new(milli_vcpu(c.vcpus), milli_vcpu(c.threads))),
             cpu_due: None,
+            credit: self.credits.map(|c| Balance {
+                balance: c.initial,
+                last: now,
+                throttled: false,
+                due: None,
+            }),
         });
         self.alive += 1;
         self.out.launches += 1;
@@ -337,6 +392,8 @@ impl<'c> Fleet<'c> {
             self.capacity_slots -= self.cfg.slots as u64;
         }
         self.alive -= 1;
+        self.credit_settle(now, id);
+        self.charge_surplus(id);
         self.bill(launched, now);
         self.note_instances();
     }
@@ -371,13 +428,114 @@ impl<'c> Fleet<'c> {
                 self.out.latency.record(wait + w.service);
                 self.push(now + w.service, Kind::Completion(id));
             }
-            Some(ps) => {
-                let before = ps.busy_milli();
-                ps.add(now, w.work, (w.arrival, w.service));
-                self.busy_cpu = self.busy_cpu + ps.busy_milli() - before;
+            Some(_) => {
+                self.cpu_op(now, id, |ps| ps.add(now, w.work, (w.arrival, w.service)));
                 self.schedule_cpu(id);
             }
         }
+    }
+
+    /// Changes server `id`'s CPU jobs: settles its credits first, keeps the fleet's CPU level,
+    /// then applies the credit rules (which may change its capacity).
+    fn cpu_op<R>(
+        &mut self,
+        now: Micros,
+        id: u32,
+        op: impl FnOnce(&mut Ps<(Micros, Micros)>) -> R,
+    ) -> Option<R> {
+        self.credit_settle(now, id);
+        let ps = self.servers[id as usize].cpu.as_mut()?;
+        let before = ps.busy_milli();
+        let r = op(ps);
+        self.busy_cpu = self.busy_cpu + ps.busy_milli() - before;
+        self.credit_rules(now, id);
+        Some(r)
+    }
+
+    /// Brings server `id`'s credit balance to `now` at its current CPU use.
+    fn credit_settle(&mut self, now: Micros, id: u32) {
+        let Some(k) = self.credits else {
+            return;
+        };
+        let s = &mut self.servers[id as usize];
+        let (Some(c), Some(ps)) = (s.credit.as_mut(), s.cpu.as_ref()) else {
+            return;
+        };
+        let dt = now.saturating_sub(c.last) as i128;
+        c.last = c.last.max(now);
+        // Linear between changes, so clamping at the end is exact.
+        c.balance += (k.earn as i128 - ps.busy_milli() as i128) * dt;
+        c.balance = c.balance.min(k.max);
+        let mut charged = 0;
+        if k.unlimited {
+            if c.balance < -k.max {
+                charged = -k.max - c.balance;
+                c.balance = -k.max;
+            }
+        } else {
+            c.balance = c.balance.max(0); // the run-out event is rounded up to the microsecond
+        }
+        self.out.surplus_mvcpu_us += charged as u128;
+    }
+
+    /// An unlimited server's surplus credits still owed are charged (its life or the window ends).
+    fn charge_surplus(&mut self, id: u32) {
+        if let Some(c) = self.servers[id as usize].credit.as_mut()
+            && c.balance < 0
+        {
+            self.out.surplus_mvcpu_us += (-c.balance) as u128;
+            c.balance = 0;
+        }
+    }
+
+    /// Standard mode: out of credits with more demand than the baseline, the server drops to its
+    /// baseline; once its demand fits under the baseline it has its vCPUs again. Then schedules
+    /// the next run-out.
+    fn credit_rules(&mut self, now: Micros, id: u32) {
+        let Some(k) = self.credits else {
+            return;
+        };
+        let s = &mut self.servers[id as usize];
+        let (Some(c), Some(ps)) = (s.credit.as_mut(), s.cpu.as_mut()) else {
+            return;
+        };
+        let before = ps.busy_milli();
+        if !k.unlimited {
+            if c.throttled && ps.demand_milli() <= k.earn {
+                ps.set_capacity(now, k.full);
+                c.throttled = false;
+                self.throttled -= 1;
+            } else if !c.throttled && c.balance <= 0 && ps.busy_milli() > k.earn {
+                ps.set_capacity(now, k.earn);
+                c.throttled = true;
+                self.throttled += 1;
+            }
+        }
+        let busy = ps.busy_milli();
+        self.busy_cpu = self.busy_cpu + busy - before;
+        let next = (!k.unlimited && !c.throttled && busy > k.earn).then(|| {
+            let rate = i128::from(busy - k.earn);
+            now + (c.balance.max(0) + rate - 1).div_euclid(rate) as Micros
+        });
+        if next != c.due {
+            c.due = next;
+            if let Some(t) = next {
+                self.push(t, Kind::CreditOut(id));
+            }
+        }
+    }
+
+    fn credit_out(&mut self, now: Micros, id: u32) {
+        let Some(c) = self.servers[id as usize].credit.as_mut() else {
+            return;
+        };
+        if c.due != Some(now) {
+            return; // superseded
+        }
+        c.due = None;
+        self.credit_settle(now, id);
+        self.credit_rules(now, id);
+        self.schedule_cpu(id);
     }
 
     /// Makes the server's next CPU completion the event that counts (once per change).
@@ -399,15 +557,7 @@ impl<'c> Fleet<'c> {
             return; // superseded by a later change on this server
         }
         self.servers[id as usize].cpu_due = None;
-        loop {
-            let Some(ps) = self.servers[id as usize].cpu.as_mut() else {
-                return;
-            };
-            let before = ps.busy_milli();
-            let Some((arrival, rest)) = ps.pop_done(now) else {
-                break;
-            };
-            self.busy_cpu = self.busy_cpu + ps.busy_milli() - before;
+        while let Some(Some((arrival, rest))) = self.cpu_op(now, id, |ps| ps.pop_done(now)) {
             self.out.latency.record(now + rest - arrival);
             if rest == 0 {
                 self.complete(now, id);
@@ -648,6 +798,16 @@ pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
         out: FleetOutcome::default(),
         busy_slots: 0,
         busy_cpu: 0,
+        throttled: 0,
+        credits: cfg.cpu.as_ref().and_then(|c| {
+            c.burst.as_ref().map(|b| Credits {
+                earn: milli_vcpu(b.baseline_vcpu),
+                full: milli_vcpu(c.vcpus),
+                max: (b.max_credits * MVCPU_US_PER_CREDIT).round() as i128,
+                initial: (b.initial_credits * MVCPU_US_PER_CREDIT).round() as i128,
+                unlimited: b.unlimited,
+            })
+        }),
         capacity_slots: 0,
         alive: 0,
         booting: 0,
@@ -691,12 +851,13 @@ pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
             .map(|Reverse((t, _))| *t)
             .filter(|&t| t < clip);
         // Stop evaluating once nothing else is left to happen.
+        // With no request in a slot or queued and nothing booting, no completion, boot, CPU or
+        // credit event can be valid: what is left are evaluations and superseded events.
         let only_evaluations = next_arrival.is_none()
             && f.queue.is_empty()
             && f.busy_slots == 0
             && f.booting == 0
-            && next_timer.is_some_and(|(_, p)| p == 1)
-            && f.heap.len() == 1;
+            && next_timer.is_some();
         if only_evaluations {
             break;
         }
@@ -710,11 +871,25 @@ pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
             let Some(Reverse((t, _, _, kind))) = f.heap.pop() else {
                 break;
             };
+            // A superseded CPU or credit event is no event: it neither advances time nor
+            // stretches the window.
+            let stale = match kind {
+                Kind::CpuDone(id) => f.servers[id as usize].cpu_due != Some(t),
+                Kind::CreditOut(id) => f.servers[id as usize]
+                    .credit
+                    .as_ref()
+                    .is_none_or(|c| c.due != Some(t)),
+                _ => false,
+            };
+            if stale {
+                continue;
+            }
             f.advance(t);
             last_event = last_event.max(t);
             match kind {
                 Kind::Completion(id) => f.complete(t, id),
                 Kind::CpuDone(id) => f.cpu_done(t, id),
+                Kind::CreditOut(id) => f.credit_out(t, id),
                 Kind::BootDone(id) => f.boot_done(t, id),
                 Kind::Evaluate => {
                     if let FleetSize::Auto(a) = &cfg.size {
@@ -755,6 +930,8 @@ pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
         if !s.gone {
             let launched = s.launched;
             f.bill(launched, window);
+            f.credit_settle(window, id as u32);
+            f.charge_surplus(id as u32);
         }
     }
     if f.out.instances_min == u32::MAX {

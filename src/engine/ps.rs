@@ -75,6 +75,18 @@ impl<T: Ord> Ps<T> {
             .min(self.capacity)
     }
 
+    /// The milli-vCPU the jobs would use with no capacity limit: `n × cap`.
+    pub fn demand_milli(&self) -> u64 {
+        (self.jobs.len() as u64).saturating_mul(self.cap)
+    }
+
+    /// The server's capacity changes at `now` (a burstable server out of credits, or back).
+    pub fn set_capacity(&mut self, now: Micros, capacity: u64) {
+        self.rebase(now);
+        self.capacity = capacity.max(1);
+        self.set_rate();
+    }
+
     fn virtual_at(&self, t: Micros) -> u128 {
         self.v0 + u128::from(t.saturating_sub(self.t0)) * self.num / self.den
     }

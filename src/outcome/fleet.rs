@@ -74,6 +74,13 @@ pub struct FleetOutcome {
     pub busy_cpu_mvcpu_us: u128,
     /// vCPUs of one server when the run modelled CPU, else 0.
     pub vcpus: f64,
+    /// Burstable servers in unlimited mode: surplus CPU credits to bill (spent beyond the
+    /// balance and not paid back by earned credits by the end of each server's life or the
+    /// window), milli-vCPU-microseconds.
+    pub surplus_mvcpu_us: u128,
+    /// Burstable servers in standard mode: ∫ servers held to their baseline dt (out of
+    /// credits), server-microseconds.
+    pub throttled_us: u128,
     pub instances_min: u32,
     pub instances_max: u32,
     /// Instances launched by the autoscaler (the initial fleet is not counted).

@@ -283,6 +283,22 @@ pub struct FleetCpuSummary {
     pub mean_busy_vcpus: f64,
     /// Mean vCPUs in use / vCPUs of the servers alive (booting included), 0..1.
     pub utilisation: f64,
+    /// Burstable types only: what their CPU credits did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credits: Option<CreditSummary>,
+}
+
+/// A burstable fleet's CPU credits over the window.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreditSummary {
+    /// "standard" (out of credits: held to the baseline) or "unlimited" (surplus billed).
+    pub mode: &'static str,
+    /// vCPUs per server the earned credits pay for.
+    pub baseline_vcpu: f64,
+    /// Server-seconds held to the baseline (standard mode).
+    pub throttled_s: f64,
+    /// Surplus credits billed, vCPU-hours (unlimited mode; 60 credits = 1 vCPU-hour).
+    pub surplus_vcpu_hours: f64,
 }
 
 /// One fleet's results, named as in the simulate summary where the meaning is the same.
@@ -377,6 +393,16 @@ impl FleetSummary {
                 vcpus_per_instance: o.vcpus,
                 mean_busy_vcpus: o.mean_busy_vcpus(),
                 utilisation,
+                credits: cfg
+                    .cpu
+                    .as_ref()
+                    .and_then(|c| c.burst.as_ref())
+                    .map(|b| CreditSummary {
+                        mode: if b.unlimited { "unlimited" } else { "standard" },
+                        baseline_vcpu: b.baseline_vcpu,
+                        throttled_s: o.throttled_us as f64 / SECOND as f64,
+                        surplus_vcpu_hours: o.surplus_mvcpu_us as f64 / 1e3 / 3.6e9,
+                    }),
             }),
             cost,
             feasible: failed.is_empty(),

@@ -2,7 +2,9 @@
 //! the slot count, and the memory a fleet's slots need.
 
 use faasplan::engine::CpuReference;
-use faasplan::engine::fleet::{FleetConfig, FleetCpu, FleetSize, Speed, simulate_fleet};
+use faasplan::engine::fleet::{
+    FleetBurst, FleetConfig, FleetCpu, FleetSize, Speed, simulate_fleet,
+};
 use faasplan::time::SECOND;
 
 use crate::common::{self, Service, faasplan, json_out, mean_se};
@@ -23,6 +25,7 @@ fn cpu_fleet(count: u32, slots: u32, vcpus: f64, bound: f64) -> FleetConfig {
             threads: 1.0,
             reference: CpuReference::Vcpu(1.0),
             default_memory_mb: 128,
+            burst: None,
         }),
     }
 }
@@ -199,4 +202,90 @@ fn slots_that_do_not_fit_the_memory_are_refused_naming_the_value_and_its_source(
     );
     let j = json_out(&run("c7g.large:mem=512,count=1"));
     assert_eq!(j["options"][0]["slots"], 8);
+}
+
+/// One server of a shipped burstable type running `rows` (arrival ms, duration ms) fully
+/// CPU-bound on one thread each, over a window of `window_s`.
+fn burstable(
+    name: &str,
+    unlimited: Option<bool>,
+    rows: &[(f64, &str, f64)],
+    window_s: u64,
+) -> (
+    faasplan::outcome::fleet::FleetOutcome,
+    faasplan::servers::ServerType,
+) {
+    let server = faasplan::servers::find(name, &[]).unwrap();
+    let b = server.burst.clone().expect("a burstable type");
+    let mut cfg = cpu_fleet(1, 8, server.vcpu, 1.0);
+    cfg.horizon = Some(window_s * SECOND);
+    if let Some(c) = cfg.cpu.as_mut() {
+        c.burst = Some(FleetBurst {
+            baseline_vcpu: b.baseline_vcpu(),
+            max_credits: b.max_credits,
+            initial_credits: b.initial_credits,
+            unlimited: unlimited.unwrap_or(b.unlimited),
+        });
+    }
+    let o = simulate_fleet(&common::trace_from_rows(rows), &cfg.validated().unwrap());
+    (o, server)
+}
+
+/// milli-vCPU-microseconds per vCPU-second.
+const MVCPU_S: f64 = 1e9;
+
+#[test]
+fn a_b1s_spends_its_initial_credits_then_runs_at_its_baseline() {
+    // Azure's B1s: 1 vCPU, base 10 % (6 credits banked per hour = 0.1 vCPU), 30 initial
+    // credits. One single-threaded job with 2 h of CPU work from t = 0: it runs at 1 vCPU and the
+    // balance falls at 1 − 0.1 = 0.9 vCPU, so the 30 credits (30 vCPU-minutes) last
+    // 30 / 0.9 = 33⅓ min = 2,000 s; then it runs at the base 0.1 vCPU. Over the first hour the
+    // CPU did 2,000 + 0.1 × 1,600 = 2,160 vCPU-s, and the server spent 1,600 s held to its base.
+    let (o, server) = burstable("B1s", None, &[(0.0, "f", 7_200_000.0)], 3_600);
+    let b = server.burst.as_ref().unwrap();
+    assert_eq!(
+        (b.credits_per_hour, b.initial_credits, b.unlimited),
+        (6.0, 30.0, false)
+    );
+    assert_eq!(b.baseline_vcpu(), 0.1);
+    assert_eq!(o.busy_cpu_mvcpu_us as f64 / MVCPU_S, 2_160.0);
+    assert_eq!(o.throttled_us, 1_600 * SECOND as u128);
+    assert_eq!(o.surplus_mvcpu_us, 0);
+}
+
+#[test]
+fn a_t3_micro_in_unlimited_mode_bills_its_surplus_credits_at_the_published_rate() {
+    // t3.micro: 2 vCPUs, 12 credits per hour (a 10 % baseline per vCPU = 0.2 vCPU), no launch
+    // credits, unlimited by default, surplus $0.05 per vCPU-hour. Two single-threaded jobs keep
+    // both vCPUs busy for the hour: 120 credits spent, 12 earned, 108 surplus credits =
+    // 1.8 vCPU-hours = $0.09 on top of the instance-hour ($0.0104).
+    let hour = [(0.0, "f", 3_600_000.0), (0.0, "f", 3_600_000.0)];
+    let (o, server) = burstable("t3.micro", None, &hour, 3_600);
+    let b = server.burst.as_ref().unwrap();
+    assert_eq!(
+        (b.credits_per_hour, b.max_credits, b.unlimited),
+        (12.0, 288.0, true)
+    );
+    assert_eq!(b.surplus_usd_per_vcpu_hour, Some(0.05));
+    assert_eq!(o.busy_cpu_mvcpu_us as f64 / MVCPU_S, 7_200.0);
+    assert_eq!(o.surplus_mvcpu_us as f64 / MVCPU_S, 108.0 * 60.0);
+    let bill = faasplan::servers::bill_fleet(&o, &server, 0.0);
+    let line = bill.lines.iter().find(|l| l.unit == "vCPU-hour").unwrap();
+    assert!((line.quantity - 1.8).abs() < 1e-12 && (line.amount_usd - 0.09).abs() < 1e-12);
+    assert!(
+        (bill.window_usd - (0.0104 + 0.09)).abs() < 1e-12,
+        "{bill:?}"
+    );
+
+    // Earned credits pay the surplus back: 30 min at 2 vCPUs (60 spent, 6 earned: −54), then
+    // 30 idle minutes earn 6 more: 48 surplus credits = 0.8 vCPU-hours charged at the end.
+    let half = [(0.0, "f", 1_800_000.0), (0.0, "f", 1_800_000.0)];
+    let (o, _) = burstable("t3.micro", None, &half, 3_600);
+    assert_eq!(o.surplus_mvcpu_us as f64 / MVCPU_S, 48.0 * 60.0);
+
+    // In standard mode the same t3.micro starts with no credits: held to 0.2 vCPU all hour.
+    let (o, _) = burstable("t3.micro", Some(false), &hour, 3_600);
+    assert_eq!(o.busy_cpu_mvcpu_us as f64 / MVCPU_S, 0.2 * 3_600.0);
+    assert_eq!(o.throttled_us, 3_600 * SECOND as u128);
+    assert_eq!(o.surplus_mvcpu_us, 0);
 }
