@@ -16,7 +16,6 @@ use faasplan::error::ConfigError;
 use faasplan::export::summary::Summary;
 pub use faasplan::plan::breakeven::{Breakeven, Point};
 use faasplan::plan::breakeven::{cheaper, crossing, factors, infeasible_ranges, k_range, verdict};
-use faasplan::servers;
 use faasplan::trace::scale;
 
 /// Each simulation runs on one worker; the workers run many at once.
@@ -124,7 +123,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
                 });
                 // A fleet without a count is sized for the scaled traffic.
                 let (_, fo, _) = run_fleet(&scaled, &spec, &slo);
-                let fleet_bill = servers::bill_fleet(&fo, &spec.server, spec.discount_pct);
+                let fleet_bill = spec.bill(&fo);
                 let fleet_failed = slo.misses(&fo, Some(fleet_bill.monthly_usd));
                 bar.inc(1);
                 let point = Point {

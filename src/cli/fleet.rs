@@ -13,7 +13,7 @@ use faasplan::error::ConfigError;
 pub use faasplan::plan::fleet::{
     FleetSlo, FleetSpec, FleetSummary, fleet_metric_names, misses, run_fleet, unknown_metric,
 };
-use faasplan::servers;
+use faasplan::servers::{self, managed};
 use faasplan::sweep::Slo;
 use faasplan::time::Micros;
 use faasplan::trace::Trace;
@@ -77,6 +77,17 @@ pub struct FleetArgs {
     /// Commitment discount on fleet prices (savings plan / reserved), percent.
     #[arg(long, default_value_t = 0.0, value_name = "PCT")]
     pub discount: f64,
+
+    /// The EC2 instance type of aws-lambda-managed-instances (`--offering` or `--fleet`), e.g.
+    /// m7g.large (a spec's instance= overrides it).
+    #[arg(long, value_name = "TYPE")]
+    pub managed_instance_type: Option<String>,
+
+    /// The runtime of aws-lambda-managed-instances, which sets its default concurrent requests
+    /// per vCPU: python (16), nodejs (64), dotnet (32), java (32) (default: python; a spec's
+    /// runtime= overrides it).
+    #[arg(long, value_name = "RUNTIME")]
+    pub managed_runtime: Option<String>,
 }
 
 fn number<T: std::str::FromStr>(spec: &str, key: &str, v: &str) -> Result<T, ConfigError> {
@@ -121,7 +132,12 @@ impl FleetArgs {
     ) -> Result<FleetSpec, ConfigError> {
         let (default_memory_mb, horizon) = (run.memory_mb, run.horizon);
         let (ty, rest) = spec.split_once(':').unwrap_or((spec, ""));
-        let server = servers::find(ty.trim(), &self.servers)?;
+        let managed = (ty.trim() == managed::NAME)
+            .then(managed::shipped)
+            .transpose()?;
+        let mut instance = self.managed_instance_type.clone();
+        let mut runtime = self.managed_runtime.clone();
+        let mut boot_given = None;
         let mut slots: Option<u32> = None;
         let mut per_vcpu: Option<f64> = None;
         let mut mem: Option<u32> = None;
@@ -131,7 +147,6 @@ impl FleetArgs {
         let mut speed = self.speed_factor;
         let mut queue_limit = None;
         let mut max_wait = None;
-        let mut boot = self.boot_delay;
         let mut interval = self.eval_interval;
         let mut cooldown = self.cooldown;
         let mut discount = self.discount;
@@ -143,6 +158,8 @@ impl FleetArgs {
                 "slots" => slots = Some(number(spec, k, v)?),
                 "per_vcpu" => per_vcpu = Some(number(spec, k, v)?),
                 "mem" => mem = Some(number(spec, k, v)?),
+                "instance" if managed.is_some() => instance = Some(v.trim().to_string()),
+                "runtime" if managed.is_some() => runtime = Some(v.trim().to_string()),
                 "credits" => {
                     credits = Some(match v.trim() {
                         "unlimited" => true,
@@ -176,7 +193,7 @@ impl FleetArgs {
                 "speed" => speed = Some(number(spec, k, v)?),
                 "queue" => queue_limit = Some(number(spec, k, v)?),
                 "max_wait" => max_wait = Some(duration_flag("--fleet max_wait", v)?),
-                "boot" => boot = duration_flag("--fleet boot", v)?,
+                "boot" => boot_given = Some(duration_flag("--fleet boot", v)?),
                 "interval" => interval = duration_flag("--fleet interval", v)?,
                 "cooldown" => cooldown = duration_flag("--fleet cooldown", v)?,
                 "discount" => discount = number(spec, k, v)?,
@@ -190,10 +207,48 @@ impl FleetArgs {
                 }
             }
         }
+        let server = match &managed {
+            None => servers::find(ty.trim(), &self.servers)?,
+            Some(m) => {
+                let name = instance.as_deref().ok_or_else(|| {
+                    ConfigError::invalid(
+                        "--managed-instance-type",
+                        format!(
+                            "{spec:?}: {} runs on an EC2 instance type: give --managed-instance-type TYPE or instance=TYPE",
+                            managed::NAME
+                        ),
+                    )
+                })?;
+                let server = servers::find(name, &self.servers)?;
+                if server.catalog != m.catalog {
+                    return Err(ConfigError::invalid(
+                        "--managed-instance-type",
+                        format!(
+                            "{name:?} is in {}, not in {} (pricing/servers/{}.toml)",
+                            server.catalog, m.catalog, m.catalog
+                        ),
+                    ));
+                }
+                // Multi-concurrent environments: the runtime's requests per vCPU; no queue (a
+                // request beyond the slots is throttled); its own pace and minimum.
+                if slots.is_none() && per_vcpu.is_none() {
+                    per_vcpu = Some(f64::from(m.per_vcpu(runtime.as_deref())?));
+                }
+                queue_limit = queue_limit.or(Some(0));
+                boot_given = boot_given.or(Some(m.boot));
+                if count.is_none() && auto.is_none() {
+                    auto = Some((m.min_instances, 10_000, m.target_utilisation));
+                }
+                server
+            }
+        };
+        let boot = boot_given.unwrap_or(self.boot_delay);
         // Memory per slot: mem=, else with a CPU profile (servers with CPU and memory) what the
         // function was given on FaaS, the trace's largest memory_mb; else not checked (the fleet
         // of before, whose slots need no resources).
-        let trace_memory = trace_memory.filter(|_| run.cpu.is_some());
+        // Lambda Managed Instances sizes memory per vCPU, not per request (its environments share
+        // their memory among their concurrent requests): only mem= is checked there.
+        let trace_memory = trace_memory.filter(|_| run.cpu.is_some() && managed.is_none());
         let slot_memory: Option<(u32, String)> = match mem {
             Some(0) => {
                 return Err(ConfigError::invalid(
@@ -280,6 +335,7 @@ impl FleetArgs {
                 interval,
                 boot_delay: boot,
                 cooldown,
+                doubling: managed.as_ref().map(|m| m.doubling),
             }),
             (Some(n), None) => FleetSize::Fixed(n),
             (None, None) => FleetSize::Fixed(1),
@@ -305,6 +361,7 @@ impl FleetArgs {
             cfg,
             size_for_slo: count.is_none() && auto.is_none(),
             discount_pct: discount,
+            managed,
         })
     }
 }

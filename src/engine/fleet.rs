@@ -34,6 +34,9 @@ pub struct Autoscale {
     pub boot_delay: Micros,
     /// No scale-in until this long after the last scaling action, microseconds (default 300 s).
     pub cooldown: Micros,
+    /// The fastest scale-out: capacity at most doubles per this long, microseconds (Lambda
+    /// Managed Instances); `None`: as many as the target asks for at once.
+    pub doubling: Option<Micros>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -703,6 +706,15 @@ impl<'c> Fleet<'c> {
         }
         let desired = desired.clamp(a.min, a.max);
         let current = in_service + pending;
+        // At most ×2^(interval / doubling) per evaluation (and at least one more).
+        let desired = match a.doubling {
+            Some(d) if desired > current => {
+                let pace = 2f64.powf(a.interval as f64 / d.max(1) as f64);
+                let most = (f64::from(current.max(1)) * pace).ceil() as u32;
+                desired.min(most.max(current + 1)).min(a.max)
+            }
+            _ => desired,
+        };
         if desired > current {
             for _ in current..desired {
                 self.launch(now, Some(now + a.boot_delay));

@@ -22,6 +22,18 @@ pub struct FleetSpec {
     /// A fixed fleet whose count the SLO search picks.
     pub size_for_slo: bool,
     pub discount_pct: f64,
+    /// Lambda Managed Instances: its fee and request charge on top of the instances.
+    pub managed: Option<servers::managed::ManagedInstances>,
+}
+
+impl FleetSpec {
+    /// The fleet's bill (plain servers, or Lambda Managed Instances on them).
+    pub fn bill(&self, o: &FleetOutcome) -> FleetBill {
+        match &self.managed {
+            None => servers::bill_fleet(o, &self.server, self.discount_pct),
+            Some(m) => m.bill(o, &self.server, self.discount_pct),
+        }
+    }
 }
 
 /// The default bound on a fleet's p99 queue wait, ms: about a FaaS cold start (the measured
@@ -343,7 +355,7 @@ impl FleetSummary {
         sized: Option<u32>,
         slo: &FleetSlo,
     ) -> Self {
-        let cost = servers::bill_fleet(o, &spec.server, spec.discount_pct);
+        let cost = spec.bill(o);
         let failed = slo.misses(o, Some(cost.monthly_usd));
         let warnings = if failed.is_empty() {
             Vec::new()

@@ -4,6 +4,8 @@
 //!
 //! The fleet's bill lives here too: a pure function of a [`FleetOutcome`] and a [`ServerType`].
 
+pub mod managed;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};

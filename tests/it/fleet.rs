@@ -112,6 +112,7 @@ fn autoscaler_scales_out_one_interval_plus_boot_after_a_step_and_queues_meanwhil
             interval,
             boot_delay: boot,
             cooldown: 300 * SECOND,
+            doubling: None,
         }),
         speed: Speed::Factor(1.0),
         queue_limit: None,

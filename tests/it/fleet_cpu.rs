@@ -289,3 +289,127 @@ fn a_t3_micro_in_unlimited_mode_bills_its_surplus_credits_at_the_published_rate(
     assert_eq!(o.throttled_us, 3_600 * SECOND as u128);
     assert_eq!(o.surplus_mvcpu_us, 0);
 }
+
+#[test]
+fn lambda_managed_instances_bill_the_instances_a_fee_on_on_demand_and_requests() {
+    // Three m7g.large ($0.0816/h on demand) for one hour serving 3,600 requests, with a 30 %
+    // savings plan: instances 3 × 0.0816 × 0.7 = $0.17136; the fee is 15 % of the on-demand
+    // price whatever the commitment, 3 × 0.0816 × 0.15 = $0.03672; requests 3,600 × $0.20 / M =
+    // $0.00072. Total $0.2088.
+    let m = faasplan::servers::managed::shipped().unwrap();
+    let server = faasplan::servers::find("m7g.large", &[]).unwrap();
+    let rows: Vec<(f64, &str, f64)> = (0..3_600)
+        .map(|i| (i as f64 * 1_000.0, "f", 10.0))
+        .collect();
+    let mut cfg = cpu_fleet(3, 32, server.vcpu, 1.0);
+    cfg.horizon = Some(3_600 * SECOND);
+    let o = simulate_fleet(&common::trace_from_rows(&rows), &cfg.validated().unwrap());
+    assert_eq!(o.served, 3_600);
+    let bill = m.bill(&o, &server, 30.0);
+    let want = 3.0 * 0.0816 * 0.7 + 3.0 * 0.0816 * 0.15 + 3_600.0 * 0.20 / 1e6;
+    assert!(
+        (bill.window_usd - want).abs() < 1e-12,
+        "{} vs {want}: {bill:?}",
+        bill.window_usd
+    );
+    // A 1-hour window: the month is 730 of them.
+    assert!((bill.monthly_usd - want * 730.0).abs() < 1e-9);
+}
+
+#[test]
+fn lambda_managed_instances_scale_out_at_most_doubling_every_five_minutes() {
+    // From its minimum of 3, a load needing about 40 instances at once: each 60 s evaluation
+    // may grow the fleet by at most 2^(60/300) (and at least one instance).
+    let m = faasplan::servers::managed::shipped().unwrap();
+    let trace = common::poisson(400.0, 1_800.0, Service::Constant(0.1), 5);
+    let mut cfg = cpu_fleet(1, 1, 2.0, 1.0);
+    cfg.queue_limit = Some(0);
+    cfg.size = FleetSize::Auto(faasplan::engine::fleet::Autoscale {
+        min: m.min_instances,
+        max: 1_000,
+        target: m.target_utilisation,
+        interval: 60 * SECOND,
+        boot_delay: m.boot,
+        cooldown: 300 * SECOND,
+        doubling: Some(m.doubling),
+    });
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
+    let pace = 2f64.powf(60.0 / 300.0);
+    let ups: Vec<_> = o.scale_events.iter().filter(|e| e.to > e.from).collect();
+    assert!(ups.len() >= 5, "{:?}", o.scale_events);
+    for e in ups {
+        let most = ((f64::from(e.from) * pace).ceil() as u32).max(e.from + 1);
+        assert!(e.to <= most, "{} -> {} (at most {most})", e.from, e.to);
+    }
+    // Growing from 3 to 40 at that pace takes over 15 minutes: requests are throttled meanwhile.
+    assert!(
+        o.rejected > 0 && o.instances_max >= 30,
+        "{}",
+        o.instances_max
+    );
+}
+
+#[test]
+fn lambda_managed_instances_in_compare_and_breakeven() {
+    let trace = concat!(env!("CARGO_MANIFEST_DIR"), "/workloads/api-steady.csv");
+    let j = json_out(&faasplan(&[
+        "compare",
+        trace,
+        "--offering",
+        "aws-lambda-x86",
+        "--offering",
+        "aws-lambda-managed-instances",
+        "--managed-instance-type",
+        "m7g.large",
+        "--managed-runtime",
+        "nodejs",
+        "--cpu-bound",
+        "1",
+        "--format",
+        "json",
+        "--quiet",
+    ]));
+    let lmi = &j["options"][1];
+    assert_eq!(lmi["name"], "aws-lambda-managed-instances");
+    // Node.js: 64 concurrent requests per vCPU on 2 vCPUs; never fewer than 3 instances.
+    assert_eq!(lmi["slots"], 128);
+    assert_eq!(lmi["instances"]["min"], 3);
+    let items: Vec<&str> = lmi["cost"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["item"].as_str().unwrap())
+        .collect();
+    assert!(items.iter().any(|i| i.starts_with("management fee")) && items.contains(&"requests"));
+    let j = json_out(&faasplan(&[
+        "breakeven",
+        trace,
+        "--offering",
+        "aws-lambda-x86",
+        "--fleet",
+        "aws-lambda-managed-instances:instance=c7g.large",
+        "--points",
+        "2",
+        "--format",
+        "json",
+        "--quiet",
+    ]));
+    assert_eq!(j["points"].as_array().unwrap().len(), 2);
+    // Bad input: no instance type; run where it cannot (simulate).
+    let out = faasplan(&[
+        "compare",
+        trace,
+        "--offering",
+        "aws-lambda-managed-instances",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--managed-instance-type"));
+    let out = faasplan(&[
+        "simulate",
+        trace,
+        "--offering",
+        "aws-lambda-managed-instances",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("runs as a fleet"));
+}
