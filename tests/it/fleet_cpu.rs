@@ -413,3 +413,59 @@ fn lambda_managed_instances_in_compare_and_breakeven() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("runs as a fleet"));
 }
+
+#[test]
+fn an_autoscaled_fleet_scales_on_cpu_when_its_slots_are_not_full() {
+    // 1,000 slots per 2-vCPU server never fill, but fully CPU-bound 100 ms requests at 60/s need
+    // 6 vCPUs: target tracking on the busier of slots and CPU grows the fleet to at least 3
+    // servers (6 / 2 / 0.7 ≈ 4.3), where slot utilisation alone would keep 1.
+    let trace = common::poisson(60.0, 1_800.0, Service::Exponential(0.1), 9);
+    let mut cfg = cpu_fleet(1, 1_000, 2.0, 1.0);
+    cfg.size = FleetSize::Auto(faasplan::engine::fleet::Autoscale {
+        min: 1,
+        max: 20,
+        target: 0.7,
+        interval: 60 * SECOND,
+        boot_delay: 90 * SECOND,
+        cooldown: 300 * SECOND,
+        doubling: None,
+    });
+    let o = simulate_fleet(&trace, &cfg.validated().unwrap());
+    assert!(o.instances_max >= 4, "max {}", o.instances_max);
+    let mut slots_only = cfg.clone();
+    slots_only.cpu = None;
+    let o = simulate_fleet(&trace, &slots_only.validated().unwrap());
+    assert_eq!(o.instances_max, 1);
+}
+
+#[test]
+fn fleets_with_cpu_and_credits_give_the_same_bytes_whatever_the_threads() {
+    let trace = concat!(env!("CARGO_MANIFEST_DIR"), "/workloads/api-steady.csv");
+    let run = |threads: &str| {
+        faasplan(&[
+            "compare",
+            trace,
+            "--offering",
+            "aws-lambda-x86",
+            "--fleet",
+            "t3.micro:slots=2,count=1,credits=standard",
+            "--fleet",
+            "m7g.large:mem=256",
+            "--offering",
+            "aws-lambda-managed-instances",
+            "--managed-instance-type",
+            "c7g.large",
+            "--cpu-bound",
+            "0.7",
+            "--format",
+            "json",
+            "--quiet",
+            "--threads",
+            threads,
+        ])
+        .stdout
+    };
+    let one = run("1");
+    assert!(!one.is_empty());
+    assert_eq!(one, run("2"));
+}
