@@ -138,6 +138,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
                     fleet_rejected: fo.rejected,
                     faas_throttled: outcome.totals.throttled + outcome.totals.dead_lettered,
                     fleet_queue_wait_p99_ms: fo.queue_wait.quantile_us(0.99) as f64 / 1e3,
+                    fleet_cpu_utilisation: fo.cpu_utilisation(),
                     faas_feasible: faas_failed.is_empty(),
                     fleet_feasible: fleet_failed.is_empty(),
                     cheaper: cheaper(

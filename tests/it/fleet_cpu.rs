@@ -395,6 +395,25 @@ fn lambda_managed_instances_in_compare_and_breakeven() {
         "--quiet",
     ]));
     assert_eq!(j["points"].as_array().unwrap().len(), 2);
+    // Without --cpu-bound the fleet has no CPU model and no CPU figure.
+    assert!(j["points"][0].get("fleet_cpu_utilisation").is_none());
+    let j = json_out(&faasplan(&[
+        "breakeven",
+        trace,
+        "--offering",
+        "aws-lambda-x86",
+        "--fleet",
+        "aws-lambda-managed-instances:instance=c7g.large",
+        "--points",
+        "2",
+        "--cpu-bound",
+        "1",
+        "--format",
+        "json",
+        "--quiet",
+    ]));
+    let u = j["points"][1]["fleet_cpu_utilisation"].as_f64().unwrap();
+    assert!(u > 0.0 && u < 1.0, "{u}");
     // Bad input: no instance type; run where it cannot (simulate).
     let out = faasplan(&[
         "compare",
