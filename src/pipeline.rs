@@ -15,6 +15,7 @@ use crate::error::{ConfigError, TraceError};
 use crate::outcome::{Mode, Outcome};
 use crate::time::Micros;
 use crate::trace::canonical::{ReadOptions, ReadReport, RowSink, read_rows};
+use crate::trace::input::Input;
 use crate::trace::{Invocation, Trace, TraceBuilder, Trigger};
 
 #[derive(Debug, thiserror::Error)]
@@ -115,8 +116,8 @@ fn before_horizon(rows: &[Invocation], horizon: Option<Micros>) -> &[Invocation]
     }
 }
 
-/// Reads the canonical trace at `path` and simulates it on `cfg`, overlapping the two where the
-/// rows allow. Returns the trace, the reader's report and the outcome, which equals
+/// Reads the canonical trace at `path` (`-`: standard input) and simulates it on `cfg`,
+/// overlapping the two where the rows allow. Returns the trace, the reader's report and the outcome, which equals
 /// `simulate_mode(&read_path(path)?.0, cfg, force)`. `cfg` is validated here.
 pub fn read_and_simulate(
     path: &Path,
@@ -127,6 +128,17 @@ pub fn read_and_simulate(
     read_and_simulate_streamed(path, opts, cfg, force).map(|(t, r, o, _)| (t, r, o))
 }
 
+/// As [`read_and_simulate`], on an input already opened (and perhaps sniffed): a pipe is read
+/// once, from its first byte.
+pub fn read_and_simulate_input(
+    input: Input,
+    opts: &ReadOptions,
+    cfg: &PlatformConfig,
+    force: Option<Mode>,
+) -> Result<(Trace, ReadReport, Outcome), PipelineError> {
+    run(input, opts, cfg, force).map(|(t, r, o, _)| (t, r, o))
+}
+
 /// As [`read_and_simulate`], and whether the outcome came from the overlapped (streamed) run.
 pub fn read_and_simulate_streamed(
     path: &Path,
@@ -134,11 +146,20 @@ pub fn read_and_simulate_streamed(
     cfg: &PlatformConfig,
     force: Option<Mode>,
 ) -> Result<(Trace, ReadReport, Outcome, bool), PipelineError> {
-    let file = std::fs::File::open(path).map_err(|error| TraceError::Io {
-        path: path.to_path_buf(),
-        error,
-    })?;
-    let file_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    run(Input::open(path)?, opts, cfg, force)
+}
+
+fn run(
+    input: Input,
+    opts: &ReadOptions,
+    cfg: &PlatformConfig,
+    force: Option<Mode>,
+) -> Result<(Trace, ReadReport, Outcome, bool), PipelineError> {
+    // Only a regular file has a size to reserve rows by and a tail to plan a warm-up from.
+    let regular_len = input.regular_len();
+    let file_bytes = regular_len.unwrap_or(0);
+    let (path, file) = input.into_parts();
+    let path = path.as_path();
     let limit = cfg.account_concurrency.map_or(u64::MAX, u64::from);
     // One function is always run coupled; a forced parallel run cannot stream.
     // A provisioned plan ticks on its own clock until the function's work ends, which a
@@ -147,7 +168,7 @@ pub fn read_and_simulate_streamed(
     // can be read first (a regular file), and the plan is checked against the whole trace at the
     // end.
     let tail_plan = match cfg.warmup {
-        Warmup::Cyclic => cyclic_from_tail(path, opts, cfg),
+        Warmup::Cyclic if regular_len.is_some() => cyclic_from_tail(path, opts, cfg),
         _ => None,
     };
     let mut streaming = force != Some(Mode::Parallel)

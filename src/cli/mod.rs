@@ -118,6 +118,11 @@ impl RunArgs {
         self.trace.display().to_string()
     }
 
+    /// Opens the trace (`-`: standard input) once; sniffing and reading then share it.
+    pub fn open(&self) -> Result<faasplan::trace::input::Input, faasplan::error::TraceError> {
+        faasplan::trace::input::Input::open(&self.trace)
+    }
+
     /// Reads the trace in any format, drawing per-minute expansions from `seed`; with `announce`
     /// the reader's report goes to stderr.
     pub fn load(
@@ -128,8 +133,21 @@ impl RunArgs {
         (faasplan::trace::Trace, faasplan::trace::format::LoadReport),
         faasplan::error::TraceError,
     > {
+        self.load_input(self.open()?, seed, announce)
+    }
+
+    /// As [`RunArgs::load`], from an input already opened (and perhaps sniffed).
+    pub fn load_input(
+        &self,
+        input: faasplan::trace::input::Input,
+        seed: u64,
+        announce: bool,
+    ) -> Result<
+        (faasplan::trace::Trace, faasplan::trace::format::LoadReport),
+        faasplan::error::TraceError,
+    > {
         let (trace, load) =
-            faasplan::trace::format::load(&self.trace, &self.trace_args.load_options(seed))?;
+            faasplan::trace::format::load_input(input, &self.trace_args.load_options(seed))?;
         if announce {
             trace_args::print_report(&self.name(), &load.rows, Some(&load));
         }

@@ -57,14 +57,15 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let offering = offerings.first();
     let cfg = platform_config_for(&a.run.platform, offering)?;
     let name = a.run.trace.display().to_string();
-    let trace_format = format::resolve(&a.run.trace, a.run.trace_args.format())?;
+    let mut input = a.run.open()?;
+    let trace_format = format::resolve(&mut input, a.run.trace_args.format())?;
     let (trace, report, outcome) =
         if trace_format == TraceFormat::CANONICAL && a.run.trace_args.plain_canonical() {
             // The fast path: reading and simulating overlap; the pipeline checks the config
             // against the whole trace.
             let opts = a.run.trace_args.read_options();
             let (trace, report, outcome) = pool
-                .install(|| pipeline::read_and_simulate(&a.run.trace, &opts, &cfg, force))
+                .install(|| pipeline::read_and_simulate_input(input, &opts, &cfg, force))
                 .map_err(|e| match e {
                     pipeline::PipelineError::Config(c) => {
                         pipeline::PipelineError::Config(super::platform::flag_error(c))
@@ -74,7 +75,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
             print_report(&name, &report, None);
             (trace, report, outcome)
         } else {
-            let (trace, load) = a.run.load(a.run.platform.seed, true)?;
+            let (trace, load) = a.run.load_input(input, a.run.platform.seed, true)?;
             let valid = super::validate_for(&cfg, &trace)?;
             let outcome = pool.install(|| faasplan::engine::simulate_mode(&trace, &valid, force));
             (trace, load.rows, outcome)

@@ -199,11 +199,24 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     // gets its own expansion. With --resample each replica is then a block bootstrap of its
     // trace.
     let name = a.run.name();
+    let mut input = a.run.open()?;
     let per_replica =
-        format::resolve(&a.run.trace, a.run.trace_args.format())? == TraceFormat::AZURE2019;
+        format::resolve(&mut input, a.run.trace_args.format())? == TraceFormat::AZURE2019;
+    if per_replica && a.replicas > 1 && input.regular_len().is_none() {
+        return Err(faasplan::error::TraceError::Invalid {
+            path: input.path().to_path_buf(),
+            reason: format!(
+                "a sweep reads an Azure 2019 trace once per replica (each replica draws its own \
+                 arrivals within each minute), and this input is a pipe that can be read only \
+                 once: give it as a file, or use --replicas 1 (here {})",
+                a.replicas
+            ),
+        }
+        .into());
+    }
     let seed = a.run.platform.seed;
     // Replica 0's trace is read with the run seed itself (`replica_seed(seed, 0) == seed`).
-    let first = a.run.load(seed, true)?.0;
+    let first = a.run.load_input(input, seed, true)?.0;
     let rows_have_memory = first.invocations().iter().any(|i| i.memory_mb != 0);
     let bootstrap = block
         .map(|b| BlockBootstrap::new(&first, b))

@@ -21,6 +21,7 @@ use crate::trace::canonical::ReadReport;
 use crate::trace::format::{
     Arrivals, FormatOption, Head, LoadOptions, ReadOutput, SNIFF_LIKELY, TraceReader,
 };
+use crate::trace::input::Input;
 use crate::trace::records::{
     Fault, FunctionKeys, Header, Records, Skips, fnv1a, number, open, text,
 };
@@ -46,7 +47,8 @@ pub const MEMORY_COLUMN: &str = "AverageAllocatedMb_pct99";
 /// What the Azure 2019 reader needs.
 #[derive(Debug, Clone)]
 pub struct Options<'a> {
-    /// The invocation-count files, one per day, in order (day 2 starts at minute 1440).
+    /// The invocation-count files of the days after the first, in order (day 2 starts at minute
+    /// 1440).
     pub days: &'a [PathBuf],
     /// Durations-percentiles files; a function takes its row from the first file that lists it.
     pub durations: &'a [PathBuf],
@@ -95,15 +97,14 @@ impl TraceReader for Reader {
 
     fn read(
         &self,
-        path: &Path,
+        input: Input,
         opts: &LoadOptions,
         sink: &mut TraceBuilder,
     ) -> Result<ReadOutput, TraceError> {
-        let mut days = vec![path.to_path_buf()];
-        days.extend(opts.next_days.iter().cloned());
         let (rows, notes) = read(
+            input,
             &Options {
-                days: &days,
+                days: &opts.next_days,
                 durations: &opts.durations,
                 memory: &opts.memory,
                 arrivals: opts.arrivals.unwrap_or_default(),
@@ -120,40 +121,22 @@ impl TraceReader for Reader {
     }
 }
 
-/// Reads the day files into `sink`: the report on the invocation files, and notes for the user
-/// (fallbacks applied and their counts).
+/// Reads the first day from `first`, then the further day files, into `sink`: the report on the
+/// invocation files, and notes for the user (fallbacks applied and their counts).
 pub fn read(
+    mut first: Input,
     opts: &Options,
     sink: &mut TraceBuilder,
 ) -> Result<(ReadReport, Vec<String>), TraceError> {
-    let Some(first) = opts.days.first() else {
-        return Err(TraceError::Invalid {
-            path: PathBuf::from("-"),
-            reason: "no invocation file given".into(),
-        });
-    };
-    // A companion file given as the trace gets told where it belongs before anything else.
-    for path in opts.days {
-        let mut records = Records::new(open(path)?, path);
-        if let Some(rec) = records.next_record()? {
-            let header = Header {
-                line: rec.line,
-                names: rec
-                    .iter()
-                    .map(|f| String::from_utf8_lossy(f).into_owned())
-                    .collect(),
-            };
-            if let Some(hint) = companion_hint(&header) {
-                return Err(TraceError::Invalid {
-                    path: path.clone(),
-                    reason: hint.into(),
-                });
-            }
-        }
-    }
+    // A companion file given as the trace gets told where it belongs before anything else; its
+    // header is in the head the format was sniffed from, so nothing is read twice.
+    let first_path = first.path().to_path_buf();
+    let head = first.head(HEADER_BYTES)?;
+    check_not_companion(&mut Records::new(head, &first_path), &first_path)?;
+    let first_path = &first_path;
     if opts.durations.is_empty() {
         return Err(TraceError::Invalid {
-            path: first.clone(),
+            path: first_path.clone(),
             reason: "an Azure 2019 trace needs its durations-percentiles file: pass \
                      --durations FILE (e.g. function_durations_percentiles.anon.d01.csv)"
                 .into(),
@@ -189,9 +172,9 @@ pub fn read(
         offsets: Vec::new(),
         stats: Stats::default(),
     };
+    state.read_day(first.into_reader(), first_path, 0, opts.skip_bad_rows)?;
     for (day, path) in opts.days.iter().enumerate() {
-        let file = open(path)?;
-        state.read_day(file, path, day, opts.skip_bad_rows)?;
+        state.read_day(open(path)?, path, day + 1, opts.skip_bad_rows)?;
     }
     let Expand {
         builder,
@@ -201,10 +184,10 @@ pub fn read(
         stats,
         ..
     } = state;
-    let report = skips.report(first, accepted)?;
+    let report = skips.report(first_path, accepted)?;
     if builder.rows() == 0 {
         return Err(TraceError::Invalid {
-            path: first.clone(),
+            path: first_path.clone(),
             reason: "every function row counts 0 invocations: the trace is empty".into(),
         });
     }
@@ -212,7 +195,7 @@ pub fn read(
         "{} function rows over {} day file(s) became {} invocations of {} functions; arrivals \
          within each minute: {} (seed {})",
         accepted,
-        opts.days.len(),
+        opts.days.len() + 1,
         builder.rows(),
         keys.len(),
         opts.arrivals.as_str(),
@@ -253,6 +236,32 @@ pub fn read(
             .into(),
     );
     Ok((report, notes))
+}
+
+/// The invocations file's header, as messages describe it.
+const INVOCATIONS_HEADER: &str = "HashOwner,HashApp,HashFunction[,Trigger],1..1440";
+/// How much of the first day file is looked at for its header before reading, bytes (the
+/// header of 1,440 minute columns is about 10 kB).
+const HEADER_BYTES: usize = 256 << 10;
+
+/// Refuses a durations or memory file given as the invocations file, saying where it belongs.
+fn check_not_companion<R: Read>(records: &mut Records<R>, path: &Path) -> Result<(), TraceError> {
+    if let Some(rec) = records.next_record()? {
+        let header = Header {
+            line: rec.line,
+            names: rec
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect(),
+        };
+        if let Some(hint) = companion_hint(&header) {
+            return Err(TraceError::Invalid {
+                path: path.to_path_buf(),
+                reason: hint.into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Default)]
@@ -406,10 +415,13 @@ impl Expand<'_> {
         skip: bool,
     ) -> Result<(), TraceError> {
         let mut records = Records::new(reader, path);
-        let header = Header::read(
-            &mut records,
-            "HashOwner,HashApp,HashFunction[,Trigger],1..1440",
-        )?;
+        let header = Header::read(&mut records, INVOCATIONS_HEADER)?;
+        if let Some(hint) = companion_hint(&header) {
+            return Err(TraceError::Invalid {
+                path: path.to_path_buf(),
+                reason: hint.into(),
+            });
+        }
         let l = layout(&header, path)?;
         if l.trigger.is_none() {
             self.stats.no_trigger_column = true;

@@ -14,7 +14,8 @@ use crate::error::TraceError;
 use crate::time::Micros;
 use crate::trace::canonical::ReadReport;
 use crate::trace::format::{Head, LoadOptions, ReadOutput, SNIFF_LIKELY, TraceReader};
-use crate::trace::records::{Fault, FunctionKeys, Header, Records, Skips, number, open, text};
+use crate::trace::input::Input;
+use crate::trace::records::{Fault, FunctionKeys, Header, Records, Skips, number, text};
 use crate::trace::{TraceBuilder, Trigger};
 
 /// |time| limit, microseconds: 2^53, as for the canonical reader.
@@ -43,11 +44,12 @@ impl TraceReader for Reader {
 
     fn read(
         &self,
-        path: &Path,
+        input: Input,
         opts: &LoadOptions,
         sink: &mut TraceBuilder,
     ) -> Result<ReadOutput, TraceError> {
-        let (rows, notes) = read(open(path)?, path, opts.skip_bad_rows, sink)?;
+        let (path, reader) = input.into_parts();
+        let (rows, notes) = read(reader, &path, opts.skip_bad_rows, sink)?;
         Ok(ReadOutput {
             rows,
             notes,

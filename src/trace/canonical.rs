@@ -16,7 +16,8 @@ use crate::time::Micros;
 use crate::trace::format::{
     FormatOption, Head, LoadOptions, ReadOutput, SNIFF_EXACT, SNIFF_FALLBACK, TraceReader,
 };
-use crate::trace::records::{self, Csv, Skips, is_blank, shorten};
+use crate::trace::input::Input;
+use crate::trace::records::{Csv, Skips, is_blank, shorten};
 use crate::trace::units::{self, DateTimeError, Shape, TimeUnit, looks_like_date};
 use crate::trace::{Trace, TraceBuilder, Trigger, azure2019};
 
@@ -53,14 +54,11 @@ const MAX_ABS_TIMESTAMP_US: u64 = 1 << 53;
 /// How often (rows) the sink hears how far the reader is.
 const PROGRESS_EVERY: u64 = 1 << 16;
 
-/// Opens `path` and reads it as a canonical trace.
+/// Opens `path` (`-`: standard input) and reads it as a canonical trace.
 pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<(Trace, ReadReport), TraceError> {
-    let file = std::fs::File::open(path).map_err(|error| TraceError::Io {
-        path: path.to_path_buf(),
-        error,
-    })?;
-    // No extra BufReader: `read` hands the file to csv, which buffers 1 MiB itself.
-    read(file, path, opts)
+    let (path, reader) = Input::open(path)?.into_parts();
+    // No extra BufReader: `read` hands the reader to csv, which buffers 1 MiB itself.
+    read(reader, &path, opts)
 }
 
 /// Reads a canonical trace from `reader`, streaming. `path` is only used in messages.
@@ -105,7 +103,7 @@ impl TraceReader for Reader {
 
     fn read(
         &self,
-        path: &Path,
+        input: Input,
         opts: &LoadOptions,
         sink: &mut TraceBuilder,
     ) -> Result<ReadOutput, TraceError> {
@@ -114,7 +112,8 @@ impl TraceReader for Reader {
             time_unit: opts.time_unit,
         };
         // No extra BufReader: csv buffers 1 MiB itself.
-        let rows = read_rows(records::open(path)?, path, &read_opts, sink)?;
+        let (path, reader) = input.into_parts();
+        let rows = read_rows(reader, &path, &read_opts, sink)?;
         Ok(ReadOutput {
             rows,
             ..ReadOutput::default()

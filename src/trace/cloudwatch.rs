@@ -15,7 +15,8 @@ use crate::error::TraceError;
 use crate::time::{self, Micros};
 use crate::trace::canonical::ReadReport;
 use crate::trace::format::{Head, LoadOptions, ReadOutput, SNIFF_LIKELY, TraceReader};
-use crate::trace::records::{Fault, Header, Lines, Records, Skips, open, shorten, text};
+use crate::trace::input::Input;
+use crate::trace::records::{Fault, Header, Lines, Records, Skips, shorten, text};
 use crate::trace::{TraceBuilder, Trigger};
 
 /// The marker of a REPORT line.
@@ -111,11 +112,11 @@ impl TraceReader for Reader {
 
     fn read(
         &self,
-        path: &Path,
+        input: Input,
         opts: &LoadOptions,
         sink: &mut TraceBuilder,
     ) -> Result<ReadOutput, TraceError> {
-        let logs = read_path(path, opts.skip_bad_rows, sink)?;
+        let logs = read_input(input, opts.skip_bad_rows, sink)?;
         Ok(ReadOutput {
             rows: logs.report,
             notes: logs.notes,
@@ -132,40 +133,47 @@ pub struct Logs {
     pub cold_starts: ColdStartStats,
 }
 
-/// Opens `path` and reads it as raw log text or, when its first line names `@timestamp`, as a Logs
-/// Insights CSV.
+/// Opens `path` (`-`: standard input) and reads it as raw log text or, when its first line names
+/// `@timestamp`, as a Logs Insights CSV.
 pub fn read_path(
     path: &Path,
     skip_bad_rows: bool,
     sink: &mut TraceBuilder,
 ) -> Result<Logs, TraceError> {
-    let mut head = Vec::new();
-    open(path)?
-        .take(64 << 10)
-        .read_to_end(&mut head)
-        .map_err(|error| TraceError::Io {
-            path: path.to_path_buf(),
-            error,
-        })?;
-    let text = String::from_utf8_lossy(&head);
+    read_input(Input::open(path)?, skip_bad_rows, sink)
+}
+
+/// Reads `input` as raw log text or, when its first line names `@timestamp`, as a Logs Insights
+/// CSV. The first line is looked for in the input's head, which the reader then continues from.
+pub fn read_input(
+    mut input: Input,
+    skip_bad_rows: bool,
+    sink: &mut TraceBuilder,
+) -> Result<Logs, TraceError> {
+    let head = input.head(64 << 10)?;
+    let text = String::from_utf8_lossy(head);
     let first = text
         .trim_start_matches('\u{feff}')
         .lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("");
-    let file = open(path)?;
-    if first
+    let insights = first
         .split(',')
-        .any(|n| n.trim().trim_matches('"') == "@timestamp")
-    {
-        read_insights(file, path, skip_bad_rows, sink)
+        .any(|n| n.trim().trim_matches('"') == "@timestamp");
+    let (path, reader) = input.into_parts();
+    if insights {
+        read_insights(reader, &path, skip_bad_rows, sink)
     } else {
-        read_raw(file, path, skip_bad_rows, sink)
+        read_raw(reader, &path, skip_bad_rows, sink)
     }
 }
 
-/// The function name for a file without one: its stem (`my-fn.log` is `my-fn`).
+/// The function name for a file without one: its stem (`my-fn.log` is `my-fn`; standard input's
+/// is `lambda`).
 fn stem(path: &Path) -> String {
+    if path.as_os_str() == crate::trace::input::STDIN_NAME {
+        return "lambda".into();
+    }
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .filter(|s| !s.is_empty())

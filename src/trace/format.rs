@@ -5,14 +5,14 @@
 //! A new format is one file with a `TraceReader` and one line in [`READERS`].
 
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::TraceError;
 use crate::trace::canonical::{self, ReadReport};
 use crate::trace::cloudwatch::ColdStartStats;
+use crate::trace::input::Input;
 use crate::trace::units::TimeUnit;
-use crate::trace::{Trace, TraceBuilder, azure2019, azure2021, cloudwatch, records};
+use crate::trace::{Trace, TraceBuilder, azure2019, azure2021, cloudwatch};
 
 /// One input format.
 pub trait TraceReader: Sync {
@@ -33,10 +33,11 @@ pub trait TraceReader: Sync {
     fn takes(&self, _option: FormatOption) -> bool {
         false
     }
-    /// Reads `path` (validating every row once) into `sink`.
+    /// Reads `input` (validating every row once) into `sink`. The input may be a pipe: read it
+    /// once, front to back, from its first byte (the head sniffing looked at is still there).
     fn read(
         &self,
-        path: &Path,
+        input: Input,
         opts: &LoadOptions,
         sink: &mut TraceBuilder,
     ) -> Result<ReadOutput, TraceError>;
@@ -203,39 +204,47 @@ impl<'r> Registry<'r> {
         best.map(|(_, f)| f)
     }
 
-    /// Picks the format from the start of the file (at most 256 KiB). Anything not recognised is
-    /// read as canonical, whose reader then says precisely what is wrong with the header (or that
-    /// the file is empty).
-    pub fn sniff_path(self, path: &Path) -> Result<TraceFormat, TraceError> {
-        let file = records::open(path)?;
-        let mut head = Vec::new();
-        file.take(SNIFF_BYTES)
-            .read_to_end(&mut head)
-            .map_err(|error| TraceError::Io {
-                path: path.to_path_buf(),
-                error,
-            })?;
-        Ok(self.sniff(&head).unwrap_or(TraceFormat::CANONICAL))
+    /// Picks the format from the start of the input (at most 256 KiB), which the reader then
+    /// continues from. Anything not recognised is read as canonical, whose reader then says
+    /// precisely what is wrong with the header (or that the file is empty).
+    pub fn sniff_input(self, input: &mut Input) -> Result<TraceFormat, TraceError> {
+        let head = input.head(SNIFF_BYTES)?;
+        Ok(self.sniff(head).unwrap_or(TraceFormat::CANONICAL))
     }
 
-    /// The format to read `path` with: `format` itself, or the sniffed one for `None` (auto).
+    /// Opens `path` and picks its format (see [`Registry::sniff_input`]).
+    pub fn sniff_path(self, path: &Path) -> Result<TraceFormat, TraceError> {
+        self.sniff_input(&mut Input::open(path)?)
+    }
+
+    /// The format to read `input` with: `format` itself, or the sniffed one for `None` (auto).
     pub fn resolve(
         self,
-        path: &Path,
+        input: &mut Input,
         format: Option<TraceFormat>,
     ) -> Result<TraceFormat, TraceError> {
         match format {
-            None => self.sniff_path(path),
+            None => self.sniff_input(input),
             Some(f) => Ok(f),
         }
     }
 
-    /// Reads `path` in the format `opts.format` says (sniffing it when `None`).
+    /// Opens `path` (`-`: standard input) and reads it (see [`Registry::load_input`]).
     pub fn load(self, path: &Path, opts: &LoadOptions) -> Result<(Trace, LoadReport), TraceError> {
-        let format = self.resolve(path, opts.format)?;
-        self.check_options(path, format, opts)?;
+        self.load_input(Input::open(path)?, opts)
+    }
+
+    /// Reads `input` in the format `opts.format` says (sniffing it when `None`), once.
+    pub fn load_input(
+        self,
+        mut input: Input,
+        opts: &LoadOptions,
+    ) -> Result<(Trace, LoadReport), TraceError> {
+        let format = self.resolve(&mut input, opts.format)?;
+        let path = input.path().to_path_buf();
+        self.check_options(&path, format, opts)?;
         let mut sink = TraceBuilder::new();
-        let out = format.reader().read(path, opts, &mut sink)?;
+        let out = format.reader().read(input, opts, &mut sink)?;
         let report = LoadReport {
             format: Some(format),
             rows: out.rows,
@@ -355,13 +364,18 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Trace, LoadReport), Trac
     Registry::default().load(path, opts)
 }
 
-/// The format to read `path` with among the registered ones (see [`Registry::resolve`]).
-pub fn resolve(path: &Path, format: Option<TraceFormat>) -> Result<TraceFormat, TraceError> {
-    Registry::default().resolve(path, format)
+/// Reads `input` with the registered formats (see [`Registry::load_input`]).
+pub fn load_input(input: Input, opts: &LoadOptions) -> Result<(Trace, LoadReport), TraceError> {
+    Registry::default().load_input(input, opts)
+}
+
+/// The format to read `input` with among the registered ones (see [`Registry::resolve`]).
+pub fn resolve(input: &mut Input, format: Option<TraceFormat>) -> Result<TraceFormat, TraceError> {
+    Registry::default().resolve(input, format)
 }
 
 /// How much of the file sniffing looks at, bytes.
-const SNIFF_BYTES: u64 = 256 << 10;
+const SNIFF_BYTES: usize = 256 << 10;
 
 /// The registered format of the file at `path` (see [`Registry::sniff_path`]).
 pub fn sniff_path(path: &Path) -> Result<TraceFormat, TraceError> {

@@ -7,6 +7,7 @@ pub mod azure2021;
 pub mod canonical;
 pub mod cloudwatch;
 pub mod format;
+pub mod input;
 pub(crate) mod records;
 pub mod resample;
 pub mod scale;
@@ -68,6 +69,9 @@ pub struct Invocation {
     pub memory_mb: u16,
     pub trigger: Trigger,
 }
+
+// Never a record per invocation beyond the trace itself: the trace's row stays 24 bytes.
+const _: () = assert!(std::mem::size_of::<Invocation>() == 24);
 
 /// Per-function facts that hold for every invocation of it.
 #[derive(Debug, Clone, PartialEq, Eq)]

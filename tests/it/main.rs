@@ -11,6 +11,7 @@ mod domain;
 mod fleet;
 mod fleet_cpu;
 mod generate;
+mod inputs;
 mod offering;
 mod outputs;
 mod pipeline;

@@ -11,6 +11,7 @@ use faasplan::trace::format::{
     Arrivals, Head, LoadOptions, LoadReport, READERS, ReadOutput, Registry, SNIFF_EXACT,
     TraceFormat, TraceReader, load, sniff_path,
 };
+use faasplan::trace::input::Input;
 use faasplan::trace::{Trace, TraceBuilder, Trigger};
 
 fn root() -> PathBuf {
@@ -578,14 +579,19 @@ impl TraceReader for PipeReader {
 
     fn read(
         &self,
-        path: &Path,
+        input: Input,
         opts: &LoadOptions,
         sink: &mut TraceBuilder,
     ) -> Result<ReadOutput, TraceError> {
-        let text = std::fs::read_to_string(path).map_err(|error| TraceError::Io {
-            path: path.to_path_buf(),
-            error,
-        })?;
+        use std::io::Read;
+        let (path, mut reader) = input.into_parts();
+        let mut text = String::new();
+        reader
+            .read_to_string(&mut text)
+            .map_err(|error| TraceError::Io {
+                path: path.clone(),
+                error,
+            })?;
         let mut rows = faasplan::trace::canonical::ReadReport::default();
         for (i, line) in text.lines().enumerate().skip(1) {
             let f: Vec<&str> = line.split('|').collect();
@@ -604,7 +610,7 @@ impl TraceReader for PipeReader {
                     continue;
                 }
                 return Err(TraceError::BadRow {
-                    path: path.to_path_buf(),
+                    path: path.clone(),
                     line: i as u64 + 1,
                     reason: "expected at_ms|fn|dur_ms".into(),
                 });
