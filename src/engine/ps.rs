@@ -27,6 +27,18 @@ pub fn milli_vcpu(vcpus: f64) -> u64 {
     (vcpus * 1000.0).round().max(1.0) as u64
 }
 
+/// `a × b / d`, rounded down or up: in 64 bits when the product fits (the usual case; a 128-bit
+/// division is several times slower), else in 128.
+#[inline]
+fn mul_div(a: u128, b: u128, d: u128, up: bool) -> u128 {
+    if let (Ok(a), Ok(b), Ok(d)) = (u64::try_from(a), u64::try_from(b), u64::try_from(d))
+        && let Some(p) = a.checked_mul(b)
+    {
+        return u128::from(if up { p.div_ceil(d) } else { p / d });
+    }
+    if up { (a * b).div_ceil(d) } else { a * b / d }
+}
+
 /// One server's processor-sharing CPU, holding jobs that carry a `T` (returned when they finish).
 #[derive(Debug, Clone)]
 pub struct Ps<T: Ord> {
@@ -88,7 +100,13 @@ impl<T: Ord> Ps<T> {
     }
 
     fn virtual_at(&self, t: Micros) -> u128 {
-        self.v0 + u128::from(t.saturating_sub(self.t0)) * self.num / self.den
+        self.v0
+            + mul_div(
+                u128::from(t.saturating_sub(self.t0)),
+                self.num,
+                self.den,
+                false,
+            )
     }
 
     /// Moves the clock's origin to `now` (at the current rate).
@@ -122,7 +140,7 @@ impl<T: Ord> Ps<T> {
         let Reverse((tag, _, _)) = self.jobs.peek()?;
         let rem = tag.saturating_sub(self.v0);
         // num > 0 whenever a job is in service.
-        let dt = (rem * self.den).div_ceil(self.num);
+        let dt = mul_div(rem, self.den, self.num, true);
         Some(
             self.t0
                 .saturating_add(dt.min(u128::from(Micros::MAX)) as Micros),
@@ -222,6 +240,18 @@ mod tests {
         assert_eq!(run(1.0, 1.0, &[(0, 1), (0, 1), (0, 1)]), [3, 3, 3]);
         // 0.3 vCPU, 1 µs: 3.33 µs, rounded up to 4.
         assert_eq!(run(0.3, 1.0, &[(0, 1)]), [4]);
+    }
+
+    #[test]
+    fn mul_div_agrees_in_64_and_128_bits() {
+        for (a, b, d) in [
+            (7u128, 3u128, 2u128),
+            (1 << 40, 1 << 30, 3),
+            (u128::from(u64::MAX), 5, 7),
+        ] {
+            assert_eq!(mul_div(a, b, d, false), a * b / d);
+            assert_eq!(mul_div(a, b, d, true), (a * b).div_ceil(d));
+        }
     }
 
     #[test]
