@@ -9,6 +9,7 @@ mod driver;
 pub mod fleet;
 mod function;
 pub mod keepalive;
+pub mod ps;
 mod warmup;
 
 use std::sync::Arc;

@@ -9,6 +9,7 @@ mod cpu;
 mod determinism;
 mod domain;
 mod fleet;
+mod fleet_cpu;
 mod generate;
 mod inputs;
 mod offering;
