@@ -172,6 +172,28 @@ impl FleetConfig {
     /// Checks the configuration; errors name the field (`fleet.size.autoscale.interval`), which
     /// the binary maps to `--fleet`.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        let size = match &self.size {
+            FleetSize::Fixed(n) => *n,
+            FleetSize::Auto(a) => a.max,
+        };
+        if size > MAX_SERVERS {
+            return Err(ConfigError::field(
+                "fleet.size",
+                format!("{size} servers: a fleet has at most {MAX_SERVERS}"),
+            ));
+        }
+        if let FleetSize::Auto(a) = &self.size
+            && a.interval < crate::time::SECOND
+        {
+            return Err(ConfigError::field(
+                "fleet.size.autoscale.interval",
+                format!(
+                    "evaluation interval {} us: must be at least 1 s (CloudWatch-driven target \
+                     tracking evaluates every minute)",
+                    a.interval
+                ),
+            ));
+        }
         if self.slots == 0 {
             return Err(ConfigError::field(
                 "fleet.slots",
@@ -238,6 +260,10 @@ impl FleetConfig {
         }
     }
 }
+
+/// The most servers a fleet may have (fixed count or autoscaling maximum); the SLO sizing of a
+/// fixed fleet searches up to it.
+pub const MAX_SERVERS: u32 = 10_000;
 
 #[derive(Debug, Clone)]
 struct Server {

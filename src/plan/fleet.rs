@@ -245,7 +245,7 @@ pub fn run_fleet(
         let o = simulate_fleet(trace, &cfg);
         ((*cfg).clone(), o)
     };
-    const MAX: u32 = 10_000;
+    const MAX: u32 = crate::engine::fleet::MAX_SERVERS;
     let mut hi = 1;
     let mut found = with(hi);
     while !slo.met_by(&found.1) && hi < MAX {
