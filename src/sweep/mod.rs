@@ -19,8 +19,12 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::error::ConfigError;
 
+/// The most values one list flag (`--provisioned 0..=100000`) may give.
+pub const MAX_LIST_VALUES: u64 = 100_000;
+
 /// A list of whole numbers: `a..=b:step`, `a..=b` (step 1), single values, or any of these
-/// separated by commas (`0..=20:5,50,100`). Sorted, without repeats.
+/// separated by commas (`0..=20:5,50,100`). Sorted, without repeats; at most
+/// [`MAX_LIST_VALUES`] values, counted before any is made.
 pub fn parse_u32_list(flag: &'static str, s: &str) -> Result<Vec<u32>, ConfigError> {
     let bad = |why: String| ConfigError::invalid(flag, format!("{s:?}: {why}"));
     let mut out = Vec::new();
@@ -39,11 +43,16 @@ pub fn parse_u32_list(flag: &'static str, s: &str) -> Result<Vec<u32>, ConfigErr
             if step == 0 || a > b {
                 return Err(bad("a range is a..=b:step with a <= b and step >= 1".into()));
             }
-            if (b - a) / step > 100_000 {
-                return Err(bad("more than 100,000 values".into()));
+            // Counted before any is made: several ranges together are held to the same bound.
+            let n = (b - a) / step + 1;
+            if out.len() as u64 + u64::from(n) > MAX_LIST_VALUES {
+                return Err(bad(format!("more than {MAX_LIST_VALUES} values")));
             }
             out.extend((a..=b).step_by(step as usize));
         } else {
+            if out.len() as u64 >= MAX_LIST_VALUES {
+                return Err(bad(format!("more than {MAX_LIST_VALUES} values")));
+            }
             out.push(
                 part.parse::<u32>()
                     .map_err(|_| bad(format!("{part:?} is not a whole number or a..=b:step")))?,

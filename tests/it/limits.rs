@@ -167,3 +167,26 @@ fn a_million_provisioned_instances_set_up_in_linear_time_and_more_are_refused() 
         "{err}"
     );
 }
+
+#[test]
+fn many_ranges_in_one_list_are_counted_before_any_value_is_made() {
+    // Before, 1,000 ranges of 100,000 values each built 10^8 values (3.1 GB) before refusing.
+    let list: Vec<String> = (0..1000u64)
+        .map(|i| format!("{}..={}", i * 100_000, i * 100_000 + 99_999))
+        .collect();
+    let out = faasplan(&[
+        "sweep",
+        "workloads/api-steady.csv",
+        "--offering",
+        "aws-lambda-x86",
+        "--provisioned",
+        &list.join(","),
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--provisioned") && err.contains("more than 100000 values"),
+        "{err}"
+    );
+}
