@@ -100,11 +100,12 @@ pub(crate) struct FunctionSim<'t> {
     in_flight: u32,
     /// Since when nothing has been in flight, if nothing is (an idle period of the application).
     app_idle_since: Option<Micros>,
-    /// The current pre-warm's generation: a `Timer::Prewarm` with another is cancelled.
-    prewarm_gen: u32,
+    /// When the pending pre-warm falls due (at most one; an arrival cancels it). Pre-warm events
+    /// live here, not in `timers`, so that a cancelled one leaves nothing behind.
+    prewarm_at: Option<Micros>,
     /// The keep-alive window of the pending pre-warm, microseconds.
     prewarm_keep: Micros,
-    /// A pre-warmed instance still initializing.
+    /// A pre-warmed instance still initializing (its readiness is a pre-warm event).
     prewarming: Option<u32>,
     /// When the last counted pre-warm started (one past the window's end is not counted).
     last_prewarm: Option<Micros>,
@@ -189,7 +190,7 @@ impl<'t> FunctionSim<'t> {
             learns: false,
             in_flight: 0,
             app_idle_since: None,
-            prewarm_gen: 0,
+            prewarm_at: None,
             prewarm_keep: 0,
             prewarming: None,
             last_prewarm: None,
@@ -220,6 +221,18 @@ impl<'t> FunctionSim<'t> {
             if !lone_tick {
                 best = Some((time, Phase::Timer));
             }
+        }
+        // A pre-warm (or a pre-warmed instance's readiness) with nothing else left to happen is
+        // not an event either: the run does not go on for it (the instance, if started, stays
+        // loaded to the window's end).
+        if let Some(time) = self.prewarm_event()
+            && (!self.timers.is_empty()
+                || !self.acquisitions.is_empty()
+                || !self.queue.is_empty()
+                || self.next_arrival < self.prefix.len() + arrivals.len())
+            && best.is_none_or(|b| (time, Phase::Timer) < b)
+        {
+            best = Some((time, Phase::Timer));
         }
         if let Some(time) = self.acquisitions.peek_time()
             && best.is_none_or(|b| (time, Phase::Acquisition) < b)
@@ -348,12 +361,11 @@ impl<'t> FunctionSim<'t> {
         arrivals: &[Invocation],
         account: &mut Account,
     ) {
-        // A pre-warm does not extend the window: with nothing else left, it is not an event.
+        // A pre-warm event is the timer-phase event at `now` when no timer is due then (timers
+        // at the same instant go first). It does not extend the function's last event.
         let prewarm = phase == Phase::Timer
-            && matches!(
-                self.timers.peek(),
-                Some((_, Timer::Prewarm(_) | Timer::PrewarmReady(_)))
-            );
+            && self.prewarm_event() == Some(now)
+            && self.timers.peek().is_none_or(|(t, _)| t != now);
         if !prewarm {
             self.last_event = self.last_event.max(now);
         }
@@ -362,12 +374,14 @@ impl<'t> FunctionSim<'t> {
         }
         self.expire_before(now + 1);
         match phase {
+            Phase::Timer if prewarm => match self.prewarming {
+                Some(id) => self.prewarm_ready(now, id),
+                None => self.prewarm(now),
+            },
             Phase::Timer => match self.timers.pop() {
                 Some((_, Timer::Completion(id))) => self.complete(now, id, account),
                 Some((_, Timer::InitDone(id))) => self.init_done(now, id),
                 Some((_, Timer::ProvisionTick)) => self.provision_tick(now, account),
-                Some((_, Timer::Prewarm(generation))) => self.prewarm(now, generation),
-                Some((_, Timer::PrewarmReady(id))) => self.prewarm_ready(now, id),
                 None => {}
             },
             Phase::Acquisition => match self.acquisitions.pop() {
@@ -404,7 +418,7 @@ impl<'t> FunctionSim<'t> {
             if let Some(since) = self.app_idle_since.take() {
                 self.ka.observe(now - since);
             }
-            self.prewarm_gen = self.prewarm_gen.wrapping_add(1);
+            self.prewarm_at = None;
         }
         if self.measured(inv.arrival) {
             self.stats.invocations += 1;
@@ -813,18 +827,26 @@ impl<'t> FunctionSim<'t> {
             self.pool.push_idle(id, now.saturating_add(w.keep_alive));
         } else {
             self.reclaim(id, now);
-            self.prewarm_gen = self.prewarm_gen.wrapping_add(1);
             self.prewarm_keep = w.keep_alive;
-            let at = now.saturating_add(w.prewarm);
-            self.timers
-                .push(&mut self.seq, at, Timer::Prewarm(self.prewarm_gen));
+            self.prewarm_at = Some(now.saturating_add(w.prewarm));
         }
     }
 
-    /// A pre-warm falls due: unless cancelled (an arrival came first), an instance starts its
-    /// init with no request; it is loaded memory that does not execute (idle) from now on.
-    fn prewarm(&mut self, now: Micros, generation: u32) {
-        if generation != self.prewarm_gen || self.prewarming.is_some() || now >= self.clip {
+    /// The time of the next pre-warm event: a pre-warmed instance's readiness, else the pending
+    /// pre-warm.
+    #[inline]
+    fn prewarm_event(&self) -> Option<Micros> {
+        match self.prewarming {
+            Some(id) => Some(self.pool[id].ready_at),
+            None => self.prewarm_at,
+        }
+    }
+
+    /// The pending pre-warm falls due: an instance starts its init with no request; it is
+    /// loaded memory that does not execute (idle) from now on.
+    fn prewarm(&mut self, now: Micros) {
+        self.prewarm_at = None;
+        if now >= self.clip {
             return;
         }
         let init = self.cfg.init.sample(&mut self.rng);
@@ -840,8 +862,6 @@ impl<'t> FunctionSim<'t> {
             self.last_prewarm = Some(now);
         }
         self.out.delta(now, 0, 1, 0);
-        self.timers
-            .push(&mut self.seq, ready_at, Timer::PrewarmReady(id));
     }
 
     /// A pre-warmed instance is ready: it waits, loaded, for its keep-alive window (or serves
@@ -916,11 +936,7 @@ impl<'t> FunctionSim<'t> {
         self.stats.provisioned_idle_us = alive_us.saturating_sub(self.stats.provisioned_busy_us);
         // Only a provisioned plan's last tick may be left.
         debug_assert!(
-            self.acquisitions.is_empty()
-                && self
-                    .timers
-                    .kinds()
-                    .all(|t| matches!(t, Timer::ProvisionTick | Timer::Prewarm(_)))
+            self.acquisitions.is_empty() && self.timers.kinds().all(|t| t == Timer::ProvisionTick)
         );
         self.timers.clear();
     }
@@ -1164,10 +1180,12 @@ mod tests {
         // 10 %), which waits 30 min − 1 s − 26.1 min = 233 s for the next request.
         assert_eq!((s.cold_starts, s.warm_starts), (1, 9));
         assert_eq!(s.keep_alive_decisions, [0, 9, 1, 0, 0]);
-        assert_eq!(s.prewarms, 9);
-        // Idle: the first instance from 1.05 s to 1,800 s, then 233 s per pre-warm (the last one
-        // until the window's end, 17,767 s to 18,000 s), each shorter than the 414 s keep-alive.
-        let idle_us = 1_798_950 * MS + 9 * 233 * SECOND;
+        // The pre-warm after the last request (due at 17,767 s) has nothing left to precede:
+        // it is not simulated.
+        assert_eq!(s.prewarms, 8);
+        // Idle: the first instance from 1.05 s to 1,800 s, then 233 s per pre-warm, each shorter
+        // than the 414 s keep-alive.
+        let idle_us = 1_798_950 * MS + 8 * 233 * SECOND;
         assert_eq!(s.on_demand_idle_us, idle_us);
         assert_eq!(s.idle_mb_us, u128::from(idle_us) * 128);
         assert_eq!(s.busy_mb_us, u128::from(10 * SECOND) * 128);

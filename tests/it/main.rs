@@ -10,6 +10,7 @@ mod determinism;
 mod domain;
 mod fleet;
 mod generate;
+mod keepalive;
 mod offering;
 mod outputs;
 mod pipeline;

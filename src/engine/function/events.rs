@@ -33,10 +33,6 @@ pub(crate) enum Timer {
     InitDone(u32),
     /// The provisioned plan's next step (schedule boundary or target-tracking evaluation).
     ProvisionTick,
-    /// A keep-alive policy's pre-warm falls due (ignored unless its generation is current).
-    Prewarm(u32),
-    /// A pre-warmed instance's init finishes.
-    PrewarmReady(u32),
 }
 
 /// A phase-[`Phase::Acquisition`] event. The three kinds share one queue because their order at
