@@ -225,11 +225,8 @@ impl<'t> FunctionSim<'t> {
         // A pre-warm (or a pre-warmed instance's readiness) with nothing else left to happen is
         // not an event either: the run does not go on for it (the instance, if started, stays
         // loaded to the window's end).
-        if let Some(time) = self.prewarm_event()
-            && (!self.timers.is_empty()
-                || !self.acquisitions.is_empty()
-                || !self.queue.is_empty()
-                || self.next_arrival < self.prefix.len() + arrivals.len())
+        if self.learns
+            && let Some(time) = self.prewarm_due(arrivals)
             && best.is_none_or(|b| (time, Phase::Timer) < b)
         {
             best = Some((time, Phase::Timer));
@@ -363,7 +360,8 @@ impl<'t> FunctionSim<'t> {
     ) {
         // A pre-warm event is the timer-phase event at `now` when no timer is due then (timers
         // at the same instant go first). It does not extend the function's last event.
-        let prewarm = phase == Phase::Timer
+        let prewarm = self.learns
+            && phase == Phase::Timer
             && self.prewarm_event() == Some(now)
             && self.timers.peek().is_none_or(|(t, _)| t != now);
         if !prewarm {
@@ -830,6 +828,18 @@ impl<'t> FunctionSim<'t> {
             self.prewarm_keep = w.keep_alive;
             self.prewarm_at = Some(now.saturating_add(w.prewarm));
         }
+    }
+
+    /// The next pre-warm event's time, if it is an event: something else is left to happen.
+    #[cold]
+    #[inline(never)]
+    fn prewarm_due(&self, arrivals: &[Invocation]) -> Option<Micros> {
+        let time = self.prewarm_event()?;
+        let others = !self.timers.is_empty()
+            || !self.acquisitions.is_empty()
+            || !self.queue.is_empty()
+            || self.next_arrival < self.prefix.len() + arrivals.len();
+        others.then_some(time)
     }
 
     /// The time of the next pre-warm event: a pre-warmed instance's readiness, else the pending

@@ -336,15 +336,21 @@ impl Pool {
     /// Takes the idle instance whose keep-alive ends first if it ends before `t`, with its death.
     #[inline]
     pub fn pop_expired(&mut self, t: Micros) -> Option<(u32, Micros)> {
-        if self.monotone {
-            let &idle = self.od_idle.front()?;
-            if idle.keep_alive_end >= t {
-                return None;
-            }
-            self.od_idle.pop_front();
-            self.take(idle.id);
-            return Some((idle.id, self.death(idle)));
+        if !self.monotone {
+            return self.pop_expired_any_order(t);
         }
+        let &idle = self.od_idle.front()?;
+        if idle.keep_alive_end >= t {
+            return None;
+        }
+        self.od_idle.pop_front();
+        self.take(idle.id);
+        Some((idle.id, self.death(idle)))
+    }
+
+    /// [`Pool::pop_expired`] through the heap, for windows that end in any order.
+    #[inline(never)]
+    fn pop_expired_any_order(&mut self, t: Micros) -> Option<(u32, Micros)> {
         loop {
             let &Reverse((end, id, stamp)) = self.expiries.peek()?;
             if !self.is_live(id, stamp) {
