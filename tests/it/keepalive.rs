@@ -362,3 +362,29 @@ fn the_sitw_pareto_experiment_on_a_slice_of_the_sample() {
         );
     }
 }
+
+#[test]
+fn the_azure_readers_fill_the_app_column() {
+    // 2019: HashApp (each function of the sample is its own app, with its owner in the key).
+    let t = azure_sample();
+    assert!(t.functions().iter().all(|f| f.app.is_some()));
+    let (of, names) = t.apps();
+    assert_eq!(names.len(), 60);
+    assert_eq!(of.len(), 60);
+    // 2021: `app`; several functions share one.
+    use faasplan::trace::format::{LoadOptions, load};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("workloads/azure-functions-2021-sample/invocations.csv");
+    let (t, _) = load(&path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let (of, names) = t.apps();
+    assert!(t.functions().iter().all(|f| f.app.is_some()));
+    assert!(
+        names.len() < of.len(),
+        "{} apps, {} functions",
+        names.len(),
+        of.len()
+    );
+    for (f, meta) in t.functions().iter().enumerate() {
+        assert_eq!(meta.app.as_deref(), Some(names[of[f] as usize].as_str()));
+    }
+}
