@@ -13,6 +13,7 @@ mod fleet_cpu;
 mod generate;
 mod inputs;
 mod limits;
+mod keepalive;
 mod offering;
 mod outputs;
 mod pipeline;
