@@ -246,7 +246,8 @@ impl Slo {
                     p / 100.0
                 }
                 None => match number(value) {
-                    Some(0.0) => 0.0,
+                    // Keeps the sign of `-0`, refused below.
+                    Some(z) if z == 0.0 => z,
                     Some(x) => {
                         return Err(bad(&format!(
                             "a ratio's bound needs a % sign: write {x}% for {x} percent, or {}% \
@@ -268,6 +269,11 @@ impl Slo {
         };
         if !bound.is_finite() {
             return Err(bad("the bound must be finite"));
+        }
+        // Every metric is a time, a ratio, a count or a cost, none below 0, so a negative bound
+        // (`-0` included: it would print as `-0`) is a typo no configuration can meet.
+        if bound.is_sign_negative() {
+            return Err(bad("the bound must be >= 0"));
         }
         Ok(Slo {
             text: s.to_string(),

@@ -18,6 +18,7 @@ mod provisioned;
 mod queueing;
 mod readers;
 mod report;
+mod robust;
 mod seeds;
 mod sweep;
 mod trust;
