@@ -227,3 +227,47 @@ fn a_bad_arch_or_package_is_reported_as_that_flag_not_runtime() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--runtime"), "{}", stderr(&o));
 }
+
+/// A spec of `n` functions named f0, f1, ...; the last one is named `last`.
+fn many_function_spec(n: usize, last: &str) -> String {
+    let mut s = String::from("version = 1\nduration = \"1h\"\nseed = 1\n");
+    for i in 0..n {
+        let name = if i + 1 == n {
+            last.to_string()
+        } else {
+            format!("f{i}")
+        };
+        s.push_str(&format!(
+            "\n[[function]]\nname = \"{name}\"\nmemory_mb = 128\ntrigger = \"sync\"\n\
+             duration_ms = {{ dist = \"exponential\", mean_ms = 25 }}\n\n\
+             [[function.arrivals]]\nprocess = \"poisson\"\nrate_per_s = 0.001\n"
+        ));
+    }
+    s
+}
+
+/// D9: the duplicate-name check is a set now (linear); it must still find a duplicate anywhere
+/// in a large spec and name the second occurrence's line, and accept every unique name. The
+/// speed itself is in BENCHMARKS.md.
+#[test]
+fn a_spec_with_many_functions_keeps_every_name_and_finds_a_late_duplicate() {
+    let n = 5_000;
+    let spec = many_function_spec(n, "last");
+    let wl = faasplan::workload::spec::parse(&spec, Path::new("many.toml")).unwrap();
+    assert_eq!(wl.functions.len(), n);
+    assert_eq!(wl.functions[0].name, "f0");
+    assert_eq!(wl.functions[n - 1].name, "last");
+    let dup = many_function_spec(n, "f0");
+    let e = faasplan::workload::spec::parse(&dup, Path::new("many.toml"))
+        .unwrap_err()
+        .to_string();
+    // The last table's `name` line, 1-based.
+    let line = dup[..dup.rfind("name = \"f0\"").unwrap()]
+        .matches('\n')
+        .count()
+        + 1;
+    assert!(
+        e.starts_with(&format!("many.toml:{line}:")) && e.contains("\"f0\" is used twice"),
+        "{e}"
+    );
+}
