@@ -325,15 +325,28 @@ where
     let jobs: Vec<(usize, usize)> = (0..points.len())
         .flat_map(|p| (0..replicas).map(move |r| (p, r)))
         .collect();
-    let results: Vec<Vec<(String, f64)>> = jobs.par_iter().map(|&(p, r)| eval(p, r)).collect();
+    // Each job keeps only its values; the column names are kept once per point, from its first
+    // replica (metrics are matched by position, as before). A replica's names were most of its
+    // ~4 KB (issue 14, D11). The samples themselves stay until the point is estimated: the
+    // two-pass mean and variance of `Estimate::with` need them, and a running (Welford) variance
+    // would change the printed bytes.
+    let results: Vec<(Option<Vec<String>>, Vec<f64>)> = jobs
+        .par_iter()
+        .map(|&(p, r)| {
+            let metrics = eval(p, r);
+            let values = metrics.iter().map(|(_, v)| *v).collect();
+            let names = (r == 0).then(|| metrics.into_iter().map(|(c, _)| c).collect());
+            (names, values)
+        })
+        .collect();
     points
         .iter()
         .enumerate()
         .map(|(p, settings)| {
             let reps = &results[p * replicas..(p + 1) * replicas];
-            let columns: Vec<&String> = reps
+            let columns: &[String] = reps
                 .first()
-                .map(|r| r.iter().map(|(c, _)| c).collect())
+                .and_then(|(names, _)| names.as_deref())
                 .unwrap_or_default();
             let metrics = columns
                 .iter()
@@ -341,9 +354,9 @@ where
                 .map(|(i, c)| {
                     let samples: Vec<f64> = reps
                         .iter()
-                        .filter_map(|r| r.get(i).map(|(_, v)| *v))
+                        .filter_map(|(_, values)| values.get(i).copied())
                         .collect();
-                    ((*c).clone(), Estimate::with(&samples, interval))
+                    (c.clone(), Estimate::with(&samples, interval))
                 })
                 .collect();
             PointResult {
