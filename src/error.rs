@@ -14,7 +14,7 @@ pub enum TraceError {
         path: PathBuf,
         error: std::io::Error,
     },
-    #[error("{path}:{line}: cannot read: {error}")]
+    #[error("{}{}: cannot read: {error}", path.display(), at_line(*line))]
     ReadFailed {
         path: PathBuf,
         line: u64,
@@ -59,7 +59,7 @@ pub enum TraceError {
         value: String,
         reason: String,
     },
-    #[error("{path}:{line}: {reason}")]
+    #[error("{}{}: {reason}", path.display(), at_line(*line))]
     BadRow {
         path: PathBuf,
         line: u64,
@@ -109,12 +109,23 @@ pub enum ConfigError {
     /// a file loader to its line.
     #[error("{field}: {reason}")]
     Field { field: &'static str, reason: String },
-    #[error("{path}:{line}: {reason}")]
+    /// `line` 0 means the file as a whole (it cannot be read, or holds no samples): the message
+    /// then names the file alone, never `file:0:`.
+    #[error("{}{}: {reason}", path.display(), at_line(*line))]
     File {
         path: PathBuf,
         line: u64,
         reason: String,
     },
+}
+
+/// `:LINE` for a 1-based line, nothing for 0 (the whole file).
+fn at_line(line: u64) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(":{line}")
+    }
 }
 
 impl ConfigError {

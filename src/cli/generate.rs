@@ -28,6 +28,7 @@ pub struct GenerateArgs {
 }
 
 pub fn run(a: &GenerateArgs) -> anyhow::Result<ExitCode> {
+    super::refuse_output_over_input("--out", &a.out, std::slice::from_ref(&a.spec))?;
     let wl = workload::spec::load(&a.spec)?;
     let seed = a.seed.or(wl.seed).unwrap_or(0);
     let started = Instant::now();

@@ -94,6 +94,27 @@ pub(crate) fn to_stdout(
         .context("cannot write to stdout")
 }
 
+/// Refuses an output `out` (given with `flag`) that is one of the run's `inputs`, before anything
+/// is read or written: writing it would destroy the input (`--per-minute trace.csv`).
+pub fn refuse_output_over_input(
+    flag: &'static str,
+    out: &std::path::Path,
+    inputs: &[std::path::PathBuf],
+) -> Result<(), faasplan::error::ConfigError> {
+    match inputs.iter().find(|i| faasplan::export::same_file(out, i)) {
+        Some(i) => Err(faasplan::error::ConfigError::invalid(
+            flag,
+            format!(
+                "{}: is an input of this run ({}); writing it would overwrite the input, so \
+                 choose another file",
+                out.display(),
+                i.display()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// What every command that runs the engine takes: the trace, how to read it, the platform
 /// flags and the offerings.
 #[derive(Debug, clap::Args)]
@@ -116,6 +137,26 @@ impl RunArgs {
     /// The trace as named on the command line.
     pub fn name(&self) -> String {
         self.trace.display().to_string()
+    }
+
+    /// Every file this run reads: the trace, the Azure 2019 companions, an `empirical:` init
+    /// file, a `--power-tuning` file and offering files. An output must be none of them.
+    pub fn input_paths(&self) -> Vec<std::path::PathBuf> {
+        let t = &self.trace_args;
+        let mut paths = vec![self.trace.clone()];
+        paths.extend(
+            t.durations
+                .iter()
+                .chain(&t.memory)
+                .chain(&t.next_day)
+                .cloned(),
+        );
+        if let Some(faasplan::engine::InitSpec::Empirical(p)) = &self.platform.init_ms {
+            paths.push(p.clone());
+        }
+        paths.extend(self.platform.power_tuning.iter().cloned());
+        paths.extend(self.offering.offerings.iter().map(std::path::PathBuf::from));
+        paths
     }
 
     /// Opens the trace (`-`: standard input) once; sniffing and reading then share it.

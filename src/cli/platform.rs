@@ -175,6 +175,8 @@ pub const FLAG_OF_FIELD: &[(&str, &str)] = &[
     ("scaling", "--scaling-rate"),
     ("init", "--init-ms"),
     ("init.runtime", "--runtime"),
+    ("init.package", "--package"),
+    ("init.arch", "--arch"),
     ("queue_max_wait", "--queue-max-wait"),
     ("retry", "--max-event-age"),
     ("horizon", "--horizon"),

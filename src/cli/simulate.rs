@@ -47,6 +47,9 @@ pub struct SimulateArgs {
 }
 
 pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
+    if let Some(out) = &a.per_minute {
+        super::refuse_output_over_input("--per-minute", out, &a.run.input_paths())?;
+    }
     let pool = thread_pool(a.threads)?;
     let offerings = a.run.offering.load()?;
     let force = a.coupled.then_some(Mode::Coupled);

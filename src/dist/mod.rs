@@ -266,7 +266,7 @@ pub const MAX_INIT_MS: f64 = 3_600_000.0;
 /// lines and lines starting with `#` are ignored; a first line that is not a number is a header).
 /// This is the I/O behind `--init-ms empirical:FILE`; the engine only sees the samples.
 pub fn read_samples_ms(path: &Path) -> Result<Vec<f64>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+    let text = read_text(path).map_err(|e| ConfigError::File {
         path: path.to_path_buf(),
         line: 0,
         reason: format!("cannot read empirical init samples: {e}"),
@@ -306,6 +306,31 @@ pub fn read_samples_ms(path: &Path) -> Result<Vec<f64>, ConfigError> {
         });
     }
     Ok(samples)
+}
+
+/// Reads a whole text file (TOML, an init-sample file, JSON). Invalid UTF-8 is an
+/// `InvalidData` error that says where: the 1-based line and the 1-based byte within it (and the
+/// byte offset in the file), where `std::fs::read_to_string` names no place at all.
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    let bytes = std::fs::read(path)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "invalid UTF-8 at line {line}, byte {} of the line (byte {} of the file)",
+                at - line_start + 1,
+                at + 1
+            ),
+        )
+    })
 }
 
 /// The 1-based line and column (in characters) of byte `offset` in `text`: where a TOML error

@@ -15,7 +15,7 @@ pub const VERSION: i64 = 1;
 
 /// Reads and validates the offering file at `path`.
 pub fn load_path(path: &Path) -> Result<Offering, OfferingError> {
-    let text = std::fs::read_to_string(path).map_err(|error| OfferingError::Io {
+    let text = crate::dist::read_text(path).map_err(|error| OfferingError::Io {
         path: path.to_path_buf(),
         error,
     })?;

@@ -166,11 +166,9 @@ pub fn platform_config(
         (Some(d), _) => d.clone(),
         (None, Some(ColdStart::Dist(d))) => d.clone(),
         (None, Some(ColdStart::LambdaTable { arch: default })) => {
-            InitDist::lambda_default(&o.runtime, &o.package, &arch(default), memory_mb.into())?
+            lambda_init(&o.runtime, &o.package, &arch(default), memory_mb.into())?
         }
-        (None, None) => {
-            InitDist::lambda_default(&o.runtime, &o.package, &arch("x86_64"), memory_mb.into())?
-        }
+        (None, None) => lambda_init(&o.runtime, &o.package, &arch("x86_64"), memory_mb.into())?,
     };
     let mut cfg = PlatformConfig::lambda_defaults(init);
     cfg.memory_mb = memory_mb;
@@ -419,6 +417,51 @@ fn timeout(
         }
     }
     Ok(given)
+}
+
+/// The measured Lambda init time for `runtime`, `package` and `arch`; when the table has no such
+/// row, the error names the part at fault (`init.runtime`, `init.package` or `init.arch`, which
+/// the binary maps to `--runtime`, `--package`, `--arch`) and the values the table knows for it.
+fn lambda_init(
+    runtime: &str,
+    package: &str,
+    arch: &str,
+    memory_mb: u32,
+) -> Result<InitDist, ConfigError> {
+    InitDist::lambda_default(runtime, package, arch, memory_mb).map_err(|e| {
+        let rows: Vec<Vec<&str>> = crate::engine::coldstart::LAMBDA_INIT_TABLE
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').take(3).collect::<Vec<_>>())
+            .filter(|f| f.len() == 3)
+            .collect();
+        let known = |keep: &dyn Fn(&[&str]) -> bool, col: usize| {
+            let set: std::collections::BTreeSet<&str> =
+                rows.iter().filter(|f| keep(f)).map(|f| f[col]).collect();
+            set.into_iter().collect::<Vec<_>>().join(", ")
+        };
+        if !rows.iter().any(|f| f[0] == runtime) {
+            return e;
+        }
+        if !rows.iter().any(|f| f[0] == runtime && f[1] == package) {
+            return ConfigError::field(
+                "init.package",
+                format!(
+                    "{package:?}: no measured init durations for runtime {runtime:?} with this \
+                     package; known: {}",
+                    known(&|f| f[0] == runtime, 1)
+                ),
+            );
+        }
+        ConfigError::field(
+            "init.arch",
+            format!(
+                "{arch:?}: no measured init durations for runtime {runtime:?}, package {package:?} \
+                 on this architecture; known: {}",
+                known(&|f| f[0] == runtime && f[1] == package, 2)
+            ),
+        )
+    })
 }
 
 #[cfg(test)]

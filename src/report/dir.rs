@@ -123,10 +123,11 @@ impl ReportTarget {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        crate::export::remove_stale_staging(&parent, &name);
         let staging = crate::export::temp_dir_builder()
-            .prefix(&format!(".{name}.tmp-"))
+            .prefix(&crate::export::staging_prefix(&name, "tmp"))
             .tempdir_in(&parent)
-            .map_err(|e| ReportError::io(&parent, "cannot create a temporary directory in", e))?;
+            .map_err(|e| ReportError::io(&parent, "cannot create a temporary directory here", e))?;
         let mut files = Vec::new();
         for block in &doc.blocks {
             if let Block::Chart(c) = block {
@@ -171,9 +172,9 @@ impl ReportTarget {
         // Move the old report aside (rename does not replace a non-empty directory), move the
         // new one in, then delete the old one.
         let old = tempfile::Builder::new()
-            .prefix(&format!(".{name}.old-"))
+            .prefix(&crate::export::staging_prefix(name, "old"))
             .tempdir_in(parent)
-            .map_err(|e| ReportError::io(parent, "cannot create a temporary directory in", e))?;
+            .map_err(|e| ReportError::io(parent, "cannot create a temporary directory here", e))?;
         let old_path = old.path().join(name);
         fs::rename(&self.dir, &old_path)
             .map_err(|e| ReportError::io(&self.dir, "cannot move the old report aside", e))?;

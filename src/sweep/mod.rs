@@ -255,7 +255,8 @@ impl Slo {
                     p / 100.0
                 }
                 None => match number(value) {
-                    Some(0.0) => 0.0,
+                    // Keeps the sign of `-0`, refused below.
+                    Some(z) if z == 0.0 => z,
                     Some(x) => {
                         return Err(bad(&format!(
                             "a ratio's bound needs a % sign: write {x}% for {x} percent, or {}% \
@@ -277,6 +278,11 @@ impl Slo {
         };
         if !bound.is_finite() {
             return Err(bad("the bound must be finite"));
+        }
+        // Every metric is a time, a ratio, a count or a cost, none below 0, so a negative bound
+        // (`-0` included: it would print as `-0`) is a typo no configuration can meet.
+        if bound.is_sign_negative() {
+            return Err(bad("the bound must be >= 0"));
         }
         Ok(Slo {
             text: s.to_string(),
@@ -331,15 +337,28 @@ where
     let jobs: Vec<(usize, usize)> = (0..points.len())
         .flat_map(|p| (0..replicas).map(move |r| (p, r)))
         .collect();
-    let results: Vec<Vec<(String, f64)>> = jobs.par_iter().map(|&(p, r)| eval(p, r)).collect();
+    // Each job keeps only its values; the column names are kept once per point, from its first
+    // replica (metrics are matched by position, as before). A replica's names were most of its
+    // ~4 KB (issue 14, D11). The samples themselves stay until the point is estimated: the
+    // two-pass mean and variance of `Estimate::with` need them, and a running (Welford) variance
+    // would change the printed bytes.
+    let results: Vec<(Option<Vec<String>>, Vec<f64>)> = jobs
+        .par_iter()
+        .map(|&(p, r)| {
+            let metrics = eval(p, r);
+            let values = metrics.iter().map(|(_, v)| *v).collect();
+            let names = (r == 0).then(|| metrics.into_iter().map(|(c, _)| c).collect());
+            (names, values)
+        })
+        .collect();
     points
         .iter()
         .enumerate()
         .map(|(p, settings)| {
             let reps = &results[p * replicas..(p + 1) * replicas];
-            let columns: Vec<&String> = reps
+            let columns: &[String] = reps
                 .first()
-                .map(|r| r.iter().map(|(c, _)| c).collect())
+                .and_then(|(names, _)| names.as_deref())
                 .unwrap_or_default();
             let metrics = columns
                 .iter()
@@ -347,9 +366,9 @@ where
                 .map(|(i, c)| {
                     let samples: Vec<f64> = reps
                         .iter()
-                        .filter_map(|r| r.get(i).map(|(_, v)| *v))
+                        .filter_map(|(_, values)| values.get(i).copied())
                         .collect();
-                    ((*c).clone(), Estimate::with(&samples, interval))
+                    (c.clone(), Estimate::with(&samples, interval))
                 })
                 .collect();
             PointResult {

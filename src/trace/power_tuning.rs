@@ -39,7 +39,7 @@ pub struct PowerTuning {
 impl PowerTuning {
     /// Reads and checks the file at `path`.
     pub fn read(path: &Path) -> Result<PowerTuning, ConfigError> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::dist::read_text(path)
             .map_err(|e| ConfigError::field(FIELD, format!("{}: {e}", path.display())))?;
         PowerTuning::parse(&path.display().to_string(), &text)
     }

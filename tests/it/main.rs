@@ -21,6 +21,7 @@ mod provisioned;
 mod queueing;
 mod readers;
 mod report;
+mod robust;
 mod seeds;
 mod sweep;
 mod trust;

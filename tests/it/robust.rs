@@ -1,0 +1,273 @@
+//! Issue 14's minor defects, one regression test each: outputs that would overwrite an input,
+//! negative SLO bounds, a killed run's temporary files, messages without a place (`file:0:`,
+//! invalid UTF-8 with no line), and init-table errors blamed on the wrong flag.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use faasplan::sweep::Slo;
+
+fn faasplan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faasplan"))
+        .args(args)
+        .output()
+        .expect("run the faasplan binary")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/snapshot.csv");
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 temporary path")
+}
+
+#[test]
+fn per_minute_onto_the_trace_itself_is_refused_and_the_trace_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.csv");
+    std::fs::copy(SNAPSHOT, &trace).unwrap();
+    let before = std::fs::read(&trace).unwrap();
+    // Spelled differently (`./`), and through a hard link: still the same file.
+    let dotted = dir.path().join(".").join("t.csv");
+    let link = dir.path().join("link.csv");
+    std::fs::hard_link(&trace, &link).unwrap();
+    for out in [&trace, &dotted, &link] {
+        let o = faasplan(&["simulate", path_str(&trace), "--per-minute", path_str(out)]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("--per-minute") && err.contains("input"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&trace).unwrap(), before, "the trace changed");
+    }
+}
+
+#[test]
+fn per_minute_onto_an_init_sample_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = dir.path().join("init.txt");
+    std::fs::write(&init, "100\n200\n").unwrap();
+    let spec = format!("empirical:{}", path_str(&init));
+    let o = faasplan(&[
+        "simulate",
+        SNAPSHOT,
+        "--init-ms",
+        &spec,
+        "--per-minute",
+        path_str(&init),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&init).unwrap(), "100\n200\n");
+}
+
+#[test]
+fn generate_out_onto_its_own_spec_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("w.toml");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/workloads/api-backend.toml"
+    ))
+    .unwrap();
+    std::fs::write(&spec, &text).unwrap();
+    let o = faasplan(&["generate", path_str(&spec), "--out", path_str(&spec)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--out"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&spec).unwrap(), text);
+}
+
+#[test]
+fn a_negative_or_minus_zero_slo_bound_is_refused() {
+    for s in [
+        "p90<-0",
+        "p90<=-0ms",
+        "p99<=-5ms",
+        "cost<=-1",
+        "cold_start_ratio<=-0",
+        "cold_start_ratio<=-0%",
+    ] {
+        let e = Slo::parse(s).expect_err(s);
+        assert!(e.to_string().contains(">= 0"), "{s}: {e}");
+    }
+    // Zero itself stays a valid bound.
+    assert_eq!(Slo::parse("throttle_ratio<=0").unwrap().bound, 0.0);
+    assert!(!Slo::parse("p90<=0ms").unwrap().bound.is_sign_negative());
+}
+
+#[test]
+fn a_killed_runs_temporary_files_are_removed_by_the_next_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.csv");
+    // No process has id 4_294_967_295 (Linux's pid_max is at most 2^22), so these are a dead
+    // run's; ours (this process, alive) must stay, as must another output's leftovers.
+    let dead_file = dir.path().join(".out.csv.faasplan-4294967295-tmp-AbC123");
+    let dead_dir = dir.path().join(".out.csv.faasplan-4294967295-tmp-XyZ789");
+    let live = dir
+        .path()
+        .join(format!(".out.csv.faasplan-{}-tmp-live", std::process::id()));
+    let other = dir.path().join(".other.csv.faasplan-4294967295-tmp-AbC123");
+    std::fs::write(&dead_file, "half a file").unwrap();
+    std::fs::create_dir(&dead_dir).unwrap();
+    std::fs::write(dead_dir.join("chart.png"), "x").unwrap();
+    std::fs::write(&live, "being written").unwrap();
+    std::fs::write(&other, "x").unwrap();
+    faasplan::export::write_atomic(&out, |w| w.write_all(b"ok\n")).unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "ok\n");
+    let on_linux = Path::new("/proc/self").exists();
+    assert_eq!(dead_file.exists(), !on_linux);
+    assert_eq!(dead_dir.exists(), !on_linux);
+    assert!(live.exists());
+    assert!(other.exists());
+    // The write's own temporary file is gone (renamed into place).
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".out.csv.") && !n.contains("-live"))
+        .collect();
+    assert!(left.is_empty() || !on_linux, "{left:?}");
+}
+
+#[test]
+fn a_killed_reports_staging_directory_is_removed_by_the_next_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let stale = dir.path().join(".rep.faasplan-4294967295-tmp-AbC123");
+    std::fs::create_dir(&stale).unwrap();
+    std::fs::write(stale.join("index.html"), "half").unwrap();
+    let rep = dir.path().join("rep");
+    let o = faasplan(&["simulate", SNAPSHOT, "--report", path_str(&rep)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(rep.join("index.html").exists());
+    if Path::new("/proc/self").exists() {
+        assert!(!stale.exists());
+    }
+}
+
+#[test]
+fn the_temporary_directory_message_reads_as_a_sentence() {
+    let e = faasplan::report::ReportError::Io {
+        path: "/x".into(),
+        action: "cannot create a temporary directory here",
+        error: std::io::Error::other("denied"),
+    };
+    assert_eq!(
+        e.to_string(),
+        "/x: cannot create a temporary directory here: denied"
+    );
+    // And the source says so where the report is staged.
+    let src =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/report/dir.rs")).unwrap();
+    assert!(!src.contains("temporary directory in\""));
+}
+
+#[test]
+fn an_unreadable_init_file_is_named_without_line_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.txt");
+    let e = faasplan::dist::read_samples_ms(&missing).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with(&format!("{}: ", missing.display())),
+        "{msg}"
+    );
+    assert!(!msg.contains(":0:"), "{msg}");
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "# nothing\n").unwrap();
+    let msg = faasplan::dist::read_samples_ms(&empty)
+        .unwrap_err()
+        .to_string();
+    assert!(!msg.contains(":0:"), "{msg}");
+}
+
+#[test]
+fn invalid_utf8_in_an_init_file_names_line_and_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("init.txt");
+    std::fs::write(&f, b"100\n20\xff0\n").unwrap();
+    let msg = faasplan::dist::read_samples_ms(&f).unwrap_err().to_string();
+    assert!(
+        msg.contains("invalid UTF-8 at line 2, byte 3 of the line (byte 7 of the file)"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn invalid_utf8_in_an_offering_or_workload_toml_names_line_and_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.toml");
+    std::fs::write(&f, b"name = \"x\"\n\xfe = 3\n").unwrap();
+    let msg = faasplan::offering::load_path(&f).unwrap_err().to_string();
+    assert!(msg.contains("line 2, byte 1 of the line"), "{msg}");
+    let msg = faasplan::workload::spec::load(&f).unwrap_err().to_string();
+    assert!(msg.contains("line 2, byte 1 of the line"), "{msg}");
+}
+
+#[test]
+fn a_bad_arch_or_package_is_reported_as_that_flag_not_runtime() {
+    let o = faasplan(&["simulate", SNAPSHOT, "--arch", "sparc"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--arch") && !err.contains("--runtime"),
+        "{err}"
+    );
+    assert!(err.contains("arm64") && err.contains("x86_64"), "{err}");
+    let o = faasplan(&["simulate", SNAPSHOT, "--package", "jar"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--package") && !err.contains("--runtime"),
+        "{err}"
+    );
+    assert!(err.contains("zip"), "{err}");
+    let o = faasplan(&["simulate", SNAPSHOT, "--runtime", "cobol"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--runtime"), "{}", stderr(&o));
+}
+
+/// A spec of `n` functions named f0, f1, ...; the last one is named `last`.
+fn many_function_spec(n: usize, last: &str) -> String {
+    let mut s = String::from("version = 1\nduration = \"1h\"\nseed = 1\n");
+    for i in 0..n {
+        let name = if i + 1 == n {
+            last.to_string()
+        } else {
+            format!("f{i}")
+        };
+        s.push_str(&format!(
+            "\n[[function]]\nname = \"{name}\"\nmemory_mb = 128\ntrigger = \"sync\"\n\
+             duration_ms = {{ dist = \"exponential\", mean_ms = 25 }}\n\n\
+             [[function.arrivals]]\nprocess = \"poisson\"\nrate_per_s = 0.001\n"
+        ));
+    }
+    s
+}
+
+/// D9: the duplicate-name check is a set now (linear); it must still find a duplicate anywhere
+/// in a large spec and name the second occurrence's line, and accept every unique name. The
+/// speed itself is in BENCHMARKS.md.
+#[test]
+fn a_spec_with_many_functions_keeps_every_name_and_finds_a_late_duplicate() {
+    let n = 5_000;
+    let spec = many_function_spec(n, "last");
+    let wl = faasplan::workload::spec::parse(&spec, Path::new("many.toml")).unwrap();
+    assert_eq!(wl.functions.len(), n);
+    assert_eq!(wl.functions[0].name, "f0");
+    assert_eq!(wl.functions[n - 1].name, "last");
+    let dup = many_function_spec(n, "f0");
+    let e = faasplan::workload::spec::parse(&dup, Path::new("many.toml"))
+        .unwrap_err()
+        .to_string();
+    // The last table's `name` line, 1-based.
+    let line = dup[..dup.rfind("name = \"f0\"").unwrap()]
+        .matches('\n')
+        .count()
+        + 1;
+    assert!(
+        e.starts_with(&format!("many.toml:{line}:")) && e.contains("\"f0\" is used twice"),
+        "{e}"
+    );
+}
