@@ -365,7 +365,7 @@ pub fn shipped_catalogs() -> impl Iterator<Item = &'static str> {
 pub fn find(name: &str, extra: &[PathBuf]) -> Result<ServerType, ConfigError> {
     let mut all = shipped()?;
     for path in extra {
-        let text = std::fs::read_to_string(path)
+        let text = crate::dist::read_text(path)
             .map_err(|e| bad(path, "file", format!("cannot read: {e}")))?;
         all.extend(parse_catalog(path, &text)?);
     }

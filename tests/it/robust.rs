@@ -203,6 +203,10 @@ fn invalid_utf8_in_an_offering_or_workload_toml_names_line_and_byte() {
     assert!(msg.contains("line 2, byte 1 of the line"), "{msg}");
     let msg = faasplan::workload::spec::load(&f).unwrap_err().to_string();
     assert!(msg.contains("line 2, byte 1 of the line"), "{msg}");
+    let msg = faasplan::servers::find("c7g.large", std::slice::from_ref(&f))
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("line 2, byte 1 of the line"), "{msg}");
 }
 
 #[test]
