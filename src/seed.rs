@@ -27,6 +27,8 @@ pub enum Purpose {
     GenerateArrivals { process: u32 },
     /// `breakeven`: thinning and copy offsets at one traffic factor (its index).
     Scale { factor: u32 },
+    /// The engine's keep-alive draws for one function (`lambda-observed`).
+    KeepAlive,
 }
 
 impl Purpose {
@@ -40,6 +42,7 @@ impl Purpose {
             Purpose::GenerateDurations => [5, 0],
             Purpose::GenerateArrivals { process } => [6, u64::from(process)],
             Purpose::Scale { factor } => [7, u64::from(factor)],
+            Purpose::KeepAlive => [8, 0],
         }
     }
 }
@@ -153,6 +156,7 @@ mod tests {
             Purpose::GenerateArrivals { process: 1 },
             Purpose::Scale { factor: 0 },
             Purpose::Scale { factor: 1 },
+            Purpose::KeepAlive,
         ];
         let seeds: HashSet<u64> = all.iter().map(|&p| derive(3, 0, 0, p)).collect();
         assert_eq!(seeds.len(), all.len());

@@ -11,7 +11,7 @@ use faasplan::engine::{
 };
 use faasplan::error::ConfigError;
 use faasplan::offering::Offering;
-use faasplan::plan::{CpuOverride, CpuRef, PlatformOverrides};
+use faasplan::plan::{CpuOverride, CpuRef, PlatformOverrides, PolicyChoice};
 use faasplan::time::{Micros, parse_duration};
 
 /// How the simulated platform behaves. Without `--offering` the defaults model AWS Lambda; with
@@ -76,6 +76,14 @@ pub struct PlatformArgs {
     /// number is seconds) (default: 600 s, or the offering's). `sweep` takes a list: 5m,10m.
     #[arg(long, value_name = "DURATION", value_parser = parse_durations)]
     pub keep_alive: Option<List<Micros>>,
+
+    /// Keep-alive and pre-warm policy, per application: fixed:DURATION (what --keep-alive sets),
+    /// none (never unload), hybrid[:RANGE[:HEAD:TAIL]] (the "Serverless in the Wild" histogram:
+    /// default range 4h, head and tail percentiles 5 and 99), lambda-observed (Lambda's measured
+    /// idle lifetime, pricing/keep-alive/), or platform (the one the --offering file names)
+    /// (default: fixed at --keep-alive). `sweep` takes a comma-separated list.
+    #[arg(long, value_name = "SPEC", conflicts_with = "keep_alive", value_parser = parse_policies)]
+    pub keep_alive_policy: Option<List<PolicyChoice>>,
 
     /// Maximum instance lifetime, e.g. 2h (a bare number is seconds); older instances are
     /// reclaimed when idle (default: none).
@@ -160,6 +168,7 @@ pub const FLAG_OF_FIELD: &[(&str, &str)] = &[
     ("provisioned_plan.schedule", "--provisioned-schedule"),
     ("provisioned_plan.target", "--provisioned-target"),
     ("keep_alive", "--keep-alive"),
+    ("keep_alive_policy", "--keep-alive-policy"),
     ("max_lifetime", "--max-lifetime"),
     ("max_concurrency", "--max-concurrency"),
     ("account_concurrency", "--account-concurrency"),
@@ -258,6 +267,23 @@ fn parse_list<T: TryFrom<u32>>(s: &str) -> Result<List<T>, String> {
         .into_iter()
         .map(|v| T::try_from(v).map_err(|_| format!("{v}: too large")))
         .collect::<Result<_, _>>()?;
+    Ok(List {
+        text: s.to_string(),
+        values,
+    })
+}
+
+/// A comma-separated list of keep-alive policies.
+fn parse_policies(s: &str) -> Result<List<PolicyChoice>, String> {
+    let values = s
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| PolicyChoice::parse(p).map_err(|e| e.reason().to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if values.is_empty() {
+        return Err(format!("{s:?}: no values"));
+    }
     Ok(List {
         text: s.to_string(),
         values,
@@ -403,7 +429,14 @@ impl PlatformArgs {
             .as_ref()
             .map(|l| l.one("--keep-alive"))
             .transpose()?;
-        self.overrides_with(memory_mb, provisioned, keep_alive)
+        let policy = self
+            .keep_alive_policy
+            .as_ref()
+            .map(|l| l.one("--keep-alive-policy"))
+            .transpose()?;
+        let mut o = self.overrides_with(memory_mb, provisioned, keep_alive)?;
+        o.keep_alive_policy = policy;
+        Ok(o)
     }
 
     /// As [`Self::overrides`], with the three settings a sweep varies given per grid point.
@@ -464,6 +497,8 @@ impl PlatformArgs {
             provisioned,
             provisioned_plan: plan,
             keep_alive,
+            // Set by `overrides` (one policy) or by a sweep's grid point (a list).
+            keep_alive_policy: None,
             max_lifetime: self.max_lifetime,
             max_concurrency: self.max_concurrency,
             account_concurrency: self.account_concurrency.map(|u| u.0),

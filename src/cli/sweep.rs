@@ -118,6 +118,7 @@ fn grid(a: &PlatformArgs) -> Result<Vec<GridPoint>, ConfigError> {
         a.provisioned.as_ref().map(|l| l.values.as_slice()),
         a.memory_mb.as_ref().map(|l| l.values.as_slice()),
         a.keep_alive.as_ref().map(|l| l.values.as_slice()),
+        a.keep_alive_policy.as_ref().map(|l| l.values.as_slice()),
     )
     .map_err(super::platform::flag_error)
 }
@@ -331,6 +332,10 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         })
     });
     bar.finish_and_clear();
+    let mut grid_results = grid_results;
+    for (r, p) in grid_results.iter_mut().zip(&points) {
+        r.keep_alive_policy = p.keep_alive_policy.map(|c| c.label());
+    }
 
     // An SLO on a metric the summary does not have is a typo, not an unmet objective.
     if let Some(first) = grid_results.first() {

@@ -117,6 +117,7 @@ pub fn simulate_with(trace: &Trace, cfg: &ValidConfig, opts: RunOptions) -> Outc
     }
     .expect("a coupled run always completes");
     outcome.names = names;
+    (outcome.apps, outcome.app_names) = trace.apps();
     outcome.excluded_after_horizon = excluded;
     outcome
 }
@@ -369,6 +370,8 @@ impl<'c> Runner<'c> {
         Some(Outcome {
             window_us,
             names: Vec::new(),
+            apps: Vec::new(),
+            app_names: Vec::new(),
             functions,
             totals,
             latency: col.latency,

@@ -30,6 +30,7 @@ use pool::{Instance, Pool, Popped, State, Warm};
 use provisioned::Provisioned;
 
 use super::PlatformConfig;
+use super::keepalive::AppKeepAlive;
 use crate::outcome::{EpochBuffer, FunctionStats, MinuteKind};
 use crate::time::Micros;
 use crate::trace::{Invocation, Trigger};
@@ -39,6 +40,15 @@ use crate::trace::{Invocation, Trigger};
 struct Queued {
     req: Request,
     deadline: Micros,
+}
+
+/// An instance that died after the function's last counted event, counted at the end.
+#[derive(Debug, Clone, Copy)]
+struct Late {
+    idle_since: Micros,
+    birth: Micros,
+    death: Micros,
+    memory_mb: u16,
 }
 
 /// The time-ordered levels of one function, for its own peak and integrals.
@@ -82,7 +92,28 @@ pub(crate) struct FunctionSim<'t> {
     level: Level,
     /// Clip for instance-time statistics (the horizon), microseconds.
     clip: Micros,
-    /// The time of the last event processed.
+    /// The keep-alive policy's state for this function (its application).
+    ka: AppKeepAlive,
+    /// True if `ka` learns: the idle periods below are tracked only then.
+    learns: bool,
+    /// Requests being served or waiting for an instance's init.
+    in_flight: u32,
+    /// Since when nothing has been in flight, if nothing is (an idle period of the application).
+    app_idle_since: Option<Micros>,
+    /// When the pending pre-warm falls due (at most one; an arrival cancels it). Pre-warm events
+    /// live here, not in `timers`, so that a cancelled one leaves nothing behind.
+    prewarm_at: Option<Micros>,
+    /// The keep-alive window of the pending pre-warm, microseconds.
+    prewarm_keep: Micros,
+    /// A pre-warmed instance still initializing (its readiness is a pre-warm event).
+    prewarming: Option<u32>,
+    /// When the last counted pre-warm started (one past the window's end is not counted).
+    last_prewarm: Option<Micros>,
+    /// Memory of the last request, MB (a pre-warmed instance loads this much).
+    last_memory: u16,
+    /// Instances that died after `last_event`, counted by `finish` (clipped to the window).
+    late: Vec<Late>,
+    /// The time of the last event processed (pre-warms excluded: they do not extend the window).
     pub last_event: Micros,
     pub stats: FunctionStats,
     pub out: EpochBuffer,
@@ -105,6 +136,12 @@ pub(crate) struct SimClock {
 /// which other functions run or in what order.
 fn function_seed(seed: u64, f: u32) -> u64 {
     crate::seed::derive(seed, 0, u64::from(f), crate::seed::Purpose::InitTimes)
+}
+
+/// Memory-time of `us` microseconds at `mb`, MB·µs.
+#[inline]
+fn mb_us(us: Micros, mb: u16) -> u128 {
+    u128::from(us) * u128::from(mb)
 }
 
 /// The part of `[start, end)` inside the measured window `[lo, clip)`.
@@ -134,16 +171,36 @@ impl<'t> FunctionSim<'t> {
             acquisitions: EventQueue::default(),
             queue: VecDeque::new(),
             queue_block: QueueBlock::default(),
-            pool: Pool::new(cfg.per_instance_concurrency, cfg.max_lifetime),
+            pool: Pool::new(
+                cfg.per_instance_concurrency,
+                cfg.max_lifetime,
+                cfg.keep_alive.monotone(),
+            ),
             limits: Limits::new(cfg.max_concurrency, cfg.scaling),
             od_active: 0,
             prov: Provisioned::new(clock.tod0),
             level: Level::default(),
             clip: clock.horizon.unwrap_or(Micros::MAX),
+            ka: cfg.keep_alive.app(crate::seed::derive(
+                cfg.seed,
+                0,
+                u64::from(index),
+                crate::seed::Purpose::KeepAlive,
+            )),
+            learns: false,
+            in_flight: 0,
+            app_idle_since: None,
+            prewarm_at: None,
+            prewarm_keep: 0,
+            prewarming: None,
+            last_prewarm: None,
+            late: Vec::new(),
+            last_memory: cfg.memory_mb,
             last_event: 0,
             stats: FunctionStats::default(),
             out: EpochBuffer::default(),
         };
+        sim.learns = sim.ka.learns();
         sim.start_provisioned(account);
         sim
     }
@@ -164,6 +221,18 @@ impl<'t> FunctionSim<'t> {
             if !lone_tick {
                 best = Some((time, Phase::Timer));
             }
+        }
+        // A pre-warm (or a pre-warmed instance's readiness) with nothing else left to happen is
+        // not an event either: the run does not go on for it (the instance, if started, stays
+        // loaded to the window's end).
+        if let Some(time) = self.prewarm_event()
+            && (!self.timers.is_empty()
+                || !self.acquisitions.is_empty()
+                || !self.queue.is_empty()
+                || self.next_arrival < self.prefix.len() + arrivals.len())
+            && best.is_none_or(|b| (time, Phase::Timer) < b)
+        {
+            best = Some((time, Phase::Timer));
         }
         if let Some(time) = self.acquisitions.peek_time()
             && best.is_none_or(|b| (time, Phase::Acquisition) < b)
@@ -258,10 +327,30 @@ impl<'t> FunctionSim<'t> {
         self.close_period(id);
         let inst = &self.pool[id];
         debug_assert!(inst.busy == 0 && !inst.provisioned && inst.state == State::Ready);
-        let idle = clipped(inst.idle_since, death, self.lo, self.clip);
-        self.stats.on_demand_idle_us += idle;
+        let late = Late {
+            idle_since: inst.idle_since,
+            birth: inst.birth,
+            death,
+            memory_mb: inst.memory_mb,
+        };
+        if death > self.last_event {
+            // The window may end before it (pre-warm events run past the last counted event):
+            // `finish` clips it to the window.
+            self.late.push(late);
+        } else {
+            self.count_idle_life(late, self.clip);
+        }
         self.pool.kill(id);
         self.out.delta(death.min(self.clip), 0, -1, 0);
+    }
+
+    /// Counts a dead instance's last idle period and whole life, clipped to `[lo, clip)`.
+    fn count_idle_life(&mut self, l: Late, clip: Micros) {
+        let idle = clipped(l.idle_since, l.death, self.lo, clip);
+        let life = clipped(l.birth, l.death, self.lo, clip);
+        self.stats.on_demand_idle_us += idle;
+        self.stats.idle_mb_us += mb_us(idle, l.memory_mb);
+        self.stats.loaded_mb_us += mb_us(life, l.memory_mb);
     }
 
     /// Processes the next event, which the caller found at (`now`, `phase`) with `next_event`.
@@ -272,12 +361,23 @@ impl<'t> FunctionSim<'t> {
         arrivals: &[Invocation],
         account: &mut Account,
     ) {
-        self.last_event = self.last_event.max(now);
+        // A pre-warm event is the timer-phase event at `now` when no timer is due then (timers
+        // at the same instant go first). It does not extend the function's last event.
+        let prewarm = phase == Phase::Timer
+            && self.prewarm_event() == Some(now)
+            && self.timers.peek().is_none_or(|(t, _)| t != now);
+        if !prewarm {
+            self.last_event = self.last_event.max(now);
+        }
         if !self.measuring && now >= self.lo {
             self.start_measuring();
         }
         self.expire_before(now + 1);
         match phase {
+            Phase::Timer if prewarm => match self.prewarming {
+                Some(id) => self.prewarm_ready(now, id),
+                None => self.prewarm(now),
+            },
             Phase::Timer => match self.timers.pop() {
                 Some((_, Timer::Completion(id))) => self.complete(now, id, account),
                 Some((_, Timer::InitDone(id))) => self.init_done(now, id),
@@ -312,6 +412,14 @@ impl<'t> FunctionSim<'t> {
 
     /// A trace row arrives at `now`.
     fn arrive(&mut self, now: Micros, inv: Invocation, account: &mut Account) {
+        if self.learns {
+            // An idle period of the application ends; a pending pre-warm is moot (the policy
+            // decides again when an instance next goes idle).
+            if let Some(since) = self.app_idle_since.take() {
+                self.ka.observe(now - since);
+            }
+            self.prewarm_at = None;
+        }
         if self.measured(inv.arrival) {
             self.stats.invocations += 1;
             self.out.count(inv.arrival, MinuteKind::Invocation);
@@ -479,19 +587,37 @@ impl<'t> FunctionSim<'t> {
             self.record_served(now, req, ready_at, true, ready_at - now, id);
             return Ok(());
         }
+        // 2b. A pre-warmed instance still initializing: wait for the rest of its init (a cold
+        //     start, as for joining any initializing instance).
+        if let Some(id) = self.prewarming
+            && self.pool[id].busy < self.pool.k()
+        {
+            if self.pool[id].busy == 0 {
+                account.check()?;
+                self.wake_prewarming(now, id, account);
+            }
+            self.pool[id].busy += 1;
+            let ready_at = self.pool[id].ready_at;
+            self.record_served(now, req, ready_at, true, ready_at - now, id);
+            return Ok(());
+        }
         // 3. A new instance, if the limits allow.
         self.limits
             .start_new(now, self.prov.alive + self.od_active, account)?;
         let init = self.cfg.init.sample(&mut self.rng);
         let ready_at = now + init;
-        let id = self.pool.alloc(Instance::starting(now, ready_at));
+        let mut inst = Instance::starting(now, ready_at);
+        inst.memory_mb = req.memory_mb;
+        let id = self.pool.alloc(inst);
         self.od_active += 1;
         account.usage += 1;
         if self.measured(req.arrival) {
             self.stats.instances_started += 1;
             self.stats.bill_init(req.memory_mb, init, &self.cfg.usage);
         }
-        self.stats.on_demand_init_us += clipped(now, ready_at, self.lo, self.clip);
+        let init_us = clipped(now, ready_at, self.lo, self.clip);
+        self.stats.on_demand_init_us += init_us;
+        self.stats.init_mb_us += mb_us(init_us, req.memory_mb);
         self.out.delta(now, 0, 1, 1);
         if self.pool.k() > 1 {
             self.pool.open_init(id);
@@ -535,7 +661,9 @@ impl<'t> FunctionSim<'t> {
                 self.prov.integrate(now, self.clip);
                 self.prov.busy += 1;
             } else {
-                self.stats.on_demand_idle_us += clipped(idle_since, now, self.lo, self.clip);
+                let idle = clipped(idle_since, now, self.lo, self.clip);
+                self.stats.on_demand_idle_us += idle;
+                self.stats.idle_mb_us += mb_us(idle, self.pool[id].memory_mb);
                 self.od_active += 1;
                 account.usage += 1;
             }
@@ -565,6 +693,11 @@ impl<'t> FunctionSim<'t> {
             _ => (req.duration, false),
         };
         let end = start + exec;
+        if self.learns {
+            self.in_flight += 1;
+            self.app_idle_since = None;
+            self.last_memory = req.memory_mb;
+        }
         if self.measured(req.arrival) {
             let latency = end - req.arrival;
             if now > req.arrival {
@@ -630,6 +763,12 @@ impl<'t> FunctionSim<'t> {
         let was_full = inst.busy == k;
         let retiring = inst.retiring;
         inst.busy -= 1;
+        if self.learns {
+            self.in_flight -= 1;
+            if self.in_flight == 0 {
+                self.app_idle_since = Some(now);
+            }
+        }
         // A queued request takes the freed slot at once (not on a retiring instance).
         if !retiring && let Some(head) = self.queue_head(now) {
             self.queue.pop_front();
@@ -664,16 +803,97 @@ impl<'t> FunctionSim<'t> {
             }
         } else {
             self.stats.on_demand_busy_us += busy;
+            self.stats.busy_mb_us += mb_us(busy, self.pool[id].memory_mb);
             self.od_active -= 1;
             account.usage -= 1;
             self.busy_change(now, -1, -1);
             if self.pool.outlived(id, now) {
                 self.reclaim(id, now);
             } else {
-                let keep_alive_end = now + self.cfg.keep_alive.keep_alive(now);
-                self.pool.push_idle(id, keep_alive_end);
+                self.went_idle(now, id);
             }
         }
+    }
+
+    /// On-demand instance `id` goes idle at `now`: the policy decides how long it stays loaded,
+    /// or unloads it and pre-warms one later.
+    #[inline]
+    fn went_idle(&mut self, now: Micros, id: u32) {
+        let (w, mode) = self.ka.decide();
+        if now >= self.lo {
+            self.stats.keep_alive_decisions[mode as usize] += 1;
+        }
+        if w.prewarm == 0 {
+            self.pool.push_idle(id, now.saturating_add(w.keep_alive));
+        } else {
+            self.reclaim(id, now);
+            self.prewarm_keep = w.keep_alive;
+            self.prewarm_at = Some(now.saturating_add(w.prewarm));
+        }
+    }
+
+    /// The time of the next pre-warm event: a pre-warmed instance's readiness, else the pending
+    /// pre-warm.
+    #[inline]
+    fn prewarm_event(&self) -> Option<Micros> {
+        match self.prewarming {
+            Some(id) => Some(self.pool[id].ready_at),
+            None => self.prewarm_at,
+        }
+    }
+
+    /// The pending pre-warm falls due: an instance starts its init with no request; it is
+    /// loaded memory that does not execute (idle) from now on.
+    fn prewarm(&mut self, now: Micros) {
+        self.prewarm_at = None;
+        if now >= self.clip {
+            return;
+        }
+        let init = self.cfg.init.sample(&mut self.rng);
+        let ready_at = now + init;
+        let mut inst = Instance::starting(now, ready_at);
+        inst.busy = 0;
+        inst.idle_since = now;
+        inst.memory_mb = self.last_memory;
+        let id = self.pool.alloc(inst);
+        self.prewarming = Some(id);
+        if now >= self.lo {
+            self.stats.prewarms += 1;
+            self.last_prewarm = Some(now);
+        }
+        self.out.delta(now, 0, 1, 0);
+    }
+
+    /// A pre-warmed instance is ready: it waits, loaded, for its keep-alive window (or serves
+    /// the requests that joined it during its init).
+    fn prewarm_ready(&mut self, now: Micros, id: u32) {
+        if self.prewarming == Some(id) {
+            self.prewarming = None;
+        }
+        if self.pool[id].busy > 0 {
+            self.init_done(now, id);
+            return;
+        }
+        self.pool[id].state = State::Ready;
+        self.pool
+            .push_idle(id, now.saturating_add(self.prewarm_keep));
+    }
+
+    /// The first request joins pre-warming instance `id` at `now`: its time so far was idle,
+    /// the rest of its init now serves a request.
+    fn wake_prewarming(&mut self, now: Micros, id: u32, account: &mut Account) {
+        let inst = &mut self.pool[id];
+        let (birth, ready_at, mb) = (inst.birth, inst.ready_at, inst.memory_mb);
+        inst.active_since = now;
+        let idle = clipped(birth, now, self.lo, self.clip);
+        let init = clipped(now, ready_at, self.lo, self.clip);
+        self.stats.on_demand_idle_us += idle;
+        self.stats.idle_mb_us += mb_us(idle, mb);
+        self.stats.on_demand_init_us += init;
+        self.stats.init_mb_us += mb_us(init, mb);
+        self.od_active += 1;
+        account.usage += 1;
+        self.out.delta(now, 0, 0, 1);
     }
 
     /// Ends the run at `window_end`: idle instances die at the window end at the latest; queued
@@ -689,6 +909,18 @@ impl<'t> FunctionSim<'t> {
         }
         while let Some((id, death)) = self.pool.pop_oldest_idle() {
             self.reclaim(id, death.min(clip));
+        }
+        // A pre-warm after the window's end (the last decision's) is not counted.
+        if self.last_prewarm.is_some_and(|t| t >= clip) {
+            self.stats.prewarms -= 1;
+        }
+        // A pre-warm still initializing at the end (its ready time is not an event).
+        if let Some(id) = self.prewarming.take() {
+            self.pool[id].state = State::Ready;
+            self.reclaim(id, clip.max(self.pool[id].birth));
+        }
+        for l in std::mem::take(&mut self.late) {
+            self.count_idle_life(l, clip);
         }
         // Provisioned instances still alive end their last active period here.
         for id in self.pool.ids() {
@@ -918,5 +1150,71 @@ mod tests {
         ];
         let s = run(&cfg, &rows).stats;
         assert_eq!((s.warm_starts, s.throttled), (1, 0));
+    }
+
+    /// The hybrid policy with its defaults (4 h range, p5/p99).
+    fn hybrid() -> PlatformConfig {
+        PlatformConfig {
+            keep_alive: crate::engine::KeepAliveSpec::parse("hybrid")
+                .unwrap()
+                .policy(),
+            ..config()
+        }
+    }
+
+    fn assert_memory_adds_up(s: &FunctionStats) {
+        assert_eq!(s.idle_mb_us + s.busy_mb_us + s.init_mb_us, s.loaded_mb_us);
+    }
+
+    #[test]
+    fn a_30_minute_periodic_function_is_pre_warmed_and_wastes_only_the_wait() {
+        let cfg = hybrid();
+        // 10 requests of 1 s, every 30 min; init 50 ms; memory 128 MB.
+        let rows: Vec<Invocation> = (0..10)
+            .map(|i| row(i * 30 * MINUTE, SECOND, Trigger::Sync))
+            .collect();
+        let s = run_with(&cfg, u64::MAX, &rows, 300 * MINUTE).stats;
+        // Only the first is cold: before any idle time the policy keeps the instance for its
+        // whole range (4 h), so the second is warm; from then on the histogram (one bin, 29 min)
+        // unloads each instance when it goes idle and pre-warms one 26.1 min later (29 min −
+        // 10 %), which waits 30 min − 1 s − 26.1 min = 233 s for the next request.
+        assert_eq!((s.cold_starts, s.warm_starts), (1, 9));
+        assert_eq!(s.keep_alive_decisions, [0, 9, 1, 0, 0]);
+        // The pre-warm after the last request (due at 17,767 s) has nothing left to precede:
+        // it is not simulated.
+        assert_eq!(s.prewarms, 8);
+        // Idle: the first instance from 1.05 s to 1,800 s, then 233 s per pre-warm, each shorter
+        // than the 414 s keep-alive.
+        let idle_us = 1_798_950 * MS + 8 * 233 * SECOND;
+        assert_eq!(s.on_demand_idle_us, idle_us);
+        assert_eq!(s.idle_mb_us, u128::from(idle_us) * 128);
+        assert_eq!(s.busy_mb_us, u128::from(10 * SECOND) * 128);
+        assert_memory_adds_up(&s);
+    }
+
+    #[test]
+    fn an_arrival_during_a_pre_warm_init_waits_for_it_and_cancels_nothing_else() {
+        // Init 2 min: the pre-warm at 26.1 min after idle is not ready until 28.1 min. Requests
+        // that come 27 min after the last one ended (bin 26 once learned at 30 min) are made to
+        // arrive while it initializes.
+        let cfg = PlatformConfig {
+            init: InitDist::Constant(2 * MINUTE),
+            ..hybrid()
+        };
+        // r0 at 0 (cold, ends 2 min + 1 s); r1 at 32 min + 1 s: idle 30 min exactly (bin 30);
+        // r1 ends at 32 min + 2 s; the histogram says pre-warm 27 min later (30 min − 10 %),
+        // ready 2 min after that: 61 min + 2 s. r2 arrives at 60 min: during the init.
+        let rows = [
+            row(0, SECOND, Trigger::Sync),
+            row(32 * MINUTE + SECOND, SECOND, Trigger::Sync),
+            row(60 * MINUTE, SECOND, Trigger::Sync),
+        ];
+        let s = run_with(&cfg, u64::MAX, &rows, 70 * MINUTE).stats;
+        assert_eq!((s.cold_starts, s.warm_starts, s.prewarms), (2, 1, 1));
+        assert_eq!(s.instances_started, 1);
+        // r2 waited for the rest of the pre-warm's init: 61 min + 2 s − 60 min.
+        let sim = run_with(&cfg, u64::MAX, &rows, 70 * MINUTE);
+        assert_eq!(sim.out.latencies[2], (MINUTE + 2 * SECOND + SECOND, true));
+        assert_memory_adds_up(&s);
     }
 }

@@ -150,6 +150,15 @@ pub struct Summary {
     /// absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu: Option<crate::engine::CpuUse>,
+    /// Memory-time of on-demand instances loaded but not executing (idle, and pre-warmed ones
+    /// from their start), GB-seconds (GB = 1,024 MB): "Serverless in the Wild"'s wasted memory
+    /// time.
+    pub wasted_memory_gb_s: f64,
+    /// The 75th percentile, over applications with invocations, of each one's cold starts per
+    /// invocation, percent (0 to 100).
+    pub app_cold_start_pct_p75: f64,
+    /// What the keep-alive policy did.
+    pub keep_alive: KeepAliveSummary,
     pub functions: Vec<FunctionSummary>,
     /// What the warm-up replayed and left out (times in seconds).
     pub warmup: WarmupSummary,
@@ -160,6 +169,51 @@ pub struct Summary {
     pub cost: Option<Bill>,
     /// What to know before acting on these numbers, each naming the flag that changes it.
     pub warnings: Vec<String>,
+}
+
+/// The keep-alive policy's work over the measured window.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeepAliveSummary {
+    /// Applications (an application is its own function unless the trace has an `app` column).
+    pub apps: u64,
+    /// Pre-warms started.
+    pub prewarms: u64,
+    /// Decisions (one per instance going idle) by the rule that made them.
+    pub decisions: Decisions,
+}
+
+/// Keep-alive decisions by rule (`engine::keepalive::MODE_NAMES`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Decisions {
+    /// A fixed window (`fixed`, `none`).
+    pub fixed: u64,
+    /// The hybrid policy's histogram.
+    pub histogram: u64,
+    /// The hybrid policy's standard keep-alive of its whole range (histogram not representative).
+    pub fallback_standard_keep_alive: u64,
+    /// The hybrid policy's forecaster: the mean of the last 5 idle times.
+    pub forecast_mean_of_last_5_idle_times: u64,
+    /// A lifetime drawn from a measured distribution (`lambda-observed`).
+    pub observed_lifetime: u64,
+}
+
+impl Decisions {
+    /// (name, count) of the rules used, in `MODE_NAMES` order.
+    pub fn used(&self) -> Vec<(&'static str, u64)> {
+        let counts = [
+            self.fixed,
+            self.histogram,
+            self.fallback_standard_keep_alive,
+            self.forecast_mean_of_last_5_idle_times,
+            self.observed_lifetime,
+        ];
+        crate::engine::keepalive::MODE_NAMES
+            .iter()
+            .copied()
+            .zip(counts)
+            .filter(|&(_, n)| n > 0)
+            .collect()
+    }
 }
 
 /// Requests throttled or dead-lettered, by the limit that refused their last attempt.
@@ -243,6 +297,22 @@ impl Summary {
                 provisioned_idle: round6(us_to_s(t.provisioned_idle_us)),
             },
             cpu: None,
+            wasted_memory_gb_s: round6(t.idle_mb_us as f64 / 1024.0 / 1e6),
+            app_cold_start_pct_p75: round6(outcome.app_cold_start_pct_p75()),
+            keep_alive: KeepAliveSummary {
+                apps: outcome.app_stats().loaded_mb_us.len() as u64,
+                prewarms: t.prewarms,
+                decisions: {
+                    let [fixed, histogram, fallback, forecast, observed] = t.keep_alive_decisions;
+                    Decisions {
+                        fixed,
+                        histogram,
+                        fallback_standard_keep_alive: fallback,
+                        forecast_mean_of_last_5_idle_times: forecast,
+                        observed_lifetime: observed,
+                    }
+                },
+            },
             functions: outcome
                 .names
                 .iter()

@@ -105,6 +105,16 @@ pub fn write(w: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
                 s.instance_seconds.provisioned_idle
             ),
         ),
+        (
+            "wasted memory",
+            format!(
+                "{:.0} GB-s loaded but not executing  app cold-start p75 {:.3} % ({} app{})",
+                s.wasted_memory_gb_s,
+                s.app_cold_start_pct_p75,
+                s.keep_alive.apps,
+                if s.keep_alive.apps == 1 { "" } else { "s" }
+            ),
+        ),
     ];
     let mut rows = rows;
     if let Some(c) = &s.cpu {
@@ -128,6 +138,18 @@ pub fn write(w: &mut dyn Write, s: &Summary) -> std::io::Result<()> {
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in rows {
         writeln!(w, "{k:>width$}  {v}")?;
+    }
+    // A learning policy says what it did (a fixed window has nothing to add).
+    let used = s.keep_alive.decisions.used();
+    if s.keep_alive.prewarms > 0 || used.iter().any(|&(k, _)| k != "fixed") {
+        let decisions: Vec<String> = used.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        writeln!(
+            w,
+            "{:>width$}  pre-warms {}  decisions: {}",
+            "keep-alive",
+            s.keep_alive.prewarms,
+            decisions.join(", ")
+        )?;
     }
     for n in &s.notes {
         writeln!(w, "{:>width$}  {n}", "note")?;

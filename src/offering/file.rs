@@ -17,6 +17,7 @@ pub struct OfferingFile {
     pub memory: Option<MemoryFile>,
     pub timeout: Option<TimeoutFile>,
     pub cpu: Option<CpuFile>,
+    pub keep_alive_policy: Option<KeepAlivePolicyFile>,
     #[serde(default)]
     pub prices: Vec<PriceFile>,
 }
@@ -29,6 +30,17 @@ pub struct CpuFile {
     pub max_vcpu: Option<f64>,
     pub vcpu: Option<f64>,
     pub arch_speed: Option<f64>,
+    pub source: Option<String>,
+    pub as_of: Option<String>,
+    pub confidence: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The platform's keep-alive policy, as data (`--keep-alive-policy platform` uses it).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeepAlivePolicyFile {
+    pub policy: Option<String>,
     pub source: Option<String>,
     pub as_of: Option<String>,
     pub confidence: Option<String>,

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use super::file::{
-    BehaviourFile, CpuFile, MemoryFile, MetaFile, OfferingFile, PriceFile, TierFile, TimeoutFile,
+    BehaviourFile, CpuFile, KeepAlivePolicyFile, MemoryFile, MetaFile, OfferingFile, PriceFile,
+    TierFile, TimeoutFile,
 };
 use super::*;
 use crate::time::{Micros, SECOND};
@@ -208,6 +209,10 @@ impl Check<'_> {
         let behaviour = self.behaviour(self.required(raw.behaviour, "behaviour")?)?;
         let timeout = self.timeout(self.required(raw.timeout, "timeout")?)?;
         let cpu = self.cpu(self.required(raw.cpu, "cpu")?, &memory)?;
+        let keep_alive_policy = raw
+            .keep_alive_policy
+            .map(|p| self.keep_alive_policy(p))
+            .transpose()?;
         if raw.prices.is_empty() {
             return Err(self.err("prices", "missing: an offering needs at least one price"));
         }
@@ -225,10 +230,28 @@ impl Check<'_> {
         Ok(Offering {
             meta,
             behaviour,
+            keep_alive_policy,
             memory,
             timeout,
             cpu,
             prices,
+        })
+    }
+
+    fn keep_alive_policy(&self, p: KeepAlivePolicyFile) -> R<PlatformPolicy> {
+        let key = "keep_alive_policy.policy";
+        let text = self.text(p.policy, key)?;
+        let spec = crate::engine::KeepAliveSpec::parse(&text)
+            .map_err(|e| self.err(key, e.reason().to_string()))?;
+        Ok(PlatformPolicy {
+            spec,
+            provenance: self.provenance(
+                "keep_alive_policy",
+                p.source,
+                p.as_of,
+                p.confidence,
+                p.note,
+            )?,
         })
     }
 

@@ -88,6 +88,13 @@ pub enum ColdStart {
     Dist(InitDist),
 }
 
+/// A platform's keep-alive policy as its offering file names it, with where that comes from.
+#[derive(Debug, Clone)]
+pub struct PlatformPolicy {
+    pub spec: crate::engine::KeepAliveSpec,
+    pub provenance: Provenance,
+}
+
 /// Platform behaviour defaults; explicit CLI flags override each of them.
 #[derive(Debug, Clone)]
 pub struct Behaviour {
@@ -440,6 +447,8 @@ impl Price {
 pub struct Offering {
     pub meta: Meta,
     pub behaviour: Behaviour,
+    /// The platform's own keep-alive policy, when the file names one (`[keep_alive_policy]`).
+    pub keep_alive_policy: Option<PlatformPolicy>,
     pub memory: Memory,
     pub timeout: Timeouts,
     pub cpu: Cpu,

@@ -348,6 +348,18 @@ pub struct FunctionStats {
     pub provisioned_active: Rounded,
     /// Executions and inits by memory size, sorted by memory.
     pub usage: Vec<MemoryUsage>,
+    /// On-demand memory-time, MB·µs, in the measured window: loaded but not executing (idle,
+    /// pre-warmed instances from their start included: SitW's wasted memory time), executing
+    /// (busy), initializing for a request, and the instances' whole loaded lives (summed at
+    /// death: the three parts add up to it).
+    pub idle_mb_us: u128,
+    pub busy_mb_us: u128,
+    pub init_mb_us: u128,
+    pub loaded_mb_us: u128,
+    /// Pre-warms started (keep-alive policies that pre-warm).
+    pub prewarms: u64,
+    /// The keep-alive policy's decisions by rule (`engine::keepalive::MODE_NAMES`).
+    pub keep_alive_decisions: [u64; 5],
 }
 
 impl FunctionStats {
@@ -430,6 +442,18 @@ impl FunctionStats {
         self.provisioned_idle_us += other.provisioned_idle_us;
         self.provisioned_configured_us += other.provisioned_configured_us;
         self.provisioned_changes += other.provisioned_changes;
+        self.idle_mb_us += other.idle_mb_us;
+        self.busy_mb_us += other.busy_mb_us;
+        self.init_mb_us += other.init_mb_us;
+        self.loaded_mb_us += other.loaded_mb_us;
+        self.prewarms += other.prewarms;
+        for (a, b) in self
+            .keep_alive_decisions
+            .iter_mut()
+            .zip(other.keep_alive_decisions)
+        {
+            *a += b;
+        }
         self.on_demand_active.merge(&other.on_demand_active);
         self.provisioned_active.merge(&other.provisioned_active);
         for u in &other.usage {
@@ -703,6 +727,9 @@ pub struct Outcome {
     /// The simulated window `[0, window_us)`.
     pub window_us: Micros,
     pub names: Vec<String>,
+    /// Each function's application (an index into `app_names`); empty: each function is its own.
+    pub apps: Vec<u32>,
+    pub app_names: Vec<String>,
     pub functions: Vec<FunctionStats>,
     /// Sums over the functions; `peak_busy` is the run-wide peak.
     pub totals: FunctionStats,
@@ -737,7 +764,73 @@ pub struct WarmupReport {
     pub cold_starts: u64,
 }
 
+/// SitW's per-application numbers over the measured window.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AppStats {
+    /// Cold starts / invocations per application with invocations, percent, in application
+    /// order.
+    pub cold_start_pct: Vec<f64>,
+    /// Loaded-but-not-executing memory-time per application, MB·µs.
+    pub idle_mb_us: Vec<u128>,
+    pub busy_mb_us: Vec<u128>,
+    pub init_mb_us: Vec<u128>,
+    pub loaded_mb_us: Vec<u128>,
+}
+
 impl Outcome {
+    /// The functions' numbers summed per application (SitW's unit).
+    pub fn app_stats(&self) -> AppStats {
+        let n_apps = if self.apps.len() == self.functions.len() {
+            self.app_names.len()
+        } else {
+            self.functions.len()
+        };
+        let app_of = |f: usize| -> usize {
+            if self.apps.len() == self.functions.len() {
+                self.apps[f] as usize
+            } else {
+                f
+            }
+        };
+        let mut inv = vec![0u64; n_apps];
+        let mut cold = vec![0u64; n_apps];
+        let mut a = AppStats {
+            cold_start_pct: Vec::new(),
+            idle_mb_us: vec![0; n_apps],
+            busy_mb_us: vec![0; n_apps],
+            init_mb_us: vec![0; n_apps],
+            loaded_mb_us: vec![0; n_apps],
+        };
+        for (f, s) in self.functions.iter().enumerate() {
+            let i = app_of(f);
+            inv[i] += s.invocations;
+            cold[i] += s.cold_starts;
+            a.idle_mb_us[i] += s.idle_mb_us;
+            a.busy_mb_us[i] += s.busy_mb_us;
+            a.init_mb_us[i] += s.init_mb_us;
+            a.loaded_mb_us[i] += s.loaded_mb_us;
+        }
+        a.cold_start_pct = inv
+            .iter()
+            .zip(&cold)
+            .filter(|(n, _)| **n > 0)
+            .map(|(&n, &c)| 100.0 * c as f64 / n as f64)
+            .collect();
+        a
+    }
+
+    /// The 75th percentile of the applications' cold-start percentages (SitW's "3rd quartile
+    /// application cold-start %"), by linear interpolation between order statistics; 0 with
+    /// no invocations.
+    pub fn app_cold_start_pct_p75(&self) -> f64 {
+        let mut v = self.app_stats().cold_start_pct;
+        if v.is_empty() {
+            return 0.0;
+        }
+        v.sort_by(f64::total_cmp);
+        crate::dist::quantile(&v, 0.75)
+    }
+
     /// The index, in the trace's own clock, of `minutes[0]`.
     pub fn first_minute(&self) -> u64 {
         self.warmup.measured_from_us / MINUTE

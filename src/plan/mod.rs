@@ -7,4 +7,6 @@ pub mod compare;
 pub mod fleet;
 pub mod platform;
 
-pub use platform::{CpuOverride, CpuRef, PlatformOverrides, origins, platform_config};
+pub use platform::{
+    CpuOverride, CpuRef, PlatformOverrides, PolicyChoice, origins, platform_config,
+};

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use crate::engine::{
-    CpuModel, CpuReference, FixedKeepAlive, InitDist, MeasuredCurve, PlatformConfig,
+    CpuModel, CpuReference, FixedKeepAlive, InitDist, KeepAliveSpec, MeasuredCurve,
+    PlatformConfig,
     ProvisionedPlan, ScalingRate, Warmup,
 };
 use crate::error::ConfigError;
@@ -41,6 +42,33 @@ pub struct CpuOverride {
     pub extrapolate: bool,
 }
 
+/// A keep-alive policy as the caller chooses it: a spec, or `platform`, the policy the
+/// offering's file names (`[keep_alive_policy]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PolicyChoice {
+    Spec(KeepAliveSpec),
+    Platform,
+}
+
+impl PolicyChoice {
+    /// A spec (`KeepAliveSpec::parse`) or `platform`; errors name `keep_alive_policy`.
+    pub fn parse(s: &str) -> Result<PolicyChoice, ConfigError> {
+        if s.trim() == "platform" {
+            Ok(PolicyChoice::Platform)
+        } else {
+            KeepAliveSpec::parse(s).map(PolicyChoice::Spec)
+        }
+    }
+
+    /// As given back: `fixed:600s`, `hybrid:4h:5:99`, `platform`.
+    pub fn label(&self) -> String {
+        match self {
+            PolicyChoice::Spec(s) => s.spec(),
+            PolicyChoice::Platform => "platform".to_string(),
+        }
+    }
+}
+
 /// The platform settings a caller gives over an offering's behaviour defaults. `None` keeps the
 /// offering's value (or the built-in one without an offering). Built once; a sweep changes the
 /// swept fields per grid point without re-parsing anything.
@@ -55,6 +83,8 @@ pub struct PlatformOverrides {
     pub provisioned_plan: Option<ProvisionedPlan>,
     /// Microseconds.
     pub keep_alive: Option<Micros>,
+    /// A keep-alive policy (instead of `keep_alive`, which is `fixed`'s shorthand).
+    pub keep_alive_policy: Option<PolicyChoice>,
     /// Microseconds.
     pub max_lifetime: Option<Micros>,
     pub max_concurrency: Option<u32>,
@@ -93,6 +123,7 @@ impl Default for PlatformOverrides {
             provisioned: None,
             provisioned_plan: None,
             keep_alive: None,
+            keep_alive_policy: None,
             max_lifetime: None,
             max_concurrency: None,
             account_concurrency: None,
@@ -170,7 +201,30 @@ pub fn platform_config(
     if let Some(k) = o.keep_alive {
         cfg.keep_alive = Arc::new(FixedKeepAlive(k));
     }
-    cfg.max_lifetime = o.max_lifetime;
+    if let Some(choice) = o.keep_alive_policy {
+        if o.keep_alive.is_some() {
+            return Err(ConfigError::field(
+                "keep_alive_policy",
+                "give either a keep-alive or a keep-alive policy, not both",
+            ));
+        }
+        let spec = match choice {
+            PolicyChoice::Spec(s) => s,
+            PolicyChoice::Platform => offering
+                .and_then(|o| o.keep_alive_policy.as_ref())
+                .map(|p| p.spec)
+                .ok_or_else(|| {
+                    ConfigError::field(
+                        "keep_alive_policy",
+                        "platform: the offering names no keep-alive policy (give an offering \
+                         whose file has [keep_alive_policy], or a policy)",
+                    )
+                })?,
+        };
+        cfg.keep_alive = spec.policy();
+    }
+    // A policy may bring a maximum lifetime (lambda-observed); an explicit one wins.
+    cfg.max_lifetime = o.max_lifetime.or(cfg.keep_alive.max_lifetime());
     if let Some(m) = o.max_concurrency {
         cfg.max_concurrency = Some(m);
     }

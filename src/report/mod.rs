@@ -13,6 +13,7 @@ pub mod compare;
 mod dir;
 pub mod fmt;
 mod html;
+mod keepalive;
 mod markdown;
 mod render;
 pub mod simulate;

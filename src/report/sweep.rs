@@ -219,13 +219,18 @@ impl SweepPage {
 
     /// `provisioned = 20` (and the other settings when there are several series).
     fn point_name(&self, i: usize) -> String {
-        if self.rows[i].settings.is_empty() {
+        let r = &self.rows[i];
+        if r.settings.is_empty() && r.keep_alive_policy.is_none() {
             return "the point as configured".into();
         }
-        self.rows[i]
-            .settings
+        r.settings
             .iter()
             .map(|(n, v)| format!("{n} = {}", plain(*v)))
+            .chain(
+                r.keep_alive_policy
+                    .iter()
+                    .map(|k| format!("keep-alive {k}")),
+            )
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -272,7 +277,11 @@ impl SweepPage {
         }
         let mut cols: Vec<(String, Align)> =
             names.iter().map(|n| (n.clone(), Align::Right)).collect();
-        let no_axis = names.is_empty();
+        let policies = self.rows.iter().any(|r| r.keep_alive_policy.is_some());
+        if policies {
+            cols.push(("keep-alive policy".into(), Align::Left));
+        }
+        let no_axis = names.is_empty() && !policies;
         if no_axis {
             cols.push(("point".into(), Align::Left));
         }
@@ -296,6 +305,9 @@ impl SweepPage {
                         .map_or_else(String::new, |(_, v)| plain(*v))
                 })
                 .collect();
+            if policies {
+                row.push(r.keep_alive_policy.clone().unwrap_or_default());
+            }
             if no_axis {
                 row.push("as configured".into());
             }
@@ -356,14 +368,24 @@ fn slug(column: &str) -> String {
 /// Writes the sweep report into `target`.
 pub fn write(page: &SweepPage, target: &ReportTarget) -> Result<Written, ReportError> {
     page.validate()?;
+    let policies = super::keepalive::policy_points(&page.rows);
     let mut doc = Document::new("faasplan sweep", &page.subtitle);
     doc.warnings = page.warnings.clone();
     doc.text(page.recommendation());
+    if let Some((points, x_desc)) = &policies {
+        doc.heading("Keep-alive policies");
+        let title = "Keep-alive policies: wasted memory against 3rd-quartile app cold starts";
+        doc.chart("keep_alive_pareto.png", title.to_string(), move |a| {
+            super::keepalive::draw(a, points, x_desc, title)
+        });
+    }
     if !page.swept() {
-        doc.text(
-            "Nothing was swept: one point, as configured, so there is nothing to chart; the \
-             table has its numbers.",
-        );
+        if policies.is_none() {
+            doc.text(
+                "Nothing was swept: one point, as configured, so there is nothing to chart; the \
+                 table has its numbers.",
+            );
+        }
         doc.heading("Summary");
         doc.table(page.table());
         for n in &page.notes {

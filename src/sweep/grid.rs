@@ -1,9 +1,9 @@
 //! The sweep's grid: the cross product of the swept settings (provisioned × memory ×
-//! keep-alive), each point a typed change to a [`PlatformOverrides`]. Values are parsed once by
+//! keep-alive × keep-alive policy), each point a typed change to a [`PlatformOverrides`]. Values are parsed once by
 //! the caller; nothing here reads text.
 
 use crate::error::ConfigError;
-use crate::plan::PlatformOverrides;
+use crate::plan::{PlatformOverrides, PolicyChoice};
 use crate::time::Micros;
 
 /// The most points a grid may have.
@@ -16,6 +16,8 @@ pub struct GridPoint {
     pub memory_mb: Option<u16>,
     /// Microseconds.
     pub keep_alive: Option<Micros>,
+    /// A keep-alive policy (not a number: output names it apart from `settings`).
+    pub keep_alive_policy: Option<PolicyChoice>,
 }
 
 impl GridPoint {
@@ -47,16 +49,21 @@ impl GridPoint {
         if self.keep_alive.is_some() {
             o.keep_alive = self.keep_alive;
         }
+        if self.keep_alive_policy.is_some() {
+            o.keep_alive_policy = self.keep_alive_policy;
+        }
         o
     }
 }
 
-/// The grid over the given axes, provisioned outermost and keep-alive innermost; an axis that is
-/// `None` is not swept. Each axis is sorted without repeats.
+/// The grid over the given axes, provisioned outermost and the keep-alive policy innermost; an
+/// axis that is `None` is not swept. Each numeric axis is sorted without repeats; the policies
+/// keep the order given (repeats dropped), so a report lists them as the user did.
 pub fn grid(
     provisioned: Option<&[u32]>,
     memory_mb: Option<&[u32]>,
     keep_alive: Option<&[Micros]>,
+    keep_alive_policy: Option<&[PolicyChoice]>,
 ) -> Result<Vec<GridPoint>, ConfigError> {
     fn axis<T: Copy + Ord>(
         field: &'static str,
@@ -86,7 +93,20 @@ pub fn grid(
         })
         .collect::<Result<_, _>>()?;
     let keep_alive = axis("keep_alive", keep_alive)?;
-    let n = provisioned.len() * memory.len() * keep_alive.len();
+    let policies: Vec<Option<PolicyChoice>> = match keep_alive_policy {
+        None => vec![None],
+        Some([]) => return Err(ConfigError::field("keep_alive_policy", "no values")),
+        Some(v) => {
+            let mut seen = Vec::new();
+            for &p in v {
+                if !seen.contains(&Some(p)) {
+                    seen.push(Some(p));
+                }
+            }
+            seen
+        }
+    };
+    let n = provisioned.len() * memory.len() * keep_alive.len() * policies.len();
     if n > MAX_POINTS {
         return Err(ConfigError::field(
             "provisioned",
@@ -97,11 +117,14 @@ pub fn grid(
     for &p in &provisioned {
         for &m in &memory {
             for &k in &keep_alive {
-                points.push(GridPoint {
-                    provisioned: p,
-                    memory_mb: m,
-                    keep_alive: k,
-                });
+                for &policy in &policies {
+                    points.push(GridPoint {
+                        provisioned: p,
+                        memory_mb: m,
+                        keep_alive: k,
+                        keep_alive_policy: policy,
+                    });
+                }
             }
         }
     }
@@ -115,7 +138,13 @@ mod tests {
 
     #[test]
     fn the_grid_is_the_cross_product_in_axis_order() {
-        let g = grid(Some(&[10, 0]), None, Some(&[600 * SECOND, 300 * SECOND])).unwrap();
+        let g = grid(
+            Some(&[10, 0]),
+            None,
+            Some(&[600 * SECOND, 300 * SECOND]),
+            None,
+        )
+        .unwrap();
         let got: Vec<(Option<u32>, Option<Micros>)> =
             g.iter().map(|p| (p.provisioned, p.keep_alive)).collect();
         assert_eq!(
@@ -143,8 +172,26 @@ mod tests {
 
     #[test]
     fn a_memory_size_out_of_range_names_the_field() {
-        let e = grid(None, Some(&[0]), None).unwrap_err();
+        let e = grid(None, Some(&[0]), None, None).unwrap_err();
         assert_eq!(e.field_name(), Some("memory_mb"));
-        assert_eq!(grid(None, None, None).unwrap().len(), 1);
+        assert_eq!(grid(None, None, None, None).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn policies_keep_their_order_and_lose_repeats() {
+        let p = |s: &str| PolicyChoice::parse(s).unwrap();
+        let axis = [p("none"), p("fixed:10m"), p("hybrid"), p("none")];
+        let g = grid(Some(&[0, 1]), None, None, Some(&axis)).unwrap();
+        let got: Vec<(Option<u32>, String)> = g
+            .iter()
+            .map(|x| (x.provisioned, x.keep_alive_policy.unwrap().label()))
+            .collect();
+        let want =
+            |n: u32| ["none", "fixed:600s", "hybrid:4h:5:99"].map(|l| (Some(n), l.to_string()));
+        assert_eq!(got, [want(0), want(1)].concat());
+        assert_eq!(
+            g[2].apply(&PlatformOverrides::default()).keep_alive_policy,
+            Some(p("hybrid"))
+        );
     }
 }

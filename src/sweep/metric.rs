@@ -23,6 +23,8 @@ pub enum Metric {
     ThrottleRatio,
     CostMonthly,
     ProvisionedIdleSeconds,
+    WastedMemory,
+    AppColdStartP75,
 }
 
 /// How one metric is named and shown.
@@ -144,6 +146,24 @@ pub const METRICS: &[MetricInfo] = &[
         chart_short: "instance_seconds_provisioned_idle",
         scale: 1.0,
     },
+    MetricInfo {
+        metric: Metric::WastedMemory,
+        column: "wasted_memory_gb_s",
+        slo_names: &[],
+        table: None,
+        chart_label: "wasted memory (GB-s, loaded but not executing)",
+        chart_short: "wasted memory",
+        scale: 1.0,
+    },
+    MetricInfo {
+        metric: Metric::AppColdStartP75,
+        column: "app_cold_start_pct_p75",
+        slo_names: &[],
+        table: None,
+        chart_label: "3rd-quartile app cold-start (%)",
+        chart_short: "p75 app cold-start %",
+        scale: 1.0,
+    },
 ];
 
 impl Metric {
@@ -195,6 +215,8 @@ impl Metric {
             Metric::ThrottleRatio => s.throttle_ratio,
             Metric::CostMonthly => s.cost.as_ref()?.monthly_usd,
             Metric::ProvisionedIdleSeconds => s.instance_seconds.provisioned_idle,
+            Metric::WastedMemory => s.wasted_memory_gb_s,
+            Metric::AppColdStartP75 => s.app_cold_start_pct_p75,
         })
     }
 }

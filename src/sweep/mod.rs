@@ -282,6 +282,9 @@ impl Slo {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PointResult {
     pub settings: Vec<(String, f64)>,
+    /// The keep-alive policy of a sweep over `--keep-alive-policy` (a name, not a number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_alive_policy: Option<String>,
     pub replicas: usize,
     pub metrics: Vec<(String, Estimate)>,
 }
@@ -342,6 +345,7 @@ where
                 .collect();
             PointResult {
                 settings: settings.clone(),
+                keep_alive_policy: None,
                 replicas,
                 metrics,
             }
@@ -481,6 +485,7 @@ mod tests {
     fn search_and_front() {
         let row = |cost: f64, p99: f64| PointResult {
             settings: vec![],
+            keep_alive_policy: None,
             replicas: 1,
             metrics: vec![
                 ("cost_monthly_usd".into(), Estimate::of(&[cost])),

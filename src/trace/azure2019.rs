@@ -530,6 +530,9 @@ impl Expand<'_> {
             return;
         }
         let f = self.keys.id(self.builder, key, &row.parts);
+        // The function key holds its app (owner/app/function), so this never conflicts.
+        let app = format!("{}/{}", row.parts[0], row.parts[1]);
+        let _ = self.builder.set_app(f, &app);
         // Keyed by the function's name, not its index (which depends on reading order).
         let mut rng = Pcg64Mcg::seed_from_u64(seed::derive(
             self.seed,

@@ -116,6 +116,8 @@ pub fn read<R: Read>(
         key.push('/');
         key.push_str(f);
         let id = keys.id(b, &key, &[a, f]);
+        // The function key holds its app (app/func), so this never conflicts.
+        let _ = b.set_app(id, a);
         if start < 0 {
             negative_starts += 1;
         }

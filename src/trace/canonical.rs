@@ -136,6 +136,11 @@ pub trait RowSink {
     );
     /// Told now and then how far into the input the reader is, bytes (for pre-sizing).
     fn progress(&mut self, _bytes_read: u64) {}
+    /// Function `function` belongs to application `app`; the error says which other application
+    /// an earlier row gave it. A sink that keeps no applications accepts anything.
+    fn set_app(&mut self, _function: u32, _app: &str) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 impl RowSink for TraceBuilder {
@@ -153,6 +158,10 @@ impl RowSink for TraceBuilder {
         trigger: Trigger,
     ) {
         TraceBuilder::push(self, arrival_abs_us, function, duration, memory_mb, trigger);
+    }
+
+    fn set_app(&mut self, function: u32, app: &str) -> Result<(), String> {
+        TraceBuilder::set_app(self, function, app)
     }
 }
 
@@ -210,6 +219,17 @@ pub fn read_rows<R: Read, S: RowSink>(
             Ok(row) => {
                 // Interned only once the row is valid, so no function ends up with no invocations.
                 let f = sink.function_id(row.function);
+                if let Some(app) = row.app
+                    && sink.set_app(f, app).is_err()
+                {
+                    let fault = Fault::Value {
+                        col: Col::App,
+                        why: Why::AppChanged,
+                    };
+                    let error = || fault.to_error(&rec, &layout, path, csv.line(&rec));
+                    skipped.fail_or_count(opts.skip_bad_rows, fault.key(), error)?;
+                    continue;
+                }
                 sink.push(row.arrival_us, f, row.duration, row.memory_mb, row.trigger);
                 shape.add(row.arrival_us, row.duration);
                 if shape.rows.is_multiple_of(PROGRESS_EVERY) {
@@ -372,15 +392,17 @@ pub(crate) enum Col {
     Duration,
     Memory,
     Trigger,
+    App,
 }
 
 impl Col {
-    const ALL: [Col; 5] = [
+    const ALL: [Col; 6] = [
         Col::Timestamp,
         Col::Function,
         Col::Duration,
         Col::Memory,
         Col::Trigger,
+        Col::App,
     ];
 
     /// The canonical header name.
@@ -391,6 +413,7 @@ impl Col {
             Col::Duration => "duration_ms",
             Col::Memory => "memory_mb",
             Col::Trigger => "trigger",
+            Col::App => "app",
         }
     }
 
@@ -402,6 +425,7 @@ impl Col {
             Col::Duration => "the duration",
             Col::Memory => "the memory size",
             Col::Trigger => "the trigger",
+            Col::App => "the application",
         }
     }
 
@@ -414,7 +438,7 @@ impl Col {
 /// gives, the unit the name states, and its rank. When several columns give the same field the
 /// lowest rank wins and the others are ignored like any extra column; two of the same rank are
 /// an error.
-const HEADER_NAMES: [(&str, Col, Option<TimeUnit>, u8); 14] = [
+const HEADER_NAMES: [(&str, Col, Option<TimeUnit>, u8); 15] = [
     ("timestamp_ms", Col::Timestamp, Some(TimeUnit::Ms), 0),
     ("timestamp_s", Col::Timestamp, Some(TimeUnit::S), 0),
     ("timestamp_us", Col::Timestamp, Some(TimeUnit::Us), 0),
@@ -429,6 +453,7 @@ const HEADER_NAMES: [(&str, Col, Option<TimeUnit>, u8); 14] = [
     ("duration", Col::Duration, None, 1),
     ("memory_mb", Col::Memory, None, 0),
     ("trigger", Col::Trigger, None, 0),
+    ("app", Col::App, None, 0),
 ];
 
 /// The column a header name gives, the unit it states and its rank.
@@ -443,7 +468,7 @@ fn header_name(name: &str) -> Option<(Col, Option<TimeUnit>, u8)> {
 /// True when `names` (a header) give a timestamp, a function and a duration: what `auto`
 /// sniffing takes for a canonical trace.
 pub fn is_canonical_header<'a>(names: impl IntoIterator<Item = &'a str>) -> bool {
-    let mut seen = [false; 5];
+    let mut seen = [false; Col::ALL.len()];
     for n in names {
         if let Some((col, ..)) = header_name(n) {
             seen[col as usize] = true;
@@ -465,8 +490,9 @@ struct Layout {
     duration: usize,
     memory: Option<usize>,
     trigger: Option<usize>,
+    app: Option<usize>,
     /// The header's name of each column (empty when absent), trimmed.
-    names: [String; 5],
+    names: [String; Col::ALL.len()],
     /// The unit the timestamp column's name states.
     timestamp_unit: Option<TimeUnit>,
     /// How durations are read: the unit the name states, else `--time-unit`, else ms.
@@ -483,7 +509,7 @@ impl Layout {
         time_unit: Option<TimeUnit>,
     ) -> Result<Layout, TraceError> {
         // Per column: the best-ranked candidates.
-        let mut at: [Vec<Candidate>; 5] = Default::default();
+        let mut at: [Vec<Candidate>; Col::ALL.len()] = Default::default();
         for (i, raw) in rec.iter().enumerate() {
             // A name that is not UTF-8 cannot be one of ours: an ignored column.
             let Ok(name) = std::str::from_utf8(raw) else {
@@ -570,7 +596,7 @@ impl Layout {
                 }
             }
         }
-        let mut names: [String; 5] = Default::default();
+        let mut names: [String; Col::ALL.len()] = Default::default();
         for (col, cands) in Col::ALL.into_iter().zip(&at) {
             if let Some(&(_, name, ..)) = cands.first() {
                 names[col as usize] = name.to_string();
@@ -583,6 +609,7 @@ impl Layout {
             duration: duration.0,
             memory: pick(Col::Memory).map(|c| c.0),
             trigger: pick(Col::Trigger).map(|c| c.0),
+            app: pick(Col::App).map(|c| c.0),
             names,
             timestamp_unit: timestamp.2,
             duration_unit: duration.2.or(time_unit).unwrap_or(TimeUnit::Ms),
@@ -597,6 +624,7 @@ impl Layout {
             Col::Duration => Some(self.duration),
             Col::Memory => self.memory,
             Col::Trigger => self.trigger,
+            Col::App => self.app,
         }
     }
 
@@ -662,6 +690,8 @@ struct Row<'r> {
     duration: Micros,
     memory_mb: u16,
     trigger: Trigger,
+    /// The application, when the trace has an `app` column and the row fills it.
+    app: Option<&'r str>,
 }
 
 /// How the timestamp column is read.
@@ -716,6 +746,7 @@ enum Why {
     Memory,
     EmptyName,
     Trigger,
+    AppChanged,
 }
 
 impl Why {
@@ -773,6 +804,10 @@ impl Why {
             }
             Why::Memory => "must be a whole number of MB from 1 to 65535 (leave blank if unknown)",
             Why::EmptyName => "must not be empty",
+            Why::AppChanged => {
+                "differs from the app an earlier row gave this function (a function belongs to \
+                 one application)"
+            }
             Why::Trigger => {
                 "must be sync, async or queue, or an Azure trigger name (http, timer, others: \
                  sync; event, storage: async; orchestration: queue); blank means sync"
@@ -880,12 +915,17 @@ fn parse_row<'r, const MS: bool>(
             why: Why::Trigger,
         })?,
     };
+    let app = match l.app {
+        None => None,
+        Some(i) => Some(text(raw(i), Col::App)?.trim()).filter(|a| !a.is_empty()),
+    };
     Ok(Row {
         arrival_us,
         function,
         duration,
         memory_mb,
         trigger,
+        app,
     })
 }
 

@@ -78,6 +78,9 @@ const _: () = assert!(std::mem::size_of::<Invocation>() == 24);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionMeta {
     pub name: String,
+    /// The application the function belongs to (the trace's `app` column, Azure's `HashApp` /
+    /// `app`); `None`: the function is its own application.
+    pub app: Option<String>,
 }
 
 /// A validated trace.
@@ -138,6 +141,29 @@ impl Trace {
 
     pub fn function_invocations(&self, f: usize) -> &[Invocation] {
         &self.invocations[self.ranges[f].clone()]
+    }
+
+    /// Each function's application index and the applications' names, in order of first
+    /// appearance; a function without an `app` is its own application (named after it).
+    pub fn apps(&self) -> (Vec<u32>, Vec<String>) {
+        let mut index: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut names = Vec::new();
+        let of = self
+            .functions
+            .iter()
+            .map(|f| {
+                // A function's own app is keyed apart from named apps with the same text.
+                let (key, name) = match &f.app {
+                    Some(a) => (a.as_str(), a.clone()),
+                    None => (f.name.as_str(), f.name.clone()),
+                };
+                *index.entry(key).or_insert_with(|| {
+                    names.push(name);
+                    (names.len() - 1) as u32
+                })
+            })
+            .collect();
+        (of, names)
     }
 
     /// The last arrival, microseconds since the origin.
@@ -208,6 +234,7 @@ impl TraceBuilder {
                 let id = self.functions.len() as u32;
                 self.functions.push(FunctionMeta {
                     name: name.to_string(),
+                    app: None,
                 });
                 self.index.insert(name.to_string(), id);
                 id
@@ -221,6 +248,24 @@ impl TraceBuilder {
 
     pub fn functions(&self) -> usize {
         self.functions.len()
+    }
+
+    /// Says that `function` belongs to application `app`; the error says which other
+    /// application an earlier row gave it (a function belongs to one application).
+    #[inline]
+    pub fn set_app(&mut self, function: u32, app: &str) -> Result<(), String> {
+        let meta = &mut self.functions[function as usize];
+        match &meta.app {
+            Some(a) if a == app => Ok(()),
+            Some(a) => Err(format!(
+                "function {:?} is in app {a:?} on an earlier row, here {app:?}",
+                meta.name
+            )),
+            None => {
+                meta.app = Some(app.to_string());
+                Ok(())
+            }
+        }
     }
 
     /// Adds one row. `arrival_abs_us` is in the input's own clock (relative or Unix epoch); its

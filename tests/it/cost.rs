@@ -681,6 +681,8 @@ fn fixture(window_us: Micros, stats: FunctionStats) -> Outcome {
     Outcome {
         window_us,
         names: vec!["f".into()],
+        apps: Vec::new(),
+        app_names: Vec::new(),
         totals: stats.clone(),
         functions: vec![stats],
         latency: Latency::default(),

@@ -11,6 +11,7 @@ mod domain;
 mod fleet;
 mod generate;
 mod inputs;
+mod keepalive;
 mod offering;
 mod outputs;
 mod pipeline;

@@ -388,6 +388,7 @@ fn sweep_rows() -> Vec<PointResult> {
             let p99 = 180.0 + 900.0 * cold;
             PointResult {
                 settings: vec![("provisioned".into(), p)],
+                keep_alive_policy: None,
                 replicas: 10,
                 metrics: vec![
                     ("cold_start_ratio".into(), est(cold, cold * 0.15)),

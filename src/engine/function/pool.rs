@@ -2,8 +2,16 @@
 //! request (idle provisioned, idle on-demand by keep-alive, partly busy, initializing with a free
 //! slot). The pool only moves instances between lists and answers "which one"; the function
 //! counts what happened (statistics, account usage, output).
+//!
+//! Idle on-demand instances sit in a deque by the time they went idle (the back is the most
+//! recently used). With a fixed keep-alive their expiries come in that order, so they expire from
+//! the front. A learning policy gives each idle period its own window, so expiries come in any
+//! order: they then go through a min-heap of `(keep-alive end, id)`. Both hold copies of an entry
+//! stamped with the instance's idle count; taking an instance through one makes the other's
+//! copy stale, and stale copies are skipped when met (lazy deletion).
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::ops::{Index, IndexMut};
 
 use crate::time::Micros;
@@ -32,6 +40,8 @@ pub(crate) struct Instance {
     /// A provisioned instance no longer configured, finishing its requests before it goes.
     pub retiring: bool,
     pub state: State,
+    /// Memory the instance was started with, MB (its loaded memory).
+    pub memory_mb: u16,
     /// Position in the partial list (`NOT_LISTED` when not in it).
     partial_pos: u32,
 }
@@ -52,6 +62,7 @@ impl Instance {
             provisioned: true,
             retiring: false,
             state: State::Ready,
+            memory_mb: 0,
             partial_pos: NOT_LISTED,
         }
     }
@@ -69,6 +80,7 @@ impl Instance {
             provisioned: false,
             retiring: false,
             state: State::Initializing,
+            memory_mb: 0,
             partial_pos: NOT_LISTED,
         }
     }
@@ -84,6 +96,8 @@ impl Instance {
 pub(crate) struct Idle {
     pub id: u32,
     pub keep_alive_end: Micros,
+    /// The instance's idle count when it was listed: the entry is live while they agree.
+    stamp: u32,
 }
 
 /// Where the next warm request goes, in order of preference.
@@ -109,8 +123,17 @@ pub(crate) enum Popped {
 pub(crate) struct Pool {
     instances: Vec<Instance>,
     free_slots: Vec<u32>,
-    /// Idle on-demand instances, ordered by `idle_since` (front: idle longest).
+    /// Idle on-demand instances, ordered by `idle_since` (front: idle longest); may hold stale
+    /// entries when `monotone` is false.
     od_idle: VecDeque<Idle>,
+    /// Live entries in `od_idle`.
+    live_idle: u32,
+    /// Each slot's idle count (not reset when a slot is reused).
+    stamps: Vec<u32>,
+    /// Keep-alive ends in any order (only when `monotone` is false).
+    expiries: BinaryHeap<Reverse<(Micros, u32, u32)>>,
+    /// True when keep-alive ends never decrease with idle time (a fixed window).
+    monotone: bool,
     /// Idle provisioned instances; the top is the next used.
     prov_idle: Vec<u32>,
     /// Ready instances serving 0 < busy < k requests (only when k > 1).
@@ -139,11 +162,16 @@ impl IndexMut<u32> for Pool {
 }
 
 impl Pool {
-    pub fn new(k: u32, max_lifetime: Option<Micros>) -> Pool {
+    /// `monotone`: keep-alive ends never decrease with idle time (see the module doc).
+    pub fn new(k: u32, max_lifetime: Option<Micros>, monotone: bool) -> Pool {
         Pool {
             instances: Vec::new(),
             free_slots: Vec::new(),
             od_idle: VecDeque::new(),
+            live_idle: 0,
+            stamps: Vec::new(),
+            expiries: BinaryHeap::new(),
+            monotone,
             prov_idle: Vec::new(),
             prov_partial: Vec::new(),
             od_partial: Vec::new(),
@@ -173,6 +201,7 @@ impl Pool {
             }
             None => {
                 self.instances.push(inst);
+                self.stamps.push(0);
                 (self.instances.len() - 1) as u32
             }
         }
@@ -195,7 +224,7 @@ impl Pool {
             Warm::Ready(id)
         } else if let Some(&id) = self.od_partial.last() {
             Warm::Ready(id)
-        } else if self.od_idle.is_empty() {
+        } else if self.live_idle == 0 {
             Warm::None
         } else {
             Warm::IdleOnDemand
@@ -231,12 +260,36 @@ impl Pool {
         self.prov_idle.reverse();
     }
 
-    // Idle on-demand instances: a deque by idle time.
+    // Idle on-demand instances: a deque by idle time (and a heap of expiries).
 
     /// An on-demand instance goes idle at `now` (not before the last one) until `keep_alive_end`.
     #[inline]
     pub fn push_idle(&mut self, id: u32, keep_alive_end: Micros) {
-        self.od_idle.push_back(Idle { id, keep_alive_end });
+        let stamp = &mut self.stamps[id as usize];
+        *stamp = stamp.wrapping_add(1);
+        let stamp = *stamp;
+        self.od_idle.push_back(Idle {
+            id,
+            keep_alive_end,
+            stamp,
+        });
+        if !self.monotone {
+            self.expiries.push(Reverse((keep_alive_end, id, stamp)));
+        }
+        self.live_idle += 1;
+    }
+
+    #[inline]
+    fn is_live(&self, id: u32, stamp: u32) -> bool {
+        self.stamps[id as usize] == stamp
+    }
+
+    /// Instance `id` leaves the idle set: every copy of its entry goes stale.
+    #[inline]
+    fn take(&mut self, id: u32) {
+        let stamp = &mut self.stamps[id as usize];
+        *stamp = stamp.wrapping_add(1);
+        self.live_idle -= 1;
     }
 
     /// When an idle on-demand instance dies if nothing uses it: at the end of its keep-alive, or
@@ -264,7 +317,13 @@ impl Pool {
     /// have been taken already (`pop_expired`); only a lifetime can have ended.
     #[inline]
     pub fn pop_mru_idle(&mut self, now: Micros) -> Option<Popped> {
-        let idle = self.od_idle.pop_back()?;
+        let idle = loop {
+            let idle = self.od_idle.pop_back()?;
+            if self.is_live(idle.id, idle.stamp) {
+                break idle;
+            }
+        };
+        self.take(idle.id);
         if self.max_lifetime.is_some() {
             let death = self.death(idle);
             if death <= now {
@@ -274,24 +333,57 @@ impl Pool {
         Some(Popped::Alive(idle.id))
     }
 
-    /// Takes the idle instance idle longest if its keep-alive ends before `t`, with its death.
+    /// Takes the idle instance whose keep-alive ends first if it ends before `t`, with its death.
     #[inline]
     pub fn pop_expired(&mut self, t: Micros) -> Option<(u32, Micros)> {
-        let &idle = self.od_idle.front()?;
-        if idle.keep_alive_end >= t {
-            return None;
+        if self.monotone {
+            let &idle = self.od_idle.front()?;
+            if idle.keep_alive_end >= t {
+                return None;
+            }
+            self.od_idle.pop_front();
+            self.take(idle.id);
+            return Some((idle.id, self.death(idle)));
         }
-        self.od_idle.pop_front();
-        Some((idle.id, self.death(idle)))
+        loop {
+            let &Reverse((end, id, stamp)) = self.expiries.peek()?;
+            if !self.is_live(id, stamp) {
+                self.expiries.pop();
+                continue;
+            }
+            if end >= t {
+                // Stale entries at the deque's front go too, so it does not grow.
+                while let Some(&f) = self.od_idle.front() {
+                    if self.is_live(f.id, f.stamp) {
+                        break;
+                    }
+                    self.od_idle.pop_front();
+                }
+                return None;
+            }
+            self.expiries.pop();
+            self.take(id);
+            let idle = Idle {
+                id,
+                keep_alive_end: end,
+                stamp,
+            };
+            return Some((id, self.death(idle)));
+        }
     }
 
     /// Takes the next idle instance, from position `*cursor` on, whose lifetime (or keep-alive)
     /// ends before `t`, with its death; `cursor` carries the scan between calls.
     pub fn pop_dying(&mut self, t: Micros, cursor: &mut usize) -> Option<(u32, Micros)> {
         while let Some(&idle) = self.od_idle.get(*cursor) {
+            if !self.is_live(idle.id, idle.stamp) {
+                self.od_idle.remove(*cursor);
+                continue;
+            }
             let death = self.death(idle);
             if death < t {
                 self.od_idle.remove(*cursor);
+                self.take(idle.id);
                 return Some((idle.id, death));
             }
             *cursor += 1;
@@ -301,8 +393,13 @@ impl Pool {
 
     /// Takes the idle instance idle longest, whenever it dies.
     pub fn pop_oldest_idle(&mut self) -> Option<(u32, Micros)> {
-        let idle = self.od_idle.pop_front()?;
-        Some((idle.id, self.death(idle)))
+        loop {
+            let idle = self.od_idle.pop_front()?;
+            if self.is_live(idle.id, idle.stamp) {
+                self.take(idle.id);
+                return Some((idle.id, self.death(idle)));
+            }
+        }
     }
 
     // Partly busy ready instances (k > 1).
@@ -388,7 +485,7 @@ mod tests {
 
     #[test]
     fn keep_alive_expires_at_exactly_last_use_plus_keep_alive() {
-        let mut pool = Pool::new(1, None);
+        let mut pool = Pool::new(1, None, true);
         let id = idle_od(&mut pool, 0, 1_000, 600);
         // Alive through 1,599 µs: nothing expires before 1,600.
         assert_eq!(pool.pop_expired(1_600), None);
@@ -400,7 +497,7 @@ mod tests {
 
     #[test]
     fn expiry_takes_the_longest_idle_first_and_stops_at_the_first_alive() {
-        let mut pool = Pool::new(1, None);
+        let mut pool = Pool::new(1, None, true);
         let a = idle_od(&mut pool, 0, 10, 100); // dies at 110
         let b = idle_od(&mut pool, 0, 20, 100); // 120
         let _c = idle_od(&mut pool, 0, 30, 100); // 130
@@ -412,7 +509,7 @@ mod tests {
     #[test]
     fn a_lifetime_ends_an_idle_instance_before_its_keep_alive() {
         // Born at 0, lifetime 500, idle at 300 with keep-alive 1,000: dies at 500.
-        let mut pool = Pool::new(1, Some(500));
+        let mut pool = Pool::new(1, Some(500), true);
         let id = idle_od(&mut pool, 0, 300, 1_000);
         assert!(!pool.outlived(id, 499) && pool.outlived(id, 500));
         let mut cursor = 0;
@@ -426,7 +523,7 @@ mod tests {
 
     #[test]
     fn the_most_recently_idle_instance_is_picked_and_dead_ones_are_reported() {
-        let mut pool = Pool::new(1, Some(1_000));
+        let mut pool = Pool::new(1, Some(1_000), true);
         let old = idle_od(&mut pool, 0, 100, 5_000);
         let young = idle_od(&mut pool, 0, 200, 5_000);
         assert_eq!(pool.warm(), Warm::IdleOnDemand);
@@ -438,7 +535,7 @@ mod tests {
 
     #[test]
     fn warm_capacity_prefers_provisioned_then_partly_busy_then_idle_on_demand() {
-        let mut pool = Pool::new(2, None);
+        let mut pool = Pool::new(2, None, true);
         let od = idle_od(&mut pool, 0, 0, 100);
         let mut busy_od = Instance::starting(0, 0);
         busy_od.state = State::Ready;
@@ -470,7 +567,7 @@ mod tests {
 
     #[test]
     fn unlisting_keeps_the_moved_instance_findable() {
-        let mut pool = Pool::new(3, None);
+        let mut pool = Pool::new(3, None, true);
         let ids: Vec<u32> = (0..3)
             .map(|_| {
                 let mut inst = Instance::provisioned(0);
@@ -489,7 +586,7 @@ mod tests {
 
     #[test]
     fn requests_join_the_instance_ready_first_until_it_is_full() {
-        let mut pool = Pool::new(2, None);
+        let mut pool = Pool::new(2, None, true);
         let late = pool.alloc(Instance::starting(0, 900));
         let early = pool.alloc(Instance::starting(10, 500));
         assert_eq!(pool[early].state, State::Initializing);
@@ -504,7 +601,7 @@ mod tests {
 
     #[test]
     fn freed_slots_are_reused_last_freed_first() {
-        let mut pool = Pool::new(1, None);
+        let mut pool = Pool::new(1, None, true);
         let a = pool.alloc(Instance::provisioned(0));
         let b = pool.alloc(Instance::provisioned(0));
         pool.kill(a);
@@ -513,5 +610,25 @@ mod tests {
         assert_eq!(pool.alloc(Instance::provisioned(5)), b);
         assert_eq!(pool.alloc(Instance::provisioned(5)), a);
         assert_eq!(pool.ids(), 0..2);
+    }
+
+    #[test]
+    fn expiries_in_any_order_come_out_by_keep_alive_end() {
+        let mut pool = Pool::new(1, None, false);
+        // Idle in order a, b, c, but with windows that end c, a, b.
+        let a = idle_od(&mut pool, 0, 10, 200); // 210
+        let b = idle_od(&mut pool, 0, 20, 500); // 520
+        let c = idle_od(&mut pool, 0, 30, 50); // 80
+        assert_eq!(pool.pop_expired(100), Some((c, 80)));
+        assert_eq!(pool.pop_expired(100), None);
+        // b is used: its expiry entry goes stale and is skipped.
+        assert_eq!(pool.pop_mru_idle(300), Some(Popped::Alive(b)));
+        assert_eq!(pool.pop_expired(1_000), Some((a, 210)));
+        assert_eq!(pool.pop_expired(1_000), None);
+        assert_eq!(pool.warm(), Warm::None);
+        // A reused slot starts a fresh idle period; the old entries stay stale.
+        let d = idle_od(&mut pool, 0, 40, 10);
+        assert_eq!(pool.pop_mru_idle(45), Some(Popped::Alive(d)));
+        assert_eq!(pool.pop_oldest_idle(), None);
     }
 }

@@ -30,12 +30,17 @@ fn fmt_estimate(metric: Metric, e: Option<&sweep::Estimate>, with_ci: bool) -> S
 
 /// A grid point's settings as `name = value`, or "as configured" when nothing is swept.
 fn point_label(p: &PointResult) -> String {
-    if p.settings.is_empty() {
+    if p.settings.is_empty() && p.keep_alive_policy.is_none() {
         return AS_CONFIGURED.to_string();
     }
     p.settings
         .iter()
         .map(|(n, v)| format!("{n} = {v}"))
+        .chain(
+            p.keep_alive_policy
+                .iter()
+                .map(|k| format!("keep_alive_policy = {k}")),
+        )
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -61,17 +66,31 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
         r.seed
     )?;
     writeln!(w)?;
-    let no_axis = r.grid.iter().all(|p| p.settings.is_empty());
+    let no_axis = r
+        .grid
+        .iter()
+        .all(|p| p.settings.is_empty() && p.keep_alive_policy.is_none());
+    let policies = r.grid.iter().any(|p| p.keep_alive_policy.is_some());
     let setting_names: Vec<String> = if no_axis {
         vec!["point".to_string()]
     } else {
-        r.grid
+        let mut names: Vec<String> = r
+            .grid
             .first()
             .map(|p| p.settings.iter().map(|(n, _)| n.clone()).collect())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if policies {
+            names.push("keep_alive_policy".to_string());
+        }
+        names
     };
     let mut header: Vec<String> = setting_names.clone();
-    let table_metrics = sweep::metric::table_metrics();
+    let mut table_metrics = sweep::metric::table_metrics();
+    if policies {
+        // A sweep over keep-alive policies shows what they trade (SitW's two axes).
+        table_metrics.push((sweep::Metric::WastedMemory, "wasted GB-s"));
+        table_metrics.push((sweep::Metric::AppColdStartP75, "app cold p75 %"));
+    }
     header.extend(table_metrics.iter().map(|(_, l)| l.to_string()));
     header.push(String::new());
     let rows: Vec<Vec<String>> = r
@@ -82,7 +101,9 @@ fn write_table(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
             let mut row: Vec<String> = if no_axis {
                 vec![AS_CONFIGURED.to_string()]
             } else {
-                p.settings.iter().map(|(_, v)| format!("{v}")).collect()
+                let mut row: Vec<String> = p.settings.iter().map(|(_, v)| format!("{v}")).collect();
+                row.extend(p.keep_alive_policy.clone());
+                row
             };
             row.extend(
                 table_metrics
@@ -205,6 +226,9 @@ fn write_csv(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
     for (i, p) in r.grid.iter().enumerate() {
         if i == 0 {
             let mut header: Vec<String> = p.settings.iter().map(|(n, _)| n.clone()).collect();
+            if p.keep_alive_policy.is_some() {
+                header.push("keep_alive_policy".into());
+            }
             header.push("replicas".into());
             for (c, _) in &p.metrics {
                 header.push(format!("{c}_mean"));
@@ -222,6 +246,7 @@ fn write_csv(w: &mut dyn Write, r: &SweepResult) -> std::io::Result<()> {
             out.write_record(&header)?;
         }
         let mut row: Vec<String> = p.settings.iter().map(|(_, v)| v.to_string()).collect();
+        row.extend(p.keep_alive_policy.clone());
         row.push(p.replicas.to_string());
         for (_, e) in &p.metrics {
             row.push(e.mean.to_string());

@@ -961,3 +961,29 @@ fn read_path_reads_a_file() {
         Err(e) => panic!("{e}"),
     }
 }
+
+#[test]
+fn an_app_column_groups_functions_and_a_function_without_one_is_its_own_app() {
+    let t = ok("timestamp_ms,function,duration_ms,app\n\
+                0,a,1,shop\n\
+                1,b,1,shop\n\
+                2,c,1,\n\
+                3,a,1,shop\n");
+    assert_eq!(t.functions[0].app.as_deref(), Some("shop"));
+    assert_eq!(t.functions[2].app, None);
+    let (of, names) = t.apps();
+    assert_eq!(of, vec![0, 0, 1]);
+    assert_eq!(names, vec!["shop".to_string(), "c".to_string()]);
+    // Without the column every function is its own app.
+    let t = ok("timestamp_ms,function,duration_ms\n0,a,1\n1,b,1\n");
+    assert_eq!(t.apps(), (vec![0, 1], vec!["a".into(), "b".into()]));
+}
+
+#[test]
+fn a_function_moving_to_another_app_is_a_bad_row() {
+    check_err(
+        b"timestamp_ms,function,duration_ms,app\n0,a,1,shop\n1,a,1,blog\n",
+        "trace.csv:3:4: app \"blog\": differs from the app an earlier row gave this function \
+         (a function belongs to one application)",
+    );
+}
