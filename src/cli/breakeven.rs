@@ -16,7 +16,6 @@ use faasplan::error::ConfigError;
 use faasplan::export::summary::Summary;
 pub use faasplan::plan::breakeven::{Breakeven, Point};
 use faasplan::plan::breakeven::{cheaper, crossing, factors, infeasible_ranges, k_range, verdict};
-use faasplan::servers;
 use faasplan::trace::scale;
 
 /// Each simulation runs on one worker; the workers run many at once.
@@ -114,9 +113,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("offering {}", offering.meta.name))?;
     // Scaling draws more or fewer rows of the same functions: one check holds for every factor.
     let valid = super::validate_for(&cfg, &trace)?;
-    let spec = a
-        .fleet
-        .parse(&a.fleet.fleets[0], cfg.memory_mb, cfg.horizon)?;
+    let spec = a.fleet.parse(&a.fleet.fleets[0], &cfg, &trace)?;
     let bill_opts = a.run.offering.bill_options(&cfg);
     let ks = factors(a.min_factor, a.max_factor, a.points);
     let slo = a.fleet.slo()?;
@@ -145,7 +142,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
                 });
                 // A fleet without a count is sized for the scaled traffic.
                 let (_, fo, _) = run_fleet(&scaled, &spec, &slo);
-                let fleet_bill = servers::bill_fleet(&fo, &spec.server, spec.discount_pct);
+                let fleet_bill = spec.bill(&fo);
                 let fleet_failed = slo.misses(&fo, Some(fleet_bill.monthly_usd));
                 bar.inc(1);
                 let point = Point {
@@ -160,6 +157,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
                     fleet_rejected: fo.rejected,
                     faas_throttled: outcome.totals.throttled + outcome.totals.dead_lettered,
                     fleet_queue_wait_p99_ms: fo.queue_wait.quantile_us(0.99) as f64 / 1e3,
+                    fleet_cpu_utilisation: fo.cpu_utilisation(),
                     faas_feasible: faas_failed.is_empty(),
                     fleet_feasible: fleet_failed.is_empty(),
                     cheaper: cheaper(

@@ -46,8 +46,16 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
     // Checked before the run: an existing report without --force fails fast.
     let report_to = a.report.target("compare", &a.run.trace)?;
-    let offerings = a.run.offering.load()?;
-    if offerings.is_empty() && a.fleet.fleets.is_empty() {
+    // aws-lambda-managed-instances is a fleet of EC2 instances: it runs with the fleets.
+    let (plain, managed) = a.run.offering.split_managed();
+    let offerings = plain.load()?;
+    let mut fleet = a.fleet.clone();
+    if managed {
+        fleet
+            .fleets
+            .insert(0, faasplan::servers::managed::NAME.to_string());
+    }
+    if offerings.is_empty() && fleet.fleets.is_empty() {
         return Err(faasplan::error::ConfigError::invalid(
             "--offering",
             "give at least one --offering or --fleet to compare",
@@ -58,8 +66,8 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     let (trace, load) = a.run.load(a.run.platform.seed, true)?;
     // The fleet specs need the default memory (CPU-share rule) and the horizon.
     let base = platform_config_for(&a.run.platform, offerings.first())?;
-    let specs = a.fleet.specs(base.memory_mb, base.horizon)?;
-    let slo = a.fleet.slo()?;
+    let specs = fleet.specs(&base, &trace)?;
+    let slo = fleet.slo()?;
 
     let bar = super::progress::bar((offerings.len() + specs.len()) as u64, a.quiet);
     let mut options = Vec::new();

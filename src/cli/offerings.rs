@@ -35,6 +35,17 @@ pub struct OfferingArgs {
 }
 
 impl OfferingArgs {
+    /// `compare`: these offerings without aws-lambda-managed-instances, and whether it was
+    /// asked for (it runs as a fleet).
+    pub fn split_managed(&self) -> (OfferingArgs, bool) {
+        let mut plain = self.clone();
+        plain
+            .offerings
+            .retain(|o| o.trim() != faasplan::servers::managed::NAME);
+        let managed = plain.offerings.len() != self.offerings.len();
+        (plain, managed)
+    }
+
     /// Loads and validates every `--offering`, in the order given.
     pub fn load(&self) -> anyhow::Result<Vec<Offering>> {
         if !(512..=10_240).contains(&self.ephemeral_storage_mb) {
@@ -50,6 +61,16 @@ impl OfferingArgs {
         let mut seen = BTreeSet::new();
         let mut out = Vec::with_capacity(self.offerings.len());
         for spec in &self.offerings {
+            if spec.trim() == faasplan::servers::managed::NAME {
+                return Err(ConfigError::invalid(
+                    "--offering",
+                    format!(
+                        "{spec} runs as a fleet of EC2 instances: compare it (--offering or \
+                         --fleet) or break even against it (--fleet {spec})"
+                    ),
+                )
+                .into());
+            }
             let o = Offering::resolve(spec).context("--offering")?;
             if !seen.insert(o.meta.name.clone()) {
                 return Err(ConfigError::invalid(

@@ -4,10 +4,18 @@
 //!
 //! Event order at equal times: completions and boots (they free or add capacity), then the
 //! autoscaler's evaluation, then trace arrivals (in (time, function) order).
+//!
+//! CPU: with a [`FleetCpu`] (a CPU profile, `--cpu-bound`), a slot only caps admission: the
+//! CPU-bound part of every request in service runs on the server's vCPUs by processor sharing
+//! ([`super::ps`]), then the rest of its duration (I/O, waiting) passes without CPU. Without one
+//! (the default) each slot serves its request in the traced duration × the speed rule, as if it
+//! had a CPU of its own: the fleet's behaviour before CPUs were modelled.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 
+use super::cpu::CpuReference;
+use super::ps::{Ps, milli_vcpu};
 use crate::error::ConfigError;
 use crate::outcome::fleet::{FleetMinute, FleetOutcome, InstanceLife, ScaleEvent};
 use crate::time::{MINUTE, Micros};
@@ -26,6 +34,9 @@ pub struct Autoscale {
     pub boot_delay: Micros,
     /// No scale-in until this long after the last scaling action, microseconds (default 300 s).
     pub cooldown: Micros,
+    /// The fastest scale-out: capacity at most doubles per this long, microseconds (Lambda
+    /// Managed Instances); `None`: as many as the target asks for at once.
+    pub doubling: Option<Micros>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +76,82 @@ impl Speed {
     }
 }
 
+/// The CPU of a fleet's servers and the function's CPU profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FleetCpu {
+    /// vCPUs of one server.
+    pub vcpus: f64,
+    /// The CPU-bound fraction of a (speed-adjusted) traced duration, in [0, 1].
+    pub bound: f64,
+    /// Threads a request's CPU-bound part can use: its most vCPUs, at least 1.
+    pub threads: f64,
+    /// The CPU the durations were measured at.
+    pub reference: CpuReference,
+    /// The memory of rows without one, for a reference by row memory.
+    pub default_memory_mb: u16,
+    /// CPU credits of a burstable server; `None`: its vCPUs are always there.
+    pub burst: Option<FleetBurst>,
+}
+
+/// A burstable server's CPU credits (1 credit = 1 vCPU-minute). The balance earns the baseline
+/// continuously and pays for the CPU in use; it holds at most `max_credits`. Out of credits a
+/// standard server runs at its baseline until its demand falls below it; an unlimited one keeps
+/// its vCPUs and runs a negative balance (surplus credits), paid back by later earnings, charged
+/// beyond `max_credits` at once and, for what is left, at the end of its life or of the window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FleetBurst {
+    /// vCPUs the earned credits pay for continuously.
+    pub baseline_vcpu: f64,
+    pub max_credits: f64,
+    /// The balance at launch, credits.
+    pub initial_credits: f64,
+    pub unlimited: bool,
+}
+
+/// Milli-vCPU-microseconds per credit (a vCPU-minute).
+const MVCPU_US_PER_CREDIT: f64 = 60.0 * 1e6 * 1e3;
+
+/// [`FleetBurst`] in the engine's integers.
+#[derive(Debug, Clone, Copy)]
+struct Credits {
+    earn: u64,
+    full: u64,
+    max: i128,
+    initial: i128,
+    unlimited: bool,
+}
+
+/// One server's credit balance, milli-vCPU-microseconds, as of `last`.
+#[derive(Debug, Clone)]
+struct Balance {
+    balance: i128,
+    last: Micros,
+    /// Held to the baseline (standard mode, out of credits).
+    throttled: bool,
+    /// The time of the one run-out event that counts.
+    due: Option<Micros>,
+}
+
+impl FleetCpu {
+    /// A request's CPU work (vCPU-microseconds: its CPU-bound part ran on `min(c_ref, threads)`
+    /// vCPUs) and the rest of its duration (microseconds, no CPU). `d` is already
+    /// speed-adjusted.
+    fn split(&self, d: Micros, row_mb: u16) -> (Micros, Micros) {
+        let c_ref = match &self.reference {
+            CpuReference::Vcpu(v) => *v,
+            CpuReference::RowMemory(rule) => rule.vcpu(if row_mb == 0 {
+                self.default_memory_mb
+            } else {
+                row_mb
+            }),
+        };
+        let d = d as f64;
+        let work = self.bound * d * c_ref.min(self.threads);
+        let rest = (1.0 - self.bound) * d;
+        (work.round() as Micros, rest.round() as Micros)
+    }
+}
+
 /// A validated fleet configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FleetConfig {
@@ -77,12 +164,36 @@ pub struct FleetConfig {
     /// Longest a request may wait; it is rejected then (`None`: forever).
     pub max_wait: Option<Micros>,
     pub horizon: Option<Micros>,
+    /// The servers' CPU and the function's CPU profile; `None`: slots serve as traced.
+    pub cpu: Option<FleetCpu>,
 }
 
 impl FleetConfig {
     /// Checks the configuration; errors name the field (`fleet.size.autoscale.interval`), which
     /// the binary maps to `--fleet`.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        let size = match &self.size {
+            FleetSize::Fixed(n) => *n,
+            FleetSize::Auto(a) => a.max,
+        };
+        if size > MAX_SERVERS {
+            return Err(ConfigError::field(
+                "fleet.size",
+                format!("{size} servers: a fleet has at most {MAX_SERVERS}"),
+            ));
+        }
+        if let FleetSize::Auto(a) = &self.size
+            && a.interval < crate::time::SECOND
+        {
+            return Err(ConfigError::field(
+                "fleet.size.autoscale.interval",
+                format!(
+                    "evaluation interval {} us: must be at least 1 s (CloudWatch-driven target \
+                     tracking evaluates every minute)",
+                    a.interval
+                ),
+            ));
+        }
         if self.slots == 0 {
             return Err(ConfigError::field(
                 "fleet.slots",
@@ -96,6 +207,26 @@ impl FleetConfig {
                 "fleet.speed",
                 format!("speed factor {f}: must be a positive number"),
             ));
+        }
+        if let Some(c) = &self.cpu {
+            if !(c.vcpus.is_finite() && c.vcpus > 0.0) {
+                return Err(ConfigError::field(
+                    "fleet.cpu.vcpus",
+                    format!("{}: must be a positive number", c.vcpus),
+                ));
+            }
+            if !(c.bound.is_finite() && (0.0..=1.0).contains(&c.bound)) {
+                return Err(ConfigError::field(
+                    "cpu.bound",
+                    format!("{}: must be between 0 and 1", c.bound),
+                ));
+            }
+            if !(c.threads.is_finite() && c.threads >= 1.0) {
+                return Err(ConfigError::field(
+                    "cpu.threads",
+                    format!("{}: must be at least 1", c.threads),
+                ));
+            }
         }
         match &self.size {
             FleetSize::Fixed(0) => {
@@ -130,6 +261,10 @@ impl FleetConfig {
     }
 }
 
+/// The most servers a fleet may have (fixed count or autoscaling maximum); the SLO sizing of a
+/// fixed fleet searches up to it.
+pub const MAX_SERVERS: u32 = 10_000;
+
 #[derive(Debug, Clone)]
 struct Server {
     launched: Micros,
@@ -137,11 +272,22 @@ struct Server {
     busy: u32,
     draining: bool,
     gone: bool,
+    /// With a CPU model: the requests' CPU-bound parts, by processor sharing. A job carries
+    /// (arrival, the rest of its duration).
+    cpu: Option<Ps<(Micros, Micros)>>,
+    /// The time of the one `CpuDone` event that counts for this server (others are stale).
+    cpu_due: Option<Micros>,
+    /// A burstable server's credits.
+    credit: Option<Balance>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     Completion(u32),
+    /// The server's next CPU completion (stale unless it equals the server's `cpu_due`).
+    CpuDone(u32),
+    /// A standard burstable server runs out of credits (stale unless it equals its `due`).
+    CreditOut(u32),
     BootDone(u32),
     Evaluate,
 }
@@ -149,7 +295,10 @@ enum Kind {
 #[derive(Debug, Clone, Copy)]
 struct Waiting {
     arrival: Micros,
+    /// The whole service time (no CPU model), or the part after the CPU work.
     service: Micros,
+    /// CPU work, vCPU-microseconds (0 without a CPU model).
+    work: Micros,
 }
 
 struct Fleet<'c> {
@@ -163,6 +312,11 @@ struct Fleet<'c> {
     out: FleetOutcome,
     // Levels and their integrals.
     busy_slots: u64,
+    /// Milli-vCPU in use over all servers.
+    busy_cpu: u64,
+    /// Servers held to their baseline.
+    throttled: u64,
+    credits: Option<Credits>,
     capacity_slots: u64,
     alive: u64,
     booting: u64,
@@ -171,6 +325,7 @@ struct Fleet<'c> {
     // Autoscaler bookkeeping.
     busy_at_eval: u128,
     capacity_at_eval: u128,
+    cpu_at_eval: u128,
     last_action: Option<Micros>,
 }
 
@@ -197,12 +352,16 @@ impl<'c> Fleet<'c> {
             let seg = t.min(m_end);
             let dt = (seg - self.last_t) as u128;
             let (busy, cap, alive) = (self.busy_slots, self.capacity_slots, self.alive);
+            let cpu = self.busy_cpu as u128 * dt;
+            self.out.busy_cpu_mvcpu_us += cpu;
+            self.out.throttled_us += self.throttled as u128 * dt;
             self.out.busy_slot_us += busy as u128 * dt;
             self.out.capacity_slot_us += cap as u128 * dt;
             self.out.instance_us += alive as u128 * dt;
             let last_t = self.last_t;
             let minute = self.minute(last_t);
             minute.busy_slot_us += busy as u128 * dt;
+            minute.busy_cpu_mvcpu_us += cpu;
             minute.instance_us += alive as u128 * dt;
             minute.peak_instances = minute.peak_instances.max(alive as u32);
             self.last_t = seg;
@@ -217,6 +376,18 @@ impl<'c> Fleet<'c> {
             busy: 0,
             draining: false,
             gone: false,
+            cpu: self
+                .cfg
+                .cpu
+                .as_ref()
+                .map(|c| Ps::new(milli_vcpu(c.vcpus), milli_vcpu(c.threads))),
+            cpu_due: None,
+            credit: self.credits.map(|c| Balance {
+                balance: c.initial,
+                last: now,
+                throttled: false,
+                due: None,
+            }),
         });
         self.alive += 1;
         self.out.launches += 1;
@@ -250,6 +421,8 @@ impl<'c> Fleet<'c> {
             self.capacity_slots -= self.cfg.slots as u64;
         }
         self.alive -= 1;
+        self.credit_settle(now, id);
+        self.charge_surplus(id);
         self.bill(launched, now);
         self.note_instances();
     }
@@ -278,8 +451,150 @@ impl<'c> Fleet<'c> {
         }
         self.out.served += 1;
         self.out.queue_wait.record(wait);
-        self.out.latency.record(wait + w.service);
-        self.push(now + w.service, Kind::Completion(id));
+        let s = &mut self.servers[id as usize];
+        match &mut s.cpu {
+            None => {
+                self.out.latency.record(wait + w.service);
+                self.push(now + w.service, Kind::Completion(id));
+            }
+            Some(_) => {
+                self.cpu_op(now, id, |ps| ps.add(now, w.work, (w.arrival, w.service)));
+                self.schedule_cpu(id);
+            }
+        }
+    }
+
+    /// Changes server `id`'s CPU jobs: settles its credits first, keeps the fleet's CPU level,
+    /// then applies the credit rules (which may change its capacity).
+    fn cpu_op<R>(
+        &mut self,
+        now: Micros,
+        id: u32,
+        op: impl FnOnce(&mut Ps<(Micros, Micros)>) -> R,
+    ) -> Option<R> {
+        self.credit_settle(now, id);
+        let ps = self.servers[id as usize].cpu.as_mut()?;
+        let before = ps.busy_milli();
+        let r = op(ps);
+        self.busy_cpu = self.busy_cpu + ps.busy_milli() - before;
+        self.credit_rules(now, id);
+        Some(r)
+    }
+
+    /// Brings server `id`'s credit balance to `now` at its current CPU use.
+    fn credit_settle(&mut self, now: Micros, id: u32) {
+        let Some(k) = self.credits else {
+            return;
+        };
+        let s = &mut self.servers[id as usize];
+        let (Some(c), Some(ps)) = (s.credit.as_mut(), s.cpu.as_ref()) else {
+            return;
+        };
+        let dt = now.saturating_sub(c.last) as i128;
+        c.last = c.last.max(now);
+        // Linear between changes, so clamping at the end is exact.
+        c.balance += (k.earn as i128 - ps.busy_milli() as i128) * dt;
+        c.balance = c.balance.min(k.max);
+        let mut charged = 0;
+        if k.unlimited {
+            if c.balance < -k.max {
+                charged = -k.max - c.balance;
+                c.balance = -k.max;
+            }
+        } else {
+            c.balance = c.balance.max(0); // the run-out event is rounded up to the microsecond
+        }
+        self.out.surplus_mvcpu_us += charged as u128;
+    }
+
+    /// An unlimited server's surplus credits still owed are charged (its life or the window ends).
+    fn charge_surplus(&mut self, id: u32) {
+        if let Some(c) = self.servers[id as usize].credit.as_mut()
+            && c.balance < 0
+        {
+            self.out.surplus_mvcpu_us += (-c.balance) as u128;
+            c.balance = 0;
+        }
+    }
+
+    /// Standard mode: out of credits with more demand than the baseline, the server drops to its
+    /// baseline; once its demand fits under the baseline it has its vCPUs again. Then schedules
+    /// the next run-out.
+    fn credit_rules(&mut self, now: Micros, id: u32) {
+        let Some(k) = self.credits else {
+            return;
+        };
+        let s = &mut self.servers[id as usize];
+        let (Some(c), Some(ps)) = (s.credit.as_mut(), s.cpu.as_mut()) else {
+            return;
+        };
+        let before = ps.busy_milli();
+        if !k.unlimited {
+            if c.throttled && ps.demand_milli() <= k.earn {
+                ps.set_capacity(now, k.full);
+                c.throttled = false;
+                self.throttled -= 1;
+            } else if !c.throttled && c.balance <= 0 && ps.busy_milli() > k.earn {
+                ps.set_capacity(now, k.earn);
+                c.throttled = true;
+                self.throttled += 1;
+            }
+        }
+        let busy = ps.busy_milli();
+        self.busy_cpu = self.busy_cpu + busy - before;
+        let next = (!k.unlimited && !c.throttled && busy > k.earn).then(|| {
+            let rate = i128::from(busy - k.earn);
+            now + (c.balance.max(0) + rate - 1).div_euclid(rate) as Micros
+        });
+        if next != c.due {
+            c.due = next;
+            if let Some(t) = next {
+                self.push(t, Kind::CreditOut(id));
+            }
+        }
+    }
+
+    fn credit_out(&mut self, now: Micros, id: u32) {
+        let Some(c) = self.servers[id as usize].credit.as_mut() else {
+            return;
+        };
+        if c.due != Some(now) {
+            return; // superseded
+        }
+        c.due = None;
+        self.credit_settle(now, id);
+        self.credit_rules(now, id);
+        self.schedule_cpu(id);
+    }
+
+    /// Makes the server's next CPU completion the event that counts (once per change).
+    fn schedule_cpu(&mut self, id: u32) {
+        let s = &mut self.servers[id as usize];
+        let next = s.cpu.as_ref().and_then(Ps::next_completion);
+        if next != s.cpu_due {
+            s.cpu_due = next;
+            if let Some(t) = next {
+                self.push(t, Kind::CpuDone(id));
+            }
+        }
+    }
+
+    /// The CPU parts that finished at `now`: each request's latency is now known; it leaves its
+    /// slot after the rest of its duration.
+    fn cpu_done(&mut self, now: Micros, id: u32) {
+        if self.servers[id as usize].cpu_due != Some(now) {
+            return; // superseded by a later change on this server
+        }
+        self.servers[id as usize].cpu_due = None;
+        while let Some(Some((arrival, rest))) = self.cpu_op(now, id, |ps| ps.pop_done(now)) {
+            self.out.latency.record(now + rest - arrival);
+            if rest == 0 {
+                self.complete(now, id);
+            } else {
+                self.push(now + rest, Kind::Completion(id));
+            }
+        }
+        self.schedule_cpu(id);
     }
 
     /// The next request from the queue that has not waited too long.
@@ -342,9 +657,26 @@ impl<'c> Fleet<'c> {
     fn arrive(&mut self, now: Micros, inv: &Invocation) {
         self.out.invocations += 1;
         self.minute(now).invocations += 1;
-        let w = Waiting {
-            arrival: now,
-            service: self.cfg.speed.service(inv),
+        let service = self.cfg.speed.service(inv);
+        let w = match &self.cfg.cpu {
+            None => Waiting {
+                arrival: now,
+                service,
+                work: 0,
+            },
+            Some(c) => {
+                let d = match self.cfg.speed {
+                    Speed::Factor(_) => service,
+                    // The profile says what CPU the duration was measured at.
+                    Speed::CpuShare { .. } => inv.duration,
+                };
+                let (work, rest) = c.split(d, inv.memory_mb);
+                Waiting {
+                    arrival: now,
+                    service: rest,
+                    work,
+                }
+            }
         };
         if self.queue.is_empty()
             && let Some(&id) = self.free.first()
@@ -369,6 +701,8 @@ impl<'c> Fleet<'c> {
         let cap = self.out.capacity_slot_us - self.capacity_at_eval;
         self.busy_at_eval = self.out.busy_slot_us;
         self.capacity_at_eval = self.out.capacity_slot_us;
+        let cpu_busy = self.out.busy_cpu_mvcpu_us - self.cpu_at_eval;
+        self.cpu_at_eval = self.out.busy_cpu_mvcpu_us;
         let in_service = self
             .servers
             .iter()
@@ -376,13 +710,21 @@ impl<'c> Fleet<'c> {
             .count() as u32;
         let pending = self.booting as u32;
         // Utilisation over the interval; with no capacity, any queue means "full".
-        let util = if cap > 0 {
+        let mut util = if cap > 0 {
             busy as f64 / cap as f64
         } else if self.queue.is_empty() {
             0.0
         } else {
             1.0
         };
+        // With a CPU model the busier of slots and vCPUs decides (a server whose CPUs are
+        // saturated is full whatever its free slots).
+        if let Some(c) = &self.cfg.cpu
+            && cap > 0
+        {
+            let cpu_cap = cap as f64 / f64::from(self.cfg.slots) * milli_vcpu(c.vcpus) as f64;
+            util = util.max(cpu_busy as f64 / cpu_cap);
+        }
         let base = in_service.max(1);
         let mut desired = (f64::from(base) * util / a.target).ceil() as u32;
         if !self.queue.is_empty() {
@@ -390,6 +732,15 @@ impl<'c> Fleet<'c> {
         }
         let desired = desired.clamp(a.min, a.max);
         let current = in_service + pending;
+        // At most ×2^(interval / doubling) per evaluation (and at least one more).
+        let desired = match a.doubling {
+            Some(d) if desired > current => {
+                let pace = 2f64.powf(a.interval as f64 / d.max(1) as f64);
+                let most = (f64::from(current.max(1)) * pace).ceil() as u32;
+                desired.min(most.max(current + 1)).min(a.max)
+            }
+            _ => desired,
+        };
         if desired > current {
             for _ in current..desired {
                 self.launch(now, Some(now + a.boot_delay));
@@ -484,6 +835,17 @@ pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
         queue: VecDeque::new(),
         out: FleetOutcome::default(),
         busy_slots: 0,
+        busy_cpu: 0,
+        throttled: 0,
+        credits: cfg.cpu.as_ref().and_then(|c| {
+            c.burst.as_ref().map(|b| Credits {
+                earn: milli_vcpu(b.baseline_vcpu),
+                full: milli_vcpu(c.vcpus),
+                max: (b.max_credits * MVCPU_US_PER_CREDIT).round() as i128,
+                initial: (b.initial_credits * MVCPU_US_PER_CREDIT).round() as i128,
+                unlimited: b.unlimited,
+            })
+        }),
         capacity_slots: 0,
         alive: 0,
         booting: 0,
@@ -491,6 +853,7 @@ pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
         clip,
         busy_at_eval: 0,
         capacity_at_eval: 0,
+        cpu_at_eval: 0,
         last_action: None,
     };
     f.out.instances_min = u32::MAX;
@@ -526,12 +889,13 @@ pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
             .map(|Reverse((t, _))| *t)
             .filter(|&t| t < clip);
         // Stop evaluating once nothing else is left to happen.
+        // With no request in a slot or queued and nothing booting, no completion, boot, CPU or
+        // credit event can be valid: what is left are evaluations and superseded events.
         let only_evaluations = next_arrival.is_none()
             && f.queue.is_empty()
             && f.busy_slots == 0
             && f.booting == 0
-            && next_timer.is_some_and(|(_, p)| p == 1)
-            && f.heap.len() == 1;
+            && next_timer.is_some();
         if only_evaluations {
             break;
         }
@@ -545,10 +909,25 @@ pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
             let Some(Reverse((t, _, _, kind))) = f.heap.pop() else {
                 break;
             };
+            // A superseded CPU or credit event is no event: it neither advances time nor
+            // stretches the window.
+            let stale = match kind {
+                Kind::CpuDone(id) => f.servers[id as usize].cpu_due != Some(t),
+                Kind::CreditOut(id) => f.servers[id as usize]
+                    .credit
+                    .as_ref()
+                    .is_none_or(|c| c.due != Some(t)),
+                _ => false,
+            };
+            if stale {
+                continue;
+            }
             f.advance(t);
             last_event = last_event.max(t);
             match kind {
                 Kind::Completion(id) => f.complete(t, id),
+                Kind::CpuDone(id) => f.cpu_done(t, id),
+                Kind::CreditOut(id) => f.credit_out(t, id),
                 Kind::BootDone(id) => f.boot_done(t, id),
                 Kind::Evaluate => {
                     if let FleetSize::Auto(a) = &cfg.size {
@@ -589,6 +968,8 @@ pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
         if !s.gone {
             let launched = s.launched;
             f.bill(launched, window);
+            f.credit_settle(window, id as u32);
+            f.charge_surplus(id as u32);
         }
     }
     if f.out.instances_min == u32::MAX {
@@ -599,6 +980,7 @@ pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
         .minutes
         .resize(window.div_ceil(MINUTE) as usize, FleetMinute::default());
     f.out.window_us = window;
+    f.out.vcpus = cfg.cpu.as_ref().map_or(0.0, |c| c.vcpus);
     f.out.excluded_after_horizon = excluded;
     f.out
 }

@@ -9,6 +9,7 @@ mod driver;
 pub mod fleet;
 mod function;
 pub mod keepalive;
+pub mod ps;
 mod warmup;
 
 use std::sync::Arc;
@@ -72,6 +73,9 @@ pub const MAX_WINDOW: Micros = 366 * 24 * crate::time::HOUR;
 /// The longest a request may wait: an async event's maximum age (Lambda allows 6 h) and a queued
 /// request's maximum wait (SQS keeps messages up to 14 days).
 pub const MAX_WAIT: Micros = 14 * 24 * crate::time::HOUR;
+
+/// The most provisioned instances a run sets up, over all functions (about 1.3 GB).
+pub const MAX_PROVISIONED: u64 = 10_000_000;
 
 /// Retry behaviour for `async` invocations that find no capacity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -505,6 +509,18 @@ impl PlatformConfig {
             return Err(ConfigError::field(
                 "provisioned",
                 "give either a fixed provisioned level or a schedule/target, not both",
+            ));
+        }
+        // Each provisioned instance is set up before the run (about 130 bytes each).
+        let provisioned = u64::from(self.max_provisioned()) * functions as u64;
+        if provisioned > MAX_PROVISIONED {
+            return Err(ConfigError::field(
+                "provisioned",
+                format!(
+                    "{} provisioned instances for each of {functions} functions ({provisioned}) \
+                     is more than the {MAX_PROVISIONED} a run may set up",
+                    self.max_provisioned()
+                ),
             ));
         }
         if self.per_instance_concurrency == 0 {

@@ -46,6 +46,8 @@ pub struct FleetMinute {
     pub busy_slot_us: u128,
     /// ∫ instances alive (booting or serving) dt over the minute, instance-microseconds.
     pub instance_us: u128,
+    /// ∫ vCPUs in use dt over the minute, milli-vCPU-microseconds (0 without a CPU model).
+    pub busy_cpu_mvcpu_us: u128,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -68,6 +70,17 @@ pub struct FleetOutcome {
     pub capacity_slot_us: u128,
     /// ∫ instances alive dt.
     pub instance_us: u128,
+    /// ∫ vCPUs in use dt over all servers, milli-vCPU-microseconds (0 without a CPU model).
+    pub busy_cpu_mvcpu_us: u128,
+    /// vCPUs of one server when the run modelled CPU, else 0.
+    pub vcpus: f64,
+    /// Burstable servers in unlimited mode: surplus CPU credits to bill (spent beyond the
+    /// balance and not paid back by earned credits by the end of each server's life or the
+    /// window), milli-vCPU-microseconds.
+    pub surplus_mvcpu_us: u128,
+    /// Burstable servers in standard mode: ∫ servers held to their baseline dt (out of
+    /// credits), server-microseconds.
+    pub throttled_us: u128,
     pub instances_min: u32,
     pub instances_max: u32,
     /// Instances launched by the autoscaler (the initial fleet is not counted).
@@ -90,6 +103,24 @@ impl FleetOutcome {
         } else {
             self.busy_slot_us as f64 / self.capacity_slot_us as f64
         }
+    }
+
+    /// Mean vCPUs in use / vCPUs of the instances alive (booting included), 0..1; `None`
+    /// without a CPU model.
+    pub fn cpu_utilisation(&self) -> Option<f64> {
+        (self.vcpus > 0.0).then(|| {
+            let cap = self.instance_us as f64 * self.vcpus * 1000.0;
+            if cap > 0.0 {
+                self.busy_cpu_mvcpu_us as f64 / cap
+            } else {
+                0.0
+            }
+        })
+    }
+
+    /// Mean vCPUs in use over the window.
+    pub fn mean_busy_vcpus(&self) -> f64 {
+        self.busy_cpu_mvcpu_us as f64 / 1000.0 / self.window_us.max(1) as f64
     }
 
     /// Time-weighted mean of instances alive.

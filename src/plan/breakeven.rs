@@ -23,6 +23,9 @@ pub struct Point {
     pub faas_throttled: u64,
     /// p99 queue wait on the fleet, ms.
     pub fleet_queue_wait_p99_ms: f64,
+    /// Mean vCPUs in use / vCPUs of the fleet's servers, 0..1 (with a CPU profile only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet_cpu_utilisation: Option<f64>,
     /// The FaaS offering meets every `--slo` objective.
     pub faas_feasible: bool,
     /// The fleet meets its SLO (the fleet SLO and every `--slo` objective).
@@ -204,6 +207,7 @@ mod tests {
             fleet_rejected: 0,
             faas_throttled: 0,
             fleet_queue_wait_p99_ms: 0.0,
+            fleet_cpu_utilisation: None,
             faas_feasible: true,
             fleet_feasible: true,
             faas_failed: vec![],

@@ -22,6 +22,18 @@ pub struct FleetSpec {
     /// A fixed fleet whose count the SLO search picks.
     pub size_for_slo: bool,
     pub discount_pct: f64,
+    /// Lambda Managed Instances: its fee and request charge on top of the instances.
+    pub managed: Option<servers::managed::ManagedInstances>,
+}
+
+impl FleetSpec {
+    /// The fleet's bill (plain servers, or Lambda Managed Instances on them).
+    pub fn bill(&self, o: &FleetOutcome) -> FleetBill {
+        match &self.managed {
+            None => servers::bill_fleet(o, &self.server, self.discount_pct),
+            Some(m) => m.bill(o, &self.server, self.discount_pct),
+        }
+    }
 }
 
 /// The default bound on a fleet's p99 queue wait, ms: about a FaaS cold start (the measured
@@ -233,7 +245,7 @@ pub fn run_fleet(
         let o = simulate_fleet(trace, &cfg);
         ((*cfg).clone(), o)
     };
-    const MAX: u32 = 10_000;
+    const MAX: u32 = crate::engine::fleet::MAX_SERVERS;
     let mut hi = 1;
     let mut found = with(hi);
     while !slo.met_by(&found.1) && hi < MAX {
@@ -274,6 +286,33 @@ pub struct QueueWait {
     pub p99: f64,
 }
 
+/// What the servers' CPUs did (only with a CPU profile, `--cpu-bound`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetCpuSummary {
+    /// vCPUs of one server.
+    pub vcpus_per_instance: f64,
+    /// Mean vCPUs in use over the window, all servers together.
+    pub mean_busy_vcpus: f64,
+    /// Mean vCPUs in use / vCPUs of the servers alive (booting included), 0..1.
+    pub utilisation: f64,
+    /// Burstable types only: what their CPU credits did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credits: Option<CreditSummary>,
+}
+
+/// A burstable fleet's CPU credits over the window.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreditSummary {
+    /// "standard" (out of credits: held to the baseline) or "unlimited" (surplus billed).
+    pub mode: &'static str,
+    /// vCPUs per server the earned credits pay for.
+    pub baseline_vcpu: f64,
+    /// Server-seconds held to the baseline (standard mode).
+    pub throttled_s: f64,
+    /// Surplus credits billed, vCPU-hours (unlimited mode; 60 credits = 1 vCPU-hour).
+    pub surplus_vcpu_hours: f64,
+}
+
 /// One fleet's results, named as in the simulate summary where the meaning is the same.
 #[derive(Debug, Clone, Serialize)]
 pub struct FleetSummary {
@@ -297,6 +336,9 @@ pub struct FleetSummary {
     pub scale_events: Vec<ScaleEvent>,
     /// Mean busy slots / mean slots in service.
     pub utilisation: f64,
+    /// CPU use, with a CPU profile only (absent otherwise: slots then serve as traced).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<FleetCpuSummary>,
     pub cost: FleetBill,
     /// False when the fleet misses its SLO (`failed` says which objectives); an infeasible
     /// option is never called cheaper.
@@ -313,7 +355,7 @@ impl FleetSummary {
         sized: Option<u32>,
         slo: &FleetSlo,
     ) -> Self {
-        let cost = servers::bill_fleet(o, &spec.server, spec.discount_pct);
+        let cost = spec.bill(o);
         let failed = slo.misses(o, Some(cost.monthly_usd));
         let warnings = if failed.is_empty() {
             Vec::new()
@@ -359,6 +401,21 @@ impl FleetSummary {
             boot_events: o.boot_events,
             scale_events: o.scale_events.clone(),
             utilisation: o.utilisation(),
+            cpu: o.cpu_utilisation().map(|utilisation| FleetCpuSummary {
+                vcpus_per_instance: o.vcpus,
+                mean_busy_vcpus: o.mean_busy_vcpus(),
+                utilisation,
+                credits: cfg
+                    .cpu
+                    .as_ref()
+                    .and_then(|c| c.burst.as_ref())
+                    .map(|b| CreditSummary {
+                        mode: if b.unlimited { "unlimited" } else { "standard" },
+                        baseline_vcpu: b.baseline_vcpu,
+                        throttled_s: o.throttled_us as f64 / SECOND as f64,
+                        surplus_vcpu_hours: o.surplus_mvcpu_us as f64 / 1e3 / 3.6e9,
+                    }),
+            }),
             cost,
             feasible: failed.is_empty(),
             failed,

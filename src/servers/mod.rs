@@ -4,6 +4,8 @@
 //!
 //! The fleet's bill lives here too: a pure function of a [`FleetOutcome`] and a [`ServerType`].
 
+pub mod managed;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -77,9 +79,58 @@ struct InstanceFile {
     confidence: Option<String>,
     #[serde(default)]
     note: Option<String>,
+    /// Burstable types only: the CPU credit model.
+    #[serde(default)]
+    burst: Option<BurstFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BurstFile {
+    /// CPU credits (vCPU-minutes) earned per hour: the baseline × vCPUs × 60.
+    credits_per_hour: f64,
+    /// Most earned credits the balance holds (24 hours of earning).
+    max_credits: f64,
+    /// Credits at launch.
+    #[serde(default)]
+    initial_credits: f64,
+    /// "standard" (out of credits: down to the baseline) or "unlimited" (surplus credits billed).
+    mode: String,
+    /// USD per vCPU-hour of surplus credits, when the type can run unlimited.
+    #[serde(default)]
+    surplus_usd_per_vcpu_hour: Option<f64>,
+    source: String,
+    as_of: String,
+    #[serde(default)]
+    confidence: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
 }
 
 // ---- The validated domain type ----
+
+/// A burstable type's CPU credits (1 credit = 1 vCPU-minute at 100 %).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Burst {
+    /// Credits earned per hour; the baseline is `credits_per_hour / 60` vCPUs.
+    pub credits_per_hour: f64,
+    pub max_credits: f64,
+    pub initial_credits: f64,
+    /// The provider's default: unlimited (surplus credits billed) or standard (throttled).
+    pub unlimited: bool,
+    /// USD per vCPU-hour of surplus credits (`None`: the type has no unlimited mode).
+    pub surplus_usd_per_vcpu_hour: Option<f64>,
+    pub source: String,
+    pub as_of: String,
+    pub confidence: Option<String>,
+}
+
+impl Burst {
+    /// The baseline, vCPUs (what the credits earned per hour pay for continuously).
+    pub fn baseline_vcpu(&self) -> f64 {
+        self.credits_per_hour / 60.0
+    }
+}
 
 /// One server instance type with its price and billing rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -102,6 +153,8 @@ pub struct ServerType {
     pub note: Option<String>,
     /// The catalog it came from.
     pub catalog: String,
+    /// CPU credits of a burstable type (t3, t4g, B-series); `None`: full vCPUs always.
+    pub burst: Option<Burst>,
 }
 
 impl ServerType {
@@ -198,6 +251,11 @@ pub fn parse_catalog(path: &Path, text: &str) -> Result<Vec<ServerType>, ConfigE
         if out.iter().any(|o| o.name == inst.name) {
             return Err(bad(path, &key("name"), "listed twice"));
         }
+        let burst = inst
+            .burst
+            .as_ref()
+            .map(|b| burst(path, &key("burst"), b, inst.vcpu))
+            .transpose()?;
         out.push(ServerType {
             name: inst.name.clone(),
             provider: c.provider.clone(),
@@ -213,10 +271,79 @@ pub fn parse_catalog(path: &Path, text: &str) -> Result<Vec<ServerType>, ConfigE
             confidence: inst.confidence.clone(),
             note: inst.note.clone().or_else(|| file.billing.note.clone()),
             catalog: catalog.clone(),
+            burst,
         });
     }
     let _ = &file.billing.confidence;
     Ok(out)
+}
+
+/// Checks a `[instance.burst]` table: positive rates, a baseline below the vCPUs, a known mode,
+/// and a surplus price when the default mode is unlimited.
+fn burst(path: &Path, key: &str, b: &BurstFile, vcpu: f64) -> Result<Burst, ConfigError> {
+    let k = |f: &str| format!("{key}.{f}");
+    nonempty(path, &k("source"), &b.source)?;
+    nonempty(path, &k("as_of"), &b.as_of)?;
+    for (f, v) in [
+        ("credits_per_hour", b.credits_per_hour),
+        ("max_credits", b.max_credits),
+    ] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(bad(path, &k(f), format!("{v}: must be a positive number")));
+        }
+    }
+    if b.credits_per_hour / 60.0 >= vcpu {
+        return Err(bad(
+            path,
+            &k("credits_per_hour"),
+            format!(
+                "{}: a baseline of {} vCPU is not below the type's {vcpu} vCPUs",
+                b.credits_per_hour,
+                b.credits_per_hour / 60.0
+            ),
+        ));
+    }
+    if !(b.initial_credits.is_finite() && b.initial_credits >= 0.0) {
+        return Err(bad(path, &k("initial_credits"), "must be 0 or more"));
+    }
+    let unlimited = match b.mode.as_str() {
+        "standard" => false,
+        "unlimited" => true,
+        other => {
+            return Err(bad(
+                path,
+                &k("mode"),
+                format!("{other:?}: expected \"standard\" or \"unlimited\""),
+            ));
+        }
+    };
+    if let Some(p) = b.surplus_usd_per_vcpu_hour
+        && !(p.is_finite() && p >= 0.0)
+    {
+        return Err(bad(
+            path,
+            &k("surplus_usd_per_vcpu_hour"),
+            "must be 0 or more",
+        ));
+    }
+    if unlimited && b.surplus_usd_per_vcpu_hour.is_none() {
+        return Err(bad(
+            path,
+            &k("surplus_usd_per_vcpu_hour"),
+            "an unlimited type needs the price of its surplus credits",
+        ));
+    }
+    let _ = &b.note;
+    Ok(Burst {
+        credits_per_hour: b.credits_per_hour,
+        max_credits: b.max_credits,
+        initial_credits: b.initial_credits,
+        unlimited,
+        surplus_usd_per_vcpu_hour: b.surplus_usd_per_vcpu_hour,
+        source: b.source.clone(),
+        as_of: b.as_of.clone(),
+        confidence: b.confidence.clone(),
+    })
 }
 
 /// Every shipped server type, in catalog order.
@@ -299,7 +426,16 @@ pub fn bill_fleet(o: &FleetOutcome, server: &ServerType, discount_pct: f64) -> F
     let hours = billed_instance_s(o, server) as f64 / 3600.0;
     let list = hours * server.usd_per_hour;
     let discount = list * discount_pct / 100.0;
-    let window_usd = list - discount;
+    // Surplus CPU credits of burstable types in unlimited mode, at their own rate (no
+    // commitment discount: it covers the instance price).
+    let surplus_vcpu_h = o.surplus_mvcpu_us as f64 / 1000.0 / 3.6e9;
+    let surplus_rate = server
+        .burst
+        .as_ref()
+        .and_then(|b| b.surplus_usd_per_vcpu_hour)
+        .unwrap_or(0.0);
+    let surplus = surplus_vcpu_h * surplus_rate;
+    let window_usd = list - discount + surplus;
     let window_h = o.window_us as f64 / 3.6e9;
     let monthly_usd = if window_h > 0.0 {
         window_usd * MONTH_HOURS / window_h
@@ -320,6 +456,15 @@ pub fn bill_fleet(o: &FleetOutcome, server: &ServerType, discount_pct: f64) -> F
             unit: "%".into(),
             rate: -list / 100.0,
             amount_usd: -discount,
+        });
+    }
+    if o.surplus_mvcpu_us > 0 {
+        lines.push(FleetLine {
+            item: "surplus CPU credits (unlimited mode)".into(),
+            quantity: surplus_vcpu_h,
+            unit: "vCPU-hour".into(),
+            rate: surplus_rate,
+            amount_usd: surplus,
         });
     }
     FleetBill {

@@ -204,11 +204,13 @@ fn a_fleet_with_a_zero_evaluation_interval_is_refused_naming_the_field() {
             interval,
             boot_delay: 10 * SECOND,
             cooldown: 60 * SECOND,
+            doubling: None,
         }),
         speed: Speed::Factor(1.0),
         queue_limit: None,
         max_wait: None,
         horizon: None,
+        cpu: None,
     };
     let err = fleet(0).validated().unwrap_err();
     assert_eq!(

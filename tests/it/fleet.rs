@@ -18,6 +18,7 @@ fn fixed(count: u32, slots: u32) -> FleetConfig {
         queue_limit: None,
         max_wait: None,
         horizon: None,
+        cpu: None,
     }
 }
 
@@ -111,11 +112,13 @@ fn autoscaler_scales_out_one_interval_plus_boot_after_a_step_and_queues_meanwhil
             interval,
             boot_delay: boot,
             cooldown: 300 * SECOND,
+            doubling: None,
         }),
         speed: Speed::Factor(1.0),
         queue_limit: None,
         max_wait: None,
         horizon: None,
+        cpu: None,
     };
     cfg.validate().unwrap();
     let o = simulate_fleet(&trace, &cfg.validated().unwrap());

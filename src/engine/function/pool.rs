@@ -135,7 +135,7 @@ pub(crate) struct Pool {
     /// True when keep-alive ends never decrease with idle time (a fixed window).
     monotone: bool,
     /// Idle provisioned instances; the top is the next used.
-    prov_idle: Vec<u32>,
+    prov_idle: VecDeque<u32>,
     /// Ready instances serving 0 < busy < k requests (only when k > 1).
     prov_partial: Vec<u32>,
     od_partial: Vec<u32>,
@@ -172,7 +172,7 @@ impl Pool {
             stamps: Vec::new(),
             expiries: BinaryHeap::new(),
             monotone,
-            prov_idle: Vec::new(),
+            prov_idle: VecDeque::new(),
             prov_partial: Vec::new(),
             od_partial: Vec::new(),
             init_open: Vec::new(),
@@ -220,7 +220,7 @@ impl Pool {
     pub fn warm(&self) -> Warm {
         if let Some(&id) = self.prov_partial.last() {
             Warm::Ready(id)
-        } else if let Some(&id) = self.prov_idle.last() {
+        } else if let Some(&id) = self.prov_idle.back() {
             Warm::Ready(id)
         } else if let Some(&id) = self.od_partial.last() {
             Warm::Ready(id)
@@ -235,29 +235,29 @@ impl Pool {
 
     /// Adds an idle provisioned instance below the others (used after them).
     pub fn push_prov_idle_bottom(&mut self, id: u32) {
-        self.prov_idle.insert(0, id);
+        self.prov_idle.push_front(id);
     }
 
     /// Puts an idle provisioned instance on top (used next).
     #[inline]
     pub fn push_prov_idle(&mut self, id: u32) {
-        self.prov_idle.push(id);
+        self.prov_idle.push_back(id);
     }
 
     /// Takes the top idle provisioned instance (the one [`Pool::warm`] names).
     #[inline]
     pub fn pop_prov_idle(&mut self) -> Option<u32> {
-        self.prov_idle.pop()
+        self.prov_idle.pop_back()
     }
 
     /// Takes the bottom idle provisioned instance (the least recently used).
     pub fn pop_prov_idle_lru(&mut self) -> Option<u32> {
-        (!self.prov_idle.is_empty()).then(|| self.prov_idle.remove(0))
+        self.prov_idle.pop_front()
     }
 
     /// Reverses the idle provisioned stack.
     pub fn reverse_prov_idle(&mut self) {
-        self.prov_idle.reverse();
+        self.prov_idle.make_contiguous().reverse();
     }
 
     // Idle on-demand instances: a deque by idle time (and a heap of expiries).

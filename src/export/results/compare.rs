@@ -64,7 +64,7 @@ fn write_table(w: &mut dyn Write, c: &Comparison) -> std::io::Result<()> {
         if let CompareOption::Fleet(f) = o {
             writeln!(
                 w,
-                "  {}: {} x {} slots, {}; instances min {} mean {:.2} max {}; {:.1} % of requests queued",
+                "  {}: {} x {} slots, {}; instances min {} mean {:.2} max {}; {:.1} % of requests queued{}",
                 f.name,
                 f.instance_type,
                 f.slots,
@@ -72,7 +72,17 @@ fn write_table(w: &mut dyn Write, c: &Comparison) -> std::io::Result<()> {
                 f.instances.min,
                 f.instances.mean,
                 f.instances.max,
-                f.waited_ratio * 100.0
+                f.waited_ratio * 100.0,
+                f.cpu.as_ref().map_or(String::new(), |c| format!(
+                    "; CPU {:.1} % of {} vCPU per instance (mean {:.2} vCPU busy){}",
+                    c.utilisation * 100.0,
+                    c.vcpus_per_instance,
+                    c.mean_busy_vcpus,
+                    c.credits.as_ref().map_or(String::new(), |k| format!(
+                        "; credits {}: {:.0} s at the {} vCPU baseline, {:.3} surplus vCPU-hours",
+                        k.mode, k.throttled_s, k.baseline_vcpu, k.surplus_vcpu_hours
+                    ))
+                ))
             )?;
         }
     }

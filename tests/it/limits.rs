@@ -1,7 +1,8 @@
-//! Spans and waits are bounded where they are read, so that a typo cannot make the per-minute
-//! series (one entry per simulated minute) ask for gigabytes. Before, two rows 285 years apart
-//! aborted allocating 14 GB, `--horizon 3650d` took 0.5 GB, and a streamed trace with one far row
-//! simulated empty minutes towards it until memory ran out.
+//! Spans, waits and counts are bounded where they are read, so that a typo cannot ask for
+//! gigabytes or run without end. Before, two rows 285 years apart aborted allocating 14 GB,
+//! `--horizon 3650d` took 0.5 GB, a streamed trace with one far row simulated empty minutes towards
+//! it until memory ran out, `count=1000000000` and `interval=1us` fleets ran without end, and a
+//! million provisioned instances took quadratic time to set up.
 
 use std::io::Write;
 
@@ -94,4 +95,75 @@ fn an_init_sample_beyond_an_hour_is_refused_naming_file_and_line() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("inits.txt:2") && err.contains("5e9"), "{err}");
+}
+
+#[test]
+fn fleet_sizes_and_evaluation_intervals_are_bounded_naming_the_fleet() {
+    for (spec, says) in [
+        ("c7g.large:slots=8,count=1000000000", "at most 10000"),
+        (
+            "c7g.large:slots=8,autoscale=1000000000..1000000000@0.7",
+            "at most 10000",
+        ),
+        (
+            "c7g.large:slots=8,autoscale=1..4@0.7,interval=1us",
+            "at least 1 s",
+        ),
+    ] {
+        let out = faasplan(&[
+            "compare",
+            "workloads/api-steady.csv",
+            "--offering",
+            "aws-lambda-x86",
+            "--fleet",
+            spec,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{spec}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("--fleet") && err.contains(says),
+            "{spec}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_million_provisioned_instances_set_up_in_linear_time_and_more_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("one.csv");
+    std::fs::write(&one, "timestamp_ms,function,duration_ms\n0,f,10\n").unwrap();
+    let one = one.to_str().unwrap();
+    // Quadratic before (each instance inserted at the front of a vector): minutes in a debug build.
+    let started = std::time::Instant::now();
+    let out = faasplan(&[
+        "simulate",
+        one,
+        "--provisioned",
+        "1000000",
+        "--account-concurrency",
+        "none",
+        "--format",
+        "json",
+    ]);
+    let v = crate::common::json_out(&out);
+    assert_eq!(v["warm_starts"], 1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    let out = faasplan(&[
+        "simulate",
+        one,
+        "--provisioned",
+        "20000000",
+        "--account-concurrency",
+        "none",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--provisioned") && err.contains("10000000"),
+        "{err}"
+    );
 }
