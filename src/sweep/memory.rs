@@ -96,6 +96,7 @@ mod tests {
     fn row(mb: f64, cost: f64, p99: f64) -> PointResult {
         PointResult {
             settings: vec![("memory_mb".into(), mb)],
+            keep_alive_policy: None,
             replicas: 1,
             metrics: vec![
                 (COST_PER_INVOCATION.into(), Estimate::of(&[cost])),
