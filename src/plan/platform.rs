@@ -6,8 +6,7 @@
 use std::sync::Arc;
 
 use crate::engine::{
-    CpuModel, CpuReference, FixedKeepAlive, InitDist, KeepAliveSpec, MeasuredCurve,
-    PlatformConfig,
+    CpuModel, CpuReference, FixedKeepAlive, InitDist, KeepAliveSpec, MeasuredCurve, PlatformConfig,
     ProvisionedPlan, ScalingRate, Warmup,
 };
 use crate::error::ConfigError;
