@@ -1,15 +1,20 @@
 //! The processor-sharing benchmark (run: `cargo bench --bench ps`): one 1-vCPU fleet server,
 //! 1,000 slots, fully CPU-bound exponential work of mean 100 ms under Poisson arrivals at
 //! ρ = 0.9, 1 M requests. Median of 5 runs of `simulate_fleet` (the whole fleet engine: queue,
-//! slots, latency histograms) and of the bare `Ps` primitive on the same requests.
+//! slots, latency histograms), of the bare `Ps` primitive on the same requests, and of the
+//! function engine (`simulate`) with the same requests sharing one FaaS instance of 1 vCPU
+//! (Lambda at 1,769 MB, one provisioned instance, per-instance concurrency 100,000, issue 12
+//! part 4).
 //!
 //! `FAASPLAN_BENCH_ROWS` changes the request count; `FAASPLAN_BENCH_RHO` the load.
 
 use std::time::Instant;
 
-use faasplan::engine::CpuReference;
 use faasplan::engine::fleet::{FleetConfig, FleetCpu, FleetSize, Speed, simulate_fleet};
 use faasplan::engine::ps::{Ps, milli_vcpu};
+use faasplan::engine::{
+    CpuModel, CpuReference, InitDist, PlatformConfig, RunOptions, Warmup, simulate_with,
+};
 use faasplan::trace::{TraceBuilder, Trigger};
 use rand::{RngExt, SeedableRng};
 
@@ -141,5 +146,43 @@ fn main() {
          {bare_cpu:.3} s = {:.2} M/s of CPU time (peak {peak} in service)",
         rows as f64 / bare / 1e6,
         rows as f64 / bare_cpu / 1e6
+    );
+
+    // The function engine: the same requests on one CPU-sharing FaaS instance.
+    let lambda = faasplan::offering::Offering::resolve("aws-lambda-x86").expect("aws-lambda-x86");
+    let mut fcfg = PlatformConfig::lambda_defaults(InitDist::Constant(0));
+    fcfg.memory_mb = 1769;
+    fcfg.per_instance_concurrency = 100_000;
+    fcfg.max_concurrency = Some(1);
+    fcfg.provisioned = 1;
+    fcfg.warmup = Warmup::None;
+    fcfg.cpu = Some(CpuModel {
+        bound: 1.0,
+        threads: 1.0,
+        platform: lambda.vcpu_rule(),
+        reference: CpuReference::Vcpu(1.0),
+        measured: None,
+    });
+    let fcfg = fcfg.validate_for(&trace).expect("a valid platform");
+    let opts = RunOptions {
+        force: None,
+        single_thread: true,
+    };
+    let (mut f_times, mut f_cpu) = (Vec::new(), Vec::new());
+    let mut last = None;
+    for _ in 0..5 {
+        let (wall, cpu) = timed(|| last = Some(simulate_with(&trace, &fcfg, opts)));
+        f_times.push(wall);
+        f_cpu.push(cpu);
+    }
+    let o = last.expect("5 runs");
+    let (fw, fc) = (median(f_times), median(f_cpu));
+    println!(
+        "function engine, one CPU-sharing instance: {rows} requests in {fw:.3} s = {:.2} M \
+         requests/s wall, {fc:.3} s = {:.2} M/s of CPU time (mean latency {:.1} ms; the same \
+         requests as the bare primitive, so peak {peak} in service)",
+        rows as f64 / fw / 1e6,
+        rows as f64 / fc / 1e6,
+        o.latency.mean_us() / 1e3,
     );
 }

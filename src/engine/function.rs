@@ -16,6 +16,7 @@ mod events;
 mod limits;
 mod pool;
 mod provisioned;
+mod share;
 
 use std::collections::VecDeque;
 
@@ -28,6 +29,7 @@ pub(crate) use limits::Account;
 use limits::{Blocked, Limits, QueueBlock};
 use pool::{Instance, Pool, Popped, State, Warm};
 use provisioned::Provisioned;
+use share::{Finished, Job, Shared};
 
 use super::PlatformConfig;
 use super::keepalive::AppKeepAlive;
@@ -113,6 +115,11 @@ pub(crate) struct FunctionSim<'t> {
     last_memory: u16,
     /// Instances that died after `last_event`, counted by `finish` (clipped to the window).
     late: Vec<Late>,
+    /// Requests sharing their instances' CPU (a CPU profile and more than one request per
+    /// instance); `None`: each request runs for its duration, as traced or scaled.
+    share: Option<Shared>,
+    /// Scratch for the requests one CPU event finishes.
+    finished: Vec<Finished>,
     /// The time of the last event processed (pre-warms excluded: they do not extend the window).
     pub last_event: Micros,
     pub stats: FunctionStats,
@@ -196,6 +203,9 @@ impl<'t> FunctionSim<'t> {
             last_prewarm: None,
             late: Vec::new(),
             last_memory: cfg.memory_mb,
+            share: share::shares(cfg.cpu.as_ref(), cfg.per_instance_concurrency)
+                .then(|| Shared::new(cfg.timeout)),
+            finished: Vec::new(),
             last_event: 0,
             stats: FunctionStats::default(),
             out: EpochBuffer::default(),
@@ -364,7 +374,12 @@ impl<'t> FunctionSim<'t> {
             && phase == Phase::Timer
             && self.prewarm_event() == Some(now)
             && self.timers.peek().is_none_or(|(t, _)| t != now);
-        if !prewarm {
+        // A superseded CPU event does not extend the window either.
+        let stale = phase == Phase::Timer
+            && !prewarm
+            && matches!(self.timers.peek(), Some((t, Timer::CpuDue(id)))
+                if !self.share.as_ref().is_some_and(|s| s.is_due(id, t)));
+        if !prewarm && !stale {
             self.last_event = self.last_event.max(now);
         }
         if !self.measuring && now >= self.lo {
@@ -379,6 +394,8 @@ impl<'t> FunctionSim<'t> {
             Phase::Timer => match self.timers.pop() {
                 Some((_, Timer::Completion(id))) => self.complete(now, id, account),
                 Some((_, Timer::InitDone(id))) => self.init_done(now, id),
+                Some((_, Timer::CpuDue(id))) if !stale => self.cpu_due(now, id),
+                Some((_, Timer::CpuDue(_))) => {}
                 Some((_, Timer::ProvisionTick)) => self.provision_tick(now, account),
                 None => {}
             },
@@ -433,12 +450,20 @@ impl<'t> FunctionSim<'t> {
             None => inv.duration,
             Some(cpu) => cpu.scale(inv.duration, memory_mb, inv.memory_mb),
         };
+        let (work, rest) = match (&self.share, &self.cfg.cpu) {
+            (Some(_), Some(cpu)) => {
+                share::split(cpu, inv.duration, duration, memory_mb, inv.memory_mb)
+            }
+            _ => (0, 0),
+        };
         let req = Request {
             arrival: inv.arrival,
             duration,
             memory_mb,
             trigger: inv.trigger,
             attempt: 0,
+            work,
+            rest,
         };
         if req.trigger == Trigger::Queue && !self.queue.is_empty() {
             // FIFO: a queue request does not overtake the ones already waiting.
@@ -685,19 +710,12 @@ impl<'t> FunctionSim<'t> {
         init_wait: Micros,
         id: u32,
     ) {
-        // An execution past the function's timeout is cut there (and billed up to it).
-        let (exec, timed_out) = match self.cfg.timeout {
-            Some(limit) if req.duration > limit => (limit, true),
-            _ => (req.duration, false),
-        };
-        let end = start + exec;
         if self.learns {
             self.in_flight += 1;
             self.app_idle_since = None;
             self.last_memory = req.memory_mb;
         }
         if self.measured(req.arrival) {
-            let latency = end - req.arrival;
             if now > req.arrival {
                 self.stats.waited += 1;
             }
@@ -708,18 +726,86 @@ impl<'t> FunctionSim<'t> {
             } else {
                 self.stats.warm_starts += 1;
             }
-            if timed_out {
-                self.stats.timed_out += 1;
-                self.out.count(req.arrival, MinuteKind::TimedOut);
-            }
-            self.out.latency(latency, cold);
-            let provisioned = self.pool[id].provisioned;
-            self.stats
-                .bill(req.memory_mb, exec, provisioned, &self.cfg.usage);
         } else if cold {
             self.stats.warmup_cold_starts += 1;
         }
+        if let (Some(share), Some(cpu)) = (&mut self.share, &self.cfg.cpu) {
+            // CPU sharing: the execution ends when its CPU work is done (`cpu_due`).
+            let inst_mb = match self.pool[id].memory_mb {
+                0 => self.cfg.memory_mb,
+                mb => mb,
+            };
+            let (capacity, cap) = share::instance_cpu(cpu, inst_mb);
+            let mut job = Job::new(req.arrival, start, req.work, req.rest, req.memory_mb);
+            job.cold = cold;
+            share.assign(now, id, capacity, cap, job);
+            self.schedule_cpu(id);
+            return;
+        }
+        // An execution past the function's timeout is cut there (and billed up to it).
+        let (exec, timed_out) = match self.cfg.timeout {
+            Some(limit) if req.duration > limit => (limit, true),
+            _ => (req.duration, false),
+        };
+        let end = start + exec;
+        self.record_execution(req.arrival, req.memory_mb, start, end, timed_out, cold, id);
+    }
+
+    /// Records a request's execution on instance `id` from `start` to `end` (its latency, bill
+    /// and timeout) and schedules its completion.
+    #[allow(clippy::too_many_arguments)]
+    fn record_execution(
+        &mut self,
+        arrival: Micros,
+        memory_mb: u16,
+        start: Micros,
+        end: Micros,
+        timed_out: bool,
+        cold: bool,
+        id: u32,
+    ) {
+        if self.measured(arrival) {
+            if timed_out {
+                self.stats.timed_out += 1;
+                self.out.count(arrival, MinuteKind::TimedOut);
+            }
+            self.out.latency(end - arrival, cold);
+            let provisioned = self.pool[id].provisioned;
+            self.stats
+                .bill(memory_mb, end - start, provisioned, &self.cfg.usage);
+        }
         self.timers.push(&mut self.seq, end, Timer::Completion(id));
+    }
+
+    /// Schedules CPU-sharing instance `id`'s next CPU event if it changed.
+    fn schedule_cpu(&mut self, id: u32) {
+        if let Some(t) = self.share.as_mut().and_then(|s| s.reschedule(id)) {
+            self.timers.push(&mut self.seq, t, Timer::CpuDue(id));
+        }
+    }
+
+    /// Instance `id`'s live CPU event at `now`: the requests whose CPU work is done (or that
+    /// timed out in it) execute to their end (the platform bills the whole stretched time).
+    fn cpu_due(&mut self, now: Micros, id: u32) {
+        let Some(share) = self.share.as_mut() else {
+            return;
+        };
+        let mut finished = std::mem::take(&mut self.finished);
+        share.fire(now, id, &mut finished);
+        for f in finished.drain(..) {
+            let j = f.job;
+            self.record_execution(
+                j.arrival,
+                j.memory_mb,
+                j.start,
+                f.end,
+                f.timed_out,
+                j.cold,
+                id,
+            );
+        }
+        self.finished = finished;
+        self.schedule_cpu(id);
     }
 
     /// Changes the function's busy-instance count at `now` (time-ordered).
@@ -745,6 +831,10 @@ impl<'t> FunctionSim<'t> {
         inst.state = State::Ready;
         inst.busy_since = now;
         let spare = inst.busy < k;
+        if let Some(share) = self.share.as_mut() {
+            share.start_pending(now, id);
+            self.schedule_cpu(id);
+        }
         if spare {
             self.pool.close_init(id);
         }

@@ -159,6 +159,17 @@ impl<T: Ord> Ps<T> {
         self.set_rate();
         Some(item)
     }
+
+    /// Takes the job carrying `item` out of service at `now` (a request cut by its timeout),
+    /// whatever its progress; true if it was there. O(n) in the jobs in service: meant for rare
+    /// events, not for every arrival or departure.
+    pub fn remove(&mut self, now: Micros, item: &T) -> bool {
+        self.rebase(now);
+        let before = self.jobs.len();
+        self.jobs.retain(|Reverse((_, _, x))| x != item);
+        self.set_rate();
+        self.jobs.len() < before
+    }
 }
 
 #[cfg(test)]
@@ -252,6 +263,20 @@ mod tests {
             assert_eq!(mul_div(a, b, d, false), a * b / d);
             assert_eq!(mul_div(a, b, d, true), (a * b).div_ceil(d));
         }
+    }
+
+    #[test]
+    fn a_removed_job_gives_its_share_back() {
+        // 1 vCPU, A and B (100 ms each) at 0; B is cut at 100 ms, when each has had 50 ms.
+        // A then runs alone: its last 50 ms end at 150 ms.
+        let mut ps: Ps<u32> = Ps::new(1000, 1000);
+        ps.add(0, 100_000, 1);
+        ps.add(0, 100_000, 2);
+        assert!(ps.remove(100_000, &2));
+        assert!(!ps.remove(100_000, &2));
+        assert_eq!(ps.next_completion(), Some(150_000));
+        assert_eq!(ps.pop_done(150_000), Some(1));
+        assert!(ps.is_empty());
     }
 
     #[test]

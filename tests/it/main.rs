@@ -18,6 +18,7 @@ mod offering;
 mod outputs;
 mod pipeline;
 mod provisioned;
+mod ps_instance;
 mod queueing;
 mod readers;
 mod report;

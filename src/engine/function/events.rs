@@ -31,6 +31,9 @@ pub(crate) enum Timer {
     Completion(u32),
     /// This instance's init finishes.
     InitDone(u32),
+    /// This CPU-sharing instance's next CPU event (a request's CPU work done, or a timeout);
+    /// stale unless its time is the instance's current one (see `share`).
+    CpuDue(u32),
     /// The provisioned plan's next step (schedule boundary or target-tracking evaluation).
     ProvisionTick,
 }
@@ -56,6 +59,9 @@ pub(crate) struct Request {
     pub trigger: Trigger,
     /// Retries so far (async).
     pub attempt: u16,
+    /// With CPU sharing (see `share`): the CPU work, vCPU-µs, and the rest of `duration`, µs.
+    pub work: Micros,
+    pub rest: Micros,
 }
 
 /// The scheduling order of one function's events: every queue of the function draws from it,
