@@ -360,14 +360,21 @@ impl PlatformConfig {
     }
 
     /// The CPU use of `outcome`, a run of this configuration on `trace` (`None` without a CPU
-    /// profile that says which part used the CPU, or when rows measured at different sizes all ran at one explicit
-    /// size: their references differ and the run does not record which ran how long).
+    /// profile that says which part used the CPU; when requests share an instance's vCPUs
+    /// (per-instance concurrency above 1); or when rows measured at different sizes all ran at
+    /// one explicit size: their references differ and the run does not record which ran how
+    /// long).
     pub fn cpu_use(
         &self,
         outcome: &crate::outcome::Outcome,
         trace: &crate::trace::Trace,
     ) -> Option<CpuUse> {
         let cpu = self.cpu.as_ref()?;
+        // Requests sharing an instance's vCPUs run stretched, and the run does not record their
+        // CPU work apart: leave the figure out rather than infer it from stretched time.
+        if self.per_instance_concurrency > 1 {
+            return None;
+        }
         // A measured curve reads the share from the size run at; only the Amdahl form needs
         // where the rows were measured.
         let row_mb = if self.memory_override
