@@ -169,6 +169,11 @@ pub fn faasplan(args: &[&str]) -> std::process::Output {
         .expect("run the faasplan binary")
 }
 
+/// What a run printed on stderr.
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
 /// The JSON a successful run printed; fails the test with its stderr otherwise.
 pub fn json_out(out: &std::process::Output) -> serde_json::Value {
     assert!(

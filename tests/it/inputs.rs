@@ -6,6 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use crate::common::faasplan;
+
 fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
@@ -49,10 +51,6 @@ fn faasplan_fifo(args: &[&str], trace: &Path) -> Output {
     let out = faasplan(&args);
     writer.join().expect("writer thread");
     out
-}
-
-fn faasplan(args: &[&str]) -> Output {
-    crate::common::faasplan(args)
 }
 
 /// The run's results without the fields that name the input (`run.trace`, function names taken

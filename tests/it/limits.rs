@@ -6,11 +6,7 @@
 
 use std::io::Write;
 
-use crate::common::faasplan;
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use crate::common::{faasplan, stderr};
 
 #[test]
 fn a_trace_spanning_centuries_exits_2_naming_the_span_and_the_function() {

@@ -3,20 +3,10 @@
 //! invalid UTF-8 with no line), and init-table errors blamed on the wrong flag.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use faasplan::sweep::Slo;
 
-fn faasplan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faasplan"))
-        .args(args)
-        .output()
-        .expect("run the faasplan binary")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use crate::common::{faasplan, stderr};
 
 const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/snapshot.csv");
 
