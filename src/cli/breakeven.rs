@@ -249,7 +249,7 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
         points,
         crossing,
         verdict,
-        notes: vec![cfg.cpu_note()],
+        notes: vec![cfg.cpu_note(&trace)],
         warnings,
     };
     faasplan::warnings::to_stderr(&result.warnings);

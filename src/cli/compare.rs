@@ -69,12 +69,20 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     let specs = fleet.specs(&base, &trace)?;
     let slo = fleet.slo()?;
 
+    let cfgs = offerings
+        .iter()
+        .map(|o| {
+            platform_config_for(&a.run.platform, Some(o))
+                .with_context(|| format!("offering {}", o.meta.name))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    faasplan::engine::check_cpu_reference(&cfgs.iter().collect::<Vec<_>>(), &trace)
+        .map_err(super::platform::flag_error)?;
+
     let bar = super::progress::bar((offerings.len() + specs.len()) as u64, a.quiet);
     let mut options = Vec::new();
     let mut sizes = Vec::new();
-    for o in &offerings {
-        let cfg = platform_config_for(&a.run.platform, Some(o))
-            .with_context(|| format!("offering {}", o.meta.name))?;
+    for (o, cfg) in offerings.iter().zip(cfgs) {
         let valid = super::validate_for(&cfg, &trace)
             .with_context(|| format!("offering {}", o.meta.name))?;
         let outcome = pool.install(|| simulate(&trace, &valid));
@@ -161,7 +169,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         options,
         recommended,
         recommendation,
-        notes: vec![base.cpu_note()],
+        notes: vec![base.cpu_note(&trace)],
         warnings,
     };
     faasplan::warnings::to_stderr(&comparison.warnings);

@@ -36,7 +36,8 @@ pub struct PlatformArgs {
     pub cpu_threads: u32,
 
     /// Where the traced durations were measured, for --cpu-bound: `row` (each row's memory_mb on
-    /// the simulated offering), N or Nvcpu (N vCPUs), NMB (N MB on the simulated offering) or
+    /// the simulated offering; a row without one, the size it runs at, which a memory sweep or
+    /// a comparison of offerings on different CPUs refuses), N or Nvcpu (N vCPUs), NMB (N MB on the simulated offering) or
     /// NMB@OFFERING (N MB on another offering, e.g. 512MB@aws-lambda-x86: use it to compare
     /// offerings on one measurement).
     #[arg(long, value_name = "REF", default_value = "row", value_parser = parse_cpu_ref)]

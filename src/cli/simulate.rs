@@ -99,8 +99,8 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         .with_warnings(&run_warnings(&a.run.platform, offering, &cfg, &outcome));
     faasplan::warnings::to_stderr(&summary.warnings);
     summary.cpu = cfg.cpu_use(&outcome, &trace);
-    summary.notes.push(cfg.cpu_note());
-    eprintln!("note: {}", cfg.cpu_note());
+    summary.notes.push(cfg.cpu_note(&trace));
+    eprintln!("note: {}", cfg.cpu_note(&trace));
     if let Some(o) = offering {
         summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg))?);
     }
@@ -228,7 +228,7 @@ fn compare(
         )
         .with_warnings(&run_warnings(&a.run.platform, Some(o), &cfg, &outcome));
         summary.cpu = cfg.cpu_use(&outcome, &trace);
-        summary.notes.push(cfg.cpu_note());
+        summary.notes.push(cfg.cpu_note(&trace));
         summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg))?);
         runs.push(summary);
     }

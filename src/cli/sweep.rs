@@ -275,8 +275,15 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         .map(|c| c.validate_for(trace_of(0)))
         .collect::<Result<_, _>>()
         .map_err(super::platform::flag_error)?;
+    let plain: Vec<&PlatformConfig> = configs.iter().map(|c| &**c).collect();
+    faasplan::engine::check_cpu_reference(&plain, trace_of(0))
+        .map_err(super::platform::flag_error)?;
     let memory_swept = points.iter().any(|p| p.memory_mb.is_some());
-    let mut notes = vec![configs.first().map_or_else(String::new, |c| c.cpu_note())];
+    let mut notes = vec![
+        configs
+            .first()
+            .map_or_else(String::new, |c| c.cpu_note(trace_of(0))),
+    ];
     if memory_swept {
         notes.push(memory_note(rows_have_memory));
     }

@@ -236,8 +236,8 @@ pub struct CpuUse {
     /// Instance-seconds with at least one request executing (on-demand and provisioned busy).
     pub loaded_instance_s: f64,
     /// `busy_vcpu_s / (loaded_instance_s × vcpu_per_instance)`: 1 is every vCPU busy all the
-    /// time an instance serves. Above 1, concurrent requests on one instance used more CPU than
-    /// it has (requests do not slow each other down in this model).
+    /// time an instance serves. At most 1 (up to rounding): requests that share an instance
+    /// share its vCPUs (processor sharing) and are stretched rather than served beyond them.
     pub utilisation: f64,
 }
 
@@ -252,7 +252,7 @@ impl CpuModel {
         loaded_s: f64,
         row_mb: Option<u16>,
     ) -> Option<CpuUse> {
-        let (mut busy, mut vcpu_s, mut total) = (0.0, 0.0, 0.0);
+        let mut busy = 0.0;
         for &(mb, s) in exec_s {
             let c = self.platform.vcpu(mb);
             if let Some(m) = &self.measured {
@@ -266,7 +266,22 @@ impl CpuModel {
                 // vCPUs' worth of work.
                 busy += s / f * self.bound * c_ref.min(self.threads);
             }
-            vcpu_s += s * c;
+        }
+        self.usage_of_work(exec_s, loaded_s, busy)
+    }
+
+    /// The CPU use of executions summing `exec_s` seconds per memory size, on instances busy
+    /// `loaded_s` seconds, that did `busy_vcpu_s` of CPU work (as the engine recorded it when
+    /// requests shared an instance's vCPUs). `None` with no execution.
+    pub fn usage_of_work(
+        &self,
+        exec_s: &[(u16, f64)],
+        loaded_s: f64,
+        busy_vcpu_s: f64,
+    ) -> Option<CpuUse> {
+        let (mut vcpu_s, mut total) = (0.0, 0.0);
+        for &(mb, s) in exec_s {
+            vcpu_s += s * self.platform.vcpu(mb);
             total += s;
         }
         if total <= 0.0 || loaded_s <= 0.0 {
@@ -275,9 +290,9 @@ impl CpuModel {
         let vcpu = vcpu_s / total;
         Some(CpuUse {
             vcpu_per_instance: vcpu,
-            busy_vcpu_s: busy,
+            busy_vcpu_s,
             loaded_instance_s: loaded_s,
-            utilisation: busy / (loaded_s * vcpu),
+            utilisation: busy_vcpu_s / (loaded_s * vcpu),
         })
     }
 }

@@ -16,7 +16,7 @@ mod events;
 mod limits;
 mod pool;
 mod provisioned;
-mod share;
+pub(crate) mod share;
 
 use std::collections::VecDeque;
 
@@ -794,6 +794,9 @@ impl<'t> FunctionSim<'t> {
         share.fire(now, id, &mut finished);
         for f in finished.drain(..) {
             let j = f.job;
+            if self.measured(j.arrival) {
+                self.stats.cpu_work_us += f.work_done;
+            }
             self.record_execution(
                 j.arrival,
                 j.memory_mb,

@@ -360,20 +360,29 @@ impl PlatformConfig {
     }
 
     /// The CPU use of `outcome`, a run of this configuration on `trace` (`None` without a CPU
-    /// profile that says which part used the CPU; when requests share an instance's vCPUs
-    /// (per-instance concurrency above 1); or when rows measured at different sizes all ran at
-    /// one explicit size: their references differ and the run does not record which ran how
-    /// long).
+    /// profile that says which part used the CPU, or when rows measured at different sizes all
+    /// ran at one explicit size: their references differ and the run does not record which ran
+    /// how long). When requests share an instance's vCPUs (per-instance concurrency above 1),
+    /// the CPU work is what the engine recorded; otherwise it follows from each execution's time.
     pub fn cpu_use(
         &self,
         outcome: &crate::outcome::Outcome,
         trace: &crate::trace::Trace,
     ) -> Option<CpuUse> {
         let cpu = self.cpu.as_ref()?;
-        // Requests sharing an instance's vCPUs run stretched, and the run does not record their
-        // CPU work apart: leave the figure out rather than infer it from stretched time.
-        if self.per_instance_concurrency > 1 {
-            return None;
+        let t = &outcome.totals;
+        let exec: Vec<(u16, f64)> = t
+            .usage
+            .iter()
+            .map(|u| {
+                let us = u.on_demand.raw_us + u.provisioned.raw_us;
+                (u.memory_mb, us as f64 / 1e6)
+            })
+            .collect();
+        let loaded = (t.on_demand_busy_us + t.provisioned_busy_us) as f64 / 1e6;
+        if function::share::shares(Some(cpu), self.per_instance_concurrency) {
+            // Stretched time says nothing about the work: take the engine's record of it.
+            return cpu.usage_of_work(&exec, loaded, t.cpu_work_us as f64 / 1e6);
         }
         // A measured curve reads the share from the size run at; only the Amdahl form needs
         // where the rows were measured.
@@ -386,27 +395,28 @@ impl PlatformConfig {
             if sizes.any(|m| m != first) {
                 return None;
             }
-            Some(first)
+            // Rows without memory_mb were measured at the size they run at.
+            (first != 0).then_some(first)
         } else {
             None
         };
-        let t = &outcome.totals;
-        let exec: Vec<(u16, f64)> = t
-            .usage
-            .iter()
-            .map(|u| {
-                let us = u.on_demand.raw_us + u.provisioned.raw_us;
-                (u.memory_mb, us as f64 / 1e6)
-            })
-            .collect();
-        let loaded = (t.on_demand_busy_us + t.provisioned_busy_us) as f64 / 1e6;
         cpu.usage(&exec, loaded, row_mb)
     }
 
-    /// The note every output carries about durations and CPU.
-    pub fn cpu_note(&self) -> String {
+    /// The note every output carries about durations and CPU, for a run on `trace`.
+    pub fn cpu_note(&self, trace: &crate::trace::Trace) -> String {
         match &self.cpu {
-            Some(m) => m.describe(),
+            Some(m) => {
+                let mut note = m.describe();
+                if matches!(m.reference, CpuReference::RowMemory(_)) && rows_without_memory(trace) {
+                    note.push_str(&format!(
+                        "; rows without memory_mb were measured at the size they run at ({} MB,                          {:.3} vCPU): give --cpu-ref to say otherwise",
+                        self.memory_mb,
+                        m.platform.vcpu(self.memory_mb)
+                    ));
+                }
+                note
+            }
             None => "durations are replayed as traced: they do not change with memory or CPU \
                      (--cpu-bound F makes the CPU-bound part scale)"
                 .to_string(),
@@ -433,26 +443,6 @@ impl PlatformConfig {
                      (--horizon DURATION simulates only the start)",
                     last as f64 / (24 * crate::time::HOUR) as f64,
                     MAX_WINDOW / (24 * crate::time::HOUR),
-                ),
-            ));
-        }
-        if let Some(CpuModel {
-            reference: CpuReference::RowMemory(_),
-            ..
-        }) = &self.cpu
-            && let Some(f) = trace
-                .invocations()
-                .iter()
-                .find(|i| i.memory_mb == 0)
-                .map(|i| i.function as usize)
-        {
-            return Err(ConfigError::field(
-                "cpu.reference",
-                format!(
-                    "function {:?} has rows without memory_mb, so the CPU its durations were \
-                     measured at is unknown: give --cpu-ref (e.g. 1vcpu, 512MB or \
-                     512MB@aws-lambda-x86)",
-                    trace.functions().get(f).map_or("", |m| m.name.as_str())
                 ),
             ));
         }
@@ -731,6 +721,52 @@ impl Schedule {
         }
         Ok(())
     }
+}
+
+/// True if some row of `trace` has no `memory_mb`.
+fn rows_without_memory(trace: &crate::trace::Trace) -> bool {
+    trace.invocations().iter().any(|i| i.memory_mb == 0)
+}
+
+/// Checks that runs compared on one trace agree on where its durations were measured. A row
+/// without `memory_mb` is taken as measured at the size it runs at (the CPU reference defaults
+/// to the run's own CPU), which is sound for one run and for runs on the same CPU, but would
+/// hide the very change a memory sweep or a comparison of offerings measures: runs on
+/// different CPUs each replaying the traced duration. Those need an explicit reference
+/// (`cpu.reference`, `--cpu-ref`).
+pub fn check_cpu_reference(
+    configs: &[&PlatformConfig],
+    trace: &crate::trace::Trace,
+) -> Result<(), ConfigError> {
+    let vcpus: Vec<(u16, f64)> = configs
+        .iter()
+        .filter_map(|c| {
+            let m = c.cpu.as_ref()?;
+            matches!(m.reference, CpuReference::RowMemory(_))
+                .then(|| (c.memory_mb, m.platform.vcpu(c.memory_mb)))
+        })
+        .collect();
+    let Some(&(mb0, v0)) = vcpus.first() else {
+        return Ok(());
+    };
+    let Some(&(mb1, v1)) = vcpus.iter().find(|(_, v)| (v - v0).abs() > 1e-9) else {
+        return Ok(());
+    };
+    let Some(f) = trace.invocations().iter().find(|i| i.memory_mb == 0) else {
+        return Ok(());
+    };
+    Err(ConfigError::field(
+        "cpu.reference",
+        format!(
+            "function {:?} has rows without memory_mb, and the runs have different CPUs ({mb0} \
+             MB: {v0:.3} vCPU; {mb1} MB: {v1:.3} vCPU), so where its durations were measured \
+             decides the answer: give --cpu-ref (e.g. 1vcpu, 512MB or 512MB@aws-lambda-x86)",
+            trace
+                .functions()
+                .get(f.function as usize)
+                .map_or("", |m| m.name.as_str())
+        ),
+    ))
 }
 
 /// A [`PlatformConfig`] checked by [`PlatformConfig::validate_for`]: the only configuration

@@ -161,14 +161,24 @@ impl<T: Ord> Ps<T> {
     }
 
     /// Takes the job carrying `item` out of service at `now` (a request cut by its timeout),
-    /// whatever its progress; true if it was there. O(n) in the jobs in service: meant for rare
-    /// events, not for every arrival or departure.
-    pub fn remove(&mut self, now: Micros, item: &T) -> bool {
+    /// whatever its progress; its remaining work (vCPU-microseconds, rounded down), or `None` if
+    /// it was not there. O(n) in the jobs in service: meant for rare events, not for every
+    /// arrival or departure.
+    pub fn remove(&mut self, now: Micros, item: &T) -> Option<Micros> {
         self.rebase(now);
-        let before = self.jobs.len();
-        self.jobs.retain(|Reverse((_, _, x))| x != item);
+        let mut remaining = None;
+        let v0 = self.v0;
+        self.jobs.retain(|Reverse((tag, _, x))| {
+            if x == item && remaining.is_none() {
+                let left = tag.saturating_sub(v0) >> FRAC;
+                remaining = Some(Micros::try_from(left).unwrap_or(Micros::MAX));
+                false
+            } else {
+                true
+            }
+        });
         self.set_rate();
-        self.jobs.len() < before
+        remaining
     }
 }
 
@@ -268,12 +278,12 @@ mod tests {
     #[test]
     fn a_removed_job_gives_its_share_back() {
         // 1 vCPU, A and B (100 ms each) at 0; B is cut at 100 ms, when each has had 50 ms.
-        // A then runs alone: its last 50 ms end at 150 ms.
+        // B had 50 ms of work left. A then runs alone: its last 50 ms end at 150 ms.
         let mut ps: Ps<u32> = Ps::new(1000, 1000);
         ps.add(0, 100_000, 1);
         ps.add(0, 100_000, 2);
-        assert!(ps.remove(100_000, &2));
-        assert!(!ps.remove(100_000, &2));
+        assert_eq!(ps.remove(100_000, &2), Some(50_000));
+        assert_eq!(ps.remove(100_000, &2), None);
         assert_eq!(ps.next_completion(), Some(150_000));
         assert_eq!(ps.pop_done(150_000), Some(1));
         assert!(ps.is_empty());

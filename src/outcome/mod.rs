@@ -358,6 +358,9 @@ pub struct FunctionStats {
     pub loaded_mb_us: u128,
     /// Pre-warms started (keep-alive policies that pre-warm).
     pub prewarms: u64,
+    /// CPU work done by the counted requests of instances that share their vCPUs (a CPU profile
+    /// and more than one request per instance), vCPU-microseconds; 0 otherwise.
+    pub cpu_work_us: u64,
     /// The keep-alive policy's decisions by rule (`engine::keepalive::MODE_NAMES`).
     pub keep_alive_decisions: [u64; 5],
 }
@@ -447,6 +450,7 @@ impl FunctionStats {
         self.init_mb_us += other.init_mb_us;
         self.loaded_mb_us += other.loaded_mb_us;
         self.prewarms += other.prewarms;
+        self.cpu_work_us += other.cpu_work_us;
         for (a, b) in self
             .keep_alive_decisions
             .iter_mut()

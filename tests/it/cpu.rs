@@ -147,8 +147,6 @@ fn bad_cpu_settings_exit_2_naming_the_value() {
         ),
         (vec!["--cpu-bound", "1", "--cpu-ref", "fast"], "--cpu-ref"),
         (vec!["--cpu-ref", "1vcpu"], "--cpu-ref"),
-        // The rows have no memory_mb: the reference must be named.
-        (vec!["--cpu-bound", "0.5"], "--cpu-ref"),
         (
             vec!["--offering", "aws-lambda-x86", "--memory-mb", "20000"],
             "10240",
@@ -169,6 +167,86 @@ fn bad_cpu_settings_exit_2_naming_the_value() {
         );
         assert!(out.stdout.is_empty());
     }
+}
+
+#[test]
+fn rows_without_memory_are_measured_where_they_run_unless_runs_differ_in_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = spaced(&dir, 3, 100.0);
+    // One run: the rows ran at its size, as traced, and the note says so.
+    let v = json(&[
+        "simulate",
+        &trace,
+        "--memory-mb",
+        "512",
+        "--cpu-bound",
+        "1",
+        "--init-ms",
+        "0",
+        "--warmup",
+        "none",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["latency_ms"]["mean"].as_f64(), Some(100.0), "{v}");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("rows without memory_mb were measured at the size they run at (512 MB"),
+        "{notes}"
+    );
+    // Runs on different CPUs would each replay the traced duration and hide the change: a
+    // memory sweep and a comparison of offerings need --cpu-ref.
+    for args in [
+        vec![
+            "sweep",
+            &trace,
+            "--offering",
+            "aws-lambda-x86",
+            "--memory-mb",
+            "128,1769",
+            "--cpu-bound",
+            "1",
+        ],
+        vec![
+            "compare",
+            &trace,
+            "--offering",
+            "aws-lambda-x86",
+            "--offering",
+            "gcp-cloud-run-request",
+            "--memory-mb",
+            "512",
+            "--cpu-bound",
+            "1",
+        ],
+    ] {
+        let out = faasplan(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("--cpu-ref") && err.contains("vCPU"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    // Runs on the same CPU agree without one: Lambda at 1,769 MB and Cloud Run at 1 vCPU.
+    let out = faasplan(&[
+        "compare",
+        &trace,
+        "--offering",
+        "aws-lambda-x86",
+        "--offering",
+        "gcp-cloud-run-request",
+        "--memory-mb",
+        "1769",
+        "--cpu-bound",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A sweep's grid point's mean of `column`.

@@ -102,11 +102,17 @@ fn two_requests_of_100_ms_on_one_vcpu_both_finish_at_200_ms_and_bill_it() {
     // The platform bills the real (stretched) executions: 2 × 200 ms.
     assert_eq!(billed_us(&o), 400 * MILLISECOND);
     assert_conserved(&o);
+    // 200 ms of CPU work on the instance's one vCPU, busy 200 ms: utilisation 1.
+    assert_eq!(o.totals.cpu_work_us, 200 * MILLISECOND);
+    assert_eq!(o.totals.provisioned_busy_us, 200 * MILLISECOND);
     // Half CPU-bound: 50 ms of CPU each (sharing: both done at 100 ms), then 50 ms of I/O.
     let mut half = one_vcpu_instance();
     half.cpu = Some(lambda_cpu(0.5));
     let o = run(&trace, &half);
     assert_eq!(o.latency.sum_us, 300 * u128::from(MILLISECOND));
+    // 100 ms of CPU work in the 150 ms the instance served.
+    assert_eq!(o.totals.cpu_work_us, 100 * MILLISECOND);
+    assert_eq!(o.totals.provisioned_busy_us, 150 * MILLISECOND);
     // Staggered: A at 0, B at 50 ms, 100 ms each: A alone to 50, both at half speed to 150
     // (A done), B's last 50 ms alone to 200.
     let o = run(&rows(&[(0, 100), (50, 100)]), &one_vcpu_instance());
@@ -123,6 +129,8 @@ fn a_timeout_cuts_the_stretched_execution_and_bills_up_to_it() {
     assert_eq!(o.totals.timed_out, 2);
     assert_eq!(o.latency.max_us, 150 * MILLISECOND);
     assert_eq!(billed_us(&o), 300 * MILLISECOND);
+    // The CPU work they did before the cut: 75 ms each.
+    assert_eq!(o.totals.cpu_work_us, 150 * MILLISECOND);
     // Three: A (100 ms) and B, C (40 ms) at 0. Each at 1/3: B and C done at 120 ms; A has 60 ms
     // left at 120 ms, alone, so would end at 180 ms: cut at 150 ms.
     let o = run(&rows(&[(0, 100), (0, 40), (0, 40)]), &cfg);
@@ -254,16 +262,19 @@ fn the_cli_set_up_of_the_issue_shares_one_vcpu() {
         "1769",
         "--cpu-bound",
         "1",
-        "--cpu-ref",
-        "1vcpu",
         "--warmup",
         "none",
         "--format",
         "json",
     ]));
+    // The issue's flags, without --cpu-ref: rows without memory_mb ran at 1,769 MB, 1 vCPU.
     assert_eq!(v["latency_ms"]["mean"].as_f64(), Some(200.0), "{v}");
     assert_eq!(v["latency_ms"]["max"].as_f64(), Some(200.0), "{v}");
-    // Utilisation inferred from the stretched 400 ms of execution would say 2.0 on one vCPU:
-    // with sharing the figure is left out until the CPU work is recorded apart.
-    assert!(v.get("cpu").is_none(), "{v}");
+    // Utilisation inferred from the stretched 400 ms of execution would say 2.0 on one vCPU.
+    // The engine records the work: 0.2 vCPU-s in the 0.2 s the instance served, so 1.
+    let cpu = &v["cpu"];
+    assert_eq!(cpu["busy_vcpu_s"].as_f64(), Some(0.2), "{v}");
+    assert_eq!(cpu["loaded_instance_s"].as_f64(), Some(0.2), "{v}");
+    assert_eq!(cpu["vcpu_per_instance"].as_f64(), Some(1.0), "{v}");
+    assert_eq!(cpu["utilisation"].as_f64(), Some(1.0), "{v}");
 }

@@ -110,6 +110,9 @@ pub(crate) struct Finished {
     pub job: Job,
     pub end: Micros,
     pub timed_out: bool,
+    /// The CPU work it did, vCPU-microseconds: all of `job.work`, unless its timeout cut it in
+    /// its CPU phase.
+    pub work_done: Micros,
 }
 
 #[derive(Debug, Clone)]
@@ -252,6 +255,7 @@ impl Shared {
                 job: *job,
                 end,
                 timed_out,
+                work_done: job.work,
             });
             job.seq = 0;
             self.free.push(slot);
@@ -265,12 +269,13 @@ impl Shared {
                 break;
             }
             inst.deadlines.pop_front();
-            inst.ps.remove(now, &slot);
+            let left = inst.ps.remove(now, &slot).unwrap_or(0);
             let job = &mut self.jobs[slot as usize];
             out.push(Finished {
                 job: *job,
                 end: now,
                 timed_out: true,
+                work_done: job.work.saturating_sub(left),
             });
             job.seq = 0;
             self.free.push(slot);
@@ -292,12 +297,23 @@ mod tests {
     use super::*;
 
     fn drain(s: &mut Shared, id: u32) -> Vec<(Micros, Micros, bool)> {
+        drain_work(s, id)
+            .into_iter()
+            .map(|(a, e, t, _)| (a, e, t))
+            .collect()
+    }
+
+    /// As [`drain`], with each request's CPU work done.
+    fn drain_work(s: &mut Shared, id: u32) -> Vec<(Micros, Micros, bool, Micros)> {
         let mut done = Vec::new();
         let mut out = Vec::new();
         while let Some(t) = s.reschedule(id) {
             assert!(s.is_due(id, t));
             s.fire(t, id, &mut out);
-            done.extend(out.drain(..).map(|f| (f.job.arrival, f.end, f.timed_out)));
+            done.extend(
+                out.drain(..)
+                    .map(|f| (f.job.arrival, f.end, f.timed_out, f.work_done)),
+            );
         }
         done
     }
@@ -318,9 +334,13 @@ mod tests {
         // 60 ms; both are cut (FIFO). C (100 ms work, 50 ms rest) alone ends its CPU at 100 ms,
         // its rest would end at 150 ms: cut at 120 ms.
         let mut s = Shared::new(Some(120_000));
+        // Each did 60 ms of its 100 ms of CPU work.
         s.assign(0, 0, 1000, 1000, Job::new(0, 0, 100_000, 0, 1769));
         s.assign(0, 0, 1000, 1000, Job::new(1, 0, 100_000, 0, 1769));
-        assert_eq!(drain(&mut s, 0), [(0, 120_000, true), (1, 120_000, true)]);
+        assert_eq!(
+            drain_work(&mut s, 0),
+            [(0, 120_000, true, 60_000), (1, 120_000, true, 60_000)]
+        );
         s.assign(
             200_000,
             1,
@@ -328,7 +348,8 @@ mod tests {
             1000,
             Job::new(2, 200_000, 100_000, 50_000, 1769),
         );
-        assert_eq!(drain(&mut s, 1), [(2, 320_000, true)]);
+        // Cut in its rest: all its CPU work was done.
+        assert_eq!(drain_work(&mut s, 1), [(2, 320_000, true, 100_000)]);
     }
 
     #[test]
