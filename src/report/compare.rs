@@ -60,7 +60,7 @@ impl CompareEntry {
                 .collect()
         });
         let served = s.warm_starts + s.cold_starts;
-        CompareEntry {
+        let mut e = CompareEntry {
             name: name.into(),
             kind: "faas".into(),
             cost_items,
@@ -89,13 +89,18 @@ impl CompareEntry {
                     format!("{:.2}", s.concurrency.mean_alive),
                 ),
             ],
+        };
+        if let Some(c) = &s.cpu {
+            e.columns
+                .push(("CPU".into(), cpu_column(c.utilisation, c.vcpu_per_instance)));
         }
+        e
     }
 
     /// A server fleet and its bill.
     pub fn from_fleet(name: impl Into<String>, o: &FleetOutcome, bill: &FleetBill) -> CompareEntry {
         let q = |p: f64| o.latency.quantile_us(p) as f64 / 1e3;
-        CompareEntry {
+        let mut e = CompareEntry {
             name: name.into(),
             kind: "fleet".into(),
             cost_items: fleet_cost_items(bill),
@@ -118,8 +123,18 @@ impl CompareEntry {
                     format!("{} %", sig(o.utilisation() * 100.0)),
                 ),
             ],
+        };
+        if let Some(u) = o.cpu_utilisation() {
+            e.columns.push(("CPU".into(), cpu_column(u, o.vcpus)));
         }
+        e
     }
+}
+
+/// The CPU column: utilisation of the vCPUs an instance (or server) has while it is up
+/// (instances: while serving).
+fn cpu_column(utilisation: f64, vcpus: f64) -> String {
+    format!("{} % of {} vCPU", sig(utilisation * 100.0), sig(vcpus))
 }
 
 /// A fleet bill as monthly line items. A commitment discount is folded into the instance-hours
@@ -463,29 +478,38 @@ impl From<&Comparison> for ComparePage {
                         .push(("SLO".into(), feasibility(f.feasible, &f.failed)));
                     e
                 }
-                CompareOption::Fleet(f) => CompareEntry {
-                    name: f.name.clone(),
-                    kind: "fleet".into(),
-                    cost_items: fleet_cost_items(&f.cost),
-                    requests: f.invocations,
-                    window_s: f.window_s,
-                    latency_ms: (f.served > 0).then_some(LatencyMs {
-                        p50: f.latency_ms.p50,
-                        p95: f.latency_ms.p95,
-                        p99: f.latency_ms.p99,
-                    }),
-                    columns: vec![
-                        ("boot events".into(), thousands(f.boot_events)),
-                        ("throttled / rejected".into(), thousands(f.rejected)),
-                        ("mean instances".into(), format!("{:.2}", f.instances.mean)),
-                        (
-                            "utilisation".into(),
-                            format!("{} %", sig(f.utilisation * 100.0)),
-                        ),
-                        ("sizing".into(), f.sizing.clone()),
-                        ("SLO".into(), feasibility(f.feasible, &f.failed)),
-                    ],
-                },
+                CompareOption::Fleet(f) => {
+                    let mut e = CompareEntry {
+                        name: f.name.clone(),
+                        kind: "fleet".into(),
+                        cost_items: fleet_cost_items(&f.cost),
+                        requests: f.invocations,
+                        window_s: f.window_s,
+                        latency_ms: (f.served > 0).then_some(LatencyMs {
+                            p50: f.latency_ms.p50,
+                            p95: f.latency_ms.p95,
+                            p99: f.latency_ms.p99,
+                        }),
+                        columns: vec![
+                            ("boot events".into(), thousands(f.boot_events)),
+                            ("throttled / rejected".into(), thousands(f.rejected)),
+                            ("mean instances".into(), format!("{:.2}", f.instances.mean)),
+                            (
+                                "utilisation".into(),
+                                format!("{} %", sig(f.utilisation * 100.0)),
+                            ),
+                            ("sizing".into(), f.sizing.clone()),
+                            ("SLO".into(), feasibility(f.feasible, &f.failed)),
+                        ],
+                    };
+                    if let Some(c) = &f.cpu {
+                        e.columns.push((
+                            "CPU".into(),
+                            cpu_column(c.utilisation, c.vcpus_per_instance),
+                        ));
+                    }
+                    e
+                }
             })
             .collect();
         let mut notes = vec![

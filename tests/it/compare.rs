@@ -434,3 +434,65 @@ fn compare_and_breakeven_progress_stays_off_stdout() {
         assert!(!err.contains("ETA"), "{err}");
     }
 }
+
+#[test]
+fn the_compare_report_shows_cpu_utilisation_of_instances_and_servers_with_a_cpu_profile() {
+    let args = |format: &'static str| {
+        vec![
+            "compare",
+            "workloads/api-steady.csv",
+            "--offering",
+            "aws-lambda-x86",
+            "--fleet",
+            "m7g.large:slots=8,count=2",
+            "--cpu-bound",
+            "0.5",
+            "--cpu-ref",
+            "1vcpu",
+            "--format",
+            format,
+        ]
+    };
+    let j = faasplan(&args("json"));
+    let (code, md, err) = run(&args("markdown"));
+    assert_eq!(code, 0, "{err}");
+    let header = md.lines().find(|l| l.starts_with("| option")).unwrap();
+    assert!(header.contains("| CPU |"), "{header}");
+    let options = j["options"].as_array().unwrap();
+    for (name, cpu, vcpus) in [
+        ("aws-lambda-x86", &options[0]["cpu"], "vcpu_per_instance"),
+        (
+            "m7g.large:slots=8,count=2",
+            &options[1]["cpu"],
+            "vcpus_per_instance",
+        ),
+    ] {
+        let u = cpu["utilisation"].as_f64().unwrap_or_else(|| panic!("{j}"));
+        assert!(u > 0.0 && u <= 1.0 + 1e-9, "{name}: {u}");
+        let row = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap();
+        // The column names the share of the vCPUs of one instance or server.
+        let v = cpu[vcpus].as_f64().unwrap();
+        assert!(
+            row.contains(&format!("of {} vCPU", faasplan_sig(v))),
+            "{row}"
+        );
+    }
+    // Without a profile nothing says which part of a duration used the CPU: no column.
+    let (_, md, _) = run(&[
+        "compare",
+        "workloads/api-steady.csv",
+        "--offering",
+        "aws-lambda-x86",
+        "--format",
+        "markdown",
+    ]);
+    assert!(!md.contains("| CPU |"));
+}
+
+/// Three significant figures, as the report writes them.
+fn faasplan_sig(v: f64) -> String {
+    faasplan::report::fmt::sig(v)
+}
