@@ -91,6 +91,9 @@ pub enum TraceError {
         /// The message for the first bad row.
         first: String,
     },
+    /// A workload spec read as a trace (`simulate SPEC.toml`): its own file:line:column error.
+    #[error(transparent)]
+    Spec(#[from] crate::workload::SpecError),
 }
 
 fn backticked(names: &[&str]) -> String {

@@ -72,7 +72,7 @@ struct FactorRun {
 pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
     // Checked before the run: an existing report without --force fails fast.
-    let report_to = a.report.target("breakeven", &a.run.trace)?;
+    let report_to = a.report.target("breakeven", &a.run.trace_path())?;
     let offerings = a.run.offering.load()?;
     let [offering] = offerings.as_slice() else {
         return Err(

@@ -45,7 +45,7 @@ pub struct CompareArgs {
 pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
     // Checked before the run: an existing report without --force fails fast.
-    let report_to = a.report.target("compare", &a.run.trace)?;
+    let report_to = a.report.target("compare", &a.run.trace_path())?;
     // aws-lambda-managed-instances is a fleet of EC2 instances: it runs with the fleets.
     let (plain, managed) = a.run.offering.split_managed();
     let offerings = plain.load()?;

@@ -10,6 +10,7 @@ mod offerings;
 mod origin;
 mod platform;
 mod progress;
+mod quick;
 mod report_args;
 mod simulate;
 mod sweep;
@@ -120,11 +121,17 @@ pub fn refuse_output_over_input(
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// The trace: a canonical CSV (timestamp_ms,function,duration_ms[,memory_mb][,trigger]), an
-    /// Azure 2019 or 2021 file, or CloudWatch Lambda logs (see --trace-format).
-    pub trace: std::path::PathBuf,
+    /// Azure 2019 or 2021 file, CloudWatch Lambda logs, or a workload spec (TOML, its
+    /// invocations generated in memory with --seed); see --trace-format. `-` is standard input.
+    /// Without one, --rate and --duration-ms describe the traffic.
+    #[arg(required_unless_present = "rate", conflicts_with = "rate")]
+    pub trace: Option<std::path::PathBuf>,
 
     #[command(flatten)]
     pub trace_args: TraceArgs,
+
+    #[command(flatten)]
+    pub quick: quick::QuickArgs,
 
     #[command(flatten)]
     pub platform: PlatformArgs,
@@ -134,16 +141,28 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    /// The trace as named on the command line.
+    /// The trace as named on the command line (with --rate, the quick form's flags).
     pub fn name(&self) -> String {
-        self.trace.display().to_string()
+        match (&self.trace, self.quick.rate) {
+            (Some(t), _) => t.display().to_string(),
+            (None, Some(rate)) => self.quick.name(rate),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// The trace's path, for messages and the report's default folder (with --rate, a name
+    /// that stands for the quick form's workload).
+    pub fn trace_path(&self) -> std::path::PathBuf {
+        self.trace
+            .clone()
+            .unwrap_or_else(|| std::path::PathBuf::from("rate"))
     }
 
     /// Every file this run reads: the trace, the Azure 2019 companions, an `empirical:` init
     /// file, a `--power-tuning` file and offering files. An output must be none of them.
     pub fn input_paths(&self) -> Vec<std::path::PathBuf> {
         let t = &self.trace_args;
-        let mut paths = vec![self.trace.clone()];
+        let mut paths: Vec<std::path::PathBuf> = self.trace.iter().cloned().collect();
         paths.extend(
             t.durations
                 .iter()
@@ -160,8 +179,25 @@ impl RunArgs {
     }
 
     /// Opens the trace (`-`: standard input) once; sniffing and reading then share it.
-    pub fn open(&self) -> Result<faasplan::trace::input::Input, faasplan::error::TraceError> {
-        faasplan::trace::input::Input::open(&self.trace)
+    /// With --rate, the quick form's workload spec, from memory.
+    pub fn open(&self) -> anyhow::Result<faasplan::trace::input::Input> {
+        use faasplan::trace::input::Input;
+        match (&self.trace, self.quick.rate) {
+            (Some(t), _) => Ok(Input::open(t)?),
+            (None, Some(rate)) => {
+                let spec = self.quick.spec(rate)?;
+                let name = std::path::PathBuf::from(self.name());
+                Ok(Input::from_reader(
+                    &name,
+                    Box::new(std::io::Cursor::new(spec.into_bytes())),
+                ))
+            }
+            (None, None) => Err(faasplan::error::ConfigError::invalid(
+                "TRACE",
+                "give a trace, or --rate and --duration-ms",
+            )
+            .into()),
+        }
     }
 
     /// Reads the trace in any format, drawing per-minute expansions from `seed`; with `announce`
@@ -170,11 +206,8 @@ impl RunArgs {
         &self,
         seed: u64,
         announce: bool,
-    ) -> Result<
-        (faasplan::trace::Trace, faasplan::trace::format::LoadReport),
-        faasplan::error::TraceError,
-    > {
-        self.load_input(self.open()?, seed, announce)
+    ) -> anyhow::Result<(faasplan::trace::Trace, faasplan::trace::format::LoadReport)> {
+        Ok(self.load_input(self.open()?, seed, announce)?)
     }
 
     /// As [`RunArgs::load`], from an input already opened (and perhaps sniffed).

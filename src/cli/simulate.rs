@@ -56,10 +56,10 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     if offerings.len() > 1 {
         return compare(a, &pool, &offerings, force);
     }
-    let report_to = a.report.target("simulate", &a.run.trace)?;
+    let report_to = a.report.target("simulate", &a.run.trace_path())?;
     let offering = offerings.first();
     let cfg = platform_config_for(&a.run.platform, offering)?;
-    let name = a.run.trace.display().to_string();
+    let name = a.run.name();
     let mut input = a.run.open()?;
     let trace_format = format::resolve(&mut input, a.run.trace_args.format())?;
     let (trace, report, outcome) =
@@ -86,7 +86,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     if trace.was_sorted() {
         eprintln!(
             "note: {}: rows were not in arrival order; sorted them (stably)",
-            a.run.trace.display()
+            a.run.name()
         );
     }
     if outcome.excluded_after_horizon > 0 {
@@ -209,7 +209,7 @@ fn compare(
         )
         .into());
     }
-    let report_to = a.report.target("simulate", &a.run.trace)?;
+    let report_to = a.report.target("simulate", &a.run.trace_path())?;
     let name = a.run.name();
     let (trace, load) = a.run.load(a.run.platform.seed, true)?;
     if trace.was_sorted() {

@@ -194,7 +194,7 @@ fn cost_per_invocation(s: &Summary) -> f64 {
 pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
     // Checked before the run: an existing report without --force fails fast.
-    let report_to = a.report.target("sweep", &a.run.trace)?;
+    let report_to = a.report.target("sweep", &a.run.trace_path())?;
     let offerings = a.run.offering.load()?;
     let [offering] = offerings.as_slice() else {
         return Err(
@@ -220,20 +220,25 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<_, _>>()
         .map_err(super::platform::flag_error)?;
 
-    // Load once; a per-minute trace (Azure 2019) expands arrivals with the seed, so each replica
-    // gets its own expansion. With --resample each replica is then a block bootstrap of its
+    // Load once; a per-minute trace (Azure 2019) expands arrivals with the seed, and a workload
+    // spec generates them with it, so each replica gets its own. With --resample each replica is then a block bootstrap of its
     // trace.
     let name = a.run.name();
     let mut input = a.run.open()?;
-    let per_replica =
-        format::resolve(&mut input, a.run.trace_args.format())? == TraceFormat::AZURE2019;
+    let format = format::resolve(&mut input, a.run.trace_args.format())?;
+    let per_replica = format.reader().synthesises();
     if per_replica && a.replicas > 1 && input.regular_len().is_none() {
         return Err(faasplan::error::TraceError::Invalid {
             path: input.path().to_path_buf(),
             reason: format!(
-                "a sweep reads an Azure 2019 trace once per replica (each replica draws its own \
-                 arrivals within each minute), and this input is a pipe that can be read only \
-                 once: give it as a file, or use --replicas 1 (here {})",
+                "a sweep reads {} once per replica (each replica draws its own arrivals with its \
+                 seed), and this input is a pipe that can be read only once: give it as a file, \
+                 or use --replicas 1 (here {})",
+                if format == TraceFormat::AZURE2019 {
+                    "an Azure 2019 trace"
+                } else {
+                    "a workload spec"
+                },
                 a.replicas
             ),
         }

@@ -312,7 +312,11 @@ pub fn read_samples_ms(path: &Path) -> Result<Vec<f64>, ConfigError> {
 /// `InvalidData` error that says where: the 1-based line and the 1-based byte within it (and the
 /// byte offset in the file), where `std::fs::read_to_string` names no place at all.
 pub fn read_text(path: &Path) -> std::io::Result<String> {
-    let bytes = std::fs::read(path)?;
+    text_of(std::fs::read(path)?)
+}
+
+/// `bytes` as UTF-8 text; invalid UTF-8 is an error naming its line and byte.
+pub fn text_of(bytes: Vec<u8>) -> std::io::Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         let bytes = e.as_bytes();
         let at = e.utf8_error().valid_up_to();

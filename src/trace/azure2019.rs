@@ -77,6 +77,11 @@ impl TraceReader for Reader {
 
     /// The durations and memory files are sniffed as Azure 2019 too, so that the reader can say
     /// which flag they belong to.
+    fn synthesises(&self) -> bool {
+        // Arrivals are drawn within each minute with the seed.
+        true
+    }
+
     fn sniff(&self, head: &Head) -> u8 {
         if head.has("HashFunction") || (head.has("HashApp") && head.has("HashOwner")) {
             SNIFF_LIKELY

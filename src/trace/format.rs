@@ -33,6 +33,12 @@ pub trait TraceReader: Sync {
     fn takes(&self, _option: FormatOption) -> bool {
         false
     }
+    /// True when reading the same input with another seed gives other arrivals (a per-minute
+    /// trace expanded within each minute, a workload spec): a sweep's replicas then each read
+    /// their own.
+    fn synthesises(&self) -> bool {
+        false
+    }
     /// Reads `input` (validating every row once) into `sink`. The input may be a pipe: read it
     /// once, front to back, from its first byte (the head sniffing looked at is still there).
     fn read(
@@ -55,6 +61,7 @@ pub static READERS: &[&dyn TraceReader] = &[
     &azure2019::Reader,
     &azure2021::Reader,
     &cloudwatch::Reader,
+    &crate::workload::reader::Reader,
 ];
 
 /// Options that only some formats use.
@@ -117,6 +124,7 @@ impl TraceFormat {
     pub const AZURE2019: TraceFormat = TraceFormat(&azure2019::Reader);
     pub const AZURE2021: TraceFormat = TraceFormat(&azure2021::Reader);
     pub const CLOUDWATCH: TraceFormat = TraceFormat(&cloudwatch::Reader);
+    pub const SPEC: TraceFormat = TraceFormat(&crate::workload::reader::Reader);
 
     pub fn new(reader: &'static dyn TraceReader) -> TraceFormat {
         TraceFormat(reader)

@@ -17,6 +17,7 @@ use rand_pcg::Pcg64Mcg;
 use crate::dist::exp1;
 use crate::seed::{self, Purpose};
 use crate::time::{Micros, SECOND};
+use crate::trace::TraceBuilder;
 use crate::workload::spec::{Process, Workload};
 
 /// Arrival times of one process over `[0, horizon)`, in increasing order, microseconds.
@@ -256,37 +257,20 @@ pub struct Generated {
     pub seed: u64,
 }
 
-/// Writes the workload as a canonical trace CSV (header, then rows in time order; equal times in
-/// spec order of function and process).
-pub fn generate<W: Write + ?Sized>(out: &mut W, wl: &Workload, seed: u64) -> io::Result<Generated> {
-    struct Func<'a> {
-        name: &'a [u8],
-        /// `,memory,trigger\n` or `,,trigger\n`.
-        tail: Vec<u8>,
-        rng: Pcg64Mcg,
-        spare: Option<f64>,
-    }
-    let mut funcs: Vec<Func> = wl
-        .functions
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let memory = if f.memory_mb == 0 {
-                String::new()
-            } else {
-                f.memory_mb.to_string()
-            };
-            Func {
-                name: f.name.as_bytes(),
-                tail: format!(",{memory},{}\n", f.trigger).into_bytes(),
-                rng: Pcg64Mcg::seed_from_u64(seed::derive(
-                    seed,
-                    0,
-                    i as u64,
-                    Purpose::GenerateDurations,
-                )),
-                spare: None,
-            }
+/// Calls `row(arrival, function, duration)` for every invocation of the workload, in time order
+/// (equal times in spec order of function and process): `arrival` in the spec's clock
+/// (`start` + offset), microseconds; `function` the index in `wl.functions`; `duration`
+/// microseconds. The one generator [`generate`] and [`build`] share, so that a spec replayed in
+/// memory and its CSV hold the same rows.
+pub fn each_row<E>(
+    wl: &Workload,
+    seed: u64,
+    mut row: impl FnMut(u64, usize, Micros) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut rngs: Vec<(Pcg64Mcg, Option<f64>)> = (0..wl.functions.len())
+        .map(|i| {
+            let s = seed::derive(seed, 0, i as u64, Purpose::GenerateDurations);
+            (Pcg64Mcg::seed_from_u64(s), None)
         })
         .collect();
     let mut streams: Vec<(usize, ArrivalStream)> = Vec::new();
@@ -307,7 +291,42 @@ pub fn generate<W: Write + ?Sized>(out: &mut W, wl: &Workload, seed: u64) -> io:
             heap.push(Reverse((t, k)));
         }
     }
+    let start = wl.start_us as u64;
+    while let Some(mut top) = heap.peek_mut() {
+        let Reverse((t, k)) = *top;
+        let fi = streams[k].0;
+        let (rng, spare) = &mut rngs[fi];
+        let d = wl.functions[fi].durations.sample_cached(rng, spare);
+        row(start + t, fi, d)?;
+        match streams[k].1.next() {
+            Some(next) => *top = Reverse((next, k)),
+            None => {
+                std::collections::binary_heap::PeekMut::pop(top);
+            }
+        }
+    }
+    Ok(())
+}
 
+/// Writes the workload as a canonical trace CSV (header, then rows in time order; equal times in
+/// spec order of function and process).
+pub fn generate<W: Write + ?Sized>(out: &mut W, wl: &Workload, seed: u64) -> io::Result<Generated> {
+    // Per function: its name, and `,memory,trigger\n` or `,,trigger\n`.
+    let funcs: Vec<(&[u8], Vec<u8>)> = wl
+        .functions
+        .iter()
+        .map(|f| {
+            let memory = if f.memory_mb == 0 {
+                String::new()
+            } else {
+                f.memory_mb.to_string()
+            };
+            (
+                f.name.as_bytes(),
+                format!(",{memory},{}\n", f.trigger).into_bytes(),
+            )
+        })
+        .collect();
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 17);
     buf.extend_from_slice(b"timestamp_ms,function,duration_ms,memory_mb,trigger\n");
     let mut stats = Generated {
@@ -315,35 +334,46 @@ pub fn generate<W: Write + ?Sized>(out: &mut W, wl: &Workload, seed: u64) -> io:
         per_function: vec![0; funcs.len()],
         seed,
     };
-    let start = wl.start_us as u64;
-    while let Some(mut top) = heap.peek_mut() {
-        let Reverse((t, k)) = *top;
-        let fi = streams[k].0;
-        let f = &mut funcs[fi];
-        let d = wl.functions[fi]
-            .durations
-            .sample_cached(&mut f.rng, &mut f.spare);
-        write_ms(&mut buf, start + t);
+    each_row::<io::Error>(wl, seed, |t, fi, d| {
+        let (name, tail) = &funcs[fi];
+        write_ms(&mut buf, t);
         buf.push(b',');
-        buf.extend_from_slice(f.name);
+        buf.extend_from_slice(name);
         buf.push(b',');
         write_ms(&mut buf, d);
-        buf.extend_from_slice(&f.tail);
+        buf.extend_from_slice(tail);
         stats.rows += 1;
         stats.per_function[fi] += 1;
-        match streams[k].1.next() {
-            Some(next) => *top = Reverse((next, k)),
-            None => {
-                std::collections::binary_heap::PeekMut::pop(top);
-            }
-        }
         if buf.len() >= 1 << 16 {
             out.write_all(&buf)?;
             buf.clear();
         }
-    }
+        Ok(())
+    })?;
     out.write_all(&buf)?;
     Ok(stats)
+}
+
+/// Adds the workload's invocations to `sink`, the rows [`generate`] would write, as the
+/// canonical reader would read them back (functions numbered in order of first appearance).
+pub fn build(wl: &Workload, seed: u64, sink: &mut TraceBuilder) -> Generated {
+    let mut ids: Vec<Option<u32>> = vec![None; wl.functions.len()];
+    let mut stats = Generated {
+        rows: 0,
+        per_function: vec![0; wl.functions.len()],
+        seed,
+    };
+    let done: Result<(), std::convert::Infallible> = each_row(wl, seed, |t, fi, d| {
+        let f = &wl.functions[fi];
+        let id = *ids[fi].get_or_insert_with(|| sink.function_id(&f.name));
+        // Below 2^63: the spec's start and duration are bounded (spec::MAX_DURATION).
+        sink.push(t as i64, id, d, f.memory_mb, f.trigger);
+        stats.rows += 1;
+        stats.per_function[fi] += 1;
+        Ok(())
+    });
+    let Ok(()) = done;
+    stats
 }
 
 /// Appends microseconds as milliseconds with three decimals (`1234.005`).

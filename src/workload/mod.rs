@@ -2,6 +2,7 @@
 //! duration distributions; [`generate`] turns it into a canonical trace CSV, seeded and fast.
 
 pub mod generate;
+pub mod reader;
 pub mod spec;
 
 pub use generate::{ArrivalStream, Generated, generate};

@@ -24,6 +24,7 @@ mod readers;
 mod report;
 mod robust;
 mod seeds;
+mod spec_replay;
 mod sweep;
 mod trust;
 mod units;
