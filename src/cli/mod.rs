@@ -50,6 +50,9 @@ pub enum Command {
     Calibrate(calibrate::CalibrateArgs),
     /// List the shipped offerings (pricing/*.toml) that --offering can name.
     Offerings(offerings::OfferingsArgs),
+    /// List the server types (pricing/servers/*.toml) that --fleet can name, with prices and
+    /// billing rules.
+    Servers(offerings::ServersArgs),
     /// Replay one trace on FaaS offerings and on server fleets, side by side.
     Compare(Box<compare::CompareArgs>),
     /// Scale the traffic and find where a FaaS offering and a server fleet cost the same.
@@ -76,6 +79,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Generate(args) => generate::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Offerings(args) => offerings::run(&args),
+        Command::Servers(args) => offerings::run_servers(&args),
         Command::Compare(args) => compare::run(&args),
         Command::Breakeven(args) => breakeven::run(&args),
         Command::Sweep(args) => sweep::run(&args),

@@ -113,3 +113,46 @@ pub fn run(a: &OfferingsArgs) -> anyhow::Result<ExitCode> {
     super::to_stdout(|w| a.format.write(&Offerings(rows), w))?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// `faasplan servers`.
+#[derive(Debug, Args)]
+pub struct ServersArgs {
+    /// Extra server catalogs (TOML, format of pricing/servers/README.md), listed after the
+    /// shipped ones. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub servers: Vec<std::path::PathBuf>,
+
+    /// Only the types of this provider (aws, azure, gcp).
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+
+    /// Output format.
+    #[arg(long, default_value = "table", value_parser = super::format_parser())]
+    pub format: Format,
+}
+
+/// `faasplan servers`: the server types a `--fleet` can name.
+pub fn run_servers(a: &ServersArgs) -> anyhow::Result<ExitCode> {
+    use faasplan::export::results::servers::{ServerRow, Servers};
+    let mut all = faasplan::servers::shipped()?;
+    for path in &a.servers {
+        all.extend(faasplan::servers::read_catalog(path)?);
+    }
+    if let Some(p) = &a.provider {
+        let known: BTreeSet<&str> = all.iter().map(|s| s.provider.as_str()).collect();
+        if !known.contains(p.as_str()) {
+            return Err(ConfigError::invalid(
+                "--provider",
+                format!(
+                    "{p:?}: no server type of that provider (the catalogs have {})",
+                    known.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .into());
+        }
+        all.retain(|s| &s.provider == p);
+    }
+    let rows = all.iter().map(ServerRow::from).collect();
+    super::to_stdout(|w| a.format.write(&Servers(rows), w))?;
+    Ok(ExitCode::SUCCESS)
+}

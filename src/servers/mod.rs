@@ -361,13 +361,18 @@ pub fn shipped_catalogs() -> impl Iterator<Item = &'static str> {
     SHIPPED.iter().map(|(n, _)| *n)
 }
 
+/// Reads and validates a user catalog file.
+pub fn read_catalog(path: &Path) -> Result<Vec<ServerType>, ConfigError> {
+    let text =
+        crate::dist::read_text(path).map_err(|e| bad(path, "file", format!("cannot read: {e}")))?;
+    parse_catalog(path, &text)
+}
+
 /// Finds a server type by name among the shipped catalogs and `extra` user catalogs.
 pub fn find(name: &str, extra: &[PathBuf]) -> Result<ServerType, ConfigError> {
     let mut all = shipped()?;
     for path in extra {
-        let text = crate::dist::read_text(path)
-            .map_err(|e| bad(path, "file", format!("cannot read: {e}")))?;
-        all.extend(parse_catalog(path, &text)?);
+        all.extend(read_catalog(path)?);
     }
     let hits: Vec<&ServerType> = all.iter().filter(|s| s.name == name).collect();
     match hits.as_slice() {

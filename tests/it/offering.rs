@@ -220,6 +220,52 @@ fn offerings_lists_every_shipped_offering_with_region_and_as_of() {
 }
 
 #[test]
+fn servers_lists_every_catalogued_type_with_its_price_and_billing_rule() {
+    let all = faasplan::servers::shipped().unwrap();
+    let rows = json(&faasplan(&["servers", "--format", "json"]));
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), all.len());
+    for (row, s) in rows.iter().zip(&all) {
+        assert_eq!(row["name"], s.name.as_str());
+        assert_eq!(row["usd_per_hour"].as_f64(), Some(s.usd_per_hour));
+        // A 730-hour month of the on-demand price.
+        let month = row["usd_per_month"].as_f64().unwrap();
+        assert!((month - s.usd_per_hour * 730.0).abs() < 1e-9, "{row}");
+    }
+    let t4g = rows.iter().find(|r| r["name"] == "t4g.small").unwrap();
+    // 24 credits an hour pay for 0.4 vCPU of its 2: a 20 % baseline.
+    assert!((t4g["burstable_baseline"].as_f64().unwrap() - 0.2).abs() < 1e-12);
+    assert_eq!(t4g["billing"], "per second, 60 s minimum");
+    // A user catalog joins the list, and its billing rule is its own.
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().join("hourly.toml");
+    let text = std::fs::read_to_string(repo("pricing/servers/gcp-vm-us-central1.toml"))
+        .unwrap()
+        .replace("per_second = true", "per_second = false")
+        .replace("minimum_s = 60", "minimum_s = 0")
+        .replace("e2-small", "hourly-small");
+    std::fs::write(&cat, text).unwrap();
+    let rows = json(&faasplan(&[
+        "servers",
+        "--servers",
+        cat.to_str().unwrap(),
+        "--provider",
+        "gcp",
+        "--format",
+        "json",
+    ]));
+    let rows = rows.as_array().unwrap();
+    assert!(rows.iter().all(|r| r["provider"] == "gcp"));
+    let mine = rows.iter().find(|r| r["name"] == "hourly-small").unwrap();
+    assert_eq!(mine["billing"], "per started hour");
+    // An unknown provider names the flag and the ones there are.
+    let out = faasplan(&["servers", "--provider", "ibm"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--provider") && err.contains("aws"), "{err}");
+}
+
+#[test]
 fn simulate_with_an_offering_adds_the_bill() {
     let t = trace_path();
     let v = json(&faasplan(&[

@@ -6,5 +6,6 @@ pub mod breakeven;
 pub mod calibrate;
 pub mod compare;
 pub mod offerings;
+pub mod servers;
 pub mod simulate;
 pub mod sweep;
