@@ -12,6 +12,7 @@ mod platform;
 mod progress;
 mod quick;
 mod report_args;
+mod scenario;
 mod simulate;
 mod sweep;
 mod trace_args;
@@ -73,7 +74,16 @@ pub(crate) fn format_parser() -> impl clap::builder::TypedValueParser<Value = Fo
 
 /// Parses and runs the command line. Errors carry their context; `main` prints them.
 pub fn run() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
+    let (args, origin) = scenario::expand(std::env::args_os().collect())?;
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            if let Some(note) = origin.locate(&e) {
+                eprintln!("{note}");
+            }
+            e.exit()
+        }
+    };
     match cli.command {
         Command::Simulate(args) => simulate::run(&args),
         Command::Generate(args) => generate::run(&args),
@@ -136,6 +146,12 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub quick: quick::QuickArgs,
+
+    /// A scenario file: the trace and these flags saved as TOML (see workloads/scenario-*.toml);
+    /// flags on the command line win over the file's. Without it, ./faasplan.toml is read if
+    /// there is one.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<std::path::PathBuf>,
 
     #[command(flatten)]
     pub platform: PlatformArgs,

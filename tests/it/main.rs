@@ -23,6 +23,7 @@ mod queueing;
 mod readers;
 mod report;
 mod robust;
+mod scenario;
 mod seeds;
 mod spec_replay;
 mod sweep;
