@@ -10,6 +10,7 @@ use clap::Args;
 
 use super::Format;
 use faasplan::cost::BillOptions;
+use faasplan::cost::services::{FrontDoor, Queue, ServiceOptions};
 use faasplan::engine::PlatformConfig;
 use faasplan::error::ConfigError;
 use faasplan::offering::{Offering, OfferingError, shipped};
@@ -32,6 +33,44 @@ pub struct OfferingArgs {
     ///.
     #[arg(long, default_value_t = 512, value_name = "MB")]
     pub ephemeral_storage_mb: u32,
+
+    /// Bill the front door every sync request comes through as its own line:
+    /// api-gateway-rest, api-gateway-http, function-url or alb (prices:
+    /// pricing/services/aws-us-east-1.toml).
+    #[arg(long, value_name = "SERVICE", value_parser = parse_front_door)]
+    pub front_door: Option<FrontDoor>,
+
+    /// Bill the queue or topic that carries every async and queue-triggered invocation: sqs, sns
+    /// or eventbridge.
+    #[arg(long, value_name = "SERVICE", value_parser = parse_queue)]
+    pub queue: Option<Queue>,
+
+    /// Mean request or message payload, KB (API Gateway HTTP metering, ALB bytes, queue chunks).
+    #[arg(long, default_value_t = 1, value_name = "KB", value_parser = clap::value_parser!(u32).range(0..=10_485_760))]
+    pub request_kb: u32,
+
+    /// Mean response sent to the internet per served invocation, KB: bills data transfer out
+    /// (default 0: none).
+    #[arg(long, default_value_t = 0, value_name = "KB", value_parser = clap::value_parser!(u32).range(0..=10_485_760))]
+    pub response_kb: u32,
+
+    /// Log volume per execution, KB (Lambda's START, END and REPORT lines included): bills log
+    /// ingestion (default 0: none).
+    #[arg(long, default_value_t = 0, value_name = "KB", value_parser = clap::value_parser!(u32).range(0..=10_485_760))]
+    pub log_kb: u32,
+
+    /// With --front-door alb: listener rules evaluated per request (the first 10 are free).
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub alb_rules: u32,
+}
+
+fn parse_front_door(s: &str) -> Result<FrontDoor, String> {
+    FrontDoor::parse(s)
+        .ok_or_else(|| format!("{s:?}: expected one of {}", FrontDoor::NAMES.join(", ")))
+}
+
+fn parse_queue(s: &str) -> Result<Queue, String> {
+    Queue::parse(s).ok_or_else(|| format!("{s:?}: expected one of {}", Queue::NAMES.join(", ")))
 }
 
 impl OfferingArgs {
@@ -93,6 +132,14 @@ impl OfferingArgs {
             provisioned: cfg.max_provisioned(),
             memory_mb: cfg.memory_mb,
             ephemeral_storage_mb: self.ephemeral_storage_mb,
+            services: ServiceOptions {
+                front_door: self.front_door,
+                queue: self.queue,
+                request_kb: self.request_kb,
+                response_kb: self.response_kb,
+                log_kb: self.log_kb,
+                alb_rules: self.alb_rules,
+            },
         }
     }
 }

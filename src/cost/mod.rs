@@ -8,6 +8,8 @@
 //! Usage is summed in integers (MB·µs, µs) and turned into `f64` units only at the end; money is
 //! rounded for display only.
 
+pub mod services;
+
 use serde::Serialize;
 
 use crate::offering::{Dimension, Granularity, Meter, Offering, On, Price, Size, Unit};
@@ -30,6 +32,8 @@ pub struct BillOptions {
     pub memory_mb: u16,
     /// Configured ephemeral storage (Lambda `/tmp`), MB (default 512, which costs nothing).
     pub ephemeral_storage_mb: u32,
+    /// The services around the function the bill includes (none by default).
+    pub services: services::ServiceOptions,
 }
 
 impl Default for BillOptions {
@@ -39,6 +43,7 @@ impl Default for BillOptions {
             provisioned: 0,
             memory_mb: 128,
             ephemeral_storage_mb: 512,
+            services: services::ServiceOptions::default(),
         }
     }
 }
@@ -92,6 +97,9 @@ pub enum CostError {
         item: String,
         source: NotRecorded,
     },
+    /// The services around the function cannot be priced (another provider's offering).
+    #[error("{0}")]
+    Services(String),
 }
 
 /// Checks, before any run, that runs recording `usage` can be billed on `offering`: every
@@ -200,6 +208,16 @@ pub fn bill(outcome: &Outcome, offering: &Offering, opts: &BillOptions) -> Resul
             offering.meta.name, offering.behaviour.provisioned_means
         ));
     }
+    let (service_lines, service_notes, service_free) = services::lines(
+        outcome,
+        &offering.meta.name,
+        &offering.meta.provider,
+        &opts.services,
+        opts.free_tier,
+    )?;
+    lines.extend(service_lines);
+    notes.extend(service_notes);
+    free_applied |= service_free;
     let monthly_usd: f64 = lines.iter().map(|l| l.monthly_usd).sum();
     Ok(Bill {
         offering: offering.meta.name.clone(),

@@ -437,6 +437,9 @@ impl<'t> FunctionSim<'t> {
         }
         if self.measured(inv.arrival) {
             self.stats.invocations += 1;
+            if inv.trigger != Trigger::Sync {
+                self.stats.event_invocations += 1;
+            }
             self.out.count(inv.arrival, MinuteKind::Invocation);
         } else {
             self.stats.warmup_invocations += 1;

@@ -307,6 +307,9 @@ impl MemoryUsage {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FunctionStats {
     pub invocations: u64,
+    /// Counted invocations with an async or queue trigger (an event, not a request and response:
+    /// what a queue or topic in front of the function carries).
+    pub event_invocations: u64,
     pub warm_starts: u64,
     pub cold_starts: u64,
     pub throttled: u64,
@@ -424,6 +427,7 @@ impl FunctionStats {
     /// Adds `other` into `self` (peaks are not additive and are left alone).
     pub fn add(&mut self, other: &FunctionStats) {
         self.invocations += other.invocations;
+        self.event_invocations += other.event_invocations;
         self.warm_starts += other.warm_starts;
         self.cold_starts += other.cold_starts;
         self.throttled += other.throttled;

@@ -25,6 +25,7 @@ mod report;
 mod robust;
 mod scenario;
 mod seeds;
+mod services;
 mod spec_replay;
 mod sweep;
 mod trust;
