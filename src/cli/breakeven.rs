@@ -113,7 +113,8 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("offering {}", offering.meta.name))?;
     // Scaling draws more or fewer rows of the same functions: one check holds for every factor.
     let valid = super::validate_for(&cfg, &trace)?;
-    let spec = a.fleet.parse(&a.fleet.fleets[0], &cfg, &trace)?;
+    let mut spec = a.fleet.parse(&a.fleet.fleets[0], &cfg, &trace)?;
+    super::fleet::size_lb(std::slice::from_mut(&mut spec), &a.run.offering);
     let bill_opts = a.run.offering.bill_options(&cfg);
     let ks = factors(a.min_factor, a.max_factor, a.points);
     let slo = a.fleet.slo()?;

@@ -66,7 +66,8 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
     let (trace, load) = a.run.load(a.run.platform.seed, true)?;
     // The fleet specs need the default memory (CPU-share rule) and the horizon.
     let base = platform_config_for(&a.run.platform, offerings.first())?;
-    let specs = fleet.specs(&base, &trace)?;
+    let mut specs = fleet.specs(&base, &trace)?;
+    super::fleet::size_lb(&mut specs, &a.run.offering);
     let slo = fleet.slo()?;
 
     let cfgs = offerings

@@ -11,7 +11,8 @@ use faasplan::engine::PlatformConfig;
 use faasplan::engine::fleet::{Autoscale, FleetBurst, FleetConfig, FleetCpu, FleetSize, Speed};
 use faasplan::error::ConfigError;
 pub use faasplan::plan::fleet::{
-    FleetSlo, FleetSpec, FleetSummary, fleet_metric_names, misses, run_fleet, unknown_metric,
+    FleetLb, FleetSlo, FleetSpec, FleetSummary, fleet_metric_names, misses, run_fleet,
+    unknown_metric,
 };
 use faasplan::servers::{self, managed};
 use faasplan::sweep::Slo;
@@ -74,6 +75,17 @@ pub struct FleetArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub fleet_max_rejected: u64,
 
+    /// The fewest instances a fleet sized for its SLO gets, for redundancy across availability
+    /// zones (a fleet with count= or autoscale= keeps its own; below 2 it is warned of).
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub min_instances: u32,
+
+    /// The load balancer in front of each fleet, billed with it: alb (an AWS Application Load
+    /// Balancer, its hours and LCUs; pricing/services/aws-us-east-1.toml) or none. Sized with
+    /// --request-kb and --response-kb; on other providers' servers it is not priced (noted).
+    #[arg(long, default_value = "alb", value_name = "LB", value_parser = ["alb", "none"])]
+    pub fleet_lb: String,
+
     /// Commitment discount on fleet prices (savings plan / reserved), percent.
     #[arg(long, default_value_t = 0.0, value_name = "PCT")]
     pub discount: f64,
@@ -97,6 +109,17 @@ fn number<T: std::str::FromStr>(spec: &str, key: &str, v: &str) -> Result<T, Con
             format!("{spec:?}: {key}={v:?} is not a valid number"),
         )
     })
+}
+
+/// Sizes each fleet's load balancer from the bill's request and response sizes.
+pub fn size_lb(specs: &mut [FleetSpec], o: &super::OfferingArgs) {
+    for s in specs {
+        if let Some(lb) = &mut s.lb {
+            lb.request_kb = o.request_kb;
+            lb.response_kb = o.response_kb;
+            lb.rules = o.alb_rules;
+        }
+    }
 }
 
 impl FleetArgs {
@@ -361,6 +384,14 @@ impl FleetArgs {
             cfg,
             size_for_slo: count.is_none() && auto.is_none(),
             discount_pct: discount,
+            // Lambda Managed Instances is invoked like Lambda (no load balancer) and keeps its
+            // own minimum.
+            lb: (self.fleet_lb == "alb" && managed.is_none()).then_some(FleetLb {
+                request_kb: 1,
+                response_kb: 0,
+                rules: 1,
+            }),
+            min_instances: self.min_instances,
             managed,
         })
     }

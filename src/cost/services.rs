@@ -493,8 +493,8 @@ pub fn lines(
         Some(FrontDoor::Alb) => {
             let a = &c.alb;
             notes.push(provenance("alb", &a.as_of, &a.confidence, a.note.as_ref()));
-            // The load balancer runs the whole window, billed by the started hour.
-            let hours = window.div_ceil(HOUR) as f64;
+            // The load balancer runs the whole window; the month that repeats it, 730 hours.
+            let hours = window as f64 / HOUR as f64;
             b.add(
                 "alb hours".into(),
                 "hours",
@@ -582,37 +582,123 @@ pub fn lines(
     Ok((b.lines, notes, free))
 }
 
-/// LCU-hours of an ALB in front of the run: for each hour of the window (the last maybe partial,
-/// billed whole), the largest of its four dimensions in LCUs. `lambda`: the targets are Lambda
-/// functions (0.4 GB an LCU) rather than instances (1 GB).
-fn alb_lcu_hours(outcome: &Outcome, a: &Alb, opts: &ServiceOptions, lambda: bool) -> f64 {
+/// One hour of traffic through a load balancer: its requests, the most connections active at
+/// once in a minute of it, and its length (the window's last hour may be partial), seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct HourLoad {
+    requests: u64,
+    active: f64,
+    seconds: f64,
+}
+
+/// The hours of a window from a per-minute series; `load` gives an hour's requests and active
+/// connections from its minutes.
+fn hours_of<M>(
+    window: crate::time::Micros,
+    minutes: &[M],
+    load: impl Fn(&[M]) -> (u64, f64),
+) -> Vec<HourLoad> {
     let per_hour = (HOUR / MINUTE) as usize;
+    (0..window.div_ceil(HOUR))
+        .map(|h| {
+            let lo = (h as usize * per_hour).min(minutes.len());
+            let hi = ((h as usize + 1) * per_hour).min(minutes.len());
+            let (requests, active) = load(&minutes[lo..hi]);
+            let end = ((h + 1) * HOUR).min(window);
+            HourLoad {
+                requests,
+                active,
+                seconds: (end - h * HOUR) as f64 / 1e6,
+            }
+        })
+        .collect()
+}
+
+/// LCU-hours of an ALB over `hours`: for each, the largest of its four dimensions in LCUs (a
+/// partial hour counts its share).
+/// `lambda`: the targets are Lambda functions (0.4 GB an LCU) rather than instances (1 GB).
+fn lcu_hours(hours: &[HourLoad], a: &Alb, kb: f64, rules: u32, lambda: bool) -> f64 {
     let gb_per_lcu = if lambda {
         a.lcu_gb_per_hour_lambda
     } else {
         a.lcu_gb_per_hour
     };
-    let kb = f64::from(opts.request_kb + opts.response_kb);
-    let rules = f64::from(opts.alb_rules.saturating_sub(a.free_rules));
-    let hours = outcome.window_us.div_ceil(HOUR) as usize;
-    let mut total = 0.0;
-    for h in 0..hours {
-        let minutes = outcome
-            .minutes
-            .get(h * per_hour..((h + 1) * per_hour).min(outcome.minutes.len()))
-            .unwrap_or(&[]);
-        let requests: u64 = minutes.iter().map(|m| m.invocations).sum();
-        let per_s = requests as f64 / 3_600.0;
-        // Active connections: the most requests in flight in a minute of the hour.
-        let active = minutes.iter().map(|m| m.peak_busy).max().unwrap_or(0) as f64;
-        let gb = requests as f64 * kb / KB_PER_GB;
-        let lcu = (per_s / a.lcu_new_connections_per_s)
-            .max(active / a.lcu_active_connections)
-            .max(gb / gb_per_lcu)
-            .max(per_s * rules / a.lcu_rule_evaluations_per_s);
-        total += lcu;
-    }
-    total
+    let rules = f64::from(rules.saturating_sub(a.free_rules));
+    hours
+        .iter()
+        .filter(|h| h.seconds > 0.0)
+        .map(|h| {
+            // Rates over the hour's own length; a partial hour counts its share of an hour.
+            let per_s = h.requests as f64 / h.seconds;
+            let gb_per_hour = h.requests as f64 * kb / KB_PER_GB * 3_600.0 / h.seconds;
+            let lcu = (per_s / a.lcu_new_connections_per_s)
+                .max(h.active / a.lcu_active_connections)
+                .max(gb_per_hour / gb_per_lcu)
+                .max(per_s * rules / a.lcu_rule_evaluations_per_s);
+            lcu * h.seconds / 3_600.0
+        })
+        .sum()
+}
+
+/// LCU-hours of an ALB in front of the FaaS run: requests from the per-minute arrivals, active
+/// connections from the peak of requests in flight.
+fn alb_lcu_hours(outcome: &Outcome, a: &Alb, opts: &ServiceOptions, lambda: bool) -> f64 {
+    let hours = hours_of(outcome.window_us, &outcome.minutes, |ms| {
+        (
+            ms.iter().map(|m| m.invocations).sum(),
+            f64::from(ms.iter().map(|m| m.peak_busy).max().unwrap_or(0)),
+        )
+    });
+    lcu_hours(
+        &hours,
+        a,
+        f64::from(opts.request_kb + opts.response_kb),
+        opts.alb_rules,
+        lambda,
+    )
+}
+
+/// An ALB in front of a server fleet, for the window: its hours and LCU-hours, with their prices
+/// and where they come from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlbCharge {
+    pub hours: f64,
+    pub usd_per_hour: f64,
+    pub lcu_hours: f64,
+    pub usd_per_lcu_hour: f64,
+    pub provenance: String,
+}
+
+/// The ALB in front of fleet run `o` (instance targets: 1 GB an LCU): requests per hour from
+/// the per-minute series, active connections from the mean busy slots of its busiest minute.
+pub fn alb_for_fleet(
+    o: &crate::outcome::fleet::FleetOutcome,
+    request_kb: u32,
+    response_kb: u32,
+    rules: u32,
+) -> Result<AlbCharge, CostError> {
+    let a = &catalog()?.alb;
+    let hours = hours_of(o.window_us, &o.minutes, |ms| {
+        (
+            ms.iter().map(|m| m.invocations).sum(),
+            ms.iter()
+                .map(|m| m.busy_slot_us as f64 / MINUTE as f64)
+                .fold(0.0, f64::max),
+        )
+    });
+    Ok(AlbCharge {
+        // The month repeats the window: its hours, not the started ones of a short window.
+        hours: o.window_us as f64 / HOUR as f64,
+        usd_per_hour: a.usd_per_hour,
+        lcu_hours: lcu_hours(&hours, a, f64::from(request_kb + response_kb), rules, false),
+        usd_per_lcu_hour: a.usd_per_lcu_hour,
+        provenance: provenance("alb", &a.as_of, &a.confidence, a.note.as_ref()),
+    })
+}
+
+/// The provider the services are priced for.
+pub fn provider() -> Result<&'static str, CostError> {
+    Ok(catalog()?.catalog.provider.as_str())
 }
 
 #[cfg(test)]

@@ -93,19 +93,23 @@ pub fn factors(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 
 /// The first crossing of the two cost curves between neighbouring factors at which both options
 /// are feasible, if any: a cheaper price where an option misses its SLO is no break-even.
+///
+/// Between the two points it brackets, the cost difference is taken as linear in the factor:
+/// exact whenever both costs are affine in the traffic (pay-per-use FaaS, a fixed fleet, a fleet
+/// plus a load balancer whose LCUs grow with the requests), whatever the grid.
 pub fn crossing(points: &[Point]) -> Option<Crossing> {
-    let r = |p: &Point| (p.faas_monthly_usd / p.fleet_monthly_usd).ln();
+    let d = |p: &Point| p.faas_monthly_usd - p.fleet_monthly_usd;
     points.windows(2).find_map(|w| {
         let (a, b) = (&w[0], &w[1]);
         if !(a.both_feasible() && b.both_feasible()) {
             return None;
         }
-        let (ra, rb) = (r(a), r(b));
-        if !(ra.is_finite() && rb.is_finite()) || ra.signum() == rb.signum() && ra != 0.0 {
+        let (da, db) = (d(a), d(b));
+        if !(da.is_finite() && db.is_finite()) || da.signum() == db.signum() && da != 0.0 {
             return None;
         }
-        let t = if ra == rb { 0.0 } else { ra / (ra - rb) };
-        let lerp = |x: f64, y: f64| (x.ln() + (y.ln() - x.ln()) * t).exp();
+        let t = if da == db { 0.0 } else { da / (da - db) };
+        let lerp = |x: f64, y: f64| x + (y - x) * t;
         Some(Crossing {
             k: lerp(a.k, b.k),
             requests_per_s: lerp(a.requests_per_s, b.requests_per_s),
@@ -217,11 +221,20 @@ mod tests {
     }
 
     #[test]
-    fn crossing_of_a_linear_and_a_flat_cost_is_exact_in_log_space() {
+    fn crossing_of_affine_costs_is_exact_whatever_the_grid() {
         // FaaS cost 2k, fleet 50: they cross at k = 25.
         let pts: Vec<Point> = factors(1.0, 100.0, 5)
             .into_iter()
             .map(|k| p(k, 2.0 * k, 50.0))
+            .collect();
+        let c = crossing(&pts).unwrap();
+        assert!((c.k - 25.0).abs() < 1e-9, "{c:?}");
+        assert!((c.monthly_usd - 50.0).abs() < 1e-9);
+        // A fleet whose cost grows with the traffic (a load balancer's LCUs): 40 + 0.4k
+        // against 2k cross at k = 25 too.
+        let pts: Vec<Point> = factors(1.0, 100.0, 4)
+            .into_iter()
+            .map(|k| p(k, 2.0 * k, 40.0 + 0.4 * k))
             .collect();
         let c = crossing(&pts).unwrap();
         assert!((c.k - 25.0).abs() < 1e-9, "{c:?}");

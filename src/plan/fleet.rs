@@ -24,15 +24,61 @@ pub struct FleetSpec {
     pub discount_pct: f64,
     /// Lambda Managed Instances: its fee and request charge on top of the instances.
     pub managed: Option<servers::managed::ManagedInstances>,
+    /// The fewest instances a fleet sized for its SLO gets: redundancy across availability zones.
+    pub min_instances: u32,
+    /// The load balancer in front of the fleet, billed with it (`None`: none).
+    pub lb: Option<FleetLb>,
+}
+
+/// An Application Load Balancer in front of a fleet, and the sizes its LCUs depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FleetLb {
+    pub request_kb: u32,
+    pub response_kb: u32,
+    pub rules: u32,
 }
 
 impl FleetSpec {
-    /// The fleet's bill (plain servers, or Lambda Managed Instances on them).
+    /// The fleet's bill (plain servers, or Lambda Managed Instances on them), with its load
+    /// balancer's hours and LCUs as their own lines.
     pub fn bill(&self, o: &FleetOutcome) -> FleetBill {
-        match &self.managed {
+        let mut b = match &self.managed {
             None => servers::bill_fleet(o, &self.server, self.discount_pct),
             Some(m) => m.bill(o, &self.server, self.discount_pct),
+        };
+        if let Some(lb) = self.lb.as_ref().filter(|_| self.lb_priced())
+            && let Ok(alb) =
+                crate::cost::services::alb_for_fleet(o, lb.request_kb, lb.response_kb, lb.rules)
+        {
+            let window_h = o.window_us as f64 / 3.6e9;
+            let hours_usd = alb.hours * alb.usd_per_hour;
+            let lcu_usd = alb.lcu_hours * alb.usd_per_lcu_hour;
+            b.lines.push(servers::FleetLine {
+                item: "load balancer hours (ALB)".into(),
+                quantity: alb.hours,
+                unit: "hour".into(),
+                rate: alb.usd_per_hour,
+                amount_usd: hours_usd,
+            });
+            b.lines.push(servers::FleetLine {
+                item: "load balancer LCU-hours (ALB)".into(),
+                quantity: alb.lcu_hours,
+                unit: "LCU-hour".into(),
+                rate: alb.usd_per_lcu_hour,
+                amount_usd: lcu_usd,
+            });
+            b.window_usd += hours_usd + lcu_usd;
+            if window_h > 0.0 {
+                b.monthly_usd += (hours_usd + lcu_usd) * servers::MONTH_HOURS / window_h;
+            }
         }
+        b
+    }
+
+    /// True when the fleet's load balancer is priced: the ALB's prices are AWS's.
+    pub fn lb_priced(&self) -> bool {
+        self.lb.is_some()
+            && crate::cost::services::provider().is_ok_and(|p| p == self.server.provider)
     }
 }
 
@@ -246,7 +292,9 @@ pub fn run_fleet(
         ((*cfg).clone(), o)
     };
     const MAX: u32 = crate::engine::fleet::MAX_SERVERS;
-    let mut hi = 1;
+    // The search starts at the redundancy minimum: fewer is never offered.
+    let floor = spec.min_instances.clamp(1, MAX);
+    let mut hi = floor;
     let mut found = with(hi);
     while !slo.met_by(&found.1) && hi < MAX {
         hi = (hi * 2).min(MAX);
@@ -255,7 +303,8 @@ pub fn run_fleet(
     if !slo.met_by(&found.1) {
         return (found.0, found.1, None);
     }
-    let mut lo = hi / 2; // fails (or 0)
+    // Fails (or is below the floor, or 0).
+    let mut lo = if hi == floor { floor - 1 } else { hi / 2 };
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
         let r = with(mid);
@@ -357,12 +406,37 @@ impl FleetSummary {
     ) -> Self {
         let cost = spec.bill(o);
         let failed = slo.misses(o, Some(cost.monthly_usd));
-        let warnings = if failed.is_empty() {
+        let mut warnings = if failed.is_empty() {
             Vec::new()
         } else {
             crate::warnings::render(&[crate::warnings::misses_slo(&spec.text, &failed, "--fleet")])
         };
+        // Fewer than two instances survive no zone failure.
+        let fewest = match &cfg.size {
+            FleetSize::Fixed(n) => *n,
+            FleetSize::Auto(a) => a.min,
+        };
+        if fewest < 2 && spec.managed.is_none() {
+            warnings.push(format!(
+                "{}: {fewest} instance at times, so one zone or instance failure takes the service \
+                 down; production fleets keep at least 2 across availability zones (count=2, or \
+                 autoscale=2..)",
+                spec.text
+            ));
+        }
+        if spec.lb.is_some() && !spec.lb_priced() {
+            warnings.push(format!(
+                "{}: its load balancer is not billed: faasplan prices AWS's ALB only, and {} is a \
+                 {} server (--fleet-lb none says there is none)",
+                spec.text, spec.server.name, spec.server.provider
+            ));
+        }
         let sizing = match (&cfg.size, sized) {
+            (FleetSize::Fixed(n), Some(_))
+                if *n == spec.min_instances && spec.min_instances > 1 =>
+            {
+                format!("fixed {n} (the redundancy minimum, --min-instances; it meets the SLO)")
+            }
             (FleetSize::Fixed(n), Some(_)) => format!("fixed {n} (smallest meeting the SLO)"),
             (FleetSize::Fixed(n), None) if spec.size_for_slo => {
                 format!("fixed {n} (no size up to 10,000 meets the SLO)")

@@ -149,7 +149,23 @@ pub fn fleet_cost_items(bill: &FleetBill) -> Vec<(String, f64)> {
     } else {
         format!("{} instance-hours", bill.instance_type)
     };
-    vec![(item, bill.monthly_usd.max(0.0))]
+    // The window's lines scaled to the month, as the bill's total is.
+    let to_month = if bill.window_usd > 0.0 {
+        bill.monthly_usd / bill.window_usd
+    } else {
+        0.0
+    };
+    let lb: f64 = bill
+        .lines
+        .iter()
+        .filter(|l| l.item.starts_with("load balancer"))
+        .map(|l| l.amount_usd * to_month)
+        .sum();
+    let mut items = vec![(item, (bill.monthly_usd - lb).max(0.0))];
+    if lb > 0.0 {
+        items.push(("load balancer (ALB)".to_string(), lb));
+    }
+    items
 }
 
 /// Everything the comparison report shows.

@@ -63,6 +63,8 @@ fn compare_json_has_one_entry_per_option_with_the_documented_fields() {
         "m7g.large:slots=8,count=2",
         "--fleet",
         "t4g.small:slots=4,autoscale=1..4@0.6",
+        "--fleet-lb",
+        "none",
         "--format",
         "json",
     ]);
@@ -148,28 +150,42 @@ fn breakeven_matches_the_closed_form() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("steady.csv");
     write_poisson(&trace, 1.0, 2.0, 100.0, 128);
-    let j = faasplan(&[
-        "breakeven",
-        trace.to_str().unwrap(),
-        "--offering",
-        "aws-lambda-x86",
-        "--fleet",
-        "m7g.large:slots=64,count=1",
-        "--min-factor",
-        "1",
-        "--max-factor",
-        "100",
-        "--points",
-        "5",
-        "--format",
-        "json",
-    ]);
+    let run = |lb: &str| {
+        faasplan(&[
+            "breakeven",
+            trace.to_str().unwrap(),
+            "--offering",
+            "aws-lambda-x86",
+            "--fleet",
+            "m7g.large:slots=64,count=1",
+            "--fleet-lb",
+            lb,
+            "--min-factor",
+            "1",
+            "--max-factor",
+            "200",
+            "--points",
+            "5",
+            "--format",
+            "json",
+        ])
+    };
+    let j = run("none");
     let c = 0.125 * 0.1 * 0.0000166667 + 0.0000002;
     let expected = 0.0816 / (3600.0 * c);
     let got = j["crossing"]["requests_per_s"].as_f64().unwrap();
     assert!(
         (got - expected).abs() / expected < 0.01,
         "break-even {got:.2} requests/s, closed form {expected:.2}"
+    );
+    // With the ALB in front of the fleet: $0.0225 an hour plus its LCUs, which at 1 KB a
+    // request and one request per connection are new connections, r / 25 an hour at $0.008.
+    // Lambda costs 3600 c r an hour, so r = (0.0816 + 0.0225) / (3600 c - 0.008 / 25).
+    let with_lb = run("alb")["crossing"]["requests_per_s"].as_f64().unwrap();
+    let closed = (0.0816 + 0.0225) / (3600.0 * c - 0.008 / 25.0);
+    assert!(
+        (with_lb - closed).abs() / closed < 0.01,
+        "break-even with an ALB {with_lb:.2} requests/s, closed form {closed:.2}"
     );
     // The instance carries that rate: no rejections near the crossing.
     for p in j["points"].as_array().unwrap() {
@@ -495,4 +511,78 @@ fn the_compare_report_shows_cpu_utilisation_of_instances_and_servers_with_a_cpu_
 /// Three significant figures, as the report writes them.
 fn faasplan_sig(v: f64) -> String {
     faasplan::report::fmt::sig(v)
+}
+
+#[test]
+fn fleets_get_two_instances_for_redundancy_and_a_load_balancer_on_their_bill() {
+    let fleet = |extra: &[&str]| {
+        let mut args = vec![
+            "compare",
+            "workloads/api-steady.csv",
+            "--fleet",
+            "m7g.large:slots=8",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let j = faasplan(&args);
+        j["options"][0].clone()
+    };
+    // Sized for the SLO, which one instance meets: the redundancy minimum of 2 is what it gets,
+    // and the sizing says why.
+    let f = fleet(&[]);
+    assert_eq!(f["instances"]["max"], 2, "{f}");
+    assert!(f["sizing"].as_str().unwrap().contains("redundancy"), "{f}");
+    let lines = f["cost"]["lines"].as_array().unwrap();
+    let line = |item: &str| {
+        lines
+            .iter()
+            .find(|l| l["item"] == item)
+            .unwrap_or_else(|| panic!("{item} in {f}"))
+            .clone()
+    };
+    // The ALB runs the whole window: its hours are the window's, at $0.0225 an hour.
+    let window_h = f["window_s"].as_f64().unwrap() / 3600.0;
+    let hours = line("load balancer hours (ALB)");
+    assert!((hours["quantity"].as_f64().unwrap() - window_h).abs() < 1e-9);
+    assert!((hours["amount_usd"].as_f64().unwrap() - window_h * 0.0225).abs() < 1e-12);
+    let lcu = line("load balancer LCU-hours (ALB)");
+    assert!(lcu["quantity"].as_f64().unwrap() > 0.0);
+    let window_usd: f64 = lines
+        .iter()
+        .map(|l| l["amount_usd"].as_f64().unwrap())
+        .sum();
+    assert!((window_usd - f["cost"]["window_usd"].as_f64().unwrap()).abs() < 1e-9);
+    // A month of the ALB alone: 730 hours x $0.0225 = $16.425.
+    let instances = line("m7g.large instance-hours")["amount_usd"]
+        .as_f64()
+        .unwrap();
+    let monthly = f["cost"]["monthly_usd"].as_f64().unwrap();
+    let lcu_month = lcu["amount_usd"].as_f64().unwrap() * 730.0 / window_h;
+    let instances_month = instances * 730.0 / window_h;
+    assert!(
+        (monthly - instances_month - lcu_month - 16.425).abs() < 1e-6,
+        "{monthly}"
+    );
+
+    // --fleet-lb none and --min-instances 1: one instance, no load balancer, and a warning.
+    let j = faasplan(&[
+        "compare",
+        "workloads/api-steady.csv",
+        "--fleet",
+        "m7g.large:slots=8",
+        "--fleet-lb",
+        "none",
+        "--min-instances",
+        "1",
+        "--format",
+        "json",
+    ]);
+    let f = &j["options"][0];
+    assert_eq!(f["instances"]["max"], 1, "{f}");
+    assert_eq!(f["cost"]["lines"].as_array().unwrap().len(), 1, "{f}");
+    assert!(
+        j["warnings"].to_string().contains("availability zones"),
+        "{j}"
+    );
 }
