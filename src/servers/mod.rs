@@ -183,6 +183,49 @@ fn bad(path: &Path, key: &str, reason: impl Into<String>) -> ConfigError {
     }
 }
 
+/// The 1-based line of `field` in the `i`-th `[[instance]]` table of `text` (in its `[instance.
+/// burst]` sub-table when `burst`), else the table's header line, else 0: where a value that
+/// parsed but is not valid sits.
+fn instance_line(text: &str, i: usize, field: &str, burst: bool) -> u64 {
+    let mut seen = 0usize;
+    let mut header = 0u64;
+    let mut in_burst = false;
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            if t == "[[instance]]" {
+                if seen == i + 1 {
+                    break;
+                }
+                seen += 1;
+                if seen == i + 1 {
+                    header = n as u64 + 1;
+                }
+                in_burst = false;
+            } else {
+                in_burst = t == "[instance.burst]";
+            }
+            continue;
+        }
+        if seen == i + 1
+            && in_burst == burst
+            && t.split('=').next().is_some_and(|k| k.trim() == field)
+        {
+            return n as u64 + 1;
+        }
+    }
+    header
+}
+
+/// [`bad`] at a line.
+fn bad_at(path: &Path, line: u64, key: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::File {
+        path: path.to_path_buf(),
+        line,
+        reason: format!("{key}: {}", reason.into()),
+    }
+}
+
 fn nonempty(path: &Path, key: &str, v: &str) -> Result<(), ConfigError> {
     if v.trim().is_empty() {
         Err(bad(path, key, "must not be empty"))
@@ -241,21 +284,47 @@ pub fn parse_catalog(path: &Path, text: &str) -> Result<Vec<ServerType>, ConfigE
             ("usd_per_hour", inst.usd_per_hour),
         ] {
             if !(v.is_finite() && v > 0.0) {
-                return Err(bad(
+                return Err(bad_at(
                     path,
+                    instance_line(text, i, f, false),
                     &key(f),
                     format!("{v}: must be a positive number"),
                 ));
             }
         }
         if out.iter().any(|o| o.name == inst.name) {
-            return Err(bad(path, &key("name"), "listed twice"));
+            return Err(bad_at(
+                path,
+                instance_line(text, i, "name", false),
+                &key("name"),
+                "listed twice",
+            ));
         }
         let burst = inst
             .burst
             .as_ref()
             .map(|b| burst(path, &key("burst"), b, inst.vcpu))
-            .transpose()?;
+            .transpose()
+            .map_err(|e| match e {
+                // Point at the field of this instance's burst table.
+                ConfigError::File {
+                    path,
+                    line: 0,
+                    reason,
+                } => {
+                    let field = reason
+                        .split(':')
+                        .next()
+                        .and_then(|k| k.rsplit('.').next())
+                        .unwrap_or("");
+                    ConfigError::File {
+                        line: instance_line(text, i, field, true),
+                        path,
+                        reason,
+                    }
+                }
+                e => e,
+            })?;
         out.push(ServerType {
             name: inst.name.clone(),
             provider: c.provider.clone(),

@@ -554,6 +554,32 @@ fn toml_errors_name_the_right_line_in_every_loader() {
     assert!(offering.contains("o.toml:2:1"), "{offering}");
 }
 
+/// A value that parses but is invalid in a server catalog names its own line: the instance's
+/// field, its burst table's field, or a name listed twice.
+#[test]
+fn invalid_server_catalog_values_name_their_line() {
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("pricing/servers/aws-ec2-us-east-1.toml"),
+    )
+    .unwrap();
+    // In the second instance (t3.small): each edit starts a line.
+    let second = shipped.find("name = \"t3.small\"").unwrap();
+    for (from, to) in [
+        ("memory_gib = 2\n", "memory_gib = -2\n"),
+        ("credits_per_hour = 24", "credits_per_hour = 0"),
+        ("name = \"t3.small\"", "name = \"t3.micro\""),
+    ] {
+        let at = second + shipped[second..].find(from).unwrap();
+        let text = format!("{}{}{}", &shipped[..at], to, &shipped[at + from.len()..]);
+        let line = text[..at].matches('\n').count() + 1;
+        let err = match faasplan::servers::parse_catalog(Path::new("c.toml"), &text) {
+            Ok(_) => panic!("{to}: expected an error"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.starts_with(&format!("c.toml:{line}: ")), "{to}: {err}");
+    }
+}
+
 /// A format that exists only in this test: `at_ms|fn|dur_ms`, pipe-separated. It is a file's
 /// worth of code plus one line in a registry, which is what a new format should cost.
 struct PipeReader;
