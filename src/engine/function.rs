@@ -32,7 +32,7 @@ use provisioned::Provisioned;
 use share::{Finished, Job, Shared};
 
 use super::PlatformConfig;
-use super::keepalive::AppKeepAlive;
+use super::keepalive::{AppState, Signal};
 use crate::outcome::{EpochBuffer, FunctionStats, MinuteKind};
 use crate::time::Micros;
 use crate::trace::{Invocation, Trigger};
@@ -94,14 +94,13 @@ pub(crate) struct FunctionSim<'t> {
     level: Level,
     /// Clip for instance-time statistics (the horizon), microseconds.
     clip: Micros,
-    /// The keep-alive policy's state for this function (its application).
-    ka: AppKeepAlive,
-    /// True if `ka` learns: the idle periods below are tracked only then.
+    /// The keep-alive state of the function's application: its own when it is alone in it;
+    /// otherwise lent by the driver for each step (see `keepalive::AppState`).
+    pub app: AppState,
+    /// True if the policy learns: idle periods are tracked only then.
     learns: bool,
-    /// Requests being served or waiting for an instance's init.
-    in_flight: u32,
-    /// Since when nothing has been in flight, if nothing is (an idle period of the application).
-    app_idle_since: Option<Micros>,
+    /// True once a request was served (a pre-warm of its application loads an instance then).
+    invoked: bool,
     /// When the pending pre-warm falls due (at most one; an arrival cancels it). Pre-warm events
     /// live here, not in `timers`, so that a cancelled one leaves nothing behind.
     prewarm_at: Option<Micros>,
@@ -188,15 +187,14 @@ impl<'t> FunctionSim<'t> {
             prov: Provisioned::new(clock.tod0),
             level: Level::default(),
             clip: clock.horizon.unwrap_or(Micros::MAX),
-            ka: cfg.keep_alive.app(crate::seed::derive(
+            app: AppState::new(cfg.keep_alive.app(crate::seed::derive(
                 cfg.seed,
                 0,
                 u64::from(index),
                 crate::seed::Purpose::KeepAlive,
-            )),
+            ))),
             learns: false,
-            in_flight: 0,
-            app_idle_since: None,
+            invoked: false,
             prewarm_at: None,
             prewarm_keep: 0,
             prewarming: None,
@@ -210,7 +208,7 @@ impl<'t> FunctionSim<'t> {
             stats: FunctionStats::default(),
             out: EpochBuffer::default(),
         };
-        sim.learns = sim.ka.learns();
+        sim.learns = sim.app.ka.learns();
         sim.start_provisioned(account);
         sim
     }
@@ -428,12 +426,16 @@ impl<'t> FunctionSim<'t> {
     /// A trace row arrives at `now`.
     fn arrive(&mut self, now: Micros, inv: Invocation, account: &mut Account) {
         if self.learns {
-            // An idle period of the application ends; a pending pre-warm is moot (the policy
-            // decides again when an instance next goes idle).
-            if let Some(since) = self.app_idle_since.take() {
-                self.ka.observe(now - since);
+            // An idle period of the application ends; a pending pre-warm is moot, for each of
+            // the application's functions (the policy decides again when an instance next goes
+            // idle).
+            if let Some(since) = self.app.idle_since.take() {
+                self.app.ka.observe(now - since);
             }
             self.prewarm_at = None;
+            if self.app.shared {
+                self.app.signal = Some(Signal::Cancel);
+            }
         }
         if self.measured(inv.arrival) {
             self.stats.invocations += 1;
@@ -711,9 +713,10 @@ impl<'t> FunctionSim<'t> {
         id: u32,
     ) {
         if self.learns {
-            self.in_flight += 1;
-            self.app_idle_since = None;
+            self.app.in_flight += 1;
+            self.app.idle_since = None;
             self.last_memory = req.memory_mb;
+            self.invoked = true;
         }
         if self.measured(req.arrival) {
             if now > req.arrival {
@@ -852,9 +855,9 @@ impl<'t> FunctionSim<'t> {
         let retiring = inst.retiring;
         inst.busy -= 1;
         if self.learns {
-            self.in_flight -= 1;
-            if self.in_flight == 0 {
-                self.app_idle_since = Some(now);
+            self.app.in_flight -= 1;
+            if self.app.in_flight == 0 {
+                self.app.idle_since = Some(now);
             }
         }
         // A queued request takes the freed slot at once (not on a retiring instance).
@@ -907,7 +910,7 @@ impl<'t> FunctionSim<'t> {
     /// or unloads it and pre-warms one later.
     #[inline]
     fn went_idle(&mut self, now: Micros, id: u32) {
-        let (w, mode) = self.ka.decide();
+        let (w, mode) = self.app.ka.decide();
         if now >= self.lo {
             self.stats.keep_alive_decisions[mode as usize] += 1;
         }
@@ -915,8 +918,30 @@ impl<'t> FunctionSim<'t> {
             self.pool.push_idle(id, now.saturating_add(w.keep_alive));
         } else {
             self.reclaim(id, now);
+            let at = now.saturating_add(w.prewarm);
             self.prewarm_keep = w.keep_alive;
-            self.prewarm_at = Some(now.saturating_add(w.prewarm));
+            self.prewarm_at = Some(at);
+            if self.app.shared {
+                self.app.signal = Some(Signal::Prewarm {
+                    at,
+                    keep: w.keep_alive,
+                });
+            }
+        }
+    }
+
+    /// Another function of the application decided for it (see [`Signal`]): a pre-warm loads
+    /// one instance of this function too if it was ever invoked (at the memory of its last
+    /// request); an arrival cancels this function's pending pre-warm too.
+    pub fn app_signal(&mut self, signal: Signal) {
+        match signal {
+            Signal::Cancel => self.prewarm_at = None,
+            Signal::Prewarm { at, keep } => {
+                if self.invoked {
+                    self.prewarm_at = Some(at);
+                    self.prewarm_keep = keep;
+                }
+            }
         }
     }
 
@@ -969,6 +994,13 @@ impl<'t> FunctionSim<'t> {
     fn prewarm_ready(&mut self, now: Micros, id: u32) {
         if self.prewarming == Some(id) {
             self.prewarming = None;
+        }
+        // A pre-warm decided during this one's init, due before it was ready, falls due now
+        // (events never go back in time).
+        if let Some(at) = self.prewarm_at
+            && at < now
+        {
+            self.prewarm_at = Some(now);
         }
         if self.pool[id].busy > 0 {
             self.init_done(now, id);
