@@ -250,12 +250,12 @@ impl<'c> Runner<'c> {
         }
     }
 
-    /// The earliest pending event over all functions.
+    /// The earliest pending event over all functions that keeps the run going.
     fn next_event(&self, slices: &[&[Invocation]]) -> Option<Micros> {
         self.sims
             .iter()
             .zip(slices)
-            .filter_map(|(s, a)| s.next_event(a))
+            .filter_map(|(s, a)| s.next_event_for_run(a))
             .map(|(t, _)| t)
             .min()
     }
@@ -477,6 +477,7 @@ impl Apps {
             }
             slot[f] = *s;
             members[*s as usize].push(f as u32);
+            sims[f].in_shared_app = true;
         }
         for u in &mut units {
             if let Unit::App(s, local_slot, local_members) = u {
@@ -567,6 +568,7 @@ impl Apps {
 /// Steps all functions in global (time, phase, function) order until `t_end`. With `apps`, each
 /// function of an application of several steps with the application's state, and what it
 /// decides for the application reaches the others before the next event.
+#[inline(never)]
 fn coupled_epoch<'c, S: BorrowMut<FunctionSim<'c>>>(
     sims: &mut [S],
     slices: &[&[Invocation]],

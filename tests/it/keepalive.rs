@@ -234,21 +234,23 @@ fn a_two_function_app_learns_the_apps_idle_times_and_pre_warms_both_functions() 
     // - r0 (f1) and r1 (f2) are cold (each function's first); every later request is warm,
     //   served by the pre-warm of its function (the most recently idle instance);
     // - decisions: r0's is the fallback (no idle time yet), r1..r47's the histogram;
-    // - pre-warms: r1..r46's decisions pre-warm both functions (r47's fall after the window);
-    //   r46's for f1 has nothing left to precede (f1's last request is r46): 91.
+    // - pre-warms: r1..r46's decisions pre-warm both functions (r47's fall after the window):
+    //   92.
     let o = run(&two_functions_taking_turns(48, true), "hybrid");
     let s = &o.totals;
     assert_eq!((s.cold_starts, s.warm_starts), (2, 46));
     assert_eq!(s.keep_alive_decisions, [0, 47, 1, 0, 0]);
-    assert_eq!(s.prewarms, 91);
+    assert_eq!(s.prewarms, 92);
     // Wasted memory-time (idle from a pre-warm's start):
     // - f1's first instance, kept 4 h by the fallback and never the most recent idle one again:
     //   14,400 s; f2's first is unloaded at once by r1's decision;
     // - the pre-warm that serves the next request waits from its start (completion + 1,566 s)
     //   to it: 1,800 − 1.1 − 1,566 = 232.9 s after r1 (a cold request ends 0.1 s later), then
     //   233 s (r2..r46);
-    // - the other function's pre-warm is not used: its init and 414 s, 414.1 s (r1..r45).
-    let idle_ms: u64 = 14_400_000 + 232_900 + 45 * 233_000 + 45 * 414_100;
+    // - the other function's pre-warm is not used: its init and 414 s, 414.1 s (r1..r45);
+    //   r46's for f1 (f1 has no request left) from 84,367 s to the window's end (the minute of
+    //   r47's completion, 84,660 s): 293 s.
+    let idle_ms: u64 = 14_400_000 + 232_900 + 45 * 233_000 + 45 * 414_100 + 293_000;
     assert_eq!(s.on_demand_idle_us, idle_ms * 1_000);
     assert_eq!(s.idle_mb_us, u128::from(s.on_demand_idle_us) * 256);
     memory_adds_up(&o);
@@ -259,6 +261,34 @@ fn a_two_function_app_learns_the_apps_idle_times_and_pre_warms_both_functions() 
     let alone = run(&two_functions_taking_turns(48, false), "hybrid");
     assert_eq!(alone.totals.keep_alive_decisions, [0, 46, 2, 0, 0]);
     assert_ne!(alone.totals.on_demand_idle_us, s.on_demand_idle_us);
+}
+
+#[test]
+fn a_pre_warm_after_the_last_request_is_simulated_to_the_end_of_the_window() {
+    // Requests every 30 min at 0..90 min, a 3-hour window. After r3 (done at 5,401 s) the
+    // policy pre-warms at 6,967 s (1,566 s later), with nothing left to precede: the instance
+    // still loads (init 0.1 s), waits its 414 s keep-alive (to 7,381.1 s), and is unloaded,
+    // all inside the window.
+    let mut cfg = config("hybrid");
+    cfg.init = InitDist::Constant(100 * 1_000);
+    cfg.warmup = faasplan::engine::Warmup::None;
+    cfg.horizon = Some(3 * HOUR);
+    let trace = one_function(&[0, 30 * MINUTE, 60 * MINUTE, 90 * MINUTE]);
+    let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
+    let s = &o.totals;
+    assert_eq!((s.cold_starts, s.warm_starts, s.prewarms), (1, 3, 3));
+    // Idle: the first instance 1.1 s to 1,800 s; the pre-warms that served r2 and r3 233 s
+    // each; the last one its init and keep-alive, 414.1 s.
+    let idle_ms: u64 = 1_798_900 + 2 * 233_000 + 414_100;
+    assert_eq!(s.on_demand_idle_us, idle_ms * 1_000);
+    memory_adds_up(&o);
+    // It is loaded (counted alive, so billed where idle instances are) from minute 116 to 123.
+    let alive_s = |m: usize| o.minutes[m].alive_us as f64 / 1e6;
+    assert_eq!(alive_s(115), 0.0);
+    assert!((alive_s(116) - 53.0).abs() < 1e-9, "{}", alive_s(116));
+    assert_eq!(alive_s(117), 60.0);
+    assert!((alive_s(123) - 1.1).abs() < 1e-9, "{}", alive_s(123));
+    assert_eq!(alive_s(124), 0.0);
 }
 
 #[test]
