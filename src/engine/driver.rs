@@ -10,13 +10,22 @@
 //!   is discarded and redone coupled.
 //! - **Coupled**: one event at a time across all functions, ordered by (time, phase, function),
 //!   sharing one account counter.
+//!
+//! A learning keep-alive policy keeps one state per application. The functions of an application
+//! with several are then one partition of the parallel run, stepped together in (time, phase,
+//! function) order as in the coupled run, and the driver lends the application's state to each
+//! function for its step ([`Apps`]); what one decides for the application (a pre-warm, a
+//! cancellation) is passed to the others at once. A function alone in its application holds its
+//! own state and runs exactly as before.
 
+use std::borrow::BorrowMut;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
 
 use super::function::{Account, FunctionSim, Phase, SimClock};
+use super::keepalive::AppState;
 use super::{PlatformConfig, ValidConfig, WarmPlan};
 use crate::outcome::{Collector, EpochBuffer, FunctionStats, Mode, Outcome, WarmupReport};
 use crate::time::{MINUTE, Micros};
@@ -82,42 +91,26 @@ pub fn simulate_with(trace: &Trace, cfg: &ValidConfig, opts: RunOptions) -> Outc
     };
     let limit = cfg.account_concurrency.map_or(u64::MAX, u64::from);
     let plan = WarmPlan::new(cfg, &slices);
-    let mut outcome = match mode {
-        Mode::Coupled => run(
+    let (apps, app_names) = trace.apps();
+    let run = |mode| {
+        run(
             &slices,
             cfg,
             trace.origin_us(),
             &plan,
-            Mode::Coupled,
+            &apps,
+            mode,
             limit,
             overlap,
-        ),
-        Mode::Parallel => {
-            match run(
-                &slices,
-                cfg,
-                trace.origin_us(),
-                &plan,
-                Mode::Parallel,
-                limit,
-                overlap,
-            ) {
-                Some(o) => Some(o),
-                None => run(
-                    &slices,
-                    cfg,
-                    trace.origin_us(),
-                    &plan,
-                    Mode::Coupled,
-                    limit,
-                    overlap,
-                ),
-            }
-        }
+        )
+    };
+    let mut outcome = match mode {
+        Mode::Coupled => run(Mode::Coupled),
+        Mode::Parallel => run(Mode::Parallel).or_else(|| run(Mode::Coupled)),
     }
     .expect("a coupled run always completes");
     outcome.names = names;
-    (outcome.apps, outcome.app_names) = trace.apps();
+    (outcome.apps, outcome.app_names) = (apps, app_names);
     outcome.excluded_after_horizon = excluded;
     outcome
 }
@@ -128,16 +121,26 @@ pub(crate) fn time_of_day(origin_us: i64) -> Micros {
 }
 
 /// One run. Returns `None` when a parallel run finds that the account limit would have bound.
+#[allow(clippy::too_many_arguments)]
 fn run(
     slices: &[&[Invocation]],
     cfg: &PlatformConfig,
     origin_us: i64,
     plan: &WarmPlan,
+    apps: &[u32],
     mode: Mode,
     limit: u64,
     overlap_collector: bool,
 ) -> Option<Outcome> {
-    let mut runner = Runner::new(slices.len(), cfg, origin_us, plan.clone(), mode, limit);
+    let mut runner = Runner::new(
+        slices.len(),
+        cfg,
+        origin_us,
+        plan.clone(),
+        apps,
+        mode,
+        limit,
+    );
     runner.overlap_collector = overlap_collector;
     runner.start(slices);
     while runner.has_work() {
@@ -159,6 +162,8 @@ pub(crate) struct Runner<'c> {
     shared: Account,
     accounts: Vec<Account>,
     sims: Vec<FunctionSim<'c>>,
+    /// Applications of several functions under a learning policy, if there are any.
+    apps: Option<Apps>,
     col: Collector,
     /// Buffers of the previous epoch, merged while the next one runs.
     collected: Vec<EpochBuffer>,
@@ -175,12 +180,14 @@ pub(crate) struct Runner<'c> {
 
 impl<'c> Runner<'c> {
     /// `origin_us`: the trace's origin in its own clock (for schedules' time of day); `plan`: the
-    /// warm-up (its prefix has one entry per function, or none).
+    /// warm-up (its prefix has one entry per function, or none); `apps`: each function's
+    /// application (`Trace::apps`; empty: each function is its own).
     pub fn new(
         functions: usize,
         cfg: &'c PlatformConfig,
         origin_us: i64,
         plan: WarmPlan,
+        apps: &[u32],
         mode: Mode,
         limit: u64,
     ) -> Self {
@@ -223,6 +230,7 @@ impl<'c> Runner<'c> {
                 }
             }
         }
+        let apps = Apps::new(apps, &mut sims, &mut accounts);
         Runner {
             mode,
             limit,
@@ -232,6 +240,7 @@ impl<'c> Runner<'c> {
             accounts,
             collected: sims.iter().map(|_| EpochBuffer::default()).collect(),
             sims,
+            apps,
             col: Collector::new(clock.lo, clock.horizon),
             blocked: Vec::new(),
             t_end: None,
@@ -241,12 +250,12 @@ impl<'c> Runner<'c> {
         }
     }
 
-    /// The earliest pending event over all functions.
+    /// The earliest pending event over all functions that keeps the run going.
     fn next_event(&self, slices: &[&[Invocation]]) -> Option<Micros> {
         self.sims
             .iter()
             .zip(slices)
-            .filter_map(|(s, a)| s.next_event(a))
+            .filter_map(|(s, a)| s.next_event_for_run(a))
             .map(|(t, _)| t)
             .min()
     }
@@ -279,24 +288,29 @@ impl<'c> Runner<'c> {
         };
         debug_assert!(t_end <= complete_before || complete_before == Micros::MAX);
         let mode = self.mode;
-        let (sims, accounts, shared, blocked) = (
+        let (sims, accounts, shared, blocked, apps) = (
             &mut self.sims,
             &mut self.accounts,
             &mut self.shared,
             &mut self.blocked,
+            &mut self.apps,
         );
         let (col, collected) = (&mut self.col, &mut self.collected);
         // The collector merges epoch N while the functions simulate epoch N+1 (on another core
         // when there is one). Buffers swap between the two sides; the merge order stays fixed.
-        let mut simulate = || match mode {
-            Mode::Parallel => {
+        let simulate = || match (mode, apps) {
+            (Mode::Parallel, None) => {
                 sims.par_iter_mut()
                     .zip(accounts.par_iter_mut())
                     .zip(slices.par_iter())
                     .for_each(|((s, a), arr)| s.advance_to(t_end, arr, a));
             }
-            Mode::Coupled if sims.len() == 1 => sims[0].advance_to(t_end, slices[0], shared),
-            Mode::Coupled => coupled_epoch(sims, slices, shared, blocked, t_end),
+            (Mode::Parallel, Some(apps)) => apps.parallel_epoch(sims, accounts, slices, t_end),
+            (Mode::Coupled, _) if sims.len() == 1 => sims[0].advance_to(t_end, slices[0], shared),
+            (Mode::Coupled, apps) => {
+                let mut lent = apps.as_mut().map(|a| a.lent());
+                coupled_epoch(sims, slices, shared, blocked, t_end, lent.as_mut())
+            }
         };
         let mut collect = || {
             for b in collected.iter_mut() {
@@ -388,19 +402,187 @@ impl<'c> Runner<'c> {
     }
 }
 
-/// Steps all functions in global (time, phase, function) order until `t_end`.
-fn coupled_epoch(
-    sims: &mut [FunctionSim],
+/// Marks a function alone in its application in [`Apps::slot`].
+const ALONE: u32 = u32::MAX;
+
+/// The applications of several functions, when the keep-alive policy learns: their states, kept
+/// here and lent to each member for its step.
+struct Apps {
+    /// Per function, its application's index in `states`, or [`ALONE`].
+    slot: Vec<u32>,
+    /// Per application: its state, and its functions (ascending).
+    states: Vec<AppState>,
+    members: Vec<Vec<u32>>,
+    /// The parallel run's partitions: single functions and whole applications, by first function.
+    units: Vec<Unit>,
+}
+
+/// One partition of a parallel run.
+enum Unit {
+    Alone(u32),
+    /// An application's index in `Apps::states`, and its members' local view: every member in
+    /// slot 0 and the members as local indices 0..n.
+    App(u32, Vec<u32>, Vec<Vec<u32>>),
+}
+
+/// What [`coupled_epoch`] needs to lend application states: per (local) function its slot, the
+/// states, and per slot its (local) members.
+struct Lent<'a> {
+    slot: &'a [u32],
+    states: &'a mut [AppState],
+    members: &'a [Vec<u32>],
+}
+
+impl Apps {
+    /// `None` unless the policy learns and an application has several functions. Moves each such
+    /// application's state out of its first function (so it draws from that function's stream,
+    /// as a lone function does), and in a parallel run pools its members' account usage in the
+    /// first member's account.
+    fn new(apps: &[u32], sims: &mut [FunctionSim], accounts: &mut [Account]) -> Option<Apps> {
+        if apps.len() != sims.len() || !sims.first().is_some_and(|s| s.app.ka.learns()) {
+            return None;
+        }
+        let mut count = vec![0u32; apps.iter().max().map_or(0, |&a| a as usize + 1)];
+        for &a in apps {
+            count[a as usize] += 1;
+        }
+        if count.iter().all(|&n| n <= 1) {
+            return None;
+        }
+        let mut of_app = vec![ALONE; count.len()];
+        let mut slot = vec![ALONE; sims.len()];
+        let mut states = Vec::new();
+        let mut members: Vec<Vec<u32>> = Vec::new();
+        let mut units = Vec::new();
+        for (f, &a) in apps.iter().enumerate() {
+            if count[a as usize] == 1 {
+                units.push(Unit::Alone(f as u32));
+                continue;
+            }
+            let s = &mut of_app[a as usize];
+            if *s == ALONE {
+                *s = states.len() as u32;
+                let mut state = std::mem::replace(&mut sims[f].app, AppState::lent());
+                state.shared = true;
+                states.push(state);
+                members.push(Vec::new());
+                units.push(Unit::App(*s, Vec::new(), Vec::new()));
+            } else {
+                sims[f].app = AppState::lent();
+                let first = members[*s as usize][0] as usize;
+                if let (Some(&moved), Some(_)) = (accounts.get(f), accounts.get(first)) {
+                    accounts[first].usage += moved.usage;
+                    accounts[f].usage = 0;
+                }
+            }
+            slot[f] = *s;
+            members[*s as usize].push(f as u32);
+            sims[f].in_shared_app = true;
+        }
+        for u in &mut units {
+            if let Unit::App(s, local_slot, local_members) = u {
+                let n = members[*s as usize].len() as u32;
+                *local_slot = vec![0; n as usize];
+                *local_members = vec![(0..n).collect()];
+            }
+        }
+        Some(Apps {
+            slot,
+            states,
+            members,
+            units,
+        })
+    }
+
+    /// The whole run's view, for a coupled epoch.
+    fn lent(&mut self) -> Lent<'_> {
+        Lent {
+            slot: &self.slot,
+            states: &mut self.states,
+            members: &self.members,
+        }
+    }
+
+    /// One epoch of a parallel run: each lone function advances alone, each application's
+    /// functions together as a coupled epoch of their own (on the first member's account).
+    fn parallel_epoch(
+        &mut self,
+        sims: &mut [FunctionSim],
+        accounts: &mut [Account],
+        slices: &[&[Invocation]],
+        t_end: Micros,
+    ) {
+        let mut cells: Vec<Option<(&mut FunctionSim, &mut Account)>> =
+            sims.iter_mut().zip(accounts.iter_mut()).map(Some).collect();
+        let mut states: Vec<Option<&mut AppState>> = self.states.iter_mut().map(Some).collect();
+        let jobs: Vec<_> = self
+            .units
+            .iter()
+            .map(|u| match u {
+                Unit::Alone(f) => (vec![cells[*f as usize].take()], None, u),
+                Unit::App(s, _, _) => (
+                    self.members[*s as usize]
+                        .iter()
+                        .map(|&f| cells[f as usize].take())
+                        .collect(),
+                    states[*s as usize].take(),
+                    u,
+                ),
+            })
+            .collect();
+        let members = &self.members;
+        jobs.into_par_iter().for_each(|(cells, state, unit)| {
+            let (mut group, mut accts): (Vec<&mut FunctionSim>, Vec<&mut Account>) =
+                cells.into_iter().flatten().unzip();
+            match (unit, state) {
+                (Unit::App(s, local_slot, local_members), Some(state)) => {
+                    let arrivals: Vec<&[Invocation]> = members[*s as usize]
+                        .iter()
+                        .map(|&f| slices[f as usize])
+                        .collect();
+                    let mut lent = Lent {
+                        slot: local_slot,
+                        states: std::slice::from_mut(state),
+                        members: local_members,
+                    };
+                    let mut blocked = Vec::new();
+                    let account = &mut *accts[0];
+                    coupled_epoch(
+                        &mut group,
+                        &arrivals,
+                        account,
+                        &mut blocked,
+                        t_end,
+                        Some(&mut lent),
+                    );
+                }
+                (Unit::Alone(f), _) => {
+                    group[0].advance_to(t_end, slices[*f as usize], accts[0]);
+                }
+                (Unit::App(..), None) => unreachable!("each application's state is taken once"),
+            }
+        });
+    }
+}
+
+/// Steps all functions in global (time, phase, function) order until `t_end`. With `apps`, each
+/// function of an application of several steps with the application's state, and what it
+/// decides for the application reaches the others before the next event.
+#[inline(never)]
+fn coupled_epoch<'c, S: BorrowMut<FunctionSim<'c>>>(
+    sims: &mut [S],
     slices: &[&[Invocation]],
     account: &mut Account,
     blocked: &mut Vec<u32>,
     t_end: Micros,
+    mut apps: Option<&mut Lent>,
 ) {
     let mut heap: BinaryHeap<Reverse<(Micros, Phase, u32)>> = sims
         .iter()
         .enumerate()
         .filter_map(|(f, s)| {
-            s.next_event(slices[f])
+            s.borrow()
+                .next_event(slices[f])
                 .map(|(t, p)| Reverse((t, p, f as u32)))
         })
         .filter(|Reverse((t, _, _))| *t < t_end)
@@ -411,13 +593,40 @@ fn coupled_epoch(
         let mut key = first;
         loop {
             let (t, phase, f) = key;
-            let sim = &mut sims[f as usize];
+            let sim: &mut FunctionSim = sims[f as usize].borrow_mut();
             let arrivals = slices[f as usize];
             if sim.next_event(arrivals) != Some((t, phase)) {
                 break; // stale entry
             }
             let before = account.usage;
-            sim.step_event(t, phase, arrivals, account);
+            let app = apps
+                .as_deref_mut()
+                .map(|a| (a.slot[f as usize], &mut *a))
+                .filter(|&(s, _)| s != ALONE);
+            match app {
+                None => sim.step_event(t, phase, arrivals, account),
+                Some((s, lent)) => {
+                    let state = &mut lent.states[s as usize];
+                    std::mem::swap(&mut sim.app, state);
+                    sim.step_event(t, phase, arrivals, account);
+                    std::mem::swap(&mut sim.app, state);
+                    if let Some(signal) = state.signal.take() {
+                        for &g in &lent.members[s as usize] {
+                            if g == f {
+                                continue;
+                            }
+                            let other: &mut FunctionSim = sims[g as usize].borrow_mut();
+                            other.app_signal(signal);
+                            if let Some((t2, p2)) = other.next_event(slices[g as usize])
+                                && t2 < t_end
+                            {
+                                heap.push(Reverse((t2, p2, g)));
+                            }
+                        }
+                    }
+                }
+            }
+            let sim: &mut FunctionSim = sims[f as usize].borrow_mut();
             if sim.blocked_on_account() && !blocked.contains(&f) {
                 blocked.push(f);
             }
@@ -427,7 +636,7 @@ fn coupled_epoch(
                 .map(|(t2, p2)| (t2, p2, f));
             if account.usage < before && !blocked.is_empty() {
                 for g in std::mem::take(blocked) {
-                    let s = &mut sims[g as usize];
+                    let s: &mut FunctionSim = sims[g as usize].borrow_mut();
                     s.wake(t);
                     if let Some((t2, p2)) = s.next_event(slices[g as usize])
                         && t2 < t_end
@@ -447,6 +656,6 @@ fn coupled_epoch(
         }
     }
     for s in sims.iter_mut() {
-        s.end_epoch(t_end);
+        s.borrow_mut().end_epoch(t_end);
     }
 }

@@ -32,7 +32,7 @@ use provisioned::Provisioned;
 use share::{Finished, Job, Shared};
 
 use super::PlatformConfig;
-use super::keepalive::AppKeepAlive;
+use super::keepalive::{AppState, Signal};
 use crate::outcome::{EpochBuffer, FunctionStats, MinuteKind};
 use crate::time::Micros;
 use crate::trace::{Invocation, Trigger};
@@ -94,14 +94,15 @@ pub(crate) struct FunctionSim<'t> {
     level: Level,
     /// Clip for instance-time statistics (the horizon), microseconds.
     clip: Micros,
-    /// The keep-alive policy's state for this function (its application).
-    ka: AppKeepAlive,
-    /// True if `ka` learns: the idle periods below are tracked only then.
+    /// The keep-alive state of the function's application: its own when it is alone in it;
+    /// otherwise lent by the driver for each step (see `keepalive::AppState`).
+    pub app: AppState,
+    /// True if the policy learns: idle periods are tracked only then.
     learns: bool,
-    /// Requests being served or waiting for an instance's init.
-    in_flight: u32,
-    /// Since when nothing has been in flight, if nothing is (an idle period of the application).
-    app_idle_since: Option<Micros>,
+    /// True once a request was served (a pre-warm of its application loads an instance then).
+    invoked: bool,
+    /// True in an application of several functions under a learning policy (set by the driver).
+    pub in_shared_app: bool,
     /// When the pending pre-warm falls due (at most one; an arrival cancels it). Pre-warm events
     /// live here, not in `timers`, so that a cancelled one leaves nothing behind.
     prewarm_at: Option<Micros>,
@@ -188,15 +189,15 @@ impl<'t> FunctionSim<'t> {
             prov: Provisioned::new(clock.tod0),
             level: Level::default(),
             clip: clock.horizon.unwrap_or(Micros::MAX),
-            ka: cfg.keep_alive.app(crate::seed::derive(
+            app: AppState::new(cfg.keep_alive.app(crate::seed::derive(
                 cfg.seed,
                 0,
                 u64::from(index),
                 crate::seed::Purpose::KeepAlive,
-            )),
+            ))),
             learns: false,
-            in_flight: 0,
-            app_idle_since: None,
+            invoked: false,
+            in_shared_app: false,
             prewarm_at: None,
             prewarm_keep: 0,
             prewarming: None,
@@ -210,7 +211,7 @@ impl<'t> FunctionSim<'t> {
             stats: FunctionStats::default(),
             out: EpochBuffer::default(),
         };
-        sim.learns = sim.ka.learns();
+        sim.learns = sim.app.ka.learns();
         sim.start_provisioned(account);
         sim
     }
@@ -219,6 +220,23 @@ impl<'t> FunctionSim<'t> {
     /// call passes the same rows, possibly extended at the end by a streaming reader).
     #[inline]
     pub fn next_event(&self, arrivals: &[Invocation]) -> Option<(Micros, Phase)> {
+        self.next_event_with(arrivals, self.in_shared_app)
+    }
+
+    /// As [`FunctionSim::next_event`], but without a pre-warm that is an event only because the
+    /// function is in an application of several: what keeps the run going (the driver's epochs
+    /// end with the minute of the last event, and pre-warms do not extend the window).
+    #[inline]
+    pub fn next_event_for_run(&self, arrivals: &[Invocation]) -> Option<(Micros, Phase)> {
+        self.next_event_with(arrivals, false)
+    }
+
+    #[inline]
+    fn next_event_with(
+        &self,
+        arrivals: &[Invocation],
+        app_prewarms: bool,
+    ) -> Option<(Micros, Phase)> {
         let mut best: Option<(Micros, Phase)> = None;
         if let Some((time, kind)) = self.timers.peek() {
             // A provisioned-plan tick alone, with nothing else left to happen, is not an event:
@@ -233,10 +251,11 @@ impl<'t> FunctionSim<'t> {
             }
         }
         // A pre-warm (or a pre-warmed instance's readiness) with nothing else left to happen is
-        // not an event either: the run does not go on for it (the instance, if started, stays
-        // loaded to the window's end).
-        if self.learns
-            && let Some(time) = self.prewarm_due(arrivals)
+        // not an event either: the run does not go on for it (`finish` plays it to the window's
+        // end). In an application of several functions it is one while the run goes on (another
+        // function's request may follow it, and cancels only what is still pending).
+        if (self.prewarm_at.is_some() || self.prewarming.is_some())
+            && let Some(time) = self.prewarm_due(arrivals, app_prewarms)
             && best.is_none_or(|b| (time, Phase::Timer) < b)
         {
             best = Some((time, Phase::Timer));
@@ -428,12 +447,16 @@ impl<'t> FunctionSim<'t> {
     /// A trace row arrives at `now`.
     fn arrive(&mut self, now: Micros, inv: Invocation, account: &mut Account) {
         if self.learns {
-            // An idle period of the application ends; a pending pre-warm is moot (the policy
-            // decides again when an instance next goes idle).
-            if let Some(since) = self.app_idle_since.take() {
-                self.ka.observe(now - since);
+            // An idle period of the application ends; a pending pre-warm is moot, for each of
+            // the application's functions (the policy decides again when an instance next goes
+            // idle).
+            if let Some(since) = self.app.idle_since.take() {
+                self.app.ka.observe(now - since);
             }
             self.prewarm_at = None;
+            if self.app.shared {
+                self.app.signal = Some(Signal::Cancel);
+            }
         }
         if self.measured(inv.arrival) {
             self.stats.invocations += 1;
@@ -598,7 +621,15 @@ impl<'t> FunctionSim<'t> {
         let warm = match self.pool.warm() {
             Warm::Ready(id) => Some(id),
             Warm::IdleOnDemand => {
-                account.check()?;
+                // Instances are started within the function's limit, so an idle one can wake
+                // without exceeding it, unless pre-warms (which start none for a request) loaded
+                // it: under a learning policy the limit is checked too.
+                if self.learns {
+                    self.limits
+                        .activate(self.prov.alive + self.od_active, account)?;
+                } else {
+                    account.check()?;
+                }
                 self.pick_mru_idle(now)
             }
             Warm::None => None,
@@ -619,7 +650,8 @@ impl<'t> FunctionSim<'t> {
             && self.pool[id].busy < self.pool.k()
         {
             if self.pool[id].busy == 0 {
-                account.check()?;
+                self.limits
+                    .activate(self.prov.alive + self.od_active, account)?;
                 self.wake_prewarming(now, id, account);
             }
             self.pool[id].busy += 1;
@@ -714,9 +746,10 @@ impl<'t> FunctionSim<'t> {
         id: u32,
     ) {
         if self.learns {
-            self.in_flight += 1;
-            self.app_idle_since = None;
+            self.app.in_flight += 1;
+            self.app.idle_since = None;
             self.last_memory = req.memory_mb;
+            self.invoked = true;
         }
         if self.measured(req.arrival) {
             if now > req.arrival {
@@ -858,9 +891,9 @@ impl<'t> FunctionSim<'t> {
         let retiring = inst.retiring;
         inst.busy -= 1;
         if self.learns {
-            self.in_flight -= 1;
-            if self.in_flight == 0 {
-                self.app_idle_since = Some(now);
+            self.app.in_flight -= 1;
+            if self.app.in_flight == 0 {
+                self.app.idle_since = Some(now);
             }
         }
         // A queued request takes the freed slot at once (not on a retiring instance).
@@ -913,7 +946,7 @@ impl<'t> FunctionSim<'t> {
     /// or unloads it and pre-warms one later.
     #[inline]
     fn went_idle(&mut self, now: Micros, id: u32) {
-        let (w, mode) = self.ka.decide();
+        let (w, mode) = self.app.ka.decide();
         if now >= self.lo {
             self.stats.keep_alive_decisions[mode as usize] += 1;
         }
@@ -921,17 +954,41 @@ impl<'t> FunctionSim<'t> {
             self.pool.push_idle(id, now.saturating_add(w.keep_alive));
         } else {
             self.reclaim(id, now);
+            let at = now.saturating_add(w.prewarm);
             self.prewarm_keep = w.keep_alive;
-            self.prewarm_at = Some(now.saturating_add(w.prewarm));
+            self.prewarm_at = Some(at);
+            if self.app.shared {
+                self.app.signal = Some(Signal::Prewarm {
+                    at,
+                    keep: w.keep_alive,
+                });
+            }
         }
     }
 
-    /// The next pre-warm event's time, if it is an event: something else is left to happen.
+    /// Another function of the application decided for it (see [`Signal`]): a pre-warm loads
+    /// one instance of this function too if it was ever invoked (at the memory of its last
+    /// request); an arrival cancels this function's pending pre-warm too.
+    pub fn app_signal(&mut self, signal: Signal) {
+        match signal {
+            Signal::Cancel => self.prewarm_at = None,
+            Signal::Prewarm { at, keep } => {
+                if self.invoked {
+                    self.prewarm_at = Some(at);
+                    self.prewarm_keep = keep;
+                }
+            }
+        }
+    }
+
+    /// The next pre-warm event's time, if it is an event: something else is left to happen, or
+    /// `always`.
     #[cold]
     #[inline(never)]
-    fn prewarm_due(&self, arrivals: &[Invocation]) -> Option<Micros> {
+    fn prewarm_due(&self, arrivals: &[Invocation], always: bool) -> Option<Micros> {
         let time = self.prewarm_event()?;
-        let others = !self.timers.is_empty()
+        let others = always
+            || !self.timers.is_empty()
             || !self.acquisitions.is_empty()
             || !self.queue.is_empty()
             || self.next_arrival < self.prefix.len() + arrivals.len();
@@ -976,6 +1033,13 @@ impl<'t> FunctionSim<'t> {
         if self.prewarming == Some(id) {
             self.prewarming = None;
         }
+        // A pre-warm decided during this one's init, due before it was ready, falls due now
+        // (events never go back in time).
+        if let Some(at) = self.prewarm_at
+            && at < now
+        {
+            self.prewarm_at = Some(now);
+        }
         if self.pool[id].busy > 0 {
             self.init_done(now, id);
             return;
@@ -1013,17 +1077,33 @@ impl<'t> FunctionSim<'t> {
         while let Some(Queued { req, .. }) = self.queue.pop_front() {
             self.refuse(req.arrival, cause, MinuteKind::Throttled);
         }
+        // Pre-warms after the function's last event are not events (the run does not go on for
+        // them), but they happen within the window: a pending one starts, one initializing
+        // becomes ready, and each stays loaded for its keep-alive, clipped to the window's end
+        // (idle memory-time: wasted, and billed as idle where idle is billed).
+        if self.prewarming.is_none()
+            && let Some(at) = self.prewarm_at
+            && at < clip
+        {
+            self.prewarm(at);
+        }
+        if let Some(id) = self.prewarming.take() {
+            let inst = &mut self.pool[id];
+            inst.state = State::Ready;
+            let (ready, birth) = (inst.ready_at, inst.birth);
+            if ready < clip && inst.busy == 0 {
+                self.pool
+                    .push_idle(id, ready.saturating_add(self.prewarm_keep));
+            } else {
+                self.reclaim(id, clip.max(birth));
+            }
+        }
         while let Some((id, death)) = self.pool.pop_oldest_idle() {
             self.reclaim(id, death.min(clip));
         }
         // A pre-warm after the window's end (the last decision's) is not counted.
         if self.last_prewarm.is_some_and(|t| t >= clip) {
             self.stats.prewarms -= 1;
-        }
-        // A pre-warm still initializing at the end (its ready time is not an event).
-        if let Some(id) = self.prewarming.take() {
-            self.pool[id].state = State::Ready;
-            self.reclaim(id, clip.max(self.pool[id].birth));
         }
         for l in std::mem::take(&mut self.late) {
             self.count_idle_life(l, clip);
@@ -1286,16 +1366,59 @@ mod tests {
         // 10 %), which waits 30 min − 1 s − 26.1 min = 233 s for the next request.
         assert_eq!((s.cold_starts, s.warm_starts), (1, 9));
         assert_eq!(s.keep_alive_decisions, [0, 9, 1, 0, 0]);
-        // The pre-warm after the last request (due at 17,767 s) has nothing left to precede:
-        // it is not simulated.
-        assert_eq!(s.prewarms, 8);
+        // The pre-warm after the last request (due at 17,767 s) has nothing left to precede,
+        // but falls within the window (to 18,000 s): it is simulated to the window's end.
+        assert_eq!(s.prewarms, 9);
         // Idle: the first instance from 1.05 s to 1,800 s, then 233 s per pre-warm, each shorter
-        // than the 414 s keep-alive.
-        let idle_us = 1_798_950 * MS + 8 * 233 * SECOND;
+        // than the 414 s keep-alive; the last one's 233 s to the window's end (its keep-alive,
+        // to 18,181.05 s, is clipped there).
+        let idle_us = 1_798_950 * MS + 9 * 233 * SECOND;
         assert_eq!(s.on_demand_idle_us, idle_us);
         assert_eq!(s.idle_mb_us, u128::from(idle_us) * 128);
         assert_eq!(s.busy_mb_us, u128::from(10 * SECOND) * 128);
         assert_memory_adds_up(&s);
+    }
+
+    /// Function limit 1, hybrid policy: r0 (0 s) and r1 (1,800 s) teach the policy a 29-minute
+    /// idle time, so r1's instance, going idle at 1,801 s, is unloaded and one is pre-warmed at
+    /// 3,367 s (1,566 s later). An async request refused at 1,800.5 s (r1 holds the one slot)
+    /// retries at 1,801.5 s without cancelling the pre-warm (only arrivals do) and runs for
+    /// 3,000 s on a new instance. A request at `late` then finds the pre-warmed instance
+    /// (initializing until 3,367.05 s, or idle after) while the limit's one slot is in use.
+    fn pre_warm_beyond_the_limit(late: Micros) -> FunctionStats {
+        let cfg = PlatformConfig {
+            max_concurrency: Some(1),
+            ..hybrid()
+        };
+        let rows = [
+            row(0, SECOND, Trigger::Sync),
+            row(1_800 * SECOND, SECOND, Trigger::Sync),
+            row(1_800 * SECOND + 500 * MS, 3_000 * SECOND, Trigger::Async),
+            row(late, SECOND, Trigger::Sync),
+        ];
+        run_with(&cfg, u64::MAX, &rows, 90 * MINUTE).stats
+    }
+
+    #[test]
+    fn a_request_joining_a_pre_warmed_instance_is_held_to_the_function_limit() {
+        // During the pre-warm's init, and once it is ready and idle: refused by the function's
+        // limit either way (before, it was served on the pre-warmed instance, 2 busy of 1).
+        for late in [3_367 * SECOND + 10 * MS, 3_400 * SECOND] {
+            let s = pre_warm_beyond_the_limit(late);
+            assert_eq!(s.prewarms, 1, "{late}");
+            assert_eq!((s.throttled, s.throttled_function), (1, 1), "{late}");
+            assert_eq!(
+                (s.cold_starts, s.warm_starts, s.retries),
+                (2, 1, 1),
+                "{late}"
+            );
+            assert_eq!(s.peak_busy, 1, "{late}");
+        }
+        // After the long request ends (4,801.55 s) the limit has room: served warm by the
+        // pre-warmed instance if it is still kept (ready 3,367.05 s + 414 s: not at 4,900 s),
+        // so it is a cold start on a new one.
+        let s = pre_warm_beyond_the_limit(4_900 * SECOND);
+        assert_eq!((s.throttled, s.cold_starts), (0, 3));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use super::fmt::{sig, tick};
 use super::render::{
     self, Area, Axes, Axis, BLUE, DrawError, LABEL_SIZE, LabelPlacer, Marker, ORANGE, Swatch,
-    draw_empty, entry, frame, place_label_among,
+    draw_empty, entry, frame,
 };
 use crate::sweep::{Metric, PointResult};
 
@@ -59,6 +59,9 @@ pub fn policy_points(rows: &[PointResult]) -> Option<(Vec<PolicyPoint>, String)>
 }
 
 /// Draws the policies' points, the fixed keep-alives joined by a line (their trade-off curve).
+/// Every point is numbered beside its marker (numbers are short, so each finds room among
+/// clustered points; one set further off gets a leader line), and a table beside the chart
+/// names each number's policy with its two values.
 pub fn draw(
     root: &Area,
     points: &[PolicyPoint],
@@ -76,13 +79,16 @@ pub fn draw(
     if points.is_empty() {
         return draw_empty(&area, "No policy to plot.");
     }
+    let (w, _) = area.dim_in_pixel();
+    let table_w = (w * 30 / 100).clamp(280, 520).min(w / 2);
+    let (plot_area, table_area) = area.split_horizontally(w - table_w);
     let (xmax, ymax) = points
         .iter()
         .fold((0f64, 0f64), |(x, y), p| (x.max(p.wasted), y.max(p.p75)));
     let x = Axis::zero_to(xmax.max(1e-9) * 1.1, tick);
     let y = Axis::zero_to(ymax.max(1e-9) * 1.1, tick);
     let mut chart = render::chart(
-        &area,
+        &plot_area,
         &Axes {
             x: &x,
             y: &y,
@@ -90,23 +96,25 @@ pub fn draw(
             y_desc: "3rd-quartile application cold starts (%)",
         },
     )?;
+    let color = |p: &PolicyPoint| {
+        if p.label.starts_with("fixed:") {
+            BLUE
+        } else {
+            ORANGE
+        }
+    };
     let fixed: Vec<&PolicyPoint> = points
         .iter()
         .filter(|p| p.label.starts_with("fixed:"))
         .collect();
     let mut line: Vec<(f64, f64)> = fixed.iter().map(|p| (p.wasted, p.p75)).collect();
     line.sort_by(|a, b| a.0.total_cmp(&b.0));
-    chart.draw_series(LineSeries::new(line, BLUE.stroke_width(2)))?;
+    chart.draw_series(LineSeries::new(line.clone(), BLUE.stroke_width(2)))?;
     for p in points {
-        let c = if p.label.starts_with("fixed:") {
-            BLUE
-        } else {
-            ORANGE
-        };
         chart.draw_series(std::iter::once(Circle::new(
             (p.wasted, p.p75),
             7,
-            c.filled(),
+            color(p).filled(),
         )))?;
     }
     let plot = chart.plotting_area();
@@ -116,27 +124,140 @@ pub fn draw(
         let p = plot.map_coordinate(&(a, b));
         (p.0 - xr.start, p.1 - yr.start)
     };
-    let mut placer = LabelPlacer::new((0, 0, xr.end - xr.start, yr.end - yr.start));
-    for p in points {
-        let q = px(p.wasted, p.p75);
-        placer.reserve((q.0 - 8, q.1 - 8, q.0 + 8, q.1 + 8));
+    let all: Vec<(i32, i32)> = points.iter().map(|p| px(p.wasted, p.p75)).collect();
+    let groups = coincident(&all);
+    let markers: Vec<(i32, i32)> = groups.iter().map(|g| all[g[0]]).collect();
+    let labels: Vec<String> = groups.iter().map(|g| numbers(g)).collect();
+    let path: Vec<(i32, i32)> = line.iter().map(|&(a, b)| px(a, b)).collect();
+    let style = render::text(LABEL_SIZE);
+    let sizes = labels
+        .iter()
+        .map(|l| {
+            let (w, h) = strip.estimate_text_size(l, &style)?;
+            Ok((w as i32, h as i32))
+        })
+        .collect::<Result<Vec<_>, DrawError>>()?;
+    let bounds = (0, 0, xr.end - xr.start, yr.end - yr.start);
+    let spots = number_spots(&markers, &path, &sizes, bounds);
+    for (i, spot) in spots.iter().enumerate() {
+        let Some((at, far)) = *spot else { continue };
+        let c = color(&points[groups[i][0]]);
+        if far {
+            let (w, h) = sizes[i];
+            strip.draw(&PathElement::new(
+                vec![markers[i], (at.0 + w / 2, at.1 + h / 2)],
+                c.stroke_width(1),
+            ))?;
+        }
+        render::label_box(&strip, at, sizes[i])?;
+        strip.draw_text(&labels[i], &style.color(&c), at)?;
     }
-    for p in points {
-        let q = px(p.wasted, p.p75);
-        let label = format!("{} ({}, {} %)", p.label, sig(p.wasted), sig(p.p75));
-        let c = if p.label.starts_with("fixed:") {
-            BLUE
-        } else {
-            ORANGE
+    draw_table(&table_area, points, &color)
+}
+
+/// The points (indices) that fall on one spot (markers within 3 px), each group in order, by
+/// first member: they share one label.
+fn coincident(markers: &[(i32, i32)]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, &(x, y)) in markers.iter().enumerate() {
+        let near = |g: &&mut Vec<usize>| {
+            let (gx, gy) = markers[g[0]];
+            (gx - x).abs() <= 3 && (gy - y).abs() <= 3
         };
-        place_label_among(&strip, &mut placer, &label, LABEL_SIZE, &c, |w, h| {
-            vec![
-                (q.0 + 14, q.1 - h / 2),
-                (q.0 - 14 - w, q.1 - h / 2),
-                (q.0 - w / 2, q.1 - 14 - h),
-                (q.0 - w / 2, q.1 + 14),
-            ]
-        })?;
+        match groups.iter_mut().find(|g| near(g)) {
+            Some(g) => g.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    groups
+}
+
+/// Point numbers (1-based) of a group: runs of three or more as `a–b`, joined by commas.
+fn numbers(group: &[usize]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < group.len() {
+        let mut j = i;
+        while j + 1 < group.len() && group[j + 1] == group[j] + 1 {
+            j += 1;
+        }
+        if j >= i + 2 {
+            parts.push(format!("{}–{}", group[i] + 1, group[j] + 1));
+        } else {
+            parts.extend(group[i..=j].iter().map(|g| (g + 1).to_string()));
+        }
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
+/// Where each point's number goes (top-left corner; `true` when off its first ring, drawn with
+/// a leader line): rings of 8 spots at growing distance from the marker, the first that overlaps
+/// no marker, no number placed before, and (for the near rings) not the fixed keep-alives' line.
+/// `None` only when no ring has room.
+fn number_spots(
+    markers: &[(i32, i32)],
+    path: &[(i32, i32)],
+    sizes: &[(i32, i32)],
+    bounds: (i32, i32, i32, i32),
+) -> Vec<Option<((i32, i32), bool)>> {
+    let mut placer = LabelPlacer::new(bounds);
+    for &(x, y) in markers {
+        placer.reserve((x - 8, y - 8, x + 8, y + 8));
+    }
+    placer.reserve_path(path);
+    markers
+        .iter()
+        .zip(sizes)
+        .map(|(&(x, y), &(w, h))| {
+            (0..10).find_map(|ring| {
+                let r = 12 + ring * 16;
+                let candidates = [
+                    (x + r, y - h / 2),
+                    (x - r - w, y - h / 2),
+                    (x - w / 2, y - r - h),
+                    (x - w / 2, y + r),
+                    (x + r * 3 / 4, y - r * 3 / 4 - h),
+                    (x - r * 3 / 4 - w, y - r * 3 / 4 - h),
+                    (x + r * 3 / 4, y + r * 3 / 4),
+                    (x - r * 3 / 4 - w, y + r * 3 / 4),
+                ];
+                placer.place(w, h, &candidates).map(|at| (at, ring > 0))
+            })
+        })
+        .collect()
+}
+
+/// The numbers' table: number, policy, relative wasted memory and p75 cold starts.
+fn draw_table(
+    area: &Area,
+    points: &[PolicyPoint],
+    color: &dyn Fn(&PolicyPoint) -> RGBColor,
+) -> Result<(), DrawError> {
+    let (_, h) = area.dim_in_pixel();
+    let rows = points.len() as i32 + 1;
+    let row_h = ((h as i32 - 40) / rows).clamp(10, 30);
+    let size = (row_h as u32 * 3 / 4).clamp(9, LABEL_SIZE);
+    let style = render::text(size);
+    let header = style.color(&render::GREY);
+    let cols = [10, 50, 260, 350];
+    let mut y = 20;
+    for (text, x) in ["#", "policy", "wasted", "p75 %"].iter().zip(cols) {
+        area.draw_text(text, &header, (x, y))?;
+    }
+    for (i, p) in points.iter().enumerate() {
+        y += row_h;
+        let c = color(p);
+        let st = style.color(&c);
+        let cells = [
+            (i + 1).to_string(),
+            p.label.clone(),
+            sig(p.wasted),
+            sig(p.p75),
+        ];
+        for (text, x) in cells.iter().zip(cols) {
+            area.draw_text(text, &st, (x, y))?;
+        }
     }
     Ok(())
 }
@@ -156,6 +277,77 @@ mod tests {
                 ("app_cold_start_pct_p75".into(), Estimate::of(&[p75])),
             ],
         }
+    }
+
+    #[test]
+    fn every_point_gets_a_number_that_overlaps_nothing() {
+        // The shipped sample's 12 policies at its chart's scale (about 275 px per unit of
+        // wasted memory, 20 px per cold-start percent): four hybrid points within 90 px of each
+        // other on the fixed curve.
+        let pts = [
+            (1.0, 25.4),
+            (1.15, 20.8),
+            (1.26, 20.0),
+            (1.41, 19.4),
+            (1.54, 19.4),
+            (1.66, 17.6),
+            (1.77, 14.6),
+            (3.43, 0.0),
+            (1.27, 20.4),
+            (1.37, 20.4),
+            (1.51, 20.0),
+            (1.56, 20.0),
+        ];
+        let markers: Vec<(i32, i32)> = pts
+            .iter()
+            .map(|&(x, y)| ((x * 275.0) as i32, 620 - (y * 20.0) as i32))
+            .collect();
+        let path = markers[..7].to_vec();
+        let sizes: Vec<(i32, i32)> = (1..=pts.len())
+            .map(|i| (if i < 10 { 12 } else { 24 }, 22))
+            .collect();
+        let spots = number_spots(&markers, &path, &sizes, (0, 0, 1100, 620));
+        let boxes: Vec<(i32, i32, i32, i32)> = spots
+            .iter()
+            .zip(&sizes)
+            .map(|(s, &(w, h))| {
+                let ((x, y), _) = s.expect("every point is numbered");
+                (x, y, x + w, y + h)
+            })
+            .collect();
+        for (i, a) in boxes.iter().enumerate() {
+            for b in &boxes[i + 1..] {
+                assert!(
+                    a.2 <= b.0 || b.2 <= a.0 || a.3 <= b.1 || b.3 <= a.1,
+                    "{a:?} {b:?}"
+                );
+            }
+            for &(x, y) in &markers {
+                let m = (x - 8, y - 8, x + 8, y + 8);
+                assert!(
+                    a.2 <= m.0 || m.2 <= a.0 || a.3 <= m.1 || m.3 <= a.1,
+                    "{a:?} {m:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn points_on_one_spot_share_one_label() {
+        let markers = [
+            (10, 10),
+            (100, 50),
+            (11, 9),
+            (12, 10),
+            (100, 52),
+            (10, 10),
+            (300, 1),
+        ];
+        let groups = coincident(&markers);
+        assert_eq!(groups, vec![vec![0, 2, 3, 5], vec![1, 4], vec![6]]);
+        assert_eq!(numbers(&groups[0]), "1,3,4,6");
+        assert_eq!(numbers(&groups[1]), "2,5");
+        assert_eq!(numbers(&[1, 2, 4, 5, 6, 7]), "2,3,5–8");
     }
 
     #[test]

@@ -202,6 +202,140 @@ fn a_30_minute_periodic_app_is_pre_warmed_with_no_cold_starts_after_warm_up() {
     assert!(fixed.totals.idle_mb_us > o.totals.idle_mb_us);
 }
 
+/// One application `a` of two functions, `f1` and `f2`, taking turns: request `i` (1 s, at
+/// `i` × 30 min) goes to `f1` when `i` is even. `apps: false` leaves each function its own app.
+fn two_functions_taking_turns(n: u64, apps: bool) -> Trace {
+    let mut b = TraceBuilder::new();
+    let f = [b.function_id("f1"), b.function_id("f2")];
+    if apps {
+        for id in f {
+            b.set_app(id, "a").unwrap();
+        }
+    }
+    for i in 0..n {
+        b.push(
+            (i * 30 * MINUTE) as i64,
+            f[(i % 2) as usize],
+            SECOND,
+            256,
+            Trigger::Sync,
+        );
+    }
+    b.finish()
+}
+
+#[test]
+fn a_two_function_app_learns_the_apps_idle_times_and_pre_warms_both_functions() {
+    // The application is idle 30 min (less the request) between requests, each function alone
+    // 60 min. One policy state per application: from the second request on, the histogram has
+    // one bin, 29 min, so each decision unloads the instance that went idle and pre-warms one
+    // instance of *each* function 26.1 min later (1,566 s), kept 414 s once ready (see
+    // `a_30_minute_periodic_app_...`). Init 0.1 s, so:
+    // - r0 (f1) and r1 (f2) are cold (each function's first); every later request is warm,
+    //   served by the pre-warm of its function (the most recently idle instance);
+    // - decisions: r0's is the fallback (no idle time yet), r1..r47's the histogram;
+    // - pre-warms: r1..r46's decisions pre-warm both functions (r47's fall after the window):
+    //   92.
+    let o = run(&two_functions_taking_turns(48, true), "hybrid");
+    let s = &o.totals;
+    assert_eq!((s.cold_starts, s.warm_starts), (2, 46));
+    assert_eq!(s.keep_alive_decisions, [0, 47, 1, 0, 0]);
+    assert_eq!(s.prewarms, 92);
+    // Wasted memory-time (idle from a pre-warm's start):
+    // - f1's first instance, kept 4 h by the fallback and never the most recent idle one again:
+    //   14,400 s; f2's first is unloaded at once by r1's decision;
+    // - the pre-warm that serves the next request waits from its start (completion + 1,566 s)
+    //   to it: 1,800 − 1.1 − 1,566 = 232.9 s after r1 (a cold request ends 0.1 s later), then
+    //   233 s (r2..r46);
+    // - the other function's pre-warm is not used: its init and 414 s, 414.1 s (r1..r45);
+    //   r46's for f1 (f1 has no request left) from 84,367 s to the window's end (the minute of
+    //   r47's completion, 84,660 s): 293 s.
+    let idle_ms: u64 = 14_400_000 + 232_900 + 45 * 233_000 + 45 * 414_100 + 293_000;
+    assert_eq!(s.on_demand_idle_us, idle_ms * 1_000);
+    assert_eq!(s.idle_mb_us, u128::from(s.on_demand_idle_us) * 256);
+    memory_adds_up(&o);
+    assert_eq!(o.app_stats().loaded_mb_us.len(), 1);
+    // Each function as its own application learns its own 60-minute period (the 59-minute bin:
+    // pre-warm at 53.1 min), so its pre-warms wait 413 s, not 233 s: no pre-warm per function
+    // matches the application's.
+    let alone = run(&two_functions_taking_turns(48, false), "hybrid");
+    assert_eq!(alone.totals.keep_alive_decisions, [0, 46, 2, 0, 0]);
+    assert_ne!(alone.totals.on_demand_idle_us, s.on_demand_idle_us);
+}
+
+#[test]
+fn a_pre_warm_after_the_last_request_is_simulated_to_the_end_of_the_window() {
+    // Requests every 30 min at 0..90 min, a 3-hour window. After r3 (done at 5,401 s) the
+    // policy pre-warms at 6,967 s (1,566 s later), with nothing left to precede: the instance
+    // still loads (init 0.1 s), waits its 414 s keep-alive (to 7,381.1 s), and is unloaded,
+    // all inside the window.
+    let mut cfg = config("hybrid");
+    cfg.init = InitDist::Constant(100 * 1_000);
+    cfg.warmup = faasplan::engine::Warmup::None;
+    cfg.horizon = Some(3 * HOUR);
+    let trace = one_function(&[0, 30 * MINUTE, 60 * MINUTE, 90 * MINUTE]);
+    let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
+    let s = &o.totals;
+    assert_eq!((s.cold_starts, s.warm_starts, s.prewarms), (1, 3, 3));
+    // Idle: the first instance 1.1 s to 1,800 s; the pre-warms that served r2 and r3 233 s
+    // each; the last one its init and keep-alive, 414.1 s.
+    let idle_ms: u64 = 1_798_900 + 2 * 233_000 + 414_100;
+    assert_eq!(s.on_demand_idle_us, idle_ms * 1_000);
+    memory_adds_up(&o);
+    // It is loaded (counted alive, so billed where idle instances are) from minute 116 to 123.
+    let alive_s = |m: usize| o.minutes[m].alive_us as f64 / 1e6;
+    assert_eq!(alive_s(115), 0.0);
+    assert!((alive_s(116) - 53.0).abs() < 1e-9, "{}", alive_s(116));
+    assert_eq!(alive_s(117), 60.0);
+    assert!((alive_s(123) - 1.1).abs() < 1e-9, "{}", alive_s(123));
+    assert_eq!(alive_s(124), 0.0);
+}
+
+#[test]
+fn multi_function_apps_conserve_and_do_not_depend_on_threads_or_scheduling() {
+    // The slice of the Azure sample with its functions put in 7 applications (function index
+    // mod 7), and the 2021 sample's own applications.
+    let slice = azure_slice(20_000);
+    let mut b = TraceBuilder::new();
+    for (f, meta) in slice.functions().iter().enumerate() {
+        let id = b.function_id(&meta.name);
+        b.set_app(id, &format!("app{}", f % 7)).unwrap();
+        for r in slice.function_invocations(f) {
+            b.push(r.arrival as i64, id, r.duration, r.memory_mb, r.trigger);
+        }
+    }
+    b.origin_at_most(0);
+    let grouped = b.finish();
+    use faasplan::trace::format::{LoadOptions, load};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("workloads/azure-functions-2021-sample/invocations.csv");
+    let (azure2021, _) = load(&path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    for trace in [grouped, azure2021] {
+        let (of, names) = trace.apps();
+        assert!(names.len() < of.len());
+        for policy in POLICIES {
+            let mut cfg = config(policy);
+            cfg.horizon = Some(8 * HOUR);
+            let valid = cfg.validate_for(&trace).unwrap();
+            let par = simulate_mode(&trace, &valid, Some(Mode::Parallel));
+            let coupled = simulate_mode(&trace, &valid, Some(Mode::Coupled));
+            let single = simulate_with(
+                &trace,
+                &valid,
+                RunOptions {
+                    force: None,
+                    single_thread: true,
+                },
+            );
+            assert_eq!(par.mode, Mode::Parallel);
+            assert_conserved(&par);
+            memory_adds_up(&par);
+            assert_eq!(json(&par), json(&coupled), "{policy}");
+            assert_eq!(json(&par), json(&single), "{policy}");
+        }
+    }
+}
+
 #[test]
 fn a_uniformly_random_app_stays_on_the_fallback() {
     // Idle times uniform over the 4-hour range: each 1-minute bin's count is about Poisson with

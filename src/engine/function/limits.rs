@@ -103,14 +103,24 @@ impl Limits {
         in_use: u32,
         account: &Account,
     ) -> Result<(), Blocked> {
-        if self.max_concurrency.is_some_and(|m| in_use >= m) {
-            return Err(Blocked::Function);
-        }
-        account.check()?;
+        self.activate(in_use, account)?;
         if let Some(bucket) = &mut self.bucket {
             bucket.try_take(now).map_err(Blocked::Rate)?;
         }
         Ok(())
+    }
+}
+
+impl Limits {
+    /// May an instance already loaded but not counted (a pre-warmed one) start serving, with
+    /// `in_use` instances of this function counted against its limit? The function's limit,
+    /// then the account's; no scaling token, as nothing starts.
+    #[inline]
+    pub fn activate(&self, in_use: u32, account: &Account) -> Result<(), Blocked> {
+        if self.max_concurrency.is_some_and(|m| in_use >= m) {
+            return Err(Blocked::Function);
+        }
+        account.check()
     }
 }
 

@@ -5,10 +5,14 @@
 //!
 //! Idle on-demand instances sit in a deque by the time they went idle (the back is the most
 //! recently used). With a fixed keep-alive their expiries come in that order, so they expire from
-//! the front. A learning policy gives each idle period its own window, so expiries come in any
-//! order: they then go through a min-heap of `(keep-alive end, id)`. Both hold copies of an entry
-//! stamped with the instance's idle count; taking an instance through one makes the other's
-//! copy stale, and stale copies are skipped when met (lazy deletion).
+//! the front. A learning policy gives each idle period its own window, so expiries can come in
+//! any order. Its windows change rarely, though (a histogram's percentiles move only now and
+//! then), so the pool keeps using the deque while its entries happen to be sorted by
+//! `(keep-alive end, id)` too, and only when an entry breaks that order moves them all into a
+//! min-heap of `(keep-alive end, id)`, until no instance is idle. In heap mode both hold copies of
+//! an entry stamped with the instance's idle count; taking an instance through one makes the
+//! other's copy stale, and stale copies are skipped when met (lazy deletion). Either way the
+//! instance that expires next is the one with the least `(keep-alive end, id)`.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -134,6 +138,9 @@ pub(crate) struct Pool {
     expiries: BinaryHeap<Reverse<(Micros, u32, u32)>>,
     /// True when keep-alive ends never decrease with idle time (a fixed window).
     monotone: bool,
+    /// Not `monotone`, but `od_idle` is sorted by `(keep-alive end, id)` and has no stale entry
+    /// (the heap is empty): expiries come from its front.
+    sorted: bool,
     /// Idle provisioned instances; the top is the next used.
     prov_idle: VecDeque<u32>,
     /// Ready instances serving 0 < busy < k requests (only when k > 1).
@@ -172,6 +179,7 @@ impl Pool {
             stamps: Vec::new(),
             expiries: BinaryHeap::new(),
             monotone,
+            sorted: true,
             prov_idle: VecDeque::new(),
             prov_partial: Vec::new(),
             od_partial: Vec::new(),
@@ -268,15 +276,37 @@ impl Pool {
         let stamp = &mut self.stamps[id as usize];
         *stamp = stamp.wrapping_add(1);
         let stamp = *stamp;
+        if !self.monotone {
+            if !self.sorted {
+                self.expiries.push(Reverse((keep_alive_end, id, stamp)));
+            } else if self
+                .od_idle
+                .back()
+                .is_some_and(|b| (keep_alive_end, id) < (b.keep_alive_end, b.id))
+            {
+                self.move_to_heap(Idle {
+                    id,
+                    keep_alive_end,
+                    stamp,
+                });
+            }
+        }
         self.od_idle.push_back(Idle {
             id,
             keep_alive_end,
             stamp,
         });
-        if !self.monotone {
-            self.expiries.push(Reverse((keep_alive_end, id, stamp)));
-        }
         self.live_idle += 1;
+    }
+
+    /// `new` breaks the deque's expiry order: every entry (all live) goes into the heap.
+    #[cold]
+    #[inline(never)]
+    fn move_to_heap(&mut self, new: Idle) {
+        self.sorted = false;
+        let all = self.od_idle.iter().chain([&new]);
+        self.expiries
+            .extend(all.map(|e| Reverse((e.keep_alive_end, e.id, e.stamp))));
     }
 
     #[inline]
@@ -284,12 +314,18 @@ impl Pool {
         self.stamps[id as usize] == stamp
     }
 
-    /// Instance `id` leaves the idle set: every copy of its entry goes stale.
+    /// Instance `id` leaves the idle set: every copy of its entry goes stale. The last one to
+    /// leave ends heap mode (what is left is stale).
     #[inline]
     fn take(&mut self, id: u32) {
         let stamp = &mut self.stamps[id as usize];
         *stamp = stamp.wrapping_add(1);
         self.live_idle -= 1;
+        if self.live_idle == 0 && !self.sorted {
+            self.od_idle.clear();
+            self.expiries.clear();
+            self.sorted = true;
+        }
     }
 
     /// When an idle on-demand instance dies if nothing uses it: at the end of its keep-alive, or
@@ -336,7 +372,7 @@ impl Pool {
     /// Takes the idle instance whose keep-alive ends first if it ends before `t`, with its death.
     #[inline]
     pub fn pop_expired(&mut self, t: Micros) -> Option<(u32, Micros)> {
-        if !self.monotone {
+        if !self.sorted {
             return self.pop_expired_any_order(t);
         }
         let &idle = self.od_idle.front()?;
@@ -616,6 +652,74 @@ mod tests {
         assert_eq!(pool.alloc(Instance::provisioned(5)), b);
         assert_eq!(pool.alloc(Instance::provisioned(5)), a);
         assert_eq!(pool.ids(), 0..2);
+    }
+
+    #[test]
+    fn a_learning_pool_uses_the_heap_only_while_expiries_are_out_of_order() {
+        let mut pool = Pool::new(1, None, false);
+        let a = idle_od(&mut pool, 0, 10, 100); // 110
+        let _b = idle_od(&mut pool, 0, 20, 100); // 120
+        assert!(pool.sorted && pool.expiries.is_empty());
+        let c = idle_od(&mut pool, 0, 30, 50); // 80: out of order
+        assert!(!pool.sorted);
+        assert_eq!(pool.pop_expired(115), Some((c, 80)));
+        assert_eq!(pool.pop_expired(115), Some((a, 110)));
+        assert_eq!(pool.pop_mru_idle(116).map(|_| ()), Some(()));
+        // Nothing idle: back to the deque alone.
+        assert!(pool.sorted && pool.expiries.is_empty() && pool.od_idle.is_empty());
+    }
+
+    /// Random idle, reuse and expiry against a plain list: the pool gives the same instances in
+    /// the same order, in both modes (the oracle: the least (end, id) expires first; the most
+    /// recently idle is reused).
+    #[test]
+    fn idle_instances_in_any_order_match_a_plain_list() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(5);
+        let mut pool = Pool::new(1, None, false);
+        // Live idle instances: (id, keep-alive end), in the order they went idle.
+        let mut list: Vec<(u32, Micros)> = Vec::new();
+        let mut now = 0;
+        let (mut sorted, mut switches) = (true, 0);
+        for _ in 0..20_000 {
+            if pool.sorted != sorted {
+                (sorted, switches) = (pool.sorted, switches + 1);
+            }
+            now += rng.random_range(0..30);
+            match rng.random_range(0..10) {
+                0..=4 => {
+                    // Windows mostly equal (sorted), sometimes shorter.
+                    let window = if rng.random_range(0..8) == 0 { 20 } else { 200 };
+                    let id = idle_od(&mut pool, 0, now, window);
+                    list.push((id, now + window));
+                }
+                5..=6 => {
+                    let got = pool.pop_mru_idle(now);
+                    let want = list.pop().map(|(id, _)| Popped::Alive(id));
+                    assert_eq!(got, want);
+                    if let Some(Popped::Alive(id)) = got {
+                        pool.kill(id);
+                    }
+                }
+                _ => loop {
+                    let want = list
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, e)| e.1 < now)
+                        .min_by_key(|(_, e)| (e.1, e.0))
+                        .map(|(i, &e)| (i, e));
+                    let got = pool.pop_expired(now);
+                    assert_eq!(got, want.map(|(_, e)| e));
+                    let Some((i, (id, _))) = want else { break };
+                    list.remove(i);
+                    pool.kill(id);
+                },
+            }
+        }
+        assert!(
+            switches > 100,
+            "{switches} switches between the deque and the heap"
+        );
     }
 
     #[test]

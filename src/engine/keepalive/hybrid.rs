@@ -155,20 +155,29 @@ impl HybridState {
         var.sqrt() / mean
     }
 
-    /// The bin holding the `pct`-th percentile (hundredths) of the in-range idle times: the first
-    /// whose cumulative count reaches ⌈pct × n⌉ (at least 1).
-    fn percentile_bin(&self, pct: u32) -> usize {
-        let rank = (u128::from(self.in_range) * u128::from(pct))
-            .div_ceil(10_000)
-            .max(1) as u64;
+    /// The bins holding the `lo`-th and `hi`-th percentiles (hundredths, `lo` ≤ `hi`) of the
+    /// in-range idle times, in one pass: each the first bin whose cumulative count reaches
+    /// ⌈pct × n⌉ (at least 1).
+    fn percentile_bins(&self, lo: u32, hi: u32) -> (usize, usize) {
+        let rank = |pct: u32| {
+            (u128::from(self.in_range) * u128::from(pct))
+                .div_ceil(10_000)
+                .max(1) as u64
+        };
+        let (lo_rank, hi_rank) = (rank(lo), rank(hi));
+        let last = self.bins.len() - 1;
+        let mut lo_bin = None;
         let mut cum = 0;
         for (i, &b) in self.bins.iter().enumerate() {
             cum += b;
-            if cum >= rank {
-                return i;
+            if cum >= lo_rank && lo_bin.is_none() {
+                lo_bin = Some(i);
+            }
+            if cum >= hi_rank {
+                return (lo_bin.unwrap_or(i), i);
             }
         }
-        self.bins.len() - 1
+        (lo_bin.unwrap_or(last), last)
     }
 
     fn compute(&self) -> (Windows, Mode) {
@@ -196,8 +205,9 @@ impl HybridState {
         if self.cv() < CV_THRESHOLD {
             return fallback;
         }
-        let head = self.percentile_bin(self.p.head) as Micros * MINUTE;
-        let tail = (self.percentile_bin(self.p.tail) as Micros + 1) * MINUTE;
+        let (head, tail) = self.percentile_bins(self.p.head, self.p.tail);
+        let head = head as Micros * MINUTE;
+        let tail = (tail as Micros + 1) * MINUTE;
         let prewarm = head / 100 * (100 - MARGIN_PCT);
         let end = tail / 100 * (100 + MARGIN_PCT);
         (

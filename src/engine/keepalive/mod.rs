@@ -9,8 +9,10 @@
 //! and a keep-alive window (how long the instance stays loaded). Since a learning policy's windows
 //! change, expiries do not come in the order instances went idle; the pool keeps a heap of them.
 //!
-//! faasplan's unit of instances is the function, so "application" means the function (an
-//! application is its own function unless the trace says otherwise; see the README).
+//! The state is per application (a function is its own application unless the trace says
+//! otherwise): its idle periods are those of the whole application, and a pre-warm decision loads
+//! one instance of each of its functions already invoked ([`AppState`], [`Signal`]; see the
+//! README).
 
 mod hybrid;
 mod observed;
@@ -99,6 +101,51 @@ impl AppKeepAlive {
             ),
             AppKeepAlive::Learner(l) => l.decide(),
         }
+    }
+}
+
+/// One application's keep-alive state, shared by its functions: the policy's state and the
+/// application's idle periods (no request of any of its functions in flight). A function alone in
+/// its application holds its own; the functions of a larger application are stepped together
+/// (in one partition, in (time, phase, function) order) and the driver lends the application's
+/// state to each in turn (`engine::driver`).
+#[derive(Debug)]
+pub(crate) struct AppState {
+    pub ka: AppKeepAlive,
+    /// Requests of the application being served or waiting for an init.
+    pub in_flight: u32,
+    /// Since when nothing has been in flight, if nothing is (an idle period of the application).
+    pub idle_since: Option<Micros>,
+    /// True when the application has more than one function: what one of them decides for the
+    /// application is told to the others through `signal`.
+    pub shared: bool,
+    /// Set by the function that just stepped, for the application's other functions.
+    pub signal: Option<Signal>,
+}
+
+/// What a function tells the other functions of its application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signal {
+    /// Pre-warm one instance at `at` (each function already invoked), kept `keep` once ready.
+    Prewarm { at: Micros, keep: Micros },
+    /// A request arrived: pending pre-warms are moot.
+    Cancel,
+}
+
+impl AppState {
+    pub fn new(ka: AppKeepAlive) -> AppState {
+        AppState {
+            ka,
+            in_flight: 0,
+            idle_since: None,
+            shared: false,
+            signal: None,
+        }
+    }
+
+    /// What a function holds while the driver keeps its application's state: never consulted.
+    pub fn lent() -> AppState {
+        AppState::new(AppKeepAlive::Fixed(0))
     }
 }
 
