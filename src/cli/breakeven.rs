@@ -250,7 +250,9 @@ pub fn run(a: &BreakevenArgs) -> anyhow::Result<ExitCode> {
         points,
         crossing,
         verdict,
-        notes: vec![cfg.cpu_note(&trace)],
+        notes: std::iter::once(cfg.cpu_note(&trace))
+            .chain(cfg.per_function_note(&trace))
+            .collect(),
         warnings,
     };
     faasplan::warnings::to_stderr(&result.warnings);

@@ -170,7 +170,9 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         options,
         recommended,
         recommendation,
-        notes: vec![base.cpu_note(&trace)],
+        notes: std::iter::once(base.cpu_note(&trace))
+            .chain(base.per_function_note(&trace))
+            .collect(),
         warnings,
     };
     faasplan::warnings::to_stderr(&comparison.warnings);

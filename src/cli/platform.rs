@@ -11,6 +11,7 @@ use faasplan::engine::{
 };
 use faasplan::error::ConfigError;
 use faasplan::offering::Offering;
+use faasplan::plan::platform::FunctionOverride;
 use faasplan::plan::{CpuOverride, CpuRef, PlatformOverrides, PolicyChoice};
 use faasplan::time::{Micros, parse_duration};
 
@@ -20,7 +21,8 @@ use faasplan::time::{Micros, parse_duration};
 pub struct PlatformArgs {
     /// Memory of every function, in MB: given, it overrides the trace's memory_mb (which stays
     /// the CPU the durations were measured at, see --cpu-bound) (default: each row's memory_mb,
-    /// else 128 or the offering's default size). `sweep` takes a list: 128,256,512.
+    /// else 128 or the offering's default size). `sweep` takes a list: 128,256,512. NAME=MB
+    /// items set it for some functions only: api=1024,'img-*'=2048.
     #[arg(long, value_name = "MB", value_parser = parse_list::<u32>)]
     pub memory_mb: Option<List<u32>>,
 
@@ -58,7 +60,8 @@ pub struct PlatformArgs {
 
     /// Pre-initialised (provisioned) instances per function, used first, never reclaimed
     /// (default: 0, or the offering's, e.g. 1 on Azure Premium). `sweep` takes a list or range:
-    /// 0..=100:10.
+    /// 0..=100:10. NAME=N items set it for some functions only: api=20,webhook=0 (a name or a
+    /// glob with * and ?; an unknown name, or a function two globs match, is an error).
     #[arg(long, value_name = "N", value_parser = parse_list::<u32>)]
     pub provisioned: Option<List<u32>>,
 
@@ -105,9 +108,9 @@ pub struct PlatformArgs {
     pub timeout: Option<Unlimited<Micros>>,
 
     /// Per-function limit on instances in use (reserved concurrency / max instances) (default:
-    /// none, or the offering's max instances).
-    #[arg(long, value_name = "N")]
-    pub max_concurrency: Option<u32>,
+    /// none, or the offering's max instances). NAME=N items set it for some functions only.
+    #[arg(long, value_name = "N", value_parser = parse_list::<u32>)]
+    pub max_concurrency: Option<List<u32>>,
 
     /// Account-wide limit on instances in use, shared by all functions, or `none` (default: 1000
     /// without an offering, else the offering's).
@@ -187,6 +190,10 @@ pub const FLAG_OF_FIELD: &[(&str, &str)] = &[
     ("cpu.reference", "--cpu-ref"),
     ("cpu.measured", "--power-tuning"),
     ("timeout", "--timeout"),
+    (
+        "per_function",
+        "NAME=VALUE (--provisioned, --memory-mb, --max-concurrency)",
+    ),
     ("offering", "--offering"),
     ("slo", "--slo"),
 ];
@@ -241,13 +248,25 @@ fn lib<T>(r: Result<T, ConfigError>) -> Result<T, String> {
 pub struct List<T> {
     pub text: String,
     pub values: Vec<T>,
+    /// `NAME=VALUE` items: values for some functions only (a name or a glob).
+    pub per_function: Vec<(String, T)>,
 }
 
 impl<T: Copy> List<T> {
+    /// The value for every function, if the flag gives one beside its `NAME=VALUE` items (which
+    /// alone leave the run's default).
+    pub fn one_opt(&self, flag: &'static str) -> Result<Option<T>, ConfigError> {
+        if self.values.is_empty() && !self.per_function.is_empty() {
+            return Ok(None);
+        }
+        self.one(flag).map(Some)
+    }
+
     /// The one value of a flag that `sweep` also takes as a list.
     pub fn one(&self, flag: &'static str) -> Result<T, ConfigError> {
+        let base = self.base_text();
         match self.values.as_slice() {
-            [v] if !self.text.contains(',') && !self.text.contains("..") => Ok(*v),
+            [v] if !base.contains(',') && !base.contains("..") => Ok(*v),
             _ => Err(ConfigError::invalid(
                 flag,
                 format!(
@@ -259,20 +278,59 @@ impl<T: Copy> List<T> {
     }
 }
 
+impl<T> List<T> {
+    /// The text without its `NAME=VALUE` items.
+    fn base_text(&self) -> String {
+        split_per_function(&self.text).0.join(",")
+    }
+}
+
+/// Splits a flag's comma-separated items into plain ones and `NAME=VALUE` ones (a range such as
+/// `0..=100:10` has `=` too, after `..`).
+fn split_per_function(s: &str) -> (Vec<&str>, Vec<(&str, &str)>) {
+    let mut plain = Vec::new();
+    let mut named = Vec::new();
+    for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        match item.split_once('=') {
+            Some((name, value)) if !name.ends_with("..") => named.push((name.trim(), value.trim())),
+            _ => plain.push(item),
+        }
+    }
+    (plain, named)
+}
+
 /// `none` or a value: `Unlimited(None)` means no limit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Unlimited<T>(pub Option<T>);
 
-/// `0..=100:10`, `0,5,10` or one whole number.
+/// `0..=100:10`, `0,5,10` or one whole number, and `NAME=N` items for some functions only
+/// (`api=20,webhook=0`, `'img-*'=2`).
 fn parse_list<T: TryFrom<u32>>(s: &str) -> Result<List<T>, String> {
-    let values = faasplan::sweep::parse_u32_list("list", s)
-        .map_err(|e| e.reason().to_string())?
-        .into_iter()
-        .map(|v| T::try_from(v).map_err(|_| format!("{v}: too large")))
-        .collect::<Result<_, _>>()?;
+    let (plain, named) = split_per_function(s);
+    let convert = |v: u32| T::try_from(v).map_err(|_| format!("{v}: too large"));
+    let values = if plain.is_empty() {
+        Vec::new()
+    } else {
+        faasplan::sweep::parse_u32_list("list", &plain.join(","))
+            .map_err(|e| e.reason().to_string())?
+            .into_iter()
+            .map(convert)
+            .collect::<Result<_, _>>()?
+    };
+    let mut per_function = Vec::new();
+    for (name, value) in named {
+        if name.is_empty() {
+            return Err(format!("{s:?}: a NAME=VALUE item has no function name"));
+        }
+        let v: u32 = value
+            .parse()
+            .map_err(|_| format!("{name}={value}: expected a whole number"))?;
+        per_function.push((name.to_string(), convert(v)?));
+    }
     Ok(List {
         text: s.to_string(),
         values,
+        per_function,
     })
 }
 
@@ -290,6 +348,7 @@ fn parse_policies(s: &str) -> Result<List<PolicyChoice>, String> {
     Ok(List {
         text: s.to_string(),
         values,
+        per_function: Vec::new(),
     })
 }
 
@@ -320,6 +379,7 @@ fn parse_durations(s: &str) -> Result<List<Micros>, String> {
     Ok(List {
         text: s.to_string(),
         values,
+        per_function: Vec::new(),
     })
 }
 
@@ -371,6 +431,14 @@ fn parse_target(s: &str) -> Result<TargetTracking, String> {
     })
 }
 
+/// A memory size that fits the engine's type.
+fn memory_u16(m: u32) -> Result<u16, ConfigError> {
+    u16::try_from(m)
+        .ok()
+        .filter(|&m| m > 0)
+        .ok_or_else(|| ConfigError::invalid("--memory-mb", format!("{m}: must be 1..=65535")))
+}
+
 /// `row`, `N`/`Nvcpu`, `NMB` or `NMB@OFFERING`.
 fn parse_cpu_ref(spec: &str) -> Result<CpuRef, String> {
     let spec = spec.trim();
@@ -411,22 +479,14 @@ impl PlatformArgs {
     /// The typed settings these flags give, for one run: each list-capable flag must hold one
     /// value.
     pub fn overrides(&self) -> Result<PlatformOverrides, ConfigError> {
-        let memory_mb = self
-            .memory_mb
-            .as_ref()
-            .map(|l| {
-                l.one("--memory-mb").and_then(|m| {
-                    u16::try_from(m).map_err(|_| {
-                        ConfigError::invalid("--memory-mb", format!("{m}: must be 1..=65535"))
-                    })
-                })
-            })
-            .transpose()?;
-        let provisioned = self
-            .provisioned
-            .as_ref()
-            .map(|l| l.one("--provisioned"))
-            .transpose()?;
+        let memory_mb = match &self.memory_mb {
+            Some(l) => l.one_opt("--memory-mb")?.map(memory_u16).transpose()?,
+            None => None,
+        };
+        let provisioned = match &self.provisioned {
+            Some(l) => l.one_opt("--provisioned")?,
+            None => None,
+        };
         let keep_alive = self
             .keep_alive
             .as_ref()
@@ -503,7 +563,10 @@ impl PlatformArgs {
             // Set by `overrides` (one policy) or by a sweep's grid point (a list).
             keep_alive_policy: None,
             max_lifetime: self.max_lifetime,
-            max_concurrency: self.max_concurrency,
+            max_concurrency: match &self.max_concurrency {
+                Some(l) => l.one_opt("--max-concurrency")?,
+                None => None,
+            },
             account_concurrency: self.account_concurrency.map(|u| u.0),
             scaling: self.scaling_rate.map(|u| u.0),
             init: self.init_ms.as_ref().map(init_dist).transpose()?,
@@ -517,7 +580,73 @@ impl PlatformArgs {
             horizon: self.horizon,
             warmup: self.warmup,
             seed: self.seed,
+            per_function: self.per_function()?,
         })
+    }
+
+    /// The `NAME=VALUE` items of --memory-mb, --provisioned and --max-concurrency, one entry per
+    /// name or glob in the order first given. An exact name takes the fields it does not set
+    /// from the globs that match it (of two setting one field, the later), so `--memory-mb
+    /// '*=512' --provisioned api=20` gives api both.
+    fn per_function(&self) -> Result<Vec<FunctionOverride>, ConfigError> {
+        let mut out: Vec<FunctionOverride> = Vec::new();
+        let mut entry = |name: &str| -> usize {
+            match out.iter().position(|e| e.pattern == name) {
+                Some(i) => i,
+                None => {
+                    out.push(FunctionOverride {
+                        pattern: name.to_string(),
+                        ..FunctionOverride::default()
+                    });
+                    out.len() - 1
+                }
+            }
+        };
+        let mut memory = Vec::new();
+        if let Some(l) = &self.memory_mb {
+            for (n, v) in &l.per_function {
+                memory.push((entry(n), memory_u16(*v)?));
+            }
+        }
+        let mut provisioned = Vec::new();
+        if let Some(l) = &self.provisioned {
+            for (n, v) in &l.per_function {
+                provisioned.push((entry(n), *v));
+            }
+        }
+        let mut max = Vec::new();
+        if let Some(l) = &self.max_concurrency {
+            for (n, v) in &l.per_function {
+                max.push((entry(n), *v));
+            }
+        }
+        for (i, v) in memory {
+            out[i].memory_mb = Some(v);
+        }
+        for (i, v) in provisioned {
+            out[i].provisioned = Some(v);
+        }
+        for (i, v) in max {
+            out[i].max_concurrency = Some(v);
+        }
+        let is_glob = |p: &str| p.contains(['*', '?']);
+        let globs: Vec<FunctionOverride> = out
+            .iter()
+            .filter(|e| is_glob(&e.pattern))
+            .cloned()
+            .collect();
+        for e in out.iter_mut().filter(|e| !is_glob(&e.pattern)) {
+            for g in globs
+                .iter()
+                .rev()
+                .filter(|g| faasplan::engine::glob_match(&g.pattern, &e.pattern))
+            {
+                e.memory_mb = e.memory_mb.or(g.memory_mb);
+                e.provisioned = e.provisioned.or(g.provisioned);
+                e.max_concurrency = e.max_concurrency.or(g.max_concurrency);
+            }
+        }
+        Ok(out)
     }
 }
 

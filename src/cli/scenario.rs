@@ -324,8 +324,9 @@ fn parse(text: &str, path: &Path, cmd: &str) -> anyhow::Result<(Option<PathBuf>,
             "function" => {
                 return Err(at(
                     key.span(),
-                    "per-function settings ([function.NAME]) are not supported yet: settings \
-                     apply to every function of the trace"
+                    "[function.NAME] tables are not read: give per-function settings as the \
+                     flags take them, e.g. provisioned = \"api=20,webhook=0\" or memory-mb = \
+                     \"'img-*'=2048\""
                         .into(),
                 ));
             }

@@ -63,7 +63,11 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let mut input = a.run.open()?;
     let trace_format = format::resolve(&mut input, a.run.trace_args.format())?;
     let (trace, report, outcome) =
-        if trace_format == TraceFormat::CANONICAL && a.run.trace_args.plain_canonical() {
+        // Per-function settings are resolved against the whole trace's names first.
+        if trace_format == TraceFormat::CANONICAL
+            && a.run.trace_args.plain_canonical()
+            && cfg.per_function.is_empty()
+        {
             // The fast path: reading and simulating overlap; the pipeline checks the config
             // against the whole trace.
             let opts = a.run.trace_args.read_options();
@@ -101,6 +105,10 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     summary.cpu = cfg.cpu_use(&outcome, &trace);
     summary.notes.push(cfg.cpu_note(&trace));
     eprintln!("note: {}", cfg.cpu_note(&trace));
+    if let Some(n) = cfg.per_function_note(&trace) {
+        eprintln!("note: {n}");
+        summary.notes.push(n);
+    }
     if let Some(o) = offering {
         summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg))?);
     }
@@ -229,6 +237,7 @@ fn compare(
         .with_warnings(&run_warnings(&a.run.platform, Some(o), &cfg, &outcome));
         summary.cpu = cfg.cpu_use(&outcome, &trace);
         summary.notes.push(cfg.cpu_note(&trace));
+        summary.notes.extend(cfg.per_function_note(&trace));
         summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg))?);
         runs.push(summary);
     }

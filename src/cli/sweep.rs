@@ -115,8 +115,14 @@ fn parse_resample(s: &str) -> Result<u64, String> {
 /// The grid the flags sweep: `--provisioned`, `--memory-mb` and `--keep-alive` lists.
 fn grid(a: &PlatformArgs) -> Result<Vec<GridPoint>, ConfigError> {
     sweep::grid::grid(
-        a.provisioned.as_ref().map(|l| l.values.as_slice()),
-        a.memory_mb.as_ref().map(|l| l.values.as_slice()),
+        a.provisioned
+            .as_ref()
+            .map(|l| l.values.as_slice())
+            .filter(|v| !v.is_empty()),
+        a.memory_mb
+            .as_ref()
+            .map(|l| l.values.as_slice())
+            .filter(|v| !v.is_empty()),
         a.keep_alive.as_ref().map(|l| l.values.as_slice()),
         a.keep_alive_policy.as_ref().map(|l| l.values.as_slice()),
     )

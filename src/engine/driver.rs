@@ -217,15 +217,25 @@ impl<'c> Runner<'c> {
         for f in 0..functions {
             let prefix = prefixes.next().unwrap_or_default();
             match mode {
-                Mode::Coupled => {
-                    sims.push(FunctionSim::new(f as u32, cfg, clock, prefix, &mut shared))
-                }
+                Mode::Coupled => sims.push(FunctionSim::new(
+                    f as u32,
+                    cfg.for_function(f),
+                    clock,
+                    prefix,
+                    &mut shared,
+                )),
                 Mode::Parallel => {
                     let mut acct = Account {
                         usage: 0,
                         limit: sim_limit,
                     };
-                    sims.push(FunctionSim::new(f as u32, cfg, clock, prefix, &mut acct));
+                    sims.push(FunctionSim::new(
+                        f as u32,
+                        cfg.for_function(f),
+                        clock,
+                        prefix,
+                        &mut acct,
+                    ));
                     accounts.push(acct);
                 }
             }

@@ -324,9 +324,167 @@ pub struct PlatformConfig {
     /// price sheets the run will be billed on (`Offering::usage_spec`). Default: none (raw sums).
     pub usage: crate::outcome::UsageSpec,
     pub seed: u64,
+    /// Settings some functions get instead of these: `(pattern, config)`, a name or a glob (`*`,
+    /// `?`) and the whole configuration its functions run with (built by the plan layer, which
+    /// knows the offering). [`PlatformConfig::validate_for`] resolves them against the trace: an
+    /// exact name wins over a glob; a function two globs match is an error.
+    pub per_function: Vec<(String, Arc<PlatformConfig>)>,
+    /// For each function of the trace, its entry in `per_function` (`u32::MAX`: these settings);
+    /// filled by [`PlatformConfig::validate_for`].
+    pub resolved: Arc<Vec<u32>>,
+}
+
+/// True if `name` matches `pattern`: `*` any run of characters, `?` any one.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    // Iterative wildcard matching with one backtrack point (the last `*`).
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < n.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == n[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some((i, j));
+            i += 1;
+        } else if let Some((si, sj)) = star {
+            i = si + 1;
+            j = sj + 1;
+            star = Some((si, sj + 1));
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|&c| c == '*')
 }
 
 impl PlatformConfig {
+    /// The configuration function `f` of the trace runs with (its per-function settings, once
+    /// resolved by [`PlatformConfig::validate_for`]).
+    pub fn for_function(&self, f: usize) -> &PlatformConfig {
+        match self.resolved.get(f) {
+            Some(&i) if i != u32::MAX => self.per_function.get(i as usize).map_or(self, |e| &e.1),
+            _ => self,
+        }
+    }
+
+    /// One sentence for the outputs' notes: which functions got which settings of their own
+    /// (`None` without per-function settings, or when they do not resolve against `trace`).
+    pub fn per_function_note(&self, trace: &crate::trace::Trace) -> Option<String> {
+        if self.per_function.is_empty() {
+            return None;
+        }
+        let names: Vec<&str> = trace.functions().iter().map(|f| f.name.as_str()).collect();
+        let resolved = self.resolve_functions(&names).ok()?;
+        let parts: Vec<String> = self
+            .per_function
+            .iter()
+            .enumerate()
+            .map(|(i, (pattern, c))| {
+                let got: Vec<&str> = names
+                    .iter()
+                    .zip(resolved.iter())
+                    .filter(|&(_, &r)| r == i as u32)
+                    .map(|(n, _)| *n)
+                    .collect();
+                let mut what = Vec::new();
+                if c.memory_mb != self.memory_mb || c.memory_override != self.memory_override {
+                    what.push(format!("{} MB", c.memory_mb));
+                }
+                if c.max_provisioned() != self.max_provisioned() || c.provisioned_plan.is_some() {
+                    what.push(format!("provisioned {}", c.max_provisioned()));
+                }
+                if c.max_concurrency != self.max_concurrency {
+                    what.push(match c.max_concurrency {
+                        Some(m) => format!("max concurrency {m}"),
+                        None => "no concurrency limit".into(),
+                    });
+                }
+                if c.timeout != self.timeout {
+                    what.push(match c.timeout {
+                        Some(t) => format!("timeout {} s", t as f64 / 1e6),
+                        None => "no timeout".into(),
+                    });
+                }
+                let which = if got.len() == 1 && got[0] == pattern {
+                    String::new()
+                } else {
+                    format!(
+                        " ({})",
+                        if got.is_empty() {
+                            "none: another entry wins".to_string()
+                        } else {
+                            got.join(", ")
+                        }
+                    )
+                };
+                format!(
+                    "{pattern}{which}: {}",
+                    if what.is_empty() {
+                        "the run's settings".to_string()
+                    } else {
+                        what.join(", ")
+                    }
+                )
+            })
+            .collect();
+        Some(format!("per-function settings: {}", parts.join("; ")))
+    }
+
+    /// Resolves `per_function` against the function names: each function's entry (its exact
+    /// name, else the one glob that matches it), or an error naming a pattern that matches no
+    /// function, or a function two globs match.
+    fn resolve_functions(&self, names: &[&str]) -> Result<Vec<u32>, ConfigError> {
+        for (pattern, _) in &self.per_function {
+            if !names.iter().any(|n| glob_match(pattern, n)) {
+                return Err(ConfigError::field(
+                    "per_function",
+                    format!(
+                        "{pattern:?} matches no function of the trace (it has {}{})",
+                        names
+                            .iter()
+                            .take(5)
+                            .map(|n| format!("{n:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if names.len() > 5 { ", ..." } else { "" }
+                    ),
+                ));
+            }
+        }
+        let is_glob = |p: &str| p.contains(['*', '?']);
+        let mut out = Vec::with_capacity(names.len());
+        for n in names {
+            if let Some(i) = self.per_function.iter().rposition(|(p, _)| p == n) {
+                out.push(i as u32);
+                continue;
+            }
+            let globs: Vec<usize> = (0..self.per_function.len())
+                .filter(|&i| {
+                    let p = &self.per_function[i].0;
+                    is_glob(p) && glob_match(p, n)
+                })
+                .collect();
+            match globs.as_slice() {
+                [] => out.push(u32::MAX),
+                [i] => out.push(*i as u32),
+                [a, b, ..] => {
+                    return Err(ConfigError::field(
+                        "per_function",
+                        format!(
+                            "function {n:?} matches both {:?} and {:?}, and which settings it \
+                             gets would depend on the order: give it its own NAME=VALUE (it \
+                             then takes the fields it does not set from the globs), or make the \
+                             globs disjoint",
+                            self.per_function[*a].0, self.per_function[*b].0
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Lambda-like defaults: 1 request per instance, 10-minute keep-alive... see the CLI for each.
     pub fn lambda_defaults(init: InitDist) -> PlatformConfig {
         PlatformConfig {
@@ -349,6 +507,8 @@ impl PlatformConfig {
             timeout: None,
             usage: crate::outcome::UsageSpec::default(),
             seed: 0,
+            per_function: Vec::new(),
+            resolved: Arc::new(Vec::new()),
         }
     }
 
@@ -451,7 +611,34 @@ impl PlatformConfig {
         {
             self.check_measured_range(cpu, trace)?;
         }
-        Ok(ValidConfig(self.clone()))
+        let mut valid = self.clone();
+        if !self.per_function.is_empty() {
+            let names: Vec<&str> = trace.functions().iter().map(|f| f.name.as_str()).collect();
+            valid.resolved = Arc::new(self.resolve_functions(&names)?);
+            // Every function's own provisioned level must fit the account limit and the run's
+            // bound on set-up work.
+            let need: u64 = (0..names.len())
+                .map(|f| u64::from(valid.for_function(f).max_provisioned()))
+                .sum();
+            if need > MAX_PROVISIONED {
+                return Err(ConfigError::field(
+                    "provisioned",
+                    format!(
+                        "{need} provisioned instances over the functions is more than the \
+                         {MAX_PROVISIONED} a run may set up"
+                    ),
+                ));
+            }
+            if let Some(a) = self.account_concurrency
+                && need > u64::from(a)
+            {
+                return Err(ConfigError::field(
+                    "account_concurrency",
+                    format!("{a} cannot hold the functions' {need} provisioned instances together"),
+                ));
+            }
+        }
+        Ok(ValidConfig(valid))
     }
 
     /// A measured curve covers the CPU of every size a row runs at and of every reference.

@@ -110,6 +110,22 @@ pub struct PlatformOverrides {
     pub horizon: Option<Micros>,
     pub warmup: Warmup,
     pub seed: u64,
+    /// Settings for some functions only, by name or glob (`*`, `?`), in the order given: the
+    /// fields an entry sets replace the run's for its functions (see
+    /// [`PlatformConfig::per_function`] for which entry a function gets).
+    pub per_function: Vec<FunctionOverride>,
+}
+
+/// One function's (or one glob's) own settings; `None` keeps the run's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FunctionOverride {
+    /// A function name, or a glob with `*` and `?`.
+    pub pattern: String,
+    pub memory_mb: Option<u16>,
+    pub provisioned: Option<u32>,
+    pub max_concurrency: Option<u32>,
+    /// `Some(None)`: no timeout.
+    pub timeout: Option<Option<Micros>>,
 }
 
 impl Default for PlatformOverrides {
@@ -138,6 +154,7 @@ impl Default for PlatformOverrides {
             horizon: None,
             warmup: Warmup::Cyclic,
             seed: 0,
+            per_function: Vec::new(),
         }
     }
 }
@@ -242,6 +259,34 @@ pub fn platform_config(
     cfg.usage = offering.map(Offering::usage_spec).unwrap_or_default();
     cfg.seed = o.seed;
     cfg.validate(1)?;
+    // Each function override is the whole configuration with its fields changed, built the same
+    // way (its memory picks its init times and CPU; its level must fit its own limit).
+    for f in &o.per_function {
+        if f.pattern.trim().is_empty() {
+            return Err(ConfigError::field(
+                "per_function",
+                "a function name is empty",
+            ));
+        }
+        let mut own = o.clone();
+        own.per_function = Vec::new();
+        if let Some(m) = f.memory_mb {
+            own.memory_mb = Some(m);
+        }
+        if let Some(p) = f.provisioned {
+            own.provisioned = Some(p);
+            own.provisioned_plan = None;
+        }
+        if let Some(m) = f.max_concurrency {
+            own.max_concurrency = Some(m);
+        }
+        if let Some(t) = f.timeout {
+            own.timeout = Some(t);
+        }
+        let c = platform_config(&own, offering)
+            .map_err(|e| ConfigError::field("per_function", format!("{}: {}", f.pattern, e)))?;
+        cfg.per_function.push((f.pattern.clone(), Arc::new(c)));
+    }
     Ok(cfg)
 }
 

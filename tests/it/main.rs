@@ -16,6 +16,7 @@ mod keepalive;
 mod limits;
 mod offering;
 mod outputs;
+mod per_function;
 mod pipeline;
 mod provisioned;
 mod ps_instance;

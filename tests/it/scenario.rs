@@ -120,7 +120,7 @@ fn scenario_errors_name_the_file_line_and_column() {
         (format!("trace = {trace:?}\n"), "missing `version = 1`"),
         (
             format!("version = 1\ntrace = {trace:?}\n[function.api]\nprovisioned = 2\n"),
-            "s.toml:3:2: per-function settings",
+            "s.toml:3:2: [function.NAME] tables are not read",
         ),
         ("version = 1\ntrace = [\n".to_string(), "s.toml:"),
     ] {

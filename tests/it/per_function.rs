@@ -1,0 +1,147 @@
+//! Per-function settings (`--provisioned api=20,webhook=0`, `--memory-mb '*=1024'`,
+//! `--max-concurrency NAME=N`): each function runs and is billed with its own, checked by hand;
+//! names and globs that match nothing, or match ambiguously, are refused.
+
+use crate::common::{faasplan, json_out, stderr};
+
+/// Two functions, `api` every second and `webhook` once a minute, 50 ms each, for an hour.
+fn trace(dir: &tempfile::TempDir) -> String {
+    let mut csv = String::from("timestamp_ms,function,duration_ms\n");
+    for s in 0..3600u64 {
+        csv.push_str(&format!("{},api,50\n", s * 1000));
+        if s % 60 == 30 {
+            csv.push_str(&format!("{},webhook,50\n", s * 1000 + 1));
+        }
+    }
+    let p = dir.path().join("two.csv");
+    std::fs::write(&p, csv).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+fn run(t: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "simulate",
+        t,
+        "--offering",
+        "aws-lambda-x86",
+        "--warmup",
+        "none",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    json_out(&faasplan(&args))
+}
+
+fn function<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    v["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {v}"))
+}
+
+#[test]
+fn each_function_is_provisioned_and_billed_at_its_own_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = trace(&dir);
+    let v = run(
+        &t,
+        &["--provisioned", "api=3,webhook=0", "--memory-mb", "1024"],
+    );
+    // api never cold-starts on its 3 provisioned instances; webhook's first request does.
+    assert_eq!(function(&v, "api")["cold_starts"], 0, "{v}");
+    assert_eq!(function(&v, "webhook")["cold_starts"], 1, "{v}");
+    // Provisioned concurrency is billed on api's 3 instances only: 3 x 1 GB for the window.
+    let window_s = v["window_s"].as_f64().unwrap();
+    let line = v["cost"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["item"] == "provisioned-concurrency")
+        .unwrap_or_else(|| panic!("{v}"))
+        .clone();
+    let gb_s = line["quantity"].as_f64().unwrap();
+    assert!(
+        (gb_s - 3.0 * window_s).abs() < 1e-6,
+        "{gb_s} GB-s against 3 x {window_s}"
+    );
+    // The same level for both would bill twice the instance-time of one: the old behaviour.
+    let both = run(&t, &["--provisioned", "3", "--memory-mb", "1024"]);
+    let both_gb_s = both["cost"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["item"] == "provisioned-concurrency")
+        .unwrap()["quantity"]
+        .as_f64()
+        .unwrap();
+    assert!((both_gb_s - 6.0 * window_s).abs() < 1e-6);
+    // The outputs say which function got what.
+    assert!(
+        v["notes"]
+            .to_string()
+            .contains("per-function settings: api: provisioned 3")
+    );
+}
+
+#[test]
+fn an_exact_name_takes_the_fields_it_does_not_set_from_a_glob() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = trace(&dir);
+    let v = run(&t, &["--memory-mb", "*=2048", "--provisioned", "api=1"]);
+    // Both run at 2,048 MB; api also has its provisioned instance.
+    for name in ["api", "webhook"] {
+        let sizes = v["run"]["memory_sizes_mb"].to_string();
+        assert!(sizes.contains("2048"), "{name}: {sizes}");
+    }
+    assert_eq!(function(&v, "api")["cold_starts"], 0, "{v}");
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("api: 2048 MB, provisioned 1"), "{notes}");
+}
+
+#[test]
+fn names_that_match_nothing_or_twice_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = trace(&dir);
+    for (args, want) in [
+        (
+            vec!["--provisioned", "checkout=2"],
+            "\"checkout\" matches no function",
+        ),
+        (vec!["--provisioned", "a*=1,*i=2"], "matches both"),
+        (vec!["--provisioned", "=2"], "no function name"),
+        (
+            vec!["--max-concurrency", "api=1", "--provisioned", "api=2"],
+            "below the provisioned",
+        ),
+    ] {
+        let mut all = vec!["simulate", t.as_str()];
+        all.extend(args.iter().copied());
+        let out = faasplan(&all);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_sweep_varies_the_others_while_a_named_function_keeps_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = trace(&dir);
+    let v = json_out(&faasplan(&[
+        "sweep",
+        &t,
+        "--offering",
+        "aws-lambda-x86",
+        "--provisioned",
+        "0,2,api=1",
+        "--replicas",
+        "1",
+        "--format",
+        "json",
+    ]));
+    let grid = v["grid"].as_array().unwrap();
+    assert_eq!(grid.len(), 2, "{v}");
+}
