@@ -17,6 +17,7 @@ mod limits;
 mod offering;
 mod outputs;
 mod pipeline;
+mod props;
 mod provisioned;
 mod ps_instance;
 mod queueing;
