@@ -27,7 +27,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use faasplan::error::ConfigError;
-use faasplan::time::parse_duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -247,15 +246,6 @@ impl RunArgs {
         }
         Ok((trace, load))
     }
-}
-
-pub(crate) fn duration_flag(flag: &'static str, s: &str) -> Result<u64, ConfigError> {
-    parse_duration(s).ok_or_else(|| {
-        ConfigError::invalid(
-            flag,
-            format!("{s:?}: expected a duration such as 90, 90s, 15m, 6h"),
-        )
-    })
 }
 
 /// The most worker threads `--threads` takes: more only adds stacks and start-up time.

@@ -73,7 +73,7 @@ pub struct PlatformArgs {
     /// Target tracking on provisioned-concurrency utilisation, like Application Auto Scaling:
     /// TARGET[@MIN..MAX], e.g. 0.7 or 0.7@2..50 (default range 1..100). Evaluated every minute;
     /// scales out after 3 periods above the target, in after 15 below.
-    #[arg(long, value_name = "TARGET[@MIN..MAX]", value_parser = parse_target)]
+    #[arg(long, value_name = "TARGET[@MIN..MAX]", value_parser = |s: &str| lib(TargetTracking::parse(s)))]
     pub provisioned_target: Option<TargetTracking>,
 
     /// Keep-alive after an instance's last request: a duration such as 600, 10m, 1h (a bare
@@ -400,35 +400,6 @@ fn parse_optional_count(s: &str) -> Result<Unlimited<u32>, String> {
             .map(|n| Unlimited(Some(n)))
             .map_err(|_| format!("{n:?}: expected a whole number or none")),
     }
-}
-
-/// `TARGET[@MIN..MAX]` for `--provisioned-target` (evaluated every minute; out after 3 periods,
-/// in after 15).
-fn parse_target(s: &str) -> Result<TargetTracking, String> {
-    let bad = || format!("{s:?}: expected TARGET[@MIN..MAX], e.g. 0.7 or 0.7@2..50");
-    let (target, range) = match s.split_once('@') {
-        Some((t, r)) => (t, Some(r)),
-        None => (s, None),
-    };
-    let target: f64 = target.trim().parse().map_err(|_| bad())?;
-    let (min, max) = match range {
-        Some(r) => {
-            let (a, b) = r.split_once("..").ok_or_else(bad)?;
-            (
-                a.trim().parse().map_err(|_| bad())?,
-                b.trim().parse().map_err(|_| bad())?,
-            )
-        }
-        None => (1, 100),
-    };
-    Ok(TargetTracking {
-        target,
-        min,
-        max,
-        interval: 60 * faasplan::time::SECOND,
-        scale_out_after: 3,
-        scale_in_after: 15,
-    })
 }
 
 /// A memory size that fits the engine's type.

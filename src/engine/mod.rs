@@ -853,8 +853,43 @@ impl PlatformConfig {
 }
 
 impl TargetTracking {
+    /// `TARGET[@MIN..MAX]` (`--provisioned-target`): evaluated every minute, out after 3 periods
+    /// above the target, in after 15 below (Application Auto Scaling's defaults); MIN..MAX
+    /// defaults to 1..100. The bounds are checked by validation, not here.
+    pub fn parse(s: &str) -> Result<TargetTracking, ConfigError> {
+        let bad = || {
+            ConfigError::field(
+                "provisioned_plan.target",
+                format!("{s:?}: expected TARGET[@MIN..MAX], e.g. 0.7 or 0.7@2..50"),
+            )
+        };
+        let (target, range) = match s.split_once('@') {
+            Some((t, r)) => (t, Some(r)),
+            None => (s, None),
+        };
+        let target: f64 = target.trim().parse().map_err(|_| bad())?;
+        let (min, max) = match range {
+            Some(r) => {
+                let (a, b) = r.split_once("..").ok_or_else(bad)?;
+                (
+                    a.trim().parse().map_err(|_| bad())?,
+                    b.trim().parse().map_err(|_| bad())?,
+                )
+            }
+            None => (1, 100),
+        };
+        Ok(TargetTracking {
+            target,
+            min,
+            max,
+            interval: 60 * SECOND,
+            scale_out_after: 3,
+            scale_in_after: 15,
+        })
+    }
+
     /// A zero interval would evaluate at the same instant forever.
-    fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if !(self.target > 0.0 && self.target <= 1.0) {
             return Err(ConfigError::field(
                 "provisioned_plan.target.target",

@@ -2,15 +2,21 @@
 //! fleet without a count is sized for), the smallest fleet meeting it, the `--slo` objectives
 //! checked against any option's metrics, and the summary of a fleet's run.
 
+use std::path::PathBuf;
+
 use serde::Serialize;
 
-use crate::engine::fleet::{FleetConfig, FleetSize, ValidFleet, simulate_fleet};
+use crate::engine::PlatformConfig;
+use crate::engine::fleet::{
+    Autoscale, FleetBurst, FleetConfig, FleetCpu, FleetSize, Speed, ValidFleet, simulate_fleet,
+};
 use crate::error::ConfigError;
 use crate::export::summary::Percentiles;
 use crate::outcome::fleet::{FleetOutcome, ScaleEvent};
+use crate::servers::managed;
 use crate::servers::{self, FleetBill, ServerType};
 use crate::sweep::Slo;
-use crate::time::{Micros, SECOND};
+use crate::time::{Micros, SECOND, parse_duration};
 use crate::trace::Trace;
 
 /// A parsed `--fleet`: the server type, its configuration (count may still be open), discount.
@@ -80,6 +86,385 @@ impl FleetSpec {
         self.lb.is_some()
             && crate::cost::services::provider().is_ok_and(|p| p == self.server.provider)
     }
+}
+
+/// What a fleet spec's keys default to when the spec does not give them (the binary's
+/// `--boot-delay`, `--eval-interval`, ... flags).
+#[derive(Debug, Clone)]
+pub struct FleetDefaults {
+    /// Extra server catalogs (TOML) besides the shipped ones.
+    pub servers: Vec<PathBuf>,
+    /// Scale-out boot delay, microseconds.
+    pub boot_delay: Micros,
+    /// Autoscaler evaluation interval, microseconds.
+    pub eval_interval: Micros,
+    /// Scale-in cooldown, microseconds.
+    pub cooldown: Micros,
+    /// Service time = duration × this factor (`None`: the CPU-share rule).
+    pub speed_factor: Option<f64>,
+    /// Commitment discount, percent.
+    pub discount: f64,
+    /// Lambda Managed Instances: the EC2 type and the runtime.
+    pub managed_instance_type: Option<String>,
+    pub managed_runtime: Option<String>,
+    /// The fewest instances a fleet sized for its SLO gets (redundancy across zones).
+    pub min_instances: u32,
+    /// Bill an ALB in front of each fleet (not Lambda Managed Instances, invoked like Lambda).
+    pub alb: bool,
+}
+
+/// A duration value of a fleet spec's key, or an error naming the field and the value.
+fn duration_field(field: &'static str, s: &str) -> Result<Micros, ConfigError> {
+    parse_duration(s).ok_or_else(|| {
+        ConfigError::field(
+            field,
+            format!("{s:?}: expected a duration such as 90, 90s, 15m, 6h"),
+        )
+    })
+}
+
+fn number<T: std::str::FromStr>(spec: &str, key: &str, v: &str) -> Result<T, ConfigError> {
+    v.trim().parse().map_err(|_| {
+        ConfigError::field(
+            "fleet",
+            format!("{spec:?}: {key}={v:?} is not a valid number"),
+        )
+    })
+}
+
+impl FleetDefaults {
+    /// Parses one fleet spec `TYPE:key=value,...` for a run configured as `run` whose trace's
+    /// largest row memory is `trace_memory` (see [`largest_row_memory`]): its memory is that of
+    /// rows without one (for the CPU-share rule), its horizon the window's end, its CPU profile
+    /// the servers' processor sharing. Errors name the field (`fleet`, `fleet.boot`,
+    /// `managed_instance_type`, ...) and quote the spec; [`FLEET_FIELDS`] lists them.
+    pub fn parse(
+        &self,
+        spec: &str,
+        run: &PlatformConfig,
+        trace_memory: Option<(u16, String)>,
+    ) -> Result<FleetSpec, ConfigError> {
+        let (default_memory_mb, horizon) = (run.memory_mb, run.horizon);
+        let (ty, rest) = spec.split_once(':').unwrap_or((spec, ""));
+        if ty.trim().is_empty() {
+            return Err(ConfigError::field(
+                "fleet",
+                format!(
+                    "{spec:?}: no server type: expected TYPE:key=value,... (e.g. m7g.large:slots=8)"
+                ),
+            ));
+        }
+        let managed = (ty.trim() == managed::NAME)
+            .then(managed::shipped)
+            .transpose()?;
+        let mut instance = self.managed_instance_type.clone();
+        let mut runtime = self.managed_runtime.clone();
+        let mut boot_given = None;
+        let mut slots: Option<u32> = None;
+        let mut per_vcpu: Option<f64> = None;
+        let mut mem: Option<u32> = None;
+        let mut credits: Option<bool> = None;
+        let mut count: Option<u32> = None;
+        let mut auto: Option<(u32, u32, f64)> = None;
+        let mut speed = self.speed_factor;
+        let mut queue_limit = None;
+        let mut max_wait = None;
+        let mut interval = self.eval_interval;
+        let mut cooldown = self.cooldown;
+        let mut discount = self.discount;
+        for kv in rest.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (k, v) = kv.split_once('=').ok_or_else(|| {
+                ConfigError::field("fleet", format!("{spec:?}: {kv:?} is not key=value"))
+            })?;
+            match k.trim() {
+                "slots" => slots = Some(number(spec, k, v)?),
+                "per_vcpu" => per_vcpu = Some(number(spec, k, v)?),
+                "mem" => mem = Some(number(spec, k, v)?),
+                "instance" if managed.is_some() => instance = Some(v.trim().to_string()),
+                "runtime" if managed.is_some() => runtime = Some(v.trim().to_string()),
+                "credits" => {
+                    credits = Some(match v.trim() {
+                        "unlimited" => true,
+                        "standard" => false,
+                        _ => {
+                            return Err(ConfigError::field(
+                                "fleet",
+                                format!("{spec:?}: credits={v:?}: expected standard or unlimited"),
+                            ));
+                        }
+                    })
+                }
+                "count" => count = Some(number(spec, k, v)?),
+                "autoscale" => {
+                    let bad = || {
+                        ConfigError::field(
+                            "fleet",
+                            format!(
+                                "{spec:?}: autoscale={v:?}: expected MIN..MAX@TARGET, e.g. 2..20@0.6"
+                            ),
+                        )
+                    };
+                    let (range, target) = v.split_once('@').ok_or_else(bad)?;
+                    let (min, max) = range.split_once("..").ok_or_else(bad)?;
+                    auto = Some((
+                        min.trim().parse().map_err(|_| bad())?,
+                        max.trim().parse().map_err(|_| bad())?,
+                        target.trim().parse().map_err(|_| bad())?,
+                    ));
+                }
+                "speed" => speed = Some(number(spec, k, v)?),
+                "queue" => queue_limit = Some(number(spec, k, v)?),
+                "max_wait" => max_wait = Some(duration_field("fleet.max_wait", v)?),
+                "boot" => boot_given = Some(duration_field("fleet.boot", v)?),
+                "interval" => interval = duration_field("fleet.interval", v)?,
+                "cooldown" => cooldown = duration_field("fleet.cooldown", v)?,
+                "discount" => discount = number(spec, k, v)?,
+                other => {
+                    return Err(ConfigError::field(
+                        "fleet",
+                        format!(
+                            "{spec:?}: unknown key {other:?} (slots, per_vcpu, mem, credits, count, autoscale, speed, queue, max_wait, boot, interval, cooldown, discount)"
+                        ),
+                    ));
+                }
+            }
+        }
+        let server = match &managed {
+            None => servers::find(ty.trim(), &self.servers)?,
+            Some(m) => {
+                let name = instance.as_deref().ok_or_else(|| {
+                    ConfigError::field(
+                        "managed_instance_type",
+                        format!(
+                            "{spec:?}: {} runs on an EC2 instance type: give --managed-instance-type TYPE or instance=TYPE",
+                            managed::NAME
+                        ),
+                    )
+                })?;
+                let server = servers::find(name, &self.servers)?;
+                if server.catalog != m.catalog {
+                    return Err(ConfigError::field(
+                        "managed_instance_type",
+                        format!(
+                            "{name:?} is in {}, not in {} (pricing/servers/{}.toml)",
+                            server.catalog, m.catalog, m.catalog
+                        ),
+                    ));
+                }
+                // Multi-concurrent environments: the runtime's requests per vCPU; no queue (a
+                // request beyond the slots is throttled); its own pace and minimum.
+                if slots.is_none() && per_vcpu.is_none() {
+                    per_vcpu = Some(f64::from(m.per_vcpu(runtime.as_deref())?));
+                }
+                queue_limit = queue_limit.or(Some(0));
+                boot_given = boot_given.or(Some(m.boot));
+                if count.is_none() && auto.is_none() {
+                    auto = Some((m.min_instances, 10_000, m.target_utilisation));
+                }
+                server
+            }
+        };
+        let boot = boot_given.unwrap_or(self.boot_delay);
+        // Memory per slot: mem=, else with a CPU profile (servers with CPU and memory) what the
+        // function was given on FaaS, the trace's largest memory_mb; else not checked (the fleet
+        // of before, whose slots need no resources).
+        // Lambda Managed Instances sizes memory per vCPU, not per request (its environments share
+        // their memory among their concurrent requests): only mem= is checked there.
+        let trace_memory = trace_memory.filter(|_| run.cpu.is_some() && managed.is_none());
+        let slot_memory: Option<(u32, String)> = match mem {
+            Some(0) => {
+                return Err(ConfigError::field(
+                    "fleet",
+                    format!("{spec:?}: mem=0: memory per slot must be at least 1 MB"),
+                ));
+            }
+            Some(m) => Some((m, format!("mem={m}"))),
+            None => trace_memory.map(|(m, f)| {
+                (
+                    u32::from(m),
+                    format!("the trace's largest memory_mb, function {f:?}"),
+                )
+            }),
+        };
+        let server_mb = (server.memory_gib * 1024.0).round() as u64;
+        let fit = slot_memory.as_ref().map(|(m, _)| server_mb / u64::from(*m));
+        let slots = match (slots, per_vcpu, fit) {
+            (None, None, Some(0)) => {
+                return Err(ConfigError::field(
+                    "fleet",
+                    format!(
+                        "{spec:?}: not one slot of {} MB ({}) fits a {}'s {} GiB ({server_mb} MB; pricing/servers/{}.toml)",
+                        slot_memory.as_ref().map_or(0, |m| m.0),
+                        slot_memory.as_ref().map_or("", |m| m.1.as_str()),
+                        server.name,
+                        server.memory_gib,
+                        server.catalog,
+                    ),
+                ));
+            }
+            (None, None, Some(n)) => n.min(u64::from(u32::MAX)) as u32,
+            (s, p, _) => slots_given(spec, &server, s, p)?,
+        };
+        if let Some((m, from)) = &slot_memory
+            && u64::from(slots) * u64::from(*m) > server_mb
+        {
+            return Err(ConfigError::field(
+                "fleet",
+                format!(
+                    "{spec:?}: {slots} slots x {m} MB per slot ({from}) = {} MB do not fit a {}'s \
+                     {} GiB of memory ({server_mb} MB, pricing/servers/{}.toml); give at most \
+                     slots={} or a smaller mem=MB",
+                    u64::from(slots) * u64::from(*m),
+                    server.name,
+                    server.memory_gib,
+                    server.catalog,
+                    server_mb / u64::from(*m),
+                ),
+            ));
+        }
+        if credits.is_some() && run.cpu.is_none() {
+            return Err(ConfigError::field(
+                "fleet",
+                format!("{spec:?}: credits= only means something with --cpu-bound"),
+            ));
+        }
+        let burst = burst(spec, &server, credits)?;
+        let cpu = run.cpu.as_ref().map(|m| FleetCpu {
+            vcpus: server.vcpu,
+            bound: m.bound,
+            threads: m.threads,
+            reference: m.reference.clone(),
+            default_memory_mb,
+            burst,
+        });
+        if count.is_some() && auto.is_some() {
+            return Err(ConfigError::field(
+                "fleet",
+                format!("{spec:?}: give count= or autoscale=, not both"),
+            ));
+        }
+        if !(0.0..100.0).contains(&discount) {
+            return Err(ConfigError::field(
+                "fleet",
+                format!("{spec:?}: discount {discount} must be a percentage in [0, 100)"),
+            ));
+        }
+        let size = match (count, auto) {
+            (_, Some((min, max, target))) => FleetSize::Auto(Autoscale {
+                min,
+                max,
+                target,
+                interval,
+                boot_delay: boot,
+                cooldown,
+                doubling: managed.as_ref().map(|m| m.doubling),
+            }),
+            (Some(n), None) => FleetSize::Fixed(n),
+            (None, None) => FleetSize::Fixed(1),
+        };
+        let cfg = FleetConfig {
+            slots,
+            size,
+            speed: match speed {
+                Some(f) => Speed::Factor(f),
+                None => Speed::CpuShare { default_memory_mb },
+            },
+            queue_limit,
+            max_wait,
+            horizon,
+            cpu,
+        };
+        let cfg = cfg.validated()?;
+        Ok(FleetSpec {
+            text: spec.to_string(),
+            server,
+            cfg,
+            size_for_slo: count.is_none() && auto.is_none(),
+            discount_pct: discount,
+            lb: (self.alb && managed.is_none()).then_some(FleetLb {
+                request_kb: 1,
+                response_kb: 0,
+                rules: 1,
+            }),
+            min_instances: self.min_instances,
+            managed,
+        })
+    }
+}
+
+/// The slots `slots=` or `per_vcpu=` give (one of them, not both).
+fn slots_given(
+    spec: &str,
+    server: &servers::ServerType,
+    slots: Option<u32>,
+    per_vcpu: Option<f64>,
+) -> Result<u32, ConfigError> {
+    Ok(match (slots, per_vcpu) {
+        (Some(s), None) => s,
+        (None, Some(c)) if c.is_finite() && c > 0.0 => (server.vcpu * c).ceil().max(1.0) as u32,
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::field(
+                "fleet",
+                format!("{spec:?}: give slots= or per_vcpu=, not both"),
+            ));
+        }
+        _ => {
+            return Err(ConfigError::field(
+                "fleet",
+                format!(
+                    "{spec:?}: say how many requests an instance serves at once: slots=S or per_vcpu=C"
+                ),
+            ));
+        }
+    })
+}
+
+/// A burstable type's credits in the mode `credits=` asks for (default: the catalog's).
+fn burst(
+    spec: &str,
+    server: &servers::ServerType,
+    unlimited: Option<bool>,
+) -> Result<Option<FleetBurst>, ConfigError> {
+    let Some(b) = &server.burst else {
+        return match unlimited {
+            Some(_) => Err(ConfigError::field(
+                "fleet",
+                format!(
+                    "{spec:?}: credits=: {} is not a burstable type",
+                    server.name
+                ),
+            )),
+            None => Ok(None),
+        };
+    };
+    let unlimited = unlimited.unwrap_or(b.unlimited);
+    if unlimited && b.surplus_usd_per_vcpu_hour.is_none() {
+        return Err(ConfigError::field(
+            "fleet",
+            format!(
+                "{spec:?}: credits=unlimited: {} has no unlimited mode (pricing/servers/{}.toml)",
+                server.name, server.catalog
+            ),
+        ));
+    }
+    Ok(Some(FleetBurst {
+        baseline_vcpu: b.baseline_vcpu(),
+        max_credits: b.max_credits,
+        initial_credits: b.initial_credits,
+        unlimited,
+    }))
+}
+
+/// The largest memory_mb of the trace's rows and its function, if any row has one.
+pub fn largest_row_memory(trace: &Trace) -> Option<(u16, String)> {
+    let inv = trace.invocations().iter().max_by_key(|i| i.memory_mb)?;
+    (inv.memory_mb > 0).then(|| {
+        let name = trace
+            .functions()
+            .get(inv.function as usize)
+            .map_or(String::new(), |f| f.name.clone());
+        (inv.memory_mb, name)
+    })
 }
 
 /// The default bound on a fleet's p99 queue wait, ms: about a FaaS cold start (the measured

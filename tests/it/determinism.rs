@@ -7,7 +7,7 @@ use faasplan::trace::Trigger;
 
 use crate::common::{self, Service, assert_conserved};
 
-fn json(o: &Outcome) -> String {
+pub(crate) fn json(o: &Outcome) -> String {
     let info = crate::common::neutral_run_info(0, 0, false, 0);
     let s = Summary::new(o, info);
     let mut buf = Vec::new();

@@ -18,6 +18,7 @@ mod offering;
 mod outputs;
 mod per_function;
 mod pipeline;
+mod props;
 mod provisioned;
 mod ps_instance;
 mod queueing;

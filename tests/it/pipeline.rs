@@ -13,7 +13,7 @@ use rand::SeedableRng;
 
 use crate::common;
 
-fn fingerprint(o: &Outcome) -> String {
+pub(crate) fn fingerprint(o: &Outcome) -> String {
     let mut pm = Vec::new();
     faasplan::export::per_minute::write(&mut pm, o).unwrap();
     format!(
