@@ -229,31 +229,59 @@ fn percent(x: f64) -> String {
 /// The warnings of many runs (grid points, replicas), each source once: its text at the first
 /// run where it holds, and how many runs it holds in. `runs`: (label, warnings) in order.
 pub fn across(runs: &[(String, Vec<Warning>)]) -> Vec<String> {
-    let mut flags: Vec<&'static str> = Vec::new();
-    for w in runs.iter().flat_map(|(_, ws)| ws) {
-        if !flags.contains(&w.flag) {
-            flags.push(w.flag);
+    let mut acc = Across::default();
+    for (label, ws) in runs {
+        acc.add(|| label.clone(), ws);
+    }
+    acc.finish()
+}
+
+/// [`across`], fed one run at a time (in order) so that a sweep keeps one entry per warning
+/// source instead of every run's warnings.
+#[derive(Debug, Default)]
+pub struct Across {
+    runs: usize,
+    /// Each flag in order of first appearance: the first run's label and warning, and the runs
+    /// that have one.
+    flags: Vec<(String, Warning, usize)>,
+}
+
+impl Across {
+    /// Adds the next run's warnings; `label` is called only when one is the first of its flag.
+    pub fn add(&mut self, label: impl FnOnce() -> String, ws: &[Warning]) {
+        self.runs += 1;
+        let mut label = Some(label);
+        let mut named: Option<String> = None;
+        let mut seen: Vec<&'static str> = Vec::new();
+        for w in ws {
+            // A run counts once per flag, with its first warning of that flag.
+            if seen.contains(&w.flag) {
+                continue;
+            }
+            seen.push(w.flag);
+            match self.flags.iter_mut().find(|(_, f, _)| f.flag == w.flag) {
+                Some((_, _, n)) => *n += 1,
+                None => {
+                    let l = named
+                        .get_or_insert_with(|| label.take().map_or_else(String::new, |f| f()))
+                        .clone();
+                    self.flags.push((l, w.clone(), 1));
+                }
+            }
         }
     }
-    flags
-        .into_iter()
-        .filter_map(|flag| {
-            let at: Vec<(&String, &Warning)> = runs
-                .iter()
-                .filter_map(|(l, ws)| ws.iter().find(|w| w.flag == flag).map(|w| (l, w)))
-                .collect();
-            let (label, w) = at.first()?;
-            Some(match at.len() {
-                1 if runs.len() == 1 => w.to_string(),
+
+    pub fn finish(self) -> Vec<String> {
+        let runs = self.runs;
+        self.flags
+            .into_iter()
+            .map(|(label, w, n)| match n {
+                1 if runs == 1 => w.to_string(),
                 1 => format!("at {label}: {w}"),
-                n => format!(
-                    "at {label} (and {} more of {} runs): {w}",
-                    n - 1,
-                    runs.len()
-                ),
+                n => format!("at {label} (and {} more of {runs} runs): {w}", n - 1),
             })
-        })
-        .collect()
+            .collect()
+    }
 }
 
 /// A limit refused `refused` of the run's requests: a warning above [`THROTTLE_SHARE`].
@@ -353,33 +381,60 @@ pub fn init_default(f: &RunFacts) -> Vec<Warning> {
 /// durations with CPU: each option ran the trace's durations as they are. `options` are
 /// (name, memory sizes in MB, vCPU of each) of every FaaS option.
 pub fn durations_held_constant(options: &[(String, Vec<(u16, f64)>)]) -> Option<Warning> {
-    // A run that executed nothing used no size.
-    let options: Vec<&(String, Vec<(u16, f64)>)> =
-        options.iter().filter(|(_, s)| !s.is_empty()).collect();
-    let first = &options.first()?.1;
-    if options.iter().all(|(_, sizes)| sizes == first) {
-        return None;
+    let mut acc = HeldConstant::default();
+    for (_, sizes) in options {
+        acc.add(sizes);
     }
-    let mut distinct: Vec<String> = Vec::new();
-    for (mb, vcpu) in options.iter().flat_map(|(_, s)| s) {
-        let s = format!("{mb} MB/{} vCPU", crate::report::fmt::sig(*vcpu));
-        if !distinct.contains(&s) {
-            distinct.push(s);
+    acc.finish()
+}
+
+/// [`durations_held_constant`], fed one option (or run) at a time: it keeps the first sizes and
+/// the distinct ones, not every run's.
+#[derive(Debug, Default)]
+pub struct HeldConstant {
+    first: Option<Vec<(u16, f64)>>,
+    differ: bool,
+    distinct: Vec<String>,
+}
+
+impl HeldConstant {
+    /// The (MB, vCPU) sizes one run used.
+    pub fn add(&mut self, sizes: &[(u16, f64)]) {
+        // A run that executed nothing used no size.
+        if sizes.is_empty() {
+            return;
+        }
+        match &self.first {
+            None => self.first = Some(sizes.to_vec()),
+            Some(first) => self.differ |= first.as_slice() != sizes,
+        }
+        for (mb, vcpu) in sizes {
+            let s = format!("{mb} MB/{} vCPU", crate::report::fmt::sig(*vcpu));
+            if !self.distinct.contains(&s) {
+                self.distinct.push(s);
+            }
         }
     }
-    let more = distinct.len().saturating_sub(6);
-    distinct.truncate(6);
-    if more > 0 {
-        distinct.push(format!("{more} more"));
+
+    pub fn finish(self) -> Option<Warning> {
+        if !self.differ {
+            return None;
+        }
+        let mut distinct = self.distinct;
+        let more = distinct.len().saturating_sub(6);
+        distinct.truncate(6);
+        if more > 0 {
+            distinct.push(format!("{more} more"));
+        }
+        Some(Warning::new(
+            format!(
+                "the options differ in memory or CPU ({}) but every one ran the trace's durations \
+                 unchanged: without a CPU profile faasplan does not scale durations with CPU",
+                distinct.join(", ")
+            ),
+            "--cpu-bound",
+        ))
     }
-    Some(Warning::new(
-        format!(
-            "the options differ in memory or CPU ({}) but every one ran the trace's durations \
-             unchanged: without a CPU profile faasplan does not scale durations with CPU",
-            distinct.join(", ")
-        ),
-        "--cpu-bound",
-    ))
 }
 
 /// An option misses its SLO; `failed` lists the objectives it misses, e.g. `p99<=300ms (is
@@ -405,6 +460,41 @@ mod tests {
         assert_eq!(render(&[w.clone(), w]).len(), 1);
         assert_eq!(percent(0.2612), "26");
         assert_eq!(percent(0.0012), "0.12");
+    }
+
+    /// The streaming form a sweep uses gives what the list form gave, run by run.
+    #[test]
+    fn warnings_across_runs_name_the_first_run_and_count_the_others() {
+        let w = |m: &str, f: &'static str| Warning::new(m, f);
+        let runs = vec![
+            ("p=0".to_string(), vec![]),
+            (
+                "p=1".to_string(),
+                vec![w("x", "--a"), w("y", "--b"), w("x2", "--a")],
+            ),
+            ("p=2".to_string(), vec![w("x3", "--a")]),
+        ];
+        assert_eq!(
+            across(&runs),
+            vec![
+                "at p=1 (and 1 more of 3 runs): x (set --a)".to_string(),
+                "at p=1: y (set --b)".to_string(),
+            ]
+        );
+        assert_eq!(across(&runs[1..2])[0], "x (set --a)");
+        let mut labels = 0;
+        let mut acc = Across::default();
+        for (l, ws) in &runs {
+            acc.add(
+                || {
+                    labels += 1;
+                    l.clone()
+                },
+                ws,
+            );
+        }
+        assert_eq!(acc.finish(), across(&runs));
+        assert_eq!(labels, 1, "a label is made only for a run that comes first");
     }
 
     #[test]

@@ -129,48 +129,75 @@ fn grid(a: &PlatformArgs) -> Result<Vec<GridPoint>, ConfigError> {
     .map_err(super::platform::flag_error)
 }
 
-/// One run's (point, replica, warnings, memory sizes used in MB).
-type PointWarnings = (usize, usize, Vec<faasplan::warnings::Warning>, Vec<u16>);
-
-/// The grid's warnings: each run source once (in grid order, whatever the thread count), and
-/// durations held constant across a memory axis.
-fn sweep_warnings(
-    mut runs: Vec<PointWarnings>,
-    settings: &[Vec<(String, f64)>],
-    offering: &faasplan::offering::Offering,
-    cpu_profile: bool,
-) -> Vec<String> {
-    runs.sort_by_key(|(p, r, _, _)| (*p, *r));
-    let label = |p: usize| {
-        let s: Vec<String> = settings[p]
-            .iter()
-            .map(|(n, v)| format!("{n}={}", faasplan::report::fmt::plain(*v)))
-            .collect();
-        if s.is_empty() {
-            "the grid point".to_string()
-        } else {
-            s.join(",")
-        }
-    };
-    // The memory sizes each run used (the trace's own memory_mb wins over the axis).
-    let sizes: Vec<(String, Vec<(u16, f64)>)> = runs
+/// A grid point as the warnings name it: `provisioned=2,memory_mb=512`, or `the grid point`.
+fn point_label(settings: &[(String, f64)]) -> String {
+    let s: Vec<String> = settings
         .iter()
-        .map(|(p, _, _, mbs)| {
-            (
-                label(*p),
-                mbs.iter().map(|&mb| (mb, offering.vcpu(mb))).collect(),
-            )
-        })
+        .map(|(n, v)| format!("{n}={}", faasplan::report::fmt::plain(*v)))
         .collect();
-    let labelled: Vec<(String, Vec<faasplan::warnings::Warning>)> = runs
-        .into_iter()
-        .map(|(p, _, ws, _)| (label(p), ws))
-        .collect();
-    let mut out = faasplan::warnings::across(&labelled);
-    if !cpu_profile {
-        out.extend(faasplan::warnings::durations_held_constant(&sizes).map(|w| w.to_string()));
+    if s.is_empty() {
+        "the grid point".to_string()
+    } else {
+        s.join(",")
     }
-    out
+}
+
+/// One (point, replica)'s bill. Every grid configuration was checked against the sheet before
+/// the run (`cost::check_recorded`), so this should not fail; if it does, the sweep stops with
+/// the point and the reason instead of printing the point without a cost.
+fn bill_run(
+    outcome: &faasplan::outcome::Outcome,
+    offering: &faasplan::offering::Offering,
+    opts: &cost::BillOptions,
+    settings: &[(String, f64)],
+    replica: usize,
+) -> anyhow::Result<cost::Bill> {
+    cost::bill(outcome, offering, opts).map_err(|e| {
+        anyhow::anyhow!(
+            "at {}, replica {replica}: cannot bill the run on {}: {e}",
+            point_label(settings),
+            offering.meta.name
+        )
+    })
+}
+
+/// The grid's warnings, fed one run at a time in (point, replica) order: each run source once
+/// (in grid order, whatever the thread count), and durations held constant across a memory axis.
+/// It keeps one entry per warning source and per distinct size, not every run's.
+struct SweepWarnings<'a> {
+    settings: &'a [Vec<(String, f64)>],
+    offering: &'a faasplan::offering::Offering,
+    across: faasplan::warnings::Across,
+    sizes: faasplan::warnings::HeldConstant,
+}
+
+impl<'a> SweepWarnings<'a> {
+    fn new(settings: &'a [Vec<(String, f64)>], offering: &'a faasplan::offering::Offering) -> Self {
+        SweepWarnings {
+            settings,
+            offering,
+            across: Default::default(),
+            sizes: Default::default(),
+        }
+    }
+
+    /// Point `p`'s next replica: its warnings and the memory sizes it used, MB (the trace's own
+    /// memory_mb wins over the axis).
+    fn add(&mut self, p: usize, ws: &[faasplan::warnings::Warning], mbs: &[u16]) {
+        let settings = self.settings;
+        let label = || point_label(&settings[p]);
+        self.across.add(label, ws);
+        let sizes: Vec<(u16, f64)> = mbs.iter().map(|&mb| (mb, self.offering.vcpu(mb))).collect();
+        self.sizes.add(&sizes);
+    }
+
+    fn finish(self, cpu_profile: bool) -> Vec<String> {
+        let mut out = self.across.finish();
+        if !cpu_profile {
+            out.extend(self.sizes.finish().map(|w| w.to_string()));
+        }
+        out
+    }
 }
 
 /// What a memory axis changes, for `notes`.
@@ -315,42 +342,46 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     };
     let settings: Vec<Vec<(String, f64)>> = points.iter().map(GridPoint::settings).collect();
     let origins = super::origin::origins(&a.run.platform, Some(offering));
-    let run_warnings = std::sync::Mutex::new(Vec::new());
+    let mut run_warnings = SweepWarnings::new(&settings, offering);
     for c in &configs {
         cost::check_recorded(&c.usage, offering)?;
     }
     let grid_results = pool.install(|| {
-        sweep::run(&settings, a.replicas, interval, |p, r| {
-            let cfg = configs[p].with_seed(replica_seed(seed, r));
-            let trace = trace_of(r);
-            let outcome = simulate_with(trace, &cfg, ONE_THREAD);
-            let info = super::simulate::run_info(&name, trace, &Default::default(), &cfg, &outcome);
-            let mut summary = Summary::new(&outcome, info);
-            summary.cpu = cfg.cpu_use(&outcome, trace);
-            // Cannot fail: every grid configuration was checked against the sheet before the run.
-            summary.cost = cost::bill(&outcome, offering, &bill_opts(&cfg)).ok();
-            let ws = faasplan::warnings::for_run(&faasplan::warnings::RunFacts {
-                outcome: &outcome,
-                cfg: &cfg,
-                origins: &origins,
-            });
-            let sizes: Vec<u16> = outcome.totals.usage.iter().map(|u| u.memory_mb).collect();
-            if let Ok(mut v) = run_warnings.lock() {
-                v.push((p, r, ws, sizes));
-            }
-            bar.inc(1);
-            let mut metrics = sweep::metric::summary_metrics(&summary);
-            if memory_swept {
-                metrics.push((
-                    sweep::memory::COST_PER_INVOCATION.to_string(),
-                    cost_per_invocation(&summary),
-                ));
-            }
-            metrics
-        })
+        sweep::run_with(
+            &settings,
+            a.replicas,
+            interval,
+            |p, r| {
+                let cfg = configs[p].with_seed(replica_seed(seed, r));
+                let trace = trace_of(r);
+                let outcome = simulate_with(trace, &cfg, ONE_THREAD);
+                let info =
+                    super::simulate::run_info(&name, trace, &Default::default(), &cfg, &outcome);
+                let mut summary = Summary::new(&outcome, info);
+                summary.cpu = cfg.cpu_use(&outcome, trace);
+                let bill = bill_run(&outcome, offering, &bill_opts(&cfg), &settings[p], r)?;
+                summary.cost = Some(bill);
+                let ws = faasplan::warnings::for_run(&faasplan::warnings::RunFacts {
+                    outcome: &outcome,
+                    cfg: &cfg,
+                    origins: &origins,
+                });
+                let sizes: Vec<u16> = outcome.totals.usage.iter().map(|u| u.memory_mb).collect();
+                bar.inc(1);
+                let mut metrics = sweep::metric::summary_metrics(&summary);
+                if memory_swept {
+                    metrics.push((
+                        sweep::memory::COST_PER_INVOCATION.to_string(),
+                        cost_per_invocation(&summary),
+                    ));
+                }
+                Ok::<_, anyhow::Error>((metrics, (ws, sizes)))
+            },
+            |p, _, (ws, sizes)| run_warnings.add(p, &ws, &sizes),
+        )
     });
     bar.finish_and_clear();
-    let mut grid_results = grid_results;
+    let mut grid_results = grid_results?;
     for (r, p) in grid_results.iter_mut().zip(&points) {
         r.keep_alive_policy = p.keep_alive_policy.map(|c| c.label());
     }
@@ -379,12 +410,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     } else {
         sweep::cheapest_meeting(&grid_results, &slos, Metric::CostMonthly.column())
     };
-    let warnings = sweep_warnings(
-        run_warnings.into_inner().unwrap_or_default(),
-        &settings,
-        offering,
-        a.run.platform.cpu_profile(),
-    );
+    let warnings = run_warnings.finish(a.run.platform.cpu_profile());
     faasplan::warnings::to_stderr(&warnings);
     let mut warnings = warnings;
     if !slos.is_empty() && recommended.is_none() {
@@ -441,4 +467,41 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use faasplan::engine::simulate;
+    use faasplan::offering::Offering;
+    use faasplan::outcome::UsageSpec;
+    use faasplan::trace::{TraceBuilder, Trigger};
+
+    /// `sweep` used to drop a bill's error (`.ok()`) and print the point without a cost.
+    #[test]
+    fn a_run_the_sheet_cannot_bill_stops_the_sweep_naming_the_point() {
+        let offering = Offering::resolve("aws-lambda-x86").unwrap();
+        let mut b = TraceBuilder::new();
+        let f = b.function_id("f");
+        b.push(0, f, 20_000, 128, Trigger::Sync);
+        let trace = b.finish();
+        let mut cfg =
+            faasplan::plan::platform_config(&Default::default(), Some(&offering)).unwrap();
+        // A run that records no rounding, billed on a sheet that rounds to 1 ms.
+        cfg.usage = UsageSpec::default();
+        let outcome = simulate(&trace, &cfg.validate_for(&trace).unwrap());
+        let settings = [("provisioned".to_string(), 2.0)];
+        let opts = super::cost::BillOptions::default();
+        let e = super::bill_run(&outcome, &offering, &opts, &settings, 3)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("at provisioned=2, replica 3: cannot bill the run on aws-lambda-x86")
+                && e.contains("1ms"),
+            "{e}"
+        );
+        // The sheet's own spec bills.
+        cfg.usage = offering.usage_spec();
+        let outcome = simulate(&trace, &cfg.validate_for(&trace).unwrap());
+        assert!(super::bill_run(&outcome, &offering, &opts, &settings, 3).is_ok());
+    }
 }

@@ -339,6 +339,12 @@ impl<'c> Runner<'c> {
             return false;
         }
         for (s, b) in self.sims.iter_mut().zip(self.collected.iter_mut()) {
+            // Nothing happened to this function in the epoch, and its buffer still has room from
+            // an earlier one: give back what its busy minutes needed (issue 14, D10). At most
+            // twice per quiet stretch (the collector frees the empty buffers themselves).
+            if s.out.is_empty() && s.out.heap_bytes() > 0 {
+                s.shrink_to_fit();
+            }
             std::mem::swap(&mut s.out, b);
         }
         self.last_end = t_end;
@@ -363,6 +369,7 @@ impl<'c> Runner<'c> {
         for b in self.collected.iter_mut() {
             self.col.absorb(b);
         }
+        self.collected = Vec::new();
         self.col.end_epoch();
         if self.mode == Mode::Parallel && self.over_limit() {
             return None;
@@ -374,13 +381,20 @@ impl<'c> Runner<'c> {
             .horizon
             .unwrap_or(self.last_end)
             .max(self.clock.lo);
-        let mut functions = Vec::with_capacity(self.sims.len());
+        // In function order, each function's state freed once its numbers are out, so that the
+        // functions' engine state and their numbers are never both held whole (issue 14, D10).
+        let mut sims = std::mem::take(&mut self.sims);
+        sims.reverse();
+        let mut functions = Vec::new();
         let mut totals = FunctionStats::default();
-        for s in &mut self.sims {
+        while let Some(mut s) = sims.pop() {
             s.finish(window_end);
             self.col.absorb(&mut s.out);
             totals.add(&s.stats);
             functions.push(std::mem::take(&mut s.stats));
+            if sims.capacity() > 2 * sims.len() + 64 {
+                sims.shrink_to_fit();
+            }
         }
         let mut col = self.col;
         col.finish(window_end);
@@ -667,5 +681,77 @@ fn coupled_epoch<'c, S: BorrowMut<FunctionSim<'c>>>(
     }
     for s in sims.iter_mut() {
         s.borrow_mut().end_epoch(t_end);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::engine::{FixedKeepAlive, InitDist};
+    use crate::outcome::MemoryUsage;
+    use crate::time::SECOND;
+    use crate::trace::Trigger;
+
+    /// Issue 14, D10: a million functions took ~3 KB each, most of it room that a function's
+    /// busiest minute had needed and that it kept after it had finished (lists grown to four
+    /// entries for one, epoch buffers of both sides). A function that is done keeps its
+    /// numbers and little else: here one instance's record, its usage at one size and its
+    /// lists' leftovers, a few hundred bytes, where it kept ~1.3 KB.
+    #[test]
+    fn a_finished_function_keeps_no_room_its_busy_minutes_needed() {
+        let n = 300;
+        let cfg = PlatformConfig {
+            account_concurrency: None,
+            scaling: None,
+            keep_alive: Arc::new(FixedKeepAlive(30 * SECOND)),
+            warmup: crate::engine::Warmup::None,
+            ..PlatformConfig::lambda_defaults(InitDist::Constant(50_000))
+        };
+        // Function f: three requests in minute f (two overlap, so two instances).
+        let rows: Vec<Vec<Invocation>> = (0..n)
+            .map(|f| {
+                let at = f as Micros * MINUTE;
+                [(0, 2 * SECOND), (SECOND, SECOND), (5 * SECOND, SECOND)]
+                    .map(|(t, d)| Invocation {
+                        arrival: at + t,
+                        duration: d,
+                        function: f as u32,
+                        memory_mb: 0,
+                        trigger: Trigger::Sync,
+                    })
+                    .to_vec()
+            })
+            .collect();
+        let slices: Vec<&[Invocation]> = rows.iter().map(Vec::as_slice).collect();
+        let plan = WarmPlan::new(&cfg, &slices);
+        for mode in [Mode::Parallel, Mode::Coupled] {
+            let mut runner = Runner::new(n, &cfg, 0, plan.clone(), mode, u64::MAX);
+            runner.start(&slices);
+            while runner.has_work() {
+                assert!(runner.epoch(&slices, Micros::MAX));
+            }
+            // Every function but the last few had quiet epochs after its last event.
+            for (f, s) in runner.sims.iter().enumerate().take(n - 3) {
+                // Two instance records (72 B each), the usage at one size, small lists.
+                let budget = 2 * 72 + size_of::<MemoryUsage>() + 96;
+                assert!(
+                    s.heap_bytes() <= budget,
+                    "{mode:?}: function {f} holds {} heap bytes after it finished (budget {budget})",
+                    s.heap_bytes()
+                );
+            }
+            for b in &runner.collected[..n - 3] {
+                assert_eq!(
+                    b.heap_bytes(),
+                    0,
+                    "{mode:?}: an empty epoch buffer is freed"
+                );
+            }
+            let o = runner.finish().unwrap();
+            assert_eq!(o.totals.invocations, 3 * n as u64);
+            assert_eq!(o.totals.cold_starts, 2 * n as u64);
+        }
     }
 }

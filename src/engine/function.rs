@@ -118,7 +118,7 @@ pub(crate) struct FunctionSim<'t> {
     late: Vec<Late>,
     /// Requests sharing their instances' CPU (a CPU profile and more than one request per
     /// instance); `None`: each request runs for its duration, as traced or scaled.
-    share: Option<Shared>,
+    share: Option<Box<Shared>>,
     /// Scratch for the requests one CPU event finishes.
     finished: Vec<Finished>,
     /// The time of the last event processed (pre-warms excluded: they do not extend the window).
@@ -205,7 +205,7 @@ impl<'t> FunctionSim<'t> {
             late: Vec::new(),
             last_memory: cfg.memory_mb,
             share: share::shares(cfg.cpu.as_ref(), cfg.per_instance_concurrency)
-                .then(|| Shared::new(cfg.timeout)),
+                .then(|| Box::new(Shared::new(cfg.timeout))),
             finished: Vec::new(),
             last_event: 0,
             stats: FunctionStats::default(),
@@ -313,6 +313,35 @@ impl<'t> FunctionSim<'t> {
             self.step_event(t, phase, arrivals, account);
         }
         self.end_epoch(t_end);
+    }
+
+    /// Gives back the space its queues and lists do not use. The driver calls it after an epoch
+    /// in which the function did nothing, so a function that has finished keeps its numbers and
+    /// not the room its busiest minute needed (issue 14, D10). Changes no state.
+    pub fn shrink_to_fit(&mut self) {
+        self.timers.shrink_to_fit();
+        self.acquisitions.shrink_to_fit();
+        self.queue.shrink_to_fit();
+        self.pool.shrink_to_fit();
+        self.late.shrink_to_fit();
+        self.finished.shrink_to_fit();
+        self.stats.usage.shrink_to_fit();
+    }
+
+    /// Heap bytes held by the engine state and the statistics (capacity, not length), for the
+    /// memory tests.
+    #[cfg(test)]
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.timers.heap_bytes()
+            + self.acquisitions.heap_bytes()
+            + self.queue.capacity() * size_of::<Queued>()
+            + self.pool.heap_bytes()
+            + self.late.capacity() * size_of::<Late>()
+            + self.finished.capacity() * size_of::<Finished>()
+            + self.prefix.capacity() * size_of::<Invocation>()
+            + self.stats.usage.capacity() * size_of::<crate::outcome::MemoryUsage>()
+            + self.out.heap_bytes()
     }
 
     /// Reclaims idle instances whose keep-alive or lifetime ends before `t_end`.

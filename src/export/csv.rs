@@ -28,7 +28,9 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>)
 }
 
 pub fn columns(summary: &Summary) -> Vec<(String, String)> {
-    let value = serde_json::to_value(summary).unwrap_or(serde_json::Value::Null);
+    // Lists are left out of the row, so the per-function list is not made into a value.
+    let value =
+        serde_json::to_value(summary.without_functions()).unwrap_or(serde_json::Value::Null);
     let mut cols = Vec::new();
     flatten("", &value, &mut cols);
     cols

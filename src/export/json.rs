@@ -32,7 +32,7 @@ impl super::exporter::Exporter for JsonExporter {
         result: &dyn super::exporter::Export,
         w: &mut dyn Write,
     ) -> std::io::Result<()> {
-        serde_json::to_writer_pretty(&mut *w, &result.json())?;
+        result.write_json(w)?;
         writeln!(w)
     }
 }

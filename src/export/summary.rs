@@ -256,6 +256,41 @@ fn function_summary(name: &str, s: &FunctionStats, window_us: Micros) -> Functio
 }
 
 impl Summary {
+    /// The summary without its per-function list, for outputs that leave lists out (a CSV row,
+    /// a sweep's metrics): copying the rest is cheap, where a value of every function took
+    /// ~1.3 KB each (issue 14, D10). Every field is named, so a new one cannot be forgotten.
+    pub fn without_functions(&self) -> Summary {
+        Summary {
+            run: self.run.clone(),
+            window_s: self.window_s,
+            invocations: self.invocations,
+            warm_starts: self.warm_starts,
+            cold_starts: self.cold_starts,
+            throttled: self.throttled,
+            dead_lettered: self.dead_lettered,
+            timed_out: self.timed_out,
+            waited: self.waited,
+            retries: self.retries,
+            instances_started: self.instances_started,
+            cold_start_ratio: self.cold_start_ratio,
+            throttle_ratio: self.throttle_ratio,
+            refused_by: self.refused_by.clone(),
+            latency_ms: self.latency_ms.clone(),
+            init_ms: self.init_ms.clone(),
+            concurrency: self.concurrency.clone(),
+            instance_seconds: self.instance_seconds.clone(),
+            cpu: self.cpu.clone(),
+            wasted_memory_gb_s: self.wasted_memory_gb_s,
+            app_cold_start_pct_p75: self.app_cold_start_pct_p75,
+            keep_alive: self.keep_alive.clone(),
+            functions: Vec::new(),
+            warmup: self.warmup.clone(),
+            notes: self.notes.clone(),
+            cost: self.cost.clone(),
+            warnings: self.warnings.clone(),
+        }
+    }
+
     pub fn new(outcome: &Outcome, run: RunInfo) -> Summary {
         let t = &outcome.totals;
         let w = outcome.window_us.max(1);

@@ -90,6 +90,22 @@ impl EpochBuffer {
     pub fn init(&mut self, us: Micros) {
         self.inits.push(us);
     }
+
+    /// Nothing recorded.
+    pub fn is_empty(&self) -> bool {
+        self.deltas.is_empty()
+            && self.counts.is_empty()
+            && self.latencies.is_empty()
+            && self.inits.is_empty()
+    }
+
+    /// Heap bytes held (capacity, not length).
+    pub fn heap_bytes(&self) -> usize {
+        self.deltas.capacity() * size_of::<Delta>()
+            + self.counts.capacity() * size_of::<(u32, MinuteKind, u32)>()
+            + self.latencies.capacity() * size_of::<(Micros, bool)>()
+            + self.inits.capacity() * size_of::<Micros>()
+    }
 }
 
 /// A billing granularity, as data: each item's time is rounded up to a whole number of `step_us`
@@ -377,6 +393,9 @@ impl FunctionStats {
         let i = match found {
             Some(i) => i,
             None => {
+                // Most functions run at one size: room for exactly one more, not the four a
+                // first push reserves (issue 14, D10: 384 B per function).
+                self.usage.reserve_exact(1);
                 self.usage.push(MemoryUsage {
                     memory_mb,
                     ..MemoryUsage::default()
@@ -611,8 +630,17 @@ impl Collector {
         &mut self.minutes[m]
     }
 
-    /// Takes one function's epoch output.
+    /// Takes one function's epoch output. A buffer that comes back empty (its function had
+    /// nothing to do for an epoch) gives back its memory, so that a function that has finished
+    /// keeps no buffer space (issue 14, D10: one trace of a million functions held ~0.5 KB of
+    /// empty buffers each). A busy function keeps its buffers from epoch to epoch.
     pub fn absorb(&mut self, buf: &mut EpochBuffer) {
+        if buf.is_empty() {
+            if buf.heap_bytes() > 0 {
+                *buf = EpochBuffer::default();
+            }
+            return;
+        }
         for &(m, kind, n) in &buf.counts {
             let minute = self.minute(m as usize);
             let n = u64::from(n);

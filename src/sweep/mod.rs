@@ -322,9 +322,14 @@ impl PointResult {
     }
 }
 
+/// Jobs evaluated between two estimates: a chunk holds whole grid points (at least one), so at
+/// most `max(CHUNK_JOBS, replicas)` replicas' values are held at once, whatever the grid size
+/// (issue 14, D11: every (point, replica)'s output used to stay until the end).
+pub const CHUNK_JOBS: usize = 4096;
+
 /// Evaluates every (point, replica) with `eval(point_index, replica)`, in parallel, and returns
-/// one result per point in grid order, each metric with its `interval`. `eval` returns the metrics as (column, value) pairs in a
-/// fixed order; the first replica's order is kept.
+/// one result per point in grid order, each metric with its `interval`. `eval` returns the
+/// metrics as (column, value) pairs in a fixed order; the first replica's order is kept.
 pub fn run<F>(
     points: &[Vec<(String, f64)>],
     replicas: usize,
@@ -334,51 +339,104 @@ pub fn run<F>(
 where
     F: Fn(usize, usize) -> Vec<(String, f64)> + Sync,
 {
-    let jobs: Vec<(usize, usize)> = (0..points.len())
-        .flat_map(|p| (0..replicas).map(move |r| (p, r)))
-        .collect();
-    // Each job keeps only its values; the column names are kept once per point, from its first
-    // replica (metrics are matched by position, as before). A replica's names were most of its
-    // ~4 KB (issue 14, D11). The samples themselves stay until the point is estimated: the
-    // two-pass mean and variance of `Estimate::with` need them, and a running (Welford) variance
-    // would change the printed bytes.
-    let results: Vec<(Option<Vec<String>>, Vec<f64>)> = jobs
-        .par_iter()
-        .map(|&(p, r)| {
-            let metrics = eval(p, r);
-            let values = metrics.iter().map(|(_, v)| *v).collect();
-            let names = (r == 0).then(|| metrics.into_iter().map(|(c, _)| c).collect());
-            (names, values)
-        })
-        .collect();
-    points
+    let out = run_with(
+        points,
+        replicas,
+        interval,
+        |p, r| Ok::<_, std::convert::Infallible>((eval(p, r), ())),
+        |_, _, ()| {},
+    );
+    match out {
+        Ok(rows) => rows,
+        Err(never) => match never {},
+    }
+}
+
+/// As [`run`], for an `eval` that may fail and that returns, besides the metrics, something
+/// `fold` takes (warnings, sizes) instead of keeping it per job. `fold(point, replica, extra)` is
+/// called once per job in (point, replica) order, whatever the thread count. The first error in
+/// that order is returned (jobs after it in its chunk may have run; none of a later chunk has).
+///
+/// Points run in chunks of whole points (about [`CHUNK_JOBS`] jobs, in parallel within a chunk);
+/// each point is estimated as soon as its chunk is done, and its replicas' values are dropped.
+/// The estimate is [`Estimate::with`] on the samples in replica order, as before chunking: a
+/// running (Welford) variance would save the last chunk's memory but not give the same bytes,
+/// since the two-pass variance needs the mean before the deviations.
+pub fn run_with<F, T, E, G>(
+    points: &[Vec<(String, f64)>],
+    replicas: usize,
+    interval: Interval,
+    eval: F,
+    mut fold: G,
+) -> Result<Vec<PointResult>, E>
+where
+    F: Fn(usize, usize) -> Result<(Vec<(String, f64)>, T), E> + Sync,
+    T: Send,
+    E: Send,
+    G: FnMut(usize, usize, T),
+{
+    let per_chunk = (CHUNK_JOBS / replicas.max(1)).max(1);
+    let mut rows = Vec::with_capacity(points.len());
+    let mut first = 0;
+    while first < points.len() {
+        let end = (first + per_chunk).min(points.len());
+        let jobs: Vec<(usize, usize)> = (first..end)
+            .flat_map(|p| (0..replicas).map(move |r| (p, r)))
+            .collect();
+        // Each job keeps only its values; the column names are kept once per point, from its
+        // first replica (metrics are matched by position).
+        type Job<T> = (Option<Vec<String>>, Vec<f64>, T);
+        let done: Vec<Result<Job<T>, E>> = jobs
+            .par_iter()
+            .map(|&(p, r)| {
+                let (metrics, extra) = eval(p, r)?;
+                let values = metrics.iter().map(|(_, v)| *v).collect();
+                let names = (r == 0).then(|| metrics.into_iter().map(|(c, _)| c).collect());
+                Ok((names, values, extra))
+            })
+            .collect();
+        let mut reps = Vec::with_capacity(done.len());
+        for (&(p, r), job) in jobs.iter().zip(done) {
+            let (names, values, extra) = job?;
+            fold(p, r, extra);
+            reps.push((names, values));
+        }
+        for (i, p) in (first..end).enumerate() {
+            let reps = &reps[i * replicas..(i + 1) * replicas];
+            rows.push(estimate(&points[p], reps, interval));
+        }
+        first = end;
+    }
+    Ok(rows)
+}
+
+/// One point's estimates from its replicas' (names of replica 0, values), in replica order.
+fn estimate(
+    settings: &[(String, f64)],
+    reps: &[(Option<Vec<String>>, Vec<f64>)],
+    interval: Interval,
+) -> PointResult {
+    let columns: &[String] = reps
+        .first()
+        .and_then(|(names, _)| names.as_deref())
+        .unwrap_or_default();
+    let metrics = columns
         .iter()
         .enumerate()
-        .map(|(p, settings)| {
-            let reps = &results[p * replicas..(p + 1) * replicas];
-            let columns: &[String] = reps
-                .first()
-                .and_then(|(names, _)| names.as_deref())
-                .unwrap_or_default();
-            let metrics = columns
+        .map(|(i, c)| {
+            let samples: Vec<f64> = reps
                 .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let samples: Vec<f64> = reps
-                        .iter()
-                        .filter_map(|(_, values)| values.get(i).copied())
-                        .collect();
-                    (c.clone(), Estimate::with(&samples, interval))
-                })
+                .filter_map(|(_, values)| values.get(i).copied())
                 .collect();
-            PointResult {
-                settings: settings.clone(),
-                keep_alive_policy: None,
-                replicas,
-                metrics,
-            }
+            (c.clone(), Estimate::with(&samples, interval))
         })
-        .collect()
+        .collect();
+    PointResult {
+        settings: settings.to_vec(),
+        keep_alive_policy: None,
+        replicas: reps.len(),
+        metrics,
+    }
 }
 
 /// The cheapest point (by mean of `cost_column`) that meets every SLO; ties go to the earlier
@@ -507,6 +565,120 @@ mod tests {
             (p.half_width - 3.182446 * s * 1.25f64.sqrt()).abs() < 1e-5,
             "{p:?}"
         );
+    }
+
+    /// A grid of `points` × `replicas` whose metric values vary with both, so that any change
+    /// of summation order would show in the estimates' bytes.
+    fn values(p: usize, r: usize) -> Vec<(String, f64)> {
+        let x = (p as f64 + 0.1) * 1.37 + (r as f64 * 0.7).sin() * 10.0 / 3.0;
+        vec![("a".into(), x), ("b".into(), x * x / 7.0)]
+    }
+
+    #[test]
+    fn chunked_grid_estimates_equal_the_estimates_of_every_sample_at_once_to_the_bit() {
+        // More jobs than one chunk, and replicas that do not divide it.
+        let (n_points, replicas) = (CHUNK_JOBS / 300 + 7, 300);
+        let points: Vec<Vec<(String, f64)>> = (0..n_points)
+            .map(|p| vec![("provisioned".into(), p as f64)])
+            .collect();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let rows = pool.install(|| run(&points, replicas, Interval::Mean, values));
+            assert_eq!(rows.len(), n_points);
+            for (p, row) in rows.iter().enumerate() {
+                assert_eq!(row.settings, points[p]);
+                assert_eq!(row.replicas, replicas);
+                for (i, (column, e)) in row.metrics.iter().enumerate() {
+                    let samples: Vec<f64> = (0..replicas).map(|r| values(p, r)[i].1).collect();
+                    let want = Estimate::with(&samples, Interval::Mean);
+                    assert_eq!(column, &values(p, 0)[i].0);
+                    for (got, want) in [
+                        (e.mean, want.mean),
+                        (e.ci_low, want.ci_low),
+                        (e.ci_high, want.ci_high),
+                        (e.half_width, want.half_width),
+                    ] {
+                        assert_eq!(got.to_bits(), want.to_bits(), "point {p} {column}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Issue 14, D11: a sweep kept every (point, replica)'s output until the end. What a job
+    /// returns is now folded in (point, replica) order and dropped, and no more than a chunk of
+    /// jobs is held at once, whatever the grid's size.
+    #[test]
+    fn a_sweep_holds_at_most_a_chunk_of_replica_results_whatever_the_grid_size() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static LIVE: AtomicUsize = AtomicUsize::new(0);
+        static PEAK: AtomicUsize = AtomicUsize::new(0);
+        struct Held;
+        impl Held {
+            fn new() -> Held {
+                let now = LIVE.fetch_add(1, Ordering::SeqCst) + 1;
+                PEAK.fetch_max(now, Ordering::SeqCst);
+                Held
+            }
+        }
+        impl Drop for Held {
+            fn drop(&mut self) {
+                LIVE.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let replicas = 50;
+        let n_points = 10 * CHUNK_JOBS / replicas;
+        let points = vec![Vec::new(); n_points];
+        let mut order = Vec::with_capacity(n_points * replicas);
+        let rows = run_with(
+            &points,
+            replicas,
+            Interval::Mean,
+            |p, r| Ok::<_, ()>((values(p, r), Held::new())),
+            |p, r, held: Held| {
+                order.push((p, r));
+                drop(held);
+            },
+        )
+        .unwrap();
+        assert_eq!(rows.len(), n_points);
+        assert_eq!(LIVE.load(Ordering::SeqCst), 0);
+        let peak = PEAK.load(Ordering::SeqCst);
+        assert!(
+            peak <= CHUNK_JOBS,
+            "{peak} replica results held at once for a grid of {} jobs",
+            n_points * replicas
+        );
+        let want: Vec<(usize, usize)> = (0..n_points)
+            .flat_map(|p| (0..replicas).map(move |r| (p, r)))
+            .collect();
+        assert!(
+            order == want,
+            "fold sees the jobs in (point, replica) order"
+        );
+    }
+
+    #[test]
+    fn the_first_failing_job_in_grid_order_is_the_error() {
+        let points = vec![Vec::new(); 40];
+        let err = run_with(
+            &points,
+            3,
+            Interval::Mean,
+            |p, r| {
+                if (p == 17 && r == 2) || p == 30 {
+                    Err((p, r))
+                } else {
+                    Ok((values(p, r), ()))
+                }
+            },
+            |_, _, ()| {},
+        )
+        .unwrap_err();
+        assert_eq!(err, (17, 2));
     }
 
     #[test]

@@ -167,6 +167,17 @@ impl<K: Copy> EventQueue<K> {
     pub fn clear(&mut self) {
         self.heap.clear();
     }
+
+    /// Gives back the space the queue does not use (issue 14, D10).
+    pub fn shrink_to_fit(&mut self) {
+        self.heap.shrink_to_fit();
+    }
+
+    /// Heap bytes held (capacity, not length).
+    #[cfg(test)]
+    pub fn heap_bytes(&self) -> usize {
+        self.heap.capacity() * std::mem::size_of::<Reverse<Entry<K>>>()
+    }
 }
 
 #[cfg(test)]

@@ -189,6 +189,34 @@ impl Pool {
         }
     }
 
+    /// Gives back the space its lists do not use (issue 14, D10: a function with one instance
+    /// kept room for four in several lists).
+    pub fn shrink_to_fit(&mut self) {
+        self.instances.shrink_to_fit();
+        self.free_slots.shrink_to_fit();
+        self.od_idle.shrink_to_fit();
+        self.stamps.shrink_to_fit();
+        self.expiries.shrink_to_fit();
+        self.prov_idle.shrink_to_fit();
+        self.prov_partial.shrink_to_fit();
+        self.od_partial.shrink_to_fit();
+        self.init_open.shrink_to_fit();
+    }
+
+    /// Heap bytes held (capacity, not length).
+    #[cfg(test)]
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.instances.capacity() * size_of::<Instance>()
+            + self.free_slots.capacity() * 4
+            + self.od_idle.capacity() * size_of::<Idle>()
+            + self.stamps.capacity() * 4
+            + self.expiries.capacity() * size_of::<Reverse<(Micros, u32, u32)>>()
+            + self.prov_idle.capacity() * 4
+            + (self.prov_partial.capacity() + self.od_partial.capacity()) * 4
+            + self.init_open.capacity() * 4
+    }
+
     #[inline]
     pub fn k(&self) -> u32 {
         self.k

@@ -22,6 +22,13 @@ impl Export for SimulateExport<'_> {
         serde_json::to_value(self.summary).unwrap_or(serde_json::Value::Null)
     }
 
+    /// The summary streamed (the same bytes as [`Export::json`]: field order is the struct's,
+    /// as in the order-preserving value), so no value of every function is built.
+    fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self.summary)?;
+        Ok(())
+    }
+
     fn write_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         crate::export::csv::write(w, self.summary)
     }
