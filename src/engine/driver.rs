@@ -727,7 +727,7 @@ mod tests {
         let slices: Vec<&[Invocation]> = rows.iter().map(Vec::as_slice).collect();
         let plan = WarmPlan::new(&cfg, &slices);
         for mode in [Mode::Parallel, Mode::Coupled] {
-            let mut runner = Runner::new(n, &cfg, 0, plan.clone(), mode, u64::MAX);
+            let mut runner = Runner::new(n, &cfg, 0, plan.clone(), &[], mode, u64::MAX);
             runner.start(&slices);
             while runner.has_work() {
                 assert!(runner.epoch(&slices, Micros::MAX));
