@@ -346,6 +346,23 @@ fn multi_function_apps_conserve_and_do_not_depend_on_threads_or_scheduling() {
             assert_eq!(json(&par), json(&single), "{policy}");
         }
     }
+    // And on the command line, whatever the thread count.
+    let run = |threads: &str| {
+        let out = faasplan(&[
+            "simulate",
+            "workloads/azure-functions-2021-sample/invocations.csv",
+            "--keep-alive-policy",
+            "hybrid:1h",
+            "--threads",
+            threads,
+            "--format",
+            "json",
+        ]);
+        assert!(out.status.success());
+        out.stdout
+    };
+    assert_eq!(run("1"), run("2"));
+    assert_eq!(run("1"), run("4"));
 }
 
 #[test]
