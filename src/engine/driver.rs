@@ -470,9 +470,9 @@ impl Apps {
             } else {
                 sims[f].app = AppState::lent();
                 let first = members[*s as usize][0] as usize;
-                if let (Some(&moved), Some(_)) = (accounts.get(f), accounts.get(first)) {
-                    accounts[first].usage += moved.usage;
-                    accounts[f].usage = 0;
+                if !accounts.is_empty() {
+                    let moved = std::mem::take(&mut accounts[f].usage);
+                    accounts[first].usage += moved;
                 }
             }
             slot[f] = *s;
