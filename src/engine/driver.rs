@@ -18,7 +18,6 @@
 //! cancellation) is passed to the others at once. A function alone in its application holds its
 //! own state and runs exactly as before.
 
-use std::borrow::BorrowMut;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -319,7 +318,8 @@ impl<'c> Runner<'c> {
             (Mode::Coupled, _) if sims.len() == 1 => sims[0].advance_to(t_end, slices[0], shared),
             (Mode::Coupled, apps) => {
                 let mut lent = apps.as_mut().map(|a| a.lent());
-                coupled_epoch(sims, slices, shared, blocked, t_end, lent.as_mut())
+                let mut all: Vec<&mut FunctionSim> = sims.iter_mut().collect();
+                coupled_epoch(&mut all, slices, shared, blocked, t_end, lent.as_mut())
             }
         };
         let mut collect = || {
@@ -494,9 +494,9 @@ impl Apps {
             } else {
                 sims[f].app = AppState::lent();
                 let first = members[*s as usize][0] as usize;
-                if let (Some(&moved), Some(_)) = (accounts.get(f), accounts.get(first)) {
-                    accounts[first].usage += moved.usage;
-                    accounts[f].usage = 0;
+                if !accounts.is_empty() {
+                    let moved = std::mem::take(&mut accounts[f].usage);
+                    accounts[first].usage += moved;
                 }
             }
             slot[f] = *s;
@@ -592,9 +592,10 @@ impl Apps {
 /// Steps all functions in global (time, phase, function) order until `t_end`. With `apps`, each
 /// function of an application of several steps with the application's state, and what it
 /// decides for the application reaches the others before the next event.
+/// (One instance for both callers: `sims` are references.)
 #[inline(never)]
-fn coupled_epoch<'c, S: BorrowMut<FunctionSim<'c>>>(
-    sims: &mut [S],
+fn coupled_epoch(
+    sims: &mut [&mut FunctionSim],
     slices: &[&[Invocation]],
     account: &mut Account,
     blocked: &mut Vec<u32>,
@@ -605,8 +606,7 @@ fn coupled_epoch<'c, S: BorrowMut<FunctionSim<'c>>>(
         .iter()
         .enumerate()
         .filter_map(|(f, s)| {
-            s.borrow()
-                .next_event(slices[f])
+            s.next_event(slices[f])
                 .map(|(t, p)| Reverse((t, p, f as u32)))
         })
         .filter(|Reverse((t, _, _))| *t < t_end)
@@ -617,7 +617,7 @@ fn coupled_epoch<'c, S: BorrowMut<FunctionSim<'c>>>(
         let mut key = first;
         loop {
             let (t, phase, f) = key;
-            let sim: &mut FunctionSim = sims[f as usize].borrow_mut();
+            let sim: &mut FunctionSim = sims[f as usize];
             let arrivals = slices[f as usize];
             if sim.next_event(arrivals) != Some((t, phase)) {
                 break; // stale entry
@@ -639,7 +639,7 @@ fn coupled_epoch<'c, S: BorrowMut<FunctionSim<'c>>>(
                             if g == f {
                                 continue;
                             }
-                            let other: &mut FunctionSim = sims[g as usize].borrow_mut();
+                            let other: &mut FunctionSim = sims[g as usize];
                             other.app_signal(signal);
                             if let Some((t2, p2)) = other.next_event(slices[g as usize])
                                 && t2 < t_end
@@ -650,7 +650,7 @@ fn coupled_epoch<'c, S: BorrowMut<FunctionSim<'c>>>(
                     }
                 }
             }
-            let sim: &mut FunctionSim = sims[f as usize].borrow_mut();
+            let sim: &mut FunctionSim = sims[f as usize];
             if sim.blocked_on_account() && !blocked.contains(&f) {
                 blocked.push(f);
             }
@@ -660,7 +660,7 @@ fn coupled_epoch<'c, S: BorrowMut<FunctionSim<'c>>>(
                 .map(|(t2, p2)| (t2, p2, f));
             if account.usage < before && !blocked.is_empty() {
                 for g in std::mem::take(blocked) {
-                    let s: &mut FunctionSim = sims[g as usize].borrow_mut();
+                    let s: &mut FunctionSim = sims[g as usize];
                     s.wake(t);
                     if let Some((t2, p2)) = s.next_event(slices[g as usize])
                         && t2 < t_end
@@ -680,7 +680,7 @@ fn coupled_epoch<'c, S: BorrowMut<FunctionSim<'c>>>(
         }
     }
     for s in sims.iter_mut() {
-        s.borrow_mut().end_epoch(t_end);
+        s.end_epoch(t_end);
     }
 }
 

@@ -344,8 +344,12 @@ impl<'t> FunctionSim<'t> {
             + self.out.heap_bytes()
     }
 
-    /// Reclaims idle instances whose keep-alive or lifetime ends before `t_end`.
+    /// Plays the pre-warms before `t_end` that were not events, then reclaims idle instances
+    /// whose keep-alive or lifetime ends before `t_end`.
     pub fn end_epoch(&mut self, t_end: Micros) {
+        if self.prewarm_at.is_some() || self.prewarming.is_some() {
+            self.play_prewarms(t_end);
+        }
         self.expire_before(t_end);
         if self.cfg.max_lifetime.is_some() {
             let mut cursor = 0;
@@ -1031,6 +1035,25 @@ impl<'t> FunctionSim<'t> {
         match self.prewarming {
             Some(id) => Some(self.pool[id].ready_at),
             None => self.prewarm_at,
+        }
+    }
+
+    /// Pre-warm steps before `t_end` still pending when the epoch's events are done: they were
+    /// not events (nothing else was left in the function; any event after them comes at
+    /// `t_end` or later), but happen all the same, in time order, as the step would have
+    /// played them (expiries first; the window is not extended).
+    #[cold]
+    #[inline(never)]
+    fn play_prewarms(&mut self, t_end: Micros) {
+        while let Some(t) = self.prewarm_event().filter(|&t| t < t_end) {
+            if !self.measuring && t >= self.lo {
+                self.start_measuring();
+            }
+            self.expire_before(t + 1);
+            match self.prewarming {
+                Some(id) => self.prewarm_ready(t, id),
+                None => self.prewarm(t),
+            }
         }
     }
 

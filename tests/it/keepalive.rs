@@ -269,26 +269,38 @@ fn a_pre_warm_after_the_last_request_is_simulated_to_the_end_of_the_window() {
     // policy pre-warms at 6,967 s (1,566 s later), with nothing left to precede: the instance
     // still loads (init 0.1 s), waits its 414 s keep-alive (to 7,381.1 s), and is unloaded,
     // all inside the window.
+    // The same with another function's request at 2 h 54 min: the run goes on past the
+    // pre-warm, which is played as the run passes it (so the per-minute series has it too).
     let mut cfg = config("hybrid");
     cfg.init = InitDist::Constant(100 * 1_000);
     cfg.warmup = faasplan::engine::Warmup::None;
     cfg.horizon = Some(3 * HOUR);
-    let trace = one_function(&[0, 30 * MINUTE, 60 * MINUTE, 90 * MINUTE]);
-    let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
-    let s = &o.totals;
-    assert_eq!((s.cold_starts, s.warm_starts, s.prewarms), (1, 3, 3));
-    // Idle: the first instance 1.1 s to 1,800 s; the pre-warms that served r2 and r3 233 s
-    // each; the last one its init and keep-alive, 414.1 s.
-    let idle_ms: u64 = 1_798_900 + 2 * 233_000 + 414_100;
-    assert_eq!(s.on_demand_idle_us, idle_ms * 1_000);
-    memory_adds_up(&o);
-    // It is loaded (counted alive, so billed where idle instances are) from minute 116 to 123.
-    let alive_s = |m: usize| o.minutes[m].alive_us as f64 / 1e6;
-    assert_eq!(alive_s(115), 0.0);
-    assert!((alive_s(116) - 53.0).abs() < 1e-9, "{}", alive_s(116));
-    assert_eq!(alive_s(117), 60.0);
-    assert!((alive_s(123) - 1.1).abs() < 1e-9, "{}", alive_s(123));
-    assert_eq!(alive_s(124), 0.0);
+    let alone = one_function(&[0, 30 * MINUTE, 60 * MINUTE, 90 * MINUTE]);
+    let mut b = TraceBuilder::new();
+    let (f, g) = (b.function_id("f"), b.function_id("g"));
+    for at in [0, 30 * MINUTE, 60 * MINUTE, 90 * MINUTE] {
+        b.push(at as i64, f, SECOND, 256, Trigger::Sync);
+    }
+    b.push((174 * MINUTE) as i64, g, SECOND, 256, Trigger::Sync);
+    let with_later = b.finish();
+    for trace in [alone, with_later] {
+        let o = simulate(&trace, &cfg.validate_for(&trace).unwrap());
+        let s = &o.functions[0];
+        assert_eq!((s.cold_starts, s.warm_starts, s.prewarms), (1, 3, 3));
+        // Idle: the first instance 1.1 s to 1,800 s; the pre-warms that served r2 and r3 233 s
+        // each; the last one its init and keep-alive, 414.1 s.
+        let idle_ms: u64 = 1_798_900 + 2 * 233_000 + 414_100;
+        assert_eq!(s.on_demand_idle_us, idle_ms * 1_000);
+        memory_adds_up(&o);
+        // It is loaded (counted alive, so billed where idle instances are) from minute 116 to
+        // 123.
+        let alive_s = |m: usize| o.minutes[m].alive_us as f64 / 1e6;
+        assert_eq!(alive_s(115), 0.0);
+        assert!((alive_s(116) - 53.0).abs() < 1e-9, "{}", alive_s(116));
+        assert_eq!(alive_s(117), 60.0);
+        assert!((alive_s(123) - 1.1).abs() < 1e-9, "{}", alive_s(123));
+        assert_eq!(alive_s(124), 0.0);
+    }
 }
 
 #[test]
@@ -334,6 +346,23 @@ fn multi_function_apps_conserve_and_do_not_depend_on_threads_or_scheduling() {
             assert_eq!(json(&par), json(&single), "{policy}");
         }
     }
+    // And on the command line, whatever the thread count.
+    let run = |threads: &str| {
+        let out = faasplan(&[
+            "simulate",
+            "workloads/azure-functions-2021-sample/invocations.csv",
+            "--keep-alive-policy",
+            "hybrid:1h",
+            "--threads",
+            threads,
+            "--format",
+            "json",
+        ]);
+        assert!(out.status.success());
+        out.stdout
+    };
+    assert_eq!(run("1"), run("2"));
+    assert_eq!(run("1"), run("4"));
 }
 
 #[test]
