@@ -437,89 +437,61 @@ pub fn lines(
     let response_kb = f64::from(opts.response_kb);
     let region = &c.catalog.region;
 
-    match opts.front_door {
-        Some(FrontDoor::ApiGatewayRest) => {
-            let r = &c.rest;
-            notes.push(provenance(
-                "api-gateway-rest",
-                &r.as_of,
-                &r.confidence,
-                r.note.as_ref(),
-            ));
-            b.add(
-                "api-gateway-rest requests".into(),
-                MILLIONS,
-                requests / 1e6,
-                &per_million(&r.tiers),
-                r.free_millions_per_month,
-            );
-        }
-        Some(FrontDoor::ApiGatewayHttp) => {
-            let h = &c.http;
-            notes.push(provenance(
-                "api-gateway-http",
-                &h.as_of,
-                &h.confidence,
-                h.note.as_ref(),
-            ));
-            // Each `metered_kb` of request and response is one metered request.
-            let per = h
+    let request_door = match opts.front_door {
+        Some(FrontDoor::ApiGatewayRest) => Some((&c.rest, 1.0)),
+        // Each `metered_kb` of request and response is one metered request.
+        Some(FrontDoor::ApiGatewayHttp) => Some((
+            &c.http,
+            c.http
                 .metered_kb
-                .map_or(1.0, |m| ((request_kb + response_kb) / m).ceil().max(1.0));
-            b.add(
-                "api-gateway-http requests".into(),
-                MILLIONS,
-                requests * per / 1e6,
-                &per_million(&h.tiers),
-                h.free_millions_per_month,
-            );
-        }
-        Some(FrontDoor::FunctionUrl) => {
-            let u = &c.url;
-            notes.push(provenance(
-                "function-url",
-                &u.as_of,
-                &u.confidence,
-                u.note.as_ref(),
-            ));
-            b.add(
-                "function-url requests".into(),
-                MILLIONS,
-                requests / 1e6,
-                &per_million(&u.tiers),
-                0.0,
-            );
-        }
-        Some(FrontDoor::Alb) => {
-            let a = &c.alb;
-            notes.push(provenance("alb", &a.as_of, &a.confidence, a.note.as_ref()));
-            // The load balancer runs the whole window; the month that repeats it, 730 hours.
-            let hours = window as f64 / HOUR as f64;
-            b.add(
-                "alb hours".into(),
-                "hours",
-                hours,
-                &[(None, a.usd_per_hour)],
-                0.0,
-            );
-            let lcu = alb_lcu_hours(outcome, a, opts, true);
-            b.add(
-                "alb LCU-hours".into(),
-                "LCU-hours",
-                lcu,
-                &[(None, a.usd_per_lcu_hour)],
-                0.0,
-            );
-            notes.push(format!(
-                "the ALB's LCUs assume one request per connection, connections alive while their \
+                .map_or(1.0, |m| ((request_kb + response_kb) / m).ceil().max(1.0)),
+        )),
+        Some(FrontDoor::FunctionUrl) => Some((&c.url, 1.0)),
+        Some(FrontDoor::Alb) | None => None,
+    };
+    if let (Some((r, per)), Some(door)) = (request_door, opts.front_door) {
+        notes.push(provenance(
+            door.name(),
+            &r.as_of,
+            &r.confidence,
+            r.note.as_ref(),
+        ));
+        b.add(
+            format!("{} requests", door.name()),
+            MILLIONS,
+            requests * per / 1e6,
+            &per_million(&r.tiers),
+            r.free_millions_per_month,
+        );
+    }
+    if opts.front_door == Some(FrontDoor::Alb) {
+        let a = &c.alb;
+        notes.push(provenance("alb", &a.as_of, &a.confidence, a.note.as_ref()));
+        // The load balancer runs the whole window; the month that repeats it, 730 hours.
+        let hours = window as f64 / HOUR as f64;
+        b.add(
+            "alb hours".into(),
+            "hours",
+            hours,
+            &[(None, a.usd_per_hour)],
+            0.0,
+        );
+        let lcu = alb_lcu_hours(outcome, a, opts, true);
+        b.add(
+            "alb LCU-hours".into(),
+            "LCU-hours",
+            lcu,
+            &[(None, a.usd_per_lcu_hour)],
+            0.0,
+        );
+        notes.push(format!(
+            "the ALB's LCUs assume one request per connection, connections alive while their \
                  request executes, {} KB per request and response, {} rule{} per request and a \
                  Lambda target ({region})",
-                opts.request_kb + opts.response_kb,
-                opts.alb_rules,
-                if opts.alb_rules == 1 { "" } else { "s" }
-            ));
-        }
-        None => {}
+            opts.request_kb + opts.response_kb,
+            opts.alb_rules,
+            if opts.alb_rules == 1 { "" } else { "s" }
+        ));
     }
     if opts.response_kb > 0 {
         let d = &c.transfer;
