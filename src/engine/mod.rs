@@ -200,7 +200,7 @@ impl ScheduleStep {
 fn parse_hhmm(s: &str) -> Option<Micros> {
     let (h, m) = s.trim().split_once(':')?;
     let (h, m): (u64, u64) = (h.parse().ok()?, m.parse().ok()?);
-    (h <= 24 && m < 60 && h * 60 + m <= 24 * 60).then_some((h * 60 + m) * 60 * SECOND)
+    (h <= 24 && m < 60 && h * 60 + m <= 24 * 60).then(|| (h * 60 + m) * 60 * SECOND)
 }
 
 impl Schedule {

@@ -1,6 +1,7 @@
 //! Issue 14's minor defects, one regression test each: outputs that would overwrite an input,
 //! negative SLO bounds, a killed run's temporary files, messages without a place (`file:0:`,
-//! invalid UTF-8 with no line), and init-table errors blamed on the wrong flag.
+//! invalid UTF-8 with no line), and init-table errors blamed on the wrong flag. Crashes the fuzz
+//! targets found (`fuzz/`), each pinned by a test named after it.
 
 use std::path::Path;
 
@@ -264,4 +265,16 @@ fn a_spec_with_many_functions_keeps_every_name_and_finds_a_late_duplicate() {
         e.starts_with(&format!("many.toml:{line}:")) && e.contains("\"f0\" is used twice"),
         "{e}"
     );
+}
+
+/// Found by the `flags` fuzz target: a schedule time with an hour beyond 24 (here 19 digits)
+/// overflowed computing its microseconds before the range check refused it, a panic in a debug
+/// build and a wrapped time in a release one.
+#[test]
+fn a_schedule_hour_too_large_to_compute_is_refused_not_an_overflow() {
+    let value = "22:00-4484719642925276249:00=3";
+    let e = faasplan::engine::Schedule::parse(value)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(value) && e.contains("HH:MM"), "{e}");
 }
