@@ -75,7 +75,10 @@ pub fn parse_f64_list(flag: &'static str, s: &str) -> Result<Vec<f64>, ConfigErr
             .parse()
             .map_err(|_| ConfigError::invalid(flag, format!("{part:?} is not a number")))?;
         if !(v.is_finite() && v >= 0.0) {
-            return Err(ConfigError::invalid(flag, format!("{v}: must be >= 0")));
+            return Err(ConfigError::invalid(
+                flag,
+                format!("{part:?}: must be a finite number >= 0"),
+            ));
         }
         out.push(v);
     }
