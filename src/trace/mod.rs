@@ -146,7 +146,8 @@ impl Trace {
     /// Each function's application index and the applications' names, in order of first
     /// appearance; a function without an `app` is its own application (named after it).
     pub fn apps(&self) -> (Vec<u32>, Vec<String>) {
-        let mut index: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut index: std::collections::HashMap<(bool, &str), u32> =
+            std::collections::HashMap::new();
         let mut names = Vec::new();
         let of = self
             .functions
@@ -154,8 +155,8 @@ impl Trace {
             .map(|f| {
                 // A function's own app is keyed apart from named apps with the same text.
                 let (key, name) = match &f.app {
-                    Some(a) => (a.as_str(), a.clone()),
-                    None => (f.name.as_str(), f.name.clone()),
+                    Some(a) => ((true, a.as_str()), a.clone()),
+                    None => ((false, f.name.as_str()), f.name.clone()),
                 };
                 *index.entry(key).or_insert_with(|| {
                     names.push(name);

@@ -551,3 +551,19 @@ fn the_azure_readers_fill_the_app_column() {
         assert_eq!(meta.app.as_deref(), Some(names[of[f] as usize].as_str()));
     }
 }
+
+/// Regression: a function named "X" without an app and an application named "X" were one
+/// application, because both were keyed by the text alone.
+#[test]
+fn a_function_named_like_an_application_is_still_its_own_application() {
+    let mut b = faasplan::trace::TraceBuilder::new();
+    let x = b.function_id("X");
+    let y = b.function_id("y");
+    b.set_app(y, "X").unwrap();
+    for (t, f) in [(0, x), (1_000, y)] {
+        b.push(t, f, 1_000, 128, faasplan::trace::Trigger::Sync);
+    }
+    let (apps, names) = b.finish().apps();
+    assert_eq!(apps, vec![0, 1]);
+    assert_eq!(names, vec!["X".to_string(), "X".to_string()]);
+}
