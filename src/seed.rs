@@ -87,7 +87,9 @@ pub fn replica_seed(run_seed: u64, replica: u64) -> u64 {
 /// same words give the same hash on every machine and in every version that keeps `DOMAIN`.
 /// For shard selection and trace fingerprints, not for randomness.
 pub fn hash_words(words: impl IntoIterator<Item = u64>) -> u64 {
-    words.into_iter().fold(mix(DOMAIN ^ 0x0053_4841_5244), absorb)
+    words
+        .into_iter()
+        .fold(mix(DOMAIN ^ 0x0053_4841_5244), absorb)
 }
 
 /// [`hash_words`] of a byte string: its length, then its bytes as little-endian 8-byte words

@@ -185,3 +185,289 @@ fn the_merge_refuses_a_missing_or_doubled_part() {
     let e = merge_shards(&t, &valid_other, &refs).unwrap_err();
     assert!(matches!(e, ShardRunError::OtherWindow { .. }), "{e}");
 }
+
+// --- The command line: `simulate --shard I/N --partial FILE` and `faasplan merge`. ---
+
+mod cli {
+    use std::path::{Path, PathBuf};
+
+    use crate::common::{faasplan, stderr};
+
+    const TRACE: &str = "workloads/multi-function.csv";
+
+    fn run(args: &[&str]) -> std::process::Output {
+        let out = faasplan(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        out
+    }
+
+    fn refused(args: &[&str], says: &[&str]) -> String {
+        let out = faasplan(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        for s in says {
+            assert!(err.contains(s), "{args:?}: expected {s:?} in: {err}");
+        }
+        assert!(!err.contains("panicked"), "{err}");
+        err
+    }
+
+    /// Writes the `n` partials of `settings` into `dir`.
+    fn shards(dir: &Path, settings: &[&str], n: u32) -> Vec<PathBuf> {
+        (0..n)
+            .map(|i| {
+                let p = dir.join(format!("part-{i}-of-{n}.fpp"));
+                let shard = format!("{i}/{n}");
+                let mut args = vec!["simulate"];
+                args.extend_from_slice(settings);
+                args.extend(["--shard", &shard, "--partial", p.to_str().unwrap()]);
+                let out = run(&args);
+                assert!(out.stdout.is_empty(), "a shard writes only its partial");
+                p
+            })
+            .collect()
+    }
+
+    fn merge(parts: &[PathBuf], extra: &[&str]) -> std::process::Output {
+        let mut args = vec!["merge"];
+        args.extend(parts.iter().map(|p| p.to_str().unwrap()));
+        args.extend_from_slice(extra);
+        faasplan(&args)
+    }
+
+    fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn four_shards_merged_give_the_whole_runs_json_table_per_minute_and_report() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let settings = [
+            TRACE,
+            "--horizon",
+            "1d",
+            "--offering",
+            "aws-lambda-arm64",
+            "--provisioned",
+            "checkout=2",
+            "--warmup",
+            "cyclic",
+        ];
+        let parts = shards(d, &settings, 4);
+        for format in ["json", "table", "csv", "markdown"] {
+            let mut whole = vec!["simulate"];
+            whole.extend_from_slice(&settings);
+            whole.extend(["--format", format]);
+            let want = run(&whole);
+            let got = merge(&parts, &["--format", format]);
+            assert!(got.status.success(), "{}", stderr(&got));
+            assert_eq!(
+                String::from_utf8_lossy(&got.stdout),
+                String::from_utf8_lossy(&want.stdout),
+                "{format}"
+            );
+        }
+        // The per-minute series and the report (summary.md, charts, page), byte for byte.
+        let (pm_whole, pm_merged) = (d.join("whole.csv"), d.join("merged.csv"));
+        let (rep_whole, rep_merged) = (d.join("rep-whole"), d.join("rep-merged"));
+        let mut whole = vec!["simulate"];
+        whole.extend_from_slice(&settings);
+        whole.extend([
+            "--per-minute",
+            pm_whole.to_str().unwrap(),
+            "--report",
+            rep_whole.to_str().unwrap(),
+        ]);
+        run(&whole);
+        let got = merge(
+            &parts,
+            &[
+                "--per-minute",
+                pm_merged.to_str().unwrap(),
+                "--report",
+                rep_merged.to_str().unwrap(),
+            ],
+        );
+        assert!(got.status.success(), "{}", stderr(&got));
+        assert_eq!(
+            std::fs::read(&pm_whole).unwrap(),
+            std::fs::read(&pm_merged).unwrap()
+        );
+        let (w, m) = (files(&rep_whole), files(&rep_merged));
+        assert!(w.iter().any(|(n, _)| n.ends_with(".png")));
+        assert_eq!(
+            w.iter().map(|f| &f.0).collect::<Vec<_>>(),
+            m.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
+        for ((name, a), (_, b)) in w.iter().zip(&m) {
+            assert!(a == b, "report file {name} differs");
+        }
+    }
+
+    #[test]
+    fn applications_of_the_azure_2021_sample_merge_exactly_under_a_learning_policy() {
+        let tmp = tempfile::tempdir().unwrap();
+        let settings = [
+            "workloads/azure-functions-2021-sample/invocations.csv",
+            "--horizon",
+            "1d",
+            "--keep-alive-policy",
+            "hybrid",
+            "--account-concurrency",
+            "none",
+        ];
+        let parts = shards(tmp.path(), &settings, 3);
+        let mut whole = vec!["simulate"];
+        whole.extend_from_slice(&settings);
+        whole.extend(["--format", "json"]);
+        let want = run(&whole);
+        let got = merge(&parts, &["--format", "json"]);
+        assert!(got.status.success(), "{}", stderr(&got));
+        assert_eq!(got.stdout, want.stdout);
+    }
+
+    #[test]
+    fn merge_refuses_a_missing_doubled_foreign_corrupt_or_other_version_partial() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let settings = [TRACE, "--horizon", "1d"];
+        let parts = shards(d, &settings, 3);
+        let name = |p: &PathBuf| p.to_str().unwrap().to_string();
+        // Missing.
+        let out = merge(&parts[..2], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("shard 2/3") && stderr(&out).contains("missing"));
+        // Doubled.
+        let copy = d.join("copy.fpp");
+        std::fs::copy(&parts[1], &copy).unwrap();
+        let out = merge(&[parts[0].clone(), parts[1].clone(), copy.clone()], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("both shard 1/3"), "{}", stderr(&out));
+        assert!(stderr(&out).contains(&name(&copy)));
+        // Another run's settings, or another trace.
+        let other = d.join("other");
+        std::fs::create_dir(&other).unwrap();
+        let foreign = shards(&other, &[TRACE, "--horizon", "12h"], 3);
+        let out = merge(
+            &[parts[0].clone(), parts[1].clone(), foreign[2].clone()],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("settings"), "{}", stderr(&out));
+        let changed = d.join("changed.csv");
+        let mut text = std::fs::read_to_string(TRACE).unwrap();
+        text.push_str("1709370000000,checkout,100.0,1024,sync\n");
+        std::fs::write(&changed, text).unwrap();
+        let moved = d.join("moved");
+        std::fs::create_dir(&moved).unwrap();
+        let theirs = shards(&moved, &[changed.to_str().unwrap(), "--horizon", "1d"], 1);
+        std::fs::write(&changed, std::fs::read(TRACE).unwrap()).unwrap();
+        let out = merge(&theirs, &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains("is not the trace the shards read"),
+            "{}",
+            stderr(&out)
+        );
+        // Truncated, and one byte changed: the checksum names the file.
+        let good = std::fs::read(&parts[2]).unwrap();
+        let cut = d.join("cut.fpp");
+        std::fs::write(&cut, &good[..good.len() / 2]).unwrap();
+        let out = merge(&[parts[0].clone(), parts[1].clone(), cut.clone()], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(&name(&cut)) && stderr(&out).contains("corrupt"));
+        let mut flipped = good.clone();
+        let i = flipped.len() - 40;
+        flipped[i] ^= 1;
+        std::fs::write(&cut, &flipped).unwrap();
+        let out = merge(&[parts[0].clone(), parts[1].clone(), cut.clone()], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("checksum"), "{}", stderr(&out));
+        // Another version of faasplan: a well-formed partial that says so.
+        let (mut header, payload) = faasplan::partial::read(&parts[2]).unwrap();
+        header.faasplan = "0.0.1".into();
+        let state: faasplan::outcome::shard::ShardOutcome =
+            faasplan::partial::decode(&parts[2], &payload).unwrap();
+        let old = d.join("old.fpp");
+        std::fs::write(&old, faasplan::partial::encode(header, &state).unwrap()).unwrap();
+        let out = merge(&[parts[0].clone(), parts[1].clone(), old.clone()], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains(&name(&old)) && stderr(&out).contains("faasplan 0.0.1"),
+            "{}",
+            stderr(&out)
+        );
+        // Not a partial at all.
+        let out = merge(&[PathBuf::from(TRACE)], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("not a faasplan partial"));
+    }
+
+    #[test]
+    fn bad_shard_specs_and_unshardable_runs_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("p.fpp");
+        let p = p.to_str().unwrap();
+        for (spec, says) in [
+            ("5/4", "out of range"),
+            ("0/0", "at least 1"),
+            ("a/b", "I/N"),
+            ("1", "I/N"),
+        ] {
+            refused(
+                &[
+                    "simulate",
+                    TRACE,
+                    "--horizon",
+                    "1d",
+                    "--shard",
+                    spec,
+                    "--partial",
+                    p,
+                ],
+                &["--shard", says],
+            );
+        }
+        refused(
+            &["simulate", TRACE, "--shard", "0/2", "--partial", p],
+            &["--shard", "--horizon"],
+        );
+        refused(
+            &["simulate", TRACE, "--horizon", "1d", "--shard", "0/2"],
+            &["--partial"],
+        );
+        refused(
+            &["simulate", TRACE, "--horizon", "1d", "--partial", p],
+            &["--shard"],
+        );
+        // An account limit that binds couples the functions: no exact merge.
+        refused(
+            &[
+                "simulate",
+                TRACE,
+                "--horizon",
+                "1d",
+                "--account-concurrency",
+                "2",
+                "--shard",
+                "0/1",
+                "--partial",
+                p,
+            ],
+            &["account limit", "coupled"],
+        );
+        assert!(!Path::new(p).exists(), "no partial left behind");
+    }
+}
