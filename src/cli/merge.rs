@@ -298,6 +298,9 @@ pub(super) fn check_fingerprint(name: &str, trace: &Trace, theirs: &str) -> anyh
     Ok(())
 }
 
+/// What a sweep's job gives besides its metrics: its run's warnings and memory sizes.
+pub(super) type JobExtra = (Vec<Warning>, Vec<u16>);
+
 /// One sweep job's results as a partial keeps them: its metrics, and its run's warnings and
 /// memory sizes (which the sweep's warnings fold in job order).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -319,7 +322,7 @@ pub(super) fn write_sweep_partial(
     shard: Shard,
     partial: &Path,
     fingerprint: u64,
-    done: Vec<(JobValues, (Vec<Warning>, Vec<u16>))>,
+    done: Vec<(JobValues, JobExtra)>,
 ) -> anyhow::Result<ExitCode> {
     let jobs: Vec<SweepJob> = done
         .into_iter()
@@ -363,7 +366,7 @@ pub(super) fn sweep_jobs_in_order(
     mut jobs: Vec<SweepJob>,
     points: usize,
     replicas: usize,
-) -> anyhow::Result<Vec<(JobValues, Vec<Warning>, Vec<u16>)>> {
+) -> anyhow::Result<Vec<(JobValues, JobExtra)>> {
     jobs.sort_by_key(|j| (j.values.point, j.values.replica));
     let total = points * replicas;
     if jobs.len() != total
@@ -385,7 +388,7 @@ pub(super) fn sweep_jobs_in_order(
                 .into_iter()
                 .map(|(m, f)| Warning::new(m, intern(f)))
                 .collect();
-            (j.values, ws, j.sizes)
+            (j.values, (ws, j.sizes))
         })
         .collect())
 }

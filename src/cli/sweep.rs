@@ -421,10 +421,10 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
         Jobs::Merged(jobs, fingerprint) => {
             super::merge::check_fingerprint(&name, trace_of(0), &fingerprint)?;
             let values = super::merge::sweep_jobs_in_order(jobs, settings.len(), a.replicas)?;
-            for (v, ws, sizes) in &values {
+            for (v, (ws, sizes)) in &values {
                 run_warnings.add(v.point as usize, ws, sizes);
             }
-            let values: Vec<sweep::JobValues> = values.into_iter().map(|(v, _, _)| v).collect();
+            let values: Vec<sweep::JobValues> = values.into_iter().map(|(v, _)| v).collect();
             Ok(sweep::assemble(&settings, a.replicas, interval, &values))
         }
     };
