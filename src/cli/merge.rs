@@ -43,9 +43,13 @@ pub struct MergeArgs {
     #[arg(long, default_value = "table", value_parser = super::format_parser())]
     pub format: Format,
 
-    /// Also write a per-minute CSV series to FILE.
+    /// Also write a per-minute CSV series to FILE (a simulate's partials).
     #[arg(long, value_name = "FILE")]
     pub per_minute: Option<PathBuf>,
+
+    /// Write the result to FILE instead of stdout (whole or not at all).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 
     #[command(flatten)]
     pub report: ReportArgs,
@@ -220,6 +224,12 @@ fn read_set(paths: &[PathBuf]) -> anyhow::Result<Vec<Part>> {
 /// `faasplan merge`.
 pub fn run(m: &MergeArgs) -> anyhow::Result<ExitCode> {
     let parts = read_set(&m.partials)?;
+    if let Some(out) = &m.out {
+        if m.partials.contains(out) {
+            bail!("--out {}: that is one of the partials", out.display());
+        }
+        let _ = super::RESULT_TO.set(out.clone());
+    }
     let header = &parts[0].header;
     match header.command.as_str() {
         "simulate" => merge_simulate(m, &parts),
@@ -254,6 +264,9 @@ fn merge_simulate(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
     a.threads = m.threads;
     if let Some(out) = &a.per_minute {
         super::refuse_output_over_input("--per-minute", out, &a.run.input_paths())?;
+    }
+    if let Some(out) = &m.out {
+        super::refuse_output_over_input("--out", out, &a.run.input_paths())?;
     }
     let pool = thread_pool(a.threads)?;
     let offerings = a.run.offering.load()?;
@@ -416,6 +429,9 @@ fn merge_sweep(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
     a.format = m.format;
     a.report = m.report.clone();
     a.threads = m.threads;
+    if let Some(out) = &m.out {
+        super::refuse_output_over_input("--out", out, &a.run.input_paths())?;
+    }
     let mut jobs = Vec::new();
     for p in parts {
         let part: SweepPartial = partial::decode(&p.path, &p.payload)?;

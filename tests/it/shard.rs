@@ -305,6 +305,21 @@ mod cli {
             std::fs::read(&pm_whole).unwrap(),
             std::fs::read(&pm_merged).unwrap()
         );
+        // --out: the result in a file instead of stdout.
+        let out_file = d.join("result.json");
+        let got = merge(
+            &parts,
+            &["--format", "json", "--out", out_file.to_str().unwrap()],
+        );
+        assert!(
+            got.status.success() && got.stdout.is_empty(),
+            "{}",
+            stderr(&got)
+        );
+        let mut whole = vec!["simulate"];
+        whole.extend_from_slice(&settings);
+        whole.extend(["--format", "json"]);
+        assert_eq!(std::fs::read(&out_file).unwrap(), run(&whole).stdout);
         let (w, m) = (files(&rep_whole), files(&rep_merged));
         assert!(w.iter().any(|(n, _)| n.ends_with(".png")));
         assert_eq!(
