@@ -56,9 +56,18 @@ fn unzigzag(v: u64) -> i64 {
 pub struct CorruptLog(pub usize);
 
 impl DeltaLog {
-    pub(super) fn push(&mut self, t: Micros, d: [i64; 4]) {
+    /// Logs the changes `d` at `t`. A change past the window's end `clip` that moves neither
+    /// the busy level nor the account usage (an idle instance reclaimed, its time clipped to the
+    /// window's end, after a later in-flight completion was applied) is logged at the last time
+    /// instead: past the clip it changes no integral, no peak and no count, wherever it falls.
+    pub(super) fn push(&mut self, t: Micros, d: [i64; 4], clip: Micros) {
+        let mut t = t;
         if t < self.last_t {
-            self.monotone = false;
+            if t >= clip && d[0] == 0 && d[2] == 0 {
+                t = self.last_t;
+            } else {
+                self.monotone = false;
+            }
         }
         put_varint(&mut self.bytes, t.saturating_sub(self.last_t));
         for v in d {
@@ -345,7 +354,7 @@ mod tests {
             (u64::MAX, [0, 0, 0, 0]),
         ];
         for (t, d) in items {
-            log.push(t, d);
+            log.push(t, d, Micros::MAX);
         }
         let mut r = log.reader();
         for want in items {
@@ -358,7 +367,7 @@ mod tests {
     #[test]
     fn a_truncated_log_is_an_error_not_a_panic() {
         let mut log = DeltaLog::default();
-        log.push(300, [1, 2, 3, 4]);
+        log.push(300, [1, 2, 3, 4], Micros::MAX);
         log.bytes.pop();
         let mut r = log.reader();
         assert!(r.next().is_err());
