@@ -30,8 +30,9 @@ pub struct PlatformArgs {
     /// with the vCPUs the memory size gets on the platform (Lambda: memory / 1,769 MB, up to 6),
     /// the rest does not change: d = d_ref × (F × min(c_ref, T) / min(c, T) + 1 − F), T =
     /// --cpu-threads (default: none: durations are replayed as traced, whatever the memory).
-    #[arg(long, value_name = "F")]
-    pub cpu_bound: Option<f64>,
+    /// NAME=F items set it for some functions only (`0.3,resize=0.9`).
+    #[arg(long, value_name = "F", value_parser = parse_fractions)]
+    pub cpu_bound: Option<Fractions>,
 
     /// Threads the CPU-bound part can use, for --cpu-bound.
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -193,7 +194,7 @@ pub const FLAG_OF_FIELD: &[(&str, &str)] = &[
     ("timeout", "--timeout"),
     (
         "per_function",
-        "NAME=VALUE (--provisioned, --memory-mb, --max-concurrency, --timeout)",
+        "NAME=VALUE (--provisioned, --memory-mb, --max-concurrency, --timeout, --cpu-bound)",
     ),
     ("offering", "--offering"),
     ("slo", "--slo"),
@@ -392,6 +393,42 @@ fn parse_optional_duration(s: &str) -> Result<Unlimited<Micros>, String> {
     }
 }
 
+/// `--cpu-bound`: one fraction for every function, and `NAME=F` items for some.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fractions {
+    pub all: Option<f64>,
+    pub per_function: Vec<(String, f64)>,
+}
+
+fn parse_fractions(s: &str) -> Result<Fractions, String> {
+    let (plain, named) = split_per_function(s);
+    let number = |v: &str| -> Result<f64, String> {
+        v.parse::<f64>()
+            .map_err(|_| format!("{v:?}: expected a number from 0 to 1"))
+    };
+    let all = match plain.as_slice() {
+        [] => None,
+        [one] => Some(number(one)?),
+        _ => {
+            return Err(format!(
+                "{s:?}: one fraction for every function, plus NAME=F items"
+            ));
+        }
+    };
+    let mut per_function = Vec::new();
+    for (name, value) in named {
+        if name.is_empty() {
+            return Err(format!("{s:?}: a NAME=F item has no function name"));
+        }
+        let f = number(value).map_err(|e| format!("{name}={value}: {e}"))?;
+        per_function.push((name.to_string(), f));
+    }
+    if all.is_none() && per_function.is_empty() {
+        return Err("expected a fraction from 0 to 1, or NAME=F items".to_string());
+    }
+    Ok(Fractions { all, per_function })
+}
+
 /// `--timeout`: one duration (or `none`) for every function, and `NAME=DURATION` items for some.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timeouts {
@@ -540,9 +577,13 @@ impl PlatformArgs {
             .map(faasplan::trace::power_tuning::PowerTuning::read)
             .transpose()
             .map_err(flag_error)?;
-        let cpu = match (self.cpu_bound, measured) {
+        let cpu = match (self.cpu_bound.as_ref().and_then(|c| c.all), measured) {
             (None, None) => {
-                if self.cpu_ref != CpuRef::Row {
+                let per_function = self
+                    .cpu_bound
+                    .as_ref()
+                    .is_some_and(|c| !c.per_function.is_empty());
+                if self.cpu_ref != CpuRef::Row && !per_function {
                     return Err(ConfigError::invalid(
                         "--cpu-ref",
                         "only means something with --cpu-bound or --power-tuning",
@@ -588,7 +629,8 @@ impl PlatformArgs {
         })
     }
 
-    /// The `NAME=VALUE` items of --memory-mb, --provisioned, --max-concurrency and --timeout, one entry per
+    /// The `NAME=VALUE` items of --memory-mb, --provisioned, --max-concurrency, --timeout and
+    /// --cpu-bound, one entry per
     /// name or glob in the order first given. An exact name takes the fields it does not set
     /// from the globs that match it (of two setting one field, the later), so `--memory-mb
     /// '*=512' --provisioned api=20` gives api both.
@@ -630,6 +672,21 @@ impl PlatformArgs {
                 timeouts.push((entry(n), v.0));
             }
         }
+        let mut cpus = Vec::new();
+        if let Some(c) = &self.cpu_bound {
+            for (n, f) in &c.per_function {
+                cpus.push((
+                    entry(n),
+                    CpuOverride {
+                        bound: *f,
+                        threads: self.cpu_threads,
+                        reference: self.cpu_ref.clone(),
+                        measured: None,
+                        extrapolate: false,
+                    },
+                ));
+            }
+        }
         for (i, v) in memory {
             out[i].memory_mb = Some(v);
         }
@@ -641,6 +698,9 @@ impl PlatformArgs {
         }
         for (i, v) in timeouts {
             out[i].timeout = Some(v);
+        }
+        for (i, c) in cpus {
+            out[i].cpu = Some(c);
         }
         let is_glob = |p: &str| p.contains(['*', '?']);
         let globs: Vec<FunctionOverride> = out
@@ -658,6 +718,7 @@ impl PlatformArgs {
                 e.provisioned = e.provisioned.or(g.provisioned);
                 e.max_concurrency = e.max_concurrency.or(g.max_concurrency);
                 e.timeout = e.timeout.or(g.timeout);
+                e.cpu = e.cpu.take().or_else(|| g.cpu.clone());
             }
         }
         Ok(out)

@@ -409,6 +409,12 @@ impl PlatformConfig {
                         None => "no timeout".into(),
                     });
                 }
+                if c.cpu.as_ref().map(|m| m.bound) != self.cpu.as_ref().map(|m| m.bound) {
+                    what.push(match &c.cpu {
+                        Some(m) => format!("CPU-bound fraction {}", m.bound),
+                        None => "durations as traced".into(),
+                    });
+                }
                 let which = if got.len() == 1 && got[0] == pattern {
                     String::new()
                 } else {

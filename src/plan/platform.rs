@@ -126,6 +126,8 @@ pub struct FunctionOverride {
     pub max_concurrency: Option<u32>,
     /// `Some(None)`: no timeout.
     pub timeout: Option<Option<Micros>>,
+    /// The function's own CPU profile (its CPU-bound fraction; the rest as the run's).
+    pub cpu: Option<CpuOverride>,
 }
 
 impl Default for PlatformOverrides {
@@ -282,6 +284,9 @@ pub fn platform_config(
         }
         if let Some(t) = f.timeout {
             own.timeout = Some(t);
+        }
+        if let Some(c) = &f.cpu {
+            own.cpu = Some(c.clone());
         }
         let c = platform_config(&own, offering)
             .map_err(|e| ConfigError::field("per_function", format!("{}: {}", f.pattern, e)))?;

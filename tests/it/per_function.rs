@@ -186,3 +186,74 @@ fn a_function_keeps_its_own_timeout() {
         );
     }
 }
+
+/// `--cpu-bound 0,checkout=1` at 3,538 MB (2 vCPU on Lambda): only checkout's executions run
+/// faster, each by its row's vCPUs over the run's (one thread: min(c_row, 1) / min(2, 1)). The
+/// oracle is the trace: the busy instance-time changes by Σ over checkout's rows of
+/// d × (factor − 1), within a microsecond per row (each scaled duration is whole microseconds).
+#[test]
+fn a_function_keeps_its_own_cpu_profile() {
+    let t = "workloads/multi-function.csv";
+    let text = std::fs::read_to_string(t).unwrap();
+    let mut change_s = 0.0;
+    let mut rows = 0u64;
+    for line in text.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        if cols[1] != "checkout" {
+            continue;
+        }
+        let d_s = cols[2].parse::<f64>().unwrap() / 1e3;
+        let mb = cols[3].parse::<f64>().unwrap();
+        let factor = (mb / 1769.0).min(1.0) / 1.0;
+        change_s += d_s * (factor - 1.0);
+        rows += 1;
+    }
+    assert!(rows > 1000 && change_s < -1.0, "{rows} {change_s}");
+    let busy = |cpu: &str| {
+        let out = faasplan(&[
+            "simulate",
+            t,
+            "--memory-mb",
+            "3538",
+            "--cpu-bound",
+            cpu,
+            "--format",
+            "json",
+        ]);
+        let v = json_out(&out);
+        assert_eq!(v["timed_out"].as_u64(), Some(0));
+        v["instance_seconds"]["on_demand_busy"].as_f64().unwrap()
+    };
+    let (base, own) = (busy("0"), busy("0,checkout=1"));
+    let tolerance = rows as f64 * 1e-6 + 1e-6;
+    assert!(
+        (own - base - change_s).abs() <= tolerance,
+        "busy {base} -> {own}: changed {}, expected {change_s} ± {tolerance}",
+        own - base
+    );
+    // All functions CPU-bound but checkout: checkout keeps its durations.
+    let all_but = busy("1,checkout=0");
+    let all = busy("1");
+    assert!(
+        (all - all_but - change_s).abs() <= tolerance,
+        "{all} vs {all_but}: {}",
+        all - all_but
+    );
+    // The note says who got what.
+    let out = faasplan(&[
+        "simulate",
+        t,
+        "--memory-mb",
+        "3538",
+        "--cpu-bound",
+        "0,checkout=1",
+    ]);
+    assert!(
+        stderr(&out).contains("checkout: CPU-bound fraction 1"),
+        "{}",
+        stderr(&out)
+    );
+    let out = faasplan(&["simulate", t, "--cpu-bound", "0,checkout=x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--cpu-bound") && stderr(&out).contains("checkout=x"));
+}
