@@ -248,22 +248,25 @@ pub fn run(m: &MergeArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn merge_simulate(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
-    let header = &parts[0].header;
-    let argv = ["faasplan", "simulate"]
+/// The command a partial's header records, parsed as the shard parsed it.
+fn stored_command(part: &Part) -> anyhow::Result<Command> {
+    let argv = ["faasplan", part.header.command.as_str()]
         .into_iter()
         .map(String::from)
-        .chain(header.args.iter().cloned());
-    let mut a = match Cli::try_parse_from(argv) {
-        Ok(Cli {
-            command: Command::Simulate(a),
-        }) => a,
-        Ok(_) => unreachable!("the command was named simulate"),
+        .chain(part.header.args.iter().cloned());
+    match Cli::try_parse_from(argv) {
+        Ok(cli) => Ok(cli.command),
         Err(e) => bail!(
             "{}: its settings no longer parse: {}",
-            parts[0].path.display(),
+            part.path.display(),
             e.to_string().lines().next().unwrap_or_default()
         ),
+    }
+}
+
+fn merge_simulate(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
+    let Command::Simulate(mut a) = stored_command(&parts[0])? else {
+        unreachable!("the command was named simulate")
     };
     a.format = m.format;
     a.per_minute = m.per_minute.clone();
@@ -432,20 +435,8 @@ fn merge_sweep(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
     if m.per_minute.is_some() {
         bail!("--per-minute: a sweep has no per-minute series (merge a simulate's partials)");
     }
-    let argv = ["faasplan", "sweep"]
-        .into_iter()
-        .map(String::from)
-        .chain(header.args.iter().cloned());
-    let mut a = match Cli::try_parse_from(argv) {
-        Ok(Cli {
-            command: Command::Sweep(a),
-        }) => a,
-        Ok(_) => unreachable!("the command was named sweep"),
-        Err(e) => bail!(
-            "{}: its settings no longer parse: {}",
-            parts[0].path.display(),
-            e.to_string().lines().next().unwrap_or_default()
-        ),
+    let Command::Sweep(mut a) = stored_command(&parts[0])? else {
+        unreachable!("the command was named sweep")
     };
     a.format = m.format;
     a.report = m.report.clone();

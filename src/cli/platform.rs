@@ -393,72 +393,59 @@ fn parse_optional_duration(s: &str) -> Result<Unlimited<Micros>, String> {
     }
 }
 
-/// `--cpu-bound`: one fraction for every function, and `NAME=F` items for some.
+/// A flag that takes one value for every function and `NAME=VALUE` items for some
+/// (`--timeout 30s,batch=15m`, `--cpu-bound 0.2,resize=0.9`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Fractions {
-    pub all: Option<f64>,
-    pub per_function: Vec<(String, f64)>,
+pub struct PerFunction<T> {
+    pub all: Option<T>,
+    pub per_function: Vec<(String, T)>,
+}
+
+/// `--cpu-bound`.
+pub type Fractions = PerFunction<f64>;
+/// `--timeout`.
+pub type Timeouts = PerFunction<Unlimited<Micros>>;
+
+/// Parses `VALUE`, `NAME=VALUE` items, or both, each value with `one`; `unit` names the value
+/// in messages (`DURATION`, `F`).
+fn parse_per_function<T>(
+    s: &str,
+    unit: &str,
+    one: impl Fn(&str) -> Result<T, String>,
+) -> Result<PerFunction<T>, String> {
+    let (plain, named) = split_per_function(s);
+    let all = match plain.as_slice() {
+        [] => None,
+        [v] => Some(one(v)?),
+        _ => {
+            return Err(format!(
+                "{s:?}: one value for every function, plus NAME={unit} items"
+            ));
+        }
+    };
+    let mut per_function = Vec::new();
+    for (name, value) in named {
+        if name.is_empty() {
+            return Err(format!("{s:?}: a NAME={unit} item has no function name"));
+        }
+        let v = one(value).map_err(|e| format!("{name}={value}: {e}"))?;
+        per_function.push((name.to_string(), v));
+    }
+    if all.is_none() && per_function.is_empty() {
+        return Err(format!("expected {unit}, or NAME={unit} items"));
+    }
+    Ok(PerFunction { all, per_function })
 }
 
 fn parse_fractions(s: &str) -> Result<Fractions, String> {
-    let (plain, named) = split_per_function(s);
-    let number = |v: &str| -> Result<f64, String> {
+    parse_per_function(s, "F", |v| {
         v.parse::<f64>()
             .map_err(|_| format!("{v:?}: expected a number from 0 to 1"))
-    };
-    let all = match plain.as_slice() {
-        [] => None,
-        [one] => Some(number(one)?),
-        _ => {
-            return Err(format!(
-                "{s:?}: one fraction for every function, plus NAME=F items"
-            ));
-        }
-    };
-    let mut per_function = Vec::new();
-    for (name, value) in named {
-        if name.is_empty() {
-            return Err(format!("{s:?}: a NAME=F item has no function name"));
-        }
-        let f = number(value).map_err(|e| format!("{name}={value}: {e}"))?;
-        per_function.push((name.to_string(), f));
-    }
-    if all.is_none() && per_function.is_empty() {
-        return Err("expected a fraction from 0 to 1, or NAME=F items".to_string());
-    }
-    Ok(Fractions { all, per_function })
-}
-
-/// `--timeout`: one duration (or `none`) for every function, and `NAME=DURATION` items for some.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Timeouts {
-    pub all: Option<Unlimited<Micros>>,
-    pub per_function: Vec<(String, Unlimited<Micros>)>,
+    })
 }
 
 fn parse_timeouts(s: &str) -> Result<Timeouts, String> {
-    let (plain, named) = split_per_function(s);
-    let all = match plain.as_slice() {
-        [] => None,
-        [one] => Some(parse_optional_duration(one)?),
-        _ => {
-            return Err(format!(
-                "{s:?}: one timeout for every function, plus NAME=DURATION items"
-            ));
-        }
-    };
-    let mut per_function = Vec::new();
-    for (name, value) in named {
-        if name.is_empty() {
-            return Err(format!("{s:?}: a NAME=DURATION item has no function name"));
-        }
-        let t = parse_optional_duration(value).map_err(|e| format!("{name}={value}: {e}"))?;
-        per_function.push((name.to_string(), t));
-    }
-    if all.is_none() && per_function.is_empty() {
-        return Err("expected a duration, none, or NAME=DURATION items".to_string());
-    }
-    Ok(Timeouts { all, per_function })
+    parse_per_function(s, "DURATION", parse_optional_duration)
 }
 
 /// A whole number or `none`.

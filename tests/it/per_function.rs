@@ -173,7 +173,7 @@ fn a_function_keeps_its_own_timeout() {
     assert_eq!(timed_out("100ms,check*=none"), all - checkout);
     // Bad items name the flag and the item.
     for (bad, says) in [
-        ("1s,2s", "one timeout"),
+        ("1s,2s", "one value for every function"),
         ("=1s", "no function name"),
         ("checkout=soon", "checkout=soon"),
     ] {
