@@ -82,6 +82,13 @@ pub enum TraceError {
     /// A problem with the file as a whole: the wrong format, no header, a missing companion file.
     #[error("{path}: {reason}")]
     Invalid { path: PathBuf, reason: String },
+    /// A row that takes the trace past a bound on what one run can hold.
+    #[error("{}:{line}: {reason}", path.display())]
+    TooLarge {
+        path: PathBuf,
+        line: u64,
+        reason: String,
+    },
     #[error("{path}: the header is there but no data rows follow")]
     NoRows { path: PathBuf },
     #[error("{path}: every data row is bad ({rows} skipped); the first: {first}")]

@@ -61,6 +61,12 @@ pub struct Options<'a> {
     pub only: Option<crate::shard::Shard>,
 }
 
+/// The most invocations a read expands per-minute counts into: 24 bytes each in memory, so
+/// about 48 GB. A trace that asks for more (a day of the whole Azure dataset is about 0.4 to
+/// 1.3 billion) is refused at the row that crosses the bound, before the memory is taken;
+/// `--shard` expands only a shard's functions.
+pub const MAX_EXPANDED: u64 = 2_000_000_000;
+
 /// The Azure 2019 format in the registry.
 pub struct Reader;
 
@@ -180,6 +186,7 @@ pub fn read(
         offsets: Vec::new(),
         stats: Stats::default(),
         only: opts.only,
+        over: None,
     };
     state.read_day(first.into_reader(), first_path, 0, opts.skip_bad_rows)?;
     for (day, path) in opts.days.iter().enumerate() {
@@ -296,6 +303,8 @@ struct Expand<'b> {
     offsets: Vec<f64>,
     stats: Stats,
     only: Option<crate::shard::Shard>,
+    /// The line of the first row that would have crossed [`MAX_EXPANDED`].
+    over: Option<u64>,
 }
 
 /// Where the columns of an invocations file are.
@@ -444,11 +453,25 @@ impl Expand<'_> {
             let row = self.parse_row(rec, &l, &mut key, &seen)?;
             seen.insert(key.clone(), rec.line);
             self.accepted += 1;
-            self.expand(&key, &row, day);
+            if self.over.is_none() && !self.expand(&key, &row, day) {
+                self.over = Some(rec.line);
+            }
             Ok(())
         });
         self.skips = skips;
-        read
+        read?;
+        if let Some(line) = self.over {
+            return Err(TraceError::TooLarge {
+                path: path.to_path_buf(),
+                line,
+                reason: format!(
+                    "this row takes the trace past {MAX_EXPANDED} invocations (24 bytes each in \
+                     memory): run it in shards (--shard I/N expands only a shard's functions), or \
+                     give fewer days"
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Validates a row: the key (into `key`), trigger and counts (into `self.counts`).
@@ -534,10 +557,12 @@ impl Expand<'_> {
         })
     }
 
-    fn expand(&mut self, key: &str, row: &Row, day: usize) {
+    /// Expands a row's counts into arrivals; false (and nothing expanded) if that would take
+    /// the trace past [`MAX_EXPANDED`].
+    fn expand(&mut self, key: &str, row: &Row, day: usize) -> bool {
         if self.counts.iter().all(|&c| c == 0) {
             self.stats.zero_rows += 1;
-            return;
+            return true;
         }
         let f = self.keys.id(self.builder, key, &row.parts);
         // The function key holds its app (owner/app/function), so this never conflicts.
@@ -548,7 +573,11 @@ impl Expand<'_> {
         if let Some(shard) = self.only
             && !shard.holds(&crate::shard::Shard::app_key(&app))
         {
-            return;
+            return true;
+        }
+        let total: u64 = self.counts.iter().map(|&c| u64::from(c)).sum();
+        if self.builder.rows() as u64 + total > MAX_EXPANDED {
+            return false;
         }
         // Keyed by the function's name, not its index (which depends on reading order).
         let mut rng = Pcg64Mcg::seed_from_u64(seed::derive(
@@ -571,6 +600,7 @@ impl Expand<'_> {
                     .push(start + at, f, d, row.memory_mb, row.trigger);
             }
         }
+        true
     }
 }
 

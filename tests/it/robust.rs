@@ -278,3 +278,52 @@ fn a_schedule_hour_too_large_to_compute_is_refused_not_an_overflow() {
         .to_string();
     assert!(e.contains(value) && e.contains("HH:MM"), "{e}");
 }
+
+/// A tiny Azure 2019 file can ask for billions of invocations (up to 60,000,000 a minute): the
+/// reader refuses the row that crosses its bound, naming file and line, before taking the
+/// memory (it used to abort allocating).
+#[test]
+fn an_azure_2019_trace_too_large_to_hold_is_refused_at_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("inv.csv");
+    let dur = dir.path().join("dur.csv");
+    let header: Vec<String> = (1..=1440).map(|m| format!("minute_{m}")).collect();
+    let row = |name: &str, busy_minutes: usize, count: u64| {
+        let counts: Vec<String> = (0..1440)
+            .map(|m| {
+                if m < busy_minutes {
+                    count.to_string()
+                } else {
+                    "0".into()
+                }
+            })
+            .collect();
+        format!("{name},app-{name},owner,{}\n", counts.join(","))
+    };
+    // Row 2: 10 minutes of 1,000 (fits); row 3: 34 minutes of 60,000,000 = 2.04 billion.
+    let text = format!(
+        "HashFunction,HashApp,HashOwner,{}\n{}{}",
+        header.join(","),
+        row("small", 10, 1_000),
+        row("huge", 34, 60_000_000)
+    );
+    std::fs::write(&inv, text).unwrap();
+    let mut d = String::from(
+        "HashFunction,HashApp,HashOwner,Count,Average,Minimum,Maximum,percentile_Average_0,\
+         percentile_Average_1,percentile_Average_25,percentile_Average_50,percentile_Average_75,\
+         percentile_Average_99,percentile_Average_100\n",
+    );
+    for name in ["small", "huge"] {
+        d.push_str(&format!(
+            "{name},app-{name},owner,3,65,65,65,65,65,65,65,65,65,65\n"
+        ));
+    }
+    std::fs::write(&dur, d).unwrap();
+    let out = faasplan(&["simulate", path_str(&inv), "--durations", path_str(&dur)]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("{}:3:", path_str(&inv))) && err.contains("2000000000 invocations"),
+        "{err}"
+    );
+}
