@@ -287,18 +287,16 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
     let mut input = a.run.open()?;
     let format = format::resolve(&mut input, a.run.trace_args.format())?;
     let per_replica = format.reader().synthesises();
-    if per_replica && a.replicas > 1 && input.regular_len().is_none() {
+    // An Azure 2019 trace is parsed once and expanded with each replica's seed; a workload spec
+    // is read again per replica (generating is its cost, not reading).
+    let parse_once = format == TraceFormat::AZURE2019;
+    if per_replica && !parse_once && a.replicas > 1 && input.regular_len().is_none() {
         return Err(faasplan::error::TraceError::Invalid {
             path: input.path().to_path_buf(),
             reason: format!(
-                "a sweep reads {} once per replica (each replica draws its own arrivals with its \
-                 seed), and this input is a pipe that can be read only once: give it as a file, \
-                 or use --replicas 1 (here {})",
-                if format == TraceFormat::AZURE2019 {
-                    "an Azure 2019 trace"
-                } else {
-                    "a workload spec"
-                },
+                "a sweep reads a workload spec once per replica (each replica draws its own \
+                 arrivals with its seed), and this input is a pipe that can be read only once: \
+                 give it as a file, or use --replicas 1 (here {})",
                 a.replicas
             ),
         }
@@ -306,19 +304,31 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
     }
     let seed = a.run.platform.seed;
     // Replica 0's trace is read with the run seed itself (`replica_seed(seed, 0) == seed`).
-    let first = a.run.load_input(input, seed, true)?.0;
+    let (first, parsed) = if parse_once {
+        let parsed = format::parse_azure2019(input, &a.run.trace_args.load_options(seed))?;
+        let (first, load) = parsed.load(seed)?;
+        super::trace_args::print_report(&name, &load.rows, Some(&load));
+        (first, Some(parsed))
+    } else {
+        (a.run.load_input(input, seed, true)?.0, None)
+    };
     let rows_have_memory = first.invocations().iter().any(|i| i.memory_mb != 0);
     let bootstrap = block
         .map(|b| BlockBootstrap::new(&first, b))
         .transpose()
         .map_err(|e| ConfigError::invalid("--resample", format!("{name}: {e}")))?;
-    let mut read = |replica_seed: u64| a.run.load(replica_seed, false).map(|(t, _)| t);
+    let mut read = |replica_seed: u64| -> anyhow::Result<Trace> {
+        Ok(match &parsed {
+            Some(p) => p.load(replica_seed)?.0,
+            None => a.run.load(replica_seed, false)?.0,
+        })
+    };
     let traces = replica_traces(
         first,
         a.replicas,
         seed,
         bootstrap,
-        per_replica.then_some(&mut read as &mut dyn FnMut(u64) -> Result<Trace, _>),
+        per_replica.then_some(&mut read as &mut dyn FnMut(u64) -> anyhow::Result<Trace>),
     )?;
     let resample = bootstrap.map(|bs| ResampleInfo {
         method: "block bootstrap",

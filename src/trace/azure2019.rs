@@ -67,6 +67,21 @@ pub struct Options<'a> {
 /// `--shard` expands only a shard's functions.
 pub const MAX_EXPANDED: u64 = 2_000_000_000;
 
+impl<'a> Options<'a> {
+    /// The Azure 2019 options of `opts`.
+    pub fn of(opts: &'a LoadOptions) -> Options<'a> {
+        Options {
+            days: &opts.next_days,
+            durations: &opts.durations,
+            memory: &opts.memory,
+            arrivals: opts.arrivals.unwrap_or_default(),
+            seed: opts.seed,
+            skip_bad_rows: opts.skip_bad_rows,
+            only: opts.only,
+        }
+    }
+}
+
 /// The Azure 2019 format in the registry.
 pub struct Reader;
 
@@ -114,19 +129,7 @@ impl TraceReader for Reader {
         opts: &LoadOptions,
         sink: &mut TraceBuilder,
     ) -> Result<ReadOutput, TraceError> {
-        let (rows, notes) = read(
-            input,
-            &Options {
-                days: &opts.next_days,
-                durations: &opts.durations,
-                memory: &opts.memory,
-                arrivals: opts.arrivals.unwrap_or_default(),
-                seed: opts.seed,
-                skip_bad_rows: opts.skip_bad_rows,
-                only: opts.only,
-            },
-            sink,
-        )?;
+        let (rows, notes) = read(input, &Options::of(opts), sink)?;
         Ok(ReadOutput {
             rows,
             notes,
@@ -138,16 +141,53 @@ impl TraceReader for Reader {
 /// Reads the first day from `first`, then the further day files, into `sink`: the report on the
 /// invocation files, and notes for the user (fallbacks applied and their counts).
 pub fn read(
-    mut first: Input,
+    first: Input,
     opts: &Options,
     sink: &mut TraceBuilder,
 ) -> Result<(ReadReport, Vec<String>), TraceError> {
+    parse(first, opts)?.expand(opts.seed, opts.only, sink)
+}
+
+/// A parsed Azure 2019 trace: every function row's counts (its busy minutes only), durations,
+/// memory and trigger, in file order, ready to be expanded into arrivals with any seed. A sweep's
+/// replicas parse the files once and expand them each with its own seed.
+pub struct Parsed {
+    rows: Vec<ParsedRow>,
+    /// The invocation files (the first, then the further days).
+    paths: Vec<PathBuf>,
+    report: ReadReport,
+    /// The companion files' notes.
+    notes: Vec<String>,
+    stats: Stats,
+    accepted: u64,
+    have_memory: bool,
+    arrivals: Arrivals,
+}
+
+/// One function row with at least one invocation.
+struct ParsedRow {
+    /// `owner/app/function`.
+    key: String,
+    parts: [String; 3],
+    day: u32,
+    /// Index into `Parsed::paths`, and the line, for messages.
+    file: u32,
+    line: u64,
+    /// (minute of the day, count) of the minutes with invocations, in order.
+    counts: Vec<(u16, u32)>,
+    total: u64,
+    quantiles: Quantiles,
+    memory_mb: u16,
+    trigger: Trigger,
+}
+
+/// Reads and validates the invocation files and their companions, without expanding arrivals.
+pub fn parse(mut first: Input, opts: &Options) -> Result<Parsed, TraceError> {
     // A companion file given as the trace gets told where it belongs before anything else; its
     // header is in the head the format was sniffed from, so nothing is read twice.
     let first_path = first.path().to_path_buf();
     let head = first.head(HEADER_BYTES)?;
     check_not_companion(&mut Records::new(head, &first_path), &first_path)?;
-    let first_path = &first_path;
     if opts.durations.is_empty() {
         return Err(TraceError::Invalid {
             path: first_path.clone(),
@@ -165,93 +205,172 @@ pub fn read(
     for path in opts.memory {
         read_memory(path, opts.skip_bad_rows, &mut memory, &mut notes)?;
     }
-
-    // Time 0 is the start of minute 1 of the first day, even when it has no invocations, so that
-    // per-minute results line up with the file's minute columns. The rows come function by
-    // function, so "not in time order" is the layout, not news; each function's arrivals are made
-    // in order.
-    sink.origin_at_most(0);
-    sink.grouped_input();
     let mut state = Expand {
-        builder: sink,
-        keys: FunctionKeys::default(),
         durations,
         memory,
         have_memory: !opts.memory.is_empty(),
-        arrivals: opts.arrivals,
-        seed: opts.seed,
         skips: Skips::default(),
         accepted: 0,
         counts: Vec::with_capacity(MINUTES_PER_DAY),
-        offsets: Vec::new(),
         stats: Stats::default(),
-        only: opts.only,
-        over: None,
+        rows: Vec::new(),
     };
-    state.read_day(first.into_reader(), first_path, 0, opts.skip_bad_rows)?;
+    state.read_day(first.into_reader(), &first_path, 0, opts.skip_bad_rows)?;
     for (day, path) in opts.days.iter().enumerate() {
         state.read_day(open(path)?, path, day + 1, opts.skip_bad_rows)?;
     }
-    let Expand {
-        builder,
-        keys,
-        skips,
-        accepted,
-        stats,
-        ..
-    } = state;
-    let report = skips.report(first_path, accepted)?;
-    if builder.rows() == 0 && opts.only.is_none() {
-        return Err(TraceError::Invalid {
-            path: first_path.clone(),
-            reason: "every function row counts 0 invocations: the trace is empty".into(),
-        });
+    let report = state.skips.report(&first_path, state.accepted)?;
+    let mut paths = vec![first_path];
+    paths.extend(opts.days.iter().cloned());
+    Ok(Parsed {
+        rows: state.rows,
+        paths,
+        report,
+        notes,
+        stats: state.stats,
+        accepted: state.accepted,
+        have_memory: state.have_memory,
+        arrivals: opts.arrivals,
+    })
+}
+
+impl Parsed {
+    /// The trace `seed` expands (all functions), as a reader's load returns it.
+    pub fn load(
+        &self,
+        seed: u64,
+    ) -> Result<(crate::trace::Trace, crate::trace::format::LoadReport), TraceError> {
+        let mut sink = TraceBuilder::new();
+        let (rows, notes) = self.expand(seed, None, &mut sink)?;
+        let report = crate::trace::format::LoadReport {
+            format: Some(crate::trace::format::TraceFormat::AZURE2019),
+            rows,
+            notes,
+            cold_starts: None,
+        };
+        Ok((sink.finish(), report))
     }
-    notes.push(format!(
-        "{} function rows over {} day file(s) became {} invocations of {} functions; arrivals \
-         within each minute: {} (seed {})",
-        accepted,
-        opts.days.len() + 1,
-        builder.rows(),
-        keys.len(),
-        opts.arrivals.as_str(),
-        opts.seed
-    ));
-    if stats.zero_rows > 0 {
+
+    /// Expands the counts into arrivals and durations drawn with `seed` (each function's and
+    /// day's own stream, keyed by its name), into `sink`; with `only`, the rows of that shard's
+    /// functions only (every function is still listed, in the same order). Returns the report
+    /// on the invocation files and notes for the user.
+    pub fn expand(
+        &self,
+        seed: u64,
+        only: Option<crate::shard::Shard>,
+        sink: &mut TraceBuilder,
+    ) -> Result<(ReadReport, Vec<String>), TraceError> {
+        // Time 0 is the start of minute 1 of the first day, even when it has no invocations, so
+        // that per-minute results line up with the file's minute columns. The rows come function
+        // by function, so "not in time order" is the layout, not news; each function's arrivals
+        // are made in order.
+        sink.origin_at_most(0);
+        sink.grouped_input();
+        let mut keys = FunctionKeys::default();
+        let mut offsets = Vec::new();
+        for r in &self.rows {
+            let parts = [
+                r.parts[0].as_str(),
+                r.parts[1].as_str(),
+                r.parts[2].as_str(),
+            ];
+            let f = keys.id(sink, &r.key, &parts);
+            // The function key holds its app (owner/app/function), so this never conflicts.
+            let app = format!("{}/{}", parts[0], parts[1]);
+            let _ = sink.set_app(f, &app);
+            // Another shard's function: listed (its index is the whole trace's), not expanded.
+            // The key is `engine::shard_key`'s for a function of an application.
+            if let Some(shard) = only
+                && !shard.holds(&crate::shard::Shard::app_key(&app))
+            {
+                continue;
+            }
+            if sink.rows() as u64 + r.total > MAX_EXPANDED {
+                return Err(TraceError::TooLarge {
+                    path: self.paths[r.file as usize].clone(),
+                    line: r.line,
+                    reason: format!(
+                        "this row takes the trace past {MAX_EXPANDED} invocations (24 bytes \
+                         each in memory): run it in shards (--shard I/N expands only a shard's \
+                         functions), or give fewer days"
+                    ),
+                });
+            }
+            // Keyed by the function's name, not its index (which depends on reading order).
+            let mut rng = Pcg64Mcg::seed_from_u64(seed::derive(
+                seed,
+                0,
+                fnv1a(r.key.as_bytes()),
+                Purpose::ArrivalExpansion { day: r.day },
+            ));
+            let day_start = (r.day as usize * MINUTES_PER_DAY) as i64 * MINUTE as i64;
+            for &(m, c) in &r.counts {
+                let start = day_start + i64::from(m) * MINUTE as i64;
+                place(self.arrivals, c, &mut rng, &mut offsets);
+                for &off in &offsets {
+                    let at = ((off * MINUTE as f64) as i64).clamp(0, MINUTE as i64 - 1);
+                    let d = r.quantiles.sample(&mut rng);
+                    sink.push(start + at, f, d, r.memory_mb, r.trigger);
+                }
+            }
+        }
+        let first_path = &self.paths[0];
+        if sink.rows() == 0 && only.is_none() {
+            return Err(TraceError::Invalid {
+                path: first_path.clone(),
+                reason: "every function row counts 0 invocations: the trace is empty".into(),
+            });
+        }
+        let mut notes = self.notes.clone();
+        let stats = &self.stats;
         notes.push(format!(
-            "{} function rows count no invocation at all and add no function",
-            stats.zero_rows
+            "{} function rows over {} day file(s) became {} invocations of {} functions; arrivals \
+             within each minute: {} (seed {})",
+            self.accepted,
+            self.paths.len(),
+            sink.rows(),
+            keys.len(),
+            self.arrivals.as_str(),
+            seed
         ));
+        if stats.zero_rows > 0 {
+            notes.push(format!(
+                "{} function rows count no invocation at all and add no function",
+                stats.zero_rows
+            ));
+        }
+        if stats.no_trigger_column {
+            notes.push("no Trigger column: every function is sync".into());
+        }
+        if !stats.triggers.is_empty() {
+            let parts: Vec<String> = stats
+                .triggers
+                .iter()
+                .map(|(t, n)| format!("{t} {n}"))
+                .collect();
+            notes.push(format!(
+                "function rows by Azure trigger: {} (http, timer, others -> sync; event, storage -> \
+                 async; queue, orchestration -> queue)",
+                parts.join(", ")
+            ));
+        }
+        if !self.have_memory {
+            notes.push("no --memory file: the run's --memory-mb applies to every function".into());
+        } else if stats.no_memory_rows > 0 {
+            notes.push(format!(
+                "{} function rows have no app in the memory file: the run's --memory-mb applies \
+                 to them",
+                stats.no_memory_rows
+            ));
+        }
+        notes.push(
+            "durations are drawn from percentiles of 30-second average durations, not of single \
+             invocations: the real tails are wider"
+                .into(),
+        );
+        Ok((self.report.clone(), notes))
     }
-    if stats.no_trigger_column {
-        notes.push("no Trigger column: every function is sync".into());
-    }
-    if !stats.triggers.is_empty() {
-        let parts: Vec<String> = stats
-            .triggers
-            .iter()
-            .map(|(t, n)| format!("{t} {n}"))
-            .collect();
-        notes.push(format!(
-            "function rows by Azure trigger: {} (http, timer, others -> sync; event, storage -> \
-             async; queue, orchestration -> queue)",
-            parts.join(", ")
-        ));
-    }
-    if opts.memory.is_empty() {
-        notes.push("no --memory file: the run's --memory-mb applies to every function".into());
-    } else if stats.no_memory_rows > 0 {
-        notes.push(format!(
-            "{} function rows have no app in the memory file: the run's --memory-mb applies to them",
-            stats.no_memory_rows
-        ));
-    }
-    notes.push(
-        "durations are drawn from percentiles of 30-second average durations, not of single \
-         invocations: the real tails are wider"
-            .into(),
-    );
-    Ok((report, notes))
 }
 
 /// The invocations file's header, as messages describe it.
@@ -289,22 +408,16 @@ struct Stats {
     triggers: Vec<(String, u64)>,
 }
 
-struct Expand<'b> {
-    builder: &'b mut TraceBuilder,
-    keys: FunctionKeys,
+/// The parser's state across day files.
+struct Expand {
     durations: HashMap<String, Quantiles>,
     memory: HashMap<String, u16>,
     have_memory: bool,
-    arrivals: Arrivals,
-    seed: u64,
     skips: Skips,
     accepted: u64,
     counts: Vec<u32>,
-    offsets: Vec<f64>,
     stats: Stats,
-    only: Option<crate::shard::Shard>,
-    /// The line of the first row that would have crossed [`MAX_EXPANDED`].
-    over: Option<u64>,
+    rows: Vec<ParsedRow>,
 }
 
 /// Where the columns of an invocations file are.
@@ -425,7 +538,7 @@ fn parse_count(raw: &[u8], column: usize) -> Result<u32, Fault> {
     Ok(v as u32)
 }
 
-impl Expand<'_> {
+impl Expand {
     fn read_day<R: Read>(
         &mut self,
         reader: R,
@@ -453,25 +566,11 @@ impl Expand<'_> {
             let row = self.parse_row(rec, &l, &mut key, &seen)?;
             seen.insert(key.clone(), rec.line);
             self.accepted += 1;
-            if self.over.is_none() && !self.expand(&key, &row, day) {
-                self.over = Some(rec.line);
-            }
+            self.keep(&key, row, day, rec.line);
             Ok(())
         });
         self.skips = skips;
-        read?;
-        if let Some(line) = self.over {
-            return Err(TraceError::TooLarge {
-                path: path.to_path_buf(),
-                line,
-                reason: format!(
-                    "this row takes the trace past {MAX_EXPANDED} invocations (24 bytes each in \
-                     memory): run it in shards (--shard I/N expands only a shard's functions), or \
-                     give fewer days"
-                ),
-            });
-        }
-        Ok(())
+        read
     }
 
     /// Validates a row: the key (into `key`), trigger and counts (into `self.counts`).
@@ -557,50 +656,31 @@ impl Expand<'_> {
         })
     }
 
-    /// Expands a row's counts into arrivals; false (and nothing expanded) if that would take
-    /// the trace past [`MAX_EXPANDED`].
-    fn expand(&mut self, key: &str, row: &Row, day: usize) -> bool {
+    /// Keeps a row with invocations for expansion (its busy minutes only).
+    fn keep(&mut self, key: &str, row: Row, day: usize, line: u64) {
         if self.counts.iter().all(|&c| c == 0) {
             self.stats.zero_rows += 1;
-            return true;
+            return;
         }
-        let f = self.keys.id(self.builder, key, &row.parts);
-        // The function key holds its app (owner/app/function), so this never conflicts.
-        let app = format!("{}/{}", row.parts[0], row.parts[1]);
-        let _ = self.builder.set_app(f, &app);
-        // Another shard's function: listed (its index is the whole trace's), not expanded. The
-        // key is `engine::shard_key`'s for a function of an application.
-        if let Some(shard) = self.only
-            && !shard.holds(&crate::shard::Shard::app_key(&app))
-        {
-            return true;
-        }
-        let total: u64 = self.counts.iter().map(|&c| u64::from(c)).sum();
-        if self.builder.rows() as u64 + total > MAX_EXPANDED {
-            return false;
-        }
-        // Keyed by the function's name, not its index (which depends on reading order).
-        let mut rng = Pcg64Mcg::seed_from_u64(seed::derive(
-            self.seed,
-            0,
-            fnv1a(key.as_bytes()),
-            Purpose::ArrivalExpansion { day: day as u32 },
-        ));
-        let day_start = (day * MINUTES_PER_DAY) as i64 * MINUTE as i64;
-        for (m, &c) in self.counts.iter().enumerate() {
-            if c == 0 {
-                continue;
-            }
-            let start = day_start + m as i64 * MINUTE as i64;
-            place(self.arrivals, c, &mut rng, &mut self.offsets);
-            for &off in &self.offsets {
-                let at = ((off * MINUTE as f64) as i64).clamp(0, MINUTE as i64 - 1);
-                let d = row.quantiles.sample(&mut rng);
-                self.builder
-                    .push(start + at, f, d, row.memory_mb, row.trigger);
-            }
-        }
-        true
+        let counts: Vec<(u16, u32)> = self
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| c > 0)
+            .map(|(m, &c)| (m as u16, c))
+            .collect();
+        self.rows.push(ParsedRow {
+            key: key.to_string(),
+            parts: row.parts.map(str::to_string),
+            day: day as u32,
+            file: day as u32,
+            line,
+            total: counts.iter().map(|&(_, c)| u64::from(c)).sum(),
+            counts,
+            quantiles: row.quantiles,
+            memory_mb: row.memory_mb,
+            trigger: row.trigger,
+        });
     }
 }
 

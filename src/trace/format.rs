@@ -262,6 +262,25 @@ impl<'r> Registry<'r> {
         Ok((sink.finish(), report))
     }
 
+    /// Parses an Azure 2019 trace without expanding it (see [`azure2019::Parsed`]), after the
+    /// same checks as [`Registry::load_input`]; `input` must be of that format.
+    pub fn parse_azure2019(
+        self,
+        mut input: Input,
+        opts: &LoadOptions,
+    ) -> Result<crate::trace::azure2019::Parsed, TraceError> {
+        let format = self.resolve(&mut input, opts.format)?;
+        let path = input.path().to_path_buf();
+        self.check_options(&path, format, opts)?;
+        if format != TraceFormat::AZURE2019 {
+            return Err(TraceError::Invalid {
+                path,
+                reason: format!("expected an Azure 2019 trace, read as {}", format.as_str()),
+            });
+        }
+        crate::trace::azure2019::parse(input, &crate::trace::azure2019::Options::of(opts))
+    }
+
     /// Options that the format does not use are an error, not silently ignored. The message names
     /// the format that does take them.
     fn check_options(
@@ -379,6 +398,15 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Trace, LoadReport), Trac
 /// Reads `input` with the registered formats (see [`Registry::load_input`]).
 pub fn load_input(input: Input, opts: &LoadOptions) -> Result<(Trace, LoadReport), TraceError> {
     Registry::default().load_input(input, opts)
+}
+
+/// Parses an Azure 2019 trace once, to expand it with several seeds (see
+/// [`Registry::parse_azure2019`]).
+pub fn parse_azure2019(
+    input: Input,
+    opts: &LoadOptions,
+) -> Result<crate::trace::azure2019::Parsed, TraceError> {
+    Registry::default().parse_azure2019(input, opts)
 }
 
 /// The format to read `input` with among the registered ones (see [`Registry::resolve`]).

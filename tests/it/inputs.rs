@@ -137,17 +137,70 @@ fn azure_traces_from_a_pipe_equal_the_file() {
     same_every_way(&repo("tests/data/azure2021/invocations-head20.csv"), &[]);
 }
 
+/// A sweep parses an Azure 2019 trace once and expands it with each replica's seed, so a pipe
+/// (read once) gives the same sweep as the file (issue 16: it used to re-read the file per
+/// replica, and refused a pipe). A workload spec is still read per replica: from a pipe, refused.
 #[test]
-fn a_sweep_of_replicas_refuses_a_piped_azure_2019_trace_naming_why() {
+fn a_sweep_of_replicas_reads_a_piped_azure_2019_trace_once() {
     let d = repo("tests/data/azure2019");
     let durations = d.join("durations.csv");
-    let bytes = std::fs::read(d.join("day1.csv")).unwrap();
+    let day = d.join("day1.csv");
+    let args = |trace: &str| -> Vec<String> {
+        [
+            "sweep",
+            trace,
+            "--durations",
+            durations.to_str().unwrap(),
+            "--provisioned",
+            "0,1",
+            "--replicas",
+            "3",
+            "--offering",
+            "aws-lambda-x86",
+            "--quiet",
+            "--format",
+            "json",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let piped = faasplan_stdin(
+        &args("-").iter().map(String::as_str).collect::<Vec<_>>(),
+        std::fs::read(&day).unwrap(),
+    );
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    let file = crate::common::faasplan(
+        &args(day.to_str().unwrap())
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(file.status.success());
+    let without_name = |o: &std::process::Output| {
+        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("trace");
+        v
+    };
+    assert!(
+        without_name(&piped) == without_name(&file),
+        "the pipe's sweep differs"
+    );
+    // The replicas differ (each its own expansion of the counts): the window's end varies.
+    let v = without_name(&file);
+    let window = &v["grid"][0]["metrics"][0];
+    assert_eq!(window[0], "window_s");
+    assert!(window[1]["half_width"].as_f64().unwrap() > 0.0, "{window}");
+    let spec = std::fs::read(repo("workloads/api-backend.toml")).unwrap();
     let out = faasplan_stdin(
         &[
             "sweep",
             "-",
-            "--durations",
-            durations.to_str().unwrap(),
+            "--trace-format",
+            "spec",
             "--provisioned",
             "0,1",
             "--replicas",
@@ -156,10 +209,10 @@ fn a_sweep_of_replicas_refuses_a_piped_azure_2019_trace_naming_why() {
             "aws-lambda-x86",
             "--quiet",
         ],
-        bytes,
+        spec,
     );
-    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
         err.contains("<stdin>") && err.contains("once per replica") && err.contains("--replicas 1"),
         "{err}"
