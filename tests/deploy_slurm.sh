@@ -161,7 +161,7 @@ done
 [ -S "$w/munge.sock" ] || fail "munged did not start: $(cat "$w/munged.out")"
 slurmctld -D -c >"$w/slurmctld.out" 2>&1 &
 pids+=($!)
-slurmd -D >"$w/slurmd.out" 2>&1 &
+slurmd -D -N "$node" >"$w/slurmd.out" 2>&1 &
 pids+=($!)
 
 state=
@@ -231,7 +231,7 @@ check() { # DESCRIPTION COMMAND...
 
 for name in simulate sweep; do
     s=$(wait_job "${merge_job[$name]}")
-    check "$name: the merge job ${merge_job[$name]} ended COMPLETED (it ended $s)" [ "$s" = COMPLETED ]
+    check "$name: the merge job ${merge_job[$name]} ran to the end (COMPLETED; it is $s)" [ "$s" = COMPLETED ]
 done
 check "simulate: 4 partials, one per shard" test -f "$w/simulate/part-0-of-4.fpp" -a \
     -f "$w/simulate/part-1-of-4.fpp" -a -f "$w/simulate/part-2-of-4.fpp" -a -f "$w/simulate/part-3-of-4.fpp"
@@ -241,7 +241,7 @@ check "sweep: merged on Slurm = the single-machine run, byte for byte (cmp)" \
     cmp "$w/sweep.single.csv" "$w/sweep.merged.csv"
 
 s=$(wait_job "${merge_job[failing]}")
-check "failing shards: Slurm cancelled the merge job, which never ran (it ended $s)" [ "$s" = CANCELLED ]
+check "failing shards: Slurm cancelled the merge job before it ran (CANCELLED; it is $s)" [ "$s" = CANCELLED ]
 check "failing shards: no output was written" test ! -e "$w/failing.json"
 check "failing shards: each shard's log names the missing trace" \
     grep -q "no-such-trace.csv" "$w/failing/slurm-${shard_job[failing]}_0.out"
