@@ -244,7 +244,7 @@ fn run(
                     Some(t) => t.plan.clone(),
                     None => WarmPlan::new(cfg, &[]),
                 };
-                let mut r = Runner::new(1, cfg, origin, plan, &[], Mode::Coupled, limit);
+                let mut r = Runner::new(1, None, cfg, origin, plan, &[], Mode::Coupled, limit);
                 // The reader thread has the other core.
                 r.overlap_collector = false;
                 r.start(&slice);

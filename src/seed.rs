@@ -83,6 +83,26 @@ pub fn replica_seed(run_seed: u64, replica: u64) -> u64 {
     }
 }
 
+/// A stable 64-bit hash of words, by the same absorption as [`derive`] (another domain): the
+/// same words give the same hash on every machine and in every version that keeps `DOMAIN`.
+/// For shard selection and trace fingerprints, not for randomness.
+pub fn hash_words(words: impl IntoIterator<Item = u64>) -> u64 {
+    words
+        .into_iter()
+        .fold(mix(DOMAIN ^ 0x0053_4841_5244), absorb)
+}
+
+/// [`hash_words`] of a byte string: its length, then its bytes as little-endian 8-byte words
+/// (the last one zero-padded).
+pub fn hash_bytes(bytes: &[u8]) -> u64 {
+    let words = bytes.chunks(8).map(|c| {
+        let mut w = [0u8; 8];
+        w[..c.len()].copy_from_slice(c);
+        u64::from_le_bytes(w)
+    });
+    hash_words(std::iter::once(bytes.len() as u64).chain(words))
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;

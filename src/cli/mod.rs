@@ -6,6 +6,7 @@ mod calibrate;
 mod compare;
 mod fleet;
 mod generate;
+mod merge;
 mod offerings;
 mod origin;
 mod platform;
@@ -59,6 +60,9 @@ pub enum Command {
     Breakeven(Box<breakeven::BreakevenArgs>),
     /// Compare provisioned-concurrency settings over a grid, with replicas and an SLO search.
     Sweep(Box<sweep::SweepArgs>),
+    /// Put the partial results of a sharded run (--shard I/N --partial FILE) back together and
+    /// write the whole run's output.
+    Merge(merge::MergeArgs),
 }
 
 pub use faasplan::export::exporter::Format;
@@ -74,6 +78,7 @@ pub(crate) fn format_parser() -> impl clap::builder::TypedValueParser<Value = Fo
 /// Parses and runs the command line. Errors carry their context; `main` prints them.
 pub fn run() -> anyhow::Result<ExitCode> {
     let (args, origin) = scenario::expand(std::env::args_os().collect())?;
+    let _ = merge::ARGS.set(args.clone());
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -92,6 +97,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Compare(args) => compare::run(&args),
         Command::Breakeven(args) => breakeven::run(&args),
         Command::Sweep(args) => sweep::run(&args),
+        Command::Merge(args) => merge::run(&args),
     }
 }
 

@@ -44,6 +44,24 @@ pub struct SimulateArgs {
     /// Interleave all functions in one event loop even when they are independent (for checking).
     #[arg(long, hide = true)]
     pub coupled: bool,
+
+    /// Run only shard I of N (0-based: 0/4 .. 3/4): the applications (or functions) whose stable
+    /// name hash falls in it, and write their partial result to --partial. `faasplan merge` puts
+    /// the N partials back together, byte-identical to the whole run. Needs --horizon (the
+    /// window must be known in advance) and an account limit that does not bind.
+    #[arg(long, value_name = "I/N", value_parser = shard_parser, requires = "partial",
+          conflicts_with_all = ["per_minute", "report", "coupled"])]
+    pub shard: Option<faasplan::shard::Shard>,
+
+    /// Where a shard writes its partial result (with --shard).
+    #[arg(long, value_name = "FILE", requires = "shard")]
+    pub partial: Option<PathBuf>,
+}
+
+/// `--shard I/N`.
+pub(crate) fn shard_parser(s: &str) -> Result<faasplan::shard::Shard, String> {
+    s.parse()
+        .map_err(|e: faasplan::shard::ShardError| format!("{e}"))
 }
 
 pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
@@ -53,6 +71,9 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
     let offerings = a.run.offering.load()?;
     let force = a.coupled.then_some(Mode::Coupled);
+    if let (Some(shard), Some(partial)) = (a.shard, &a.partial) {
+        return super::merge::run_shard(a, &pool, &offerings, shard, partial);
+    }
     if offerings.len() > 1 {
         return compare(a, &pool, &offerings, force);
     }
@@ -87,11 +108,46 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
             let outcome = pool.install(|| faasplan::engine::simulate_mode(&trace, &valid, force));
             (trace, load.rows, outcome)
         };
+    output(
+        a,
+        offering,
+        &cfg,
+        Run {
+            name: &name,
+            trace: &trace,
+            report: &report,
+            outcome: &outcome,
+            report_to: report_to.as_ref(),
+        },
+    )
+}
+
+/// A finished run, for [`output`].
+pub(super) struct Run<'a> {
+    pub name: &'a str,
+    pub trace: &'a Trace,
+    pub report: &'a ReadReport,
+    pub outcome: &'a Outcome,
+    pub report_to: Option<&'a faasplan::report::ReportTarget>,
+}
+
+/// Writes everything a run outputs: notes and warnings, the bill, `--per-minute`, `--report` and
+/// the result on stdout. The whole run and `merge` share it, so their outputs are the same.
+pub(super) fn output(
+    a: &SimulateArgs,
+    offering: Option<&Offering>,
+    cfg: &PlatformConfig,
+    run: Run<'_>,
+) -> anyhow::Result<ExitCode> {
+    let Run {
+        name,
+        trace,
+        report,
+        outcome,
+        report_to,
+    } = run;
     if trace.was_sorted() {
-        eprintln!(
-            "note: {}: rows were not in arrival order; sorted them (stably)",
-            a.run.name()
-        );
+        eprintln!("note: {name}: rows were not in arrival order; sorted them (stably)");
     }
     if outcome.excluded_after_horizon > 0 {
         eprintln!(
@@ -99,29 +155,29 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
             outcome.excluded_after_horizon
         );
     }
-    let mut summary = Summary::new(&outcome, run_info(&name, &trace, &report, &cfg, &outcome))
-        .with_warnings(&run_warnings(&a.run.platform, offering, &cfg, &outcome));
+    let mut summary = Summary::new(outcome, run_info(name, trace, report, cfg, outcome))
+        .with_warnings(&run_warnings(&a.run.platform, offering, cfg, outcome));
     faasplan::warnings::to_stderr(&summary.warnings);
-    summary.cpu = cfg.cpu_use(&outcome, &trace);
-    summary.notes.push(cfg.cpu_note(&trace));
-    eprintln!("note: {}", cfg.cpu_note(&trace));
-    if let Some(n) = cfg.per_function_note(&trace) {
+    summary.cpu = cfg.cpu_use(outcome, trace);
+    summary.notes.push(cfg.cpu_note(trace));
+    eprintln!("note: {}", cfg.cpu_note(trace));
+    if let Some(n) = cfg.per_function_note(trace) {
         eprintln!("note: {n}");
         summary.notes.push(n);
     }
     if let Some(o) = offering {
-        summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg))?);
+        summary.cost = Some(cost::bill(outcome, o, &a.run.offering.bill_options(cfg))?);
     }
     if let Some(path) = &a.per_minute {
-        export::write_atomic(path, |w| export::per_minute::write(w, &outcome))?;
+        export::write_atomic(path, |w| export::per_minute::write(w, outcome))?;
     }
-    if let Some(t) = &report_to {
-        report_args::write_simulate(t, &outcome, &summary, &cfg)?;
+    if let Some(t) = report_to {
+        report_args::write_simulate(t, outcome, &summary, cfg)?;
     }
     let result = export::results::simulate::SimulateExport {
         summary: &summary,
-        outcome: &outcome,
-        cfg: &cfg,
+        outcome,
+        cfg,
     };
     super::to_stdout(|w| a.format.write(&result, w))?;
     Ok(ExitCode::SUCCESS)

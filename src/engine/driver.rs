@@ -26,7 +26,9 @@ use rayon::prelude::*;
 use super::function::{Account, FunctionSim, Phase, SimClock};
 use super::keepalive::AppState;
 use super::{PlatformConfig, ValidConfig, WarmPlan};
+use crate::outcome::shard::{CorruptLog, ShardOutcome};
 use crate::outcome::{Collector, EpochBuffer, FunctionStats, Mode, Outcome, WarmupReport};
+use crate::shard::Shard;
 use crate::time::{MINUTE, Micros};
 use crate::trace::{Invocation, Trace};
 
@@ -68,20 +70,8 @@ pub fn simulate_with(trace: &Trace, cfg: &ValidConfig, opts: RunOptions) -> Outc
         opts.force
     };
     let overlap = !opts.single_thread;
-    let mut excluded = 0u64;
-    let slices: Vec<&[Invocation]> = (0..trace.functions().len())
-        .map(|f| {
-            let all = trace.function_invocations(f);
-            match cfg.horizon {
-                Some(h) => {
-                    let n = all.partition_point(|i| i.arrival < h);
-                    excluded += (all.len() - n) as u64;
-                    &all[..n]
-                }
-                None => all,
-            }
-        })
-        .collect();
+    let (slices, excluded) = cut_at_horizon(trace, cfg);
+    let excluded = excluded.iter().sum();
     let names: Vec<String> = trace.functions().iter().map(|f| f.name.clone()).collect();
     let mode = match force {
         Some(m) => m,
@@ -114,6 +104,219 @@ pub fn simulate_with(trace: &Trace, cfg: &ValidConfig, opts: RunOptions) -> Outc
     outcome
 }
 
+/// Each function's rows before the horizon, and how many it has at or after it.
+fn cut_at_horizon<'t>(trace: &'t Trace, cfg: &PlatformConfig) -> (Vec<&'t [Invocation]>, Vec<u64>) {
+    (0..trace.functions().len())
+        .map(|f| {
+            let all = trace.function_invocations(f);
+            match cfg.horizon {
+                Some(h) => {
+                    let n = all.partition_point(|i| i.arrival < h);
+                    (&all[..n], (all.len() - n) as u64)
+                }
+                None => (all, 0),
+            }
+        })
+        .unzip()
+}
+
+/// Why a shard of a run, or the merge of shards, cannot give the whole run's outcome exactly.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardRunError {
+    #[error(
+        "a sharded run needs a fixed window: give the horizon (the whole run's window ends with \
+         its last event, which no shard knows)"
+    )]
+    NoHorizon,
+    #[error(
+        "the account limit of {limit} binds: the functions' summed instances reach {peak}, so \
+         they must run coupled in one process; a sharded run cannot be exact (run it whole, or \
+         raise the account limit)"
+    )]
+    Coupled { limit: u64, peak: u64 },
+    #[error("the parts are of a trace of {got} functions, this trace has {want}")]
+    OtherTrace { want: usize, got: usize },
+    #[error(
+        "the parts are of another run: its window is [{got_lo}, {got_end}) µs, this one's [{want_lo}, {want_end}) µs"
+    )]
+    OtherWindow {
+        want_lo: Micros,
+        want_end: Micros,
+        got_lo: Micros,
+        got_end: Micros,
+    },
+    #[error("function {0} is in two parts")]
+    Twice(String),
+    #[error("function {0} is in no part")]
+    Missing(String),
+    #[error(
+        "this run changed an instance level at a time earlier than one it had already applied; \
+         its shards cannot be merged exactly (please report it, with the command)"
+    )]
+    OutOfOrder,
+    #[error(transparent)]
+    Corrupt(#[from] CorruptLog),
+}
+
+/// The key a function is sharded by: its application when it has one (a learning keep-alive
+/// policy couples an application's functions), else its own name; the two kinds never collide.
+pub fn shard_key(f: &crate::trace::FunctionMeta) -> String {
+    match &f.app {
+        Some(a) => format!("app:{a}"),
+        None => format!("function:{}", f.name),
+    }
+}
+
+/// Runs shard `shard` of the run [`simulate`] makes: the functions [`shard_key`] puts in it,
+/// each with the settings and random streams it has in the whole run, independently (the
+/// parallel run). [`merge_shards`] puts the parts back together into exactly the whole run's
+/// outcome. The window must be fixed (a horizon); the account limit must not bind.
+pub fn simulate_shard(
+    trace: &Trace,
+    cfg: &ValidConfig,
+    shard: Shard,
+) -> Result<ShardOutcome, ShardRunError> {
+    let cfg: &PlatformConfig = cfg;
+    if cfg.horizon.is_none() {
+        return Err(ShardRunError::NoHorizon);
+    }
+    let (slices, excluded) = cut_at_horizon(trace, cfg);
+    let plan = WarmPlan::new(cfg, &slices);
+    let (apps, _) = trace.apps();
+    let ids: Vec<u32> = (0..trace.functions().len())
+        .filter(|&f| shard.holds(&shard_key(&trace.functions()[f])))
+        .map(|f| f as u32)
+        .collect();
+    let mine: Vec<&[Invocation]> = ids.iter().map(|&f| slices[f as usize]).collect();
+    let mut part_plan = plan.clone();
+    if part_plan.prefix.len() == slices.len() {
+        part_plan.prefix = ids
+            .iter()
+            .map(|&f| std::mem::take(&mut part_plan.prefix[f as usize]))
+            .collect();
+    }
+    let part_apps: Vec<u32> = if apps.len() == slices.len() {
+        ids.iter().map(|&f| apps[f as usize]).collect()
+    } else {
+        Vec::new()
+    };
+    let limit = cfg.account_concurrency.map_or(u64::MAX, u64::from);
+    let mut runner = Runner::new(
+        ids.len(),
+        Some(&ids),
+        cfg,
+        trace.origin_us(),
+        part_plan,
+        &part_apps,
+        Mode::Parallel,
+        limit,
+    );
+    runner.col.keep_log();
+    runner.start(&mine);
+    let coupled = |r: &Runner| ShardRunError::Coupled {
+        limit,
+        peak: r.col.peak_usage.max(0) as u64,
+    };
+    while runner.has_work() {
+        if !runner.epoch(&mine, Micros::MAX) {
+            return Err(coupled(&runner));
+        }
+    }
+    let peak = runner.col.peak_usage;
+    let mut out = runner.finish_shard(&ids).ok_or(ShardRunError::Coupled {
+        limit,
+        peak: peak.max(0) as u64,
+    })?;
+    if !out.log.is_monotone() || !out.finish_log.is_monotone() {
+        return Err(ShardRunError::OutOfOrder);
+    }
+    out.functions_in_trace = slices.len() as u32;
+    out.excluded_after_horizon = ids.iter().map(|&f| excluded[f as usize]).sum();
+    Ok(out)
+}
+
+/// The outcome of the whole run from its shards' parts (each function in exactly one part),
+/// identical to [`simulate`]'s. Errors when the parts are not of this trace and settings' run,
+/// or when the account limit binds (the whole run would have been coupled).
+pub fn merge_shards(
+    trace: &Trace,
+    cfg: &ValidConfig,
+    parts: &[&ShardOutcome],
+) -> Result<Outcome, ShardRunError> {
+    let cfg: &PlatformConfig = cfg;
+    let n = trace.functions().len();
+    let (slices, _) = cut_at_horizon(trace, cfg);
+    let plan = WarmPlan::new(cfg, &slices);
+    let horizon = plan.horizon(cfg.horizon);
+    let window_end = horizon.ok_or(ShardRunError::NoHorizon)?.max(plan.lo);
+    let mut functions: Vec<Option<FunctionStats>> = vec![None; n];
+    let name = |f: usize| trace.functions()[f].name.clone();
+    for p in parts {
+        if p.functions_in_trace as usize != n {
+            return Err(ShardRunError::OtherTrace {
+                want: n,
+                got: p.functions_in_trace as usize,
+            });
+        }
+        if (p.lo, p.window_end) != (plan.lo, window_end) {
+            return Err(ShardRunError::OtherWindow {
+                want_lo: plan.lo,
+                want_end: window_end,
+                got_lo: p.lo,
+                got_end: p.window_end,
+            });
+        }
+        for (f, stats) in &p.functions {
+            let f = *f as usize;
+            let slot = functions.get_mut(f).ok_or(ShardRunError::OtherTrace {
+                want: n,
+                got: f + 1,
+            })?;
+            if slot.is_some() {
+                return Err(ShardRunError::Twice(name(f)));
+            }
+            *slot = Some(stats.clone());
+        }
+    }
+    let mut totals = FunctionStats::default();
+    let mut all = Vec::with_capacity(n);
+    for (f, s) in functions.into_iter().enumerate() {
+        let s = s.ok_or_else(|| ShardRunError::Missing(name(f)))?;
+        totals.add(&s);
+        all.push(s);
+    }
+    let mut col = Collector::from_shards(plan.lo, horizon, parts)?;
+    col.finish(window_end);
+    let limit = cfg.account_concurrency.map_or(u64::MAX, u64::from);
+    if i128::from(col.peak_usage) > i128::from(limit) {
+        return Err(ShardRunError::Coupled {
+            limit,
+            peak: col.peak_usage.max(0) as u64,
+        });
+    }
+    let mode = if n <= 1 {
+        Mode::Coupled
+    } else {
+        Mode::Parallel
+    };
+    let warmup = warmup_report(cfg, &plan);
+    let mut outcome = outcome_of(col, all, totals, window_end, plan.lo, mode, warmup);
+    outcome.names = trace.functions().iter().map(|f| f.name.clone()).collect();
+    (outcome.apps, outcome.app_names) = trace.apps();
+    outcome.excluded_after_horizon = parts.iter().map(|p| p.excluded_after_horizon).sum();
+    Ok(outcome)
+}
+
+/// What a run reports of its warm-up before it runs (the counts come at the end).
+fn warmup_report(cfg: &PlatformConfig, plan: &WarmPlan) -> WarmupReport {
+    WarmupReport {
+        kind: cfg.warmup.describe(),
+        replayed_us: plan.replayed,
+        measured_from_us: plan.lo - plan.offset,
+        ..WarmupReport::default()
+    }
+}
+
 /// The time of day (microseconds since midnight, in the trace's clock) of an origin.
 pub(crate) fn time_of_day(origin_us: i64) -> Micros {
     origin_us.rem_euclid(super::DAY as i64) as Micros
@@ -133,6 +336,7 @@ fn run(
 ) -> Option<Outcome> {
     let mut runner = Runner::new(
         slices.len(),
+        None,
         cfg,
         origin_us,
         plan.clone(),
@@ -180,9 +384,13 @@ pub(crate) struct Runner<'c> {
 impl<'c> Runner<'c> {
     /// `origin_us`: the trace's origin in its own clock (for schedules' time of day); `plan`: the
     /// warm-up (its prefix has one entry per function, or none); `apps`: each function's
-    /// application (`Trace::apps`; empty: each function is its own).
+    /// application (`Trace::apps`; empty: each function is its own); `ids`: each function's index
+    /// in the whole trace when the run holds only some of its functions (a shard), for its
+    /// settings and random streams.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         functions: usize,
+        ids: Option<&[u32]>,
         cfg: &'c PlatformConfig,
         origin_us: i64,
         plan: WarmPlan,
@@ -196,12 +404,7 @@ impl<'c> Runner<'c> {
             lo: plan.lo,
             horizon: plan.horizon(cfg.horizon),
         };
-        let warmup = WarmupReport {
-            kind: cfg.warmup.describe(),
-            replayed_us: plan.replayed,
-            measured_from_us: plan.lo - plan.offset,
-            ..WarmupReport::default()
-        };
+        let warmup = warmup_report(cfg, &plan);
         let mut prefixes = plan.prefix.into_iter();
         let sim_limit = match mode {
             Mode::Coupled => limit,
@@ -213,7 +416,8 @@ impl<'c> Runner<'c> {
         };
         let mut accounts: Vec<Account> = Vec::new();
         let mut sims: Vec<FunctionSim> = Vec::with_capacity(functions);
-        for f in 0..functions {
+        for local in 0..functions {
+            let f = ids.map_or(local, |ids| ids[local] as usize);
             let prefix = prefixes.next().unwrap_or_default();
             match mode {
                 Mode::Coupled => sims.push(FunctionSim::new(
@@ -360,9 +564,21 @@ impl<'c> Runner<'c> {
         true
     }
 
-    /// Ends the run: the window is the horizon, or the end of the minute in which the last event
-    /// fell. Returns `None` if the run was aborted.
-    pub fn finish(mut self) -> Option<Outcome> {
+    /// The window's end: the horizon, or the end of the minute in which the last event fell
+    /// (never before the warm-up's end).
+    fn window_end(&self) -> Micros {
+        self.clock
+            .horizon
+            .unwrap_or(self.last_end)
+            .max(self.clock.lo)
+    }
+
+    /// Merges what is left, closes every function at `window_end` and returns their numbers
+    /// (by run index) and sums. `None` if the run was aborted.
+    fn finish_functions(
+        &mut self,
+        window_end: Micros,
+    ) -> Option<(Vec<FunctionStats>, FunctionStats)> {
         if self.aborted {
             return None;
         }
@@ -374,13 +590,6 @@ impl<'c> Runner<'c> {
         if self.mode == Mode::Parallel && self.over_limit() {
             return None;
         }
-        // The window ends at the horizon, or with the minute of the last event; it starts after
-        // the warm-up.
-        let window_end = self
-            .clock
-            .horizon
-            .unwrap_or(self.last_end)
-            .max(self.clock.lo);
         // In function order, each function's state freed once its numbers are out, so that the
         // functions' engine state and their numbers are never both held whole (issue 14, D10).
         let mut sims = std::mem::take(&mut self.sims);
@@ -396,33 +605,81 @@ impl<'c> Runner<'c> {
                 sims.shrink_to_fit();
             }
         }
+        Some((functions, totals))
+    }
+
+    /// Ends the run: the window is the horizon, or the end of the minute in which the last event
+    /// fell. Returns `None` if the run was aborted.
+    pub fn finish(mut self) -> Option<Outcome> {
+        let window_end = self.window_end();
+        let (functions, totals) = self.finish_functions(window_end)?;
         let mut col = self.col;
         col.finish(window_end);
-        let window_us = window_end - self.clock.lo;
-        let peak_account_usage = col.peak_usage_measured().max(0) as u64;
-        let mut warmup = self.warmup;
-        warmup.invocations = totals.warmup_invocations;
-        warmup.cold_starts = totals.warmup_cold_starts;
-        totals.peak_busy = col.minutes.iter().map(|m| m.peak_busy).max().unwrap_or(0);
-        let alive_integral_us = col.minutes.iter().map(|m| m.alive_us).sum();
-        Some(Outcome {
-            window_us,
-            names: Vec::new(),
-            apps: Vec::new(),
-            app_names: Vec::new(),
+        Some(outcome_of(
+            col,
             functions,
             totals,
-            latency: col.latency,
-            latency_warm: col.latency_warm,
-            latency_cold: col.latency_cold,
-            init: col.init,
-            minutes: col.minutes,
-            alive_integral_us,
-            peak_account_usage,
-            mode: self.mode,
-            excluded_after_horizon: 0,
-            warmup,
-        })
+            window_end,
+            self.clock.lo,
+            self.mode,
+            self.warmup,
+        ))
+    }
+
+    /// Ends a shard's run (see [`simulate_shard`]): the functions' numbers by index in the
+    /// trace, and the collector's parts before the window is closed. `None` if the account
+    /// limit was exceeded within the shard.
+    fn finish_shard(mut self, ids: &[u32]) -> Option<ShardOutcome> {
+        let window_end = self.window_end();
+        let (functions, _) = self.finish_functions(window_end)?;
+        // The run's changes are applied; what closing the functions changed is pending.
+        let run_log = self.col.take_log();
+        self.col.keep_log();
+        self.col.end_epoch();
+        let mut out = ShardOutcome {
+            functions: ids.iter().copied().zip(functions).collect(),
+            lo: self.clock.lo,
+            window_end,
+            ..ShardOutcome::default()
+        };
+        out.take_collector(&mut self.col, run_log);
+        Some(out)
+    }
+}
+
+/// The outcome of a run from its closed collector and its functions' numbers.
+fn outcome_of(
+    col: Collector,
+    functions: Vec<FunctionStats>,
+    mut totals: FunctionStats,
+    window_end: Micros,
+    lo: Micros,
+    mode: Mode,
+    mut warmup: WarmupReport,
+) -> Outcome {
+    let window_us = window_end - lo;
+    let peak_account_usage = col.peak_usage_measured().max(0) as u64;
+    warmup.invocations = totals.warmup_invocations;
+    warmup.cold_starts = totals.warmup_cold_starts;
+    totals.peak_busy = col.minutes.iter().map(|m| m.peak_busy).max().unwrap_or(0);
+    let alive_integral_us = col.minutes.iter().map(|m| m.alive_us).sum();
+    Outcome {
+        window_us,
+        names: Vec::new(),
+        apps: Vec::new(),
+        app_names: Vec::new(),
+        functions,
+        totals,
+        latency: col.latency,
+        latency_warm: col.latency_warm,
+        latency_cold: col.latency_cold,
+        init: col.init,
+        minutes: col.minutes,
+        alive_integral_us,
+        peak_account_usage,
+        mode,
+        excluded_after_horizon: 0,
+        warmup,
     }
 }
 
@@ -727,7 +984,7 @@ mod tests {
         let slices: Vec<&[Invocation]> = rows.iter().map(Vec::as_slice).collect();
         let plan = WarmPlan::new(&cfg, &slices);
         for mode in [Mode::Parallel, Mode::Coupled] {
-            let mut runner = Runner::new(n, &cfg, 0, plan.clone(), &[], mode, u64::MAX);
+            let mut runner = Runner::new(n, None, &cfg, 0, plan.clone(), &[], mode, u64::MAX);
             runner.start(&slices);
             while runner.has_work() {
                 assert!(runner.epoch(&slices, Micros::MAX));

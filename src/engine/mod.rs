@@ -17,7 +17,10 @@ use std::sync::Arc;
 pub use coldstart::{InitDist, InitSpec};
 pub use cpu::{CpuModel, CpuReference, CpuUse, MeasuredCurve, VcpuRule};
 pub(crate) use driver::Runner;
-pub use driver::{RunOptions, simulate, simulate_mode, simulate_with};
+pub use driver::{
+    RunOptions, ShardRunError, merge_shards, shard_key, simulate, simulate_mode, simulate_shard,
+    simulate_with,
+};
 pub use keepalive::{FixedKeepAlive, KeepAlivePolicy, KeepAliveSpec};
 pub(crate) use warmup::WarmPlan;
 pub use warmup::cyclic_span;

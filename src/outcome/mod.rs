@@ -3,6 +3,7 @@
 //! an [`Outcome`]; they never re-run the engine.
 
 pub mod fleet;
+pub mod shard;
 
 use hdrhistogram::Histogram;
 
@@ -111,7 +112,9 @@ impl EpochBuffer {
 /// A billing granularity, as data: each item's time is rounded up to a whole number of `step_us`
 /// and is at least `minimum_us` (`max(ceil(t / step) × step, minimum)`). Price sheets declare
 /// them; the engine sums each one it is asked for without knowing who bills that way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Granularity {
     /// Rounding step, microseconds (>= 1, checked by [`Granularity::new`]; 1 means no rounding).
     step_us: u64,
@@ -230,7 +233,7 @@ pub struct NotRecorded(pub Granularity);
 
 /// Times of items (executions, inits, or instance active periods) summed as measured and under
 /// each granularity the run was asked for, each item rounded on its own. Microseconds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rounded {
     /// Items summed.
     pub count: u64,
@@ -300,7 +303,7 @@ impl Rounded {
 }
 
 /// Work done at one memory size, for the bill.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MemoryUsage {
     pub memory_mb: u16,
     /// Executions on on-demand instances.
@@ -320,7 +323,7 @@ impl MemoryUsage {
 }
 
 /// One function's counters and instance-time. Times are microseconds.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionStats {
     pub invocations: u64,
     /// Counted invocations with an async or queue trigger (an event, not a request and response:
@@ -597,6 +600,9 @@ pub struct Collector {
     provisioned: i64,
     last_t: Micros,
     pub peak_usage: i64,
+    /// A shard's run keeps every level change it applies (`shard::DeltaLog`), so that the
+    /// merge can apply all shards' changes in time order, as the whole run does.
+    log: Option<shard::DeltaLog>,
 }
 
 impl Collector {
@@ -620,7 +626,18 @@ impl Collector {
             provisioned: 0,
             last_t: 0,
             peak_usage: 0,
+            log: None,
         }
+    }
+
+    /// Keep every level change applied from now on (a shard's run).
+    pub fn keep_log(&mut self) {
+        self.log = Some(shard::DeltaLog::default());
+    }
+
+    /// The changes logged so far (none unless `keep_log`); logging stops.
+    pub fn take_log(&mut self) -> shard::DeltaLog {
+        self.log.take().unwrap_or_default()
     }
 
     fn minute(&mut self, m: usize) -> &mut Minute {
@@ -695,31 +712,45 @@ impl Collector {
         let mut i = 0;
         while i < pending.len() {
             let t = pending[i].time;
-            self.integrate_to(t);
-            if t > self.lo {
-                // The level before this change held during part of the measured window.
-                self.peak_usage_measured = self.peak_usage_measured.max(self.usage);
-            }
+            let mut sum = [0i64; 4];
             while i < pending.len() && pending[i].time == t {
                 let d = pending[i];
-                self.busy += d.busy as i64;
-                self.alive += d.alive as i64;
-                self.usage += d.usage as i64;
-                self.provisioned += d.provisioned as i64;
+                sum[0] += d.busy as i64;
+                sum[1] += d.alive as i64;
+                sum[2] += d.usage as i64;
+                sum[3] += d.provisioned as i64;
                 i += 1;
             }
-            self.peak_usage = self.peak_usage.max(self.usage);
-            if t >= self.lo {
-                self.peak_usage_measured = self.peak_usage_measured.max(self.usage);
-            }
-            if t < self.clip {
-                let level = self.busy.max(0) as u32;
-                let minute = self.minute((t / MINUTE) as usize);
-                minute.peak_busy = minute.peak_busy.max(level);
-            }
+            self.apply(t, sum);
         }
         pending.clear();
         self.pending = pending;
+    }
+
+    /// Applies every change at time `t` at once, summed: (busy, alive, usage, provisioned).
+    /// Times must not go back.
+    fn apply(&mut self, t: Micros, [busy, alive, usage, provisioned]: [i64; 4]) {
+        self.integrate_to(t);
+        if t > self.lo {
+            // The level before this change held during part of the measured window.
+            self.peak_usage_measured = self.peak_usage_measured.max(self.usage);
+        }
+        self.busy += busy;
+        self.alive += alive;
+        self.usage += usage;
+        self.provisioned += provisioned;
+        self.peak_usage = self.peak_usage.max(self.usage);
+        if t >= self.lo {
+            self.peak_usage_measured = self.peak_usage_measured.max(self.usage);
+        }
+        if t < self.clip {
+            let level = self.busy.max(0) as u32;
+            let minute = self.minute((t / MINUTE) as usize);
+            minute.peak_busy = minute.peak_busy.max(level);
+        }
+        if let Some(log) = &mut self.log {
+            log.push(t, [busy, alive, usage, provisioned]);
+        }
     }
 
     /// Integrates to the window end, drops minutes past it and those of the warm-up.

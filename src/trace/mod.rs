@@ -167,6 +167,37 @@ impl Trace {
         (of, names)
     }
 
+    /// A stable 64-bit fingerprint of everything a run reads from the trace: the origin, each
+    /// function's name and application, and every row. Shards and their merge check that they
+    /// read the same trace.
+    pub fn fingerprint(&self) -> u64 {
+        let metas = self.functions.iter().flat_map(|f| {
+            [
+                crate::seed::hash_bytes(f.name.as_bytes()),
+                f.app
+                    .as_ref()
+                    .map_or(0, |a| crate::seed::hash_bytes(a.as_bytes()) | 1),
+            ]
+        });
+        let rows = self.invocations.iter().flat_map(|i| {
+            [
+                i.arrival,
+                i.duration,
+                u64::from(i.function) << 32 | u64::from(i.memory_mb) << 8 | i.trigger as u64,
+            ]
+        });
+        crate::seed::hash_words(
+            [
+                self.origin_us as u64,
+                self.functions.len() as u64,
+                self.invocations.len() as u64,
+            ]
+            .into_iter()
+            .chain(metas)
+            .chain(rows),
+        )
+    }
+
     /// The last arrival, microseconds since the origin.
     pub fn last_arrival(&self) -> Micros {
         self.ranges

@@ -28,6 +28,7 @@ mod robust;
 mod scenario;
 mod seeds;
 mod services;
+mod shard;
 mod spec_replay;
 mod sweep;
 mod trust;

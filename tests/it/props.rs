@@ -319,3 +319,43 @@ fn longer_durations_never_cost_less() {
         },
     );
 }
+
+#[test]
+fn merged_shards_equal_the_whole_run() {
+    use faasplan::engine::{ShardRunError, merge_shards, simulate_shard};
+    use faasplan::outcome::shard::ShardOutcome;
+    use faasplan::shard::Shard;
+    check(
+        (rows(4, ALL_TRIGGERS), settings(), 1u32..=5, 5u64..=40),
+        |(rows, s, n, horizon_min)| {
+            let trace = trace(&rows, 0, 1);
+            let mut cfg = s.config();
+            cfg.horizon = Some(horizon_min * MINUTE);
+            let Ok(valid) = cfg.validate_for(&trace) else {
+                return Ok(());
+            };
+            let whole = simulate_mode(&trace, &valid, None);
+            let parts: Result<Vec<ShardOutcome>, ShardRunError> = (0..n)
+                .map(|i| simulate_shard(&trace, &valid, Shard::new(i, n).unwrap()))
+                .collect();
+            let merged = parts.and_then(|parts| {
+                let refs: Vec<&ShardOutcome> = parts.iter().collect();
+                merge_shards(&trace, &valid, &refs)
+            });
+            match merged {
+                // Refused only where the whole run's functions had to run coupled.
+                Err(ShardRunError::Coupled { .. }) => {
+                    prop_assert!(
+                        whole.mode == Mode::Coupled,
+                        "refused, but the whole run was parallel"
+                    );
+                }
+                Err(e) => prop_assert!(false, "{e}"),
+                Ok(m) => {
+                    prop_assert_eq!(json(&m), json(&whole));
+                }
+            }
+            Ok(())
+        },
+    );
+}

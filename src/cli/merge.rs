@@ -1,0 +1,286 @@
+//! `--shard I/N --partial FILE` (one shard of a run) and `faasplan merge` (the whole run's output
+//! from all its shards' partials, byte-identical to running it whole).
+//!
+//! A partial records the command's arguments (without the shard's own and the output options)
+//! and a fingerprint of the trace it read. `merge` checks that the partials belong together,
+//! reads the trace again (the outputs need it: notes, CPU use, the read report) and checks its
+//! fingerprint, merges the shards' states into the run's outcome, and writes every output the
+//! whole run writes, through the same code (`simulate::output`).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::OnceLock;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser};
+
+use super::report_args::ReportArgs;
+use super::simulate::{self, SimulateArgs};
+use super::{Cli, Command, Format, platform_config_for, thread_pool};
+use faasplan::error::ConfigError;
+use faasplan::offering::Offering;
+use faasplan::outcome::shard::ShardOutcome;
+use faasplan::partial::{self, Header};
+use faasplan::shard::Shard;
+
+/// The command line after a scenario file was expanded (set once by `cli::run`): a shard
+/// records its settings from it.
+pub(super) static ARGS: OnceLock<Vec<OsString>> = OnceLock::new();
+
+/// `faasplan merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The partial results of every shard of one run (`--shard I/N --partial FILE`), in any
+    /// order.
+    #[arg(value_name = "PARTIAL", required = true)]
+    pub partials: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, default_value = "table", value_parser = super::format_parser())]
+    pub format: Format,
+
+    /// Also write a per-minute CSV series to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub per_minute: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    /// Worker threads (default: all cores; at most 256). The output does not depend on it.
+    #[arg(long, value_name = "N", value_parser = super::threads_parser())]
+    pub threads: Option<usize>,
+}
+
+/// The options a shard's settings leave out: its own, and those that only choose outputs or
+/// threads (merge takes its own).
+const NOT_SETTINGS: [&str; 4] = ["--shard", "--partial", "--format", "--threads"];
+
+/// The run's settings as a shard records them: the expanded command line after the command's
+/// name, without [`NOT_SETTINGS`].
+fn settings_args() -> anyhow::Result<Vec<String>> {
+    let all = ARGS
+        .get()
+        .cloned()
+        .unwrap_or_else(|| std::env::args_os().collect());
+    let mut out = Vec::new();
+    let mut it = all.into_iter().skip(1).map(|a| {
+        a.into_string()
+            .map_err(|a| anyhow::anyhow!("a sharded run's arguments must be UTF-8: {a:?}"))
+    });
+    // The command's name.
+    it.next().transpose()?;
+    while let Some(arg) = it.next() {
+        let arg = arg?;
+        if NOT_SETTINGS.contains(&arg.as_str()) {
+            it.next().transpose()?;
+        } else if !NOT_SETTINGS.iter().any(|f| {
+            arg.strip_prefix(f)
+                .is_some_and(|rest| rest.starts_with('='))
+        }) {
+            out.push(arg);
+        }
+    }
+    Ok(out)
+}
+
+/// `simulate --shard I/N --partial FILE`: runs the shard's functions and writes their partial.
+pub(super) fn run_shard(
+    a: &SimulateArgs,
+    pool: &rayon::ThreadPool,
+    offerings: &[Offering],
+    shard: Shard,
+    partial: &Path,
+) -> anyhow::Result<ExitCode> {
+    if offerings.len() > 1 {
+        return Err(ConfigError::invalid(
+            "--shard",
+            "runs one offering: shard each --offering's run on its own",
+        )
+        .into());
+    }
+    super::refuse_output_over_input("--partial", partial, &a.run.input_paths())?;
+    let offering = offerings.first();
+    let cfg = platform_config_for(&a.run.platform, offering)?;
+    if cfg.horizon.is_none() {
+        return Err(ConfigError::invalid(
+            "--shard",
+            "needs --horizon: the whole run's window ends with its last event, which no shard \
+             knows (give the trace's span, e.g. --horizon 1d)",
+        )
+        .into());
+    }
+    let settings = settings_args()?;
+    let (trace, _) = a.run.load(a.run.platform.seed, true)?;
+    let valid = super::validate_for(&cfg, &trace)?;
+    let part = pool
+        .install(|| faasplan::engine::simulate_shard(&trace, &valid, shard))
+        .map_err(|e| ConfigError::invalid("--shard", e.to_string()))?;
+    let header = Header::new("simulate", shard, trace.fingerprint(), settings);
+    let bytes = partial::encode(header, &part)?;
+    faasplan::export::write_atomic(partial, |w| w.write_all(&bytes))?;
+    let rows: u64 = part.functions.iter().map(|(_, s)| s.invocations).sum();
+    eprintln!(
+        "note: shard {shard}: {} of {} functions ({} invocations counted); partial written to {} \
+         ({} bytes)",
+        part.functions.len(),
+        part.functions_in_trace,
+        rows,
+        partial.display(),
+        bytes.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One partial read from disk.
+struct Part {
+    path: PathBuf,
+    header: Header,
+    shard: Shard,
+    payload: Vec<u8>,
+}
+
+/// Reads the partials and checks that they are the shards of one run, each once.
+fn read_set(paths: &[PathBuf]) -> anyhow::Result<Vec<Part>> {
+    let mut parts: Vec<Part> = Vec::with_capacity(paths.len());
+    for path in paths {
+        let (header, payload) = partial::read(path)?;
+        let shard = header
+            .shard()
+            .map_err(|e| anyhow::anyhow!("{}: shard {:?}: {e}", path.display(), header.shard))?;
+        parts.push(Part {
+            path: path.clone(),
+            header,
+            shard,
+            payload,
+        });
+    }
+    let first = &parts[0];
+    for p in &parts[1..] {
+        let differs = |what: &str| {
+            anyhow::anyhow!(
+                "{} and {} are not shards of one run: their {what} differ",
+                first.path.display(),
+                p.path.display()
+            )
+        };
+        if p.header.command != first.header.command {
+            return Err(differs("commands"));
+        }
+        if p.header.args != first.header.args {
+            return Err(differs("settings (command-line arguments)"));
+        }
+        if p.header.input != first.header.input {
+            return Err(differs("traces (input fingerprints)"));
+        }
+        if p.shard.count() != first.shard.count() {
+            return Err(differs("shard counts"));
+        }
+    }
+    let count = first.shard.count() as usize;
+    let mut seen: Vec<Option<&Path>> = vec![None; count];
+    for p in &parts {
+        if let Some(other) = seen[p.shard.index() as usize] {
+            bail!(
+                "{} and {} are both shard {}: give each shard once",
+                other.display(),
+                p.path.display(),
+                p.shard
+            );
+        }
+        seen[p.shard.index() as usize] = Some(&p.path);
+    }
+    let missing: Vec<String> = (0..count)
+        .filter(|&i| seen[i].is_none())
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "shard{} {} of {count} missing: give every shard's partial (these have {})",
+            if missing.len() > 1 { "s" } else { "" },
+            missing.join(", "),
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    parts.sort_by_key(|p| p.shard.index());
+    Ok(parts)
+}
+
+/// `faasplan merge`.
+pub fn run(m: &MergeArgs) -> anyhow::Result<ExitCode> {
+    let parts = read_set(&m.partials)?;
+    let header = &parts[0].header;
+    match header.command.as_str() {
+        "simulate" => merge_simulate(m, &parts),
+        other => bail!(
+            "{}: partials of `{other}` cannot be merged by this version",
+            parts[0].path.display()
+        ),
+    }
+}
+
+fn merge_simulate(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
+    let header = &parts[0].header;
+    let argv = ["faasplan", "simulate"]
+        .into_iter()
+        .map(String::from)
+        .chain(header.args.iter().cloned());
+    let mut a = match Cli::try_parse_from(argv) {
+        Ok(Cli {
+            command: Command::Simulate(a),
+        }) => a,
+        Ok(_) => unreachable!("the command was named simulate"),
+        Err(e) => bail!(
+            "{}: its settings no longer parse: {}",
+            parts[0].path.display(),
+            e.to_string().lines().next().unwrap_or_default()
+        ),
+    };
+    a.format = m.format;
+    a.per_minute = m.per_minute.clone();
+    a.report = m.report.clone();
+    a.threads = m.threads;
+    if let Some(out) = &a.per_minute {
+        super::refuse_output_over_input("--per-minute", out, &a.run.input_paths())?;
+    }
+    let pool = thread_pool(a.threads)?;
+    let offerings = a.run.offering.load()?;
+    let offering = offerings.first();
+    let cfg = platform_config_for(&a.run.platform, offering)?;
+    let report_to = a.report.target("simulate", &a.run.trace_path())?;
+    let name = a.run.name();
+    let (trace, load) = a.run.load(a.run.platform.seed, true)?;
+    let fingerprint = format!("{:016x}", trace.fingerprint());
+    if fingerprint != header.input {
+        bail!(
+            "{name} is not the trace the shards read (its fingerprint is {fingerprint}, theirs \
+             {}): merge where the shards ran, with the same files",
+            header.input
+        );
+    }
+    let valid = super::validate_for(&cfg, &trace)?;
+    let states: Vec<ShardOutcome> = parts
+        .iter()
+        .map(|p| partial::decode(&p.path, &p.payload))
+        .collect::<Result<_, _>>()?;
+    let refs: Vec<&ShardOutcome> = states.iter().collect();
+    let outcome = pool
+        .install(|| faasplan::engine::merge_shards(&trace, &valid, &refs))
+        .with_context(|| format!("merging {} partials", parts.len()))?;
+    simulate::output(
+        &a,
+        offering,
+        &cfg,
+        simulate::Run {
+            name: &name,
+            trace: &trace,
+            report: &load.rows,
+            outcome: &outcome,
+            report_to: report_to.as_ref(),
+        },
+    )
+}

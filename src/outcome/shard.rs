@@ -1,0 +1,380 @@
+//! What a shard's run keeps so that the shards merge into exactly the whole run's [`Outcome`]:
+//! every part of an outcome is either additive (counts, integrals, billing sums, histogram
+//! buckets) or, for the run-wide peaks of levels summed over functions, rebuilt by applying every
+//! shard's level changes in time order (the [`DeltaLog`]s), as the whole run's collector does.
+//!
+//! [`Outcome`]: super::Outcome
+
+use hdrhistogram::Histogram;
+
+use super::{Collector, FunctionStats, Latency, Minute};
+use crate::time::Micros;
+
+/// Every level change a collector applied, in time order: per time, the summed changes of
+/// (busy, alive, account usage, provisioned level). Stored compactly: the time as a varint
+/// step from the previous one, each change as a zigzag varint (about 5 bytes per time).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeltaLog {
+    bytes: Vec<u8>,
+    last_t: Micros,
+    len: u64,
+    /// False once a time came before the one logged last: such a log cannot be merged by time
+    /// (the run applied that change late, which only its own order reproduces).
+    monotone: bool,
+}
+
+impl Default for DeltaLog {
+    fn default() -> DeltaLog {
+        DeltaLog {
+            bytes: Vec::new(),
+            last_t: 0,
+            len: 0,
+            monotone: true,
+        }
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+/// Why a log could not be read (a corrupt partial that passed its checksum: a bug or a forgery).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the level-change log is corrupt at byte {0}")]
+pub struct CorruptLog(pub usize);
+
+impl DeltaLog {
+    pub(super) fn push(&mut self, t: Micros, d: [i64; 4]) {
+        if t < self.last_t {
+            self.monotone = false;
+        }
+        put_varint(&mut self.bytes, t.saturating_sub(self.last_t));
+        for v in d {
+            put_varint(&mut self.bytes, zigzag(v));
+        }
+        self.last_t = t;
+        self.len += 1;
+    }
+
+    /// True while every time logged came at or after the one before.
+    pub fn is_monotone(&self) -> bool {
+        self.monotone
+    }
+
+    /// Changes logged.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes the log takes.
+    pub fn bytes(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn reader(&self) -> LogReader<'_> {
+        LogReader {
+            bytes: &self.bytes,
+            at: 0,
+            t: 0,
+        }
+    }
+}
+
+struct LogReader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    t: Micros,
+}
+
+impl LogReader<'_> {
+    fn varint(&mut self) -> Result<u64, CorruptLog> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = *self.bytes.get(self.at).ok_or(CorruptLog(self.at))?;
+            self.at += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err(CorruptLog(self.at))
+    }
+
+    fn next(&mut self) -> Result<Option<(Micros, [i64; 4])>, CorruptLog> {
+        if self.at == self.bytes.len() {
+            return Ok(None);
+        }
+        let step = self.varint()?;
+        self.t = self.t.checked_add(step).ok_or(CorruptLog(self.at))?;
+        let mut d = [0i64; 4];
+        for v in &mut d {
+            *v = unzigzag(self.varint()?);
+        }
+        Ok(Some((self.t, d)))
+    }
+}
+
+/// A latency distribution in a form that serializes: the histogram's recorded buckets (each
+/// bucket's highest equivalent value and count) plus the exact sum and max. Recording the
+/// values back puts each count in the bucket it came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LatencyState {
+    buckets: Vec<(u64, u64)>,
+    sum_us: u128,
+    max_us: Micros,
+}
+
+impl From<&Latency> for LatencyState {
+    fn from(l: &Latency) -> LatencyState {
+        LatencyState {
+            buckets: l
+                .hist
+                .iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect(),
+            sum_us: l.sum_us,
+            max_us: l.max_us,
+        }
+    }
+}
+
+impl LatencyState {
+    fn latency(&self) -> Latency {
+        let mut hist = Histogram::<u64>::new(3).expect("3 significant digits is a valid histogram");
+        for &(v, n) in &self.buckets {
+            if hist.record_n(v, n).is_err() {
+                hist.saturating_record_n(v, n);
+            }
+        }
+        Latency {
+            hist,
+            sum_us: self.sum_us,
+            max_us: self.max_us,
+        }
+    }
+}
+
+/// One minute's counts (the additive part of a [`Minute`]), in `MinuteKind` order: invocations,
+/// cold starts, throttled, dead-lettered, timed out.
+pub type MinuteCounts = [u64; 5];
+
+/// What one shard's run keeps: its functions' numbers (by index in the whole trace) and its
+/// part of the run-wide series, before the window is closed.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ShardOutcome {
+    /// The functions of the whole trace.
+    pub functions_in_trace: u32,
+    /// This shard's functions, by index in the trace, ascending.
+    pub functions: Vec<(u32, FunctionStats)>,
+    /// Per-minute counts from minute 0 of the engine's clock (warm-up included).
+    pub minutes: Vec<MinuteCounts>,
+    pub latency_warm: LatencyState,
+    pub latency_cold: LatencyState,
+    pub init: LatencyState,
+    /// The level changes of the run, then those of closing the functions at the window's end
+    /// (the whole run applies the latter last, after any later-timed change of the run).
+    pub log: DeltaLog,
+    pub finish_log: DeltaLog,
+    /// The shard's rows at or after the horizon (not simulated).
+    pub excluded_after_horizon: u64,
+    /// The engine's clock: where measuring starts, and the window's end (the horizon).
+    pub lo: Micros,
+    pub window_end: Micros,
+}
+
+impl ShardOutcome {
+    /// Takes a shard collector's parts (after its last `end_epoch`): `run_log` is the log of
+    /// the run's epochs, the collector's own the log since.
+    pub(crate) fn take_collector(&mut self, col: &mut Collector, run_log: DeltaLog) {
+        self.minutes = col
+            .minutes
+            .iter()
+            .map(|m| {
+                [
+                    m.invocations,
+                    m.cold_starts,
+                    m.throttled,
+                    m.dead_lettered,
+                    m.timed_out,
+                ]
+            })
+            .collect();
+        self.latency_warm = LatencyState::from(&col.latency_warm);
+        self.latency_cold = LatencyState::from(&col.latency_cold);
+        self.init = LatencyState::from(&col.init);
+        self.log = run_log;
+        self.finish_log = col.log.take().unwrap_or_default();
+    }
+}
+
+impl Collector {
+    /// The collector of the whole run, from its shards: counts and histograms added, and every
+    /// shard's level changes applied in time order (changes at one time summed, as the whole
+    /// run sums them before taking a peak). Ready for [`Collector::finish`].
+    pub fn from_shards(
+        lo: Micros,
+        clip: Option<Micros>,
+        parts: &[&ShardOutcome],
+    ) -> Result<Collector, CorruptLog> {
+        let mut col = Collector::new(lo, clip);
+        for p in parts {
+            if col.minutes.len() < p.minutes.len() {
+                col.minutes.resize(p.minutes.len(), Minute::default());
+            }
+            for (m, c) in col.minutes.iter_mut().zip(&p.minutes) {
+                m.invocations += c[0];
+                m.cold_starts += c[1];
+                m.throttled += c[2];
+                m.dead_lettered += c[3];
+                m.timed_out += c[4];
+            }
+            col.latency_warm = Latency::merged(&col.latency_warm, &p.latency_warm.latency());
+            col.latency_cold = Latency::merged(&col.latency_cold, &p.latency_cold.latency());
+            col.init = Latency::merged(&col.init, &p.init.latency());
+        }
+        // The whole run applies its epochs' changes in time order, then, last, what closing the
+        // functions changed. A function closed before its time there only when the whole run's
+        // last epoch ended before that time (a shard's ends earlier): those changes (before the
+        // clip) come after every change of the whole run's epochs, so they merge by time. The
+        // changes at the clip (lives cut at the window's end) come after every epoch's
+        // change, which may be later (requests still running past a horizon).
+        let clip = col.clip;
+        let before: Vec<Stream> = parts
+            .iter()
+            .map(|p| Stream {
+                logs: vec![p.log.reader(), p.finish_log.reader()],
+                keep: |t, clip| t < clip,
+                clip,
+            })
+            .collect();
+        col.apply_streams(before)?;
+        let at_clip: Vec<Stream> = parts
+            .iter()
+            .map(|p| Stream {
+                logs: vec![p.finish_log.reader()],
+                keep: |t, clip| t >= clip,
+                clip,
+            })
+            .collect();
+        col.apply_streams(at_clip)?;
+        Ok(col)
+    }
+
+    /// Applies the streams in time order (a k-way merge: shards are few, so a linear scan of
+    /// the heads), the changes at one time summed. Each stream must be in time order.
+    fn apply_streams(&mut self, mut streams: Vec<Stream<'_>>) -> Result<(), CorruptLog> {
+        let mut heads = streams
+            .iter_mut()
+            .map(Stream::next)
+            .collect::<Result<Vec<_>, _>>()?;
+        while let Some(t) = heads.iter().flatten().map(|h| h.0).min() {
+            let mut sum = [0i64; 4];
+            for (head, stream) in heads.iter_mut().zip(streams.iter_mut()) {
+                if let Some((ht, d)) = *head
+                    && ht == t
+                {
+                    for (s, v) in sum.iter_mut().zip(d) {
+                        *s += v;
+                    }
+                    *head = stream.next()?;
+                    if head.is_some_and(|(next, _)| next <= t) {
+                        return Err(CorruptLog(stream.at()));
+                    }
+                }
+            }
+            self.apply(t, sum);
+        }
+        Ok(())
+    }
+}
+
+/// One shard's changes, as the merge reads them: some of its logs in turn, each entry kept if
+/// its time passes a filter.
+struct Stream<'a> {
+    logs: Vec<LogReader<'a>>,
+    keep: fn(Micros, Micros) -> bool,
+    clip: Micros,
+}
+
+impl Stream<'_> {
+    fn next(&mut self) -> Result<Option<(Micros, [i64; 4])>, CorruptLog> {
+        while let Some(r) = self.logs.first_mut() {
+            match r.next()? {
+                Some((t, d)) if (self.keep)(t, self.clip) => return Ok(Some((t, d))),
+                Some(_) => {}
+                None => {
+                    self.logs.remove(0);
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn at(&self) -> usize {
+        self.logs.first().map_or(0, |r| r.at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_reads_back_what_was_pushed() {
+        let mut log = DeltaLog::default();
+        let items = [
+            (0, [1, 1, 1, 0]),
+            (5, [-1, 0, 0, 3]),
+            (5_000_000_000, [i32::MAX as i64, -(i32::MAX as i64), 0, -7]),
+            (u64::MAX, [0, 0, 0, 0]),
+        ];
+        for (t, d) in items {
+            log.push(t, d);
+        }
+        let mut r = log.reader();
+        for want in items {
+            assert_eq!(r.next(), Ok(Some(want)));
+        }
+        assert_eq!(r.next(), Ok(None));
+        assert_eq!(log.len(), 4);
+    }
+
+    #[test]
+    fn a_truncated_log_is_an_error_not_a_panic() {
+        let mut log = DeltaLog::default();
+        log.push(300, [1, 2, 3, 4]);
+        log.bytes.pop();
+        let mut r = log.reader();
+        assert!(r.next().is_err());
+    }
+
+    #[test]
+    fn a_latency_survives_its_state() {
+        let mut l = Latency::default();
+        for v in [1, 17, 999, 1_001, 123_456_789, 5, 5, 5] {
+            l.record(v);
+        }
+        let back = LatencyState::from(&l).latency();
+        assert_eq!(back.count(), l.count());
+        for q in [0.0, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(back.quantile_us(q), l.quantile_us(q), "q {q}");
+        }
+        assert_eq!((back.sum_us, back.max_us), (l.sum_us, l.max_us));
+    }
+}

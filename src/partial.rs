@@ -1,0 +1,202 @@
+//! Partial result files: what one shard of a run writes (`--shard I/N --partial FILE`) and
+//! `faasplan merge` reads.
+//!
+//! A partial is self-describing and versioned, and a checksum covers it whole:
+//!
+//! ```text
+//! faasplan partial\n                       the magic line
+//! {"format":1,"faasplan":"0.1.0",...}\n    the header: one line of JSON (see Header)
+//! <payload>                                the shard's state (postcard), `payload_bytes` long
+//! <crc32>                                  CRC-32 of everything before it, 4 bytes little-endian
+//! ```
+//!
+//! `head -2 FILE` shows what a partial is. A truncated or corrupt file fails its checksum; one
+//! from another version of faasplan or of the format is refused by name.
+
+use std::path::{Path, PathBuf};
+
+use crate::shard::Shard;
+
+/// The first line of every partial.
+pub const MAGIC: &[u8] = b"faasplan partial\n";
+/// The layout of the header and payload; any change to either bumps it.
+pub const FORMAT: u32 = 1;
+/// The version of faasplan that wrote a partial: only the same version merges it (the engine's
+/// numbers may differ between versions).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What a partial says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Header {
+    pub format: u32,
+    pub faasplan: String,
+    /// The command whose shard this is (`simulate`, `sweep`).
+    pub command: String,
+    /// `I/N`.
+    pub shard: String,
+    /// A fingerprint of the input the shard read (hex), to check that every shard and the merge
+    /// read the same data.
+    pub input: String,
+    /// The command's arguments, without the shard's own (`--shard`, `--partial`) and output
+    /// options: every shard of one run has the same.
+    pub args: Vec<String>,
+    pub payload_bytes: u64,
+}
+
+impl Header {
+    pub fn new(command: &str, shard: Shard, input: u64, args: Vec<String>) -> Header {
+        Header {
+            format: FORMAT,
+            faasplan: VERSION.to_string(),
+            command: command.to_string(),
+            shard: shard.to_string(),
+            input: format!("{input:016x}"),
+            args,
+            payload_bytes: 0,
+        }
+    }
+
+    /// The shard, as written.
+    pub fn shard(&self) -> Result<Shard, crate::shard::ShardError> {
+        self.shard.parse()
+    }
+}
+
+/// Why a partial could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum PartialError {
+    #[error("{}: not a faasplan partial result (it does not start with \"faasplan partial\")", .0.display())]
+    NotAPartial(PathBuf),
+    #[error("{}: the partial is truncated or corrupt: its checksum does not match ({why})", .path.display())]
+    Corrupt { path: PathBuf, why: String },
+    #[error(
+        "{}: written by faasplan {theirs} (partial format {their_format}); this is faasplan {VERSION} \
+         (format {FORMAT}): merge partials with the version that wrote them",
+        .path.display()
+    )]
+    OtherVersion {
+        path: PathBuf,
+        theirs: String,
+        their_format: u32,
+    },
+    #[error("{}: cannot read: {err}", .path.display())]
+    Io { path: PathBuf, err: std::io::Error },
+    #[error("cannot encode the partial: {0}")]
+    Encode(String),
+}
+
+/// Encodes a partial: the header (its `payload_bytes` set here) and a payload.
+pub fn encode<T: serde::Serialize>(
+    mut header: Header,
+    payload: &T,
+) -> Result<Vec<u8>, PartialError> {
+    let body = postcard::to_stdvec(payload).map_err(|e| PartialError::Encode(e.to_string()))?;
+    header.payload_bytes = body.len() as u64;
+    let mut out = MAGIC.to_vec();
+    serde_json::to_writer(&mut out, &header).map_err(|e| PartialError::Encode(e.to_string()))?;
+    out.push(b'\n');
+    out.extend_from_slice(&body);
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    Ok(out)
+}
+
+/// Reads a partial's header and checks its checksum and version; returns the payload's bytes.
+pub fn read(path: &Path) -> Result<(Header, Vec<u8>), PartialError> {
+    let bytes = std::fs::read(path).map_err(|err| PartialError::Io {
+        path: path.to_path_buf(),
+        err,
+    })?;
+    let corrupt = |why: &str| PartialError::Corrupt {
+        path: path.to_path_buf(),
+        why: why.to_string(),
+    };
+    if !bytes.starts_with(MAGIC) {
+        return Err(PartialError::NotAPartial(path.to_path_buf()));
+    }
+    if bytes.len() < MAGIC.len() + 4 {
+        return Err(corrupt("too short"));
+    }
+    let (content, crc) = bytes.split_at(bytes.len() - 4);
+    let want = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
+    if crc32fast::hash(content) != want {
+        return Err(corrupt("CRC-32"));
+    }
+    let rest = &content[MAGIC.len()..];
+    let eol = rest
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or_else(|| corrupt("no header line"))?;
+    let header: Header =
+        serde_json::from_slice(&rest[..eol]).map_err(|e| corrupt(&format!("header: {e}")))?;
+    if header.format != FORMAT || header.faasplan != VERSION {
+        return Err(PartialError::OtherVersion {
+            path: path.to_path_buf(),
+            theirs: header.faasplan,
+            their_format: header.format,
+        });
+    }
+    let payload = &rest[eol + 1..];
+    if payload.len() as u64 != header.payload_bytes {
+        return Err(corrupt("payload length"));
+    }
+    Ok((header, payload.to_vec()))
+}
+
+/// Decodes a payload read by [`read`].
+pub fn decode<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    payload: &[u8],
+) -> Result<T, PartialError> {
+    postcard::from_bytes(payload).map_err(|e| PartialError::Corrupt {
+        path: path.to_path_buf(),
+        why: format!("payload: {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<u8> {
+        let h = Header::new(
+            "simulate",
+            Shard::new(1, 4).unwrap(),
+            0xabc,
+            vec!["t.csv".into()],
+        );
+        encode(h, &(7u32, vec![1u64, 2, 3])).unwrap()
+    }
+
+    fn write(bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.fpp");
+        std::fs::write(&p, bytes).unwrap();
+        (dir, p)
+    }
+
+    #[test]
+    fn a_partial_reads_back() {
+        let (_d, p) = write(&sample());
+        let (h, payload) = read(&p).unwrap();
+        assert_eq!(h.shard().unwrap(), Shard::new(1, 4).unwrap());
+        assert_eq!(h.input, "0000000000000abc");
+        let v: (u32, Vec<u64>) = decode(&p, &payload).unwrap();
+        assert_eq!(v, (7, vec![1, 2, 3]));
+    }
+
+    #[test]
+    fn every_truncation_and_every_flipped_byte_is_refused() {
+        let good = sample();
+        for n in 0..good.len() {
+            let (_d, p) = write(&good[..n]);
+            assert!(read(&p).is_err(), "truncated to {n}");
+        }
+        for i in 0..good.len() {
+            let mut bad = good.clone();
+            bad[i] ^= 0x10;
+            let (_d, p) = write(&bad);
+            assert!(read(&p).is_err(), "byte {i} flipped");
+        }
+    }
+}

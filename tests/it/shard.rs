@@ -1,0 +1,473 @@
+//! Shards and their merge (issue 16): shard i of N runs some functions; the merge of all N parts
+//! is the whole run, byte for byte (the summary JSON and the per-minute series), in every setting
+//! that changes what a function does over time: keep-alive, provisioned concurrency, a cyclic
+//! warm-up, and a learning policy that couples an application's functions.
+
+use faasplan::engine::{
+    InitDist, KeepAliveSpec, PlatformConfig, ShardRunError, Warmup, merge_shards, simulate,
+    simulate_shard,
+};
+use faasplan::outcome::shard::ShardOutcome;
+use faasplan::shard::Shard;
+use faasplan::time::SECOND;
+use faasplan::trace::{Trace, TraceBuilder, Trigger};
+
+use crate::common::{self, Service};
+use crate::determinism::json;
+
+fn trace() -> Trace {
+    common::poisson_multi(
+        &[
+            (8.0, Service::Exponential(0.3), Trigger::Sync),
+            (3.0, Service::LogNormal(0.5, 1.0), Trigger::Async),
+            (1.0, Service::Constant(2.0), Trigger::Queue),
+            (0.005, Service::Constant(0.1), Trigger::Sync),
+            (12.0, Service::Exponential(0.05), Trigger::Sync),
+            (0.5, Service::Exponential(1.0), Trigger::Sync),
+            (0.02, Service::Constant(3.0), Trigger::Sync),
+        ],
+        1_800.0,
+        42,
+    )
+}
+
+fn config() -> PlatformConfig {
+    let mut cfg = common::unlimited(120.0, 150.0);
+    cfg.init = InitDist::lognormal(100.0, 400.0).unwrap();
+    cfg.account_concurrency = Some(1000);
+    cfg.horizon = Some(1_800 * SECOND);
+    cfg.seed = 3;
+    cfg
+}
+
+/// Runs every shard of `n` and merges them.
+fn sharded(trace: &Trace, cfg: &PlatformConfig, n: u32) -> String {
+    let valid = cfg.validate_for(trace).unwrap();
+    let parts: Vec<ShardOutcome> = (0..n)
+        .map(|i| simulate_shard(trace, &valid, Shard::new(i, n).unwrap()).unwrap())
+        .collect();
+    let held: usize = parts.iter().map(|p| p.functions.len()).sum();
+    assert_eq!(held, trace.functions().len(), "each function in one part");
+    let refs: Vec<&ShardOutcome> = parts.iter().collect();
+    json(&merge_shards(trace, &valid, &refs).unwrap())
+}
+
+fn whole(trace: &Trace, cfg: &PlatformConfig) -> String {
+    json(&simulate(trace, &cfg.validate_for(trace).unwrap()))
+}
+
+#[test]
+fn merged_shards_equal_the_whole_run_byte_for_byte() {
+    let t = trace();
+    let cfg = config();
+    let want = whole(&t, &cfg);
+    for n in [1, 2, 3, 4, 7, 16] {
+        assert_eq!(sharded(&t, &cfg, n), want, "{n} shards");
+    }
+}
+
+#[test]
+fn merged_shards_equal_the_whole_run_with_provisioned_concurrency_and_a_cyclic_warmup() {
+    let t = trace();
+    let mut cfg = config();
+    cfg.provisioned = 2;
+    cfg.warmup = Warmup::Cyclic;
+    let want = whole(&t, &cfg);
+    assert!(want.contains("provisioned"));
+    for n in [2, 4] {
+        assert_eq!(sharded(&t, &cfg, n), want, "{n} shards");
+    }
+    let mut cfg = config();
+    cfg.warmup = Warmup::For(300 * SECOND);
+    assert_eq!(sharded(&t, &cfg, 3), whole(&t, &cfg));
+}
+
+#[test]
+fn an_application_stays_in_one_shard_and_a_learning_policy_merges_exactly() {
+    // Seven functions in three applications (and one alone), under the hybrid policy, which
+    // keeps one state per application.
+    let src = trace();
+    let mut b = TraceBuilder::new();
+    for (f, meta) in src.functions().iter().enumerate() {
+        let id = b.function_id(&meta.name);
+        if f < 6 {
+            b.set_app(id, &format!("app{}", f % 3)).unwrap();
+        }
+        for r in src.function_invocations(f) {
+            b.push(r.arrival as i64, id, r.duration, r.memory_mb, r.trigger);
+        }
+    }
+    b.origin_at_most(0);
+    let t = b.finish();
+    let mut cfg = config();
+    cfg.keep_alive = KeepAliveSpec::parse("hybrid").unwrap().policy();
+    cfg.max_lifetime = cfg.keep_alive.max_lifetime();
+    let valid = cfg.validate_for(&t).unwrap();
+    for n in [2, 3, 4] {
+        for i in 0..n {
+            let part = simulate_shard(&t, &valid, Shard::new(i, n).unwrap()).unwrap();
+            let apps: std::collections::BTreeSet<_> = part
+                .functions
+                .iter()
+                .filter_map(|(f, _)| t.functions()[*f as usize].app.clone())
+                .collect();
+            for app in apps {
+                let members = t
+                    .functions()
+                    .iter()
+                    .filter(|m| m.app.as_ref() == Some(&app));
+                let held = members
+                    .filter(|m| {
+                        part.functions
+                            .iter()
+                            .any(|(f, _)| t.functions()[*f as usize].name == m.name)
+                    })
+                    .count();
+                assert_eq!(held, 2, "both functions of {app} in shard {i}/{n}");
+            }
+        }
+        assert_eq!(sharded(&t, &cfg, n), whole(&t, &cfg), "{n} shards");
+    }
+}
+
+#[test]
+fn a_shard_needs_a_horizon_and_an_account_limit_that_does_not_bind() {
+    let t = trace();
+    let mut cfg = config();
+    cfg.horizon = None;
+    let valid = cfg.validate_for(&t).unwrap();
+    assert_eq!(
+        simulate_shard(&t, &valid, Shard::WHOLE).unwrap_err(),
+        ShardRunError::NoHorizon
+    );
+    // A limit of 3 binds: the functions together need more instances. Within a shard, or only
+    // once the shards are merged; either way no partial result is called exact.
+    let mut cfg = config();
+    cfg.account_concurrency = Some(3);
+    let valid = cfg.validate_for(&t).unwrap();
+    let parts: Vec<Result<ShardOutcome, ShardRunError>> = (0..7)
+        .map(|i| simulate_shard(&t, &valid, Shard::new(i, 7).unwrap()))
+        .collect();
+    let merged = if parts.iter().all(Result::is_ok) {
+        let parts: Vec<ShardOutcome> = parts.into_iter().map(Result::unwrap).collect();
+        let refs: Vec<&ShardOutcome> = parts.iter().collect();
+        merge_shards(&t, &valid, &refs).map(|_| ())
+    } else {
+        Err(parts.into_iter().find_map(Result::err).unwrap())
+    };
+    assert!(
+        matches!(merged, Err(ShardRunError::Coupled { limit: 3, peak }) if peak > 3),
+        "{merged:?}"
+    );
+}
+
+#[test]
+fn the_merge_refuses_a_missing_or_doubled_part() {
+    let t = trace();
+    let cfg = config();
+    let valid = cfg.validate_for(&t).unwrap();
+    let parts: Vec<ShardOutcome> = (0..3)
+        .map(|i| simulate_shard(&t, &valid, Shard::new(i, 3).unwrap()).unwrap())
+        .collect();
+    let nonempty: Vec<&ShardOutcome> = parts.iter().filter(|p| !p.functions.is_empty()).collect();
+    assert!(nonempty.len() >= 2);
+    let missing = merge_shards(&t, &valid, &nonempty[1..]).unwrap_err();
+    assert!(matches!(missing, ShardRunError::Missing(_)), "{missing}");
+    let mut doubled: Vec<&ShardOutcome> = parts.iter().collect();
+    doubled.push(nonempty[0]);
+    let twice = merge_shards(&t, &valid, &doubled).unwrap_err();
+    assert!(matches!(twice, ShardRunError::Twice(_)), "{twice}");
+    // Another window (horizon) is another run.
+    let mut other = config();
+    other.horizon = Some(900 * SECOND);
+    let valid_other = other.validate_for(&t).unwrap();
+    let refs: Vec<&ShardOutcome> = parts.iter().collect();
+    let e = merge_shards(&t, &valid_other, &refs).unwrap_err();
+    assert!(matches!(e, ShardRunError::OtherWindow { .. }), "{e}");
+}
+
+// --- The command line: `simulate --shard I/N --partial FILE` and `faasplan merge`. ---
+
+mod cli {
+    use std::path::{Path, PathBuf};
+
+    use crate::common::{faasplan, stderr};
+
+    const TRACE: &str = "workloads/multi-function.csv";
+
+    fn run(args: &[&str]) -> std::process::Output {
+        let out = faasplan(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        out
+    }
+
+    fn refused(args: &[&str], says: &[&str]) -> String {
+        let out = faasplan(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        for s in says {
+            assert!(err.contains(s), "{args:?}: expected {s:?} in: {err}");
+        }
+        assert!(!err.contains("panicked"), "{err}");
+        err
+    }
+
+    /// Writes the `n` partials of `settings` into `dir`.
+    fn shards(dir: &Path, settings: &[&str], n: u32) -> Vec<PathBuf> {
+        (0..n)
+            .map(|i| {
+                let p = dir.join(format!("part-{i}-of-{n}.fpp"));
+                let shard = format!("{i}/{n}");
+                let mut args = vec!["simulate"];
+                args.extend_from_slice(settings);
+                args.extend(["--shard", &shard, "--partial", p.to_str().unwrap()]);
+                let out = run(&args);
+                assert!(out.stdout.is_empty(), "a shard writes only its partial");
+                p
+            })
+            .collect()
+    }
+
+    fn merge(parts: &[PathBuf], extra: &[&str]) -> std::process::Output {
+        let mut args = vec!["merge"];
+        args.extend(parts.iter().map(|p| p.to_str().unwrap()));
+        args.extend_from_slice(extra);
+        faasplan(&args)
+    }
+
+    fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn four_shards_merged_give_the_whole_runs_json_table_per_minute_and_report() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let settings = [
+            TRACE,
+            "--horizon",
+            "1d",
+            "--offering",
+            "aws-lambda-arm64",
+            "--provisioned",
+            "checkout=2",
+            "--warmup",
+            "cyclic",
+        ];
+        let parts = shards(d, &settings, 4);
+        for format in ["json", "table", "csv", "markdown"] {
+            let mut whole = vec!["simulate"];
+            whole.extend_from_slice(&settings);
+            whole.extend(["--format", format]);
+            let want = run(&whole);
+            let got = merge(&parts, &["--format", format]);
+            assert!(got.status.success(), "{}", stderr(&got));
+            assert_eq!(
+                String::from_utf8_lossy(&got.stdout),
+                String::from_utf8_lossy(&want.stdout),
+                "{format}"
+            );
+        }
+        // The per-minute series and the report (summary.md, charts, page), byte for byte.
+        let (pm_whole, pm_merged) = (d.join("whole.csv"), d.join("merged.csv"));
+        let (rep_whole, rep_merged) = (d.join("rep-whole"), d.join("rep-merged"));
+        let mut whole = vec!["simulate"];
+        whole.extend_from_slice(&settings);
+        whole.extend([
+            "--per-minute",
+            pm_whole.to_str().unwrap(),
+            "--report",
+            rep_whole.to_str().unwrap(),
+        ]);
+        run(&whole);
+        let got = merge(
+            &parts,
+            &[
+                "--per-minute",
+                pm_merged.to_str().unwrap(),
+                "--report",
+                rep_merged.to_str().unwrap(),
+            ],
+        );
+        assert!(got.status.success(), "{}", stderr(&got));
+        assert_eq!(
+            std::fs::read(&pm_whole).unwrap(),
+            std::fs::read(&pm_merged).unwrap()
+        );
+        let (w, m) = (files(&rep_whole), files(&rep_merged));
+        assert!(w.iter().any(|(n, _)| n.ends_with(".png")));
+        assert_eq!(
+            w.iter().map(|f| &f.0).collect::<Vec<_>>(),
+            m.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
+        for ((name, a), (_, b)) in w.iter().zip(&m) {
+            assert!(a == b, "report file {name} differs");
+        }
+    }
+
+    #[test]
+    fn applications_of_the_azure_2021_sample_merge_exactly_under_a_learning_policy() {
+        let tmp = tempfile::tempdir().unwrap();
+        let settings = [
+            "workloads/azure-functions-2021-sample/invocations.csv",
+            "--horizon",
+            "1d",
+            "--keep-alive-policy",
+            "hybrid",
+            "--account-concurrency",
+            "none",
+        ];
+        let parts = shards(tmp.path(), &settings, 3);
+        let mut whole = vec!["simulate"];
+        whole.extend_from_slice(&settings);
+        whole.extend(["--format", "json"]);
+        let want = run(&whole);
+        let got = merge(&parts, &["--format", "json"]);
+        assert!(got.status.success(), "{}", stderr(&got));
+        assert_eq!(got.stdout, want.stdout);
+    }
+
+    #[test]
+    fn merge_refuses_a_missing_doubled_foreign_corrupt_or_other_version_partial() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let settings = [TRACE, "--horizon", "1d"];
+        let parts = shards(d, &settings, 3);
+        let name = |p: &PathBuf| p.to_str().unwrap().to_string();
+        // Missing.
+        let out = merge(&parts[..2], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("shard 2/3") && stderr(&out).contains("missing"));
+        // Doubled.
+        let copy = d.join("copy.fpp");
+        std::fs::copy(&parts[1], &copy).unwrap();
+        let out = merge(&[parts[0].clone(), parts[1].clone(), copy.clone()], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("both shard 1/3"), "{}", stderr(&out));
+        assert!(stderr(&out).contains(&name(&copy)));
+        // Another run's settings, or another trace.
+        let other = d.join("other");
+        std::fs::create_dir(&other).unwrap();
+        let foreign = shards(&other, &[TRACE, "--horizon", "12h"], 3);
+        let out = merge(
+            &[parts[0].clone(), parts[1].clone(), foreign[2].clone()],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("settings"), "{}", stderr(&out));
+        let changed = d.join("changed.csv");
+        let mut text = std::fs::read_to_string(TRACE).unwrap();
+        text.push_str("1709370000000,checkout,100.0,1024,sync\n");
+        std::fs::write(&changed, text).unwrap();
+        let moved = d.join("moved");
+        std::fs::create_dir(&moved).unwrap();
+        let theirs = shards(&moved, &[changed.to_str().unwrap(), "--horizon", "1d"], 1);
+        std::fs::write(&changed, std::fs::read(TRACE).unwrap()).unwrap();
+        let out = merge(&theirs, &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains("is not the trace the shards read"),
+            "{}",
+            stderr(&out)
+        );
+        // Truncated, and one byte changed: the checksum names the file.
+        let good = std::fs::read(&parts[2]).unwrap();
+        let cut = d.join("cut.fpp");
+        std::fs::write(&cut, &good[..good.len() / 2]).unwrap();
+        let out = merge(&[parts[0].clone(), parts[1].clone(), cut.clone()], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(&name(&cut)) && stderr(&out).contains("corrupt"));
+        let mut flipped = good.clone();
+        let i = flipped.len() - 40;
+        flipped[i] ^= 1;
+        std::fs::write(&cut, &flipped).unwrap();
+        let out = merge(&[parts[0].clone(), parts[1].clone(), cut.clone()], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("checksum"), "{}", stderr(&out));
+        // Another version of faasplan: a well-formed partial that says so.
+        let (mut header, payload) = faasplan::partial::read(&parts[2]).unwrap();
+        header.faasplan = "0.0.1".into();
+        let state: faasplan::outcome::shard::ShardOutcome =
+            faasplan::partial::decode(&parts[2], &payload).unwrap();
+        let old = d.join("old.fpp");
+        std::fs::write(&old, faasplan::partial::encode(header, &state).unwrap()).unwrap();
+        let out = merge(&[parts[0].clone(), parts[1].clone(), old.clone()], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains(&name(&old)) && stderr(&out).contains("faasplan 0.0.1"),
+            "{}",
+            stderr(&out)
+        );
+        // Not a partial at all.
+        let out = merge(&[PathBuf::from(TRACE)], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("not a faasplan partial"));
+    }
+
+    #[test]
+    fn bad_shard_specs_and_unshardable_runs_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("p.fpp");
+        let p = p.to_str().unwrap();
+        for (spec, says) in [
+            ("5/4", "out of range"),
+            ("0/0", "at least 1"),
+            ("a/b", "I/N"),
+            ("1", "I/N"),
+        ] {
+            refused(
+                &[
+                    "simulate",
+                    TRACE,
+                    "--horizon",
+                    "1d",
+                    "--shard",
+                    spec,
+                    "--partial",
+                    p,
+                ],
+                &["--shard", says],
+            );
+        }
+        refused(
+            &["simulate", TRACE, "--shard", "0/2", "--partial", p],
+            &["--shard", "--horizon"],
+        );
+        refused(
+            &["simulate", TRACE, "--horizon", "1d", "--shard", "0/2"],
+            &["--partial"],
+        );
+        refused(
+            &["simulate", TRACE, "--horizon", "1d", "--partial", p],
+            &["--shard"],
+        );
+        // An account limit that binds couples the functions: no exact merge.
+        refused(
+            &[
+                "simulate",
+                TRACE,
+                "--horizon",
+                "1d",
+                "--account-concurrency",
+                "2",
+                "--shard",
+                "0/1",
+                "--partial",
+                p,
+            ],
+            &["account limit", "coupled"],
+        );
+        assert!(!Path::new(p).exists(), "no partial left behind");
+    }
+}
