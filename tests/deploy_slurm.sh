@@ -97,7 +97,7 @@ stop() {
         wait "$p" 2>/dev/null || true
     done
     if [ "$rc" != 0 ]; then
-        for f in "$w"/*.log "$w"/*/slurm-*.out; do
+        for f in "$w"/*.log "$w"/*/slurm-*.out "$w"/*/merge-*.err; do
             [ -f "$f" ] || continue
             echo "--- $f (last lines)" >&2
             tail -n 15 "$f" >&2
@@ -180,7 +180,7 @@ sim_args=(simulate "$trace" --horizon 1h)
 sweep_args=(sweep "$trace" --offering aws-lambda-x86 --provisioned 0..=2 --replicas 3
     --resample block:10m --quiet)
 
-# The single-machine runs write to stdout; the merges to --out (the same bytes).
+# The single-machine runs and the merges write to stdout (the merge's is DIR/merge-JOBID.out).
 "$bin" "${sim_args[@]}" --format json >"$w/simulate.single.json" 2>"$w/single.err" ||
     fail "the single-machine simulate failed: $(cat "$w/single.err")"
 "$bin" "${sweep_args[@]}" --format csv >"$w/sweep.single.csv" 2>"$w/single.err" ||
@@ -197,9 +197,9 @@ submit() { # NAME N SHARD-ARGS... -- MERGE-ARGS...
     say "$name: shards job ${shard_job[$name]} (0-$((n - 1))), merge job ${merge_job[$name]}"
 }
 declare -A merge_job shard_job
-submit simulate 4 "${sim_args[@]}" -- --format json --out "$w/simulate.merged.json"
-submit sweep 4 "${sweep_args[@]}" -- --format csv --out "$w/sweep.merged.csv"
-submit failing 2 simulate "$w/no-such-trace.csv" --horizon 1h -- --format json --out "$w/failing.json"
+submit simulate 4 "${sim_args[@]}" -- --format json
+submit sweep 4 "${sweep_args[@]}" -- --format csv
+submit failing 2 simulate "$w/no-such-trace.csv" --horizon 1h -- --format json
 
 job_state() {
     scontrol show job -o "$1" 2>/dev/null | tr ' ' '\n' | sed -n 's/^JobState=//p' | head -n 1
@@ -229,22 +229,25 @@ check() { # DESCRIPTION COMMAND...
     passed=$((passed + 1))
 }
 
-for name in simulate sweep; do
+merged() { # NAME SINGLE-OUTPUT
+    local name=$1 single=$2 s i
     s=$(wait_job "${merge_job[$name]}")
     check "$name: the merge job ${merge_job[$name]} ran to the end (COMPLETED; it is $s)" [ "$s" = COMPLETED ]
-done
-check "simulate: 4 partials, one per shard" test -f "$w/simulate/part-0-of-4.fpp" -a \
-    -f "$w/simulate/part-1-of-4.fpp" -a -f "$w/simulate/part-2-of-4.fpp" -a -f "$w/simulate/part-3-of-4.fpp"
-check "simulate: merged on Slurm = the single-machine run, byte for byte (cmp)" \
-    cmp "$w/simulate.single.json" "$w/simulate.merged.json"
-check "sweep: merged on Slurm = the single-machine run, byte for byte (cmp)" \
-    cmp "$w/sweep.single.csv" "$w/sweep.merged.csv"
+    for i in 0 1 2 3; do
+        [ -f "$w/$name/part-$i-of-4.fpp" ] || fail "$name: no partial of shard $i/4"
+    done
+    check "$name: merged on Slurm = the single-machine run, byte for byte (cmp)" \
+        cmp "$single" "$w/$name/merge-${merge_job[$name]}.out"
+}
+merged simulate "$w/simulate.single.json"
 
 s=$(wait_job "${merge_job[failing]}")
 check "failing shards: Slurm cancelled the merge job before it ran (CANCELLED; it is $s)" [ "$s" = CANCELLED ]
-check "failing shards: no output was written" test ! -e "$w/failing.json"
+check "failing shards: no merge output was written" test ! -e "$w/failing/merge-${merge_job[failing]}.out"
 check "failing shards: each shard's log names the missing trace" \
     grep -q "no-such-trace.csv" "$w/failing/slurm-${shard_job[failing]}_0.out"
+
+merged sweep "$w/sweep.single.csv"
 
 say "took $((SECONDS - started))s (of which installing Slurm ${install_s}s)"
 echo "deploy_slurm: $passed passed, 0 failed"
