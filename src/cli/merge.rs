@@ -10,7 +10,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser};
@@ -23,6 +23,9 @@ use faasplan::offering::Offering;
 use faasplan::outcome::shard::ShardOutcome;
 use faasplan::partial::{self, Header};
 use faasplan::shard::Shard;
+use faasplan::sweep::JobValues;
+use faasplan::trace::Trace;
+use faasplan::warnings::Warning;
 
 /// The command line after a scenario file was expanded (set once by `cli::run`): a shard
 /// records its settings from it.
@@ -40,9 +43,13 @@ pub struct MergeArgs {
     #[arg(long, default_value = "table", value_parser = super::format_parser())]
     pub format: Format,
 
-    /// Also write a per-minute CSV series to FILE.
+    /// Also write a per-minute CSV series to FILE (a simulate's partials).
     #[arg(long, value_name = "FILE")]
     pub per_minute: Option<PathBuf>,
+
+    /// Write the result to FILE instead of stdout (whole or not at all).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 
     #[command(flatten)]
     pub report: ReportArgs,
@@ -55,6 +62,8 @@ pub struct MergeArgs {
 /// The options a shard's settings leave out: its own, and those that only choose outputs or
 /// threads (merge takes its own).
 const NOT_SETTINGS: [&str; 4] = ["--shard", "--partial", "--format", "--threads"];
+/// Switches that only choose what is shown (no value).
+const NOT_SETTINGS_SWITCHES: [&str; 2] = ["--quiet", "-q"];
 
 /// The run's settings as a shard records them: the expanded command line after the command's
 /// name, without [`NOT_SETTINGS`].
@@ -74,6 +83,8 @@ fn settings_args() -> anyhow::Result<Vec<String>> {
         let arg = arg?;
         if NOT_SETTINGS.contains(&arg.as_str()) {
             it.next().transpose()?;
+        } else if NOT_SETTINGS_SWITCHES.contains(&arg.as_str()) {
+            continue;
         } else if !NOT_SETTINGS.iter().any(|f| {
             arg.strip_prefix(f)
                 .is_some_and(|rest| rest.starts_with('='))
@@ -213,9 +224,16 @@ fn read_set(paths: &[PathBuf]) -> anyhow::Result<Vec<Part>> {
 /// `faasplan merge`.
 pub fn run(m: &MergeArgs) -> anyhow::Result<ExitCode> {
     let parts = read_set(&m.partials)?;
+    if let Some(out) = &m.out {
+        if m.partials.contains(out) {
+            bail!("--out {}: that is one of the partials", out.display());
+        }
+        let _ = super::RESULT_TO.set(out.clone());
+    }
     let header = &parts[0].header;
     match header.command.as_str() {
         "simulate" => merge_simulate(m, &parts),
+        "sweep" => merge_sweep(m, &parts),
         other => bail!(
             "{}: partials of `{other}` cannot be merged by this version",
             parts[0].path.display()
@@ -247,6 +265,9 @@ fn merge_simulate(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
     if let Some(out) = &a.per_minute {
         super::refuse_output_over_input("--per-minute", out, &a.run.input_paths())?;
     }
+    if let Some(out) = &m.out {
+        super::refuse_output_over_input("--out", out, &a.run.input_paths())?;
+    }
     let pool = thread_pool(a.threads)?;
     let offerings = a.run.offering.load()?;
     let offering = offerings.first();
@@ -254,14 +275,7 @@ fn merge_simulate(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
     let report_to = a.report.target("simulate", &a.run.trace_path())?;
     let name = a.run.name();
     let (trace, load) = a.run.load(a.run.platform.seed, true)?;
-    let fingerprint = format!("{:016x}", trace.fingerprint());
-    if fingerprint != header.input {
-        bail!(
-            "{name} is not the trace the shards read (its fingerprint is {fingerprint}, theirs \
-             {}): merge where the shards ran, with the same files",
-            header.input
-        );
-    }
+    check_fingerprint(&name, &trace, &header.input)?;
     let valid = super::validate_for(&cfg, &trace)?;
     let states: Vec<ShardOutcome> = parts
         .iter()
@@ -283,4 +297,145 @@ fn merge_simulate(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
             report_to: report_to.as_ref(),
         },
     )
+}
+
+/// Refuses a trace other than the one the shards read.
+pub(super) fn check_fingerprint(name: &str, trace: &Trace, theirs: &str) -> anyhow::Result<()> {
+    let fingerprint = format!("{:016x}", trace.fingerprint());
+    if fingerprint != theirs {
+        bail!(
+            "{name} is not the trace the shards read (its fingerprint is {fingerprint}, theirs \
+             {theirs}): merge where the shards ran, with the same files"
+        );
+    }
+    Ok(())
+}
+
+/// What a sweep's job gives besides its metrics: its run's warnings and memory sizes.
+pub(super) type JobExtra = (Vec<Warning>, Vec<u16>);
+
+/// One sweep job's results as a partial keeps them: its metrics, and its run's warnings and
+/// memory sizes (which the sweep's warnings fold in job order).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(super) struct SweepJob {
+    values: JobValues,
+    /// (message, flag).
+    warnings: Vec<(String, String)>,
+    sizes: Vec<u16>,
+}
+
+/// A sweep shard's partial: its jobs, in job order.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct SweepPartial {
+    jobs: Vec<SweepJob>,
+}
+
+/// `sweep --shard I/N --partial FILE`: writes the shard's jobs.
+pub(super) fn write_sweep_partial(
+    shard: Shard,
+    partial: &Path,
+    fingerprint: u64,
+    done: Vec<(JobValues, JobExtra)>,
+) -> anyhow::Result<ExitCode> {
+    let jobs: Vec<SweepJob> = done
+        .into_iter()
+        .map(|(values, (ws, sizes))| SweepJob {
+            values,
+            warnings: ws
+                .into_iter()
+                .map(|w| (w.message, w.flag.to_string()))
+                .collect(),
+            sizes,
+        })
+        .collect();
+    let n = jobs.len();
+    let header = Header::new("sweep", shard, fingerprint, settings_args()?);
+    let bytes = partial::encode(header, &SweepPartial { jobs })?;
+    faasplan::export::write_atomic(partial, |w| w.write_all(&bytes))?;
+    eprintln!(
+        "note: shard {shard}: {n} (point, replica) jobs; partial written to {} ({} bytes)",
+        partial.display(),
+        bytes.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A flag named in a partial, as the `&'static str` a `Warning` holds: each distinct name is
+/// kept once for the process (a handful of flags).
+fn intern(flag: String) -> &'static str {
+    static NAMES: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(&n) = names.iter().find(|&&n| n == flag) {
+        return n;
+    }
+    let n: &'static str = Box::leak(flag.into_boxed_str());
+    names.push(n);
+    n
+}
+
+/// Every job of a `points × replicas` grid, in job order, with its warnings and sizes; an
+/// error unless each job is there exactly once.
+pub(super) fn sweep_jobs_in_order(
+    mut jobs: Vec<SweepJob>,
+    points: usize,
+    replicas: usize,
+) -> anyhow::Result<Vec<(JobValues, JobExtra)>> {
+    jobs.sort_by_key(|j| (j.values.point, j.values.replica));
+    let total = points * replicas;
+    if jobs.len() != total
+        || jobs.iter().enumerate().any(|(i, j)| {
+            j.values.point as usize != i / replicas || j.values.replica as usize != i % replicas
+        })
+    {
+        bail!(
+            "the partials hold {} jobs, not each of the grid's {points} points × {replicas} \
+             replicas once",
+            jobs.len()
+        );
+    }
+    Ok(jobs
+        .into_iter()
+        .map(|j| {
+            let ws = j
+                .warnings
+                .into_iter()
+                .map(|(m, f)| Warning::new(m, intern(f)))
+                .collect();
+            (j.values, (ws, j.sizes))
+        })
+        .collect())
+}
+
+fn merge_sweep(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
+    let header = &parts[0].header;
+    if m.per_minute.is_some() {
+        bail!("--per-minute: a sweep has no per-minute series (merge a simulate's partials)");
+    }
+    let argv = ["faasplan", "sweep"]
+        .into_iter()
+        .map(String::from)
+        .chain(header.args.iter().cloned());
+    let mut a = match Cli::try_parse_from(argv) {
+        Ok(Cli {
+            command: Command::Sweep(a),
+        }) => a,
+        Ok(_) => unreachable!("the command was named sweep"),
+        Err(e) => bail!(
+            "{}: its settings no longer parse: {}",
+            parts[0].path.display(),
+            e.to_string().lines().next().unwrap_or_default()
+        ),
+    };
+    a.format = m.format;
+    a.report = m.report.clone();
+    a.threads = m.threads;
+    if let Some(out) = &m.out {
+        super::refuse_output_over_input("--out", out, &a.run.input_paths())?;
+    }
+    let mut jobs = Vec::new();
+    for p in parts {
+        let part: SweepPartial = partial::decode(&p.path, &p.payload)?;
+        jobs.extend(part.jobs);
+    }
+    super::sweep::run_jobs(&a, super::sweep::Jobs::Merged(jobs, header.input.clone()))
 }

@@ -101,12 +101,20 @@ pub fn run() -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Writes a command's result to stdout through one buffer. A closed pipe comes back as an I/O
-/// error that `main` treats as success.
+/// Where a command's result goes instead of stdout (`merge --out FILE`), if set.
+pub(crate) static RESULT_TO: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Writes a command's result to stdout through one buffer (or, with `merge --out`, to a file,
+/// written whole or not at all). A closed pipe comes back as an I/O error that `main` treats as
+/// success.
 pub(crate) fn to_stdout(
     f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
     use std::io::Write;
+    if let Some(path) = RESULT_TO.get() {
+        return faasplan::export::write_atomic(path, |w| f(w))
+            .with_context(|| format!("cannot write {}", path.display()));
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     f(&mut out)

@@ -104,8 +104,9 @@ pub struct PlatformArgs {
     /// Function timeout: a longer execution is cut there, billed up to it and counted as timed
     /// out (an error for sync requests), e.g. 30s, 15m, or `none` (default: the offering's
     /// maximum; 900 s, Lambda's, without an offering). Above the offering's maximum is an error.
-    #[arg(long, value_name = "DURATION|none", value_parser = parse_optional_duration)]
-    pub timeout: Option<Unlimited<Micros>>,
+    /// NAME=DURATION items set it for some functions only (`30s,batch=15m`, `'img-*'=2m`).
+    #[arg(long, value_name = "DURATION|none", value_parser = parse_timeouts)]
+    pub timeout: Option<Timeouts>,
 
     /// Per-function limit on instances in use (reserved concurrency / max instances) (default:
     /// none, or the offering's max instances). NAME=N items set it for some functions only.
@@ -192,7 +193,7 @@ pub const FLAG_OF_FIELD: &[(&str, &str)] = &[
     ("timeout", "--timeout"),
     (
         "per_function",
-        "NAME=VALUE (--provisioned, --memory-mb, --max-concurrency)",
+        "NAME=VALUE (--provisioned, --memory-mb, --max-concurrency, --timeout)",
     ),
     ("offering", "--offering"),
     ("slo", "--slo"),
@@ -391,6 +392,38 @@ fn parse_optional_duration(s: &str) -> Result<Unlimited<Micros>, String> {
     }
 }
 
+/// `--timeout`: one duration (or `none`) for every function, and `NAME=DURATION` items for some.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeouts {
+    pub all: Option<Unlimited<Micros>>,
+    pub per_function: Vec<(String, Unlimited<Micros>)>,
+}
+
+fn parse_timeouts(s: &str) -> Result<Timeouts, String> {
+    let (plain, named) = split_per_function(s);
+    let all = match plain.as_slice() {
+        [] => None,
+        [one] => Some(parse_optional_duration(one)?),
+        _ => {
+            return Err(format!(
+                "{s:?}: one timeout for every function, plus NAME=DURATION items"
+            ));
+        }
+    };
+    let mut per_function = Vec::new();
+    for (name, value) in named {
+        if name.is_empty() {
+            return Err(format!("{s:?}: a NAME=DURATION item has no function name"));
+        }
+        let t = parse_optional_duration(value).map_err(|e| format!("{name}={value}: {e}"))?;
+        per_function.push((name.to_string(), t));
+    }
+    if all.is_none() && per_function.is_empty() {
+        return Err("expected a duration, none, or NAME=DURATION items".to_string());
+    }
+    Ok(Timeouts { all, per_function })
+}
+
 /// A whole number or `none`.
 fn parse_optional_count(s: &str) -> Result<Unlimited<u32>, String> {
     match s.trim() {
@@ -545,7 +578,7 @@ impl PlatformArgs {
             package: self.package.clone(),
             arch: self.arch.clone(),
             cpu,
-            timeout: self.timeout.map(|u| u.0),
+            timeout: self.timeout.as_ref().and_then(|t| t.all).map(|u| u.0),
             queue_max_wait: self.queue_max_wait,
             max_event_age: self.max_event_age,
             horizon: self.horizon,
@@ -555,7 +588,7 @@ impl PlatformArgs {
         })
     }
 
-    /// The `NAME=VALUE` items of --memory-mb, --provisioned and --max-concurrency, one entry per
+    /// The `NAME=VALUE` items of --memory-mb, --provisioned, --max-concurrency and --timeout, one entry per
     /// name or glob in the order first given. An exact name takes the fields it does not set
     /// from the globs that match it (of two setting one field, the later), so `--memory-mb
     /// '*=512' --provisioned api=20` gives api both.
@@ -591,6 +624,12 @@ impl PlatformArgs {
                 max.push((entry(n), *v));
             }
         }
+        let mut timeouts = Vec::new();
+        if let Some(t) = &self.timeout {
+            for (n, v) in &t.per_function {
+                timeouts.push((entry(n), v.0));
+            }
+        }
         for (i, v) in memory {
             out[i].memory_mb = Some(v);
         }
@@ -599,6 +638,9 @@ impl PlatformArgs {
         }
         for (i, v) in max {
             out[i].max_concurrency = Some(v);
+        }
+        for (i, v) in timeouts {
+            out[i].timeout = Some(v);
         }
         let is_glob = |p: &str| p.contains(['*', '?']);
         let globs: Vec<FunctionOverride> = out
@@ -615,6 +657,7 @@ impl PlatformArgs {
                 e.memory_mb = e.memory_mb.or(g.memory_mb);
                 e.provisioned = e.provisioned.or(g.provisioned);
                 e.max_concurrency = e.max_concurrency.or(g.max_concurrency);
+                e.timeout = e.timeout.or(g.timeout);
             }
         }
         Ok(out)

@@ -65,6 +65,17 @@ pub struct SweepArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Run only shard I of N (0-based: 0/4 .. 3/4) of the grid's (point, replica) jobs (every
+    /// N-th, from I) and write their results to --partial; `faasplan merge` puts the N partials
+    /// back together, byte-identical to the whole sweep.
+    #[arg(long, value_name = "I/N", value_parser = super::simulate::shard_parser,
+          requires = "partial", conflicts_with = "report")]
+    pub shard: Option<faasplan::shard::Shard>,
+
+    /// Where a shard writes its partial result (with --shard).
+    #[arg(long, value_name = "FILE", requires = "shard")]
+    pub partial: Option<std::path::PathBuf>,
 }
 
 const RESAMPLE_HELP: &str = "Replicas resample the trace's traffic (block bootstrap of its own periods) \
@@ -225,7 +236,23 @@ fn cost_per_invocation(s: &Summary) -> f64 {
 }
 
 pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
+    run_jobs(a, Jobs::Run)
+}
+
+/// Where a sweep's jobs' results come from.
+pub(super) enum Jobs {
+    /// Run them (all of them, or `--shard`'s, which are written to `--partial`).
+    Run,
+    /// A merge: every job's results from the shards' partials, in job order, and the trace's
+    /// fingerprint the shards recorded.
+    Merged(Vec<super::merge::SweepJob>, String),
+}
+
+pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
+    if let Some(p) = &a.partial {
+        super::refuse_output_over_input("--partial", p, &a.run.input_paths())?;
+    }
     // Checked before the run: an existing report without --force fails fast.
     let report_to = a.report.target("sweep", &a.run.trace_path())?;
     let offerings = a.run.offering.load()?;
@@ -346,40 +373,61 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
     for c in &configs {
         cost::check_recorded(&c.usage, offering)?;
     }
-    let grid_results = pool.install(|| {
-        sweep::run_with(
-            &settings,
-            a.replicas,
-            interval,
-            |p, r| {
-                let cfg = configs[p].with_seed(replica_seed(seed, r));
-                let trace = trace_of(r);
-                let outcome = simulate_with(trace, &cfg, ONE_THREAD);
-                let info =
-                    super::simulate::run_info(&name, trace, &Default::default(), &cfg, &outcome);
-                let mut summary = Summary::new(&outcome, info);
-                summary.cpu = cfg.cpu_use(&outcome, trace);
-                let bill = bill_run(&outcome, offering, &bill_opts(&cfg), &settings[p], r)?;
-                summary.cost = Some(bill);
-                let ws = faasplan::warnings::for_run(&faasplan::warnings::RunFacts {
-                    outcome: &outcome,
-                    cfg: &cfg,
-                    origins: &origins,
-                });
-                let sizes: Vec<u16> = outcome.totals.usage.iter().map(|u| u.memory_mb).collect();
-                bar.inc(1);
-                let mut metrics = sweep::metric::summary_metrics(&summary);
-                if memory_swept {
-                    metrics.push((
-                        sweep::memory::COST_PER_INVOCATION.to_string(),
-                        cost_per_invocation(&summary),
-                    ));
-                }
-                Ok::<_, anyhow::Error>((metrics, (ws, sizes)))
-            },
-            |p, _, (ws, sizes)| run_warnings.add(p, &ws, &sizes),
-        )
-    });
+    let eval = |p: usize, r: usize| {
+        let cfg = configs[p].with_seed(replica_seed(seed, r));
+        let trace = trace_of(r);
+        let outcome = simulate_with(trace, &cfg, ONE_THREAD);
+        let info = super::simulate::run_info(&name, trace, &Default::default(), &cfg, &outcome);
+        let mut summary = Summary::new(&outcome, info);
+        summary.cpu = cfg.cpu_use(&outcome, trace);
+        let bill = bill_run(&outcome, offering, &bill_opts(&cfg), &settings[p], r)?;
+        summary.cost = Some(bill);
+        let ws = faasplan::warnings::for_run(&faasplan::warnings::RunFacts {
+            outcome: &outcome,
+            cfg: &cfg,
+            origins: &origins,
+        });
+        let sizes: Vec<u16> = outcome.totals.usage.iter().map(|u| u.memory_mb).collect();
+        bar.inc(1);
+        let mut metrics = sweep::metric::summary_metrics(&summary);
+        if memory_swept {
+            metrics.push((
+                sweep::memory::COST_PER_INVOCATION.to_string(),
+                cost_per_invocation(&summary),
+            ));
+        }
+        Ok::<_, anyhow::Error>((metrics, (ws, sizes)))
+    };
+    let grid_results = match jobs {
+        Jobs::Run => match (a.shard, &a.partial) {
+            (Some(shard), Some(partial)) => {
+                bar.set_length((0..total as usize).filter(|&j| shard.holds_job(j)).count() as u64);
+                let done =
+                    pool.install(|| sweep::run_shard(settings.len(), a.replicas, shard, eval));
+                bar.finish_and_clear();
+                let fingerprint = trace_of(0).fingerprint();
+                return super::merge::write_sweep_partial(shard, partial, fingerprint, done?);
+            }
+            _ => pool.install(|| {
+                sweep::run_with(
+                    &settings,
+                    a.replicas,
+                    interval,
+                    eval,
+                    |p, _, (ws, sizes)| run_warnings.add(p, &ws, &sizes),
+                )
+            }),
+        },
+        Jobs::Merged(jobs, fingerprint) => {
+            super::merge::check_fingerprint(&name, trace_of(0), &fingerprint)?;
+            let values = super::merge::sweep_jobs_in_order(jobs, settings.len(), a.replicas)?;
+            for (v, (ws, sizes)) in &values {
+                run_warnings.add(v.point as usize, ws, sizes);
+            }
+            let values: Vec<sweep::JobValues> = values.into_iter().map(|(v, _)| v).collect();
+            Ok(sweep::assemble(&settings, a.replicas, interval, &values))
+        }
+    };
     bar.finish_and_clear();
     let mut grid_results = grid_results?;
     for (r, p) in grid_results.iter_mut().zip(&points) {

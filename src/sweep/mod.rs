@@ -413,6 +413,79 @@ where
     Ok(rows)
 }
 
+/// One (point, replica) job's metrics, as a shard of a sweep keeps them for the merge: the
+/// column names with replica 0 only (metrics are matched by position), and the values.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct JobValues {
+    pub point: u32,
+    pub replica: u32,
+    pub names: Option<Vec<String>>,
+    pub values: Vec<f64>,
+}
+
+/// Evaluates the jobs of `shard` (job `point × replicas + replica`, every N-th from I), in
+/// parallel chunks of [`CHUNK_JOBS`], and returns each job's values and extra in job order. The
+/// first error in that order is returned.
+pub fn run_shard<F, T, E>(
+    points: usize,
+    replicas: usize,
+    shard: crate::shard::Shard,
+    eval: F,
+) -> Result<Vec<(JobValues, T)>, E>
+where
+    F: Fn(usize, usize) -> Result<(Vec<(String, f64)>, T), E> + Sync,
+    T: Send,
+    E: Send,
+{
+    let mine: Vec<usize> = (0..points * replicas)
+        .filter(|&j| shard.holds_job(j))
+        .collect();
+    let mut out = Vec::with_capacity(mine.len());
+    for chunk in mine.chunks(CHUNK_JOBS) {
+        let done: Vec<Result<(JobValues, T), E>> = chunk
+            .par_iter()
+            .map(|&j| {
+                let (p, r) = (j / replicas, j % replicas);
+                let (metrics, extra) = eval(p, r)?;
+                let values = metrics.iter().map(|(_, v)| *v).collect();
+                let names = (r == 0).then(|| metrics.into_iter().map(|(c, _)| c).collect());
+                let job = JobValues {
+                    point: p as u32,
+                    replica: r as u32,
+                    names,
+                    values,
+                };
+                Ok((job, extra))
+            })
+            .collect();
+        for d in done {
+            out.push(d?);
+        }
+    }
+    Ok(out)
+}
+
+/// The grid's results from every job's values, in job order (as the shards' parts merged give
+/// them): the same estimates [`run_with`] makes.
+pub fn assemble(
+    points: &[Vec<(String, f64)>],
+    replicas: usize,
+    interval: Interval,
+    jobs: &[JobValues],
+) -> Vec<PointResult> {
+    points
+        .iter()
+        .enumerate()
+        .map(|(p, settings)| {
+            let reps: Vec<(Option<Vec<String>>, Vec<f64>)> = jobs[p * replicas..(p + 1) * replicas]
+                .iter()
+                .map(|j| (j.names.clone(), j.values.clone()))
+                .collect();
+            estimate(settings, &reps, interval)
+        })
+        .collect()
+}
+
 /// One point's estimates from its replicas' (names of replica 0, values), in replica order.
 fn estimate(
     settings: &[(String, f64)],

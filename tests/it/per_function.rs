@@ -145,3 +145,44 @@ fn a_sweep_varies_the_others_while_a_named_function_keeps_its_own() {
     let grid = v["grid"].as_array().unwrap();
     assert_eq!(grid.len(), 2, "{v}");
 }
+
+/// `--timeout 100ms,checkout=none`: every execution longer than 100 ms is cut except
+/// checkout's. The oracle is the trace itself: its rows longer than the timeout, by function.
+#[test]
+fn a_function_keeps_its_own_timeout() {
+    let t = "workloads/multi-function.csv";
+    let text = std::fs::read_to_string(t).unwrap();
+    let (mut all, mut checkout) = (0u64, 0u64);
+    for line in text.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        if cols[2].parse::<f64>().unwrap() > 100.0 {
+            all += 1;
+            if cols[1] == "checkout" {
+                checkout += 1;
+            }
+        }
+    }
+    assert!(checkout > 0 && all > checkout);
+    let timed_out = |flag: &str| {
+        let out = faasplan(&["simulate", t, "--timeout", flag, "--format", "json"]);
+        json_out(&out)["timed_out"].as_u64().unwrap()
+    };
+    assert_eq!(timed_out("100ms"), all);
+    assert_eq!(timed_out("100ms,checkout=none"), all - checkout);
+    assert_eq!(timed_out("none,checkout=100ms"), checkout);
+    assert_eq!(timed_out("100ms,check*=none"), all - checkout);
+    // Bad items name the flag and the item.
+    for (bad, says) in [
+        ("1s,2s", "one timeout"),
+        ("=1s", "no function name"),
+        ("checkout=soon", "checkout=soon"),
+    ] {
+        let out = faasplan(&["simulate", t, "--timeout", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("--timeout") && err.contains(says),
+            "{bad}: {err}"
+        );
+    }
+}

@@ -305,6 +305,21 @@ mod cli {
             std::fs::read(&pm_whole).unwrap(),
             std::fs::read(&pm_merged).unwrap()
         );
+        // --out: the result in a file instead of stdout.
+        let out_file = d.join("result.json");
+        let got = merge(
+            &parts,
+            &["--format", "json", "--out", out_file.to_str().unwrap()],
+        );
+        assert!(
+            got.status.success() && got.stdout.is_empty(),
+            "{}",
+            stderr(&got)
+        );
+        let mut whole = vec!["simulate"];
+        whole.extend_from_slice(&settings);
+        whole.extend(["--format", "json"]);
+        assert_eq!(std::fs::read(&out_file).unwrap(), run(&whole).stdout);
         let (w, m) = (files(&rep_whole), files(&rep_merged));
         assert!(w.iter().any(|(n, _)| n.ends_with(".png")));
         assert_eq!(
@@ -469,5 +484,67 @@ mod cli {
             &["account limit", "coupled"],
         );
         assert!(!Path::new(p).exists(), "no partial left behind");
+    }
+
+    #[test]
+    fn a_sharded_sweep_merges_into_the_whole_sweeps_output_and_report() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let settings = [
+            TRACE,
+            "--offering",
+            "aws-lambda-arm64",
+            "--provisioned",
+            "0,1,3",
+            "--memory-mb",
+            "512,1024",
+            "--replicas",
+            "3",
+            "--resample",
+            "block:10m",
+            "--slo",
+            "p99<3s",
+            "-q",
+        ];
+        let parts: Vec<PathBuf> = (0..4)
+            .map(|i| {
+                let p = d.join(format!("sweep-{i}.fpp"));
+                let shard = format!("{i}/4");
+                let mut args = vec!["sweep"];
+                args.extend_from_slice(&settings);
+                args.extend(["--shard", &shard, "--partial", p.to_str().unwrap()]);
+                run(&args);
+                p
+            })
+            .collect();
+        let (rep_whole, rep_merged) = (d.join("rep-whole"), d.join("rep-merged"));
+        for format in ["json", "table"] {
+            let mut whole = vec!["sweep"];
+            whole.extend_from_slice(&settings);
+            whole.extend(["--format", format]);
+            if format == "json" {
+                whole.extend(["--report", rep_whole.to_str().unwrap()]);
+            }
+            let want = run(&whole);
+            let mut extra = vec!["--format", format];
+            if format == "json" {
+                extra.extend(["--report", rep_merged.to_str().unwrap()]);
+            }
+            let got = merge(&parts, &extra);
+            assert!(got.status.success(), "{}", stderr(&got));
+            assert_eq!(
+                String::from_utf8_lossy(&got.stdout),
+                String::from_utf8_lossy(&want.stdout),
+                "{format}"
+            );
+        }
+        let (w, m) = (files(&rep_whole), files(&rep_merged));
+        assert!(w.iter().any(|(n, _)| n.ends_with(".png")));
+        assert_eq!(w, m, "the sweep's report, byte for byte");
+        // A simulate's partial and a sweep's are not one run.
+        let sim = shards(d, &[TRACE, "--horizon", "1d"], 1);
+        let out = merge(&[parts[0].clone(), sim[0].clone()], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("commands differ"), "{}", stderr(&out));
     }
 }
