@@ -5,7 +5,7 @@
 #   entrypoint.sh shard simulate TRACE --horizon 1d [settings...]
 #   entrypoint.sh shard sweep TRACE [settings...]
 #       runs `faasplan ARGS... --shard I/N --partial $FAASPLAN_PARTIALS/part-I-of-N.fpp`
-#   entrypoint.sh merge [--format F] [--report DIR] [--per-minute PATH]
+#   entrypoint.sh merge [--format F] [--out PATH] [--report DIR] [--per-minute PATH]
 #       runs `faasplan merge part-0-of-N.fpp ... part-(N-1)-of-N.fpp [options]` once all N
 #       partials are in $FAASPLAN_PARTIALS
 #   entrypoint.sh ARGS...

@@ -180,7 +180,8 @@ sim_args=(simulate "$trace" --horizon 1h)
 sweep_args=(sweep "$trace" --offering aws-lambda-x86 --provisioned 0..=2 --replicas 3
     --resample block:10m --quiet)
 
-# The single-machine runs and the merges write to stdout (the merge's is DIR/merge-JOBID.out).
+# The single-machine runs write to stdout; the simulate merge to --out FILE, the sweep merge to
+# its stdout (submit.sh: DIR/merge-JOBID.out).
 "$bin" "${sim_args[@]}" --format json >"$w/simulate.single.json" 2>"$w/single.err" ||
     fail "the single-machine simulate failed: $(cat "$w/single.err")"
 "$bin" "${sweep_args[@]}" --format csv >"$w/sweep.single.csv" 2>"$w/single.err" ||
@@ -197,7 +198,7 @@ submit() { # NAME N SHARD-ARGS... -- MERGE-ARGS...
     say "$name: shards job ${shard_job[$name]} (0-$((n - 1))), merge job ${merge_job[$name]}"
 }
 declare -A merge_job shard_job
-submit simulate 4 "${sim_args[@]}" -- --format json
+submit simulate 4 "${sim_args[@]}" -- --format json --out "$w/simulate.merged.json"
 submit sweep 4 "${sweep_args[@]}" -- --format csv
 submit failing 2 simulate "$w/no-such-trace.csv" --horizon 1h -- --format json
 
@@ -229,17 +230,17 @@ check() { # DESCRIPTION COMMAND...
     passed=$((passed + 1))
 }
 
-merged() { # NAME SINGLE-OUTPUT
-    local name=$1 single=$2 s i
+merged() { # NAME SINGLE-OUTPUT MERGED-OUTPUT
+    local name=$1 single=$2 merged=$3 s i
     s=$(wait_job "${merge_job[$name]}")
     check "$name: the merge job ${merge_job[$name]} ran to the end (COMPLETED; it is $s)" [ "$s" = COMPLETED ]
     for i in 0 1 2 3; do
         [ -f "$w/$name/part-$i-of-4.fpp" ] || fail "$name: no partial of shard $i/4"
     done
     check "$name: merged on Slurm = the single-machine run, byte for byte (cmp)" \
-        cmp "$single" "$w/$name/merge-${merge_job[$name]}.out"
+        cmp "$single" "$merged"
 }
-merged simulate "$w/simulate.single.json"
+merged simulate "$w/simulate.single.json" "$w/simulate.merged.json"
 
 s=$(wait_job "${merge_job[failing]}")
 check "failing shards: Slurm cancelled the merge job before it ran (CANCELLED; it is $s)" [ "$s" = CANCELLED ]
@@ -247,7 +248,7 @@ check "failing shards: no merge output was written" test ! -e "$w/failing/merge-
 check "failing shards: each shard's log names the missing trace" \
     grep -q "no-such-trace.csv" "$w/failing/slurm-${shard_job[failing]}_0.out"
 
-merged sweep "$w/sweep.single.csv"
+merged sweep "$w/sweep.single.csv" "$w/sweep/merge-${merge_job[sweep]}.out"
 
 say "took $((SECONDS - started))s (of which installing Slurm ${install_s}s)"
 echo "deploy_slurm: $passed passed, 0 failed"

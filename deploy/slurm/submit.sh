@@ -7,16 +7,16 @@
 #       SHARD-ARGS... -- [MERGE-ARGS...]
 #
 #   deploy/slurm/submit.sh -n 4 -d /shared/run1 -s --partition=batch \
-#       simulate workloads/multi-function.csv --horizon 1h -- --format json
+#       simulate workloads/multi-function.csv --horizon 1h -- --format json --out result.json
 #
 # -n N       the number of shards (the array is 0-(N-1))
 # -d DIR     a directory every node sees (shared file system): the partials, the shards' logs
-#            (slurm-JOBID_TASK.out) and the merge's output (merge-JOBID.out: what the single-machine
-#            run prints on stdout) and messages (merge-JOBID.err); use a fresh one per run
+#            (slurm-JOBID_TASK.out) and the merge's stdout (merge-JOBID.out: the result, unless
+#            --out names a file) and messages (merge-JOBID.err); use a fresh one per run
 # -s OPTION  an sbatch option for both jobs (repeat it: -s --partition=batch -s --time=1:00:00)
 # SHARD-ARGS the faasplan command of each shard (simulate ... --horizon D, or sweep ...)
-# MERGE-ARGS faasplan merge's options (--format, --report, --per-minute); relative paths are
-#            relative to the current directory, like the trace's.
+# MERGE-ARGS faasplan merge's options (--format, --out, --report, --per-minute); relative paths
+#            are relative to the current directory, like the trace's.
 # FAASPLAN_BIN in the environment names the faasplan binary the jobs run (default: faasplan on
 # the nodes' PATH); the jobs run deploy/entrypoint.sh from this checkout.
 #
