@@ -68,6 +68,16 @@ impl Shard {
         (seed::hash_bytes(key.as_bytes()) % u64::from(count.max(1))) as u32
     }
 
+    /// The key of an application: every function of it is in one shard.
+    pub fn app_key(app: &str) -> String {
+        format!("app:{app}")
+    }
+
+    /// The key of a function alone in its own application (never equal to an app's key).
+    pub fn function_key(name: &str) -> String {
+        format!("function:{name}")
+    }
+
     /// True when this shard holds the unit named `key`.
     pub fn holds(self, key: &str) -> bool {
         Shard::of_key(key, self.count) == self.index

@@ -122,12 +122,22 @@ pub(super) fn run_shard(
         .into());
     }
     let settings = settings_args()?;
-    let (trace, _) = a.run.load(a.run.platform.seed, true)?;
+    // A per-minute trace expands only this shard's functions, unless a cyclic warm-up needs
+    // every function's last rows (how much of the end it replays depends on all of them).
+    let only = (cfg.warmup != faasplan::engine::Warmup::Cyclic).then_some(shard);
+    let (trace, _) = a
+        .run
+        .load_shard(a.run.open()?, a.run.platform.seed, true, only)?;
     let valid = super::validate_for(&cfg, &trace)?;
     let part = pool
         .install(|| faasplan::engine::simulate_shard(&trace, &valid, shard))
         .map_err(|e| ConfigError::invalid("--shard", e.to_string()))?;
-    let header = Header::new("simulate", shard, trace.fingerprint(), settings);
+    let header = Header::new(
+        "simulate",
+        shard,
+        shard_fingerprint(&trace, shard),
+        settings,
+    );
     let bytes = partial::encode(header, &part)?;
     faasplan::export::write_atomic(partial, |w| w.write_all(&bytes))?;
     let rows: u64 = part.functions.iter().map(|(_, s)| s.invocations).sum();
@@ -180,9 +190,6 @@ fn read_set(paths: &[PathBuf]) -> anyhow::Result<Vec<Part>> {
         }
         if p.header.args != first.header.args {
             return Err(differs("settings (command-line arguments)"));
-        }
-        if p.header.input != first.header.input {
-            return Err(differs("traces (input fingerprints)"));
         }
         if p.shard.count() != first.shard.count() {
             return Err(differs("shard counts"));
@@ -275,7 +282,15 @@ fn merge_simulate(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
     let report_to = a.report.target("simulate", &a.run.trace_path())?;
     let name = a.run.name();
     let (trace, load) = a.run.load(a.run.platform.seed, true)?;
-    check_fingerprint(&name, &trace, &header.input)?;
+    for p in parts {
+        if format!("{:016x}", shard_fingerprint(&trace, p.shard)) != p.header.input {
+            bail!(
+                "{name} is not the trace {} was made from (their fingerprints differ): merge \
+                 where the shards ran, with the same files",
+                p.path.display()
+            );
+        }
+    }
     let valid = super::validate_for(&cfg, &trace)?;
     let states: Vec<ShardOutcome> = parts
         .iter()
@@ -297,6 +312,12 @@ fn merge_simulate(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
             report_to: report_to.as_ref(),
         },
     )
+}
+
+/// What a `simulate` shard read of `trace`: every function's name and application, and the
+/// rows of its own functions.
+fn shard_fingerprint(trace: &Trace, shard: Shard) -> u64 {
+    trace.fingerprint_of(|f| shard.holds(&faasplan::engine::shard_key(&trace.functions()[f])))
 }
 
 /// Refuses a trace other than the one the shards read.
@@ -436,6 +457,13 @@ fn merge_sweep(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
     for p in parts {
         let part: SweepPartial = partial::decode(&p.path, &p.payload)?;
         jobs.extend(part.jobs);
+    }
+    if let Some(p) = parts.iter().find(|p| p.header.input != header.input) {
+        bail!(
+            "{} and {} are not shards of one run: their traces differ",
+            parts[0].path.display(),
+            p.path.display()
+        );
     }
     super::sweep::run_jobs(&a, super::sweep::Jobs::Merged(jobs, header.input.clone()))
 }

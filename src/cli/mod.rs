@@ -253,8 +253,24 @@ impl RunArgs {
         (faasplan::trace::Trace, faasplan::trace::format::LoadReport),
         faasplan::error::TraceError,
     > {
-        let (trace, load) =
-            faasplan::trace::format::load_input(input, &self.trace_args.load_options(seed))?;
+        self.load_shard(input, seed, announce, None)
+    }
+
+    /// As [`RunArgs::load_input`], for a shard: a format that synthesises arrivals expands only
+    /// `only`'s functions.
+    pub fn load_shard(
+        &self,
+        input: faasplan::trace::input::Input,
+        seed: u64,
+        announce: bool,
+        only: Option<faasplan::shard::Shard>,
+    ) -> Result<
+        (faasplan::trace::Trace, faasplan::trace::format::LoadReport),
+        faasplan::error::TraceError,
+    > {
+        let mut opts = self.trace_args.load_options(seed);
+        opts.only = only;
+        let (trace, load) = faasplan::trace::format::load_input(input, &opts)?;
         if announce {
             trace_args::print_report(&self.name(), &load.rows, Some(&load));
         }

@@ -119,6 +119,7 @@ impl TraceArgs {
             arrivals: self.arrivals.map(Arrivals::from),
             seed,
             time_unit: self.time_unit.map(TimeUnit::from),
+            only: None,
         }
     }
 

@@ -162,8 +162,8 @@ pub enum ShardRunError {
 /// policy couples an application's functions), else its own name; the two kinds never collide.
 pub fn shard_key(f: &crate::trace::FunctionMeta) -> String {
     match &f.app {
-        Some(a) => format!("app:{a}"),
-        None => format!("function:{}", f.name),
+        Some(a) => Shard::app_key(a),
+        None => Shard::function_key(&f.name),
     }
 }
 

@@ -749,7 +749,7 @@ impl Collector {
             minute.peak_busy = minute.peak_busy.max(level);
         }
         if let Some(log) = &mut self.log {
-            log.push(t, [busy, alive, usage, provisioned]);
+            log.push(t, [busy, alive, usage, provisioned], self.clip);
         }
     }
 

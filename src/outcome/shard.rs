@@ -11,8 +11,9 @@ use super::{Collector, FunctionStats, Latency, Minute};
 use crate::time::Micros;
 
 /// Every level change a collector applied, in time order: per time, the summed changes of
-/// (busy, alive, account usage, provisioned level). Stored compactly: the time as a varint
-/// step from the previous one, each change as a zigzag varint (about 5 bytes per time).
+/// (busy, alive, account usage, provisioned level). Stored compactly, per time: one byte of
+/// 2-bit codes (0: no change, 1: +1, 2: −1, 3: a zigzag varint follows), then the time as a
+/// varint step from the previous one, then the varints (about 3 bytes per time).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeltaLog {
     bytes: Vec<u8>,
@@ -56,13 +57,35 @@ fn unzigzag(v: u64) -> i64 {
 pub struct CorruptLog(pub usize);
 
 impl DeltaLog {
-    pub(super) fn push(&mut self, t: Micros, d: [i64; 4]) {
+    /// Logs the changes `d` at `t`. A change past the window's end `clip` that moves neither
+    /// the busy level nor the account usage (an idle instance reclaimed, its time clipped to the
+    /// window's end, after a later in-flight completion was applied) is logged at the last time
+    /// instead: past the clip it changes no integral, no peak and no count, wherever it falls.
+    pub(super) fn push(&mut self, t: Micros, d: [i64; 4], clip: Micros) {
+        let mut t = t;
         if t < self.last_t {
-            self.monotone = false;
+            if t >= clip && d[0] == 0 && d[2] == 0 {
+                t = self.last_t;
+            } else {
+                self.monotone = false;
+            }
         }
+        let code = |v: i64| match v {
+            0 => 0u8,
+            1 => 1,
+            -1 => 2,
+            _ => 3,
+        };
+        let codes = d
+            .iter()
+            .enumerate()
+            .fold(0u8, |acc, (i, &v)| acc | code(v) << (2 * i));
+        self.bytes.push(codes);
         put_varint(&mut self.bytes, t.saturating_sub(self.last_t));
         for v in d {
-            put_varint(&mut self.bytes, zigzag(v));
+            if code(v) == 3 {
+                put_varint(&mut self.bytes, zigzag(v));
+            }
         }
         self.last_t = t;
         self.len += 1;
@@ -120,11 +143,18 @@ impl LogReader<'_> {
         if self.at == self.bytes.len() {
             return Ok(None);
         }
+        let codes = self.bytes[self.at];
+        self.at += 1;
         let step = self.varint()?;
         self.t = self.t.checked_add(step).ok_or(CorruptLog(self.at))?;
         let mut d = [0i64; 4];
-        for v in &mut d {
-            *v = unzigzag(self.varint()?);
+        for (i, v) in d.iter_mut().enumerate() {
+            *v = match (codes >> (2 * i)) & 3 {
+                0 => 0,
+                1 => 1,
+                2 => -1,
+                _ => unzigzag(self.varint()?),
+            };
         }
         Ok(Some((self.t, d)))
     }
@@ -341,24 +371,26 @@ mod tests {
         let items = [
             (0, [1, 1, 1, 0]),
             (5, [-1, 0, 0, 3]),
+            (6, [0, -1, 2, -2]),
+            (6, [i64::MIN / 2, i64::MAX / 2, 1, -1]),
             (5_000_000_000, [i32::MAX as i64, -(i32::MAX as i64), 0, -7]),
             (u64::MAX, [0, 0, 0, 0]),
         ];
         for (t, d) in items {
-            log.push(t, d);
+            log.push(t, d, Micros::MAX);
         }
         let mut r = log.reader();
         for want in items {
             assert_eq!(r.next(), Ok(Some(want)));
         }
         assert_eq!(r.next(), Ok(None));
-        assert_eq!(log.len(), 4);
+        assert_eq!(log.len(), items.len() as u64);
     }
 
     #[test]
     fn a_truncated_log_is_an_error_not_a_panic() {
         let mut log = DeltaLog::default();
-        log.push(300, [1, 2, 3, 4]);
+        log.push(300, [1, 2, 3, 4], Micros::MAX);
         log.bytes.pop();
         let mut r = log.reader();
         assert!(r.next().is_err());

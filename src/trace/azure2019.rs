@@ -57,6 +57,8 @@ pub struct Options<'a> {
     pub arrivals: Arrivals,
     pub seed: u64,
     pub skip_bad_rows: bool,
+    /// Expand only the functions of this shard (every function is still listed).
+    pub only: Option<crate::shard::Shard>,
 }
 
 /// The Azure 2019 format in the registry.
@@ -115,6 +117,7 @@ impl TraceReader for Reader {
                 arrivals: opts.arrivals.unwrap_or_default(),
                 seed: opts.seed,
                 skip_bad_rows: opts.skip_bad_rows,
+                only: opts.only,
             },
             sink,
         )?;
@@ -176,6 +179,7 @@ pub fn read(
         counts: Vec::with_capacity(MINUTES_PER_DAY),
         offsets: Vec::new(),
         stats: Stats::default(),
+        only: opts.only,
     };
     state.read_day(first.into_reader(), first_path, 0, opts.skip_bad_rows)?;
     for (day, path) in opts.days.iter().enumerate() {
@@ -190,7 +194,7 @@ pub fn read(
         ..
     } = state;
     let report = skips.report(first_path, accepted)?;
-    if builder.rows() == 0 {
+    if builder.rows() == 0 && opts.only.is_none() {
         return Err(TraceError::Invalid {
             path: first_path.clone(),
             reason: "every function row counts 0 invocations: the trace is empty".into(),
@@ -291,6 +295,7 @@ struct Expand<'b> {
     counts: Vec<u32>,
     offsets: Vec<f64>,
     stats: Stats,
+    only: Option<crate::shard::Shard>,
 }
 
 /// Where the columns of an invocations file are.
@@ -538,6 +543,13 @@ impl Expand<'_> {
         // The function key holds its app (owner/app/function), so this never conflicts.
         let app = format!("{}/{}", row.parts[0], row.parts[1]);
         let _ = self.builder.set_app(f, &app);
+        // Another shard's function: listed (its index is the whole trace's), not expanded. The
+        // key is `engine::shard_key`'s for a function of an application.
+        if let Some(shard) = self.only
+            && !shard.holds(&crate::shard::Shard::app_key(&app))
+        {
+            return;
+        }
         // Keyed by the function's name, not its index (which depends on reading order).
         let mut rng = Pcg64Mcg::seed_from_u64(seed::derive(
             self.seed,

@@ -352,6 +352,10 @@ pub struct LoadOptions {
     pub seed: u64,
     /// Canonical: the unit of time columns whose name states none (see [`ReadOptions`]).
     pub time_unit: Option<TimeUnit>,
+    /// A shard's read (`--shard`): formats that synthesise arrivals (Azure 2019) expand only the
+    /// functions this shard holds; every function is still listed, in the same order, so
+    /// indices match the whole trace's. Other formats read every row.
+    pub only: Option<crate::shard::Shard>,
 }
 
 /// What loading found out.

@@ -171,6 +171,13 @@ impl Trace {
     /// function's name and application, and every row. Shards and their merge check that they
     /// read the same trace.
     pub fn fingerprint(&self) -> u64 {
+        self.fingerprint_of(|_| true)
+    }
+
+    /// As [`Trace::fingerprint`], with the rows of the functions `rows_of` keeps only (every
+    /// function's name and application still count): what a shard that expanded only its own
+    /// functions' rows read.
+    pub fn fingerprint_of(&self, rows_of: impl Fn(usize) -> bool) -> u64 {
         let metas = self.functions.iter().flat_map(|f| {
             [
                 crate::seed::hash_bytes(f.name.as_bytes()),
@@ -179,22 +186,22 @@ impl Trace {
                     .map_or(0, |a| crate::seed::hash_bytes(a.as_bytes()) | 1),
             ]
         });
-        let rows = self.invocations.iter().flat_map(|i| {
-            [
-                i.arrival,
-                i.duration,
-                u64::from(i.function) << 32 | u64::from(i.memory_mb) << 8 | i.trigger as u64,
-            ]
+        let kept: Vec<usize> = (0..self.functions.len()).filter(|&f| rows_of(f)).collect();
+        let rows = kept.iter().flat_map(|&f| {
+            let rows = self.function_invocations(f);
+            std::iter::once(rows.len() as u64).chain(rows.iter().flat_map(|i| {
+                [
+                    i.arrival,
+                    i.duration,
+                    u64::from(i.function) << 32 | u64::from(i.memory_mb) << 8 | i.trigger as u64,
+                ]
+            }))
         });
         crate::seed::hash_words(
-            [
-                self.origin_us as u64,
-                self.functions.len() as u64,
-                self.invocations.len() as u64,
-            ]
-            .into_iter()
-            .chain(metas)
-            .chain(rows),
+            [self.origin_us as u64, self.functions.len() as u64]
+                .into_iter()
+                .chain(metas)
+                .chain(rows),
         )
     }
 

@@ -392,7 +392,8 @@ mod cli {
         let out = merge(&theirs, &[]);
         assert_eq!(out.status.code(), Some(2));
         assert!(
-            stderr(&out).contains("is not the trace the shards read"),
+            stderr(&out).contains("is not the trace")
+                && stderr(&out).contains("fingerprints differ"),
             "{}",
             stderr(&out)
         );
@@ -546,5 +547,50 @@ mod cli {
         let out = merge(&[parts[0].clone(), sim[0].clone()], &[]);
         assert_eq!(out.status.code(), Some(2));
         assert!(stderr(&out).contains("commands differ"), "{}", stderr(&out));
+    }
+
+    #[test]
+    fn a_shard_of_an_azure_2019_trace_expands_only_its_functions_and_merges_exactly() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = "workloads/azure-functions-2019-sample";
+        let (inv, dur, mem) = (
+            format!("{s}/invocations_per_function.csv"),
+            format!("{s}/function_durations_percentiles.csv"),
+            format!("{s}/app_memory_percentiles.csv"),
+        );
+        let settings = [
+            inv.as_str(),
+            "--durations",
+            dur.as_str(),
+            "--memory",
+            mem.as_str(),
+            "--horizon",
+            "20m",
+            "--warmup",
+            "none",
+            "--account-concurrency",
+            "none",
+        ];
+        let parts = shards(tmp.path(), &settings, 2);
+        // Each shard expanded only its own functions' arrivals: the read report says so.
+        for i in 0..2 {
+            let shard = format!("{i}/2");
+            let p = tmp.path().join("again.fpp");
+            let mut args = vec!["simulate"];
+            args.extend_from_slice(&settings);
+            args.extend(["--shard", &shard, "--partial", p.to_str().unwrap()]);
+            let err = stderr(&run(&args));
+            assert!(
+                err.contains("invocations of 60 functions") && !err.contains("became 5513999"),
+                "{err}"
+            );
+        }
+        let mut whole = vec!["simulate"];
+        whole.extend_from_slice(&settings);
+        whole.extend(["--format", "json"]);
+        let want = run(&whole);
+        let got = merge(&parts, &["--format", "json"]);
+        assert!(got.status.success(), "{}", stderr(&got));
+        assert_eq!(got.stdout, want.stdout);
     }
 }
