@@ -117,6 +117,16 @@ runs "a merge of every partial, in shard order" "merge $P/part-0-of-3.fpp $P/par
     FAASPLAN_SHARDS=3 -- merge --format json
 runs "any other command runs as is" "offerings --format json" -- offerings --format json
 rm -f "$P"/*
+# deploy/slurm/submit.sh refuses a bad command line before it calls sbatch.
+for bad in "-n 0 -d $P simulate t.csv --horizon 1d --" "-n x -d $P simulate t.csv --" \
+    "-n 4 simulate t.csv --" "-n 4 -d $P simulate t.csv" "-n 4 -d $P -- --format json"; do
+    rc=0
+    # shellcheck disable=SC2086 # word splitting of the test case is wanted
+    deploy/slurm/submit.sh $bad >/dev/null 2>"$t/err" || rc=$?
+    [ "$rc" = 2 ] && grep -q "^submit.sh: error: " "$t/err" ||
+        fail "submit.sh $bad: expected exit 2 and a message, got exit $rc: $(cat "$t/err")"
+    ok "submit.sh $bad: exit 2 ($(sed 's/^submit.sh: error: //' "$t/err"))"
+done
 
 # --- 2. the Kubernetes manifest --------------------------------------------------------------
 job=deploy/k8s/job.yaml
