@@ -18,13 +18,11 @@
 //! cancellation) is passed to the others at once. A function alone in its application holds its
 //! own state and runs exactly as before.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use rayon::prelude::*;
 
-use super::function::{Account, FunctionSim, Phase, SimClock};
+use super::function::{Account, FunctionSim, SimClock};
 use super::keepalive::AppState;
+use super::queue::{Key, Tournament};
 use super::{PlatformConfig, ValidConfig, WarmPlan};
 use crate::outcome::shard::{CorruptLog, ShardOutcome};
 use crate::outcome::{Collector, EpochBuffer, FunctionStats, Mode, Outcome, WarmupReport};
@@ -850,6 +848,11 @@ impl Apps {
 /// function of an application of several steps with the application's state, and what it
 /// decides for the application reaches the others before the next event.
 /// (One instance for both callers: `sims` are references.)
+///
+/// The queue holds each function's next event before `t_end`, one entry per function: every
+/// change of a function's next event (its own step, a wake-up, an application's signal) is
+/// followed by [`Tournament::set`] or [`Tournament::clear`], so the root is always the next
+/// event of the run.
 #[inline(never)]
 fn coupled_epoch(
     sims: &mut [&mut FunctionSim],
@@ -859,87 +862,72 @@ fn coupled_epoch(
     t_end: Micros,
     mut apps: Option<&mut Lent>,
 ) {
-    let mut heap: BinaryHeap<Reverse<(Micros, Phase, u32)>> = sims
-        .iter()
-        .enumerate()
-        .filter_map(|(f, s)| {
-            s.next_event(slices[f])
-                .map(|(t, p)| Reverse((t, p, f as u32)))
-        })
-        .filter(|Reverse((t, _, _))| *t < t_end)
-        .collect();
-    while let Some(Reverse(first)) = heap.pop() {
-        // Step this function for as long as its next event still comes first: the heap is only
-        // touched when another function's event is due (same order, fewer heap operations).
-        let mut key = first;
-        loop {
-            let (t, phase, f) = key;
-            let sim: &mut FunctionSim = sims[f as usize];
-            let arrivals = slices[f as usize];
-            if sim.next_event(arrivals) != Some((t, phase)) {
-                break; // stale entry
-            }
-            let before = account.usage;
-            let app = apps
-                .as_deref_mut()
-                .map(|a| (a.slot[f as usize], &mut *a))
-                .filter(|&(s, _)| s != ALONE);
-            match app {
-                None => sim.step_event(t, phase, arrivals, account),
-                Some((s, lent)) => {
-                    let state = &mut lent.states[s as usize];
-                    std::mem::swap(&mut sim.app, state);
-                    sim.step_event(t, phase, arrivals, account);
-                    std::mem::swap(&mut sim.app, state);
-                    if let Some(signal) = state.signal.take() {
-                        for &g in &lent.members[s as usize] {
-                            if g == f {
-                                continue;
-                            }
-                            let other: &mut FunctionSim = sims[g as usize];
-                            other.app_signal(signal);
-                            if let Some((t2, p2)) = other.next_event(slices[g as usize])
-                                && t2 < t_end
-                            {
-                                heap.push(Reverse((t2, p2, g)));
-                            }
+    // The function's next event before `t_end` into the queue, or its slot emptied.
+    let reschedule =
+        |queue: &mut Queue, sim: &FunctionSim, arrivals: &[Invocation], f: u32| match sim
+            .next_event(arrivals)
+            .filter(|&(t, _)| t < t_end)
+        {
+            Some((t, p)) => queue.set(Key::new(t, p, f)),
+            None => queue.clear(f),
+        };
+    let mut queue = Queue::new(sims.len());
+    for (f, s) in sims.iter().enumerate() {
+        reschedule(&mut queue, s, slices[f], f as u32);
+    }
+    while let Some(key) = queue.min() {
+        let (t, phase, f) = (key.time(), key.phase(), key.function());
+        let sim: &mut FunctionSim = sims[f as usize];
+        let arrivals = slices[f as usize];
+        debug_assert_eq!(
+            sim.next_event(arrivals),
+            Some((t, phase)),
+            "a stale queue entry"
+        );
+        let before = account.usage;
+        let app = apps
+            .as_deref_mut()
+            .map(|a| (a.slot[f as usize], &mut *a))
+            .filter(|&(s, _)| s != ALONE);
+        match app {
+            None => sim.step_event(t, phase, arrivals, account),
+            Some((s, lent)) => {
+                let state = &mut lent.states[s as usize];
+                std::mem::swap(&mut sim.app, state);
+                sim.step_event(t, phase, arrivals, account);
+                std::mem::swap(&mut sim.app, state);
+                if let Some(signal) = state.signal.take() {
+                    for &g in &lent.members[s as usize] {
+                        if g == f {
+                            continue;
                         }
+                        let other: &mut FunctionSim = sims[g as usize];
+                        other.app_signal(signal);
+                        reschedule(&mut queue, other, slices[g as usize], g);
                     }
                 }
-            }
-            let sim: &mut FunctionSim = sims[f as usize];
-            if sim.blocked_on_account() && !blocked.contains(&f) {
-                blocked.push(f);
-            }
-            let next = sim
-                .next_event(arrivals)
-                .filter(|&(t2, _)| t2 < t_end)
-                .map(|(t2, p2)| (t2, p2, f));
-            if account.usage < before && !blocked.is_empty() {
-                for g in std::mem::take(blocked) {
-                    let s: &mut FunctionSim = sims[g as usize];
-                    s.wake(t);
-                    if let Some((t2, p2)) = s.next_event(slices[g as usize])
-                        && t2 < t_end
-                    {
-                        heap.push(Reverse((t2, p2, g)));
-                    }
-                }
-            }
-            match next {
-                Some(k) if heap.peek().is_none_or(|Reverse(top)| k < *top) => key = k,
-                Some(k) => {
-                    heap.push(Reverse(k));
-                    break;
-                }
-                None => break,
             }
         }
+        let sim: &mut FunctionSim = sims[f as usize];
+        if sim.blocked_on_account() && !blocked.contains(&f) {
+            blocked.push(f);
+        }
+        if account.usage < before && !blocked.is_empty() {
+            for g in std::mem::take(blocked) {
+                let s: &mut FunctionSim = sims[g as usize];
+                s.wake(t);
+                reschedule(&mut queue, s, slices[g as usize], g);
+            }
+        }
+        reschedule(&mut queue, sims[f as usize], arrivals, f);
     }
     for s in sims.iter_mut() {
         s.end_epoch(t_end);
     }
 }
+
+/// The coupled epoch's queue (candidates measured in BENCHMARKS.md, issue 16).
+type Queue = Tournament;
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ pub mod fleet;
 mod function;
 pub mod keepalive;
 pub mod ps;
+mod queue;
 mod warmup;
 
 use std::sync::Arc;
