@@ -10,16 +10,16 @@
 //! description (`Azure/AzurePublicDataset`, `AzureFunctionsDataset2019.md`). What each part draws,
 //! the published number it rests on, and what is assumed:
 //!
-//! - **Functions per application** (the paper's Fig. 1, §3.1): 1 function 54 %, 2: 16 %, 3: 10 %,
+//! - **Functions per application** (the paper's Fig. 1): 1 function 54 %, 2: 16 %, 3: 10 %,
 //!   4–5: 8 %, 6–10: 7 %, 11 or more: 5 %, 100 or more: 0.04 % of applications. *Assumed*: sizes
 //!   uniform inside a bucket; from 11 up a Pareto tail whose exponent puts 0.04 % of all apps at
 //!   100+ ([`TAIL_ALPHA`]), capped at 2,000 functions. Each application has its own owner.
-//! - **Triggers** (Fig. 2, §3.2), % of functions / % of invocations: HTTP 55 / 36, queue 15 / 34,
+//! - **Triggers** (Fig. 2), % of functions / % of invocations: HTTP 55 / 36, queue 15 / 34,
 //!   event 2 / 25, timer 16 / 2, orchestration 7 / 2, others 5 / 1. *Assumed*: the paper's
 //!   "others" row is split evenly between the dataset's `storage` and `others` groups. Each
 //!   function's trigger is drawn independently with the function shares; the invocation shares
 //!   come from *which* applications get the high rates (below).
-//! - **Invocations per application and day** (Fig. 5a, §3.3): 45 % of applications are invoked at
+//! - **Invocations per application and day** (Fig. 5a and its text): 45 % of applications are invoked at
 //!   most once per hour on average (≤ 24 a day), 81 % at most once per minute (≤ 1,440 a day), and
 //!   rates span 8 orders of magnitude. The daily rate of an application is a lognormal truncated
 //!   to 8 decades starting at once per fortnight (1/14 a day, the rarest an application of the
@@ -37,12 +37,12 @@
 //!   peak)/day)) with each application's peak drawn around 14:00 (σ 3 h); counts per minute are
 //!   Poisson. Timer functions are periodic instead (period = 1 day / rate, a random phase),
 //!   the extreme of the paper's observation that timers have an inter-arrival CV near 0 (Fig. 6).
-//! - **Execution time** (Fig. 7, §3.4): a function's average execution time is lognormal with
+//! - **Execution time** (Fig. 7 and its text): a function's average execution time is lognormal with
 //!   μ = −0.38 and σ = 2.36 (in ln seconds, the paper's fit), so half the functions average under
 //!   a second. *Assumed*: the percentiles of a function's 30-second averages are lognormal around
 //!   that mean with σ 0.6, p0 and p100 taken at the 0.1 % and 99.9 % points; every value within
 //!   [1 ms, 1 day].
-//! - **Memory** (Fig. 8, §3.5): an application's average allocated memory has half the
+//! - **Memory** (Fig. 8 and its text): an application's average allocated memory has half the
 //!   applications at most 170 MB and 90 % at most 400 MB: a lognormal through those two points.
 //!   *Assumed*: its percentiles lognormal around the average with σ 0.15; `SampleCount` is 12 per
 //!   minute with an invocation (the runtime samples every 5 s); an application with no invocation
