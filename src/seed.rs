@@ -29,6 +29,9 @@ pub enum Purpose {
     Scale { factor: u32 },
     /// The engine's keep-alive draws for one function (`lambda-observed`).
     KeepAlive,
+    /// `generate --azure-like`: stream 0 draws the population (apps, functions, rates,
+    /// durations, memory); stream `1 + d` one function's per-minute counts on day `d`.
+    AzureLike { stream: u32 },
 }
 
 impl Purpose {
@@ -43,6 +46,7 @@ impl Purpose {
             Purpose::GenerateArrivals { process } => [6, u64::from(process)],
             Purpose::Scale { factor } => [7, u64::from(factor)],
             Purpose::KeepAlive => [8, 0],
+            Purpose::AzureLike { stream } => [9, u64::from(stream)],
         }
     }
 }
@@ -177,6 +181,8 @@ mod tests {
             Purpose::Scale { factor: 0 },
             Purpose::Scale { factor: 1 },
             Purpose::KeepAlive,
+            Purpose::AzureLike { stream: 0 },
+            Purpose::AzureLike { stream: 1 },
         ];
         let seeds: HashSet<u64> = all.iter().map(|&p| derive(3, 0, 0, p)).collect();
         assert_eq!(seeds.len(), all.len());

@@ -631,7 +631,8 @@ impl Expand {
         let memory_mb = match self.memory.get(&app_key) {
             Some(&mb) => mb,
             None => {
-                if self.have_memory {
+                // A row of zeros adds no function, so no fallback applies to it.
+                if self.have_memory && self.counts.iter().any(|&c| c > 0) {
                     self.stats.no_memory_rows += 1;
                 }
                 0

@@ -1,5 +1,6 @@
 //! The one integration-test binary (see STYLE.md): modules per feature.
 
+mod azure_like;
 mod cli;
 mod common;
 mod compare;
