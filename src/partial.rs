@@ -40,11 +40,21 @@ pub struct Header {
     /// The command's arguments, without the shard's own (`--shard`, `--partial`) and output
     /// options: every shard of one run has the same.
     pub args: Vec<String>,
+    /// A fingerprint of the settings the arguments resolved to (hex), files they name included
+    /// (an offering, an `empirical:` init file, a Power Tuning file): the same arguments over
+    /// other files are other settings.
+    pub settings: String,
     pub payload_bytes: u64,
 }
 
 impl Header {
-    pub fn new(command: &str, shard: Shard, input: u64, args: Vec<String>) -> Header {
+    pub fn new(
+        command: &str,
+        shard: Shard,
+        input: u64,
+        args: Vec<String>,
+        settings: u64,
+    ) -> Header {
         Header {
             format: FORMAT,
             faasplan: VERSION.to_string(),
@@ -52,6 +62,7 @@ impl Header {
             shard: shard.to_string(),
             input: format!("{input:016x}"),
             args,
+            settings: format!("{settings:016x}"),
             payload_bytes: 0,
         }
     }
@@ -83,6 +94,13 @@ pub enum PartialError {
     Io { path: PathBuf, err: std::io::Error },
     #[error("cannot encode the partial: {0}")]
     Encode(String),
+}
+
+/// A fingerprint of resolved settings: a stable hash of their `Debug` form (which holds every
+/// value, the contents of files the settings were read from included). Only the same version of
+/// faasplan compares two (the version is checked first).
+pub fn settings_fingerprint(settings: &impl std::fmt::Debug) -> u64 {
+    crate::seed::hash_bytes(format!("{settings:?}").as_bytes())
 }
 
 /// Encodes a partial: the header (its `payload_bytes` set here) and a payload.
@@ -164,6 +182,7 @@ mod tests {
             Shard::new(1, 4).unwrap(),
             0xabc,
             vec!["t.csv".into()],
+            7,
         );
         encode(h, &(7u32, vec![1u64, 2, 3])).unwrap()
     }

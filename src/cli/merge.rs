@@ -137,6 +137,7 @@ pub(super) fn run_shard(
         shard,
         shard_fingerprint(&trace, shard),
         settings,
+        partial::settings_fingerprint(&(&cfg, offering)),
     );
     let bytes = partial::encode(header, &part)?;
     faasplan::export::write_atomic(partial, |w| w.write_all(&bytes))?;
@@ -294,6 +295,7 @@ fn merge_simulate(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    check_settings(parts, partial::settings_fingerprint(&(&cfg, offering)))?;
     let valid = super::validate_for(&cfg, &trace)?;
     let states: Vec<ShardOutcome> = parts
         .iter()
@@ -321,6 +323,20 @@ fn merge_simulate(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
 /// rows of its own functions.
 fn shard_fingerprint(trace: &Trace, shard: Shard) -> u64 {
     trace.fingerprint_of(|f| shard.holds(&faasplan::engine::shard_key(&trace.functions()[f])))
+}
+
+/// Refuses partials whose arguments resolved to other settings here (a file they name changed).
+fn check_settings(parts: &[Part], here: u64) -> anyhow::Result<()> {
+    let here = format!("{here:016x}");
+    if let Some(p) = parts.iter().find(|p| p.header.settings != here) {
+        bail!(
+            "{} was made with other settings than its arguments give here: a file they name (an \
+             offering, an init-time or Power Tuning file) differs; merge where the shards ran, \
+             with the same files",
+            p.path.display()
+        );
+    }
+    Ok(())
 }
 
 /// Refuses a trace other than the one the shards read.
@@ -359,6 +375,7 @@ pub(super) fn write_sweep_partial(
     shard: Shard,
     partial: &Path,
     fingerprint: u64,
+    settings: u64,
     done: Vec<(JobValues, JobExtra)>,
 ) -> anyhow::Result<ExitCode> {
     let jobs: Vec<SweepJob> = done
@@ -373,7 +390,7 @@ pub(super) fn write_sweep_partial(
         })
         .collect();
     let n = jobs.len();
-    let header = Header::new("sweep", shard, fingerprint, settings_args()?);
+    let header = Header::new("sweep", shard, fingerprint, settings_args()?, settings);
     let bytes = partial::encode(header, &SweepPartial { jobs })?;
     faasplan::export::write_atomic(partial, |w| w.write_all(&bytes))?;
     eprintln!(
@@ -456,5 +473,9 @@ fn merge_sweep(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
             p.path.display()
         );
     }
-    super::sweep::run_jobs(&a, super::sweep::Jobs::Merged(jobs, header.input.clone()))
+    let settings = parts.iter().map(|p| p.header.settings.clone()).collect();
+    super::sweep::run_jobs(
+        &a,
+        super::sweep::Jobs::Merged(jobs, header.input.clone(), settings),
+    )
 }

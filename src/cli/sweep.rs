@@ -243,9 +243,9 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<ExitCode> {
 pub(super) enum Jobs {
     /// Run them (all of them, or `--shard`'s, which are written to `--partial`).
     Run,
-    /// A merge: every job's results from the shards' partials, in job order, and the trace's
-    /// fingerprint the shards recorded.
-    Merged(Vec<super::merge::SweepJob>, String),
+    /// A merge: every job's results from the shards' partials, and the trace's and settings'
+    /// fingerprints the shards recorded (one per partial).
+    Merged(Vec<super::merge::SweepJob>, String, Vec<String>),
 }
 
 pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
@@ -279,6 +279,7 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
         .map(|p| faasplan::plan::platform_config(&p.apply(&base), Some(offering)))
         .collect::<Result<_, _>>()
         .map_err(super::platform::flag_error)?;
+    let settings_fp = faasplan::partial::settings_fingerprint(&(&configs, offering));
 
     // Load once; a per-minute trace (Azure 2019) expands arrivals with the seed, and a workload
     // spec generates them with it, so each replica gets its own. With --resample each replica is then a block bootstrap of its
@@ -416,7 +417,13 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
                     pool.install(|| sweep::run_shard(settings.len(), a.replicas, shard, eval));
                 bar.finish_and_clear();
                 let fingerprint = trace_of(0).fingerprint();
-                return super::merge::write_sweep_partial(shard, partial, fingerprint, done?);
+                return super::merge::write_sweep_partial(
+                    shard,
+                    partial,
+                    fingerprint,
+                    settings_fp,
+                    done?,
+                );
             }
             _ => pool.install(|| {
                 sweep::run_with(
@@ -428,8 +435,16 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
                 )
             }),
         },
-        Jobs::Merged(jobs, fingerprint) => {
+        Jobs::Merged(jobs, fingerprint, theirs) => {
             super::merge::check_fingerprint(&name, trace_of(0), &fingerprint)?;
+            let here = format!("{settings_fp:016x}");
+            if theirs.iter().any(|s| *s != here) {
+                anyhow::bail!(
+                    "the partials were made with other settings than their arguments give here: \
+                     a file they name (an offering, an init-time or Power Tuning file) differs; \
+                     merge where the shards ran, with the same files"
+                );
+            }
             let values = super::merge::sweep_jobs_in_order(jobs, settings.len(), a.replicas)?;
             for (v, (ws, sizes)) in &values {
                 run_warnings.add(v.point as usize, ws, sizes);

@@ -152,6 +152,12 @@ pub enum ShardRunError {
          its shards cannot be merged exactly (please report it, with the command)"
     )]
     OutOfOrder,
+    #[error(
+        "a provisioned schedule or target tracking changes a function's level on its own clock, \
+         also while other shards' functions alone keep the run going: only the whole run \
+         applies those changes in order, so a sharded run takes a fixed --provisioned level"
+    )]
+    ProvisionedPlan,
     #[error(transparent)]
     Corrupt(#[from] CorruptLog),
 }
@@ -177,6 +183,14 @@ pub fn simulate_shard(
     let cfg: &PlatformConfig = cfg;
     if cfg.horizon.is_none() {
         return Err(ShardRunError::NoHorizon);
+    }
+    if cfg.provisioned_plan.is_some()
+        || cfg
+            .per_function
+            .iter()
+            .any(|(_, c)| c.provisioned_plan.is_some())
+    {
+        return Err(ShardRunError::ProvisionedPlan);
     }
     let (slices, excluded) = cut_at_horizon(trace, cfg);
     let plan = WarmPlan::new(cfg, &slices);

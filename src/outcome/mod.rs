@@ -552,7 +552,7 @@ impl Latency {
                     .saturating_record_n(v.value_iterated_to(), v.count_at_value());
             }
         }
-        out.sum_us += b.sum_us;
+        out.sum_us = out.sum_us.saturating_add(b.sum_us);
         out.max_us = out.max_us.max(b.max_us);
         out
     }
@@ -735,10 +735,11 @@ impl Collector {
             // The level before this change held during part of the measured window.
             self.peak_usage_measured = self.peak_usage_measured.max(self.usage);
         }
-        self.busy += busy;
-        self.alive += alive;
-        self.usage += usage;
-        self.provisioned += provisioned;
+        // Saturating: only a forged partial (`shard::from_shards`) comes near the bounds.
+        self.busy = self.busy.saturating_add(busy);
+        self.alive = self.alive.saturating_add(alive);
+        self.usage = self.usage.saturating_add(usage);
+        self.provisioned = self.provisioned.saturating_add(provisioned);
         self.peak_usage = self.peak_usage.max(self.usage);
         if t >= self.lo {
             self.peak_usage_measured = self.peak_usage_measured.max(self.usage);

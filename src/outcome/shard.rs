@@ -5,8 +5,6 @@
 //!
 //! [`Outcome`]: super::Outcome
 
-use hdrhistogram::Histogram;
-
 use super::{Collector, FunctionStats, Latency, Minute};
 use crate::time::Micros;
 
@@ -185,18 +183,17 @@ impl From<&Latency> for LatencyState {
 }
 
 impl LatencyState {
-    fn latency(&self) -> Latency {
-        let mut hist = Histogram::<u64>::new(3).expect("3 significant digits is a valid histogram");
+    /// Adds these buckets, sum and max into `l`: the same counts per bucket as recording the
+    /// values there. Saturating, so a forged partial cannot overflow the merge.
+    fn add_to(&self, l: &mut Latency) {
         for &(v, n) in &self.buckets {
-            if hist.record_n(v, n).is_err() {
-                hist.saturating_record_n(v, n);
+            // `record_n` grows the histogram to the value; saturate only if that fails.
+            if l.hist.record_n(v, n).is_err() {
+                l.hist.saturating_record_n(v, n);
             }
         }
-        Latency {
-            hist,
-            sum_us: self.sum_us,
-            max_us: self.max_us,
-        }
+        l.sum_us = l.sum_us.saturating_add(self.sum_us);
+        l.max_us = l.max_us.max(self.max_us);
     }
 }
 
@@ -267,16 +264,17 @@ impl Collector {
             if col.minutes.len() < p.minutes.len() {
                 col.minutes.resize(p.minutes.len(), Minute::default());
             }
+            // Saturating: a forged partial may hold any numbers (a real one never comes near).
             for (m, c) in col.minutes.iter_mut().zip(&p.minutes) {
-                m.invocations += c[0];
-                m.cold_starts += c[1];
-                m.throttled += c[2];
-                m.dead_lettered += c[3];
-                m.timed_out += c[4];
+                m.invocations = m.invocations.saturating_add(c[0]);
+                m.cold_starts = m.cold_starts.saturating_add(c[1]);
+                m.throttled = m.throttled.saturating_add(c[2]);
+                m.dead_lettered = m.dead_lettered.saturating_add(c[3]);
+                m.timed_out = m.timed_out.saturating_add(c[4]);
             }
-            col.latency_warm = Latency::merged(&col.latency_warm, &p.latency_warm.latency());
-            col.latency_cold = Latency::merged(&col.latency_cold, &p.latency_cold.latency());
-            col.init = Latency::merged(&col.init, &p.init.latency());
+            p.latency_warm.add_to(&mut col.latency_warm);
+            p.latency_cold.add_to(&mut col.latency_cold);
+            p.init.add_to(&mut col.init);
         }
         // The whole run applies its epochs' changes in time order, then, last, what closing the
         // functions changed. A function closed before its time there only when the whole run's
@@ -320,7 +318,7 @@ impl Collector {
                     && ht == t
                 {
                     for (s, v) in sum.iter_mut().zip(d) {
-                        *s += v;
+                        *s = s.checked_add(v).ok_or(CorruptLog(stream.at()))?;
                     }
                     *head = stream.next()?;
                     if head.is_some_and(|(next, _)| next <= t) {
@@ -402,11 +400,42 @@ mod tests {
         for v in [1, 17, 999, 1_001, 123_456_789, 5, 5, 5] {
             l.record(v);
         }
-        let back = LatencyState::from(&l).latency();
+        let mut back = Latency::default();
+        LatencyState::from(&l).add_to(&mut back);
         assert_eq!(back.count(), l.count());
         for q in [0.0, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0] {
             assert_eq!(back.quantile_us(q), l.quantile_us(q), "q {q}");
         }
         assert_eq!((back.sum_us, back.max_us), (l.sum_us, l.max_us));
+        // Forged states (counts and sums at their bounds) add without a panic.
+        let forged = LatencyState {
+            buckets: vec![(u64::MAX, u64::MAX), (5, u64::MAX)],
+            sum_us: u128::MAX,
+            max_us: u64::MAX,
+        };
+        let mut l = Latency::default();
+        forged.add_to(&mut l);
+        forged.add_to(&mut l);
+        assert_eq!(l.sum_us, u128::MAX);
+    }
+
+    #[test]
+    fn forged_logs_are_errors_or_saturate_never_a_panic() {
+        let mut log = DeltaLog::default();
+        log.push(
+            60_000_000,
+            [i64::MAX, i64::MIN, i64::MAX, i64::MIN],
+            Micros::MAX,
+        );
+        let part = ShardOutcome {
+            log,
+            minutes: vec![[u64::MAX; 5]],
+            ..ShardOutcome::default()
+        };
+        // Two shards' changes at one time overflow the sum: refused as corrupt.
+        assert!(Collector::from_shards(0, Some(3_600_000_000), &[&part, &part]).is_err());
+        // One alone saturates the levels and the counts.
+        let mut col = Collector::from_shards(0, Some(3_600_000_000), &[&part]).unwrap();
+        col.finish(3_600_000_000);
     }
 }

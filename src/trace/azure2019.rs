@@ -63,8 +63,8 @@ pub struct Options<'a> {
 
 /// The most invocations a read expands per-minute counts into: 24 bytes each in memory, so
 /// about 48 GB. A trace that asks for more (a day of the whole Azure dataset is about 0.4 to
-/// 1.3 billion) is refused at the row that crosses the bound, before the memory is taken;
-/// `--shard` expands only a shard's functions.
+/// 1.3 billion) is refused at the row that crosses the bound, before the memory is taken. (A
+/// `--shard` run expands only its functions, but `merge` reads the whole trace.)
 pub const MAX_EXPANDED: u64 = 2_000_000_000;
 
 impl<'a> Options<'a> {
@@ -292,8 +292,7 @@ impl Parsed {
                     line: r.line,
                     reason: format!(
                         "this row takes the trace past {MAX_EXPANDED} invocations (24 bytes \
-                         each in memory): run it in shards (--shard I/N expands only a shard's \
-                         functions), or give fewer days"
+                         each in memory, and faasplan holds a whole trace): give fewer days"
                     ),
                 });
             }

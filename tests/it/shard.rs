@@ -593,4 +593,44 @@ mod cli {
         assert!(got.status.success(), "{}", stderr(&got));
         assert_eq!(got.stdout, want.stdout);
     }
+
+    #[test]
+    fn a_provisioned_plan_is_refused_and_a_changed_settings_file_is_caught_at_the_merge() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let p = d.join("p.fpp");
+        // A schedule changes levels on its own clock, also while only other shards' functions
+        // keep the whole run going: refused (found by review: the merge was silently wrong).
+        for plan in [
+            ["--provisioned-schedule", "08:00-20:00=2"],
+            ["--provisioned-target", "0.7@1..5"],
+        ] {
+            refused(
+                &[
+                    "simulate",
+                    TRACE,
+                    "--horizon",
+                    "1d",
+                    plan[0],
+                    plan[1],
+                    "--shard",
+                    "0/2",
+                    "--partial",
+                    p.to_str().unwrap(),
+                ],
+                &["--shard", "provisioned schedule or target"],
+            );
+        }
+        // The same arguments over another init-time file are other settings.
+        let init = d.join("init.txt");
+        std::fs::write(&init, "120\n180\n250\n").unwrap();
+        let spec = format!("empirical:{}", init.to_str().unwrap());
+        let settings = [TRACE, "--horizon", "1d", "--init-ms", spec.as_str()];
+        let parts = shards(d, &settings, 2);
+        assert!(merge(&parts, &[]).status.success());
+        std::fs::write(&init, "120\n180\n900\n").unwrap();
+        let out = merge(&parts, &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("other settings"), "{}", stderr(&out));
+    }
 }
