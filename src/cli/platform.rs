@@ -129,6 +129,11 @@ pub struct PlatformArgs {
     #[arg(long, value_name = "SPEC", value_parser = |s: &str| lib(InitSpec::parse(s)))]
     pub init_ms: Option<InitSpec>,
 
+    /// A function's own init time, NAME=SPEC (a name or a glob; SPEC as for --init-ms); repeat
+    /// the flag for more functions: `--init-ms-for api=lognormal:300,900 --init-ms-for 'img-*'=800`.
+    #[arg(long, value_name = "NAME=SPEC", value_parser = parse_named_init)]
+    pub init_ms_for: Vec<(String, InitSpec)>,
+
     /// Runtime whose measured Lambda init durations set the default --init-ms.
     #[arg(long, default_value = "python3.12")]
     pub runtime: String,
@@ -194,7 +199,7 @@ pub const FLAG_OF_FIELD: &[(&str, &str)] = &[
     ("timeout", "--timeout"),
     (
         "per_function",
-        "NAME=VALUE (--provisioned, --memory-mb, --max-concurrency, --timeout, --cpu-bound)",
+        "NAME=VALUE (--provisioned, --memory-mb, --max-concurrency, --timeout, --cpu-bound, --init-ms-for)",
     ),
     ("offering", "--offering"),
     ("slo", "--slo"),
@@ -227,6 +232,19 @@ pub fn validate_for(
 /// A library parse error as a clap value-parser message (clap names the flag itself).
 /// `--init-ms`: a distribution, or `empirical:FILE`, whose samples are read here (the engine
 /// does no I/O).
+/// `--init-ms-for NAME=SPEC`.
+fn parse_named_init(s: &str) -> Result<(String, InitSpec), String> {
+    let (name, spec) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected NAME=SPEC, e.g. api=lognormal:300,900"))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("{s:?}: the NAME=SPEC item has no function name"));
+    }
+    let spec = lib(InitSpec::parse(spec.trim())).map_err(|e| format!("{name}={spec}: {e}"))?;
+    Ok((name.to_string(), spec))
+}
+
 fn init_dist(spec: &InitSpec) -> Result<InitDist, ConfigError> {
     match spec {
         InitSpec::Dist(d) => Ok(d.clone()),
@@ -659,6 +677,10 @@ impl PlatformArgs {
                 timeouts.push((entry(n), v.0));
             }
         }
+        let mut inits = Vec::new();
+        for (n, spec) in &self.init_ms_for {
+            inits.push((entry(n), init_dist(spec)?));
+        }
         let mut cpus = Vec::new();
         if let Some(c) = &self.cpu_bound {
             for (n, f) in &c.per_function {
@@ -689,6 +711,9 @@ impl PlatformArgs {
         for (i, c) in cpus {
             out[i].cpu = Some(c);
         }
+        for (i, d) in inits {
+            out[i].init = Some(d);
+        }
         let is_glob = |p: &str| p.contains(['*', '?']);
         let globs: Vec<FunctionOverride> = out
             .iter()
@@ -706,6 +731,7 @@ impl PlatformArgs {
                 e.max_concurrency = e.max_concurrency.or(g.max_concurrency);
                 e.timeout = e.timeout.or(g.timeout);
                 e.cpu = e.cpu.take().or_else(|| g.cpu.clone());
+                e.init = e.init.take().or_else(|| g.init.clone());
             }
         }
         Ok(out)

@@ -410,6 +410,9 @@ impl PlatformConfig {
                         None => "no timeout".into(),
                     });
                 }
+                if c.init.describe() != self.init.describe() {
+                    what.push(format!("init {}", c.init.describe()));
+                }
                 if c.cpu.as_ref().map(|m| m.bound) != self.cpu.as_ref().map(|m| m.bound) {
                     what.push(match &c.cpu {
                         Some(m) => format!("CPU-bound fraction {}", m.bound),

@@ -117,7 +117,7 @@ pub struct PlatformOverrides {
 }
 
 /// One function's (or one glob's) own settings; `None` keeps the run's.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct FunctionOverride {
     /// A function name, or a glob with `*` and `?`.
     pub pattern: String,
@@ -128,6 +128,8 @@ pub struct FunctionOverride {
     pub timeout: Option<Option<Micros>>,
     /// The function's own CPU profile (its CPU-bound fraction; the rest as the run's).
     pub cpu: Option<CpuOverride>,
+    /// The function's own init-time distribution.
+    pub init: Option<InitDist>,
 }
 
 impl Default for PlatformOverrides {
@@ -287,6 +289,9 @@ pub fn platform_config(
         }
         if let Some(c) = &f.cpu {
             own.cpu = Some(c.clone());
+        }
+        if let Some(i) = &f.init {
+            own.init = Some(i.clone());
         }
         let c = platform_config(&own, offering)
             .map_err(|e| ConfigError::field("per_function", format!("{}: {}", f.pattern, e)))?;

@@ -257,3 +257,55 @@ fn a_function_keeps_its_own_cpu_profile() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--cpu-bound") && stderr(&out).contains("checkout=x"));
 }
+
+/// `--init-ms 100 --init-ms-for checkout=2000`: checkout's cold starts take 2 s, the others'
+/// 0.1 s, so the run's mean init time is exactly (100 × others' + 2000 × checkout's instances
+/// started) / all instances started (every start is one init).
+#[test]
+fn a_function_keeps_its_own_init_time() {
+    let t = "workloads/multi-function.csv";
+    let out = faasplan(&[
+        "simulate",
+        t,
+        "--init-ms",
+        "100",
+        "--init-ms-for",
+        "check*=2000",
+        "--format",
+        "json",
+    ]);
+    let v = json_out(&out);
+    let all = v["instances_started"].as_f64().unwrap();
+    let own = function(&v, "checkout")["instances_started"]
+        .as_f64()
+        .unwrap();
+    assert!(own > 0.0 && all > own, "{all} {own}");
+    let mean = v["init_ms"]["mean"].as_f64().unwrap();
+    let want = (100.0 * (all - own) + 2000.0 * own) / all;
+    assert!(
+        (mean - want).abs() < 1e-3,
+        "mean init {mean}, expected {want}"
+    );
+    assert_eq!(v["init_ms"]["max"].as_f64(), Some(2000.0));
+    assert!(
+        stderr(&out).contains("init constant(2000ms)"),
+        "{}",
+        stderr(&out)
+    );
+    for (bad, says) in [
+        ("checkout", "NAME=SPEC"),
+        ("=100", "no function name"),
+        ("checkout=lognormal:5", "checkout="),
+    ] {
+        let out = faasplan(&["simulate", t, "--init-ms-for", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("--init-ms-for") && err.contains(says),
+            "{bad}: {err}"
+        );
+    }
+    let out = faasplan(&["simulate", t, "--init-ms-for", "nosuch=100"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("nosuch"));
+}
