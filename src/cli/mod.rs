@@ -270,11 +270,30 @@ impl RunArgs {
     > {
         let mut opts = self.trace_args.load_options(seed);
         opts.only = only;
-        let (trace, load) = faasplan::trace::format::load_input(input, &opts)?;
+        let (mut trace, load) = faasplan::trace::format::load_input(input, &opts)?;
         if announce {
             trace_args::print_report(&self.name(), &load.rows, Some(&load));
         }
+        self.set_triggers(&mut trace)?;
         Ok((trace, load))
+    }
+
+    /// Applies `--trigger-for` to a trace read.
+    pub fn set_triggers(
+        &self,
+        trace: &mut faasplan::trace::Trace,
+    ) -> Result<(), faasplan::error::TraceError> {
+        if self.platform.trigger_for.is_empty() {
+            return Ok(());
+        }
+        let of = platform::triggers_for(&self.platform.trigger_for, trace).map_err(|e| {
+            faasplan::error::TraceError::Invalid {
+                path: self.trace_path(),
+                reason: e.to_string(),
+            }
+        })?;
+        trace.set_triggers(|f| of[f]);
+        Ok(())
     }
 }
 

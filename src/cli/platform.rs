@@ -4,6 +4,7 @@
 //! errors name fields; [`FLAG_OF_FIELD`] maps them back to these flags.
 
 use clap::Args;
+use faasplan::trace::Trigger;
 
 use faasplan::engine::{
     InitDist, InitSpec, PlatformConfig, ProvisionedPlan, ScalingRate, Schedule, TargetTracking,
@@ -129,6 +130,12 @@ pub struct PlatformArgs {
     #[arg(long, value_name = "SPEC", value_parser = |s: &str| lib(InitSpec::parse(s)))]
     pub init_ms: Option<InitSpec>,
 
+    /// A function's own trigger, NAME=sync|async|queue (a name or a glob), in place of its rows'
+    /// (e.g. a function the trace logs as sync that runs behind a queue); repeat the flag for
+    /// more functions.
+    #[arg(long, value_name = "NAME=TRIGGER", value_parser = parse_named_trigger)]
+    pub trigger_for: Vec<(String, Trigger)>,
+
     /// A function's own init time, NAME=SPEC (a name or a glob; SPEC as for --init-ms); repeat
     /// the flag for more functions: `--init-ms-for api=lognormal:300,900 --init-ms-for 'img-*'=800`.
     #[arg(long, value_name = "NAME=SPEC", value_parser = parse_named_init)]
@@ -232,6 +239,64 @@ pub fn validate_for(
 /// A library parse error as a clap value-parser message (clap names the flag itself).
 /// `--init-ms`: a distribution, or `empirical:FILE`, whose samples are read here (the engine
 /// does no I/O).
+/// `--trigger-for NAME=TRIGGER`.
+fn parse_named_trigger(s: &str) -> Result<(String, Trigger), String> {
+    let (name, t) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected NAME=TRIGGER, e.g. worker=queue"))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("{s:?}: the NAME=TRIGGER item has no function name"));
+    }
+    let trigger = Trigger::parse(t)
+        .filter(|_| !t.trim().is_empty())
+        .ok_or_else(|| format!("{name}={t}: the trigger must be sync, async or queue"))?;
+    Ok((name.to_string(), trigger))
+}
+
+/// The trigger each function of `trace` gets from `--trigger-for` (an exact name wins over
+/// globs; a function two globs match, or an item that matches nothing, is an error).
+pub fn triggers_for(
+    items: &[(String, Trigger)],
+    trace: &faasplan::trace::Trace,
+) -> Result<Vec<Option<Trigger>>, ConfigError> {
+    let names: Vec<&str> = trace.functions().iter().map(|f| f.name.as_str()).collect();
+    let is_glob = |p: &str| p.contains(['*', '?']);
+    let mut out = vec![None; names.len()];
+    for (pattern, _) in items {
+        if !names
+            .iter()
+            .any(|n| faasplan::engine::glob_match(pattern, n))
+        {
+            return Err(ConfigError::invalid(
+                "--trigger-for",
+                format!("{pattern:?} matches no function of the trace"),
+            ));
+        }
+    }
+    for (f, name) in names.iter().enumerate() {
+        if let Some((_, t)) = items.iter().rev().find(|(p, _)| p == name) {
+            out[f] = Some(*t);
+            continue;
+        }
+        let globs: Vec<&(String, Trigger)> = items
+            .iter()
+            .filter(|(p, _)| is_glob(p) && faasplan::engine::glob_match(p, name))
+            .collect();
+        match globs.as_slice() {
+            [] => {}
+            [(_, t)] => out[f] = Some(*t),
+            [a, b, ..] => {
+                return Err(ConfigError::invalid(
+                    "--trigger-for",
+                    format!("{name:?} matches both {:?} and {:?}", a.0, b.0),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// `--init-ms-for NAME=SPEC`.
 fn parse_named_init(s: &str) -> Result<(String, InitSpec), String> {
     let (name, spec) = s

@@ -88,6 +88,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
         if trace_format == TraceFormat::CANONICAL
             && a.run.trace_args.plain_canonical()
             && cfg.per_function.is_empty()
+            && a.run.platform.trigger_for.is_empty()
         {
             // The fast path: reading and simulating overlap; the pipeline checks the config
             // against the whole trace.

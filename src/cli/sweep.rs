@@ -307,8 +307,9 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
     // Replica 0's trace is read with the run seed itself (`replica_seed(seed, 0) == seed`).
     let (first, parsed) = if parse_once {
         let parsed = format::parse_azure2019(input, &a.run.trace_args.load_options(seed))?;
-        let (first, load) = parsed.load(seed)?;
+        let (mut first, load) = parsed.load(seed)?;
         super::trace_args::print_report(&name, &load.rows, Some(&load));
+        a.run.set_triggers(&mut first)?;
         (first, Some(parsed))
     } else {
         (a.run.load_input(input, seed, true)?.0, None)
@@ -320,7 +321,11 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
         .map_err(|e| ConfigError::invalid("--resample", format!("{name}: {e}")))?;
     let mut read = |replica_seed: u64| -> anyhow::Result<Trace> {
         Ok(match &parsed {
-            Some(p) => p.load(replica_seed)?.0,
+            Some(p) => {
+                let mut t = p.load(replica_seed)?.0;
+                a.run.set_triggers(&mut t)?;
+                t
+            }
             None => a.run.load(replica_seed, false)?.0,
         })
     };

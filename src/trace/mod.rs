@@ -205,6 +205,18 @@ impl Trace {
         )
     }
 
+    /// Gives every row of each function the trigger `of` returns for it (a function's own
+    /// trigger, `--trigger-for`); `None` keeps its rows as read.
+    pub fn set_triggers(&mut self, of: impl Fn(usize) -> Option<Trigger>) {
+        for (f, range) in self.ranges.iter().enumerate() {
+            if let Some(t) = of(f) {
+                for i in &mut self.invocations[range.clone()] {
+                    i.trigger = t;
+                }
+            }
+        }
+    }
+
     /// The last arrival, microseconds since the origin.
     pub fn last_arrival(&self) -> Micros {
         self.ranges

@@ -309,3 +309,88 @@ fn a_function_keeps_its_own_init_time() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("nosuch"));
 }
+
+/// `--trigger-for checkout=queue`: checkout's rows (sync in the trace) come through a queue, so
+/// the queue in front of the functions (`--queue sqs`) carries them too. The oracle is the trace:
+/// the SQS requests scale from its queue and async rows to those plus checkout's, exactly; an
+/// exact name wins over a glob.
+#[test]
+fn a_function_keeps_its_own_trigger() {
+    let t = "workloads/multi-function.csv";
+    let text = std::fs::read_to_string(t).unwrap();
+    let (mut events, mut checkout) = (0u64, 0u64);
+    for line in text.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        match (cols[1], cols[4]) {
+            ("checkout", "sync") => checkout += 1,
+            (_, "queue" | "async") => events += 1,
+            _ => {}
+        }
+    }
+    assert!(events > 0 && checkout > 0);
+    let sqs = |extra: &[&str]| -> u64 {
+        let mut args = vec![
+            "simulate",
+            t,
+            "--offering",
+            "aws-lambda-x86",
+            "--queue",
+            "sqs",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let v = json_out(&faasplan(&args));
+        let line = v["cost"]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["item"] == "sqs requests")
+            .cloned()
+            .unwrap();
+        (line["quantity"].as_f64().unwrap() * 1e6).round() as u64
+    };
+    let base = sqs(&[]);
+    let own = sqs(&["--trigger-for", "checkout=queue"]);
+    assert_eq!(base % events, 0, "{base} SQS requests for {events} events");
+    assert_eq!(own, base / events * (events + checkout));
+    assert_eq!(
+        sqs(&[
+            "--trigger-for",
+            "check*=queue",
+            "--trigger-for",
+            "checkout=sync"
+        ]),
+        base
+    );
+    for (bad, says) in [
+        (
+            &["--trigger-for", "checkout=later"][..],
+            "sync, async or queue",
+        ),
+        (&["--trigger-for", "checkout"][..], "NAME=TRIGGER"),
+        (
+            &["--trigger-for", "nosuch=queue"][..],
+            "matches no function",
+        ),
+        (
+            &[
+                "--trigger-for",
+                "check*=queue",
+                "--trigger-for",
+                "*out=async",
+            ][..],
+            "matches both",
+        ),
+    ] {
+        let mut args = vec!["simulate", t];
+        args.extend_from_slice(bad);
+        let out = faasplan(&args);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("--trigger-for") && err.contains(says),
+            "{bad:?}: {err}"
+        );
+    }
+}
