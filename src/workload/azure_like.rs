@@ -654,12 +654,7 @@ fn write_invocations(
         pop.day_counts(f, day, diurnal, &mut counts);
         let app = &pop.apps[func.app as usize];
         line.clear();
-        app.owner.write_to(&mut line);
-        line.push(b',');
-        app.hash.write_to(&mut line);
-        line.push(b',');
-        func.hash.write_to(&mut line);
-        line.push(b',');
+        push_key(&mut line, app, func);
         line.extend_from_slice(func.trigger.name().as_bytes());
         let mut sum = 0u64;
         let bits = &mut active[func.app as usize];
@@ -678,6 +673,16 @@ fn write_invocations(
         per_function[f] = sum;
     }
     Ok(())
+}
+
+/// Appends a row's key columns, `HashOwner,HashApp,HashFunction,`.
+fn push_key(line: &mut Vec<u8>, app: &App, func: &Function) {
+    app.owner.write_to(line);
+    line.push(b',');
+    app.hash.write_to(line);
+    line.push(b',');
+    func.hash.write_to(line);
+    line.push(b',');
 }
 
 /// A value in ms with three decimals at most, trailing zeros dropped.
@@ -721,12 +726,7 @@ fn write_durations(w: &mut dyn Write, pop: &Population, per_function: &[u64]) ->
         let app = &pop.apps[func.app as usize];
         let p = duration_percentiles(func.duration_ms);
         line.clear();
-        app.owner.write_to(&mut line);
-        line.push(b',');
-        app.hash.write_to(&mut line);
-        line.push(b',');
-        func.hash.write_to(&mut line);
-        line.push(b',');
+        push_key(&mut line, app, func);
         push_ms(&mut line, func.duration_ms.clamp(p[0], p[6]));
         line.push(b',');
         push_u64(&mut line, count);
