@@ -55,6 +55,9 @@ fuzz_target!(|data: &[u8]| {
         durations: durations.clone(),
         memory: memory.clone(),
         seed: 1,
+        // Counts and rates describe invocations in a few bytes: hold at most a million (the
+        // bound a run checks before taking the memory, `--max-invocations`).
+        max_invocations: Some(1_000_000),
         ..LoadOptions::default()
     };
     match load_input(input("fuzz.csv", parts[0]), &load) {

@@ -14,6 +14,9 @@ fuzz_target!(|data: &[u8]| {
     let skip = opts & 1 == 1;
     let load = LoadOptions {
         skip_bad_rows: skip,
+        // Counts and rates describe invocations in a few bytes: hold at most a million (the
+        // bound a run checks before taking the memory, `--max-invocations`).
+        max_invocations: Some(1_000_000),
         ..LoadOptions::default()
     };
     match load_input(input("fuzz.csv", data), &load) {

@@ -9,6 +9,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser};
 use faasplan::trace::canonical::{ReadOptions, ReadReport};
 
 use faasplan::trace::format::{self, Arrivals, LoadOptions, LoadReport, TraceFormat};
+use faasplan::trace::held;
 use faasplan::trace::units::TimeUnit;
 
 /// `--trace-format` values: `auto`, then every registered format ([`format::READERS`]), each with
@@ -100,6 +101,13 @@ pub struct TraceArgs {
     /// Unix times in the unit their magnitude says, `duration` is in ms, and the checks are on).
     #[arg(long, value_enum, value_name = "UNIT")]
     pub time_unit: Option<TimeUnitArg>,
+
+    /// Azure 2019 and workload specs: the most invocations their counts or rates may expand
+    /// into; a larger trace is refused (exit 2, naming the row or function) before the memory is
+    /// taken, since a run holds every invocation. Default: what fits in the available memory at
+    /// 40 bytes each, at most 2,000,000,000.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=held::CEILING))]
+    pub max_invocations: Option<u64>,
 }
 
 impl TraceArgs {
@@ -120,6 +128,7 @@ impl TraceArgs {
             seed,
             time_unit: self.time_unit.map(TimeUnit::from),
             only: None,
+            max_invocations: self.max_invocations,
         }
     }
 

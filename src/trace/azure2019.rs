@@ -21,6 +21,7 @@ use crate::trace::canonical::ReadReport;
 use crate::trace::format::{
     Arrivals, FormatOption, Head, LoadOptions, ReadOutput, SNIFF_LIKELY, TraceReader,
 };
+use crate::trace::held::HeldLimit;
 use crate::trace::input::Input;
 use crate::trace::records::{
     Fault, FunctionKeys, Header, Records, Skips, fnv1a, number, open, text,
@@ -59,13 +60,12 @@ pub struct Options<'a> {
     pub skip_bad_rows: bool,
     /// Expand only the functions of this shard (every function is still listed).
     pub only: Option<crate::shard::Shard>,
+    /// The most invocations the counts may expand into. A trace that asks for more (a day of
+    /// the whole Azure dataset is about 0.4 to 1.3 billion) is refused at the row that crosses
+    /// the bound, before the memory is taken. (A `--shard` run expands only its functions, but
+    /// `merge` reads the whole trace.)
+    pub held: HeldLimit,
 }
-
-/// The most invocations a read expands per-minute counts into: 24 bytes each in memory, so
-/// about 48 GB. A trace that asks for more (a day of the whole Azure dataset is about 0.4 to
-/// 1.3 billion) is refused at the row that crosses the bound, before the memory is taken. (A
-/// `--shard` run expands only its functions, but `merge` reads the whole trace.)
-pub const MAX_EXPANDED: u64 = 2_000_000_000;
 
 impl<'a> Options<'a> {
     /// The Azure 2019 options of `opts`.
@@ -78,6 +78,7 @@ impl<'a> Options<'a> {
             seed: opts.seed,
             skip_bad_rows: opts.skip_bad_rows,
             only: opts.only,
+            held: HeldLimit::resolve(opts.max_invocations),
         }
     }
 }
@@ -162,6 +163,7 @@ pub struct Parsed {
     accepted: u64,
     have_memory: bool,
     arrivals: Arrivals,
+    held: HeldLimit,
 }
 
 /// One function row with at least one invocation.
@@ -231,6 +233,7 @@ pub fn parse(mut first: Input, opts: &Options) -> Result<Parsed, TraceError> {
         accepted: state.accepted,
         have_memory: state.have_memory,
         arrivals: opts.arrivals,
+        held: opts.held,
     })
 }
 
@@ -286,13 +289,16 @@ impl Parsed {
             {
                 continue;
             }
-            if sink.rows() as u64 + r.total > MAX_EXPANDED {
+            if sink.rows() as u64 + r.total > self.held.max {
                 return Err(TraceError::TooLarge {
                     path: self.paths[r.file as usize].clone(),
                     line: r.line,
                     reason: format!(
-                        "this row takes the trace past {MAX_EXPANDED} invocations (24 bytes \
-                         each in memory, and faasplan holds a whole trace): give fewer days"
+                        "this row takes the trace past the {} invocations a run may hold ({}): \
+                         a run holds every invocation in memory; give fewer days, or run it in \
+                         shards (--shard)",
+                        self.held.max,
+                        self.held.explain()
                     ),
                 });
             }

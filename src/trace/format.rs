@@ -375,6 +375,10 @@ pub struct LoadOptions {
     /// functions this shard holds; every function is still listed, in the same order, so
     /// indices match the whole trace's. Other formats read every row.
     pub only: Option<crate::shard::Shard>,
+    /// The most invocations a synthesising format (Azure 2019, a workload spec) may expand the
+    /// input into (`--max-invocations`); `None`: what fits in the available memory (see
+    /// [`crate::trace::held`]).
+    pub max_invocations: Option<u64>,
 }
 
 /// What loading found out.

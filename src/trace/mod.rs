@@ -7,6 +7,7 @@ pub mod azure2021;
 pub mod canonical;
 pub mod cloudwatch;
 pub mod format;
+pub mod held;
 pub mod input;
 pub mod power_tuning;
 pub(crate) mod records;

@@ -355,15 +355,24 @@ pub fn generate<W: Write + ?Sized>(out: &mut W, wl: &Workload, seed: u64) -> io:
 }
 
 /// Adds the workload's invocations to `sink`, the rows [`generate`] would write, as the
-/// canonical reader would read them back (functions numbered in order of first appearance).
-pub fn build(wl: &Workload, seed: u64, sink: &mut TraceBuilder) -> Generated {
+/// canonical reader would read them back (functions numbered in order of first appearance);
+/// stops before the row that would make more than `max`.
+pub fn build(
+    wl: &Workload,
+    seed: u64,
+    max: u64,
+    sink: &mut TraceBuilder,
+) -> Result<Generated, TooMany> {
     let mut ids: Vec<Option<u32>> = vec![None; wl.functions.len()];
     let mut stats = Generated {
         rows: 0,
         per_function: vec![0; wl.functions.len()],
         seed,
     };
-    let done: Result<(), std::convert::Infallible> = each_row(wl, seed, |t, fi, d| {
+    each_row(wl, seed, |t, fi, d| {
+        if stats.rows == max {
+            return Err(TooMany);
+        }
         let f = &wl.functions[fi];
         let id = *ids[fi].get_or_insert_with(|| sink.function_id(&f.name));
         // Below 2^63: the spec's start and duration are bounded (spec::MAX_DURATION).
@@ -371,10 +380,13 @@ pub fn build(wl: &Workload, seed: u64, sink: &mut TraceBuilder) -> Generated {
         stats.rows += 1;
         stats.per_function[fi] += 1;
         Ok(())
-    });
-    let Ok(()) = done;
-    stats
+    })?;
+    Ok(stats)
 }
+
+/// [`build`] stopped at its bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooMany;
 
 /// Appends microseconds as milliseconds with three decimals (`1234.005`).
 #[inline]

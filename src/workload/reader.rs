@@ -9,6 +9,7 @@ use crate::error::TraceError;
 use crate::trace::TraceBuilder;
 use crate::trace::canonical::ReadReport;
 use crate::trace::format::{Head, LoadOptions, ReadOutput, SNIFF_EXACT, TraceReader};
+use crate::trace::held::HeldLimit;
 use crate::trace::input::Input;
 use crate::workload::{SpecError, generate, spec};
 
@@ -59,7 +60,37 @@ impl TraceReader for Reader {
             error,
         })?;
         let wl = spec::parse(&text, &path)?;
-        let made = generate::build(&wl, opts.seed, sink);
+        // A few bytes of spec can ask for billions of rows: refuse what would not fit before
+        // generating it (the expected count), and stop if the draws go past the bound anyway.
+        let held = HeldLimit::resolve(opts.max_invocations);
+        let seconds = wl.duration as f64 / 1e6;
+        let expected: Vec<f64> = wl
+            .functions
+            .iter()
+            .map(|f| f.arrivals.iter().map(|p| p.expected_count(seconds)).sum())
+            .collect();
+        let most = (0..expected.len())
+            .max_by(|&a, &b| expected[a].total_cmp(&expected[b]))
+            .unwrap_or(0);
+        let too_many = |what: String| TraceError::Invalid {
+            path: path.clone(),
+            reason: format!(
+                "the spec {what} more than the {} invocations a run may hold ({}), function \
+                 \"{}\" the most: a replay holds every invocation in memory; shorten `duration` or \
+                 lower the rates",
+                held.max,
+                held.explain(),
+                wl.functions[most].name
+            ),
+        };
+        let total: f64 = expected.iter().sum();
+        if total > held.max as f64 {
+            return Err(too_many(format!(
+                "expects about {total:.0} invocations in its duration,"
+            )));
+        }
+        let made =
+            generate::build(&wl, opts.seed, held.max, sink).map_err(|_| too_many("drew".into()))?;
         if made.rows == 0 {
             return Err(TraceError::Invalid {
                 path,

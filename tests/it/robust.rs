@@ -279,16 +279,19 @@ fn a_schedule_hour_too_large_to_compute_is_refused_not_an_overflow() {
     assert!(e.contains(value) && e.contains("HH:MM"), "{e}");
 }
 
-/// A tiny Azure 2019 file can ask for billions of invocations (up to 60,000,000 a minute): the
-/// reader refuses the row that crosses its bound, naming file and line, before taking the
-/// memory (it used to abort allocating).
-#[test]
-fn an_azure_2019_trace_too_large_to_hold_is_refused_at_its_row() {
-    let dir = tempfile::tempdir().unwrap();
-    let inv = dir.path().join("inv.csv");
-    let dur = dir.path().join("dur.csv");
+/// An Azure 2019 invocations file (and its durations file) in `dir`: one row per `(name, busy
+/// minutes, count per busy minute)`.
+fn azure_2019_files(dir: &Path, rows: &[(&str, usize, u64)]) -> (String, String) {
+    let inv = dir.join("inv.csv");
+    let dur = dir.join("dur.csv");
     let header: Vec<String> = (1..=1440).map(|m| format!("minute_{m}")).collect();
-    let row = |name: &str, busy_minutes: usize, count: u64| {
+    let mut text = format!("HashFunction,HashApp,HashOwner,{}\n", header.join(","));
+    let mut d = String::from(
+        "HashFunction,HashApp,HashOwner,Count,Average,Minimum,Maximum,percentile_Average_0,\
+         percentile_Average_1,percentile_Average_25,percentile_Average_50,percentile_Average_75,\
+         percentile_Average_99,percentile_Average_100\n",
+    );
+    for &(name, busy_minutes, count) in rows {
         let counts: Vec<String> = (0..1440)
             .map(|m| {
                 if m < busy_minutes {
@@ -298,32 +301,153 @@ fn an_azure_2019_trace_too_large_to_hold_is_refused_at_its_row() {
                 }
             })
             .collect();
-        format!("{name},app-{name},owner,{}\n", counts.join(","))
-    };
-    // Row 2: 10 minutes of 1,000 (fits); row 3: 34 minutes of 60,000,000 = 2.04 billion.
-    let text = format!(
-        "HashFunction,HashApp,HashOwner,{}\n{}{}",
-        header.join(","),
-        row("small", 10, 1_000),
-        row("huge", 34, 60_000_000)
-    );
-    std::fs::write(&inv, text).unwrap();
-    let mut d = String::from(
-        "HashFunction,HashApp,HashOwner,Count,Average,Minimum,Maximum,percentile_Average_0,\
-         percentile_Average_1,percentile_Average_25,percentile_Average_50,percentile_Average_75,\
-         percentile_Average_99,percentile_Average_100\n",
-    );
-    for name in ["small", "huge"] {
+        text.push_str(&format!("{name},app-{name},owner,{}\n", counts.join(",")));
         d.push_str(&format!(
             "{name},app-{name},owner,3,65,65,65,65,65,65,65,65,65,65\n"
         ));
     }
+    std::fs::write(&inv, text).unwrap();
     std::fs::write(&dur, d).unwrap();
-    let out = faasplan(&["simulate", path_str(&inv), "--durations", path_str(&dur)]);
+    (path_str(&inv).to_owned(), path_str(&dur).to_owned())
+}
+
+/// A tiny Azure 2019 file can ask for billions of invocations (up to 60,000,000 a minute): the
+/// reader refuses the row that crosses its bound (what fits in the available memory, at most 2
+/// billion), naming file and line, before taking the memory (it used to abort allocating).
+#[test]
+fn an_azure_2019_trace_too_large_to_hold_is_refused_at_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    // Row 2: 10 minutes of 1,000 (fits); row 3: 34 minutes of 60,000,000 = 2.04 billion.
+    let (inv, dur) = azure_2019_files(
+        dir.path(),
+        &[("small", 10, 1_000), ("huge", 34, 60_000_000)],
+    );
+    let out = faasplan(&["simulate", &inv, "--durations", &dur]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains(&format!("{}:3:", path_str(&inv))) && err.contains("2000000000 invocations"),
+        err.contains(&format!("{inv}:3:"))
+            && err.contains("invocations")
+            && (err.contains("available memory") || err.contains("the most faasplan holds")),
         "{err}"
     );
+}
+
+/// Issue 14: two minutes of 60,000,000 (120 million invocations, about 3 GB held) on a machine
+/// with less available used to abort; `--max-invocations` is the bound a user sets, checked
+/// before expanding: one over the trace's size refuses at the row, the exact size runs.
+#[test]
+fn max_invocations_bounds_what_an_azure_2019_trace_expands_into() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inv, dur) = azure_2019_files(dir.path(), &[("a", 2, 500), ("b", 3, 500)]);
+    let run = |max: &str| {
+        faasplan(&[
+            "simulate",
+            &inv,
+            "--durations",
+            &dur,
+            "--max-invocations",
+            max,
+        ])
+    };
+    let out = run("2499");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("{inv}:3:"))
+            && err.contains("past the 2499 invocations")
+            && err.contains("--max-invocations"),
+        "{err}"
+    );
+    let out = run("2500");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run("0");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--max-invocations"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Issue 14: a five-line spec asking for a million a second for a day (86.4 billion
+/// invocations) used to abort allocating; it is refused before generating, naming the spec and
+/// the function, in well under a second.
+#[test]
+fn a_spec_that_expects_more_invocations_than_fit_is_refused_before_generating() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("huge.toml");
+    std::fs::write(
+        &spec,
+        "version = 1\nduration = \"1d\"\n[[function]]\nname = \"quiet\"\n\
+         duration_ms = { dist = \"exponential\", mean_ms = 25 }\n[[function.arrivals]]\n\
+         process = \"poisson\"\nrate_per_s = 1\n[[function]]\nname = \"flood\"\n\
+         duration_ms = { dist = \"exponential\", mean_ms = 25 }\n[[function.arrivals]]\n\
+         process = \"poisson\"\nrate_per_s = 1000000\n",
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = faasplan(&["simulate", path_str(&spec)]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(path_str(&spec))
+            && err.contains("expects about 86400086400 invocations")
+            && err.contains("\"flood\""),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
+/// The expected count can be under the bound while the draws go over it: the replay stops at
+/// the bound and says so. The bound is exact: the drawn count itself runs.
+#[test]
+fn a_spec_whose_draws_pass_the_bound_is_refused_and_its_exact_count_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("poisson.toml");
+    // 10 a second for 100 s: 1,000 expected.
+    std::fs::write(
+        &spec,
+        "version = 1\nduration = \"100s\"\n[[function]]\nname = \"api\"\n\
+         duration_ms = { dist = \"exponential\", mean_ms = 25 }\n[[function.arrivals]]\n\
+         process = \"poisson\"\nrate_per_s = 10\n",
+    )
+    .unwrap();
+    let csv = dir.path().join("rows.csv");
+    // A seed whose draw is well over the expected 1,000 (the count is Poisson, sd about 32).
+    let (seed, rows) = (1..200)
+        .map(|seed| {
+            let out = faasplan(&[
+                "generate",
+                path_str(&spec),
+                "--seed",
+                &seed.to_string(),
+                "--out",
+                path_str(&csv),
+            ]);
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+            let text = std::fs::read_to_string(&csv).unwrap();
+            (seed, text.lines().count() as u64 - 1)
+        })
+        .find(|&(_, rows)| rows > 1010)
+        .expect("a draw above 1,010 in 200 seeds");
+    let run = |max: u64| {
+        faasplan(&[
+            "simulate",
+            path_str(&spec),
+            "--seed",
+            &seed.to_string(),
+            "--max-invocations",
+            &max.to_string(),
+        ])
+    };
+    let out = run(rows - 1);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("drew more than") && err.contains("\"api\""),
+        "{err}"
+    );
+    let out = run(rows);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
