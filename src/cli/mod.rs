@@ -278,21 +278,32 @@ impl RunArgs {
         Ok((trace, load))
     }
 
+    /// Each function's `--trigger-for` trigger, checked against the trace's functions (empty
+    /// without the flag).
+    pub fn triggers_of(
+        &self,
+        trace: &(impl faasplan::trace::facts::TraceFacts + ?Sized),
+    ) -> Result<Vec<Option<faasplan::trace::Trigger>>, faasplan::error::TraceError> {
+        if self.platform.trigger_for.is_empty() {
+            return Ok(Vec::new());
+        }
+        platform::triggers_for(&self.platform.trigger_for, trace).map_err(|e| {
+            faasplan::error::TraceError::Invalid {
+                path: self.trace_path(),
+                reason: e.to_string(),
+            }
+        })
+    }
+
     /// Applies `--trigger-for` to a trace read.
     pub fn set_triggers(
         &self,
         trace: &mut faasplan::trace::Trace,
     ) -> Result<(), faasplan::error::TraceError> {
-        if self.platform.trigger_for.is_empty() {
-            return Ok(());
+        let of = self.triggers_of(&*trace)?;
+        if !of.is_empty() {
+            trace.set_triggers(|f| of[f]);
         }
-        let of = platform::triggers_for(&self.platform.trigger_for, trace).map_err(|e| {
-            faasplan::error::TraceError::Invalid {
-                path: self.trace_path(),
-                reason: e.to_string(),
-            }
-        })?;
-        trace.set_triggers(|f| of[f]);
         Ok(())
     }
 }

@@ -231,7 +231,7 @@ const MEASURED_RANGE: &str = "cpu.measured.range";
 /// `cfg` checked against the trace it runs on, with errors named by flag.
 pub fn validate_for(
     cfg: &PlatformConfig,
-    trace: &faasplan::trace::Trace,
+    trace: &(impl faasplan::trace::facts::TraceFacts + ?Sized),
 ) -> Result<faasplan::engine::ValidConfig, ConfigError> {
     cfg.validate_for(trace).map_err(flag_error)
 }
@@ -258,7 +258,7 @@ fn parse_named_trigger(s: &str) -> Result<(String, Trigger), String> {
 /// globs; a function two globs match, or an item that matches nothing, is an error).
 pub fn triggers_for(
     items: &[(String, Trigger)],
-    trace: &faasplan::trace::Trace,
+    trace: &(impl faasplan::trace::facts::TraceFacts + ?Sized),
 ) -> Result<Vec<Option<Trigger>>, ConfigError> {
     let names: Vec<&str> = trace.functions().iter().map(|f| f.name.as_str()).collect();
     let is_glob = |p: &str| p.contains(['*', '?']);

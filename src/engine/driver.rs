@@ -564,16 +564,45 @@ impl<'c> Runner<'c> {
             std::mem::swap(&mut s.out, b);
         }
         self.last_end = t_end;
-        // The next epoch ends with the minute of the next event. While rows are still unread,
-        // the first of them (at or after `complete_before`) may come before any known event.
+        self.retarget(slices, complete_before);
+        true
+    }
+
+    /// Sets the next epoch's end after the last one: with the minute of the next event. While
+    /// rows are still unread, the first of them (at or after `complete_before`) may come before
+    /// any known event. A streaming driver calls it again once it has given more rows.
+    pub fn retarget(&mut self, slices: &[&[Invocation]], complete_before: Micros) {
         let known = self.next_event(slices);
         let next = if complete_before == Micros::MAX {
             known
         } else {
             Some(known.map_or(complete_before, |t| t.min(complete_before)))
         };
-        self.t_end = next.map(|t| (t_end + MINUTE).max((t / MINUTE + 1) * MINUTE));
-        true
+        let after = self.last_end;
+        self.t_end = next.map(|t| (after + MINUTE).max((t / MINUTE + 1) * MINUTE));
+    }
+
+    /// Tells each function whether rows of its own are still to be given (`more(f)`).
+    pub fn set_rows_to_come(&mut self, more: impl Fn(usize) -> bool) {
+        for (f, s) in self.sims.iter_mut().enumerate() {
+            s.set_rows_to_come(more(f));
+        }
+    }
+
+    /// Drops from each function's rows those it has replayed (a streaming driver's buffers), so
+    /// that only rows still to come are held.
+    pub fn drop_taken(&mut self, bufs: &mut [Vec<Invocation>]) {
+        for (s, b) in self.sims.iter_mut().zip(bufs.iter_mut()) {
+            let n = s.arrivals_taken();
+            if n > 0 {
+                b.drain(..n);
+                s.rebase_arrivals(n);
+                // Give back what a busy minute needed once the rows are gone.
+                if b.capacity() > 4 * b.len() + 1024 {
+                    b.shrink_to(2 * b.len());
+                }
+            }
+        }
     }
 
     /// The window's end: the horizon, or the end of the minute in which the last event fell

@@ -66,6 +66,8 @@ pub(crate) struct FunctionSim<'t> {
     cfg: &'t PlatformConfig,
     /// Index of the next arrival: first in `prefix`, then in the slice the driver passes in.
     next_arrival: usize,
+    /// Rows beyond the driver's slice are still to come (a streamed replay gives them later).
+    rows_to_come: bool,
     /// Rows replayed before the trace (cyclic warm-up), on the engine's clock.
     prefix: Vec<Invocation>,
     /// Engine time of the trace's t = 0: the driver's rows arrive this much later.
@@ -169,6 +171,7 @@ impl<'t> FunctionSim<'t> {
         let mut sim = FunctionSim {
             cfg,
             next_arrival: 0,
+            rows_to_come: false,
             prefix,
             offset: clock.offset,
             lo: clock.lo,
@@ -245,7 +248,7 @@ impl<'t> FunctionSim<'t> {
                 && self.timers.len() == 1
                 && self.acquisitions.is_empty()
                 && self.queue.is_empty()
-                && self.next_arrival >= self.prefix.len() + arrivals.len();
+                && !self.arrivals_left(arrivals);
             if !lone_tick {
                 best = Some((time, Phase::Timer));
             }
@@ -271,6 +274,31 @@ impl<'t> FunctionSim<'t> {
             best = Some((inv.arrival, Phase::Arrival));
         }
         best
+    }
+
+    /// True while an arrival is still to come: in the slice, or (streaming) not given yet.
+    #[inline]
+    fn arrivals_left(&self, arrivals: &[Invocation]) -> bool {
+        self.next_arrival < self.prefix.len() + arrivals.len() || self.rows_to_come
+    }
+
+    /// A streaming driver says whether rows of this function are still to be given beyond the
+    /// slice it passes.
+    pub(crate) fn set_rows_to_come(&mut self, more: bool) {
+        self.rows_to_come = more;
+    }
+
+    /// How many rows of the driver's slice this function has taken (a streaming driver drops
+    /// them and calls [`FunctionSim::rebase_arrivals`]).
+    pub(crate) fn arrivals_taken(&self) -> usize {
+        self.next_arrival.saturating_sub(self.prefix.len())
+    }
+
+    /// The driver dropped the first `n` rows of its slice, all taken already: later calls pass
+    /// the slice without them.
+    pub(crate) fn rebase_arrivals(&mut self, n: usize) {
+        debug_assert!(n <= self.arrivals_taken());
+        self.next_arrival -= n;
     }
 
     /// Arrival `i` on the engine's clock: the warm-up prefix first, then the driver's rows.
@@ -1024,7 +1052,7 @@ impl<'t> FunctionSim<'t> {
             || !self.timers.is_empty()
             || !self.acquisitions.is_empty()
             || !self.queue.is_empty()
-            || self.next_arrival < self.prefix.len() + arrivals.len();
+            || self.arrivals_left(arrivals);
         others.then_some(time)
     }
 

@@ -11,6 +11,7 @@ mod function;
 pub mod keepalive;
 pub mod ps;
 mod queue;
+mod stream;
 mod warmup;
 
 use std::sync::Arc;
@@ -23,11 +24,13 @@ pub use driver::{
     simulate_with,
 };
 pub use keepalive::{FixedKeepAlive, KeepAlivePolicy, KeepAliveSpec};
+pub use stream::simulate_stream;
 pub(crate) use warmup::WarmPlan;
 pub use warmup::cyclic_span;
 
 use crate::error::ConfigError;
 use crate::time::{MINUTE, Micros, SECOND};
+use crate::trace::facts::TraceFacts;
 
 /// A scaling-rate limit on new instances, per function: a token bucket that holds up to `burst`
 /// tokens and refills one token every `refill_every` microseconds (continuously, not banked
@@ -374,7 +377,7 @@ impl PlatformConfig {
 
     /// One sentence for the outputs' notes: which functions got which settings of their own
     /// (`None` without per-function settings, or when they do not resolve against `trace`).
-    pub fn per_function_note(&self, trace: &crate::trace::Trace) -> Option<String> {
+    pub fn per_function_note(&self, trace: &(impl TraceFacts + ?Sized)) -> Option<String> {
         if self.per_function.is_empty() {
             return None;
         }
@@ -540,7 +543,7 @@ impl PlatformConfig {
     pub fn cpu_use(
         &self,
         outcome: &crate::outcome::Outcome,
-        trace: &crate::trace::Trace,
+        trace: &(impl TraceFacts + ?Sized),
     ) -> Option<CpuUse> {
         let cpu = self.cpu.as_ref()?;
         let t = &outcome.totals;
@@ -563,11 +566,10 @@ impl PlatformConfig {
             && cpu.measured.is_none()
             && matches!(cpu.reference, CpuReference::RowMemory(_))
         {
-            let mut sizes = trace.invocations().iter().map(|i| i.memory_mb);
-            let first = sizes.next()?;
-            if sizes.any(|m| m != first) {
+            let sizes = trace.row_memory_sizes();
+            let &[first] = sizes.as_slice() else {
                 return None;
-            }
+            };
             // Rows without memory_mb were measured at the size they run at.
             (first != 0).then_some(first)
         } else {
@@ -577,7 +579,7 @@ impl PlatformConfig {
     }
 
     /// The note every output carries about durations and CPU, for a run on `trace`.
-    pub fn cpu_note(&self, trace: &crate::trace::Trace) -> String {
+    pub fn cpu_note(&self, trace: &(impl TraceFacts + ?Sized)) -> String {
         match &self.cpu {
             Some(m) => {
                 let mut note = m.describe();
@@ -599,15 +601,17 @@ impl PlatformConfig {
     /// Checks the configuration against the trace it will run on (the account limit holds every
     /// function's provisioned instances; a CPU profile measured at each row's memory needs every
     /// row to have one) and returns the [`ValidConfig`] that [`simulate`] takes.
-    pub fn validate_for(&self, trace: &crate::trace::Trace) -> Result<ValidConfig, ConfigError> {
+    pub fn validate_for(
+        &self,
+        trace: &(impl TraceFacts + ?Sized),
+    ) -> Result<ValidConfig, ConfigError> {
         self.validate(trace.functions().len())?;
-        let last = trace.last_arrival();
+        let (last, last_f) = trace.last().unwrap_or((0, 0));
         if last > MAX_WINDOW && self.horizon.is_none_or(|h| h > MAX_WINDOW) {
             let f = trace
-                .invocations()
-                .iter()
-                .find(|i| i.arrival == last)
-                .map_or("", |i| trace.functions()[i.function as usize].name.as_str());
+                .functions()
+                .get(last_f as usize)
+                .map_or("", |m| m.name.as_str());
             return Err(ConfigError::field(
                 "trace",
                 format!(
@@ -658,28 +662,20 @@ impl PlatformConfig {
     fn check_measured_range(
         &self,
         cpu: &CpuModel,
-        trace: &crate::trace::Trace,
+        trace: &(impl TraceFacts + ?Sized),
     ) -> Result<(), ConfigError> {
         let Some(m) = &cpu.measured else {
             return Ok(());
         };
-        let mut seen = std::collections::BTreeSet::new();
-        for i in trace.invocations() {
-            if !seen.insert(i.memory_mb) {
-                continue;
-            }
-            let run = if i.memory_mb == 0 || self.memory_override {
+        for row_mb in trace.row_memory_sizes() {
+            let run = if row_mb == 0 || self.memory_override {
                 self.memory_mb
             } else {
-                i.memory_mb
+                row_mb
             };
             let checks = [
                 ("runs at", run, Some(cpu.platform.vcpu(run))),
-                (
-                    "was measured at",
-                    i.memory_mb,
-                    cpu.reference_vcpu(i.memory_mb),
-                ),
+                ("was measured at", row_mb, cpu.reference_vcpu(row_mb)),
             ];
             for (what, mb, c) in checks {
                 if let Some(why) = c.and_then(|c| m.out_of_range(c)) {
@@ -959,8 +955,8 @@ impl Schedule {
 }
 
 /// True if some row of `trace` has no `memory_mb`.
-fn rows_without_memory(trace: &crate::trace::Trace) -> bool {
-    trace.invocations().iter().any(|i| i.memory_mb == 0)
+fn rows_without_memory(trace: &(impl TraceFacts + ?Sized)) -> bool {
+    trace.row_memory_sizes().contains(&0)
 }
 
 /// Checks that runs compared on one trace agree on where its durations were measured. A row

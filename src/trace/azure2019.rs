@@ -16,8 +16,10 @@ use rand_pcg::Pcg64Mcg;
 use crate::dist::Quantiles;
 use crate::error::TraceError;
 use crate::seed::{self, Purpose};
-use crate::time::MINUTE;
+use crate::time::{MINUTE, Micros};
+use crate::trace::Invocation;
 use crate::trace::canonical::ReadReport;
+use crate::trace::facts::Facts;
 use crate::trace::format::{
     Arrivals, FormatOption, Head, LoadOptions, ReadOutput, SNIFF_LIKELY, TraceReader,
 };
@@ -302,31 +304,59 @@ impl Parsed {
                     ),
                 });
             }
-            // Keyed by the function's name, not its index (which depends on reading order).
-            let mut rng = Pcg64Mcg::seed_from_u64(seed::derive(
-                seed,
-                0,
-                fnv1a(r.key.as_bytes()),
-                Purpose::ArrivalExpansion { day: r.day },
-            ));
-            let day_start = (r.day as usize * MINUTES_PER_DAY) as i64 * MINUTE as i64;
-            for &(m, c) in &r.counts {
-                let start = day_start + i64::from(m) * MINUTE as i64;
-                place(self.arrivals, c, &mut rng, &mut offsets);
-                for &off in &offsets {
-                    let at = ((off * MINUTE as f64) as i64).clamp(0, MINUTE as i64 - 1);
-                    let d = r.quantiles.sample(&mut rng);
-                    sink.push(start + at, f, d, r.memory_mb, r.trigger);
-                }
+            let mut rng = row_rng(seed, r);
+            for k in 0..r.counts.len() {
+                self.expand_minute(r, k, &mut rng, &mut offsets, |at, d| {
+                    sink.push(at as i64, f, d, r.memory_mb, r.trigger)
+                });
             }
         }
-        let first_path = &self.paths[0];
         if sink.rows() == 0 && only.is_none() {
-            return Err(TraceError::Invalid {
-                path: first_path.clone(),
-                reason: "every function row counts 0 invocations: the trace is empty".into(),
-            });
+            return Err(self.empty());
         }
+        let notes = self.notes_for(seed, sink.rows() as u64, keys.len());
+        Ok((self.report.clone(), notes))
+    }
+}
+
+/// A function row's random stream: keyed by the function's name and the row's day, not by its
+/// index (which depends on reading order).
+fn row_rng(seed: u64, r: &ParsedRow) -> Pcg64Mcg {
+    Pcg64Mcg::seed_from_u64(seed::derive(
+        seed,
+        0,
+        fnv1a(r.key.as_bytes()),
+        Purpose::ArrivalExpansion { day: r.day },
+    ))
+}
+
+/// The start of a row's `k`-th busy minute, microseconds since the trace's origin.
+fn minute_start(r: &ParsedRow, k: usize) -> Micros {
+    (r.day as u64 * MINUTES_PER_DAY as u64 + u64::from(r.counts[k].0)) * MINUTE
+}
+
+impl Parsed {
+    /// The error of a trace whose every row counts 0.
+    fn empty(&self) -> TraceError {
+        TraceError::Invalid {
+            path: self.paths[0].clone(),
+            reason: "every function row counts 0 invocations: the trace is empty".into(),
+        }
+    }
+
+    /// The report on the invocation files and the notes for the user of the trace `seed`
+    /// expands (as [`Parsed::expand`] gives them), without expanding it. Errors if it is empty.
+    pub fn report(&self, seed: u64) -> Result<(ReadReport, Vec<String>), TraceError> {
+        let rows: u64 = self.rows.iter().map(|r| r.total).sum();
+        if rows == 0 {
+            return Err(self.empty());
+        }
+        let functions = self.listing().0.len();
+        Ok((self.report.clone(), self.notes_for(seed, rows, functions)))
+    }
+
+    /// The notes of an expansion with `seed` into `rows` invocations of `functions` functions.
+    fn notes_for(&self, seed: u64, rows: u64, functions: usize) -> Vec<String> {
         let mut notes = self.notes.clone();
         let stats = &self.stats;
         notes.push(format!(
@@ -334,8 +364,8 @@ impl Parsed {
              within each minute: {} (seed {})",
             self.accepted,
             self.paths.len(),
-            sink.rows(),
-            keys.len(),
+            rows,
+            functions,
             self.arrivals.as_str(),
             seed
         ));
@@ -374,7 +404,194 @@ impl Parsed {
              invocations: the real tails are wider"
                 .into(),
         );
-        Ok((self.report.clone(), notes))
+        notes
+    }
+
+    /// Makes the arrivals (in order) and durations of row `r`'s `k`-th busy minute with the row's
+    /// stream `rng`, which has made its earlier minutes: every reader of the counts (the whole
+    /// expansion, a streamed replay) goes through here, so they make the same rows.
+    #[inline]
+    fn expand_minute(
+        &self,
+        r: &ParsedRow,
+        k: usize,
+        rng: &mut Pcg64Mcg,
+        offsets: &mut Vec<f64>,
+        mut push: impl FnMut(Micros, Micros),
+    ) {
+        let start = minute_start(r, k);
+        place(self.arrivals, r.counts[k].1, rng, offsets);
+        for &off in offsets.iter() {
+            let at = ((off * MINUTE as f64) as u64).min(MINUTE - 1);
+            let d = r.quantiles.sample(rng);
+            push(start + at, d);
+        }
+    }
+
+    /// The functions [`Parsed::expand`] lists (names and applications, in the same order), and
+    /// each function's rows (indices into the parsed rows, in day order).
+    fn listing(&self) -> (Vec<crate::trace::FunctionMeta>, Vec<Vec<u32>>) {
+        let mut sink = TraceBuilder::new();
+        let mut keys = FunctionKeys::default();
+        let mut rows_of: Vec<Vec<u32>> = Vec::new();
+        for (i, r) in self.rows.iter().enumerate() {
+            let parts = [
+                r.parts[0].as_str(),
+                r.parts[1].as_str(),
+                r.parts[2].as_str(),
+            ];
+            let f = keys.id(&mut sink, &r.key, &parts) as usize;
+            let _ = sink.set_app(f as u32, &format!("{}/{}", parts[0], parts[1]));
+            if rows_of.len() <= f {
+                rows_of.resize_with(f + 1, Vec::new);
+            }
+            rows_of[f].push(i as u32);
+        }
+        (sink.into_functions(), rows_of)
+    }
+
+    /// The facts of the trace [`Parsed::load`] would make, without making it: its last arrival
+    /// is given as the last microsecond of its minute.
+    pub fn facts(&self) -> (Facts, Vec<Vec<u32>>) {
+        let (functions, rows_of) = self.listing();
+        let mut last: Option<(Micros, u32)> = None;
+        let mut sizes = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (f, rows) in rows_of.iter().enumerate() {
+            for &i in rows {
+                let r = &self.rows[i as usize];
+                if seen.insert(r.memory_mb) {
+                    sizes.push(r.memory_mb);
+                }
+                let end = minute_start(r, r.counts.len() - 1) + MINUTE - 1;
+                if last.is_none_or(|(t, _)| end > t) {
+                    last = Some((end, f as u32));
+                }
+            }
+        }
+        let facts = Facts {
+            functions,
+            invocations: self.rows.iter().map(|r| r.total).sum(),
+            was_sorted: false,
+            last,
+            row_memory_sizes: sizes,
+        };
+        (facts, rows_of)
+    }
+
+    /// The replay of this trace's rows drawn with `seed`, made minute by minute as it is asked
+    /// for (see [`Stream`]).
+    pub fn stream(&self, seed: u64, horizon: Option<Micros>) -> Stream<'_> {
+        let (_, rows_of) = self.listing();
+        Stream {
+            parsed: self,
+            seed,
+            horizon,
+            functions: rows_of
+                .into_iter()
+                .map(|rows| Cursor {
+                    rows,
+                    at: 0,
+                    k: 0,
+                    rng: None,
+                })
+                .collect(),
+            offsets: Vec::new(),
+            given: 0,
+            triggers: Vec::new(),
+        }
+    }
+}
+
+/// An Azure 2019 trace replayed as it is made: each function's arrivals, minute by minute, with
+/// the streams [`Parsed::expand`] uses, so the rows are the same; only the rows not yet replayed
+/// are held.
+pub struct Stream<'p> {
+    parsed: &'p Parsed,
+    seed: u64,
+    horizon: Option<Micros>,
+    functions: Vec<Cursor>,
+    offsets: Vec<f64>,
+    given: u64,
+    /// Each function's trigger where the run sets one (`--trigger-for`); empty: the rows'.
+    triggers: Vec<Option<Trigger>>,
+}
+
+/// Where one function's expansion stands.
+struct Cursor {
+    /// Its rows, in day order.
+    rows: Vec<u32>,
+    /// The row being made, and its next busy minute.
+    at: usize,
+    k: usize,
+    /// The row's stream once it has started.
+    rng: Option<Pcg64Mcg>,
+}
+
+impl Stream<'_> {
+    /// Gives function `f` the trigger `triggers[f]` where it is `Some` (as
+    /// [`crate::trace::Trace::set_triggers`] does to a held trace).
+    pub fn with_triggers(mut self, triggers: Vec<Option<Trigger>>) -> Self {
+        self.triggers = triggers;
+        self
+    }
+
+    /// The start of function `f`'s next busy minute not made yet (before the horizon).
+    fn next_minute(&self, f: usize) -> Option<Micros> {
+        let c = &self.functions[f];
+        let r = &self.parsed.rows[*c.rows.get(c.at)? as usize];
+        Some(minute_start(r, c.k)).filter(|&t| self.horizon.is_none_or(|h| t < h))
+    }
+}
+
+impl crate::trace::stream::ArrivalSource for Stream<'_> {
+    fn fill(&mut self, until: Micros, bufs: &mut [Vec<Invocation>]) {
+        let parsed = self.parsed;
+        for (f, buf) in bufs.iter_mut().enumerate() {
+            while let Some(start) = self.next_minute(f) {
+                if start >= until {
+                    break;
+                }
+                let c = &mut self.functions[f];
+                let r = &parsed.rows[c.rows[c.at] as usize];
+                let rng = c.rng.get_or_insert_with(|| row_rng(self.seed, r));
+                let horizon = self.horizon.unwrap_or(Micros::MAX);
+                let trigger = self.triggers.get(f).copied().flatten().unwrap_or(r.trigger);
+                let before = buf.len();
+                parsed.expand_minute(r, c.k, rng, &mut self.offsets, |at, d| {
+                    if at < horizon {
+                        buf.push(Invocation {
+                            arrival: at,
+                            duration: d,
+                            function: f as u32,
+                            memory_mb: r.memory_mb,
+                            trigger,
+                        });
+                    }
+                });
+                self.given += (buf.len() - before) as u64;
+                c.k += 1;
+                if c.k == r.counts.len() {
+                    c.at += 1;
+                    c.k = 0;
+                    c.rng = None;
+                }
+            }
+        }
+    }
+
+    fn next_arrival_minute(&self) -> Option<Micros> {
+        (0..self.functions.len())
+            .filter_map(|f| self.next_minute(f))
+            .min()
+    }
+
+    fn has_more(&self, f: usize) -> bool {
+        self.next_minute(f).is_some()
+    }
+
+    fn given(&self) -> u64 {
+        self.given
     }
 }
 

@@ -6,6 +6,7 @@ pub mod azure2019;
 pub mod azure2021;
 pub mod canonical;
 pub mod cloudwatch;
+pub mod facts;
 pub mod format;
 pub mod held;
 pub mod input;
@@ -13,6 +14,7 @@ pub mod power_tuning;
 pub(crate) mod records;
 pub mod resample;
 pub mod scale;
+pub mod stream;
 pub mod units;
 
 use std::fmt;
@@ -147,25 +149,7 @@ impl Trace {
     /// Each function's application index and the applications' names, in order of first
     /// appearance; a function without an `app` is its own application (named after it).
     pub fn apps(&self) -> (Vec<u32>, Vec<String>) {
-        let mut index: std::collections::HashMap<(bool, &str), u32> =
-            std::collections::HashMap::new();
-        let mut names = Vec::new();
-        let of = self
-            .functions
-            .iter()
-            .map(|f| {
-                // A function's own app is keyed apart from named apps with the same text.
-                let (key, name) = match &f.app {
-                    Some(a) => ((true, a.as_str()), a.clone()),
-                    None => ((false, f.name.as_str()), f.name.clone()),
-                };
-                *index.entry(key).or_insert_with(|| {
-                    names.push(name);
-                    (names.len() - 1) as u32
-                })
-            })
-            .collect();
-        (of, names)
+        apps_of(&self.functions)
     }
 
     /// A stable 64-bit fingerprint of everything a run reads from the trace: the origin, each
@@ -229,6 +213,27 @@ impl Trace {
     }
 }
 
+/// [`Trace::apps`] of these functions.
+pub fn apps_of(functions: &[FunctionMeta]) -> (Vec<u32>, Vec<String>) {
+    let mut index: std::collections::HashMap<(bool, &str), u32> = std::collections::HashMap::new();
+    let mut names = Vec::new();
+    let of = functions
+        .iter()
+        .map(|f| {
+            // A function's own app is keyed apart from named apps with the same text.
+            let (key, name) = match &f.app {
+                Some(a) => ((true, a.as_str()), a.clone()),
+                None => ((false, f.name.as_str()), f.name.clone()),
+            };
+            *index.entry(key).or_insert_with(|| {
+                names.push(name);
+                (names.len() - 1) as u32
+            })
+        })
+        .collect();
+    (of, names)
+}
+
 /// Collects raw rows (absolute times, input order) and turns them into a [`Trace`].
 ///
 /// Arrivals are stored relative to `base`, the first row's time floored to the minute, as `i64`
@@ -273,6 +278,11 @@ impl TraceBuilder {
 
     pub fn reserve(&mut self, rows: usize) {
         self.rows.reserve(rows);
+    }
+
+    /// The functions interned so far, without the rows.
+    pub(crate) fn into_functions(self) -> Vec<FunctionMeta> {
+        self.functions
     }
 
     /// Interns a function name and returns its index (order of first appearance).

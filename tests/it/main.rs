@@ -31,6 +31,7 @@ mod seeds;
 mod services;
 mod shard;
 mod spec_replay;
+mod streaming;
 mod sweep;
 mod trust;
 mod units;
