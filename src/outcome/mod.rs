@@ -708,7 +708,12 @@ impl Collector {
     /// Applies the deltas gathered in this epoch, in time order.
     pub fn end_epoch(&mut self) {
         let mut pending = std::mem::take(&mut self.pending);
-        pending.sort_by_key(|d| d.time);
+        // Each function's changes come in time order, one function after another; changes at
+        // one time are summed, so their order among themselves does not matter. A radix sort
+        // (on the digits that differ within the epoch) is several times faster here than a
+        // comparison sort (issue 16: the stable sort was a quarter of a 46,000-function replay's
+        // instructions; 14 % less user time on the 5,000-function day's first 8 hours).
+        radsort::sort_by_key(&mut pending, |d| d.time);
         let mut i = 0;
         while i < pending.len() {
             let t = pending[i].time;
