@@ -538,6 +538,39 @@ impl<'t> FunctionSim<'t> {
         self.queue_block.on_account()
     }
 
+    /// When a wake-up by the driver may be skipped (issue 16): `Some(deadline)` if, at any time
+    /// up to the queue head's `deadline` and with no account capacity left, the queue head's
+    /// retry would change nothing but bookkeeping that it leaves as it is: it waits for account
+    /// capacity (`QueueBlock::settled_on_account`), no head has expired (so none is throttled),
+    /// and `place` would be refused by the account before it changes anything, whatever
+    /// instances go idle, expire or are pre-warmed in the meantime: no warm instance that needs
+    /// no account capacity (provisioned, or on-demand with a free slot), no initializing
+    /// instance with a free slot, no pre-warmed instance already serving with a free slot, and
+    /// room under the function's own limit (checked before the account's). `None`: a retry might
+    /// do something, so every release must wake it, as the eager driver does.
+    pub fn inert_until(&self) -> Option<Micros> {
+        let head = self.queue.front()?;
+        if !self.queue_block.settled_on_account()
+            || matches!(self.pool.warm(), Warm::Ready(_))
+            || self.pool.can_join_init()
+            || self
+                .prewarming
+                .is_some_and(|id| (1..self.pool.k()).contains(&self.pool[id].busy))
+            || self
+                .cfg
+                .max_concurrency
+                .is_some_and(|m| self.prov.alive + self.od_active >= m)
+        {
+            return None;
+        }
+        Some(head.deadline)
+    }
+
+    /// True while a queue wake-up at `now` is scheduled and has not run.
+    pub fn wakes_at(&self, now: Micros) -> bool {
+        self.queue_block.wakes_at(now)
+    }
+
     /// Wakes a queue that waits for account capacity (coupled runs).
     pub fn wake(&mut self, now: Micros) {
         if let Some(at) = self.queue_block.account_freed(now) {
