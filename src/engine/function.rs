@@ -24,7 +24,7 @@ use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 
 pub(crate) use events::Phase;
-use events::{Acquisition, EventQueue, Request, Sequence, Timer};
+use events::{Acquisition, EventQueue, LaneQueue, Request, Sequence, Timer};
 pub(crate) use limits::Account;
 use limits::{Blocked, Limits, QueueBlock};
 use pool::{Instance, Pool, Popped, State, Warm};
@@ -80,7 +80,7 @@ pub(crate) struct FunctionSim<'t> {
     /// Phase-0 events: completions, inits done, provisioned-plan steps.
     timers: EventQueue<Timer>,
     /// Phase-1 events: async retries, queue wake-ups, provisioned raises.
-    acquisitions: EventQueue<Acquisition>,
+    acquisitions: LaneQueue<Acquisition>,
     /// Queue-trigger requests waiting for capacity, in arrival order.
     queue: VecDeque<Queued>,
     /// What the queue head waits for, and its wake-ups.
@@ -176,7 +176,7 @@ impl<'t> FunctionSim<'t> {
             rng: Pcg64Mcg::seed_from_u64(function_seed(cfg.seed, index)),
             seq: Sequence::default(),
             timers: EventQueue::default(),
-            acquisitions: EventQueue::default(),
+            acquisitions: LaneQueue::default(),
             queue: VecDeque::new(),
             queue_block: QueueBlock::default(),
             pool: Pool::new(
