@@ -78,6 +78,7 @@ impl Waiting {
         }
     }
 
+    #[inline]
     fn stand(&self, f: u32) -> Stand {
         self.stand.get(f as usize).copied().unwrap_or_default()
     }
@@ -86,8 +87,9 @@ impl Waiting {
     /// An inert function that a release at `now` did not wake, stepping again before its eager
     /// retry's place (its timers, or acquisitions scheduled before the release), is woken now,
     /// so that the wake-up precedes whatever this step schedules for `now`.
+    #[inline]
     pub fn wake_before(&self, f: u32, now: Micros, phase: Phase) -> bool {
-        !self.eager
+        !self.inert.is_empty()
             && phase != Phase::Arrival
             && self.stand(f) == Stand::Inert
             && self
@@ -97,7 +99,33 @@ impl Waiting {
 
     /// After function `f` (`sim`) stepped at `now`: `released` if it gave account capacity back,
     /// `headroom` the capacity left. Returns the functions to wake at `now`, each once.
+    #[inline]
     pub fn after_step(
+        &mut self,
+        f: u32,
+        sims: &[&mut FunctionSim],
+        now: Micros,
+        released: bool,
+        headroom: u64,
+    ) -> &[u32] {
+        self.steps += 1;
+        // Nothing waits, and `f` does not begin to: no one to wake, and no release to remember
+        // (a function that begins to wait later does so after it).
+        if self.stand(f) == Stand::Free
+            && !sims[f as usize].blocked_on_account()
+            && self.blocked.is_empty()
+            && self.inert.is_empty()
+            && self.restless.is_empty()
+            && self.woken.is_empty()
+        {
+            self.wake.clear();
+            return &self.wake;
+        }
+        self.after_step_waiting(f, sims, now, released, headroom)
+    }
+
+    #[inline(never)]
+    fn after_step_waiting(
         &mut self,
         f: u32,
         sims: &[&mut FunctionSim],
@@ -116,7 +144,6 @@ impl Waiting {
             }
             return &self.wake;
         }
-        self.steps += 1;
         self.restand(f, sim, now);
         if released {
             self.release = Some((self.steps, now));

@@ -199,6 +199,8 @@ const LANES: usize = 16;
 pub(crate) struct LaneQueue<K> {
     lanes: Vec<VecDeque<Entry<K>>>,
     rest: BinaryHeap<Reverse<Entry<K>>>,
+    /// Events held, in lanes and heap.
+    len: usize,
 }
 
 impl<K> Default for LaneQueue<K> {
@@ -206,6 +208,7 @@ impl<K> Default for LaneQueue<K> {
         LaneQueue {
             lanes: Vec::new(),
             rest: BinaryHeap::new(),
+            len: 0,
         }
     }
 }
@@ -226,6 +229,7 @@ impl<K: Copy> LaneQueue<K> {
             seq: seq.next(),
             kind,
         };
+        self.len += 1;
         // The lane whose last event is the latest at or before `time`; an empty lane fits any.
         let mut best: Option<(usize, Option<Micros>)> = None;
         for (i, lane) in self.lanes.iter().enumerate() {
@@ -247,6 +251,9 @@ impl<K: Copy> LaneQueue<K> {
     /// Where the next event is.
     #[inline]
     fn front(&self) -> Option<(Front, &Entry<K>)> {
+        if self.len == 0 {
+            return None;
+        }
         let mut best = self.rest.peek().map(|Reverse(e)| (Front::Rest, e));
         for (i, lane) in self.lanes.iter().enumerate() {
             if let Some(e) = lane.front()
@@ -270,12 +277,13 @@ impl<K: Copy> LaneQueue<K> {
             Front::Lane(i) => self.lanes[i].pop_front(),
             Front::Rest => self.rest.pop().map(|Reverse(e)| e),
         }?;
+        self.len -= 1;
         Some((e.time, e.kind))
     }
 
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.rest.is_empty() && self.lanes.iter().all(VecDeque::is_empty)
+        self.len == 0
     }
 
     /// Gives back the space the queue does not use (issue 14, D10): empty lanes go.
