@@ -18,6 +18,8 @@
 //! cancellation) is passed to the others at once. A function alone in its application holds its
 //! own state and runs exactly as before.
 
+mod waiting;
+
 use rayon::prelude::*;
 
 use super::function::{Account, FunctionSim, SimClock};
@@ -29,6 +31,7 @@ use crate::outcome::{Collector, EpochBuffer, FunctionStats, Mode, Outcome, Warmu
 use crate::shard::Shard;
 use crate::time::{MINUTE, Micros};
 use crate::trace::{Invocation, Trace};
+use waiting::Waiting;
 
 /// Replays `trace` on the platform `cfg` (validated for it with
 /// [`PlatformConfig::validate_for`]).
@@ -61,6 +64,18 @@ pub struct RunOptions {
 
 /// As [`simulate`], with [`RunOptions`].
 pub fn simulate_with(trace: &Trace, cfg: &ValidConfig, opts: RunOptions) -> Outcome {
+    simulate_waking(trace, cfg, opts, false)
+}
+
+/// As [`simulate_with`], but a coupled run wakes every function waiting for account capacity
+/// at every release, as before issue 16. Not part of the interface: the tests compare it with
+/// the lazy rule, which must give the same outcome.
+#[doc(hidden)]
+pub fn simulate_waking_eagerly(trace: &Trace, cfg: &ValidConfig, opts: RunOptions) -> Outcome {
+    simulate_waking(trace, cfg, opts, true)
+}
+
+fn simulate_waking(trace: &Trace, cfg: &ValidConfig, opts: RunOptions, eager: bool) -> Outcome {
     let cfg: &PlatformConfig = cfg;
     let force = if opts.single_thread {
         Some(Mode::Coupled)
@@ -89,6 +104,7 @@ pub fn simulate_with(trace: &Trace, cfg: &ValidConfig, opts: RunOptions) -> Outc
             mode,
             limit,
             overlap,
+            eager,
         )
     };
     let mut outcome = match mode {
@@ -345,6 +361,7 @@ fn run(
     mode: Mode,
     limit: u64,
     overlap_collector: bool,
+    eager_wake: bool,
 ) -> Option<Outcome> {
     let mut runner = Runner::new(
         slices.len(),
@@ -357,6 +374,7 @@ fn run(
         limit,
     );
     runner.overlap_collector = overlap_collector;
+    runner.waiting = Waiting::new(eager_wake);
     runner.start(slices);
     while runner.has_work() {
         if !runner.epoch(slices, Micros::MAX) {
@@ -382,7 +400,8 @@ pub(crate) struct Runner<'c> {
     col: Collector,
     /// Buffers of the previous epoch, merged while the next one runs.
     collected: Vec<EpochBuffer>,
-    blocked: Vec<u32>,
+    /// Functions whose queue waits for account capacity (coupled runs).
+    waiting: Waiting,
     /// The end of the next epoch to run; `None` before `start` and once no event is left.
     t_end: Option<Micros>,
     /// The end of the last epoch run.
@@ -467,7 +486,7 @@ impl<'c> Runner<'c> {
             sims,
             apps,
             col: Collector::new(clock.lo, clock.horizon),
-            blocked: Vec::new(),
+            waiting: Waiting::new(false),
             t_end: None,
             last_end: MINUTE,
             aborted: false,
@@ -513,11 +532,11 @@ impl<'c> Runner<'c> {
         };
         debug_assert!(t_end <= complete_before || complete_before == Micros::MAX);
         let mode = self.mode;
-        let (sims, accounts, shared, blocked, apps) = (
+        let (sims, accounts, shared, waiting, apps) = (
             &mut self.sims,
             &mut self.accounts,
             &mut self.shared,
-            &mut self.blocked,
+            &mut self.waiting,
             &mut self.apps,
         );
         let (col, collected) = (&mut self.col, &mut self.collected);
@@ -535,7 +554,7 @@ impl<'c> Runner<'c> {
             (Mode::Coupled, apps) => {
                 let mut lent = apps.as_mut().map(|a| a.lent());
                 let mut all: Vec<&mut FunctionSim> = sims.iter_mut().collect();
-                coupled_epoch(&mut all, slices, shared, blocked, t_end, lent.as_mut())
+                coupled_epoch(&mut all, slices, shared, waiting, t_end, lent.as_mut())
             }
         };
         let mut collect = || {
@@ -867,13 +886,14 @@ impl Apps {
                         states: std::slice::from_mut(state),
                         members: local_members,
                     };
-                    let mut blocked = Vec::new();
+                    // No account limit here: nothing waits for it.
+                    let mut waiting = Waiting::new(false);
                     let account = &mut *accts[0];
                     coupled_epoch(
                         &mut group,
                         &arrivals,
                         account,
-                        &mut blocked,
+                        &mut waiting,
                         t_end,
                         Some(&mut lent),
                     );
@@ -901,7 +921,7 @@ fn coupled_epoch(
     sims: &mut [&mut FunctionSim],
     slices: &[&[Invocation]],
     account: &mut Account,
-    blocked: &mut Vec<u32>,
+    waiting: &mut Waiting,
     t_end: Micros,
     mut apps: Option<&mut Lent>,
 ) {
@@ -927,6 +947,13 @@ fn coupled_epoch(
             Some((t, phase)),
             "a stale queue entry"
         );
+        if waiting.wake_before(f, t, phase) {
+            // Woken before this step, as the eager rule had woken it at the release.
+            sim.wake(t);
+            waiting.woken_before_step(f);
+            reschedule(&mut queue, sim, arrivals, f);
+            continue;
+        }
         let before = account.usage;
         let app = apps
             .as_deref_mut()
@@ -951,19 +978,16 @@ fn coupled_epoch(
                 }
             }
         }
-        let sim: &mut FunctionSim = sims[f as usize];
-        if sim.blocked_on_account() && !blocked.contains(&f) {
-            blocked.push(f);
-        }
-        if account.usage < before && !blocked.is_empty() {
-            for g in std::mem::take(blocked) {
-                let s: &mut FunctionSim = sims[g as usize];
-                s.wake(t);
-                reschedule(&mut queue, s, slices[g as usize], g);
-            }
+        let released = account.usage < before;
+        let headroom = account.limit.saturating_sub(account.usage);
+        for &g in waiting.after_step(f, sims, t, released, headroom) {
+            let s: &mut FunctionSim = sims[g as usize];
+            s.wake(t);
+            reschedule(&mut queue, s, slices[g as usize], g);
         }
         reschedule(&mut queue, sims[f as usize], arrivals, f);
     }
+    waiting.end_epoch();
     for s in sims.iter_mut() {
         s.end_epoch(t_end);
     }

@@ -24,7 +24,7 @@ use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 
 pub(crate) use events::Phase;
-use events::{Acquisition, EventQueue, Request, Sequence, Timer};
+use events::{Acquisition, EventQueue, LaneQueue, Request, Sequence, Timer};
 pub(crate) use limits::Account;
 use limits::{Blocked, Limits, QueueBlock};
 use pool::{Instance, Pool, Popped, State, Warm};
@@ -82,7 +82,7 @@ pub(crate) struct FunctionSim<'t> {
     /// Phase-0 events: completions, inits done, provisioned-plan steps.
     timers: EventQueue<Timer>,
     /// Phase-1 events: async retries, queue wake-ups, provisioned raises.
-    acquisitions: EventQueue<Acquisition>,
+    acquisitions: LaneQueue<Acquisition>,
     /// Queue-trigger requests waiting for capacity, in arrival order.
     queue: VecDeque<Queued>,
     /// What the queue head waits for, and its wake-ups.
@@ -179,7 +179,7 @@ impl<'t> FunctionSim<'t> {
             rng: Pcg64Mcg::seed_from_u64(function_seed(cfg.seed, index)),
             seq: Sequence::default(),
             timers: EventQueue::default(),
-            acquisitions: EventQueue::default(),
+            acquisitions: LaneQueue::default(),
             queue: VecDeque::new(),
             queue_block: QueueBlock::default(),
             pool: Pool::new(
@@ -564,6 +564,39 @@ impl<'t> FunctionSim<'t> {
     /// True while the queue head waits for account capacity (the coupled driver wakes it).
     pub fn blocked_on_account(&self) -> bool {
         self.queue_block.on_account()
+    }
+
+    /// When a wake-up by the driver may be skipped (issue 16): `Some(deadline)` if, at any time
+    /// up to the queue head's `deadline` and with no account capacity left, the queue head's
+    /// retry would change nothing but bookkeeping that it leaves as it is: it waits for account
+    /// capacity (`QueueBlock::settled_on_account`), no head has expired (so none is throttled),
+    /// and `place` would be refused by the account before it changes anything, whatever
+    /// instances go idle, expire or are pre-warmed in the meantime: no warm instance that needs
+    /// no account capacity (provisioned, or on-demand with a free slot), no initializing
+    /// instance with a free slot, no pre-warmed instance already serving with a free slot, and
+    /// room under the function's own limit (checked before the account's). `None`: a retry might
+    /// do something, so every release must wake it, as the eager driver does.
+    pub fn inert_until(&self) -> Option<Micros> {
+        let head = self.queue.front()?;
+        if !self.queue_block.settled_on_account()
+            || matches!(self.pool.warm(), Warm::Ready(_))
+            || self.pool.can_join_init()
+            || self
+                .prewarming
+                .is_some_and(|id| (1..self.pool.k()).contains(&self.pool[id].busy))
+            || self
+                .cfg
+                .max_concurrency
+                .is_some_and(|m| self.prov.alive + self.od_active >= m)
+        {
+            return None;
+        }
+        Some(head.deadline)
+    }
+
+    /// True while a queue wake-up at `now` is scheduled and has not run.
+    pub fn wakes_at(&self, now: Micros) -> bool {
+        self.queue_block.wakes_at(now)
     }
 
     /// Wakes a queue that waits for account capacity (coupled runs).

@@ -6,6 +6,7 @@ mod common;
 mod compare;
 mod conservation;
 mod cost;
+mod coupled_wake;
 mod cpu;
 mod determinism;
 mod domain;

@@ -3,7 +3,7 @@
 //! at equal times come out in the order they were scheduled (FIFO), whatever their kind.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use crate::time::Micros;
 use crate::trace::Trigger;
@@ -139,7 +139,7 @@ impl<K: Copy> EventQueue<K> {
     }
 
     /// The time of the next event.
-    #[inline]
+    #[cfg(test)]
     pub fn peek_time(&self) -> Option<Micros> {
         self.heap.peek().map(|Reverse(e)| e.time)
     }
@@ -177,6 +177,136 @@ impl<K: Copy> EventQueue<K> {
     #[cfg(test)]
     pub fn heap_bytes(&self) -> usize {
         self.heap.capacity() * std::mem::size_of::<Reverse<Entry<K>>>()
+    }
+}
+
+/// Lanes a [`LaneQueue`] keeps before it puts events in its heap.
+const LANES: usize = 16;
+
+/// Events of kind `K`, earliest first, equal times in scheduling order: the order of an
+/// [`EventQueue`], for events that are mostly scheduled at one of a few fixed delays after the
+/// current time (async retries: a backoff of 1 s, 2 s, ... up to its cap). Issue 16: a function
+/// whose async requests wait at the account limit held hundreds of thousands of retries in one
+/// binary heap, and each pop walked its height through memory; that was most of a many-function
+/// coupled run.
+///
+/// Each lane is a FIFO sorted by (time, sequence): an event goes to the back of the lane whose
+/// last event is the latest not after it (so a lane holds the events of one delay, which are
+/// scheduled in time order), to a new lane while there are fewer than [`LANES`], and else to a
+/// heap. The next event is the least of the lanes' fronts and the heap's top; sequence numbers
+/// are unique, so this is exactly the order of one heap.
+#[derive(Debug, Clone)]
+pub(crate) struct LaneQueue<K> {
+    lanes: Vec<VecDeque<Entry<K>>>,
+    rest: BinaryHeap<Reverse<Entry<K>>>,
+    /// Events held, in lanes and heap.
+    len: usize,
+}
+
+impl<K> Default for LaneQueue<K> {
+    fn default() -> Self {
+        LaneQueue {
+            lanes: Vec::new(),
+            rest: BinaryHeap::new(),
+            len: 0,
+        }
+    }
+}
+
+/// Where the next event of a [`LaneQueue`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Front {
+    Lane(usize),
+    Rest,
+}
+
+impl<K: Copy> LaneQueue<K> {
+    /// Schedules `kind` at `time`, after everything `seq` numbered before.
+    #[inline]
+    pub fn push(&mut self, seq: &mut Sequence, time: Micros, kind: K) {
+        let e = Entry {
+            time,
+            seq: seq.next(),
+            kind,
+        };
+        self.len += 1;
+        // The lane whose last event is the latest at or before `time`; an empty lane fits any.
+        let mut best: Option<(usize, Option<Micros>)> = None;
+        for (i, lane) in self.lanes.iter().enumerate() {
+            let last = lane.back().map(|b| b.time);
+            if last.is_some_and(|l| l > time) {
+                continue;
+            }
+            if best.is_none_or(|(_, b)| last > b) {
+                best = Some((i, last));
+            }
+        }
+        match best {
+            Some((i, _)) => self.lanes[i].push_back(e),
+            None if self.lanes.len() < LANES => self.lanes.push(VecDeque::from([e])),
+            None => self.rest.push(Reverse(e)),
+        }
+    }
+
+    /// Where the next event is.
+    #[inline]
+    fn front(&self) -> Option<(Front, &Entry<K>)> {
+        if self.len == 0 {
+            return None;
+        }
+        let mut best = self.rest.peek().map(|Reverse(e)| (Front::Rest, e));
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if let Some(e) = lane.front()
+                && best.is_none_or(|(_, b)| e < b)
+            {
+                best = Some((Front::Lane(i), e));
+            }
+        }
+        best
+    }
+
+    /// The time of the next event.
+    #[inline]
+    pub fn peek_time(&self) -> Option<Micros> {
+        self.front().map(|(_, e)| e.time)
+    }
+
+    #[inline]
+    pub fn pop(&mut self) -> Option<(Micros, K)> {
+        let e = match self.front()?.0 {
+            Front::Lane(i) => self.lanes[i].pop_front(),
+            Front::Rest => self.rest.pop().map(|Reverse(e)| e),
+        }?;
+        self.len -= 1;
+        Some((e.time, e.kind))
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Gives back the space the queue does not use (issue 14, D10): empty lanes go.
+    pub fn shrink_to_fit(&mut self) {
+        self.lanes.retain(|l| !l.is_empty());
+        for lane in &mut self.lanes {
+            lane.shrink_to_fit();
+        }
+        self.lanes.shrink_to_fit();
+        self.rest.shrink_to_fit();
+    }
+
+    /// Heap bytes held (capacity, not length).
+    #[cfg(test)]
+    pub fn heap_bytes(&self) -> usize {
+        let entry = std::mem::size_of::<Entry<K>>();
+        self.lanes.capacity() * std::mem::size_of::<VecDeque<Entry<K>>>()
+            + self
+                .lanes
+                .iter()
+                .map(|l| l.capacity() * entry)
+                .sum::<usize>()
+            + self.rest.capacity() * std::mem::size_of::<Reverse<Entry<K>>>()
     }
 }
 
@@ -275,5 +405,53 @@ mod tests {
                 (6, Phase::Timer, 0),
             ]
         );
+    }
+
+    /// A lane queue pops exactly what one heap pops, on a run like an async backlog's: events at
+    /// a few fixed delays after a clock that only moves forward, others at any later time (more
+    /// distinct delays than lanes, so the heap is used too), equal times, pops interleaved.
+    #[test]
+    fn a_lane_queue_pops_in_the_order_of_one_heap() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..20 {
+            let (mut seq_a, mut heap) = (Sequence::default(), EventQueue::default());
+            let (mut seq_b, mut lanes) = (Sequence::default(), LaneQueue::default());
+            let mut now: Micros = 0;
+            let (mut popped, mut used_rest) = (0, false);
+            for i in 0..20_000u32 {
+                match next(10) {
+                    0..=5 => {
+                        let at = match next(4) {
+                            0 => now + next(1_000),
+                            _ => now + 50 * (1 << next(20)),
+                        };
+                        heap.push(&mut seq_a, at, i);
+                        lanes.push(&mut seq_b, at, i);
+                    }
+                    _ => {
+                        assert_eq!(heap.peek_time(), lanes.peek_time());
+                        let (a, b) = (heap.pop(), lanes.pop());
+                        assert_eq!(a, b);
+                        if let Some((t, _)) = a {
+                            now = t;
+                            popped += 1;
+                        }
+                    }
+                }
+                assert_eq!(heap.is_empty(), lanes.is_empty());
+                used_rest |= !lanes.rest.is_empty();
+            }
+            assert!(popped > 5_000 && used_rest && lanes.lanes.len() == LANES);
+            assert_eq!(
+                drain(&mut heap),
+                std::iter::from_fn(|| lanes.pop()).collect::<Vec<_>>()
+            );
+        }
     }
 }

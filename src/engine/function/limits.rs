@@ -177,6 +177,19 @@ impl QueueBlock {
         self.on_account
     }
 
+    /// True if a wake-up now would leave this state as it is, when its retry is refused by the
+    /// account again: the head waits for account capacity, the account refused it last (so the
+    /// refusal changes no cause), and no wake-up is scheduled (a driver's wake-up and its retry
+    /// would forget it).
+    pub fn settled_on_account(&self) -> bool {
+        self.on_account && self.last == Some(Blocked::Account) && self.wake_at.is_none()
+    }
+
+    /// True while a wake-up at `now` is scheduled and has not run.
+    pub fn wakes_at(&self, now: Micros) -> bool {
+        self.wake_at == Some(now)
+    }
+
     /// The limit a queued request throttled now is counted against: the one that last refused
     /// the queue head (the function's own, if none did).
     pub fn cause(&self) -> Blocked {

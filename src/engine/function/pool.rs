@@ -519,6 +519,11 @@ impl Pool {
         }
     }
 
+    /// True if [`Pool::join_init`] would find an initializing instance with a free slot.
+    pub fn can_join_init(&self) -> bool {
+        !self.init_open.is_empty()
+    }
+
     /// Assigns one more request to the initializing instance ready first (lowest id on ties);
     /// returns it, or `None` if no initializing instance has a free slot.
     #[inline]
