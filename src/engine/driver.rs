@@ -608,10 +608,20 @@ impl<'c> Runner<'c> {
         }
     }
 
-    /// Drops from each function's rows those it has replayed (a streaming driver's buffers), so
-    /// that only rows still to come are held.
+    /// Moves each function's next warm-up rows (engine clock) to the end of its prefix.
+    pub fn extend_prefix(&mut self, bufs: &mut [Vec<Invocation>]) {
+        for (s, b) in self.sims.iter_mut().zip(bufs.iter_mut()) {
+            if !b.is_empty() {
+                s.extend_prefix(b);
+            }
+        }
+    }
+
+    /// Drops from each function's rows those it has replayed (a streaming driver's buffers, and
+    /// the warm-up rows it gave), so that only rows still to come are held.
     pub fn drop_taken(&mut self, bufs: &mut [Vec<Invocation>]) {
         for (s, b) in self.sims.iter_mut().zip(bufs.iter_mut()) {
+            s.drop_taken_prefix();
             let n = s.arrivals_taken();
             if n > 0 {
                 b.drain(..n);

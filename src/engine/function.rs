@@ -288,6 +288,25 @@ impl<'t> FunctionSim<'t> {
         self.rows_to_come = more;
     }
 
+    /// Appends rows to the warm-up prefix (engine clock, after the rows there): a streaming
+    /// driver gives the replayed end of the trace piecewise too, before any row of its slice.
+    pub(crate) fn extend_prefix(&mut self, rows: &mut Vec<Invocation>) {
+        debug_assert!(self.next_arrival <= self.prefix.len());
+        self.prefix.append(rows);
+    }
+
+    /// Drops the prefix rows already replayed.
+    pub(crate) fn drop_taken_prefix(&mut self) {
+        let n = self.next_arrival.min(self.prefix.len());
+        if n > 0 {
+            self.prefix.drain(..n);
+            self.next_arrival -= n;
+            if self.prefix.capacity() > 4 * self.prefix.len() + 1024 {
+                self.prefix.shrink_to(2 * self.prefix.len());
+            }
+        }
+    }
+
     /// How many rows of the driver's slice this function has taken (a streaming driver drops
     /// them and calls [`FunctionSim::rebase_arrivals`]).
     pub(crate) fn arrivals_taken(&self) -> usize {

@@ -7,6 +7,8 @@
 //! its end has been given ([`Runner::retarget`] caps the next end at the rows given, so an epoch
 //! whose end depends on rows not given yet waits for them), and each function knows whether rows
 //! of its own are still to come (a pre-warm with nothing after it is no event in either replay).
+//! A cyclic warm-up's replayed end streams too: a second source, windowed to that end
+//! ([`Window`]), fills the functions' prefixes before any row of the trace is given.
 
 use super::driver::Runner;
 use super::{PlatformConfig, ValidConfig, WarmPlan, Warmup};
@@ -14,13 +16,13 @@ use crate::outcome::{Mode, Outcome};
 use crate::time::{MINUTE, Micros, ceil_minute};
 use crate::trace::Invocation;
 use crate::trace::facts::{Facts, TraceFacts};
-use crate::trace::stream::ArrivalSource;
+use crate::trace::stream::{ArrivalSource, Window};
 
 /// Replays the trace `make()` gives (each call a fresh source of the same rows, cut at
 /// `cfg.horizon`) whose facts are `facts`, on `cfg`; `force` picks the scheduling as in
-/// [`super::simulate_mode`]. The source is read once more for a cyclic warm-up (twice when the
-/// replayed end reaches back past the keep-alive), and again if a parallel run finds that the
-/// account limit binds.
+/// [`super::simulate_mode`]. A cyclic warm-up reads the source twice more: once to plan the
+/// replay of its end, once to replay it; a parallel run that finds the account limit binds is
+/// redone coupled from fresh sources.
 pub fn simulate_stream<S: ArrivalSource>(
     make: impl Fn() -> S,
     facts: &Facts,
@@ -35,9 +37,12 @@ pub fn simulate_stream<S: ArrivalSource>(
         None => Mode::Parallel,
     };
     let limit = cfg.account_concurrency.map_or(u64::MAX, u64::from);
-    let plan = plan(&make, cfg, n, facts);
+    let (plan, window) = plan(&make, cfg, n, facts);
     let (apps, app_names) = crate::trace::apps_of(facts.functions());
-    let run = |mode| run(make(), n, cfg, &plan, &apps, mode, limit);
+    let run = |mode| {
+        let warm = window.map(|(from, to)| Window::new(make(), n, from, to));
+        run(make(), warm, n, cfg, &plan, &apps, mode, limit)
+    };
     let (mut outcome, given) = match mode {
         Mode::Coupled => run(Mode::Coupled),
         Mode::Parallel => run(Mode::Parallel).or_else(|| run(Mode::Coupled)),
@@ -49,9 +54,13 @@ pub fn simulate_stream<S: ArrivalSource>(
     outcome
 }
 
-/// One replay of `src`. `None` when a parallel run finds that the account limit binds.
+/// One replay of `src`, after the rows of `warm` on the engine's clock (a cyclic warm-up's
+/// replayed end, before any row of `src`). `None` when a parallel run finds that the account
+/// limit binds.
+#[allow(clippy::too_many_arguments)]
 fn run<S: ArrivalSource>(
     mut src: S,
+    mut warm: Option<Window<S>>,
     n: usize,
     cfg: &PlatformConfig,
     plan: &WarmPlan,
@@ -62,33 +71,61 @@ fn run<S: ArrivalSource>(
     let offset = plan.offset;
     let mut bufs: Vec<Vec<Invocation>> = vec![Vec::new(); n];
     let mut runner = Runner::new(n, None, cfg, 0, plan.clone(), apps, mode, limit);
-    let give = |src: &mut S, bufs: &mut [Vec<Invocation>], at_least: Micros| match src
-        .next_arrival_minute()
-    {
-        None => Micros::MAX,
-        Some(m) => {
-            let until = at_least.max(m + MINUTE);
-            src.fill(until, bufs);
-            if src.next_arrival_minute().is_none() {
-                Micros::MAX
-            } else {
-                until
+    // Gives the rows of `src` up to `at_least` (its own clock), or on to the next minute that
+    // has any; returns the bound before which every row of it is given (`MAX`: all).
+    let fill =
+        |src: &mut dyn ArrivalSource, bufs: &mut [Vec<Invocation>], at_least: Micros| match src
+            .next_arrival_minute()
+        {
+            None => Micros::MAX,
+            Some(m) => {
+                let until = at_least.max(m + MINUTE);
+                src.fill(until, bufs);
+                if src.next_arrival_minute().is_none() {
+                    Micros::MAX
+                } else {
+                    until
+                }
             }
-        }
+        };
+    // Gives rows up to `at_least` on the engine's clock: the warm-up's first (its clock is the
+    // engine's), then the trace's (offset by the warm-up); returns the engine-clock bound before
+    // which every row is given.
+    let give = |runner: &mut Runner,
+                src: &mut S,
+                warm: &mut Option<Window<S>>,
+                bufs: &mut [Vec<Invocation>],
+                at_least: Micros| {
+        let complete = match warm {
+            Some(w) => match fill(w, bufs, at_least) {
+                Micros::MAX => {
+                    *warm = None;
+                    runner.extend_prefix(bufs);
+                    // Every warm-up row is given; no row of the trace comes before `offset`.
+                    offset
+                }
+                until => {
+                    runner.extend_prefix(bufs);
+                    // No row of the trace is given yet: none may be counted as given.
+                    until.min(offset)
+                }
+            },
+            None => fill(src, bufs, at_least.saturating_sub(offset)).saturating_add(offset),
+        };
+        runner
+            .set_rows_to_come(|f| src.has_more(f) || warm.as_ref().is_some_and(|w| w.has_more(f)));
+        complete
     };
-    // Every row before `complete` (the trace's clock) has been given; `Micros::MAX`: all of them.
-    let mut complete = give(&mut src, &mut bufs, 0);
-    runner.set_rows_to_come(|f| src.has_more(f));
-    let engine = |c: Micros| c.saturating_add(offset);
+    let mut complete = give(&mut runner, &mut src, &mut warm, &mut bufs, 0);
     {
         let slices: Vec<&[Invocation]> = bufs.iter().map(Vec::as_slice).collect();
         runner.start(&slices);
     }
     let mut ran = false;
     while let Some(end) = runner.next_end() {
-        if end <= engine(complete) {
+        if end <= complete {
             let slices: Vec<&[Invocation]> = bufs.iter().map(Vec::as_slice).collect();
-            if !runner.epoch(&slices, engine(complete)) {
+            if !runner.epoch(&slices, complete) {
                 return None;
             }
             ran = true;
@@ -97,11 +134,10 @@ fn run<S: ArrivalSource>(
         }
         // The epoch would end past the rows given: give them up to its end, or on to the next
         // minute that has any.
-        complete = give(&mut src, &mut bufs, end.saturating_sub(offset));
-        runner.set_rows_to_come(|f| src.has_more(f));
+        complete = give(&mut runner, &mut src, &mut warm, &mut bufs, end);
         let slices: Vec<&[Invocation]> = bufs.iter().map(Vec::as_slice).collect();
         if ran {
-            runner.retarget(&slices, engine(complete));
+            runner.retarget(&slices, complete);
         } else {
             runner.start(&slices);
         }
@@ -110,80 +146,78 @@ fn run<S: ArrivalSource>(
     runner.finish().map(|o| (o, given))
 }
 
-/// The warm-up plan [`WarmPlan::new`] makes on the whole trace, from passes over fresh sources.
+/// The warm-up plan [`WarmPlan::new`] makes on the whole trace, without its prefix rows, and
+/// for a cyclic warm-up the window of the trace that is replayed first, as `(from, to)`.
 fn plan<S: ArrivalSource>(
     make: &impl Fn() -> S,
     cfg: &PlatformConfig,
     n: usize,
     facts: &Facts,
-) -> WarmPlan {
+) -> (WarmPlan, Option<(Micros, Micros)>) {
     let none = WarmPlan {
         prefix: vec![Vec::new(); n],
         ..WarmPlan::default()
     };
     match cfg.warmup {
-        Warmup::None => none,
-        Warmup::For(d) => WarmPlan { lo: d, ..none },
-        Warmup::Cyclic => cyclic(make, cfg, n, facts).unwrap_or(none),
+        Warmup::None => (none, None),
+        Warmup::For(d) => (WarmPlan { lo: d, ..none }, None),
+        Warmup::Cyclic => match cyclic(make, cfg, n, facts) {
+            Some((period, w)) if w > 0 => (
+                WarmPlan {
+                    offset: w,
+                    lo: w,
+                    replayed: w,
+                    ..none
+                },
+                Some((period - w, period)),
+            ),
+            _ => (none, None),
+        },
     }
 }
 
-/// The cyclic plan (see [`super::cyclic_span`]): the period is the horizon, or the minute after
-/// the last arrival (the facts give its minute). A first pass finds the earliest request that
-/// reaches past the period's end and keeps the rows within the keep-alive of the end; a second
-/// pass is needed only when that request comes earlier. `None`: no row before the horizon.
+/// The cyclic span (see [`super::cyclic_span`]) from one pass over a fresh source: the period is
+/// the horizon, or the minute after the last arrival (the facts give its minute); the pass finds
+/// the earliest request that reaches past the period's end. `None`: no row before the horizon.
 fn cyclic<S: ArrivalSource>(
     make: &impl Fn() -> S,
     cfg: &PlatformConfig,
     n: usize,
     facts: &Facts,
-) -> Option<WarmPlan> {
+) -> Option<(Micros, Micros)> {
     let reach = cfg.keep_alive.longest();
     let period = match cfg.horizon {
         Some(h) => h,
         None => ceil_minute(facts.last()?.0 + 1),
     };
-    let base = ceil_minute(reach).max(MINUTE).min(period);
-    let mut tail: Vec<Vec<Invocation>> = vec![Vec::new(); n];
     let mut earliest = period;
     let mut any = false;
-    each_minute(make(), n, |f, rows| {
+    each_minute(make(), n, |rows| {
         any |= !rows.is_empty();
         for i in rows {
             if i.arrival.saturating_add(i.duration).saturating_add(reach) > period {
                 earliest = earliest.min(i.arrival);
             }
         }
-        let from = rows.partition_point(|i| i.arrival < period - base);
-        tail[f].extend_from_slice(&rows[from..]);
     });
     if !any {
         return None;
     }
-    let w = base
+    let w = ceil_minute(reach)
+        .max(MINUTE)
         .max(ceil_minute(period - earliest.min(period)))
         .min(period);
-    if w > base {
-        for t in &mut tail {
-            t.clear();
-        }
-        each_minute(make(), n, |f, rows| {
-            let from = rows.partition_point(|i| i.arrival < period - w);
-            tail[f].extend_from_slice(&rows[from..]);
-        });
-    }
-    let slices: Vec<&[Invocation]> = tail.iter().map(Vec::as_slice).collect();
-    Some(WarmPlan::cyclic(period, w, &slices))
+    Some((period, w))
 }
 
-/// Gives every row of `src`, a minute at a time, to `each(function, rows)`; holds one minute.
-fn each_minute<S: ArrivalSource>(mut src: S, n: usize, mut each: impl FnMut(usize, &[Invocation])) {
+/// Gives every row of `src`, a minute at a time, to `each(rows)`; holds one minute.
+fn each_minute<S: ArrivalSource>(mut src: S, n: usize, mut each: impl FnMut(&[Invocation])) {
     let mut bufs: Vec<Vec<Invocation>> = vec![Vec::new(); n];
     while let Some(m) = src.next_arrival_minute() {
         src.fill(m + MINUTE, &mut bufs);
-        for (f, b) in bufs.iter_mut().enumerate() {
+        for b in bufs.iter_mut() {
             if !b.is_empty() {
-                each(f, b);
+                each(b);
                 b.clear();
             }
         }

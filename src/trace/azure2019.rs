@@ -586,8 +586,8 @@ impl crate::trace::stream::ArrivalSource for Stream<'_> {
             .min()
     }
 
-    fn has_more(&self, f: usize) -> bool {
-        self.next_minute(f).is_some()
+    fn next_minute_of(&self, f: usize) -> Option<Micros> {
+        self.next_minute(f)
     }
 
     fn given(&self) -> u64 {
