@@ -156,6 +156,8 @@ pub fn read(
 /// replicas parse the files once and expand them each with its own seed.
 pub struct Parsed {
     rows: Vec<ParsedRow>,
+    /// Each distinct function key, once.
+    names: Vec<Name>,
     /// The invocation files (the first, then the further days).
     paths: Vec<PathBuf>,
     report: ReadReport,
@@ -170,9 +172,9 @@ pub struct Parsed {
 
 /// One function row with at least one invocation.
 struct ParsedRow {
-    /// `owner/app/function`.
-    key: String,
-    parts: [String; 3],
+    /// The function's `owner/app/function`: an index into `Parsed::names` (one copy of each
+    /// name for all its days: the Azure hashes are 64 characters each).
+    name: u32,
     day: u32,
     /// Index into `Parsed::paths`, and the line, for messages.
     file: u32,
@@ -218,6 +220,8 @@ pub fn parse(mut first: Input, opts: &Options) -> Result<Parsed, TraceError> {
         counts: Vec::with_capacity(MINUTES_PER_DAY),
         stats: Stats::default(),
         rows: Vec::new(),
+        names: Vec::new(),
+        name_of: HashMap::new(),
     };
     state.read_day(first.into_reader(), &first_path, 0, opts.skip_bad_rows)?;
     for (day, path) in opts.days.iter().enumerate() {
@@ -228,6 +232,7 @@ pub fn parse(mut first: Input, opts: &Options) -> Result<Parsed, TraceError> {
     paths.extend(opts.days.iter().cloned());
     Ok(Parsed {
         rows: state.rows,
+        names: state.names,
         paths,
         report,
         notes,
@@ -275,12 +280,9 @@ impl Parsed {
         let mut keys = FunctionKeys::default();
         let mut offsets = Vec::new();
         for r in &self.rows {
-            let parts = [
-                r.parts[0].as_str(),
-                r.parts[1].as_str(),
-                r.parts[2].as_str(),
-            ];
-            let f = keys.id(sink, &r.key, &parts);
+            let name = &self.names[r.name as usize];
+            let parts = name.parts();
+            let f = keys.id(sink, &name.key, &parts);
             // The function key holds its app (owner/app/function), so this never conflicts.
             let app = format!("{}/{}", parts[0], parts[1]);
             let _ = sink.set_app(f, &app);
@@ -304,7 +306,7 @@ impl Parsed {
                     ),
                 });
             }
-            let mut rng = row_rng(seed, r);
+            let mut rng = row_rng(seed, &name.key, r);
             for k in 0..r.counts.len() {
                 self.expand_minute(r, k, &mut rng, &mut offsets, |at, d| {
                     sink.push(at as i64, f, d, r.memory_mb, r.trigger)
@@ -319,13 +321,13 @@ impl Parsed {
     }
 }
 
-/// A function row's random stream: keyed by the function's name and the row's day, not by its
-/// index (which depends on reading order).
-fn row_rng(seed: u64, r: &ParsedRow) -> Pcg64Mcg {
+/// A function row's random stream: keyed by the function's name (`key`) and the row's day, not
+/// by its index (which depends on reading order).
+fn row_rng(seed: u64, key: &str, r: &ParsedRow) -> Pcg64Mcg {
     Pcg64Mcg::seed_from_u64(seed::derive(
         seed,
         0,
-        fnv1a(r.key.as_bytes()),
+        fnv1a(key.as_bytes()),
         Purpose::ArrivalExpansion { day: r.day },
     ))
 }
@@ -435,12 +437,9 @@ impl Parsed {
         let mut keys = FunctionKeys::default();
         let mut rows_of: Vec<Vec<u32>> = Vec::new();
         for (i, r) in self.rows.iter().enumerate() {
-            let parts = [
-                r.parts[0].as_str(),
-                r.parts[1].as_str(),
-                r.parts[2].as_str(),
-            ];
-            let f = keys.id(&mut sink, &r.key, &parts) as usize;
+            let name = &self.names[r.name as usize];
+            let parts = name.parts();
+            let f = keys.id(&mut sink, &name.key, &parts) as usize;
             let _ = sink.set_app(f as u32, &format!("{}/{}", parts[0], parts[1]));
             if rows_of.len() <= f {
                 rows_of.resize_with(f + 1, Vec::new);
@@ -554,7 +553,8 @@ impl crate::trace::stream::ArrivalSource for Stream<'_> {
                 }
                 let c = &mut self.functions[f];
                 let r = &parsed.rows[c.rows[c.at] as usize];
-                let rng = c.rng.get_or_insert_with(|| row_rng(self.seed, r));
+                let key = &parsed.names[r.name as usize].key;
+                let rng = c.rng.get_or_insert_with(|| row_rng(self.seed, key, r));
                 let horizon = self.horizon.unwrap_or(Micros::MAX);
                 let trigger = self.triggers.get(f).copied().flatten().unwrap_or(r.trigger);
                 let before = buf.len();
@@ -640,6 +640,22 @@ struct Expand {
     counts: Vec<u32>,
     stats: Stats,
     rows: Vec<ParsedRow>,
+    names: Vec<Name>,
+    name_of: HashMap<Box<str>, u32>,
+}
+
+/// A function's key `owner/app/function`, and where its parts end.
+struct Name {
+    key: Box<str>,
+    /// The ends of the owner and of the application in `key`.
+    cut: [u32; 2],
+}
+
+impl Name {
+    fn parts(&self) -> [&str; 3] {
+        let [o, a] = self.cut.map(|c| c as usize);
+        [&self.key[..o], &self.key[o + 1..a], &self.key[a + 1..]]
+    }
 }
 
 /// Where the columns of an invocations file are.
@@ -892,9 +908,21 @@ impl Expand {
             .filter(|&(_, &c)| c > 0)
             .map(|(m, &c)| (m as u16, c))
             .collect();
+        let name = match self.name_of.get(key) {
+            Some(&i) => i,
+            None => {
+                let [owner, app, _] = row.parts;
+                let i = self.names.len() as u32;
+                self.names.push(Name {
+                    key: key.into(),
+                    cut: [owner.len() as u32, (owner.len() + 1 + app.len()) as u32],
+                });
+                self.name_of.insert(key.into(), i);
+                i
+            }
+        };
         self.rows.push(ParsedRow {
-            key: key.to_string(),
-            parts: row.parts.map(str::to_string),
+            name,
             day: day as u32,
             file: day as u32,
             line,
