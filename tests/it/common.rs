@@ -215,3 +215,28 @@ pub fn neutral_run_info(
         excluded_after_horizon,
     }
 }
+
+/// The shipped Azure 2019 sample's directory (60 functions, one day).
+pub fn azure_2019_sample_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/azure-functions-2019-sample")
+}
+
+/// The options that read the Azure 2019 sample with its durations and memory files, `seed`
+/// drawing its arrivals.
+pub fn azure_2019_sample_options(seed: u64) -> faasplan::trace::format::LoadOptions {
+    let dir = azure_2019_sample_dir();
+    faasplan::trace::format::LoadOptions {
+        durations: vec![dir.join("function_durations_percentiles.csv")],
+        memory: vec![dir.join("app_memory_percentiles.csv")],
+        seed,
+        ..Default::default()
+    }
+}
+
+/// The Azure 2019 sample expanded with seed 3.
+pub fn azure_2019_sample() -> faasplan::trace::Trace {
+    let path = azure_2019_sample_dir().join("invocations_per_function.csv");
+    faasplan::trace::format::load(&path, &azure_2019_sample_options(3))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .0
+}

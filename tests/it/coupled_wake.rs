@@ -204,17 +204,7 @@ fn waking_only_the_functions_that_can_win_gives_the_eager_outcome() {
 #[test]
 fn the_azure_sample_under_a_binding_account_limit_gives_the_eager_bytes() {
     use faasplan::time::HOUR;
-    use faasplan::trace::format::{LoadOptions, load};
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("workloads/azure-functions-2019-sample");
-    let opts = LoadOptions {
-        durations: vec![dir.join("function_durations_percentiles.csv")],
-        memory: vec![dir.join("app_memory_percentiles.csv")],
-        seed: 3,
-        ..LoadOptions::default()
-    };
-    let (sample, _) =
-        load(&dir.join("invocations_per_function.csv"), &opts).unwrap_or_else(|e| panic!("{e}"));
+    let sample = crate::common::azure_2019_sample();
     let mut b = TraceBuilder::new();
     b.origin_at_most(sample.origin_us());
     let triggers = [

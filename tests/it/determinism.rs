@@ -130,17 +130,7 @@ fn another_seed_changes_the_cold_start_samples_only() {
 #[test]
 fn parallel_equals_coupled_on_the_azure_sample_without_an_account_limit() {
     use faasplan::time::HOUR;
-    use faasplan::trace::format::{LoadOptions, load};
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("workloads/azure-functions-2019-sample");
-    let opts = LoadOptions {
-        durations: vec![dir.join("function_durations_percentiles.csv")],
-        memory: vec![dir.join("app_memory_percentiles.csv")],
-        seed: 3,
-        ..LoadOptions::default()
-    };
-    let (trace, _) =
-        load(&dir.join("invocations_per_function.csv"), &opts).unwrap_or_else(|e| panic!("{e}"));
+    let trace = crate::common::azure_2019_sample();
     assert!(trace.functions().len() >= 50);
     let mut cfg = faasplan::engine::PlatformConfig::lambda_defaults(
         faasplan::engine::InitDist::lognormal(200.0, 800.0).unwrap(),

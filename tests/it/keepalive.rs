@@ -46,18 +46,7 @@ fn json(o: &Outcome) -> String {
 
 /// The shipped Azure 2019 sample (60 functions, one day).
 fn azure_sample() -> Trace {
-    use faasplan::trace::format::{LoadOptions, load};
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("workloads/azure-functions-2019-sample");
-    let opts = LoadOptions {
-        durations: vec![dir.join("function_durations_percentiles.csv")],
-        memory: vec![dir.join("app_memory_percentiles.csv")],
-        seed: 3,
-        ..LoadOptions::default()
-    };
-    load(&dir.join("invocations_per_function.csv"), &opts)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .0
+    crate::common::azure_2019_sample()
 }
 
 /// The sample's functions with at most `max_rows` invocations in the day (the sample's 50 drawn

@@ -2,7 +2,7 @@
 //! minute by minute, gives the outcome of the whole expanded trace, byte for byte, under every
 //! setting that decides how the replay starts, ends and is scheduled.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use faasplan::engine::{
     InitDist, KeepAliveSpec, PlatformConfig, Warmup, simulate_mode, simulate_stream,
@@ -16,17 +16,11 @@ use faasplan::trace::input::Input;
 use crate::common::{faasplan, stderr};
 
 fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/azure-functions-2019-sample")
+    crate::common::azure_2019_sample_dir()
 }
 
 fn load_options(seed: u64) -> LoadOptions {
-    let dir = sample();
-    LoadOptions {
-        durations: vec![dir.join("function_durations_percentiles.csv")],
-        memory: vec![dir.join("app_memory_percentiles.csv")],
-        seed,
-        ..LoadOptions::default()
-    }
+    crate::common::azure_2019_sample_options(seed)
 }
 
 fn parsed(opts: &LoadOptions) -> azure2019::Parsed {
