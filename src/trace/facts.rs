@@ -36,16 +36,16 @@ impl TraceFacts for Trace {
     }
 
     fn last(&self) -> Option<(Micros, u32)> {
-        if self.is_empty() {
-            return None;
+        // Each function's rows are sorted: its last row is its latest. The first function with
+        // the latest arrival, as a scan of the rows in order would find it.
+        let mut last: Option<(Micros, u32)> = None;
+        for (f, r) in self.ranges().iter().enumerate() {
+            let t = self.invocations()[r.end - 1].arrival;
+            if last.is_none_or(|(l, _)| t > l) {
+                last = Some((t, f as u32));
+            }
         }
-        let last = self.last_arrival();
-        let f = self
-            .invocations()
-            .iter()
-            .find(|i| i.arrival == last)
-            .map_or(0, |i| i.function);
-        Some((last, f))
+        last
     }
 
     fn row_memory_sizes(&self) -> Vec<u16> {
