@@ -40,7 +40,11 @@ impl TraceFacts for Trace {
         // the latest arrival, as a scan of the rows in order would find it.
         let mut last: Option<(Micros, u32)> = None;
         for (f, r) in self.ranges().iter().enumerate() {
-            let t = self.invocations()[r.end - 1].arrival;
+            // A function can have no rows (a shard's other functions, a spec's silent one).
+            let Some(i) = self.invocations()[r.clone()].last() else {
+                continue;
+            };
+            let t = i.arrival;
             if last.is_none_or(|(l, _)| t > l) {
                 last = Some((t, f as u32));
             }
@@ -89,5 +93,28 @@ impl TraceFacts for Facts {
 
     fn row_memory_sizes(&self) -> Vec<u16> {
         self.row_memory_sizes.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{TraceBuilder, Trigger};
+
+    #[test]
+    fn the_last_arrival_skips_functions_without_rows_and_keeps_the_first_of_a_tie() {
+        let mut b = TraceBuilder::new();
+        let silent = b.function_id("silent");
+        let a = b.function_id("a");
+        let c = b.function_id("c");
+        b.push(0, a, 1, 0, Trigger::Sync);
+        b.push(5_000_000, c, 1, 0, Trigger::Sync);
+        b.push(5_000_000, a, 1, 0, Trigger::Sync);
+        let t = b.finish();
+        assert_eq!(silent, 0);
+        assert!(t.ranges()[0].is_empty());
+        // Both `a` and `c` end at 5 s; `a` comes first in the trace's order.
+        assert_eq!(TraceFacts::last(&t), Some((5_000_000, a)));
+        assert_eq!(TraceFacts::last(&TraceBuilder::new().finish()), None);
     }
 }

@@ -91,7 +91,8 @@ pub struct FunctionMeta {
 /// Invariants (established by [`TraceBuilder::finish`], relied on by the engine):
 /// - `invocations` is grouped by function in `functions` order, and each group is sorted by
 ///   arrival, stably (equal arrivals keep input row order);
-/// - `ranges[f]` is the slice of `invocations` that belongs to function `f`, and no range is empty;
+/// - `ranges[f]` is the slice of `invocations` that belongs to function `f`, and a range may be empty
+///   (a function named in the input with no rows of its own, e.g. one of another shard);
 /// - arrival times are relative to `origin_unix_us` floored to the whole minute.
 ///
 /// The fields are private: a `Trace` can only come out of [`TraceBuilder::finish`] (or a transform
@@ -119,7 +120,7 @@ impl Trace {
         &self.invocations
     }
 
-    /// `ranges()[f]`: the slice of [`Trace::invocations`] of function `f` (never empty).
+    /// `ranges()[f]`: the slice of [`Trace::invocations`] of function `f` (may be empty).
     pub fn ranges(&self) -> &[Range<usize>] {
         &self.ranges
     }
