@@ -25,6 +25,7 @@ use crate::trace::format::{
 };
 use crate::trace::held::HeldLimit;
 use crate::trace::input::Input;
+use crate::trace::minute_counts::{Busy, MinuteCounts};
 use crate::trace::records::{
     Fault, FunctionKeys, Header, Records, Skips, fnv1a, number, open, text,
 };
@@ -179,8 +180,8 @@ struct ParsedRow {
     /// Index into `Parsed::paths`, and the line, for messages.
     file: u32,
     line: u64,
-    /// (minute of the day, count) of the minutes with invocations, in order.
-    counts: Vec<(u16, u32)>,
+    /// The minutes with invocations and their counts, in order.
+    counts: MinuteCounts,
     total: u64,
     quantiles: Quantiles,
     memory_mb: u16,
@@ -307,8 +308,8 @@ impl Parsed {
                 });
             }
             let mut rng = row_rng(seed, &name.key, r);
-            for k in 0..r.counts.len() {
-                self.expand_minute(r, k, &mut rng, &mut offsets, |at, d| {
+            for b in r.counts.iter() {
+                self.expand_minute(r, b, &mut rng, &mut offsets, |at, d| {
                     sink.push(at as i64, f, d, r.memory_mb, r.trigger)
                 });
             }
@@ -332,9 +333,9 @@ fn row_rng(seed: u64, key: &str, r: &ParsedRow) -> Pcg64Mcg {
     ))
 }
 
-/// The start of a row's `k`-th busy minute, microseconds since the trace's origin.
-fn minute_start(r: &ParsedRow, k: usize) -> Micros {
-    (r.day as u64 * MINUTES_PER_DAY as u64 + u64::from(r.counts[k].0)) * MINUTE
+/// The start of minute `minute` of a row's day, microseconds since the trace's origin.
+fn minute_start(r: &ParsedRow, minute: u16) -> Micros {
+    (r.day as u64 * MINUTES_PER_DAY as u64 + u64::from(minute)) * MINUTE
 }
 
 impl Parsed {
@@ -409,20 +410,20 @@ impl Parsed {
         notes
     }
 
-    /// Makes the arrivals (in order) and durations of row `r`'s `k`-th busy minute with the row's
+    /// Makes the arrivals (in order) and durations of row `r`'s busy minute `b` with the row's
     /// stream `rng`, which has made its earlier minutes: every reader of the counts (the whole
     /// expansion, a streamed replay) goes through here, so they make the same rows.
     #[inline]
     fn expand_minute(
         &self,
         r: &ParsedRow,
-        k: usize,
+        b: Busy,
         rng: &mut Pcg64Mcg,
         offsets: &mut Vec<f64>,
         mut push: impl FnMut(Micros, Micros),
     ) {
-        let start = minute_start(r, k);
-        place(self.arrivals, r.counts[k].1, rng, offsets);
+        let start = minute_start(r, b.minute);
+        place(self.arrivals, b.count, rng, offsets);
         for &off in offsets.iter() {
             let at = ((off * MINUTE as f64) as u64).min(MINUTE - 1);
             let d = r.quantiles.sample(rng);
@@ -462,7 +463,7 @@ impl Parsed {
                 if seen.insert(r.memory_mb) {
                     sizes.push(r.memory_mb);
                 }
-                let end = minute_start(r, r.counts.len() - 1) + MINUTE - 1;
+                let end = minute_start(r, r.counts.last_minute()) + MINUTE - 1;
                 if last.is_none_or(|(t, _)| end > t) {
                     last = Some((end, f as u32));
                 }
@@ -489,9 +490,9 @@ impl Parsed {
             functions: rows_of
                 .into_iter()
                 .map(|rows| Cursor {
+                    busy: rows.first().map(|&i| self.rows[i as usize].counts.first()),
                     rows,
                     at: 0,
-                    k: 0,
                     rng: None,
                 })
                 .collect(),
@@ -520,9 +521,9 @@ pub struct Stream<'p> {
 struct Cursor {
     /// Its rows, in day order.
     rows: Vec<u32>,
-    /// The row being made, and its next busy minute.
+    /// The row being made, and its next busy minute (`None` once every row is made).
     at: usize,
-    k: usize,
+    busy: Option<Busy>,
     /// The row's stream once it has started.
     rng: Option<Pcg64Mcg>,
 }
@@ -539,7 +540,7 @@ impl Stream<'_> {
     fn next_minute(&self, f: usize) -> Option<Micros> {
         let c = &self.functions[f];
         let r = &self.parsed.rows[*c.rows.get(c.at)? as usize];
-        Some(minute_start(r, c.k)).filter(|&t| self.horizon.is_none_or(|h| t < h))
+        Some(minute_start(r, c.busy?.minute)).filter(|&t| self.horizon.is_none_or(|h| t < h))
     }
 }
 
@@ -558,7 +559,10 @@ impl crate::trace::stream::ArrivalSource for Stream<'_> {
                 let horizon = self.horizon.unwrap_or(Micros::MAX);
                 let trigger = self.triggers.get(f).copied().flatten().unwrap_or(r.trigger);
                 let before = buf.len();
-                parsed.expand_minute(r, c.k, rng, &mut self.offsets, |at, d| {
+                let b = c
+                    .busy
+                    .expect("a function with a next minute has a busy minute");
+                parsed.expand_minute(r, b, rng, &mut self.offsets, |at, d| {
                     if at < horizon {
                         buf.push(Invocation {
                             arrival: at,
@@ -570,10 +574,13 @@ impl crate::trace::stream::ArrivalSource for Stream<'_> {
                     }
                 });
                 self.given += (buf.len() - before) as u64;
-                c.k += 1;
-                if c.k == r.counts.len() {
+                c.busy = r.counts.after(b);
+                if c.busy.is_none() {
                     c.at += 1;
-                    c.k = 0;
+                    c.busy = c
+                        .rows
+                        .get(c.at)
+                        .map(|&i| parsed.rows[i as usize].counts.first());
                     c.rng = None;
                 }
             }
@@ -901,13 +908,9 @@ impl Expand {
             self.stats.zero_rows += 1;
             return;
         }
-        let counts: Vec<(u16, u32)> = self
-            .counts
-            .iter()
-            .enumerate()
-            .filter(|&(_, &c)| c > 0)
-            .map(|(m, &c)| (m as u16, c))
-            .collect();
+        let Some(counts) = MinuteCounts::pack(&self.counts) else {
+            return;
+        };
         let name = match self.name_of.get(key) {
             Some(&i) => i,
             None => {
@@ -926,7 +929,7 @@ impl Expand {
             day: day as u32,
             file: day as u32,
             line,
-            total: counts.iter().map(|&(_, c)| u64::from(c)).sum(),
+            total: self.counts.iter().map(|&c| u64::from(c)).sum(),
             counts,
             quantiles: row.quantiles,
             memory_mb: row.memory_mb,

@@ -10,6 +10,7 @@ pub mod facts;
 pub mod format;
 pub mod held;
 pub mod input;
+pub mod minute_counts;
 pub mod power_tuning;
 pub(crate) mod records;
 pub mod resample;
