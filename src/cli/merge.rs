@@ -3,8 +3,8 @@
 //!
 //! A partial records the command's arguments (without the shard's own and the output options)
 //! and a fingerprint of the trace it read. `merge` checks that the partials belong together,
-//! reads the trace again (the outputs need it: notes, CPU use, the read report) and checks its
-//! fingerprint, merges the shards' states into the run's outcome, and writes every output the
+//! reads the trace again (the outputs need it: notes, CPU use, the read report; an Azure 2019
+//! trace is parsed, not expanded, and its shards stream) and checks its fingerprint, merges the shards' states into the run's outcome, and writes every output the
 //! whole run writes, through the same code (`simulate::output`).
 
 use std::ffi::OsString;
@@ -25,6 +25,9 @@ use faasplan::partial::{self, Header};
 use faasplan::shard::Shard;
 use faasplan::sweep::JobValues;
 use faasplan::trace::Trace;
+use faasplan::trace::azure2019;
+use faasplan::trace::facts::Facts;
+use faasplan::trace::format::{self, TraceFormat};
 use faasplan::warnings::Warning;
 
 /// The command line after a scenario file was expanded (set once by `cli::run`): a shard
@@ -122,20 +125,22 @@ pub(super) fn run_shard(
         .into());
     }
     let settings = settings_args()?;
-    // A per-minute trace expands only this shard's functions, unless a cyclic warm-up needs
-    // every function's last rows (how much of the end it replays depends on all of them).
-    let only = (cfg.warmup != faasplan::engine::Warmup::Cyclic).then_some(shard);
-    let (trace, _) = a
-        .run
-        .load_shard(a.run.open()?, a.run.platform.seed, true, only)?;
-    let valid = super::validate_for(&cfg, &trace)?;
-    let part = pool
-        .install(|| faasplan::engine::simulate_shard(&trace, &valid, shard))
-        .map_err(|e| ConfigError::invalid("--shard", e.to_string()))?;
+    let mut input = a.run.open()?;
+    let (part, fingerprint) =
+        if format::resolve(&mut input, a.run.trace_args.format())? == TraceFormat::AZURE2019 {
+            azure2019_shard(a, pool, &cfg, input, shard)?
+        } else {
+            let (trace, _) = a.run.load_shard(input, a.run.platform.seed, true, None)?;
+            let valid = super::validate_for(&cfg, &trace)?;
+            let part = pool
+                .install(|| faasplan::engine::simulate_shard(&trace, &valid, shard))
+                .map_err(|e| ConfigError::invalid("--shard", e.to_string()))?;
+            (part, shard_fingerprint(&trace, shard))
+        };
     let header = Header::new(
         "simulate",
         shard,
-        shard_fingerprint(&trace, shard),
+        fingerprint,
         settings,
         partial::settings_fingerprint(&(&cfg, offering)),
     );
@@ -152,6 +157,81 @@ pub(super) fn run_shard(
         bytes.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// An Azure 2019 trace's shard: the counts are parsed and checked, and only the shard's
+/// functions are expanded, as they are replayed (`engine::simulate_shard_stream`; with
+/// `--read-first`, expanded whole first). A cyclic warm-up plans its replayed end from every
+/// function's rows, made and dropped a minute at a time. The fingerprint is the parsed
+/// counts' (`Parsed::fingerprint_of`), so the merge checks it without expanding the trace.
+fn azure2019_shard(
+    a: &SimulateArgs,
+    pool: &rayon::ThreadPool,
+    cfg: &faasplan::engine::PlatformConfig,
+    input: faasplan::trace::input::Input,
+    shard: Shard,
+) -> anyhow::Result<(ShardOutcome, u64)> {
+    let seed = a.run.platform.seed;
+    let (parsed, facts, _) = parse_azure2019(a, input)?;
+    let triggers = a.run.triggers_of(&facts)?;
+    let valid = super::validate_for(cfg, &facts)?;
+    let ids = faasplan::engine::shard_ids(&facts.functions, shard);
+    let fingerprint = parsed.fingerprint_of(seed, |f| ids.binary_search(&(f as u32)).is_ok());
+    let part = if a.read_first {
+        // A cyclic warm-up needs every function's last rows (how much of the end it replays
+        // depends on all of them); otherwise only the shard's functions are expanded.
+        let only = (cfg.warmup != faasplan::engine::Warmup::Cyclic).then_some(shard);
+        let (mut trace, _) = parsed.load_shard(seed, only)?;
+        a.run.set_triggers(&mut trace)?;
+        pool.install(|| faasplan::engine::simulate_shard(&trace, &valid, shard))
+    } else {
+        let rows_of_mine = parsed.invocations_of(&ids);
+        pool.install(|| {
+            faasplan::engine::simulate_shard_stream(
+                || {
+                    parsed
+                        .stream(seed, cfg.horizon)
+                        .with_triggers(triggers.clone())
+                },
+                || {
+                    parsed
+                        .stream_of(seed, cfg.horizon, Some(&ids))
+                        .with_triggers(triggers.clone())
+                },
+                &facts,
+                &ids,
+                rows_of_mine,
+                &valid,
+            )
+        })
+    }
+    .map_err(|e| ConfigError::invalid("--shard", e.to_string()))?;
+    Ok((part, fingerprint))
+}
+
+/// Parses an Azure 2019 trace (its counts, not expanded) and prints its read report; gives the
+/// trace's facts and the report's rows too.
+fn parse_azure2019(
+    a: &SimulateArgs,
+    input: faasplan::trace::input::Input,
+) -> anyhow::Result<(
+    azure2019::Parsed,
+    Facts,
+    faasplan::trace::canonical::ReadReport,
+)> {
+    let seed = a.run.platform.seed;
+    let opts = a.run.trace_args.load_options(seed);
+    let parsed = azure2019::parse(input, &azure2019::Options::of(&opts))?;
+    let (rows, notes) = parsed.report(seed)?;
+    let load = format::LoadReport {
+        format: Some(TraceFormat::AZURE2019),
+        rows,
+        notes,
+        cold_starts: None,
+    };
+    super::trace_args::print_report(&a.run.name(), &load.rows, Some(&load));
+    let (facts, _) = parsed.facts();
+    Ok((parsed, facts, load.rows))
 }
 
 /// One partial read from disk.
@@ -285,26 +365,73 @@ fn merge_simulate(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
     let cfg = platform_config_for(&a.run.platform, offering)?;
     let report_to = a.report.target("simulate", &a.run.trace_path())?;
     let name = a.run.name();
-    let (trace, load) = a.run.load(a.run.platform.seed, true)?;
+    let seed = a.run.platform.seed;
+    let other_trace = |p: &Part| {
+        anyhow::anyhow!(
+            "{name} is not the trace {} was made from (their fingerprints differ): merge where \
+             the shards ran, with the same files",
+            p.path.display()
+        )
+    };
+    let states = || -> anyhow::Result<Vec<ShardOutcome>> {
+        Ok(parts
+            .iter()
+            .map(|p| partial::decode(&p.path, &p.payload))
+            .collect::<Result<_, _>>()?)
+    };
+    let merging = || format!("merging {} partials", parts.len());
+    let settings = partial::settings_fingerprint(&(&cfg, offering));
+    let mut input = a.run.open()?;
+    if format::resolve(&mut input, a.run.trace_args.format())? == TraceFormat::AZURE2019 {
+        // The counts are parsed, not expanded: the fingerprints are the parsed counts', and
+        // only a cyclic warm-up's plan makes the rows (a minute at a time).
+        let (parsed, facts, rows) = parse_azure2019(&a, input)?;
+        for p in parts {
+            let ids = faasplan::engine::shard_ids(&facts.functions, p.shard);
+            let mine = |f: usize| ids.binary_search(&(f as u32)).is_ok();
+            if format!("{:016x}", parsed.fingerprint_of(seed, mine)) != p.header.input {
+                return Err(other_trace(p));
+            }
+        }
+        check_settings(parts, settings)?;
+        let triggers = a.run.triggers_of(&facts)?;
+        let valid = super::validate_for(&cfg, &facts)?;
+        let states = states()?;
+        let refs: Vec<&ShardOutcome> = states.iter().collect();
+        let all = || {
+            parsed
+                .stream(seed, cfg.horizon)
+                .with_triggers(triggers.clone())
+        };
+        let outcome = pool
+            .install(|| faasplan::engine::merge_shards_stream(all, &facts, &valid, &refs))
+            .with_context(merging)?;
+        return simulate::output(
+            &a,
+            offering,
+            &cfg,
+            simulate::Run {
+                name: &name,
+                trace: &facts,
+                report: &rows,
+                outcome: &outcome,
+                report_to: report_to.as_ref(),
+            },
+        );
+    }
+    let (trace, load) = a.run.load_shard(input, seed, true, None)?;
     for p in parts {
         if format!("{:016x}", shard_fingerprint(&trace, p.shard)) != p.header.input {
-            bail!(
-                "{name} is not the trace {} was made from (their fingerprints differ): merge \
-                 where the shards ran, with the same files",
-                p.path.display()
-            );
+            return Err(other_trace(p));
         }
     }
-    check_settings(parts, partial::settings_fingerprint(&(&cfg, offering)))?;
+    check_settings(parts, settings)?;
     let valid = super::validate_for(&cfg, &trace)?;
-    let states: Vec<ShardOutcome> = parts
-        .iter()
-        .map(|p| partial::decode(&p.path, &p.payload))
-        .collect::<Result<_, _>>()?;
+    let states = states()?;
     let refs: Vec<&ShardOutcome> = states.iter().collect();
     let outcome = pool
         .install(|| faasplan::engine::merge_shards(&trace, &valid, &refs))
-        .with_context(|| format!("merging {} partials", parts.len()))?;
+        .with_context(merging)?;
     simulate::output(
         &a,
         offering,

@@ -177,6 +177,17 @@ impl Quantiles {
         self.values_ms.len()
     }
 
+    /// The table as words (probabilities, then values, as `f64` bits), for fingerprints.
+    pub fn words(&self) -> impl Iterator<Item = u64> + '_ {
+        let probs: &[f64] = match &self.probs {
+            Probs::Even => &[],
+            Probs::Given(p) => p,
+        };
+        std::iter::once(probs.len() as u64)
+            .chain(probs.iter().map(|p| p.to_bits()))
+            .chain(self.values_ms.iter().map(|v| v.to_bits()))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.values_ms.is_empty()
     }

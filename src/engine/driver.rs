@@ -197,6 +197,35 @@ pub fn simulate_shard(
     shard: Shard,
 ) -> Result<ShardOutcome, ShardRunError> {
     let cfg: &PlatformConfig = cfg;
+    check_shardable(cfg)?;
+    let (slices, excluded) = cut_at_horizon(trace, cfg);
+    let plan = WarmPlan::new(cfg, &slices);
+    let (apps, _) = trace.apps();
+    let ids = shard_ids(trace.functions(), shard);
+    let mine: Vec<&[Invocation]> = ids.iter().map(|&f| slices[f as usize]).collect();
+    let mut part_plan = plan.clone();
+    if part_plan.prefix.len() == slices.len() {
+        part_plan.prefix = ids
+            .iter()
+            .map(|&f| std::mem::take(&mut part_plan.prefix[f as usize]))
+            .collect();
+    }
+    let mut runner = shard_runner(&ids, cfg, trace.origin_us(), part_plan, &apps);
+    runner.start(&mine);
+    while runner.has_work() {
+        if !runner.epoch(&mine, Micros::MAX) {
+            return Err(runner.coupled_error());
+        }
+    }
+    let mut out = runner.finish_shard(&ids)?;
+    out.functions_in_trace = slices.len() as u32;
+    out.excluded_after_horizon = ids.iter().map(|&f| excluded[f as usize]).sum();
+    Ok(out)
+}
+
+/// Refuses settings whose shards cannot be merged exactly: no fixed window, or a provisioned
+/// plan (its level changes after the horizon are stamped in epoch order).
+pub(crate) fn check_shardable(cfg: &PlatformConfig) -> Result<(), ShardRunError> {
     if cfg.horizon.is_none() {
         return Err(ShardRunError::NoHorizon);
     }
@@ -208,59 +237,45 @@ pub fn simulate_shard(
     {
         return Err(ShardRunError::ProvisionedPlan);
     }
-    let (slices, excluded) = cut_at_horizon(trace, cfg);
-    let plan = WarmPlan::new(cfg, &slices);
-    let (apps, _) = trace.apps();
-    let ids: Vec<u32> = (0..trace.functions().len())
-        .filter(|&f| shard.holds(&shard_key(&trace.functions()[f])))
+    Ok(())
+}
+
+/// The functions (indices into `functions`) that [`shard_key`] puts in `shard`, in order.
+pub fn shard_ids(functions: &[crate::trace::FunctionMeta], shard: Shard) -> Vec<u32> {
+    (0..functions.len())
+        .filter(|&f| shard.holds(&shard_key(&functions[f])))
         .map(|f| f as u32)
-        .collect();
-    let mine: Vec<&[Invocation]> = ids.iter().map(|&f| slices[f as usize]).collect();
-    let mut part_plan = plan.clone();
-    if part_plan.prefix.len() == slices.len() {
-        part_plan.prefix = ids
-            .iter()
-            .map(|&f| std::mem::take(&mut part_plan.prefix[f as usize]))
-            .collect();
-    }
-    let part_apps: Vec<u32> = if apps.len() == slices.len() {
-        ids.iter().map(|&f| apps[f as usize]).collect()
-    } else {
+        .collect()
+}
+
+/// The parallel runner of a shard's functions `ids`, which keeps the level changes it applies;
+/// `apps`: the whole trace's applications (empty: each function is its own); `plan`'s prefix
+/// has one entry per function of the shard, or none.
+pub(crate) fn shard_runner<'c>(
+    ids: &[u32],
+    cfg: &'c PlatformConfig,
+    origin_us: i64,
+    plan: WarmPlan,
+    apps: &[u32],
+) -> Runner<'c> {
+    let part_apps: Vec<u32> = if apps.is_empty() {
         Vec::new()
+    } else {
+        ids.iter().map(|&f| apps[f as usize]).collect()
     };
     let limit = cfg.account_concurrency.map_or(u64::MAX, u64::from);
     let mut runner = Runner::new(
         ids.len(),
-        Some(&ids),
+        Some(ids),
         cfg,
-        trace.origin_us(),
-        part_plan,
+        origin_us,
+        plan,
         &part_apps,
         Mode::Parallel,
         limit,
     );
     runner.col.keep_log();
-    runner.start(&mine);
-    let coupled = |r: &Runner| ShardRunError::Coupled {
-        limit,
-        peak: r.col.peak_usage.max(0) as u64,
-    };
-    while runner.has_work() {
-        if !runner.epoch(&mine, Micros::MAX) {
-            return Err(coupled(&runner));
-        }
-    }
-    let peak = runner.col.peak_usage;
-    let mut out = runner.finish_shard(&ids).ok_or(ShardRunError::Coupled {
-        limit,
-        peak: peak.max(0) as u64,
-    })?;
-    if !out.log.is_monotone() || !out.finish_log.is_monotone() {
-        return Err(ShardRunError::OutOfOrder);
-    }
-    out.functions_in_trace = slices.len() as u32;
-    out.excluded_after_horizon = ids.iter().map(|&f| excluded[f as usize]).sum();
-    Ok(out)
+    runner
 }
 
 /// The outcome of the whole run from its shards' parts (each function in exactly one part),
@@ -271,14 +286,24 @@ pub fn merge_shards(
     cfg: &ValidConfig,
     parts: &[&ShardOutcome],
 ) -> Result<Outcome, ShardRunError> {
-    let cfg: &PlatformConfig = cfg;
-    let n = trace.functions().len();
     let (slices, _) = cut_at_horizon(trace, cfg);
     let plan = WarmPlan::new(cfg, &slices);
+    merge_parts(trace.functions(), &plan, cfg, parts)
+}
+
+/// [`merge_shards`] on the trace's `functions` and the whole run's warm-up `plan` (only its
+/// window and offset are read, not its rows).
+pub(crate) fn merge_parts(
+    functions_meta: &[crate::trace::FunctionMeta],
+    plan: &WarmPlan,
+    cfg: &PlatformConfig,
+    parts: &[&ShardOutcome],
+) -> Result<Outcome, ShardRunError> {
+    let n = functions_meta.len();
     let horizon = plan.horizon(cfg.horizon);
     let window_end = horizon.ok_or(ShardRunError::NoHorizon)?.max(plan.lo);
     let mut functions: Vec<Option<FunctionStats>> = vec![None; n];
-    let name = |f: usize| trace.functions()[f].name.clone();
+    let name = |f: usize| functions_meta[f].name.clone();
     for p in parts {
         if p.functions_in_trace as usize != n {
             return Err(ShardRunError::OtherTrace {
@@ -327,10 +352,10 @@ pub fn merge_shards(
     } else {
         Mode::Parallel
     };
-    let warmup = warmup_report(cfg, &plan);
+    let warmup = warmup_report(cfg, plan);
     let mut outcome = outcome_of(col, all, totals, window_end, plan.lo, mode, warmup);
-    outcome.names = trace.functions().iter().map(|f| f.name.clone()).collect();
-    (outcome.apps, outcome.app_names) = trace.apps();
+    outcome.names = functions_meta.iter().map(|f| f.name.clone()).collect();
+    (outcome.apps, outcome.app_names) = crate::trace::apps_of(functions_meta);
     outcome.excluded_after_horizon = parts.iter().map(|p| p.excluded_after_horizon).sum();
     Ok(outcome)
 }
@@ -513,6 +538,16 @@ impl<'c> Runner<'c> {
     /// Sets the first epoch from the first event.
     pub fn start(&mut self, slices: &[&[Invocation]]) {
         self.t_end = self.next_event(slices).map(|t| (t / MINUTE + 1) * MINUTE);
+    }
+
+    /// The functions it runs.
+    pub fn functions(&self) -> usize {
+        self.sims.len()
+    }
+
+    /// The warm-up's offset: where the trace's own clock starts on the engine's.
+    pub fn offset(&self) -> Micros {
+        self.clock.offset
     }
 
     pub fn has_work(&self) -> bool {
@@ -699,9 +734,19 @@ impl<'c> Runner<'c> {
     /// Ends a shard's run (see [`simulate_shard`]): the functions' numbers by index in the
     /// trace, and the collector's parts before the window is closed. `None` if the account
     /// limit was exceeded within the shard.
-    fn finish_shard(mut self, ids: &[u32]) -> Option<ShardOutcome> {
+    /// Why a shard's parallel run stopped: the account limit binds.
+    pub(crate) fn coupled_error(&self) -> ShardRunError {
+        ShardRunError::Coupled {
+            limit: self.limit,
+            peak: self.col.peak_usage.max(0) as u64,
+        }
+    }
+
+    /// A shard's part of the run (its functions `ids`), once every epoch has run.
+    pub(crate) fn finish_shard(mut self, ids: &[u32]) -> Result<ShardOutcome, ShardRunError> {
+        let coupled = self.coupled_error();
         let window_end = self.window_end();
-        let (functions, _) = self.finish_functions(window_end)?;
+        let (functions, _) = self.finish_functions(window_end).ok_or(coupled)?;
         // The run's changes are applied; what closing the functions changed is pending.
         let run_log = self.col.take_log();
         self.col.keep_log();
@@ -713,7 +758,10 @@ impl<'c> Runner<'c> {
             ..ShardOutcome::default()
         };
         out.take_collector(&mut self.col, run_log);
-        Some(out)
+        if !out.log.is_monotone() || !out.finish_log.is_monotone() {
+            return Err(ShardRunError::OutOfOrder);
+        }
+        Ok(out)
     }
 }
 

@@ -20,11 +20,11 @@ pub use coldstart::{InitDist, InitSpec};
 pub use cpu::{CpuModel, CpuReference, CpuUse, MeasuredCurve, VcpuRule};
 pub(crate) use driver::Runner;
 pub use driver::{
-    RunOptions, ShardRunError, merge_shards, shard_key, simulate, simulate_mode, simulate_shard,
-    simulate_waking_eagerly, simulate_with,
+    RunOptions, ShardRunError, merge_shards, shard_ids, shard_key, simulate, simulate_mode,
+    simulate_shard, simulate_waking_eagerly, simulate_with,
 };
 pub use keepalive::{FixedKeepAlive, KeepAlivePolicy, KeepAliveSpec};
-pub use stream::simulate_stream;
+pub use stream::{merge_shards_stream, simulate_shard_stream, simulate_stream};
 pub(crate) use warmup::WarmPlan;
 pub use warmup::cyclic_span;
 

@@ -10,8 +10,10 @@
 //! A cyclic warm-up's replayed end streams too: a second source, windowed to that end
 //! ([`Window`]), fills the functions' prefixes before any row of the trace is given.
 
+use super::ShardRunError;
 use super::driver::Runner;
 use super::{PlatformConfig, ValidConfig, WarmPlan, Warmup};
+use crate::outcome::shard::ShardOutcome;
 use crate::outcome::{Mode, Outcome};
 use crate::time::{MINUTE, Micros, ceil_minute};
 use crate::trace::Invocation;
@@ -41,7 +43,9 @@ pub fn simulate_stream<S: ArrivalSource>(
     let (apps, app_names) = crate::trace::apps_of(facts.functions());
     let run = |mode| {
         let warm = window.map(|(from, to)| Window::new(make(), n, from, to));
-        run(make(), warm, n, cfg, &plan, &apps, mode, limit)
+        let runner = Runner::new(n, None, cfg, 0, plan.clone(), &apps, mode, limit);
+        let (runner, given) = replay(runner, make(), warm).ok()?;
+        runner.finish().map(|o| (o, given))
     };
     let (mut outcome, given) = match mode {
         Mode::Coupled => run(Mode::Coupled),
@@ -54,23 +58,59 @@ pub fn simulate_stream<S: ArrivalSource>(
     outcome
 }
 
-/// One replay of `src`, after the rows of `warm` on the engine's clock (a cyclic warm-up's
-/// replayed end, before any row of `src`). `None` when a parallel run finds that the account
-/// limit binds.
-#[allow(clippy::too_many_arguments)]
-fn run<S: ArrivalSource>(
+/// Runs shard `ids` (see [`super::shard_ids`]) of the run [`simulate_stream`] makes, as
+/// [`super::simulate_shard`] does on the whole trace: `all()` gives every function's rows (a
+/// cyclic warm-up's plan reads them once), `mine()` the shard's functions' rows, in `ids`' order
+/// (`bufs[k]` holds function `ids[k]`'s rows); `rows_of_mine`: their invocations, also those
+/// after the horizon.
+pub fn simulate_shard_stream<S: ArrivalSource>(
+    all: impl Fn() -> S,
+    mine: impl Fn() -> S,
+    facts: &Facts,
+    ids: &[u32],
+    rows_of_mine: u64,
+    cfg: &ValidConfig,
+) -> Result<ShardOutcome, ShardRunError> {
+    let cfg: &PlatformConfig = cfg;
+    super::driver::check_shardable(cfg)?;
+    let n = facts.functions().len();
+    let (mut plan, window) = plan(&all, cfg, n, facts);
+    plan.prefix = vec![Vec::new(); ids.len()];
+    let (apps, _) = crate::trace::apps_of(facts.functions());
+    let warm = window.map(|(from, to)| Window::new(mine(), ids.len(), from, to));
+    let runner = super::driver::shard_runner(ids, cfg, 0, plan, &apps);
+    let (runner, given) = replay(runner, mine(), warm)?;
+    let mut out = runner.finish_shard(ids)?;
+    out.functions_in_trace = n as u32;
+    out.excluded_after_horizon = rows_of_mine - given;
+    Ok(out)
+}
+
+/// The whole run's outcome from its shards' parts, as [`super::merge_shards`] makes it from the
+/// held trace; `all()` gives every function's rows (a cyclic warm-up's plan reads them once).
+pub fn merge_shards_stream<S: ArrivalSource>(
+    all: impl Fn() -> S,
+    facts: &Facts,
+    cfg: &ValidConfig,
+    parts: &[&ShardOutcome],
+) -> Result<Outcome, ShardRunError> {
+    let cfg: &PlatformConfig = cfg;
+    let (plan, _) = plan(&all, cfg, facts.functions().len(), facts);
+    super::driver::merge_parts(facts.functions(), &plan, cfg, parts)
+}
+
+/// Replays `src` on `runner` (made for the source's functions, in its order), after the rows
+/// of `warm` on the engine's clock (a cyclic warm-up's replayed end, before any row of `src`);
+/// gives back the runner with every epoch run, and the rows of `src` given. `Err`: a parallel
+/// run found that the account limit binds (`ShardRunError::Coupled`).
+fn replay<'c, S: ArrivalSource>(
+    mut runner: Runner<'c>,
     mut src: S,
     mut warm: Option<Window<S>>,
-    n: usize,
-    cfg: &PlatformConfig,
-    plan: &WarmPlan,
-    apps: &[u32],
-    mode: Mode,
-    limit: u64,
-) -> Option<(Outcome, u64)> {
-    let offset = plan.offset;
+) -> Result<(Runner<'c>, u64), ShardRunError> {
+    let offset = runner.offset();
+    let n = runner.functions();
     let mut bufs: Vec<Vec<Invocation>> = vec![Vec::new(); n];
-    let mut runner = Runner::new(n, None, cfg, 0, plan.clone(), apps, mode, limit);
     // Gives the rows of `src` up to `at_least` (its own clock), or on to the next minute that
     // has any; returns the bound before which every row of it is given (`MAX`: all).
     let fill =
@@ -126,7 +166,7 @@ fn run<S: ArrivalSource>(
         if end <= complete {
             let slices: Vec<&[Invocation]> = bufs.iter().map(Vec::as_slice).collect();
             if !runner.epoch(&slices, complete) {
-                return None;
+                return Err(runner.coupled_error());
             }
             ran = true;
             runner.drop_taken(&mut bufs);
@@ -143,7 +183,7 @@ fn run<S: ArrivalSource>(
         }
     }
     let given = src.given();
-    runner.finish().map(|o| (o, given))
+    Ok((runner, given))
 }
 
 /// The warm-up plan [`WarmPlan::new`] makes on the whole trace, without its prefix rows, and

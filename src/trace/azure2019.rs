@@ -251,8 +251,17 @@ impl Parsed {
         &self,
         seed: u64,
     ) -> Result<(crate::trace::Trace, crate::trace::format::LoadReport), TraceError> {
+        self.load_shard(seed, None)
+    }
+
+    /// As [`Parsed::load`], with `only`: the rows of that shard's functions only.
+    pub fn load_shard(
+        &self,
+        seed: u64,
+        only: Option<crate::shard::Shard>,
+    ) -> Result<(crate::trace::Trace, crate::trace::format::LoadReport), TraceError> {
         let mut sink = TraceBuilder::new();
-        let (rows, notes) = self.expand(seed, None, &mut sink)?;
+        let (rows, notes) = self.expand(seed, only, &mut sink)?;
         let report = crate::trace::format::LoadReport {
             format: Some(crate::trace::format::TraceFormat::AZURE2019),
             rows,
@@ -479,14 +488,74 @@ impl Parsed {
         (facts, rows_of)
     }
 
+    /// Every invocation of the functions `ids` (indices into the facts' functions), also those
+    /// after a horizon.
+    pub fn invocations_of(&self, ids: &[u32]) -> u64 {
+        let (_, rows_of) = self.listing();
+        ids.iter()
+            .flat_map(|&f| &rows_of[f as usize])
+            .map(|&i| self.rows[i as usize].total)
+            .sum()
+    }
+
+    /// A stable fingerprint of what a replay drawn with `seed` reads: every function's name and
+    /// application, and the rows (day, busy minutes and counts, durations, memory, trigger) of
+    /// the functions `rows_of` keeps, and how arrivals are placed in a minute. Shards and their
+    /// merge check that they read the same trace without expanding it.
+    pub fn fingerprint_of(&self, seed: u64, rows_of: impl Fn(usize) -> bool) -> u64 {
+        let (functions, rows) = self.listing();
+        let metas = functions.iter().flat_map(|f| {
+            [
+                crate::seed::hash_bytes(f.name.as_bytes()),
+                f.app
+                    .as_ref()
+                    .map_or(0, |a| crate::seed::hash_bytes(a.as_bytes()) | 1),
+            ]
+        });
+        let kept = rows.iter().enumerate().filter(|&(f, _)| rows_of(f));
+        let words = kept.flat_map(|(f, rows)| {
+            std::iter::once(f as u64).chain(rows.iter().flat_map(|&i| {
+                let r = &self.rows[i as usize];
+                [
+                    u64::from(r.day),
+                    r.total,
+                    u64::from(r.memory_mb) << 8 | r.trigger as u64,
+                    r.counts.fingerprint(),
+                ]
+                .into_iter()
+                .chain(r.quantiles.words())
+            }))
+        });
+        crate::seed::hash_words(
+            [seed, self.arrivals as u64, functions.len() as u64]
+                .into_iter()
+                .chain(metas)
+                .chain(words),
+        )
+    }
+
     /// The replay of this trace's rows drawn with `seed`, made minute by minute as it is asked
     /// for (see [`Stream`]).
     pub fn stream(&self, seed: u64, horizon: Option<Micros>) -> Stream<'_> {
-        let (_, rows_of) = self.listing();
+        self.stream_of(seed, horizon, None)
+    }
+
+    /// As [`Parsed::stream`], of the functions `ids` only (indices into the facts' functions,
+    /// increasing): the source's function `k` is `ids[k]`, and its rows name `ids[k]` (a
+    /// shard's replay, see `engine::simulate_shard_stream`).
+    pub fn stream_of(&self, seed: u64, horizon: Option<Micros>, ids: Option<&[u32]>) -> Stream<'_> {
+        let (_, mut rows_of) = self.listing();
+        if let Some(ids) = ids {
+            rows_of = ids
+                .iter()
+                .map(|&f| std::mem::take(&mut rows_of[f as usize]))
+                .collect();
+        }
         Stream {
             parsed: self,
             seed,
             horizon,
+            ids: ids.map(<[u32]>::to_vec),
             functions: rows_of
                 .into_iter()
                 .map(|rows| Cursor {
@@ -510,6 +579,8 @@ pub struct Stream<'p> {
     parsed: &'p Parsed,
     seed: u64,
     horizon: Option<Micros>,
+    /// The whole trace's index of each function given (`None`: every function, in order).
+    ids: Option<Vec<u32>>,
     functions: Vec<Cursor>,
     offsets: Vec<f64>,
     given: u64,
@@ -557,7 +628,13 @@ impl crate::trace::stream::ArrivalSource for Stream<'_> {
                 let key = &parsed.names[r.name as usize].key;
                 let rng = c.rng.get_or_insert_with(|| row_rng(self.seed, key, r));
                 let horizon = self.horizon.unwrap_or(Micros::MAX);
-                let trigger = self.triggers.get(f).copied().flatten().unwrap_or(r.trigger);
+                let whole = self.ids.as_ref().map_or(f, |ids| ids[f] as usize);
+                let trigger = self
+                    .triggers
+                    .get(whole)
+                    .copied()
+                    .flatten()
+                    .unwrap_or(r.trigger);
                 let before = buf.len();
                 let b = c
                     .busy
@@ -567,7 +644,7 @@ impl crate::trace::stream::ArrivalSource for Stream<'_> {
                         buf.push(Invocation {
                             arrival: at,
                             duration: d,
-                            function: f as u32,
+                            function: whole as u32,
                             memory_mb: r.memory_mb,
                             trigger,
                         });

@@ -70,6 +70,11 @@ impl MinuteCounts {
         std::iter::successors(Some(self.first()), |&b| self.after(b))
     }
 
+    /// A stable hash of the busy minutes and counts.
+    pub fn fingerprint(&self) -> u64 {
+        crate::seed::hash_bytes(&self.bytes)
+    }
+
     /// Bytes held (for measurements).
     pub fn heap_bytes(&self) -> usize {
         self.bytes.len()

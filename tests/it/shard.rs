@@ -161,6 +161,64 @@ fn a_shard_needs_a_horizon_and_an_account_limit_that_does_not_bind() {
     );
 }
 
+/// A streamed shard of an Azure 2019 trace (only its functions expanded, minute by minute) is
+/// the held shard's part, state for state; the streamed merge (no rows held, a cyclic plan made
+/// a minute at a time) is the whole run's outcome.
+#[test]
+fn streamed_shards_of_an_azure_2019_trace_are_the_held_shards_and_merge_into_the_whole_run() {
+    use faasplan::engine::{merge_shards_stream, shard_ids, simulate_shard_stream};
+    use faasplan::time::MINUTE;
+    use faasplan::trace::azure2019;
+    use faasplan::trace::input::Input;
+    let seed = 5;
+    let opts = common::azure_2019_sample_options(seed);
+    let input =
+        Input::open(&common::azure_2019_sample_dir().join("invocations_per_function.csv")).unwrap();
+    let parsed = azure2019::parse(input, &azure2019::Options::of(&opts)).unwrap();
+    let (trace, _) = parsed.load(seed).unwrap();
+    let (facts, _) = parsed.facts();
+    let mut settings = Vec::new();
+    for warmup in [Warmup::None, Warmup::Cyclic] {
+        let mut cfg = PlatformConfig::lambda_defaults(InitDist::lognormal(200.0, 800.0).unwrap());
+        cfg.account_concurrency = None;
+        cfg.horizon = Some(30 * MINUTE);
+        cfg.warmup = warmup;
+        settings.push(cfg);
+    }
+    let mut c = settings[1].clone();
+    c.keep_alive = KeepAliveSpec::parse("hybrid").unwrap().policy();
+    c.max_lifetime = c.keep_alive.max_lifetime();
+    c.provisioned = 1;
+    settings.push(c);
+    for (k, cfg) in settings.iter().enumerate() {
+        let valid = cfg.validate_for(&trace).unwrap();
+        let all = || parsed.stream(seed, cfg.horizon);
+        let n = 3;
+        let mut parts = Vec::new();
+        for i in 0..n {
+            let shard = Shard::new(i, n).unwrap();
+            let held = simulate_shard(&trace, &valid, shard).unwrap();
+            let ids = shard_ids(&facts.functions, shard);
+            let mine = || parsed.stream_of(seed, cfg.horizon, Some(&ids));
+            let rows = parsed.invocations_of(&ids);
+            let streamed = simulate_shard_stream(all, mine, &facts, &ids, rows, &valid).unwrap();
+            assert_eq!(
+                format!("{streamed:?}"),
+                format!("{held:?}"),
+                "setting {k}, shard {shard}"
+            );
+            parts.push(streamed);
+        }
+        let refs: Vec<&ShardOutcome> = parts.iter().collect();
+        let merged = merge_shards_stream(all, &facts, &valid, &refs).unwrap();
+        assert_eq!(
+            json(&merged),
+            json(&simulate(&trace, &valid)),
+            "setting {k}"
+        );
+    }
+}
+
 #[test]
 fn the_merge_refuses_a_missing_or_doubled_part() {
     let t = trace();
@@ -558,7 +616,7 @@ mod cli {
             format!("{s}/function_durations_percentiles.csv"),
             format!("{s}/app_memory_percentiles.csv"),
         );
-        let settings = [
+        let base = [
             inv.as_str(),
             "--durations",
             dur.as_str(),
@@ -566,32 +624,59 @@ mod cli {
             mem.as_str(),
             "--horizon",
             "20m",
-            "--warmup",
-            "none",
             "--account-concurrency",
             "none",
         ];
-        let parts = shards(tmp.path(), &settings, 2);
-        // Each shard expanded only its own functions' arrivals: the read report says so.
-        for i in 0..2 {
-            let shard = format!("{i}/2");
-            let p = tmp.path().join("again.fpp");
-            let mut args = vec!["simulate"];
-            args.extend_from_slice(&settings);
-            args.extend(["--shard", &shard, "--partial", p.to_str().unwrap()]);
-            let err = stderr(&run(&args));
-            assert!(
-                err.contains("invocations of 60 functions") && !err.contains("became 5513999"),
-                "{err}"
-            );
+        for warmup in ["none", "cyclic"] {
+            let mut whole = vec!["simulate"];
+            whole.extend_from_slice(&base);
+            whole.extend(["--warmup", warmup, "--format", "json"]);
+            let want = run(&whole);
+            assert!(want.status.success(), "{}", stderr(&want));
+            // Streamed, the shards and the merge hold no expanded trace: a bound of one held
+            // invocation does not stop them (the merge reads the parsed counts only).
+            let mut streamed = base.to_vec();
+            streamed.extend(["--warmup", warmup, "--max-invocations", "1"]);
+            let d = tmp.path().join(format!("streamed-{warmup}"));
+            std::fs::create_dir_all(&d).unwrap();
+            let parts = shards(&d, &streamed, 2);
+            let got = merge(&parts, &["--format", "json"]);
+            assert!(got.status.success(), "{}", stderr(&got));
+            assert_eq!(got.stdout, want.stdout, "streamed shards, warm-up {warmup}");
+            // Read first, each shard expands only its own functions (without a cyclic warm-up,
+            // which needs every function's end): the whole trace is 5,513,999 invocations,
+            // over a bound of 5,000,000 that each shard's functions stay under.
+            if warmup == "none" {
+                let mut held = base.to_vec();
+                held.extend([
+                    "--warmup",
+                    warmup,
+                    "--read-first",
+                    "--max-invocations",
+                    "5000000",
+                ]);
+                let d = tmp.path().join("held");
+                std::fs::create_dir_all(&d).unwrap();
+                let parts = shards(&d, &held, 2);
+                let got = merge(&parts, &["--format", "json"]);
+                assert!(got.status.success(), "{}", stderr(&got));
+                assert_eq!(got.stdout, want.stdout, "shards read first");
+                let mut too_many = vec!["simulate"];
+                too_many.extend_from_slice(&base);
+                too_many.extend([
+                    "--warmup",
+                    warmup,
+                    "--read-first",
+                    "--max-invocations",
+                    "5000000",
+                ]);
+                assert_eq!(
+                    faasplan(&too_many).status.code(),
+                    Some(2),
+                    "the whole trace, held"
+                );
+            }
         }
-        let mut whole = vec!["simulate"];
-        whole.extend_from_slice(&settings);
-        whole.extend(["--format", "json"]);
-        let want = run(&whole);
-        let got = merge(&parts, &["--format", "json"]);
-        assert!(got.status.success(), "{}", stderr(&got));
-        assert_eq!(got.stdout, want.stdout);
     }
 
     #[test]
