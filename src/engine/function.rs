@@ -155,6 +155,15 @@ fn mb_us(us: Micros, mb: u16) -> u128 {
 }
 
 /// The part of `[start, end)` inside the measured window `[lo, clip)`.
+/// Adds an on-demand instance's idle time and loaded time, clipped to `[lo, clip)`, to `stats`.
+fn count_idle_life(stats: &mut FunctionStats, l: &Late, lo: Micros, clip: Micros) {
+    let idle = clipped(l.idle_since, l.death, lo, clip);
+    let life = clipped(l.birth, l.death, lo, clip);
+    stats.on_demand_idle_us += idle;
+    stats.idle_mb_us += mb_us(idle, l.memory_mb);
+    stats.loaded_mb_us += mb_us(life, l.memory_mb);
+}
+
 fn clipped(start: Micros, end: Micros, lo: Micros, clip: Micros) -> Micros {
     end.min(clip).saturating_sub(start.clamp(lo, clip.max(lo)))
 }
@@ -452,11 +461,24 @@ impl<'t> FunctionSim<'t> {
 
     /// Counts a dead instance's last idle period and whole life, clipped to `[lo, clip)`.
     fn count_idle_life(&mut self, l: Late, clip: Micros) {
-        let idle = clipped(l.idle_since, l.death, self.lo, clip);
-        let life = clipped(l.birth, l.death, self.lo, clip);
-        self.stats.on_demand_idle_us += idle;
-        self.stats.idle_mb_us += mb_us(idle, l.memory_mb);
-        self.stats.loaded_mb_us += mb_us(life, l.memory_mb);
+        count_idle_life(&mut self.stats, &l, self.lo, clip);
+    }
+
+    /// Counts the instances that died after the function's last event but no later than it is
+    /// now: the window reaches past their deaths, so they are counted as `finish` would count
+    /// them. Without this, a function whose every instance outlives its last request (one
+    /// invoked less often than its keep-alive) would hold one record per cold start until the
+    /// end of the run.
+    fn count_late(&mut self) {
+        let (t, lo, clip) = (self.last_event, self.lo, self.clip);
+        let stats = &mut self.stats;
+        self.late.retain(|l| {
+            let due = l.death <= t;
+            if due {
+                count_idle_life(stats, l, lo, clip);
+            }
+            !due
+        });
     }
 
     /// Processes the next event, which the caller found at (`now`, `phase`) with `next_event`.
@@ -480,6 +502,13 @@ impl<'t> FunctionSim<'t> {
                 if !self.share.as_ref().is_some_and(|s| s.is_due(id, t)));
         if !prewarm && !stale {
             self.last_event = self.last_event.max(now);
+            if self
+                .late
+                .first()
+                .is_some_and(|l| l.death <= self.last_event)
+            {
+                self.count_late();
+            }
         }
         if !self.measuring && now >= self.lo {
             self.start_measuring();
