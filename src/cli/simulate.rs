@@ -243,7 +243,13 @@ fn sorted_streamed(
         (super::validate_for(cfg, facts)?, triggers)
     };
     let outcome = pool.install(|| {
-        faasplan::engine::simulate_stream(|| file.stream(&triggers), facts, &valid, force)
+        faasplan::engine::simulate_stream_from(
+            || file.stream(&triggers),
+            facts,
+            file.origin_us(),
+            &valid,
+            force,
+        )
     });
     file.check()?;
     output(

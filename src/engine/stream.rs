@@ -29,6 +29,19 @@ pub fn simulate_stream<S: ArrivalSource>(
     cfg: &ValidConfig,
     force: Option<Mode>,
 ) -> Outcome {
+    simulate_stream_from(make, facts, 0, cfg, force)
+}
+
+/// As [`simulate_stream`], for a trace whose time 0 stands for `origin_us` in its own clock
+/// ([`crate::trace::Trace::origin_us`]: a provisioned schedule's time of day counts from it).
+/// [`simulate_stream`] is this at origin 0, an Azure 2019 trace's.
+pub fn simulate_stream_from<S: ArrivalSource>(
+    make: impl Fn() -> S,
+    facts: &Facts,
+    origin_us: i64,
+    cfg: &ValidConfig,
+    force: Option<Mode>,
+) -> Outcome {
     let cfg: &PlatformConfig = cfg;
     let n = facts.functions().len();
     let mode = match force {
@@ -41,7 +54,12 @@ pub fn simulate_stream<S: ArrivalSource>(
     let (apps, app_names) = crate::trace::apps_of(facts.functions());
     let run = |mode| {
         let warm = window.map(|(from, to)| Window::new(make(), n, from, to));
-        run(make(), warm, n, cfg, &plan, &apps, mode, limit)
+        let scheduling = Scheduling {
+            mode,
+            limit,
+            origin_us,
+        };
+        run(make(), warm, n, cfg, &plan, &apps, scheduling)
     };
     let (mut outcome, given) = match mode {
         Mode::Coupled => run(Mode::Coupled),
@@ -52,6 +70,15 @@ pub fn simulate_stream<S: ArrivalSource>(
     (outcome.apps, outcome.app_names) = (apps, app_names);
     outcome.excluded_after_horizon = facts.invocation_count() - given;
     outcome
+}
+
+/// How one replay is scheduled: the mode, the account limit, and the trace's origin (for the
+/// time of day).
+#[derive(Clone, Copy)]
+struct Scheduling {
+    mode: Mode,
+    limit: u64,
+    origin_us: i64,
 }
 
 /// One replay of `src`, after the rows of `warm` on the engine's clock (a cyclic warm-up's
@@ -65,12 +92,15 @@ fn run<S: ArrivalSource>(
     cfg: &PlatformConfig,
     plan: &WarmPlan,
     apps: &[u32],
-    mode: Mode,
-    limit: u64,
+    Scheduling {
+        mode,
+        limit,
+        origin_us,
+    }: Scheduling,
 ) -> Option<(Outcome, u64)> {
     let offset = plan.offset;
     let mut bufs: Vec<Vec<Invocation>> = vec![Vec::new(); n];
-    let mut runner = Runner::new(n, None, cfg, 0, plan.clone(), apps, mode, limit);
+    let mut runner = Runner::new(n, None, cfg, origin_us, plan.clone(), apps, mode, limit);
     // Gives the rows of `src` up to `at_least` (its own clock), or on to the next minute that
     // has any; returns the bound before which every row of it is given (`MAX`: all).
     let fill =

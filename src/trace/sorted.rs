@@ -473,6 +473,12 @@ impl SortedFile {
         &self.notes
     }
 
+    /// The file-clock time the trace's 0 stands for (the earliest arrival's minute), as
+    /// [`crate::trace::Trace::origin_us`].
+    pub fn origin_us(&self) -> i64 {
+        self.origin
+    }
+
     /// The reorder window the replays hold: the file's largest lag, microseconds.
     pub fn window(&self) -> Micros {
         self.window
