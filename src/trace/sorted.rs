@@ -1,19 +1,19 @@
 //! Row files replayed as they are read (issue 16): a canonical CSV or an Azure 2021 file, one
 //! row per invocation, in arrival order or out of it by a bounded lag (Azure 2021 orders its
 //! rows by end time), given to the engine piecewise ([`ArrivalSource`]) while a second thread
-//! parses the file. A first pass ([`survey`]) reads the file once, holding no row, for the
-//! trace's [`Facts`] and what a replay needs (the origin, each function's rows before the
-//! horizon); each [`SortedFile::stream`] reads it again from the start.
+//! parses the file. A first pass ([`survey`]) reads the file once for the trace's [`Facts`] and
+//! what a replay needs (the origin, each function's rows before the horizon), holding no row
+//! (with a horizon, the arrival and function of the rows read before the origin is certain: the
+//! first window's); each [`SortedFile::stream`] reads it again from the start.
 //!
-//! Rows leave a reorder heap in (arrival, file order) once no row still to be read can come
-//! before them: a row may arrive at most the window before the latest arrival read earlier
-//! (the first pass measures the largest lag and the replays use it; a larger lag than allowed is
-//! [`WindowTooSmall`], naming the line). The rows given are the held trace's, in its order: the
-//! same parse, the origin at the earliest arrival's minute, each function's rows by arrival with
-//! ties in file order.
+//! A row may arrive at most the window before the latest arrival read above it: the first pass
+//! measures the largest lag (a larger one than allowed is [`WindowTooSmall`], naming the line)
+//! and the replays hold back what that lag needs, releasing rows in (arrival, file order) once no
+//! row still to be read can come before them. The rows given are the held trace's, in its
+//! order: the same parse, the origin at the earliest arrival's minute, each function's rows by
+//! arrival with ties in file order.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{self, AtomicBool};
@@ -99,39 +99,6 @@ struct Raw {
     trigger: Trigger,
 }
 
-/// A row in the reorder heap, ordered by (arrival, file order).
-#[derive(Debug, Clone, Copy)]
-struct Pending {
-    seq: u64,
-    row: Raw,
-}
-
-impl Pending {
-    fn key(&self) -> (i64, u64) {
-        (self.row.at, self.seq)
-    }
-}
-
-impl PartialEq for Pending {
-    fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
-    }
-}
-
-impl Eq for Pending {}
-
-impl PartialOrd for Pending {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Pending {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.key().cmp(&other.key())
-    }
-}
-
 /// The input, read until `stop` is set (then it ends, as if the file did).
 struct Stoppable<R> {
     inner: R,
@@ -152,13 +119,22 @@ impl<R: Read> Read for Stoppable<R> {
 struct Sorter {
     tx: SyncSender<Vec<Raw>>,
     stop: Arc<AtomicBool>,
-    index: HashMap<String, u32>,
+    index: HashMap<String, u32, foldhash::fast::FixedState>,
     functions: Vec<FunctionMeta>,
-    last: Option<(String, u32)>,
-    heap: BinaryHeap<Reverse<Pending>>,
-    seq: u64,
+    /// The name interned last and its index (`u32::MAX`: none yet): consecutive rows often
+    /// share a function, and the name is copied into a kept buffer, not allocated per row.
+    last_name: String,
+    last_id: u32,
+    /// Rows read and not released: those kept back at the last release (sorted), then as read.
+    pending: Vec<Raw>,
+    /// How many rows were kept back at the last release: the next comes after as many again.
+    kept: usize,
     latest: Option<i64>,
+    /// The largest lag allowed, microseconds.
     window: Micros,
+    /// Release rows in arrival order (a replay), or as read (the first pass, which needs no
+    /// order and so holds no rows).
+    reorder: bool,
     line: u64,
     /// The largest lag seen, microseconds.
     lag: Micros,
@@ -179,22 +155,36 @@ impl Sorter {
         }
     }
 
-    /// Every row still held, in order.
-    fn flush(&mut self) {
-        while let Some(Reverse(p)) = self.heap.pop() {
-            self.batch.push(p.row);
+    /// Releases the pending rows that arrive before `bound`, in (arrival, file order): a
+    /// stable sort (the rows kept back are sorted and came earlier in the file than the rest,
+    /// which come nearly in order, so the sort merges a few runs).
+    fn release(&mut self, bound: i64) {
+        self.pending.sort_by_key(|r| r.at);
+        let n = self.pending.partition_point(|r| r.at < bound);
+        let mut from = 0;
+        while from < n {
+            let room = BATCH_ROWS.saturating_sub(self.batch.len()).max(1);
+            let take = room.min(n - from);
+            self.batch
+                .extend_from_slice(&self.pending[from..from + take]);
+            from += take;
             if self.batch.len() >= BATCH_ROWS {
                 self.send();
             }
         }
+        self.pending.drain(..n);
+        self.kept = self.pending.len();
+    }
+
+    /// Every row still held, in order.
+    fn flush(&mut self) {
+        self.release(i64::MAX);
         self.send();
     }
 
     fn intern(&mut self, name: &str) -> u32 {
-        if let Some((n, id)) = &self.last
-            && n == name
-        {
-            return *id;
+        if self.last_id != u32::MAX && self.last_name == name {
+            return self.last_id;
         }
         let id = match self.index.get(name) {
             Some(&id) => id,
@@ -208,7 +198,9 @@ impl Sorter {
                 id
             }
         };
-        self.last = Some((name.to_string(), id));
+        self.last_name.clear();
+        self.last_name.push_str(name);
+        self.last_id = id;
         id
     }
 }
@@ -252,18 +244,21 @@ impl RowSink for Sorter {
             memory_mb,
             trigger,
         };
-        self.heap.push(Reverse(Pending { seq: self.seq, row }));
-        self.seq += 1;
-        // No row still to be read arrives before `latest - window`.
-        let bound = self.latest.unwrap_or(at) - self.window as i64;
-        while let Some(Reverse(p)) = self.heap.peek()
-            && p.row.at < bound
-        {
-            self.batch.push(p.row);
-            self.heap.pop();
+        if self.window == 0 || !self.reorder {
+            // Rows in arrival order (any other is over the window), or no order wanted.
+            self.batch.push(row);
+            if self.batch.len() >= BATCH_ROWS {
+                self.send();
+            }
+            return;
         }
-        if self.batch.len() >= BATCH_ROWS {
-            self.send();
+        self.pending.push(row);
+        // Sorting and releasing once the rows read since the last release outnumber those kept
+        // back then keeps the work per row constant, and what is held within twice the window.
+        if self.pending.len() >= 2 * self.kept + BATCH_ROWS {
+            // No row still to be read arrives before `latest - window`.
+            let bound = self.latest.unwrap_or(at) - self.window as i64;
+            self.release(bound);
         }
     }
 
@@ -297,10 +292,12 @@ struct Ended {
 }
 
 /// Parses `path` on a thread of its own; the rows come out of the receiver in order.
+/// `window`: the largest lag allowed; `reorder`: release rows in arrival order, else as read.
 fn spawn(
     path: &Path,
     format: &RowFormat,
     window: Micros,
+    reorder: bool,
 ) -> std::io::Result<(Receiver<Vec<Raw>>, JoinHandle<Ended>)> {
     let (tx, rx) = sync_channel(BATCHES_IN_FLIGHT);
     let (path, format) = (path.to_path_buf(), format.clone());
@@ -311,13 +308,15 @@ fn spawn(
             let mut sink = Sorter {
                 tx,
                 stop: stop.clone(),
-                index: HashMap::new(),
+                index: HashMap::default(),
                 functions: Vec::new(),
-                last: None,
-                heap: BinaryHeap::new(),
-                seq: 0,
+                last_name: String::new(),
+                last_id: u32::MAX,
+                pending: Vec::new(),
+                kept: 0,
                 latest: None,
                 window,
+                reorder,
                 line: 0,
                 lag: 0,
                 over: None,
@@ -369,8 +368,8 @@ pub struct SortedFile {
     error: Mutex<Option<TraceError>>,
 }
 
-/// The first pass over the file at `path` in `format`, reading every row once and holding
-/// none. `max_lag`: `None` wants rows in arrival order (otherwise `Ok(None)`: read the trace
+/// The first pass over the file at `path` in `format`, reading every row once (see the module
+/// documentation for what it holds). `max_lag`: `None` wants rows in arrival order (otherwise `Ok(None)`: read the trace
 /// whole instead); `Some(w)` allows rows up to `w` before a row read earlier, and a larger lag is
 /// [`WindowTooSmall`]. A file without rows is `Ok(None)` too. `horizon` is the run's.
 pub fn survey(
@@ -383,32 +382,62 @@ pub fn survey(
         path: path.to_path_buf(),
         error,
     };
-    let (rx, handle) = spawn(path, &format, max_lag.unwrap_or(0)).map_err(io)?;
-    let mut origin: Option<i64> = None;
-    let mut before_horizon: Vec<u64> = Vec::new();
-    let mut sizes: Vec<Vec<u16>> = Vec::new();
-    let mut last: Option<(Micros, u32)> = None;
+    let allowed = max_lag.unwrap_or(0);
+    // Rows come as read: every fact but the rows before the horizon is a least or greatest, or
+    // a count, whatever the order.
+    let (rx, handle) = spawn(path, &format, allowed, false).map_err(io)?;
+    let mut least: Option<i64> = None;
+    let mut latest = i64::MIN;
+    let mut rows_of: Vec<u64> = Vec::new();
+    // Per function, each memory size with the (arrival, row) key of its first row in the
+    // trace's order.
+    let mut sizes: Vec<Vec<(u16, (i64, u64))>> = Vec::new();
+    // The latest arrival, and the first function (in the trace's order) with it.
+    let mut last: Option<(i64, u32)> = None;
     let mut count = 0u64;
+    // With a horizon: the rows before it need the origin, which is final once no row still to
+    // be read can arrive before the earliest so far (rows lag by at most `allowed`); until
+    // then the rows' (arrival, function) wait here.
+    let mut before_horizon: Vec<u64> = Vec::new();
+    let mut waiting: Vec<(i64, u32)> = Vec::new();
+    let mut origin: Option<i64> = None;
+    let floor = |at: i64| at.div_euclid(MINUTE as i64) * MINUTE as i64;
     for batch in rx {
         for r in batch {
-            let o = *origin.get_or_insert(r.at.div_euclid(MINUTE as i64) * MINUTE as i64);
-            let rel = (r.at - o) as Micros;
             let f = r.function as usize;
-            if f >= before_horizon.len() {
-                before_horizon.resize(f + 1, 0);
+            if f >= rows_of.len() {
+                rows_of.resize(f + 1, 0);
                 sizes.resize(f + 1, Vec::new());
+                before_horizon.resize(f + 1, 0);
             }
-            if horizon.is_none_or(|h| rel < h) {
-                before_horizon[f] += 1;
+            rows_of[f] += 1;
+            let key = (r.at, count);
+            match sizes[f].iter_mut().find(|(m, _)| *m == r.memory_mb) {
+                Some((_, first)) => *first = (*first).min(key),
+                None => sizes[f].push((r.memory_mb, key)),
             }
-            if !sizes[f].contains(&r.memory_mb) {
-                sizes[f].push(r.memory_mb);
+            if last.is_none_or(|(t, g)| r.at > t || (r.at == t && r.function < g)) {
+                last = Some((r.at, r.function));
             }
-            // The latest arrival, and the first function (in the trace's order) with it.
-            if last.is_none_or(|(t, g)| rel > t || (rel == t && r.function < g)) {
-                last = Some((rel, r.function));
-            }
+            least = Some(least.map_or(r.at, |l| l.min(r.at)));
+            latest = latest.max(r.at);
             count += 1;
+            if let Some(h) = horizon {
+                match origin {
+                    Some(o) => before_horizon[f] += u64::from(((r.at - o) as Micros) < h),
+                    None => {
+                        waiting.push((r.at, r.function));
+                        let l = least.unwrap_or(r.at);
+                        if latest.saturating_sub(allowed as i64) >= l {
+                            let o = floor(l);
+                            origin = Some(o);
+                            for (at, g) in waiting.drain(..) {
+                                before_horizon[g as usize] += u64::from(((at - o) as Micros) < h);
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
     let ended = joined(handle);
@@ -425,18 +454,32 @@ pub fn survey(
         };
     }
     let (report, notes) = ended.read?;
-    let Some(origin) = origin else {
+    let Some(least) = least else {
         return Ok(None);
     };
+    let origin = floor(least);
     let n = ended.functions.len();
-    before_horizon.resize(n, 0);
+    rows_of.resize(n, 0);
     sizes.resize(n, Vec::new());
-    let mut row_memory_sizes = Vec::new();
-    for s in sizes.iter().flatten() {
-        if !row_memory_sizes.contains(s) {
-            row_memory_sizes.push(*s);
+    before_horizon.resize(n, 0);
+    match horizon {
+        None => before_horizon = rows_of,
+        Some(h) => {
+            for (at, g) in waiting {
+                before_horizon[g as usize] += u64::from(((at - origin) as Micros) < h);
+            }
         }
     }
+    let mut row_memory_sizes = Vec::new();
+    for s in &mut sizes {
+        s.sort_by_key(|&(_, first)| first);
+        for &(m, _) in s.iter() {
+            if !row_memory_sizes.contains(&m) {
+                row_memory_sizes.push(m);
+            }
+        }
+    }
+    let last = last.map(|(at, f)| ((at - origin) as Micros, f));
     Ok(Some(SortedFile {
         path: path.to_path_buf(),
         format,
@@ -498,7 +541,7 @@ impl SortedFile {
             given_of: vec![0; self.facts.functions.len()],
             triggers: triggers.to_vec(),
         };
-        match spawn(&self.path, &self.format, self.window) {
+        match spawn(&self.path, &self.format, self.window, true) {
             Ok((rx, handle)) => {
                 (s.rx, s.handle) = (Some(rx), Some(handle));
                 s.advance();
@@ -664,5 +707,162 @@ impl ArrivalSource for SortedStream<'_> {
 
     fn given(&self) -> u64 {
         self.given
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::SECOND;
+    use rand::{RngExt, SeedableRng};
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// Every row a replay gives, per function, in the order given.
+    fn replay(file: &SortedFile) -> Vec<Vec<(Micros, Micros)>> {
+        let n = file.facts().functions.len();
+        let mut bufs = vec![Vec::new(); n];
+        let mut s = file.stream(&[]);
+        while let Some(m) = s.next_arrival_minute() {
+            s.fill(m + MINUTE, &mut bufs);
+        }
+        assert_eq!(s.given(), file.facts().invocations);
+        drop(s);
+        file.check().unwrap();
+        bufs.iter()
+            .map(|b| b.iter().map(|i| (i.arrival, i.duration)).collect())
+            .collect()
+    }
+
+    const AZURE_2021: RowFormat = RowFormat::Azure2021 {
+        skip_bad_rows: false,
+    };
+
+    /// Worked by hand: starts 9, 7 (2 s before the 9 read above it), 9, 12.5 s. The replay
+    /// gives g's row first, then f's two rows at 9 s in file order; the window is the lag, 2 s.
+    #[test]
+    fn rows_come_out_by_arrival_with_ties_in_file_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "t.csv",
+            "app,func,end_timestamp,duration\na,f,10,1\na,g,12,5\na,f,12,3\nb,h,13,0.5\n",
+        );
+        let file = survey(&p, AZURE_2021, Some(5 * SECOND), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(file.window(), 2 * SECOND);
+        assert_eq!(file.origin_us(), 0);
+        assert!(file.facts().was_sorted);
+        assert_eq!(file.facts().last, Some((12_500_000, 2)));
+        let s = |x: f64| (x * 1e6) as Micros;
+        assert_eq!(
+            replay(&file),
+            [
+                vec![(s(9.0), s(1.0)), (s(9.0), s(3.0))],
+                vec![(s(7.0), s(5.0))],
+                vec![(s(12.5), s(0.5))]
+            ]
+        );
+        // A window below the lag: the row on line 3 does not fit.
+        match survey(&p, AZURE_2021, Some(SECOND), None) {
+            Err(SurveyError::Window(w)) => assert_eq!((w.line, w.lag), (3, 2 * SECOND)),
+            other => panic!("{other:?}"),
+        }
+        // Canonical rows out of order are not replayed as read.
+        let c = write(
+            dir.path(),
+            "c.csv",
+            "timestamp_ms,function,duration_ms\n0,a,1\n5,b,1\n3,a,1\n",
+        );
+        let got = survey(&c, RowFormat::Canonical(ReadOptions::default()), None, None).unwrap();
+        assert!(got.is_none());
+    }
+
+    /// Many rows in end order with random durations (so the reorder releases many times, and
+    /// keeps rows back across releases): each function's rows come by start, ties in file
+    /// order, as a stable sort of the file says; the horizon's counts are the rows before it.
+    #[test]
+    fn a_large_end_ordered_file_replays_as_its_stable_sort_by_start() {
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(16);
+        let mut rows: Vec<(u32, i64, i64)> = (0..120_000)
+            .map(|_| {
+                let f = rng.random_range(0..40u32);
+                // Whole milliseconds, so many starts tie.
+                let end = rng.random_range(0..3_600_000i64) * 1000;
+                let d = rng.random_range(0..20_000i64).pow(2) / 20_000 * 1000;
+                (f, end, d)
+            })
+            .collect();
+        rows.sort_by_key(|&(_, end, _)| end);
+        let mut text = String::from("app,func,end_timestamp,duration\n");
+        for (f, end, d) in &rows {
+            text.push_str(&format!(
+                "a,f{f},{}.{:06},{}.{:06}\n",
+                end / 1_000_000,
+                end % 1_000_000,
+                d / 1_000_000,
+                d % 1_000_000
+            ));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "big.csv", &text);
+        let horizon = 20 * MINUTE + 123;
+        let file = survey(&p, AZURE_2021, Some(crate::time::HOUR), Some(horizon))
+            .unwrap()
+            .unwrap();
+        let origin = rows
+            .iter()
+            .map(|&(_, e, d)| e - d)
+            .min()
+            .unwrap()
+            .div_euclid(MINUTE as i64)
+            * MINUTE as i64;
+        assert_eq!(file.origin_us(), origin);
+        // Functions in order of first appearance.
+        let mut order: Vec<u32> = Vec::new();
+        for &(f, ..) in &rows {
+            if !order.contains(&f) {
+                order.push(f);
+            }
+        }
+        let mut by_start: Vec<(usize, (u32, i64, i64))> =
+            rows.iter().copied().enumerate().collect();
+        by_start.sort_by_key(|&(_, (_, e, d))| e - d);
+        let mut want = vec![Vec::new(); order.len()];
+        for (_, (f, e, d)) in by_start {
+            let i = order.iter().position(|&g| g == f).unwrap();
+            want[i].push(((e - d - origin) as Micros, d as Micros));
+        }
+        for (i, w) in want.iter().enumerate() {
+            let before = w.iter().filter(|&&(a, _)| a < horizon).count() as u64;
+            assert_eq!(file.before_horizon[i], before, "function {i}");
+        }
+        let all = survey(&p, AZURE_2021, Some(crate::time::HOUR), None)
+            .unwrap()
+            .unwrap();
+        assert!(all.window() > 0);
+        assert_eq!(replay(&all), want);
+        let cut: Vec<Vec<_>> = want
+            .iter()
+            .map(|w| w.iter().copied().filter(|&(a, _)| a < horizon).collect())
+            .collect();
+        // The replay of the survey with the horizon stops there.
+        let n = file.facts.functions.len();
+        let mut bufs = vec![Vec::new(); n];
+        let mut s = file.stream(&[]);
+        while let Some(m) = s.next_arrival_minute() {
+            s.fill(m + MINUTE, &mut bufs);
+        }
+        assert!((0..n).all(|f| !s.has_more(f)));
+        let got: Vec<Vec<_>> = bufs
+            .iter()
+            .map(|b| b.iter().map(|i| (i.arrival, i.duration)).collect())
+            .collect();
+        assert_eq!(got, cut);
     }
 }
