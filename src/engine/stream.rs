@@ -131,8 +131,11 @@ fn run<S: ArrivalSource>(
                 Micros::MAX => {
                     *warm = None;
                     runner.extend_prefix(bufs);
-                    // Every warm-up row is given; no row of the trace comes before `offset`.
-                    offset
+                    // Every warm-up row is given, and no row of the trace comes before
+                    // `offset`: give the trace's first rows too. An empty replayed end (a
+                    // horizon past the trace's end) would otherwise leave the engine nothing to
+                    // run, and the replay would stop before any row of the trace.
+                    fill(src, bufs, at_least.saturating_sub(offset)).saturating_add(offset)
                 }
                 until => {
                     runner.extend_prefix(bufs);

@@ -270,6 +270,12 @@ mod rows {
         let mut c = base();
         c.horizon = Some(10 * MINUTE);
         out.push(("cyclic, horizon 10m", c, None));
+        // Regression: with a horizon past the trace's end the cyclic replayed end is empty, and
+        // `simulate_stream` stopped before giving any row of the trace (every row "after the
+        // horizon"), for Azure 2019 sources too.
+        let mut c = base();
+        c.horizon = Some(2 * faasplan::engine::DAY);
+        out.push(("cyclic, horizon 2 days (an empty replayed end)", c, None));
         let mut c = base();
         c.keep_alive = KeepAliveSpec::parse("fixed:60s").unwrap().policy();
         out.push(("cyclic, keep-alive 1m", c, None));
