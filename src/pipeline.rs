@@ -46,6 +46,8 @@ struct RawRow {
 struct Batch {
     /// Function names first seen in this batch, in order.
     names: Vec<String>,
+    /// Applications first given to a function in this batch (the `app` column).
+    apps: Vec<(u32, String)>,
     rows: Vec<RawRow>,
     bytes_read: u64,
 }
@@ -56,6 +58,9 @@ struct BatchSink {
     tx: SyncSender<Batch>,
     index: std::collections::HashMap<String, u32>,
     last: Option<(String, u32)>,
+    /// Each function's application, as the consumer's builder keeps it, so that the same rows
+    /// are refused for changing it.
+    apps: Vec<Option<String>>,
     batch: Batch,
 }
 
@@ -107,6 +112,23 @@ impl RowSink for BatchSink {
 
     fn progress(&mut self, bytes_read: u64) {
         self.batch.bytes_read = bytes_read;
+    }
+
+    fn set_app(&mut self, function: u32, app: &str) -> Result<(), String> {
+        let f = function as usize;
+        if self.apps.len() <= f {
+            self.apps.resize(f + 1, None);
+        }
+        match &self.apps[f] {
+            Some(a) if a == app => Ok(()),
+            // The builder's message, which names the function: the reader only counts it.
+            Some(_) => Err(String::new()),
+            None => {
+                self.apps[f] = Some(app.to_string());
+                self.batch.apps.push((function, app.to_string()));
+                Ok(())
+            }
+        }
     }
 }
 
@@ -185,6 +207,7 @@ fn run(
                 tx,
                 index: Default::default(),
                 last: None,
+                apps: Vec::new(),
                 batch: Batch::default(),
             };
             let report = read_rows(file, path, opts, &mut sink);
@@ -198,6 +221,10 @@ fn run(
         for batch in rx {
             for name in &batch.names {
                 builder.function_id(name);
+            }
+            for (f, app) in &batch.apps {
+                // A first application for the function: it cannot conflict.
+                let _ = builder.set_app(*f, app);
             }
             if !reserved && batch.bytes_read > 0 {
                 // Size the rows once from the first batch's bytes per row (+5 %).

@@ -57,11 +57,23 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "FILE", requires = "shard")]
     pub partial: Option<PathBuf>,
 
-    /// Expand an Azure 2019 trace whole before simulating, instead of minute by minute as the
-    /// replay advances (the default, which holds about a minute of arrivals rather than every
-    /// invocation). The output is the same; only memory and time differ.
+    /// Read the whole trace before simulating. By default a trace is replayed as it is read,
+    /// holding about a minute of arrivals rather than every invocation: an Azure 2019 trace
+    /// expanded minute by minute, and a canonical or Azure 2021 file whose rows come in arrival
+    /// order (Azure 2021: within --reorder-window) read twice, a first pass for its facts and a
+    /// replay (more passes for a cyclic warm-up, or when the account limit binds). Pipes,
+    /// standard input and canonical rows out of order are read first anyway. The output is the
+    /// same either way; only memory and time differ.
     #[arg(long)]
     pub read_first: bool,
+
+    /// Longest an Azure 2021 row (ordered by end time; arrival = end - duration) may arrive
+    /// before a row above it in the file when the trace streams, e.g. 30m, 2h (default: 1h).
+    /// The replay holds the rows of the lag the file needs, at most this; a row that needs more
+    /// is an error naming its line: raise this, or pass --read-first.
+    #[arg(long, default_value = "1h", value_name = "DURATION",
+          value_parser = super::platform::parse_duration_arg)]
+    pub reorder_window: faasplan::time::Micros,
 }
 
 /// `--shard I/N`.
@@ -89,6 +101,43 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let name = a.run.name();
     let mut input = a.run.open()?;
     let trace_format = format::resolve(&mut input, a.run.trace_args.format())?;
+    if let Some(row_format) = streams_rows(a, &input, trace_format) {
+        use faasplan::trace::sorted::{self, SurveyError};
+        // Canonical rows must come in arrival order; Azure 2021's within the reorder window.
+        let max_lag = (trace_format == TraceFormat::AZURE2021).then_some(a.reorder_window);
+        match sorted::survey(input.path(), row_format, max_lag, cfg.horizon) {
+            Ok(Some(file)) => {
+                return sorted_streamed(
+                    a,
+                    &pool,
+                    offering,
+                    &cfg,
+                    &file,
+                    trace_format,
+                    force,
+                    &name,
+                    report_to,
+                );
+            }
+            // Out of order, or no rows: the trace is read whole below, which says the same.
+            Ok(None) => {}
+            Err(SurveyError::Window(w)) => {
+                return Err(faasplan::error::TraceError::BadRow {
+                    path: w.path.clone(),
+                    line: w.line,
+                    reason: format!(
+                        "this row arrives {} s before a row above it (end_timestamp - duration), \
+                         more than --reorder-window ({} s) allows when the trace streams: raise \
+                         --reorder-window to at least that, or pass --read-first",
+                        faasplan::time::us_to_s(w.lag),
+                        faasplan::time::us_to_s(w.allowed)
+                    ),
+                }
+                .into());
+            }
+            Err(SurveyError::Trace(e)) => return Err(e.into()),
+        }
+    }
     let (trace, report, outcome) =
         // Per-function settings are resolved against the whole trace's names first.
         if trace_format == TraceFormat::CANONICAL
@@ -125,6 +174,92 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<ExitCode> {
             name: &name,
             trace: &trace,
             report: &report,
+            outcome: &outcome,
+            report_to: report_to.as_ref(),
+        },
+    )
+}
+
+/// The row format `simulate` replays as it reads `input` (see `trace::sorted`), or `None` when
+/// the trace is read whole first: `--read-first`, an input that cannot be read twice (a pipe,
+/// standard input), another format, or options the format's reader refuses (the whole read
+/// reports them).
+fn streams_rows(
+    a: &SimulateArgs,
+    input: &faasplan::trace::input::Input,
+    trace_format: TraceFormat,
+) -> Option<faasplan::trace::sorted::RowFormat> {
+    use faasplan::trace::sorted::RowFormat;
+    let t = &a.run.trace_args;
+    if a.read_first || input.regular_len().is_none() || !t.plain_canonical() {
+        return None;
+    }
+    let opts = t.read_options();
+    if trace_format == TraceFormat::CANONICAL {
+        Some(RowFormat::Canonical(opts))
+    } else if trace_format == TraceFormat::AZURE2021 && opts.time_unit.is_none() {
+        Some(RowFormat::Azure2021 {
+            skip_bad_rows: opts.skip_bad_rows,
+        })
+    } else {
+        None
+    }
+}
+
+/// A canonical or Azure 2021 file replayed as it is read (see `engine::simulate_stream`): a
+/// first pass found its facts; each replay reads it again. The output is that of the trace read
+/// whole, notes and errors in the same order.
+#[allow(clippy::too_many_arguments)]
+fn sorted_streamed(
+    a: &SimulateArgs,
+    pool: &rayon::ThreadPool,
+    offering: Option<&Offering>,
+    cfg: &PlatformConfig,
+    file: &faasplan::trace::sorted::SortedFile,
+    trace_format: TraceFormat,
+    force: Option<Mode>,
+    name: &str,
+    report_to: Option<faasplan::report::ReportTarget>,
+) -> anyhow::Result<ExitCode> {
+    let facts = file.facts();
+    let load = format::LoadReport {
+        format: Some(trace_format),
+        rows: file.report().clone(),
+        notes: file.notes().to_vec(),
+        cold_starts: None,
+    };
+    // The held canonical fast path (`pipeline`) checks the config before it reports the read;
+    // the other held paths report, apply --trigger-for, then check.
+    let pipeline_order = trace_format == TraceFormat::CANONICAL
+        && cfg.per_function.is_empty()
+        && a.run.platform.trigger_for.is_empty();
+    let (valid, triggers) = if pipeline_order {
+        let valid = super::validate_for(cfg, facts)?;
+        print_report(name, &load.rows, Some(&load));
+        (valid, Vec::new())
+    } else {
+        print_report(name, &load.rows, Some(&load));
+        let triggers = a.run.triggers_of(facts)?;
+        (super::validate_for(cfg, facts)?, triggers)
+    };
+    let outcome = pool.install(|| {
+        faasplan::engine::simulate_stream_from(
+            || file.stream(&triggers),
+            facts,
+            file.origin_us(),
+            &valid,
+            force,
+        )
+    });
+    file.check()?;
+    output(
+        a,
+        offering,
+        cfg,
+        Run {
+            name,
+            trace: facts,
+            report: &load.rows,
             outcome: &outcome,
             report_to: report_to.as_ref(),
         },

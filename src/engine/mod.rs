@@ -24,7 +24,9 @@ pub use driver::{
     simulate_shard, simulate_waking_eagerly, simulate_with,
 };
 pub use keepalive::{FixedKeepAlive, KeepAlivePolicy, KeepAliveSpec};
-pub use stream::{merge_shards_stream, simulate_shard_stream, simulate_stream};
+pub use stream::{
+    merge_shards_stream, simulate_shard_stream, simulate_stream, simulate_stream_from,
+};
 pub(crate) use warmup::WarmPlan;
 pub use warmup::cyclic_span;
 

@@ -31,6 +31,19 @@ pub fn simulate_stream<S: ArrivalSource>(
     cfg: &ValidConfig,
     force: Option<Mode>,
 ) -> Outcome {
+    simulate_stream_from(make, facts, 0, cfg, force)
+}
+
+/// As [`simulate_stream`], for a trace whose time 0 stands for `origin_us` in its own clock
+/// ([`crate::trace::Trace::origin_us`]: a provisioned schedule's time of day counts from it).
+/// [`simulate_stream`] is this at origin 0, an Azure 2019 trace's.
+pub fn simulate_stream_from<S: ArrivalSource>(
+    make: impl Fn() -> S,
+    facts: &Facts,
+    origin_us: i64,
+    cfg: &ValidConfig,
+    force: Option<Mode>,
+) -> Outcome {
     let cfg: &PlatformConfig = cfg;
     let n = facts.functions().len();
     let mode = match force {
@@ -43,7 +56,7 @@ pub fn simulate_stream<S: ArrivalSource>(
     let (apps, app_names) = crate::trace::apps_of(facts.functions());
     let run = |mode| {
         let warm = window.map(|(from, to)| Window::new(make(), n, from, to));
-        let runner = Runner::new(n, None, cfg, 0, plan.clone(), &apps, mode, limit);
+        let runner = Runner::new(n, None, cfg, origin_us, plan.clone(), &apps, mode, limit);
         let (runner, given) = replay(runner, make(), warm).ok()?;
         runner.finish().map(|o| (o, given))
     };
@@ -141,8 +154,11 @@ fn replay<'c, S: ArrivalSource>(
                 Micros::MAX => {
                     *warm = None;
                     runner.extend_prefix(bufs);
-                    // Every warm-up row is given; no row of the trace comes before `offset`.
-                    offset
+                    // Every warm-up row is given, and no row of the trace comes before
+                    // `offset`: give the trace's first rows too. An empty replayed end (a
+                    // horizon past the trace's end) would otherwise leave the engine nothing to
+                    // run, and the replay would stop before any row of the trace.
+                    fill(src, bufs, at_least.saturating_sub(offset)).saturating_add(offset)
                 }
                 until => {
                     runner.extend_prefix(bufs);

@@ -12,10 +12,10 @@ use std::path::Path;
 use crate::dist::MAX_DURATION_US;
 use crate::error::TraceError;
 use crate::time::Micros;
-use crate::trace::canonical::ReadReport;
+use crate::trace::canonical::{ReadReport, RowSink};
 use crate::trace::format::{Head, LoadOptions, ReadOutput, SNIFF_LIKELY, TraceReader};
 use crate::trace::input::Input;
-use crate::trace::records::{Fault, FunctionKeys, Header, Records, Skips, number, text};
+use crate::trace::records::{Fault, FunctionKeys, Header, Interner, Records, Skips, number, text};
 use crate::trace::{TraceBuilder, Trigger};
 
 /// |time| limit, microseconds: 2^53, as for the canonical reader.
@@ -59,11 +59,12 @@ impl TraceReader for Reader {
 }
 
 /// Reads an Azure 2021 trace from `reader` into `b`, streaming; `path` is only used in messages.
-pub fn read<R: Read>(
+/// Each row's line goes to [`RowSink::at_line`] before the row.
+pub(crate) fn read<R: Read, B: RowSink + Interner + ?Sized>(
     reader: R,
     path: &Path,
     skip_bad_rows: bool,
-    b: &mut TraceBuilder,
+    b: &mut B,
 ) -> Result<(ReadReport, Vec<String>), TraceError> {
     let mut records = Records::new(reader, path);
     let header = Header::read(&mut records, "app,func,end_timestamp,duration")?;
@@ -121,6 +122,7 @@ pub fn read<R: Read>(
         if start < 0 {
             negative_starts += 1;
         }
+        b.at_line(rec.line);
         b.push(start, id, d, 0, Trigger::Sync);
         accepted += 1;
         Ok(())
@@ -129,7 +131,7 @@ pub fn read<R: Read>(
     let mut notes = vec![format!(
         "{} invocations of {} functions (app, func); arrival = end_timestamp - duration; no memory \
          or trigger in this format: rows are sync and --memory-mb applies",
-        b.rows(),
+        accepted,
         keys.len()
     )];
     if negative_starts > 0 {

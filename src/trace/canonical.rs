@@ -141,6 +141,9 @@ pub trait RowSink {
     fn set_app(&mut self, _function: u32, _app: &str) -> Result<(), String> {
         Ok(())
     }
+    /// The next row pushed is on line `line` of the input (only readers whose rows a streamed
+    /// replay may have to locate call it: Azure 2021's).
+    fn at_line(&mut self, _line: u64) {}
 }
 
 impl RowSink for TraceBuilder {

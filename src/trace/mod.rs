@@ -15,6 +15,7 @@ pub mod power_tuning;
 pub(crate) mod records;
 pub mod resample;
 pub mod scale;
+pub mod sorted;
 pub mod stream;
 pub mod units;
 

@@ -691,6 +691,25 @@ impl Header {
     }
 }
 
+/// What interns function names in order of first appearance: a [`TraceBuilder`], or a sink
+/// that keeps no rows (the first pass of a streamed replay, `trace::sorted`).
+pub(crate) trait Interner {
+    /// Functions interned so far.
+    fn functions(&self) -> usize;
+    /// The index of `name`, interning it on first use.
+    fn function_id(&mut self, name: &str) -> u32;
+}
+
+impl Interner for TraceBuilder {
+    fn functions(&self) -> usize {
+        TraceBuilder::functions(self)
+    }
+
+    fn function_id(&mut self, name: &str) -> u32 {
+        TraceBuilder::function_id(self, name)
+    }
+}
+
 /// Maps compound function keys (e.g. app and function hashes) to trace functions with short,
 /// readable and unique names. A function is interned only when it gets its first invocation, so no
 /// function of the trace is empty.
@@ -706,7 +725,7 @@ impl FunctionKeys {
     /// The trace function for `parts` (joined with `/`), interning it in `b` on first use. Its
     /// name keeps the first 16 characters of each distinct part (64-bit prefixes of the Azure
     /// hashes); should two keys share a short name, the later one gets its full key instead.
-    pub(crate) fn id(&mut self, b: &mut TraceBuilder, key: &str, parts: &[&str]) -> u32 {
+    pub(crate) fn id<B: Interner + ?Sized>(&mut self, b: &mut B, key: &str, parts: &[&str]) -> u32 {
         if let Some(&id) = self.by_key.get(key) {
             return id;
         }
