@@ -211,7 +211,7 @@ fn azure2019_shard(
 
 /// Parses an Azure 2019 trace (its counts, not expanded) and prints its read report; gives the
 /// trace's facts and the report's rows too.
-fn parse_azure2019(
+pub(super) fn parse_azure2019(
     a: &SimulateArgs,
     input: faasplan::trace::input::Input,
 ) -> anyhow::Result<(

@@ -280,19 +280,8 @@ fn streamed(
     name: &str,
     report_to: Option<faasplan::report::ReportTarget>,
 ) -> anyhow::Result<ExitCode> {
-    use faasplan::trace::azure2019;
     let seed = a.run.platform.seed;
-    let opts = a.run.trace_args.load_options(seed);
-    let parsed = azure2019::parse(input, &azure2019::Options::of(&opts))?;
-    let (rows, notes) = parsed.report(seed)?;
-    let load = format::LoadReport {
-        format: Some(TraceFormat::AZURE2019),
-        rows,
-        notes,
-        cold_starts: None,
-    };
-    print_report(name, &load.rows, Some(&load));
-    let (facts, _) = parsed.facts();
+    let (parsed, facts, rows) = super::merge::parse_azure2019(a, input)?;
     let triggers = a.run.triggers_of(&facts)?;
     let valid = super::validate_for(cfg, &facts)?;
     let outcome = pool.install(|| {
@@ -314,7 +303,7 @@ fn streamed(
         Run {
             name,
             trace: &facts,
-            report: &load.rows,
+            report: &rows,
             outcome: &outcome,
             report_to: report_to.as_ref(),
         },
