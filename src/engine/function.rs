@@ -360,6 +360,20 @@ impl<'t> FunctionSim<'t> {
         self.prov.measured_from = (self.prov.level_us, self.prov.alive_us, self.prov.busy_us);
     }
 
+    /// [`FunctionSim::advance_to`] with an end at or before this changes nothing: no event, and
+    /// no idle instance whose keep-alive ends, comes before it. With a pre-warm pending or a
+    /// lifetime limit it is 0 (those are not followed here). `arrivals` as `advance_to` gets it;
+    /// a driver that gives the function more rows, or changes whether more are to come, must
+    /// not rely on it.
+    pub(crate) fn quiet_until(&self, arrivals: &[Invocation]) -> Micros {
+        if self.prewarm_at.is_some() || self.prewarming.is_some() || self.cfg.max_lifetime.is_some()
+        {
+            return 0;
+        }
+        let event = self.next_event(arrivals).map_or(Micros::MAX, |(t, _)| t);
+        event.min(self.pool.keep_alive_floor().unwrap_or(Micros::MAX))
+    }
+
     /// Processes every event before `t_end`, then reclaims instances that expire before it.
     pub fn advance_to(&mut self, t_end: Micros, arrivals: &[Invocation], account: &mut Account) {
         while let Some((t, phase)) = self.next_event(arrivals) {

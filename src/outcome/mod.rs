@@ -587,7 +587,11 @@ const UNPACK: [[i64; 3]; 27] = {
     let mut t = [[0i64; 3]; 27];
     let mut c = 0;
     while c < 27 {
-        t[c] = [(c / 9) as i64 - 1, (c / 3 % 3) as i64 - 1, (c % 3) as i64 - 1];
+        t[c] = [
+            (c / 9) as i64 - 1,
+            (c / 3 % 3) as i64 - 1,
+            (c % 3) as i64 - 1,
+        ];
         c += 1;
     }
     t
@@ -1015,7 +1019,10 @@ mod tests {
                         provisioned: 0,
                     };
                     let d = match rng.random_range(0..20) {
-                        0 => Delta { provisioned: 3, ..d },
+                        0 => Delta {
+                            provisioned: 3,
+                            ..d
+                        },
                         1 => Delta { busy: -7, ..d },
                         _ => d,
                     };

@@ -62,8 +62,17 @@ struct Row {
 }
 
 fn rows(functions: u8, triggers: &'static [Trigger]) -> impl Strategy<Value = Vec<Row>> {
+    rows_over(functions, 600_000, triggers)
+}
+
+/// As [`rows`], with arrivals over `span_ms`.
+fn rows_over(
+    functions: u8,
+    span_ms: u32,
+    triggers: &'static [Trigger],
+) -> impl Strategy<Value = Vec<Row>> {
     let row = (
-        0u32..600_000,
+        0u32..span_ms,
         0..functions,
         1u32..30_000,
         prop::sample::select(vec![128u16, 512, 1024]),
@@ -199,6 +208,33 @@ fn parallel_equals_coupled_when_the_account_limit_never_binds() {
         prop_assert_eq!(json(&parallel), json(&coupled));
         Ok(())
     });
+}
+
+/// A parallel run passes over the functions with nothing to do in an epoch (issue 16); a coupled
+/// run steps every event of every function. Sparse rows of many functions over two hours, with
+/// keep-alives that end in quiet minutes and, in some cases, an instance lifetime limit.
+#[test]
+fn passing_over_quiet_functions_changes_nothing() {
+    check(
+        (
+            rows_over(12, 7_200_000, ALL_TRIGGERS),
+            settings(),
+            prop::option::of(60u64..=1_800),
+        ),
+        |(rows, s, lifetime_s)| {
+            let trace = trace(&rows, 0, 1);
+            let mut cfg = s.config();
+            cfg.account_concurrency = Some(10_000);
+            cfg.max_lifetime = lifetime_s.map(|l| l * SECOND);
+            let Ok(valid) = cfg.validate_for(&trace) else {
+                return Ok(());
+            };
+            let parallel = simulate_mode(&trace, &valid, Some(Mode::Parallel));
+            let coupled = simulate_mode(&trace, &valid, Some(Mode::Coupled));
+            prop_assert_eq!(json(&parallel), json(&coupled));
+            Ok(())
+        },
+    );
 }
 
 #[test]

@@ -397,6 +397,16 @@ impl Pool {
         Some(Popped::Alive(idle.id))
     }
 
+    /// No idle instance's keep-alive ends before this (`None`: no idle instance):
+    /// [`Pool::pop_expired`] at any `t` up to it gives nothing. A stale entry may make it early.
+    pub fn keep_alive_floor(&self) -> Option<Micros> {
+        if self.sorted {
+            self.od_idle.front().map(|i| i.keep_alive_end)
+        } else {
+            self.expiries.peek().map(|&Reverse((end, _, _))| end)
+        }
+    }
+
     /// Takes the idle instance whose keep-alive ends first if it ends before `t`, with its death.
     #[inline]
     pub fn pop_expired(&mut self, t: Micros) -> Option<(u32, Micros)> {
