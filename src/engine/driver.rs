@@ -1127,7 +1127,8 @@ fn coupled_epoch(
             None => queue.clear(f),
         };
     let mut queue = Queue::new(sims.len());
-    for (f, s) in sims.iter().enumerate() {
+    for (f, s) in sims.iter_mut().enumerate() {
+        s.out.set_epoch_end(t_end);
         reschedule(&mut queue, s, slices[f], f as u32);
     }
     while let Some(key) = queue.min() {

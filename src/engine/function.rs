@@ -376,6 +376,7 @@ impl<'t> FunctionSim<'t> {
 
     /// Processes every event before `t_end`, then reclaims instances that expire before it.
     pub fn advance_to(&mut self, t_end: Micros, arrivals: &[Invocation], account: &mut Account) {
+        self.out.set_epoch_end(t_end);
         while let Some((t, phase)) = self.next_event(arrivals) {
             if t >= t_end {
                 break;
@@ -1431,7 +1432,7 @@ mod tests {
         ];
         let sim = run(&cfg, &rows);
         assert_eq!(
-            sim.out.latencies,
+            sim.out.latencies(),
             vec![(SECOND, true), (3 * SECOND, false), (6 * SECOND, false)]
         );
         assert_eq!((sim.stats.waited, sim.stats.throttled), (2, 0));
@@ -1452,7 +1453,7 @@ mod tests {
         let sim = run(&cfg, &rows);
         assert_eq!(sim.stats.retries, 2);
         assert_eq!(
-            sim.out.latencies,
+            sim.out.latencies(),
             vec![(1_500 * MS, true), (4 * SECOND, false)]
         );
     }
@@ -1500,7 +1501,7 @@ mod tests {
         let sim = run(&cfg, &rows);
         assert_eq!((sim.stats.retries, sim.stats.throttled), (1, 1));
         assert_eq!(
-            sim.out.latencies,
+            sim.out.latencies(),
             vec![(500 * MS, true), (2 * SECOND, false)]
         );
         // A completion at the instant of an arrival frees the instance first: D arrives as A
@@ -1618,7 +1619,7 @@ mod tests {
         assert_eq!(s.instances_started, 1);
         // r2 waited for the rest of the pre-warm's init: 61 min + 2 s − 60 min.
         let sim = run_with(&cfg, u64::MAX, &rows, 70 * MINUTE);
-        assert_eq!(sim.out.latencies[2], (MINUTE + 2 * SECOND + SECOND, true));
+        assert_eq!(sim.out.latencies()[2], (MINUTE + 2 * SECOND + SECOND, true));
         assert_memory_adds_up(&s);
     }
 }

@@ -36,20 +36,48 @@ pub struct Delta {
 /// What one function emits during an epoch; the collector drains it in function order.
 #[derive(Debug, Default)]
 pub struct EpochBuffer {
-    pub deltas: Vec<Delta>,
+    /// The time the packed level changes count from ([`EpochBuffer::set_epoch_end`]).
+    base: Micros,
+    /// Level changes packed into 4 bytes each ([`pack`]), relative to `base`.
+    packed: Vec<u32>,
+    /// The level changes that do not pack.
+    odd: Vec<Delta>,
     /// (minute, kind, count), run-length merged: consecutive events of one kind in one minute
     /// share an entry.
     pub counts: Vec<(u32, MinuteKind, u32)>,
-    /// (end-to-end latency in µs, cold?)
-    pub latencies: Vec<(Micros, bool)>,
+    /// End-to-end latency in µs, with [`COLD`] set for a cold start.
+    latencies: Vec<u64>,
     /// Init wait of each cold start, µs.
     pub inits: Vec<Micros>,
 }
 
+/// The bit of a recorded latency that marks a cold start.
+const COLD: u64 = 1 << 63;
+
+/// How far before an epoch's end its packed level changes may fall: the span of a packed time.
+const PACKED_SPAN: Micros = 1 << (32 - CODE_BITS);
+
 impl EpochBuffer {
+    /// The epoch that comes next ends at `t_end`: its changes (all before `t_end`) are packed
+    /// relative to one base that every function's buffer shares, so that the collector takes
+    /// them as they are.
+    #[inline]
+    pub fn set_epoch_end(&mut self, t_end: Micros) {
+        let base = t_end.saturating_sub(PACKED_SPAN);
+        if base != self.base && !self.packed.is_empty() {
+            // Changes of an earlier epoch still held (a function's closing changes): keep
+            // their times.
+            for d in unpack_all(self.base, &self.packed) {
+                self.odd.push(d);
+            }
+            self.packed.clear();
+        }
+        self.base = base;
+    }
+
     #[inline]
     pub fn delta(&mut self, time: Micros, busy: i32, alive: i32, usage: i32) {
-        self.deltas.push(Delta {
+        self.push(Delta {
             time,
             busy,
             alive,
@@ -58,9 +86,17 @@ impl EpochBuffer {
         });
     }
 
+    #[inline]
+    fn push(&mut self, d: Delta) {
+        match pack(&d, self.base) {
+            Some(k) => self.packed.push(k),
+            None => self.odd.push(d),
+        }
+    }
+
     /// The configured provisioned level changes by `by` at `time`.
     pub fn provisioned(&mut self, time: Micros, by: i32) {
-        self.deltas.push(Delta {
+        self.odd.push(Delta {
             time,
             busy: 0,
             alive: 0,
@@ -84,7 +120,17 @@ impl EpochBuffer {
 
     #[inline]
     pub fn latency(&mut self, us: Micros, cold: bool) {
-        self.latencies.push((us, cold));
+        debug_assert!(us < COLD);
+        self.latencies.push(us | if cold { COLD } else { 0 });
+    }
+
+    /// The latencies recorded, as (µs, cold?).
+    #[cfg(test)]
+    pub fn latencies(&self) -> Vec<(Micros, bool)> {
+        self.latencies
+            .iter()
+            .map(|&v| (v & !COLD, v & COLD != 0))
+            .collect()
     }
 
     #[inline]
@@ -94,7 +140,8 @@ impl EpochBuffer {
 
     /// Nothing recorded.
     pub fn is_empty(&self) -> bool {
-        self.deltas.is_empty()
+        self.packed.is_empty()
+            && self.odd.is_empty()
             && self.counts.is_empty()
             && self.latencies.is_empty()
             && self.inits.is_empty()
@@ -102,9 +149,10 @@ impl EpochBuffer {
 
     /// Heap bytes held (capacity, not length).
     pub fn heap_bytes(&self) -> usize {
-        self.deltas.capacity() * size_of::<Delta>()
+        self.packed.capacity() * size_of::<u32>()
+            + self.odd.capacity() * size_of::<Delta>()
             + self.counts.capacity() * size_of::<(u32, MinuteKind, u32)>()
-            + self.latencies.capacity() * size_of::<(Micros, bool)>()
+            + self.latencies.capacity() * size_of::<u64>()
             + self.inits.capacity() * size_of::<Micros>()
     }
 }
@@ -597,6 +645,20 @@ const UNPACK: [[i64; 3]; 27] = {
     t
 };
 
+/// The changes `packed` relative to `base` holds.
+fn unpack_all(base: Micros, packed: &[u32]) -> impl Iterator<Item = Delta> + '_ {
+    packed.iter().map(move |&k| {
+        let [busy, alive, usage] = UNPACK[(k & CODE_MASK) as usize].map(|v| v as i32);
+        Delta {
+            time: base + Micros::from(k >> CODE_BITS),
+            busy,
+            alive,
+            usage,
+            provisioned: 0,
+        }
+    })
+}
+
 /// Packs a change of busy, alive and usage by at most one each, no more than 2^27 µs (134 s)
 /// after `base`, into a key whose order is the time's; `None` for any other change.
 #[inline]
@@ -633,8 +695,8 @@ pub struct Collector {
     packed: Vec<u32>,
     /// This epoch's other changes (a provisioned level, a time out of the packed range).
     odd: Vec<Delta>,
-    /// The time the packed changes count from: the last time applied (times never go back).
-    base: Micros,
+    /// The time this epoch's packed changes count from (the buffers', all one).
+    base: Option<Micros>,
     busy: i64,
     alive: i64,
     usage: i64,
@@ -662,7 +724,7 @@ impl Collector {
             minutes: Vec::new(),
             packed: Vec::new(),
             odd: Vec::new(),
-            base: 0,
+            base: None,
             busy: 0,
             alive: 0,
             usage: 0,
@@ -713,11 +775,11 @@ impl Collector {
             }
         }
         buf.counts.clear();
-        for &(us, cold) in &buf.latencies {
-            if cold {
-                self.latency_cold.record(us);
+        for &v in &buf.latencies {
+            if v & COLD != 0 {
+                self.latency_cold.record(v & !COLD);
             } else {
-                self.latency_warm.record(us);
+                self.latency_warm.record(v);
             }
         }
         buf.latencies.clear();
@@ -725,11 +787,20 @@ impl Collector {
             self.init.record(us);
         }
         buf.inits.clear();
-        for d in buf.deltas.drain(..) {
-            match pack(&d, self.base) {
-                Some(key) => self.packed.push(key),
-                None => self.odd.push(d),
+        self.odd.append(&mut buf.odd);
+        if !buf.packed.is_empty() {
+            match self.base {
+                None => self.base = Some(buf.base),
+                Some(b) if b == buf.base => {}
+                // A buffer of another epoch (a function's closing changes): keep the times.
+                Some(_) => {
+                    self.odd.extend(unpack_all(buf.base, &buf.packed));
+                    buf.packed.clear();
+                    return;
+                }
             }
+            self.packed.extend_from_slice(&buf.packed);
+            buf.packed.clear();
         }
     }
 
@@ -764,7 +835,7 @@ impl Collector {
         let mut odd = std::mem::take(&mut self.odd);
         radsort::sort(&mut packed);
         radsort::sort_by_key(&mut odd, |d| d.time);
-        let base = self.base;
+        let base = self.base.take().unwrap_or(0);
         let (mut i, mut j) = (0, 0);
         loop {
             let tp = packed.get(i).map(|&k| base + Micros::from(k >> CODE_BITS));
@@ -798,7 +869,6 @@ impl Collector {
                 j += 1;
             }
             self.apply(t, sum);
-            self.base = self.base.max(t);
         }
         packed.clear();
         odd.clear();
@@ -1000,8 +1070,9 @@ mod tests {
         let (mut packed, mut odd) = (0, 0);
         for _ in 0..30 {
             let mut epoch = Vec::new();
+            let mut bufs = Vec::new();
             for _ in 0..rng.random_range(0..4) {
-                let mut buf = EpochBuffer::default();
+                let mut buf = Vec::new();
                 let mut t = t0;
                 for _ in 0..rng.random_range(0..300) {
                     // Equal times are common; a few jump past the packed range (2^27 µs).
@@ -1026,12 +1097,30 @@ mod tests {
                         1 => Delta { busy: -7, ..d },
                         _ => d,
                     };
-                    match pack(&d, fast.base) {
+                    buf.push(d);
+                    epoch.push(d);
+                }
+                bufs.push(buf);
+            }
+            // Every change of an epoch comes before its end; some buffers were packed for an
+            // earlier end (a function's closing changes).
+            let t_end = epoch.iter().map(|d| d.time + 1).max().unwrap_or(t0 + 1);
+            for (k, changes) in bufs.into_iter().enumerate() {
+                let mut buf = EpochBuffer::default();
+                buf.set_epoch_end(if k == 2 {
+                    t_end.saturating_sub(5_000)
+                } else {
+                    t_end
+                });
+                for d in changes {
+                    match pack(&d, buf.base) {
                         Some(_) => packed += 1,
                         None => odd += 1,
                     }
-                    buf.deltas.push(d);
-                    epoch.push(d);
+                    buf.push(d);
+                }
+                if k == 3 {
+                    buf.set_epoch_end(t_end + 7);
                 }
                 fast.absorb(&mut buf);
             }
