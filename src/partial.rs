@@ -104,19 +104,61 @@ pub fn settings_fingerprint(settings: &impl std::fmt::Debug) -> u64 {
 }
 
 /// Encodes a partial: the header (its `payload_bytes` set here) and a payload.
-pub fn encode<T: serde::Serialize>(
-    mut header: Header,
-    payload: &T,
-) -> Result<Vec<u8>, PartialError> {
-    let body = postcard::to_stdvec(payload).map_err(|e| PartialError::Encode(e.to_string()))?;
-    header.payload_bytes = body.len() as u64;
-    let mut out = MAGIC.to_vec();
-    serde_json::to_writer(&mut out, &header).map_err(|e| PartialError::Encode(e.to_string()))?;
-    out.push(b'\n');
-    out.extend_from_slice(&body);
-    let crc = crc32fast::hash(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
+pub fn encode<T: serde::Serialize>(header: Header, payload: &T) -> Result<Vec<u8>, PartialError> {
+    let e = Encoded::new(header, payload)?;
+    let mut out = Vec::with_capacity(e.len());
+    out.extend_from_slice(&e.head);
+    out.extend_from_slice(&e.body);
+    out.extend_from_slice(&e.crc);
     Ok(out)
+}
+
+/// A partial in its three parts (the bytes [`encode`] gives, not put together): a shard of a
+/// large run writes hundreds of megabytes, and holding them once, sized exactly, is what keeps
+/// its memory near its engine's (issue 16).
+pub struct Encoded {
+    head: Vec<u8>,
+    body: Vec<u8>,
+    crc: [u8; 4],
+}
+
+impl Encoded {
+    pub fn new<T: serde::Serialize>(
+        mut header: Header,
+        payload: &T,
+    ) -> Result<Encoded, PartialError> {
+        let encode_error = |e: postcard::Error| PartialError::Encode(e.to_string());
+        let size = postcard::experimental::serialized_size(payload).map_err(encode_error)?;
+        let body = postcard::to_extend(payload, Vec::with_capacity(size)).map_err(encode_error)?;
+        header.payload_bytes = body.len() as u64;
+        let mut head = MAGIC.to_vec();
+        serde_json::to_writer(&mut head, &header)
+            .map_err(|e| PartialError::Encode(e.to_string()))?;
+        head.push(b'\n');
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&head);
+        crc.update(&body);
+        Ok(Encoded {
+            head,
+            body,
+            crc: crc.finalize().to_le_bytes(),
+        })
+    }
+
+    /// Bytes in all.
+    pub fn len(&self) -> usize {
+        self.head.len() + self.body.len() + self.crc.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        w.write_all(&self.head)?;
+        w.write_all(&self.body)?;
+        w.write_all(&self.crc)
+    }
 }
 
 /// Reads a partial's header and checks its checksum and version; returns the payload's bytes.

@@ -144,8 +144,8 @@ pub(super) fn run_shard(
         settings,
         partial::settings_fingerprint(&(&cfg, offering)),
     );
-    let bytes = partial::encode(header, &part)?;
-    faasplan::export::write_atomic(partial, |w| w.write_all(&bytes))?;
+    let bytes = partial::Encoded::new(header, &part)?;
+    faasplan::export::write_atomic(partial, |w| bytes.write_to(w))?;
     let rows: u64 = part.functions.iter().map(|(_, s)| s.invocations).sum();
     eprintln!(
         "note: shard {shard}: {} of {} functions ({} invocations counted); partial written to {} \
@@ -518,8 +518,8 @@ pub(super) fn write_sweep_partial(
         .collect();
     let n = jobs.len();
     let header = Header::new("sweep", shard, fingerprint, settings_args()?, settings);
-    let bytes = partial::encode(header, &SweepPartial { jobs })?;
-    faasplan::export::write_atomic(partial, |w| w.write_all(&bytes))?;
+    let bytes = partial::Encoded::new(header, &SweepPartial { jobs })?;
+    faasplan::export::write_atomic(partial, |w| bytes.write_to(w))?;
     eprintln!(
         "note: shard {shard}: {n} (point, replica) jobs; partial written to {} ({} bytes)",
         partial.display(),
