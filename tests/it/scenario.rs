@@ -47,6 +47,57 @@ fn a_scenario_and_the_equivalent_flags_give_byte_identical_json() {
     );
 }
 
+/// A repeatable flag given as a TOML array of several values is the flag given once per value,
+/// in order.
+#[test]
+fn an_array_of_several_values_is_the_flag_repeated() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = repo("workloads/api-steady.csv");
+    let s = write(
+        &dir,
+        "s.toml",
+        &format!(
+            "version = 1\ntrace = {trace:?}\noffering = [\"aws-lambda-arm64\", \
+             \"aws-lambda-x86\"]\n[compare]\nfleet = [\"m7g.large:slots=16,count=2\", \
+             \"c7g.large:slots=8,count=3\"]\n"
+        ),
+    );
+    let from_file = faasplan(&["compare", "--scenario", &s, "--format", "json"]);
+    assert!(from_file.status.success(), "{}", stderr(&from_file));
+    let flags = faasplan(&[
+        "compare",
+        &trace,
+        "--offering",
+        "aws-lambda-arm64",
+        "--offering",
+        "aws-lambda-x86",
+        "--fleet",
+        "m7g.large:slots=16,count=2",
+        "--fleet",
+        "c7g.large:slots=8,count=3",
+        "--format",
+        "json",
+    ]);
+    assert!(flags.status.success(), "{}", stderr(&flags));
+    assert_eq!(
+        String::from_utf8_lossy(&from_file.stdout),
+        String::from_utf8_lossy(&flags.stdout)
+    );
+    // Four options: both offerings and both fleets, in the order given.
+    let v: serde_json::Value = serde_json::from_slice(&from_file.stdout).unwrap();
+    let names: Vec<&str> = v["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(
+        names[0].contains("arm64") && names[1].contains("x86"),
+        "{names:?}"
+    );
+}
+
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
     let p = dir.path().join(name);
     std::fs::write(&p, text).unwrap();
