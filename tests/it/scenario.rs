@@ -40,11 +40,7 @@ fn a_scenario_and_the_equivalent_flags_give_byte_identical_json() {
         "--format",
         "json",
     ]);
-    assert!(flags.status.success(), "{}", stderr(&flags));
-    assert_eq!(
-        String::from_utf8_lossy(&from_file.stdout),
-        String::from_utf8_lossy(&flags.stdout)
-    );
+    assert_same_stdout(&from_file, &flags);
 }
 
 /// A repeatable flag given as a TOML array of several values is the flag given once per value,
@@ -78,11 +74,7 @@ fn an_array_of_several_values_is_the_flag_repeated() {
         "--format",
         "json",
     ]);
-    assert!(flags.status.success(), "{}", stderr(&flags));
-    assert_eq!(
-        String::from_utf8_lossy(&from_file.stdout),
-        String::from_utf8_lossy(&flags.stdout)
-    );
+    assert_same_stdout(&from_file, &flags);
     // Four options: both offerings and both fleets, in the order given.
     let v: serde_json::Value = serde_json::from_slice(&from_file.stdout).unwrap();
     let names: Vec<&str> = v["options"]
@@ -95,6 +87,16 @@ fn an_array_of_several_values_is_the_flag_repeated() {
     assert!(
         names[0].contains("arm64") && names[1].contains("x86"),
         "{names:?}"
+    );
+}
+
+/// Both runs succeeded and printed the same bytes.
+fn assert_same_stdout(a: &std::process::Output, b: &std::process::Output) {
+    assert!(a.status.success(), "{}", stderr(a));
+    assert!(b.status.success(), "{}", stderr(b));
+    assert_eq!(
+        String::from_utf8_lossy(&a.stdout),
+        String::from_utf8_lossy(&b.stdout)
     );
 }
 
