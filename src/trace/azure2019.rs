@@ -309,7 +309,8 @@ impl Parsed {
                     line: r.line,
                     reason: format!(
                         "this row takes the trace past the {} invocations a run may hold ({}): \
-                         a run holds every invocation in memory; give fewer days, or run it in \
+                         this run holds every invocation in memory (`simulate` without \
+                         --read-first streams them instead); give fewer days, or run it in \
                          shards (--shard)",
                         self.held.max,
                         self.held.explain()

@@ -330,7 +330,8 @@ fn an_azure_2019_trace_too_large_to_hold_is_refused_at_its_row() {
     assert!(
         err.contains(&format!("{inv}:3:"))
             && err.contains("invocations")
-            && (err.contains("available memory") || err.contains("the most faasplan holds")),
+            && (err.contains("available memory") || err.contains("the most faasplan holds"))
+            && err.contains("without --read-first streams"),
         "{err}"
     );
 }
