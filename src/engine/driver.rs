@@ -477,6 +477,18 @@ impl Quiet {
         to_come: None,
     };
 
+    /// It was just advanced over `arr`: what it knows now holds until something changes.
+    fn advanced(&mut self, s: &FunctionSim, arr: &[Invocation]) {
+        self.wake = s.quiet_until(arr);
+        self.ask_next(s, arr);
+        self.seen = arr.len();
+    }
+
+    fn ask_next(&mut self, s: &FunctionSim, arr: &[Invocation]) {
+        self.next = s.next_event_for_run(arr).map_or(Micros::MAX, |(t, _)| t);
+        self.next_ok = true;
+    }
+
     /// Something changed outside `advance_to`: advance it next epoch, and ask it its next event.
     fn invalidate(&mut self) {
         self.wake = 0;
@@ -597,8 +609,7 @@ impl<'c> Runner<'c> {
                 q.seen = a.len();
             }
             if !q.next_ok {
-                q.next = s.next_event_for_run(a).map_or(Micros::MAX, |(t, _)| t);
-                q.next_ok = true;
+                q.ask_next(s, a);
             }
             min = min.min(q.next);
         }
@@ -665,10 +676,7 @@ impl<'c> Runner<'c> {
                         q.due = q.wake < t_end || q.seen != arr.len();
                         if q.due {
                             s.advance_to(t_end, arr, a);
-                            q.wake = s.quiet_until(arr);
-                            q.next = s.next_event_for_run(arr).map_or(Micros::MAX, |(t, _)| t);
-                            q.next_ok = true;
-                            q.seen = arr.len();
+                            q.advanced(s, arr);
                         }
                     }),
                 None => sims
