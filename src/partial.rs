@@ -5,10 +5,15 @@
 //!
 //! ```text
 //! faasplan partial\n                       the magic line
-//! {"format":1,"faasplan":"0.1.0",...}\n    the header: one line of JSON (see Header)
+//! {"format":2,"faasplan":"0.1.0",...}\n    the header: one line of JSON (see Header)
 //! <payload>                                the shard's state (postcard), `payload_bytes` long
+//! <section>...                             raw byte sections, as long as `sections` says
+//!                                          (a simulate shard's level-change logs)
 //! <crc32>                                  CRC-32 of everything before it, 4 bytes little-endian
 //! ```
+//!
+//! The sections let a shard write what it spilled to a file during its run without holding it
+//! (issue 16), and the merge read them without decoding them into a copy.
 //!
 //! `head -2 FILE` shows what a partial is. A truncated or corrupt file fails its checksum; one
 //! from another version of faasplan or of the format is refused by name.
@@ -20,7 +25,7 @@ use crate::shard::Shard;
 /// The first line of every partial.
 pub const MAGIC: &[u8] = b"faasplan partial\n";
 /// The layout of the header and payload; any change to either bumps it.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 /// The version of faasplan that wrote a partial: only the same version merges it (the engine's
 /// numbers may differ between versions).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -45,6 +50,8 @@ pub struct Header {
     /// other files are other settings.
     pub settings: String,
     pub payload_bytes: u64,
+    /// The raw sections after the payload: their lengths in bytes.
+    pub sections: Vec<u64>,
 }
 
 impl Header {
@@ -64,6 +71,7 @@ impl Header {
             args,
             settings: format!("{settings:016x}"),
             payload_bytes: 0,
+            sections: Vec::new(),
         }
     }
 
@@ -78,7 +86,7 @@ impl Header {
 pub enum PartialError {
     #[error("{}: not a faasplan partial result (it does not start with \"faasplan partial\")", .0.display())]
     NotAPartial(PathBuf),
-    #[error("{}: the partial is truncated or corrupt: its checksum does not match ({why})", .path.display())]
+    #[error("{}: the partial is truncated or corrupt: {why}", .path.display())]
     Corrupt { path: PathBuf, why: String },
     #[error(
         "{}: written by faasplan {theirs} (partial format {their_format}); this is faasplan {VERSION} \
@@ -103,34 +111,67 @@ pub fn settings_fingerprint(settings: &impl std::fmt::Debug) -> u64 {
     crate::seed::hash_bytes(format!("{settings:?}").as_bytes())
 }
 
-/// Encodes a partial: the header (its `payload_bytes` set here) and a payload.
-pub fn encode<T: serde::Serialize>(header: Header, payload: &T) -> Result<Vec<u8>, PartialError> {
-    let e = Encoded::new(header, payload)?;
-    let mut out = Vec::with_capacity(e.len());
-    out.extend_from_slice(&e.head);
-    out.extend_from_slice(&e.body);
-    out.extend_from_slice(&e.crc);
+/// A raw section of a partial, written after the payload.
+pub trait Section {
+    /// Bytes it writes.
+    fn len(&self) -> u64;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The CRC-32 state of its bytes alone.
+    fn crc(&self) -> crc32fast::Hasher;
+    fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
+impl Section for Vec<u8> {
+    fn len(&self) -> u64 {
+        Vec::len(self) as u64
+    }
+    fn crc(&self) -> crc32fast::Hasher {
+        let mut h = crc32fast::Hasher::new();
+        h.update(self);
+        h
+    }
+    fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        w.write_all(self)
+    }
+}
+
+/// Encodes a partial: the header (its `payload_bytes` and `sections` set here), a payload and
+/// raw sections.
+pub fn encode<T: serde::Serialize>(
+    header: Header,
+    payload: &T,
+    sections: &[&dyn Section],
+) -> Result<Vec<u8>, PartialError> {
+    let e = Encoded::new(header, payload, sections)?;
+    let mut out = Vec::with_capacity(e.len() as usize);
+    e.write_to(&mut out)
+        .map_err(|e| PartialError::Encode(e.to_string()))?;
     Ok(out)
 }
 
-/// A partial in its three parts (the bytes [`encode`] gives, not put together): a shard of a
-/// large run writes hundreds of megabytes, and holding them once, sized exactly, is what keeps
-/// its memory near its engine's (issue 16).
-pub struct Encoded {
+/// A partial in its parts (the bytes [`encode`] gives, not put together): a shard of a large
+/// run writes hundreds of megabytes, and holding them once, sized exactly, or not at all (a
+/// section spilled to a file), is what keeps its memory near its engine's (issue 16).
+pub struct Encoded<'a> {
     head: Vec<u8>,
     body: Vec<u8>,
+    sections: &'a [&'a dyn Section],
     crc: [u8; 4],
 }
 
-impl Encoded {
+impl<'a> Encoded<'a> {
     pub fn new<T: serde::Serialize>(
         mut header: Header,
         payload: &T,
-    ) -> Result<Encoded, PartialError> {
+        sections: &'a [&'a dyn Section],
+    ) -> Result<Encoded<'a>, PartialError> {
         let encode_error = |e: postcard::Error| PartialError::Encode(e.to_string());
         let size = postcard::experimental::serialized_size(payload).map_err(encode_error)?;
         let body = postcard::to_extend(payload, Vec::with_capacity(size)).map_err(encode_error)?;
         header.payload_bytes = body.len() as u64;
+        header.sections = sections.iter().map(|s| s.len()).collect();
         let mut head = MAGIC.to_vec();
         serde_json::to_writer(&mut head, &header)
             .map_err(|e| PartialError::Encode(e.to_string()))?;
@@ -138,16 +179,21 @@ impl Encoded {
         let mut crc = crc32fast::Hasher::new();
         crc.update(&head);
         crc.update(&body);
+        for s in sections {
+            crc.combine(&s.crc());
+        }
         Ok(Encoded {
             head,
             body,
+            sections,
             crc: crc.finalize().to_le_bytes(),
         })
     }
 
     /// Bytes in all.
-    pub fn len(&self) -> usize {
-        self.head.len() + self.body.len() + self.crc.len()
+    pub fn len(&self) -> u64 {
+        (self.head.len() + self.body.len() + self.crc.len()) as u64
+            + self.sections.iter().map(|s| s.len()).sum::<u64>()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -157,38 +203,67 @@ impl Encoded {
     pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         w.write_all(&self.head)?;
         w.write_all(&self.body)?;
+        for s in self.sections {
+            s.write_to(w)?;
+        }
         w.write_all(&self.crc)
     }
 }
 
-/// Reads a partial's header and checks its checksum and version; returns the payload's bytes.
-pub fn read(path: &Path) -> Result<(Header, Vec<u8>), PartialError> {
-    let bytes = std::fs::read(path).map_err(|err| PartialError::Io {
+/// A partial read back: its header, payload and sections.
+#[derive(Debug)]
+pub struct Read {
+    pub header: Header,
+    pub payload: Vec<u8>,
+    pub sections: Vec<Vec<u8>>,
+}
+
+/// Reads a partial and checks its checksum and version. The file is read in its parts, each
+/// into its own buffer, once its length is known to fit the file's.
+pub fn read(path: &Path) -> Result<Read, PartialError> {
+    use std::io::{BufRead, Read as _};
+    let io = |err| PartialError::Io {
         path: path.to_path_buf(),
         err,
-    })?;
+    };
     let corrupt = |why: &str| PartialError::Corrupt {
         path: path.to_path_buf(),
         why: why.to_string(),
     };
-    if !bytes.starts_with(MAGIC) {
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    let mut r = std::io::BufReader::new(file);
+    let mut crc = crc32fast::Hasher::new();
+    let mut magic = Vec::new();
+    (&mut r)
+        .take(MAGIC.len() as u64)
+        .read_to_end(&mut magic)
+        .map_err(io)?;
+    if magic != MAGIC {
         return Err(PartialError::NotAPartial(path.to_path_buf()));
     }
-    if bytes.len() < MAGIC.len() + 4 {
-        return Err(corrupt("too short"));
+    crc.update(&magic);
+    let mut line = Vec::new();
+    r.read_until(b'\n', &mut line).map_err(io)?;
+    crc.update(&line);
+    if line.pop() != Some(b'\n') {
+        return Err(corrupt("it has no header line"));
     }
-    let (content, crc) = bytes.split_at(bytes.len() - 4);
-    let want = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
-    if crc32fast::hash(content) != want {
-        return Err(corrupt("CRC-32"));
-    }
-    let rest = &content[MAGIC.len()..];
-    let eol = rest
-        .iter()
-        .position(|&b| b == b'\n')
-        .ok_or_else(|| corrupt("no header line"))?;
     let header: Header =
-        serde_json::from_slice(&rest[..eol]).map_err(|e| corrupt(&format!("header: {e}")))?;
+        serde_json::from_slice(&line).map_err(|e| corrupt(&format!("its header: {e}")))?;
+    // The lengths the header gives must add up to the file's before anything is allocated
+    // for them (a corrupt header may claim any).
+    let parts: Option<u64> = std::iter::once(header.payload_bytes)
+        .chain(header.sections.iter().copied())
+        .try_fold((magic.len() + line.len() + 1 + 4) as u64, |a, b| {
+            a.checked_add(b)
+        });
+    if parts != Some(size) {
+        // A header of another format may not say its lengths so: name the version first.
+        if header.format == FORMAT && header.faasplan == VERSION {
+            return Err(corrupt("its length is not the one its header gives"));
+        }
+    }
     if header.format != FORMAT || header.faasplan != VERSION {
         return Err(PartialError::OtherVersion {
             path: path.to_path_buf(),
@@ -196,11 +271,32 @@ pub fn read(path: &Path) -> Result<(Header, Vec<u8>), PartialError> {
             their_format: header.format,
         });
     }
-    let payload = &rest[eol + 1..];
-    if payload.len() as u64 != header.payload_bytes {
-        return Err(corrupt("payload length"));
+    let mut read_part = |n: u64| -> Result<Vec<u8>, PartialError> {
+        let mut buf = vec![0u8; n as usize];
+        r.read_exact(&mut buf).map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => corrupt("it ends early"),
+            _ => io(e),
+        })?;
+        crc.update(&buf);
+        Ok(buf)
+    };
+    let payload = read_part(header.payload_bytes)?;
+    let sections = header
+        .sections
+        .iter()
+        .map(|&n| read_part(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut want = [0u8; 4];
+    r.read_exact(&mut want)
+        .map_err(|_| corrupt("it ends early"))?;
+    if crc.finalize() != u32::from_le_bytes(want) {
+        return Err(corrupt("its CRC-32 checksum does not match"));
     }
-    Ok((header, payload.to_vec()))
+    Ok(Read {
+        header,
+        payload,
+        sections,
+    })
 }
 
 /// Decodes a payload read by [`read`].
@@ -210,7 +306,7 @@ pub fn decode<T: serde::de::DeserializeOwned>(
 ) -> Result<T, PartialError> {
     postcard::from_bytes(payload).map_err(|e| PartialError::Corrupt {
         path: path.to_path_buf(),
-        why: format!("payload: {e}"),
+        why: format!("its payload: {e}"),
     })
 }
 
@@ -226,7 +322,8 @@ mod tests {
             vec!["t.csv".into()],
             7,
         );
-        encode(h, &(7u32, vec![1u64, 2, 3])).unwrap()
+        let (log, empty) = (b"log bytes".to_vec(), Vec::new());
+        encode(h, &(7u32, vec![1u64, 2, 3]), &[&log, &empty]).unwrap()
     }
 
     fn write(bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
@@ -239,11 +336,13 @@ mod tests {
     #[test]
     fn a_partial_reads_back() {
         let (_d, p) = write(&sample());
-        let (h, payload) = read(&p).unwrap();
+        let back = read(&p).unwrap();
+        let h = &back.header;
         assert_eq!(h.shard().unwrap(), Shard::new(1, 4).unwrap());
         assert_eq!(h.input, "0000000000000abc");
-        let v: (u32, Vec<u64>) = decode(&p, &payload).unwrap();
+        let v: (u32, Vec<u64>) = decode(&p, &back.payload).unwrap();
         assert_eq!(v, (7, vec![1, 2, 3]));
+        assert_eq!(back.sections, vec![b"log bytes".to_vec(), Vec::new()]);
     }
 
     #[test]

@@ -126,14 +126,15 @@ pub(super) fn run_shard(
     }
     let settings = settings_args()?;
     let mut input = a.run.open()?;
+    let log = spilling_log(partial)?;
     let (part, fingerprint) =
         if format::resolve(&mut input, a.run.trace_args.format())? == TraceFormat::AZURE2019 {
-            azure2019_shard(a, pool, &cfg, input, shard)?
+            azure2019_shard(a, pool, &cfg, input, shard, log)?
         } else {
             let (trace, _) = a.run.load_shard(input, a.run.platform.seed, true, None)?;
             let valid = super::validate_for(&cfg, &trace)?;
             let part = pool
-                .install(|| faasplan::engine::simulate_shard(&trace, &valid, shard))
+                .install(|| faasplan::engine::simulate_shard_with(&trace, &valid, shard, log))
                 .map_err(|e| ConfigError::invalid("--shard", e.to_string()))?;
             (part, shard_fingerprint(&trace, shard))
         };
@@ -144,7 +145,13 @@ pub(super) fn run_shard(
         settings,
         partial::settings_fingerprint(&(&cfg, offering)),
     );
-    let bytes = partial::Encoded::new(header, &part)?;
+    let spill_error = |e| faasplan::error::WriteError::io(format!("{}", partial.display()), e);
+    let (log, finish_log) = (
+        part.log.section().map_err(spill_error)?,
+        part.finish_log.section().map_err(spill_error)?,
+    );
+    let sections: [&dyn partial::Section; 2] = [&log, &finish_log];
+    let bytes = partial::Encoded::new(header, &part, &sections)?;
     faasplan::export::write_atomic(partial, |w| bytes.write_to(w))?;
     let rows: u64 = part.functions.iter().map(|(_, s)| s.invocations).sum();
     eprintln!(
@@ -159,6 +166,27 @@ pub(super) fn run_shard(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The log of a shard's level changes, spilled as it grows to an unnamed temporary file beside
+/// the partial (the system's temporary folder for standard output), so that the shard holds
+/// one chunk of it, not hundreds of megabytes; the file goes when the log does.
+fn spilling_log(partial: &Path) -> anyhow::Result<faasplan::outcome::shard::DeltaLog> {
+    let dir = match partial.parent() {
+        _ if partial.as_os_str() == "-" => std::env::temp_dir(),
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file = tempfile::tempfile_in(&dir).map_err(|e| {
+        faasplan::error::WriteError::io(
+            format!(
+                "{}: cannot make a temporary file for the level-change log",
+                dir.display()
+            ),
+            e,
+        )
+    })?;
+    Ok(faasplan::outcome::shard::DeltaLog::spill_to(file))
+}
+
 /// An Azure 2019 trace's shard: the counts are parsed and checked, and only the shard's
 /// functions are expanded, as they are replayed (`engine::simulate_shard_stream`; with
 /// `--read-first`, expanded whole first). A cyclic warm-up plans its replayed end from every
@@ -170,6 +198,7 @@ fn azure2019_shard(
     cfg: &faasplan::engine::PlatformConfig,
     input: faasplan::trace::input::Input,
     shard: Shard,
+    log: faasplan::outcome::shard::DeltaLog,
 ) -> anyhow::Result<(ShardOutcome, u64)> {
     let seed = a.run.platform.seed;
     let (parsed, facts, _) = parse_azure2019(a, input)?;
@@ -183,7 +212,7 @@ fn azure2019_shard(
         let only = (cfg.warmup != faasplan::engine::Warmup::Cyclic).then_some(shard);
         let (mut trace, _) = parsed.load_shard(seed, only)?;
         a.run.set_triggers(&mut trace)?;
-        pool.install(|| faasplan::engine::simulate_shard(&trace, &valid, shard))
+        pool.install(|| faasplan::engine::simulate_shard_with(&trace, &valid, shard, log))
     } else {
         let rows_of_mine = parsed.invocations_of(&ids);
         pool.install(|| {
@@ -202,6 +231,7 @@ fn azure2019_shard(
                 &ids,
                 rows_of_mine,
                 &valid,
+                log,
             )
         })
     }
@@ -240,13 +270,19 @@ struct Part {
     header: Header,
     shard: Shard,
     payload: Vec<u8>,
+    /// The raw sections, until a state takes them.
+    sections: std::cell::RefCell<Vec<Vec<u8>>>,
 }
 
 /// Reads the partials and checks that they are the shards of one run, each once.
 fn read_set(paths: &[PathBuf]) -> anyhow::Result<Vec<Part>> {
     let mut parts: Vec<Part> = Vec::with_capacity(paths.len());
     for path in paths {
-        let (header, payload) = partial::read(path)?;
+        let partial::Read {
+            header,
+            payload,
+            sections,
+        } = partial::read(path)?;
         let shard = header
             .shard()
             .map_err(|e| anyhow::anyhow!("{}: shard {:?}: {e}", path.display(), header.shard))?;
@@ -255,6 +291,7 @@ fn read_set(paths: &[PathBuf]) -> anyhow::Result<Vec<Part>> {
             header,
             shard,
             payload,
+            sections: sections.into(),
         });
     }
     let first = &parts[0];
@@ -373,12 +410,8 @@ fn merge_simulate(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
             p.path.display()
         )
     };
-    let states = || -> anyhow::Result<Vec<ShardOutcome>> {
-        Ok(parts
-            .iter()
-            .map(|p| partial::decode(&p.path, &p.payload))
-            .collect::<Result<_, _>>()?)
-    };
+    let states =
+        || -> anyhow::Result<Vec<ShardOutcome>> { parts.iter().map(shard_state).collect() };
     let merging = || format!("merging {} partials", parts.len());
     let settings = partial::settings_fingerprint(&(&cfg, offering));
     let mut input = a.run.open()?;
@@ -453,6 +486,12 @@ fn shard_fingerprint(trace: &Trace, shard: Shard) -> u64 {
 }
 
 /// Refuses partials whose arguments resolved to other settings here (a file they name changed).
+/// A simulate partial's state, its level-change logs given their bytes (its two sections).
+fn shard_state(p: &Part) -> anyhow::Result<ShardOutcome> {
+    let sections = std::mem::take(&mut *p.sections.borrow_mut());
+    Ok(ShardOutcome::from_partial(&p.path, &p.payload, sections)?)
+}
+
 fn check_settings(parts: &[Part], here: u64) -> anyhow::Result<()> {
     let here = format!("{here:016x}");
     if let Some(p) = parts.iter().find(|p| p.header.settings != here) {
@@ -518,7 +557,7 @@ pub(super) fn write_sweep_partial(
         .collect();
     let n = jobs.len();
     let header = Header::new("sweep", shard, fingerprint, settings_args()?, settings);
-    let bytes = partial::Encoded::new(header, &SweepPartial { jobs })?;
+    let bytes = partial::Encoded::new(header, &SweepPartial { jobs }, &[])?;
     faasplan::export::write_atomic(partial, |w| bytes.write_to(w))?;
     eprintln!(
         "note: shard {shard}: {n} (point, replica) jobs; partial written to {} ({} bytes)",

@@ -26,7 +26,7 @@ use super::function::{Account, FunctionSim, SimClock};
 use super::keepalive::AppState;
 use super::queue::{Key, Tournament};
 use super::{PlatformConfig, ValidConfig, WarmPlan};
-use crate::outcome::shard::{CorruptLog, ShardOutcome};
+use crate::outcome::shard::{CorruptLog, DeltaLog, ShardOutcome};
 use crate::outcome::{Collector, EpochBuffer, FunctionStats, Mode, Outcome, WarmupReport};
 use crate::shard::Shard;
 use crate::time::{MINUTE, Micros};
@@ -196,6 +196,17 @@ pub fn simulate_shard(
     cfg: &ValidConfig,
     shard: Shard,
 ) -> Result<ShardOutcome, ShardRunError> {
+    simulate_shard_with(trace, cfg, shard, DeltaLog::default())
+}
+
+/// [`simulate_shard`], logging the level changes into `log` (one that spills to a file:
+/// [`DeltaLog::spill_to`]).
+pub fn simulate_shard_with(
+    trace: &Trace,
+    cfg: &ValidConfig,
+    shard: Shard,
+    log: DeltaLog,
+) -> Result<ShardOutcome, ShardRunError> {
     let cfg: &PlatformConfig = cfg;
     check_shardable(cfg)?;
     let (slices, excluded) = cut_at_horizon(trace, cfg);
@@ -210,7 +221,7 @@ pub fn simulate_shard(
             .map(|&f| std::mem::take(&mut part_plan.prefix[f as usize]))
             .collect();
     }
-    let mut runner = shard_runner(&ids, cfg, trace.origin_us(), part_plan, &apps);
+    let mut runner = shard_runner(&ids, cfg, trace.origin_us(), part_plan, &apps, log);
     runner.start(&mine);
     while runner.has_work() {
         if !runner.epoch(&mine, Micros::MAX) {
@@ -248,7 +259,8 @@ pub fn shard_ids(functions: &[crate::trace::FunctionMeta], shard: Shard) -> Vec<
         .collect()
 }
 
-/// The parallel runner of a shard's functions `ids`, which keeps the level changes it applies;
+/// The parallel runner of a shard's functions `ids`, which keeps the level changes it applies
+/// in `log`;
 /// `apps`: the whole trace's applications (empty: each function is its own); `plan`'s prefix
 /// has one entry per function of the shard, or none.
 pub(crate) fn shard_runner<'c>(
@@ -257,6 +269,7 @@ pub(crate) fn shard_runner<'c>(
     origin_us: i64,
     plan: WarmPlan,
     apps: &[u32],
+    log: DeltaLog,
 ) -> Runner<'c> {
     let part_apps: Vec<u32> = if apps.is_empty() {
         Vec::new()
@@ -274,7 +287,7 @@ pub(crate) fn shard_runner<'c>(
         Mode::Parallel,
         limit,
     );
-    runner.col.keep_log();
+    runner.col.keep_log(log);
     runner
 }
 
@@ -891,7 +904,7 @@ impl<'c> Runner<'c> {
         let (functions, _) = self.finish_functions(window_end).ok_or(coupled)?;
         // The run's changes are applied; what closing the functions changed is pending.
         let run_log = self.col.take_log();
-        self.col.keep_log();
+        self.col.keep_log(DeltaLog::default());
         self.col.end_epoch();
         let mut out = ShardOutcome {
             functions: ids.iter().copied().zip(functions).collect(),
@@ -899,7 +912,7 @@ impl<'c> Runner<'c> {
             window_end,
             ..ShardOutcome::default()
         };
-        out.take_collector(&mut self.col, run_log);
+        out.take_collector(&mut self.col, run_log, window_end);
         if !out.log.is_monotone() || !out.finish_log.is_monotone() {
             return Err(ShardRunError::OutOfOrder);
         }

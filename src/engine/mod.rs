@@ -21,7 +21,7 @@ pub use cpu::{CpuModel, CpuReference, CpuUse, MeasuredCurve, VcpuRule};
 pub(crate) use driver::Runner;
 pub use driver::{
     RunOptions, ShardRunError, merge_shards, shard_ids, shard_key, simulate, simulate_mode,
-    simulate_shard, simulate_waking_eagerly, simulate_with,
+    simulate_shard, simulate_shard_with, simulate_waking_eagerly, simulate_with,
 };
 pub use keepalive::{FixedKeepAlive, KeepAlivePolicy, KeepAliveSpec};
 pub use stream::{

@@ -75,7 +75,7 @@ pub fn simulate_stream_from<S: ArrivalSource>(
 /// [`super::simulate_shard`] does on the whole trace: `all()` gives every function's rows (a
 /// cyclic warm-up's plan reads them once), `mine()` the shard's functions' rows, in `ids`' order
 /// (`bufs[k]` holds function `ids[k]`'s rows); `rows_of_mine`: their invocations, also those
-/// after the horizon.
+/// after the horizon; `log`: where the level changes go (see [`super::simulate_shard_with`]).
 pub fn simulate_shard_stream<S: ArrivalSource>(
     all: impl Fn() -> S,
     mine: impl Fn() -> S,
@@ -83,6 +83,7 @@ pub fn simulate_shard_stream<S: ArrivalSource>(
     ids: &[u32],
     rows_of_mine: u64,
     cfg: &ValidConfig,
+    log: crate::outcome::shard::DeltaLog,
 ) -> Result<ShardOutcome, ShardRunError> {
     let cfg: &PlatformConfig = cfg;
     super::driver::check_shardable(cfg)?;
@@ -91,7 +92,7 @@ pub fn simulate_shard_stream<S: ArrivalSource>(
     plan.prefix = vec![Vec::new(); ids.len()];
     let (apps, _) = crate::trace::apps_of(facts.functions());
     let warm = window.map(|(from, to)| Window::new(mine(), ids.len(), from, to));
-    let runner = super::driver::shard_runner(ids, cfg, 0, plan, &apps);
+    let runner = super::driver::shard_runner(ids, cfg, 0, plan, &apps, log);
     let (runner, given) = replay(runner, mine(), warm)?;
     let mut out = runner.finish_shard(ids)?;
     out.functions_in_trace = n as u32;

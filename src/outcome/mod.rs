@@ -781,9 +781,9 @@ impl Collector {
         }
     }
 
-    /// Keep every level change applied from now on (a shard's run).
-    pub fn keep_log(&mut self) {
-        self.log = Some(shard::DeltaLog::default());
+    /// Keep every level change applied from now on in `log` (a shard's run).
+    pub fn keep_log(&mut self, log: shard::DeltaLog) {
+        self.log = Some(log);
     }
 
     /// The changes logged so far (none unless `keep_log`); logging stops.

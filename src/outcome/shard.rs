@@ -5,84 +5,107 @@
 //!
 //! [`Outcome`]: super::Outcome
 
+use std::io::{Read, Seek, Write};
+
 use super::{Collector, FunctionStats, Latency, Minute};
 use crate::time::Micros;
 
-/// Every level change a collector applied, in time order: per time, the summed changes of
-/// (busy, alive, account usage, provisioned level). Stored compactly, per time: one byte of
-/// 2-bit codes (0: no change, 1: +1, 2: −1, 3: a zigzag varint follows), then the time as a
-/// varint step from the previous one, then the varints (about 3 bytes per time).
+/// The level changes a peak needs, in time order: per time a collector applied a change of the
+/// busy level or the account usage, their summed changes. (Alive instances and the provisioned
+/// level have no run-wide peak: their per-minute integrals add up, [`ShardOutcome::integrals`].)
+///
+/// Stored compactly, one record per time: a byte of two 2-bit codes (0: no change, 1: +1,
+/// 2: −1, 3: a zigzag varint follows; busy in bits 0-1, usage in bits 2-3), the time's step
+/// from the previous record's low 3 bits (bits 4-6) and whether more of it follows (bit 7);
+/// then the rest of the step as a varint, then the varints the codes call for. A request's
+/// start or end a few hundred microseconds after the shard's last change takes 2 bytes.
 ///
 /// Held in chunks of [`CHUNK`] bytes, no record split between two, so that a log of hundreds
-/// of megabytes grows without copying itself (issue 16: doubling one vector cost a shard of the
-/// 46,000-function day seconds of page faults). It serializes as one byte sequence, so the
-/// chunking is not part of the partial's format.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(from = "LogData")]
+/// of megabytes grows without copying itself. A shard that writes a partial file spills each
+/// full chunk to a file as it goes ([`DeltaLog::spill_to`]), so its memory stays one chunk
+/// (issue 16: holding the log cost a shard of the 46,000-function day 1.2 GB and seconds of
+/// page zeroing). The bytes are not serialized with the log: they go to the partial as a
+/// section of their own ([`DeltaLog::section`]), and a log read back is given them
+/// ([`DeltaLog::attach`]).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(from = "LogMeta", into = "LogMeta")]
 pub struct DeltaLog {
     chunks: Vec<Vec<u8>>,
+    /// Where full chunks go, if anywhere.
+    spill: Option<Spill>,
+    /// Bytes of the log in all (spilled or held).
+    bytes: u64,
+    /// The time of the change applied last (logged or not), and of the record written last.
     last_t: Micros,
+    logged_t: Micros,
     len: u64,
-    /// False once a time came before the one logged last: such a log cannot be merged by time
+    /// False once a time came before the one applied last: such a log cannot be merged by time
     /// (the run applied that change late, which only its own order reproduces).
     monotone: bool,
 }
 
+/// The file a log's full chunks go to, and the checksum of what went there.
+#[derive(Debug)]
+struct Spill {
+    file: std::fs::File,
+    crc: crc32fast::Hasher,
+    /// The first write that failed: the log stops spilling, and the run reports it.
+    error: Option<std::io::Error>,
+}
+
 /// Bytes per chunk of a [`DeltaLog`].
 const CHUNK: usize = 1 << 20;
-/// The longest record: the codes, the time step and four values, each varint at most 10 bytes.
-const MAX_RECORD: usize = 1 + 10 + 4 * 10;
+/// The longest record: the codes and the step's low bits, the rest of the step and two
+/// values, each varint at most 10 bytes.
+const MAX_RECORD: usize = 1 + 3 * 10;
 
-/// A [`DeltaLog`] as it is serialized.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct LogData {
-    bytes: Vec<u8>,
+/// A [`DeltaLog`] as it is serialized: all but its bytes.
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
+struct LogMeta {
+    bytes: u64,
     last_t: Micros,
+    logged_t: Micros,
     len: u64,
     monotone: bool,
 }
 
-impl From<LogData> for DeltaLog {
-    fn from(d: LogData) -> DeltaLog {
+impl From<LogMeta> for DeltaLog {
+    fn from(m: LogMeta) -> DeltaLog {
         DeltaLog {
-            chunks: vec![d.bytes],
-            last_t: d.last_t,
-            len: d.len,
-            monotone: d.monotone,
+            chunks: Vec::new(),
+            spill: None,
+            bytes: m.bytes,
+            last_t: m.last_t,
+            logged_t: m.logged_t,
+            len: m.len,
+            monotone: m.monotone,
         }
     }
 }
 
-/// The log's bytes, serialized as one sequence (what a `Vec<u8>` serializes as).
-struct Bytes<'a>(&'a [Vec<u8>]);
-
-impl serde::Serialize for Bytes<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.0.iter().map(Vec::len).sum()))?;
-        for b in self.0.iter().flatten() {
-            seq.serialize_element(b)?;
-        }
-        seq.end()
+impl From<DeltaLog> for LogMeta {
+    fn from(l: DeltaLog) -> LogMeta {
+        l.meta()
     }
 }
 
-impl serde::Serialize for DeltaLog {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        // The fields of `LogData`, in its order.
-        let mut st = s.serialize_struct("LogData", 4)?;
-        st.serialize_field("bytes", &Bytes(&self.chunks))?;
-        st.serialize_field("last_t", &self.last_t)?;
-        st.serialize_field("len", &self.len)?;
-        st.serialize_field("monotone", &self.monotone)?;
-        st.end()
+impl Clone for DeltaLog {
+    /// A clone of a spilled log holds the chunks not spilled only: it is for tests and
+    /// in-memory logs.
+    fn clone(&self) -> DeltaLog {
+        DeltaLog {
+            chunks: self.chunks.clone(),
+            spill: None,
+            ..DeltaLog::from(self.meta())
+        }
     }
 }
 
 impl PartialEq for DeltaLog {
     fn eq(&self, other: &DeltaLog) -> bool {
-        (self.last_t, self.len, self.monotone) == (other.last_t, other.len, other.monotone)
+        self.spill.is_none()
+            && other.spill.is_none()
+            && self.meta_tuple() == other.meta_tuple()
             && self
                 .chunks
                 .iter()
@@ -97,7 +120,10 @@ impl Default for DeltaLog {
     fn default() -> DeltaLog {
         DeltaLog {
             chunks: Vec::new(),
+            spill: None,
+            bytes: 0,
             last_t: 0,
+            logged_t: 0,
             len: 0,
             monotone: true,
         }
@@ -125,47 +151,106 @@ fn unzigzag(v: u64) -> i64 {
 #[error("the level-change log is corrupt at byte {0}")]
 pub struct CorruptLog(pub usize);
 
+/// The 2-bit code of a change (3: a varint follows).
+fn code(v: i64) -> u8 {
+    match v {
+        0 => 0,
+        1 => 1,
+        -1 => 2,
+        _ => 3,
+    }
+}
+
 impl DeltaLog {
-    /// Logs the changes `d` at `t`. A change past the window's end `clip` that moves neither
-    /// the busy level nor the account usage (an idle instance reclaimed, its time clipped to the
-    /// window's end, after a later in-flight completion was applied) is logged at the last time
-    /// instead: past the clip it changes no integral, no peak and no count, wherever it falls.
+    /// A log whose full chunks are written to `file` as they fill (see the type's doc).
+    pub fn spill_to(file: std::fs::File) -> DeltaLog {
+        DeltaLog {
+            spill: Some(Spill {
+                file,
+                crc: crc32fast::Hasher::new(),
+                error: None,
+            }),
+            ..DeltaLog::default()
+        }
+    }
+
+    fn meta(&self) -> LogMeta {
+        LogMeta {
+            bytes: self.bytes,
+            last_t: self.last_t,
+            logged_t: self.logged_t,
+            len: self.len,
+            monotone: self.monotone,
+        }
+    }
+
+    fn meta_tuple(&self) -> (u64, Micros, Micros, u64, bool) {
+        let m = self.meta();
+        (m.bytes, m.last_t, m.logged_t, m.len, m.monotone)
+    }
+
+    /// Logs the changes `d` = (busy, alive, usage, provisioned) applied at `t`: those of busy
+    /// and usage, if either moves. A change applied after a later one was (its time before the
+    /// last) clears [`is_monotone`](Self::is_monotone), unless it is past the window's end
+    /// `clip` and moves neither busy nor usage (an idle instance reclaimed, its time clipped to
+    /// the window's end, after a later in-flight completion was applied): past the clip it
+    /// changes no integral, no peak and no count, wherever it falls.
     pub(super) fn push(&mut self, t: Micros, d: [i64; 4], clip: Micros) {
-        let mut t = t;
+        let [busy, _, usage, _] = d;
+        let quiet = busy == 0 && usage == 0;
         if t < self.last_t {
-            if t >= clip && d[0] == 0 && d[2] == 0 {
-                t = self.last_t;
-            } else {
+            if !(quiet && t >= clip) {
                 self.monotone = false;
             }
+            if quiet {
+                return;
+            }
+        } else {
+            self.last_t = t;
         }
-        let code = |v: i64| match v {
-            0 => 0u8,
-            1 => 1,
-            -1 => 2,
-            _ => 3,
-        };
-        let codes = d
-            .iter()
-            .enumerate()
-            .fold(0u8, |acc, (i, &v)| acc | code(v) << (2 * i));
+        if quiet {
+            return;
+        }
         if self
             .chunks
             .last()
-            .is_none_or(|c| c.len() + MAX_RECORD > c.capacity())
+            .is_none_or(|c| c.len() + MAX_RECORD > CHUNK)
         {
-            self.chunks.push(Vec::with_capacity(CHUNK));
+            self.next_chunk();
         }
         let out = self.chunks.last_mut().expect("a chunk was just made");
-        out.push(codes);
-        put_varint(out, t.saturating_sub(self.last_t));
-        for v in d {
+        let before = out.len();
+        let step = t.saturating_sub(self.logged_t);
+        let more = u8::from(step >= 8) << 7;
+        out.push(code(busy) | code(usage) << 2 | ((step & 7) as u8) << 4 | more);
+        if more != 0 {
+            put_varint(out, step >> 3);
+        }
+        for v in [busy, usage] {
             if code(v) == 3 {
                 put_varint(out, zigzag(v));
             }
         }
-        self.last_t = t;
+        self.bytes += (out.len() - before) as u64;
+        self.logged_t = self.logged_t.max(t);
         self.len += 1;
+    }
+
+    /// Starts a chunk: a spilling log writes its full one and reuses its memory.
+    fn next_chunk(&mut self) {
+        if let Some(spill) = &mut self.spill
+            && let Some(full) = self.chunks.last_mut()
+        {
+            if spill.error.is_none() {
+                spill.crc.update(full);
+                if let Err(e) = spill.file.write_all(full) {
+                    spill.error = Some(e);
+                }
+            }
+            full.clear();
+            return;
+        }
+        self.chunks.push(Vec::with_capacity(CHUNK));
     }
 
     /// True while every time logged came at or after the one before.
@@ -183,18 +268,97 @@ impl DeltaLog {
     }
 
     /// Bytes the log takes.
-    pub fn bytes(&self) -> usize {
-        self.chunks.iter().map(Vec::len).sum()
+    pub fn bytes(&self) -> u64 {
+        self.bytes
     }
 
-    fn reader(&self) -> LogReader<'_> {
-        LogReader {
+    /// The log's bytes, as a section of a partial file. Errors if spilling them failed.
+    pub fn section(&self) -> std::io::Result<LogSection<'_>> {
+        let mut crc = crc32fast::Hasher::new();
+        let mut file = None;
+        if let Some(spill) = &self.spill {
+            if let Some(e) = &spill.error {
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!("spilling the level-change log: {e}"),
+                ));
+            }
+            // A `File` writes through: nothing to flush.
+            crc = spill.crc.clone();
+            file = Some(&spill.file);
+        }
+        for c in &self.chunks {
+            crc.update(c);
+        }
+        Ok(LogSection {
+            file,
+            chunks: &self.chunks,
+            len: self.bytes,
+            crc,
+        })
+    }
+
+    /// Gives a log read back from a partial (its record counts and times) its bytes. Errors if
+    /// they are not as many as the log had.
+    pub fn attach(&mut self, bytes: Vec<u8>) -> Result<(), CorruptLog> {
+        if bytes.len() as u64 != self.bytes || self.spill.is_some() {
+            return Err(CorruptLog(bytes.len()));
+        }
+        self.chunks = vec![bytes];
+        Ok(())
+    }
+
+    /// A reader of the records; errors if the bytes are not all held (a log spilled or not
+    /// given its bytes back).
+    fn reader(&self) -> Result<LogReader<'_>, CorruptLog> {
+        let held: u64 = self.chunks.iter().map(|c| c.len() as u64).sum();
+        if self.spill.is_some() || held != self.bytes {
+            return Err(CorruptLog(held as usize));
+        }
+        Ok(LogReader {
             chunks: &self.chunks,
             bytes: &[],
             before: 0,
             at: 0,
             t: 0,
+        })
+    }
+}
+
+/// A log's bytes, to be written into a partial: what was spilled to its file, then the chunks
+/// held.
+pub struct LogSection<'a> {
+    file: Option<&'a std::fs::File>,
+    chunks: &'a [Vec<u8>],
+    len: u64,
+    crc: crc32fast::Hasher,
+}
+
+impl crate::partial::Section for LogSection<'_> {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn crc(&self) -> crc32fast::Hasher {
+        self.crc.clone()
+    }
+
+    fn write_to(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        if let Some(mut file) = self.file {
+            file.rewind()?;
+            let spilled = self.len - self.chunks.iter().map(|c| c.len() as u64).sum::<u64>();
+            let copied = std::io::copy(&mut file.take(spilled), w)?;
+            if copied != spilled {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the spilled level-change log is shorter than written",
+                ));
+            }
         }
+        for c in self.chunks {
+            w.write_all(c)?;
+        }
+        Ok(())
     }
 }
 
@@ -228,7 +392,8 @@ impl LogReader<'_> {
         Err(CorruptLog(self.offset()))
     }
 
-    fn next(&mut self) -> Result<Option<(Micros, [i64; 4])>, CorruptLog> {
+    /// The next record: its time and its changes of (busy, usage).
+    fn next(&mut self) -> Result<Option<(Micros, [i64; 2])>, CorruptLog> {
         while self.at == self.bytes.len() {
             let Some((next, rest)) = self.chunks.split_first() else {
                 return Ok(None);
@@ -236,13 +401,20 @@ impl LogReader<'_> {
             self.before += self.bytes.len();
             (self.bytes, self.chunks, self.at) = (next, rest, 0);
         }
-        let codes = self.bytes[self.at];
+        let head = self.bytes[self.at];
         self.at += 1;
-        let step = self.varint()?;
+        let mut step = u64::from(head >> 4 & 7);
+        if head & 0x80 != 0 {
+            let rest = self.varint()?;
+            if rest > u64::MAX >> 3 {
+                return Err(CorruptLog(self.offset()));
+            }
+            step |= rest << 3;
+        }
         self.t = self.t.checked_add(step).ok_or(CorruptLog(self.offset()))?;
-        let mut d = [0i64; 4];
+        let mut d = [0i64; 2];
         for (i, v) in d.iter_mut().enumerate() {
-            *v = match (codes >> (2 * i)) & 3 {
+            *v = match (head >> (2 * i)) & 3 {
                 0 => 0,
                 1 => 1,
                 2 => -1,
@@ -306,6 +478,10 @@ pub struct ShardOutcome {
     pub functions: Vec<(u32, FunctionStats)>,
     /// Per-minute counts from minute 0 of the engine's clock (warm-up included).
     pub minutes: Vec<MinuteCounts>,
+    /// Per-minute integrals of the shard's alive instances and provisioned level
+    /// (instance-microseconds, `Minute::alive_us` and `provisioned_us`), to the window's end:
+    /// they add up to the whole run's, which has no peak of either.
+    pub integrals: Vec<[u128; 2]>,
     pub latency_warm: LatencyState,
     pub latency_cold: LatencyState,
     pub init: LatencyState,
@@ -321,9 +497,45 @@ pub struct ShardOutcome {
 }
 
 impl ShardOutcome {
+    /// A simulate partial's state (see [`crate::partial`]): its payload decoded, and its two
+    /// logs given their bytes, the partial's two sections.
+    pub fn from_partial(
+        path: &std::path::Path,
+        payload: &[u8],
+        sections: Vec<Vec<u8>>,
+    ) -> Result<ShardOutcome, crate::partial::PartialError> {
+        let mut state: ShardOutcome = crate::partial::decode(path, payload)?;
+        let corrupt = |why: String| crate::partial::PartialError::Corrupt {
+            path: path.to_path_buf(),
+            why,
+        };
+        let [log, finish_log]: [Vec<u8>; 2] = sections
+            .try_into()
+            .map_err(|s: Vec<_>| corrupt(format!("it has {} sections, not 2", s.len())))?;
+        state
+            .log
+            .attach(log)
+            .and_then(|()| state.finish_log.attach(finish_log))
+            .map_err(|_| corrupt("a level-change log's length is not its section's".into()))?;
+        Ok(state)
+    }
+
     /// Takes a shard collector's parts (after its last `end_epoch`): `run_log` is the log of
-    /// the run's epochs, the collector's own the log since.
-    pub(crate) fn take_collector(&mut self, col: &mut Collector, run_log: DeltaLog) {
+    /// the run's epochs, the collector's own the log since. The collector's levels are
+    /// integrated to `window_end`, as the whole run's are when it finishes.
+    pub(crate) fn take_collector(
+        &mut self,
+        col: &mut Collector,
+        run_log: DeltaLog,
+        window_end: Micros,
+    ) {
+        col.clip = col.clip.min(window_end);
+        col.integrate_to(window_end);
+        self.integrals = col
+            .minutes
+            .iter()
+            .map(|m| [m.alive_us, m.provisioned_us])
+            .collect();
         self.minutes = col
             .minutes
             .iter()
@@ -367,6 +579,13 @@ impl Collector {
                 m.dead_lettered = m.dead_lettered.saturating_add(c[3]);
                 m.timed_out = m.timed_out.saturating_add(c[4]);
             }
+            if col.minutes.len() < p.integrals.len() {
+                col.minutes.resize(p.integrals.len(), Minute::default());
+            }
+            for (m, [alive, provisioned]) in col.minutes.iter_mut().zip(&p.integrals) {
+                m.alive_us = m.alive_us.saturating_add(*alive);
+                m.provisioned_us = m.provisioned_us.saturating_add(*provisioned);
+            }
             p.latency_warm.add_to(&mut col.latency_warm);
             p.latency_cold.add_to(&mut col.latency_cold);
             p.init.add_to(&mut col.init);
@@ -380,21 +599,25 @@ impl Collector {
         let clip = col.clip;
         let before: Vec<Stream> = parts
             .iter()
-            .map(|p| Stream {
-                logs: vec![p.log.reader(), p.finish_log.reader()],
-                keep: |t, clip| t < clip,
-                clip,
+            .map(|p| {
+                Ok(Stream {
+                    logs: vec![p.log.reader()?, p.finish_log.reader()?],
+                    keep: |t, clip| t < clip,
+                    clip,
+                })
             })
-            .collect();
+            .collect::<Result<_, CorruptLog>>()?;
         col.apply_streams(before)?;
         let at_clip: Vec<Stream> = parts
             .iter()
-            .map(|p| Stream {
-                logs: vec![p.finish_log.reader()],
-                keep: |t, clip| t >= clip,
-                clip,
+            .map(|p| {
+                Ok(Stream {
+                    logs: vec![p.finish_log.reader()?],
+                    keep: |t, clip| t >= clip,
+                    clip,
+                })
             })
-            .collect();
+            .collect::<Result<_, CorruptLog>>()?;
         col.apply_streams(at_clip)?;
         Ok(col)
     }
@@ -407,7 +630,7 @@ impl Collector {
             .map(Stream::next)
             .collect::<Result<Vec<_>, _>>()?;
         while let Some(t) = heads.iter().flatten().map(|h| h.0).min() {
-            let mut sum = [0i64; 4];
+            let mut sum = [0i64; 2];
             for (head, stream) in heads.iter_mut().zip(streams.iter_mut()) {
                 if let Some((ht, d)) = *head
                     && ht == t
@@ -421,7 +644,8 @@ impl Collector {
                     }
                 }
             }
-            self.apply(t, sum);
+            // Alive and provisioned come from the shards' integrals.
+            self.apply(t, [sum[0], 0, sum[1], 0]);
         }
         Ok(())
     }
@@ -436,7 +660,7 @@ struct Stream<'a> {
 }
 
 impl Stream<'_> {
-    fn next(&mut self) -> Result<Option<(Micros, [i64; 4])>, CorruptLog> {
+    fn next(&mut self) -> Result<Option<(Micros, [i64; 2])>, CorruptLog> {
         while let Some(r) = self.logs.first_mut() {
             match r.next()? {
                 Some((t, d)) if (self.keep)(t, self.clip) => return Ok(Some((t, d))),
@@ -458,70 +682,136 @@ impl Stream<'_> {
 mod tests {
     use super::*;
 
+    /// Every record of a log: its time and (busy, usage) changes.
+    fn records(log: &DeltaLog) -> Vec<(Micros, [i64; 2])> {
+        let mut r = log.reader().unwrap();
+        let mut out = Vec::new();
+        while let Some(rec) = r.next().unwrap() {
+            out.push(rec);
+        }
+        out
+    }
+
+    /// The bytes a log's section writes.
+    fn section_bytes(log: &DeltaLog) -> Vec<u8> {
+        use crate::partial::Section;
+        let s = log.section().unwrap();
+        let mut out = Vec::new();
+        s.write_to(&mut out).unwrap();
+        assert_eq!(out.len() as u64, s.len());
+        assert_eq!(s.crc().finalize(), crc32fast::hash(&out));
+        out
+    }
+
     #[test]
-    fn a_log_reads_back_what_was_pushed() {
+    fn a_log_reads_back_the_busy_and_usage_changes_pushed() {
         let mut log = DeltaLog::default();
         let items = [
             (0, [1, 1, 1, 0]),
             (5, [-1, 0, 0, 3]),
-            (6, [0, -1, 2, -2]),
+            // Neither busy nor usage moves: not logged.
+            (6, [0, -1, 0, -2]),
             (6, [i64::MIN / 2, i64::MAX / 2, 1, -1]),
-            (5_000_000_000, [i32::MAX as i64, -(i32::MAX as i64), 0, -7]),
-            (u64::MAX, [0, 0, 0, 0]),
+            (7, [0, 0, 2, 0]),
+            (15, [1, 0, 0, 0]),
+            (16, [1, 0, 0, 0]),
+            (5_000_000_000, [i32::MAX as i64, 0, -(i32::MAX as i64), -7]),
+            (u64::MAX, [0, 0, -1, 0]),
         ];
         for (t, d) in items {
             log.push(t, d, Micros::MAX);
         }
-        let mut r = log.reader();
-        for want in items {
-            assert_eq!(r.next(), Ok(Some(want)));
-        }
-        assert_eq!(r.next(), Ok(None));
-        assert_eq!(log.len(), items.len() as u64);
+        let want: Vec<(Micros, [i64; 2])> = items
+            .iter()
+            .filter(|(_, d)| d[0] != 0 || d[2] != 0)
+            .map(|&(t, d)| (t, [d[0], d[2]]))
+            .collect();
+        assert_eq!(records(&log), want);
+        assert_eq!(log.len(), want.len() as u64);
+        assert!(log.is_monotone());
+        // A request's start or end within 8 µs of the last change takes one byte; a few
+        // hundred microseconds, two.
+        let mut small = DeltaLog::default();
+        small.push(7, [1, 0, 1, 0], Micros::MAX);
+        assert_eq!(small.bytes(), 1);
+        small.push(400, [-1, 0, -1, 0], Micros::MAX);
+        assert_eq!(small.bytes(), 3);
     }
 
-    /// A log of several chunks reads back in order, and serializes as the one byte sequence
-    /// it always was (the partial's format does not see the chunks).
     #[test]
-    fn a_log_of_several_chunks_reads_back_and_serializes_as_one_sequence() {
-        let mut log = DeltaLog::default();
+    fn a_change_applied_late_clears_monotone_unless_it_is_idle_and_past_the_clip() {
+        let late = |d: [i64; 4], t: Micros| {
+            let mut log = DeltaLog::default();
+            log.push(100, [1, 1, 1, 0], 50);
+            log.push(t, d, 50);
+            log.is_monotone()
+        };
+        assert!(
+            late([0, -1, 0, 0], 60),
+            "an idle instance reclaimed past the clip"
+        );
+        assert!(
+            !late([0, -1, 0, 0], 40),
+            "an idle instance reclaimed before the clip"
+        );
+        assert!(!late([-1, 0, -1, 0], 60), "a request's end");
+        assert!(late([-1, 0, -1, 0], 100), "at the same time");
+    }
+
+    /// A log of several chunks reads back in order; spilled to a file it writes the same
+    /// bytes as held; its metadata round-trips, and given its bytes back it reads the same.
+    #[test]
+    fn a_log_held_or_spilled_writes_the_same_bytes_and_reads_back() {
+        let mut held = DeltaLog::default();
+        let dir = tempfile::tempdir().unwrap();
+        let file = tempfile::tempfile_in(dir.path()).unwrap();
+        let mut spilled = DeltaLog::spill_to(file);
         let mut want = Vec::new();
-        for i in 0..1_500_000u64 {
+        for i in 0..2_000_000u64 {
             let d = [
                 (i % 3) as i64 - 1,
                 1,
-                -1,
-                if i % 1000 == 0 { 1 << 40 } else { 0 },
+                if i % 1000 == 0 { 1 << 40 } else { -1 },
+                0,
             ];
-            log.push(i * 7, d, Micros::MAX);
-            want.push((i * 7, d));
+            let t = i * 300 + i % 7;
+            held.push(t, d, Micros::MAX);
+            spilled.push(t, d, Micros::MAX);
+            want.push((t, [d[0], d[2]]));
         }
-        assert!(log.chunks.len() >= 3, "{} chunks", log.chunks.len());
-        let mut r = log.reader();
-        for w in &want {
-            assert_eq!(r.next(), Ok(Some(*w)));
-        }
-        assert_eq!(r.next(), Ok(None));
-        let flat = LogData {
-            bytes: log.chunks.concat(),
-            last_t: log.last_t,
-            len: log.len,
-            monotone: log.monotone,
-        };
-        let bytes = postcard::to_stdvec(&log).unwrap();
-        assert_eq!(bytes, postcard::to_stdvec(&flat).unwrap());
-        let back: DeltaLog = postcard::from_bytes(&bytes).unwrap();
-        assert_eq!(back, log);
-        assert_eq!(back.chunks.len(), 1);
+        assert!(held.chunks.len() >= 3, "{} chunks", held.chunks.len());
+        assert_eq!(spilled.chunks.len(), 1, "a spilled log holds one chunk");
+        assert_eq!(records(&held), want);
+        assert!(
+            spilled.reader().is_err(),
+            "a spilled log is not read in place"
+        );
+        let bytes = section_bytes(&held);
+        assert_eq!(section_bytes(&spilled), bytes);
+        assert_eq!(bytes.len() as u64, held.bytes());
+        let meta = postcard::to_stdvec(&held).unwrap();
+        assert!(meta.len() < 64, "the bytes are not serialized with the log");
+        assert_eq!(meta, postcard::to_stdvec(&spilled).unwrap());
+        let mut back: DeltaLog = postcard::from_bytes(&meta).unwrap();
+        assert!(back.reader().is_err(), "no bytes yet");
+        assert!(back.attach(bytes[1..].to_vec()).is_err(), "a byte short");
+        back.attach(bytes).unwrap();
+        assert_eq!(back, held);
+        assert_eq!(records(&back), want);
     }
 
     #[test]
     fn a_truncated_log_is_an_error_not_a_panic() {
         let mut log = DeltaLog::default();
         log.push(300, [1, 2, 3, 4], Micros::MAX);
-        log.chunks[0].pop();
-        let mut r = log.reader();
-        assert!(r.next().is_err());
+        let mut bytes = section_bytes(&log);
+        bytes.pop();
+        let mut cut = DeltaLog {
+            bytes: bytes.len() as u64,
+            ..log.clone()
+        };
+        cut.attach(bytes).unwrap();
+        assert!(cut.reader().unwrap().next().is_err());
     }
 
     #[test]
@@ -560,6 +850,7 @@ mod tests {
         let part = ShardOutcome {
             log,
             minutes: vec![[u64::MAX; 5]],
+            integrals: vec![[u128::MAX; 2]; 3],
             ..ShardOutcome::default()
         };
         // Two shards' changes at one time overflow the sum: refused as corrupt.

@@ -7,7 +7,7 @@ use faasplan::engine::{
     InitDist, KeepAliveSpec, PlatformConfig, ShardRunError, Warmup, merge_shards, simulate,
     simulate_shard,
 };
-use faasplan::outcome::shard::ShardOutcome;
+use faasplan::outcome::shard::{DeltaLog, ShardOutcome};
 use faasplan::shard::Shard;
 use faasplan::time::SECOND;
 use faasplan::trace::{Trace, TraceBuilder, Trigger};
@@ -201,7 +201,9 @@ fn streamed_shards_of_an_azure_2019_trace_are_the_held_shards_and_merge_into_the
             let ids = shard_ids(&facts.functions, shard);
             let mine = || parsed.stream_of(seed, cfg.horizon, Some(&ids));
             let rows = parsed.invocations_of(&ids);
-            let streamed = simulate_shard_stream(all, mine, &facts, &ids, rows, &valid).unwrap();
+            let log = DeltaLog::default();
+            let streamed =
+                simulate_shard_stream(all, mine, &facts, &ids, rows, &valid, log).unwrap();
             assert_eq!(
                 format!("{streamed:?}"),
                 format!("{held:?}"),
@@ -470,12 +472,19 @@ mod cli {
         assert_eq!(out.status.code(), Some(2));
         assert!(stderr(&out).contains("checksum"), "{}", stderr(&out));
         // Another version of faasplan: a well-formed partial that says so.
-        let (mut header, payload) = faasplan::partial::read(&parts[2]).unwrap();
+        let faasplan::partial::Read {
+            mut header,
+            payload,
+            sections,
+        } = faasplan::partial::read(&parts[2]).unwrap();
         header.faasplan = "0.0.1".into();
         let state: faasplan::outcome::shard::ShardOutcome =
             faasplan::partial::decode(&parts[2], &payload).unwrap();
         let old = d.join("old.fpp");
-        std::fs::write(&old, faasplan::partial::encode(header, &state).unwrap()).unwrap();
+        let sections: Vec<&dyn faasplan::partial::Section> =
+            sections.iter().map(|s| s as _).collect();
+        let bytes = faasplan::partial::encode(header, &state, &sections).unwrap();
+        std::fs::write(&old, bytes).unwrap();
         let out = merge(&[parts[0].clone(), parts[1].clone(), old.clone()], &[]);
         assert_eq!(out.status.code(), Some(2));
         assert!(
