@@ -201,7 +201,7 @@ fn azure2019_shard(
     log: faasplan::outcome::shard::DeltaLog,
 ) -> anyhow::Result<(ShardOutcome, u64)> {
     let seed = a.run.platform.seed;
-    let (parsed, facts, _) = parse_azure2019(a, input)?;
+    let (parsed, facts, _) = parse_azure2019(&a.run, input)?;
     let triggers = a.run.triggers_of(&facts)?;
     let valid = super::validate_for(cfg, &facts)?;
     let ids = faasplan::engine::shard_ids(&facts.functions, shard);
@@ -242,15 +242,15 @@ fn azure2019_shard(
 /// Parses an Azure 2019 trace (its counts, not expanded) and prints its read report; gives the
 /// trace's facts and the report's rows too.
 pub(super) fn parse_azure2019(
-    a: &SimulateArgs,
+    run: &super::RunArgs,
     input: faasplan::trace::input::Input,
 ) -> anyhow::Result<(
     azure2019::Parsed,
     Facts,
     faasplan::trace::canonical::ReadReport,
 )> {
-    let seed = a.run.platform.seed;
-    let opts = a.run.trace_args.load_options(seed);
+    let seed = run.platform.seed;
+    let opts = run.trace_args.load_options(seed);
     let parsed = azure2019::parse(input, &azure2019::Options::of(&opts))?;
     let (rows, notes) = parsed.report(seed)?;
     let load = format::LoadReport {
@@ -259,7 +259,7 @@ pub(super) fn parse_azure2019(
         notes,
         cold_starts: None,
     };
-    super::trace_args::print_report(&a.run.name(), &load.rows, Some(&load));
+    super::trace_args::print_report(&run.name(), &load.rows, Some(&load));
     let (facts, _) = parsed.facts();
     Ok((parsed, facts, load.rows))
 }
@@ -418,7 +418,7 @@ fn merge_simulate(m: &MergeArgs, parts: &[Part]) -> anyhow::Result<ExitCode> {
     if format::resolve(&mut input, a.run.trace_args.format())? == TraceFormat::AZURE2019 {
         // The counts are parsed, not expanded: the fingerprints are the parsed counts', and
         // only a cyclic warm-up's plan makes the rows (a minute at a time).
-        let (parsed, facts, rows) = parse_azure2019(&a, input)?;
+        let (parsed, facts, rows) = parse_azure2019(&a.run, input)?;
         for p in parts {
             let ids = faasplan::engine::shard_ids(&facts.functions, p.shard);
             let mine = |f: usize| ids.binary_search(&(f as u32)).is_ok();
@@ -506,8 +506,8 @@ fn check_settings(parts: &[Part], here: u64) -> anyhow::Result<()> {
 }
 
 /// Refuses a trace other than the one the shards read.
-pub(super) fn check_fingerprint(name: &str, trace: &Trace, theirs: &str) -> anyhow::Result<()> {
-    let fingerprint = format!("{:016x}", trace.fingerprint());
+pub(super) fn check_fingerprint(name: &str, ours: u64, theirs: &str) -> anyhow::Result<()> {
+    let fingerprint = format!("{ours:016x}");
     if fingerprint != theirs {
         bail!(
             "{name} is not the trace the shards read (its fingerprint is {fingerprint}, theirs \

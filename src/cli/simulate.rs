@@ -281,7 +281,7 @@ fn streamed(
     report_to: Option<faasplan::report::ReportTarget>,
 ) -> anyhow::Result<ExitCode> {
     let seed = a.run.platform.seed;
-    let (parsed, facts, rows) = super::merge::parse_azure2019(a, input)?;
+    let (parsed, facts, rows) = super::merge::parse_azure2019(&a.run, input)?;
     let triggers = a.run.triggers_of(&facts)?;
     let valid = super::validate_for(cfg, &facts)?;
     let outcome = pool.install(|| {

@@ -12,11 +12,14 @@ use faasplan::cost;
 use faasplan::engine::{PlatformConfig, RunOptions, ValidConfig, simulate_with};
 use faasplan::error::ConfigError;
 use faasplan::export::summary::Summary;
+use faasplan::outcome::Outcome;
 use faasplan::sweep::grid::GridPoint;
 use faasplan::sweep::replicas::{self, replica_seed, replica_traces};
 use faasplan::sweep::{self, Interval, Metric, ResampleInfo, Slo, SweepResult};
 use faasplan::time::{MINUTE, Micros, parse_duration, us_to_s};
 use faasplan::trace::Trace;
+use faasplan::trace::azure2019;
+use faasplan::trace::facts::{Facts, TraceFacts};
 use faasplan::trace::format::{self, TraceFormat};
 use faasplan::trace::resample::BlockBootstrap;
 
@@ -65,6 +68,14 @@ pub struct SweepArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Expand each replica's Azure 2019 trace whole and hold it for every grid point, rather
+    /// than expanding it minute by minute in each (point, replica) job as the job replays it
+    /// (the default: a job's memory is then its engine's, not the trace's 24 bytes an
+    /// invocation). Faster with many grid points on a trace that fits in memory; the output is
+    /// the same either way.
+    #[arg(long)]
+    pub read_first: bool,
 
     /// Run only shard I of N (0-based: 0/4 .. 3/4) of the grid's (point, replica) jobs (every
     /// N-th, from I) and write their results to --partial; `faasplan merge` puts the N partials
@@ -248,6 +259,76 @@ pub(super) enum Jobs {
     Merged(Vec<super::merge::SweepJob>, String, Vec<String>),
 }
 
+/// Where a sweep's jobs get their replicas' traces.
+enum Source {
+    /// Each replica's trace, held (`replicas::trace_of` maps a replica to its trace).
+    Held {
+        traces: Vec<Trace>,
+        bootstrap: Option<BlockBootstrap>,
+        /// The parsed counts of an Azure 2019 trace (its fingerprint is theirs).
+        parsed: Option<azure2019::Parsed>,
+    },
+    /// An Azure 2019 trace's parsed counts: each job expands its replica's arrivals as it
+    /// replays them.
+    Streamed {
+        parsed: azure2019::Parsed,
+        facts: Facts,
+        triggers: Vec<Option<faasplan::trace::Trigger>>,
+    },
+}
+
+impl Source {
+    /// What the outputs need of replica `r`'s trace.
+    fn facts(&self, r: usize) -> &dyn TraceFacts {
+        match self {
+            Source::Held { traces, .. } => replicas::trace_of(traces, r),
+            Source::Streamed { facts, .. } => facts,
+        }
+    }
+
+    fn bootstrap(&self) -> Option<BlockBootstrap> {
+        match self {
+            Source::Held { bootstrap, .. } => *bootstrap,
+            Source::Streamed { .. } => None,
+        }
+    }
+
+    /// Replica `r`'s run, on one thread (coupled: the workers run many at once).
+    fn simulate(&self, r: usize, cfg: &ValidConfig, seed: u64) -> Outcome {
+        match self {
+            Source::Held { traces, .. } => {
+                simulate_with(replicas::trace_of(traces, r), cfg, ONE_THREAD)
+            }
+            Source::Streamed {
+                parsed,
+                facts,
+                triggers,
+            } => faasplan::engine::simulate_stream(
+                || {
+                    parsed
+                        .stream(replica_seed(seed, r), cfg.horizon)
+                        .with_triggers(triggers.clone())
+                },
+                facts,
+                cfg,
+                Some(faasplan::outcome::Mode::Coupled),
+            ),
+        }
+    }
+
+    /// The fingerprint a shard's partial records: an Azure 2019 trace's parsed counts', else
+    /// replica 0's rows'.
+    fn fingerprint(&self, seed: u64) -> u64 {
+        match self {
+            Source::Held {
+                parsed: Some(p), ..
+            }
+            | Source::Streamed { parsed: p, .. } => p.fingerprint_of(seed, |_| true),
+            Source::Held { traces, .. } => replicas::trace_of(traces, 0).fingerprint(),
+        }
+    }
+}
+
 pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
     let pool = thread_pool(a.threads)?;
     if let Some(p) = &a.partial {
@@ -304,39 +385,59 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
         .into());
     }
     let seed = a.run.platform.seed;
-    // Replica 0's trace is read with the run seed itself (`replica_seed(seed, 0) == seed`).
-    let (first, parsed) = if parse_once {
-        let parsed = format::parse_azure2019(input, &a.run.trace_args.load_options(seed))?;
-        let (mut first, load) = parsed.load(seed)?;
-        super::trace_args::print_report(&name, &load.rows, Some(&load));
-        a.run.set_triggers(&mut first)?;
-        (first, Some(parsed))
+    // An Azure 2019 trace's replicas stream: each job expands its replica's arrivals minute by
+    // minute as it replays them (issue 16), unless --read-first or --resample (a bootstrap
+    // resamples a held trace) holds them.
+    let streams = parse_once && !a.read_first && block.is_none();
+    let source = if streams {
+        let (parsed, facts, _) = super::merge::parse_azure2019(&a.run, input)?;
+        let triggers = a.run.triggers_of(&facts)?;
+        Source::Streamed {
+            parsed,
+            facts,
+            triggers,
+        }
     } else {
-        (a.run.load_input(input, seed, true)?.0, None)
+        // Replica 0's trace is read with the run seed itself (`replica_seed(seed, 0) == seed`).
+        let (first, parsed) = if parse_once {
+            let parsed = format::parse_azure2019(input, &a.run.trace_args.load_options(seed))?;
+            let (mut first, load) = parsed.load(seed)?;
+            super::trace_args::print_report(&name, &load.rows, Some(&load));
+            a.run.set_triggers(&mut first)?;
+            (first, Some(parsed))
+        } else {
+            (a.run.load_input(input, seed, true)?.0, None)
+        };
+        let bootstrap = block
+            .map(|b| BlockBootstrap::new(&first, b))
+            .transpose()
+            .map_err(|e| ConfigError::invalid("--resample", format!("{name}: {e}")))?;
+        let mut read = |replica_seed: u64| -> anyhow::Result<Trace> {
+            Ok(match &parsed {
+                Some(p) => {
+                    let mut t = p.load(replica_seed)?.0;
+                    a.run.set_triggers(&mut t)?;
+                    t
+                }
+                None => a.run.load(replica_seed, false)?.0,
+            })
+        };
+        let traces = replica_traces(
+            first,
+            a.replicas,
+            seed,
+            bootstrap,
+            per_replica.then_some(&mut read as &mut dyn FnMut(u64) -> anyhow::Result<Trace>),
+        )?;
+        Source::Held {
+            traces,
+            bootstrap,
+            parsed,
+        }
     };
-    let rows_have_memory = first.invocations().iter().any(|i| i.memory_mb != 0);
-    let bootstrap = block
-        .map(|b| BlockBootstrap::new(&first, b))
-        .transpose()
-        .map_err(|e| ConfigError::invalid("--resample", format!("{name}: {e}")))?;
-    let mut read = |replica_seed: u64| -> anyhow::Result<Trace> {
-        Ok(match &parsed {
-            Some(p) => {
-                let mut t = p.load(replica_seed)?.0;
-                a.run.set_triggers(&mut t)?;
-                t
-            }
-            None => a.run.load(replica_seed, false)?.0,
-        })
-    };
-    let traces = replica_traces(
-        first,
-        a.replicas,
-        seed,
-        bootstrap,
-        per_replica.then_some(&mut read as &mut dyn FnMut(u64) -> anyhow::Result<Trace>),
-    )?;
-    let resample = bootstrap.map(|bs| ResampleInfo {
+    let facts = source.facts(0);
+    let rows_have_memory = facts.row_memory_sizes().iter().any(|&m| m != 0);
+    let resample = source.bootstrap().map(|bs| ResampleInfo {
         method: "block bootstrap",
         block_s: us_to_s(bs.block()),
         blocks: bs.blocks(),
@@ -349,21 +450,19 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
              --resample block:1d (or block:1h) resamples the trace's own periods"
         );
     }
-    let trace_of = |r: usize| replicas::trace_of(&traces, r);
     // Every replica's trace has replica 0's functions (an expansion or a resample of it).
     let configs: Vec<ValidConfig> = configs
         .iter()
-        .map(|c| c.validate_for(trace_of(0)))
+        .map(|c| c.validate_for(facts))
         .collect::<Result<_, _>>()
         .map_err(super::platform::flag_error)?;
     let plain: Vec<&PlatformConfig> = configs.iter().map(|c| &**c).collect();
-    faasplan::engine::check_cpu_reference(&plain, trace_of(0))
-        .map_err(super::platform::flag_error)?;
+    faasplan::engine::check_cpu_reference(&plain, facts).map_err(super::platform::flag_error)?;
     let memory_swept = points.iter().any(|p| p.memory_mb.is_some());
     let mut notes = vec![
         configs
             .first()
-            .map_or_else(String::new, |c| c.cpu_note(trace_of(0))),
+            .map_or_else(String::new, |c| c.cpu_note(facts)),
     ];
     if memory_swept {
         notes.push(memory_note(rows_have_memory));
@@ -391,8 +490,8 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
     }
     let eval = |p: usize, r: usize| {
         let cfg = configs[p].with_seed(replica_seed(seed, r));
-        let trace = trace_of(r);
-        let outcome = simulate_with(trace, &cfg, ONE_THREAD);
+        let trace = source.facts(r);
+        let outcome = source.simulate(r, &cfg, seed);
         let info = super::simulate::run_info(&name, trace, &Default::default(), &cfg, &outcome);
         let mut summary = Summary::new(&outcome, info);
         summary.cpu = cfg.cpu_use(&outcome, trace);
@@ -421,7 +520,7 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
                 let done =
                     pool.install(|| sweep::run_shard(settings.len(), a.replicas, shard, eval));
                 bar.finish_and_clear();
-                let fingerprint = trace_of(0).fingerprint();
+                let fingerprint = source.fingerprint(seed);
                 return super::merge::write_sweep_partial(
                     shard,
                     partial,
@@ -441,7 +540,7 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
             }),
         },
         Jobs::Merged(jobs, fingerprint, theirs) => {
-            super::merge::check_fingerprint(&name, trace_of(0), &fingerprint)?;
+            super::merge::check_fingerprint(&name, source.fingerprint(seed), &fingerprint)?;
             let here = format!("{settings_fp:016x}");
             if theirs.iter().any(|s| *s != here) {
                 anyhow::bail!(

@@ -969,7 +969,7 @@ fn rows_without_memory(trace: &(impl TraceFacts + ?Sized)) -> bool {
 /// (`cpu.reference`, `--cpu-ref`).
 pub fn check_cpu_reference(
     configs: &[&PlatformConfig],
-    trace: &crate::trace::Trace,
+    trace: &(impl TraceFacts + ?Sized),
 ) -> Result<(), ConfigError> {
     let vcpus: Vec<(u16, f64)> = configs
         .iter()
@@ -985,7 +985,7 @@ pub fn check_cpu_reference(
     let Some(&(mb1, v1)) = vcpus.iter().find(|(_, v)| (v - v0).abs() > 1e-9) else {
         return Ok(());
     };
-    let Some(f) = trace.invocations().iter().find(|i| i.memory_mb == 0) else {
+    let Some(f) = trace.first_without_row_memory() else {
         return Ok(());
     };
     Err(ConfigError::field(
@@ -996,7 +996,7 @@ pub fn check_cpu_reference(
              decides the answer: give --cpu-ref (e.g. 1vcpu, 512MB or 512MB@aws-lambda-x86)",
             trace
                 .functions()
-                .get(f.function as usize)
+                .get(f as usize)
                 .map_or("", |m| m.name.as_str())
         ),
     ))

@@ -467,11 +467,15 @@ impl Parsed {
         let mut last: Option<(Micros, u32)> = None;
         let mut sizes = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        let mut first_without_row_memory = None;
         for (f, rows) in rows_of.iter().enumerate() {
             for &i in rows {
                 let r = &self.rows[i as usize];
                 if seen.insert(r.memory_mb) {
                     sizes.push(r.memory_mb);
+                }
+                if r.memory_mb == 0 && first_without_row_memory.is_none() {
+                    first_without_row_memory = Some(f as u32);
                 }
                 let end = minute_start(r, r.counts.last_minute()) + MINUTE - 1;
                 if last.is_none_or(|(t, _)| end > t) {
@@ -485,6 +489,7 @@ impl Parsed {
             was_sorted: false,
             last,
             row_memory_sizes: sizes,
+            first_without_row_memory,
         };
         (facts, rows_of)
     }

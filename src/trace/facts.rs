@@ -20,6 +20,8 @@ pub trait TraceFacts {
     /// The rows' memory sizes (0: none given), each once, in order of first appearance with
     /// the rows taken function by function.
     fn row_memory_sizes(&self) -> Vec<u16>;
+    /// The first function (in the trace's order) with a row that gives no memory size.
+    fn first_without_row_memory(&self) -> Option<u32>;
 }
 
 impl TraceFacts for Trace {
@@ -62,6 +64,14 @@ impl TraceFacts for Trace {
         }
         out
     }
+
+    fn first_without_row_memory(&self) -> Option<u32> {
+        // The rows are held function by function, in the trace's order.
+        self.invocations()
+            .iter()
+            .find(|i| i.memory_mb == 0)
+            .map(|i| i.function)
+    }
 }
 
 /// The facts of a trace that is not held (a streamed replay's).
@@ -72,6 +82,7 @@ pub struct Facts {
     pub was_sorted: bool,
     pub last: Option<(Micros, u32)>,
     pub row_memory_sizes: Vec<u16>,
+    pub first_without_row_memory: Option<u32>,
 }
 
 impl TraceFacts for Facts {
@@ -93,6 +104,10 @@ impl TraceFacts for Facts {
 
     fn row_memory_sizes(&self) -> Vec<u16> {
         self.row_memory_sizes.clone()
+    }
+
+    fn first_without_row_memory(&self) -> Option<u32> {
+        self.first_without_row_memory
     }
 }
 

@@ -470,6 +470,10 @@ pub fn survey(
             }
         }
     }
+    let first_without_row_memory = sizes
+        .iter()
+        .position(|s| s.iter().any(|&(m, _)| m == 0))
+        .map(|f| f as u32);
     let mut row_memory_sizes = Vec::new();
     for s in &mut sizes {
         s.sort_by_key(|&(_, first)| first);
@@ -492,6 +496,7 @@ pub fn survey(
             was_sorted: ended.lag > 0,
             last,
             row_memory_sizes,
+            first_without_row_memory,
         },
         before_horizon,
         report,

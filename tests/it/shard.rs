@@ -616,6 +616,58 @@ mod cli {
         assert!(stderr(&out).contains("commands differ"), "{}", stderr(&out));
     }
 
+    /// A sweep over an Azure 2019 trace streams each job's replica (issue 16): the same
+    /// output and notes as holding each replica's expanded trace (`--read-first`), with no
+    /// invocation held (a bound of one does not stop it); its shards merge into it too.
+    #[test]
+    fn a_sweep_over_an_azure_2019_trace_streams_each_replica_and_equals_holding_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = "workloads/azure-functions-2019-sample";
+        let (inv, dur, mem) = (
+            format!("{s}/invocations_per_function.csv"),
+            format!("{s}/function_durations_percentiles.csv"),
+            format!("{s}/app_memory_percentiles.csv"),
+        );
+        let settings = [
+            "sweep",
+            inv.as_str(),
+            "--durations",
+            dur.as_str(),
+            "--memory",
+            mem.as_str(),
+            "--horizon",
+            "15m",
+            "--offering",
+            "aws-lambda-arm64",
+            "--provisioned",
+            "0,2",
+            "--replicas",
+            "2",
+            "--format",
+            "json",
+            "-q",
+        ];
+        let held = run(&[&settings[..], &["--read-first"]].concat());
+        let streamed = run(&[&settings[..], &["--max-invocations", "1"]].concat());
+        assert_eq!(streamed.stdout, held.stdout);
+        assert_eq!(stderr(&streamed), stderr(&held));
+        let parts: Vec<PathBuf> = (0..3)
+            .map(|i| {
+                let p = tmp.path().join(format!("sweep-{i}.fpp"));
+                let shard = format!("{i}/3");
+                run(&[
+                    &settings[..],
+                    &["--shard", &shard, "--partial", p.to_str().unwrap()],
+                ]
+                .concat());
+                p
+            })
+            .collect();
+        let got = merge(&parts, &["--format", "json"]);
+        assert!(got.status.success(), "{}", stderr(&got));
+        assert_eq!(got.stdout, held.stdout, "the streamed shards, merged");
+    }
+
     #[test]
     fn a_shard_of_an_azure_2019_trace_expands_only_its_functions_and_merges_exactly() {
         let tmp = tempfile::tempdir().unwrap();

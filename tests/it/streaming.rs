@@ -108,6 +108,10 @@ fn the_facts_of_a_parsed_azure_2019_trace_are_the_expanded_traces() {
     assert_eq!(facts.invocation_count(), trace.invocation_count());
     assert_eq!(facts.was_sorted(), TraceFacts::was_sorted(&trace));
     assert_eq!(facts.row_memory_sizes(), trace.row_memory_sizes());
+    assert_eq!(
+        facts.first_without_row_memory(),
+        trace.first_without_row_memory()
+    );
     let (last, f) = facts.last().unwrap();
     let (true_last, _) = TraceFacts::last(&trace).unwrap();
     assert!(last >= true_last && last / MINUTE == true_last / MINUTE);
@@ -427,6 +431,11 @@ mod rows {
             assert_eq!(facts.was_sorted(), TraceFacts::was_sorted(&trace), "{name}");
             assert_eq!(facts.last(), TraceFacts::last(&trace), "{name}");
             assert_eq!(facts.row_memory_sizes(), trace.row_memory_sizes(), "{name}");
+            assert_eq!(
+                facts.first_without_row_memory(),
+                trace.first_without_row_memory(),
+                "{name}"
+            );
         }
     }
 
