@@ -10,11 +10,19 @@ use super::fleet::{FleetArgs, FleetSummary, run_fleet};
 use super::report_args::{self, ReportArgs};
 use super::{Format, RunArgs, platform_config_for, thread_pool, to_stdout};
 use faasplan::cost;
-use faasplan::engine::simulate;
+use faasplan::engine::fleet::{FleetConfig, simulate_fleet_stream};
+use faasplan::engine::{ValidConfig, simulate};
 use faasplan::error::ConfigError;
 use faasplan::export::summary::Summary;
+use faasplan::outcome::Outcome;
+use faasplan::outcome::fleet::FleetOutcome;
 pub use faasplan::plan::compare::{CompareOption, Comparison, FaasOption, cheapest_feasible};
+use faasplan::plan::fleet::{FleetSlo, FleetSpec, run_fleet_with};
 use faasplan::sweep::Slo;
+use faasplan::trace::Trace;
+use faasplan::trace::azure2019;
+use faasplan::trace::facts::{Facts, TraceFacts};
+use faasplan::trace::format::{self, TraceFormat};
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -38,6 +46,77 @@ pub struct CompareArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Expand an Azure 2019 trace whole and hold it for every offering and fleet, rather than
+    /// expanding it minute by minute in each run as the run replays it (the default: memory
+    /// holds the engines, not the trace's 24 bytes an invocation). The output is the same
+    /// either way.
+    #[arg(long)]
+    pub read_first: bool,
+}
+
+/// The trace the offerings and fleets replay: held, or an Azure 2019 trace's parsed counts,
+/// expanded in each run as it replays them (issue 16). One per command: its size is no matter.
+#[allow(clippy::large_enum_variant)]
+enum Source {
+    Held(Trace),
+    Streamed {
+        parsed: azure2019::Parsed,
+        facts: Facts,
+        triggers: Vec<Option<faasplan::trace::Trigger>>,
+        seed: u64,
+    },
+}
+
+impl Source {
+    fn facts(&self) -> &dyn TraceFacts {
+        match self {
+            Source::Held(t) => t,
+            Source::Streamed { facts, .. } => facts,
+        }
+    }
+
+    fn simulate(&self, cfg: &ValidConfig) -> Outcome {
+        match self {
+            Source::Held(t) => simulate(t, cfg),
+            Source::Streamed {
+                parsed,
+                facts,
+                triggers,
+                seed,
+            } => faasplan::engine::simulate_stream(
+                || {
+                    parsed
+                        .stream(*seed, cfg.horizon)
+                        .with_triggers(triggers.clone())
+                },
+                facts,
+                cfg,
+                None,
+            ),
+        }
+    }
+
+    fn run_fleet(
+        &self,
+        spec: &FleetSpec,
+        slo: &FleetSlo,
+    ) -> (FleetConfig, FleetOutcome, Option<u32>) {
+        match self {
+            Source::Held(t) => run_fleet(t, spec, slo),
+            Source::Streamed {
+                parsed,
+                facts,
+                triggers,
+                seed,
+            } => run_fleet_with(spec, slo, |cfg| {
+                let src = parsed
+                    .stream(*seed, cfg.horizon)
+                    .with_triggers(triggers.clone());
+                simulate_fleet_stream(src, facts.functions.len(), facts.invocations, cfg)
+            }),
+        }
+    }
 }
 
 /// Runs the trace on every offering and fleet and prints the comparison; exit 1 when `--slo` is
@@ -63,10 +142,28 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     let name = a.run.name();
-    let (trace, load) = a.run.load(a.run.platform.seed, true)?;
+    let seed = a.run.platform.seed;
+    let mut input = a.run.open()?;
+    let azure2019 =
+        format::resolve(&mut input, a.run.trace_args.format())? == TraceFormat::AZURE2019;
+    let (source, rows) = if azure2019 && !a.read_first {
+        let (parsed, facts, rows) = super::merge::parse_azure2019(&a.run, input)?;
+        let triggers = a.run.triggers_of(&facts)?;
+        let source = Source::Streamed {
+            parsed,
+            facts,
+            triggers,
+            seed,
+        };
+        (source, rows)
+    } else {
+        let (trace, load) = a.run.load_input(input, seed, true)?;
+        (Source::Held(trace), load.rows)
+    };
+    let trace = source.facts();
     // The fleet specs need the default memory (CPU-share rule) and the horizon.
     let base = platform_config_for(&a.run.platform, offerings.first())?;
-    let mut specs = fleet.specs(&base, &trace)?;
+    let mut specs = fleet.specs(&base, trace)?;
     super::fleet::size_lb(&mut specs, &a.run.offering);
     let slo = fleet.slo()?;
 
@@ -77,21 +174,21 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("offering {}", o.meta.name))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    faasplan::engine::check_cpu_reference(&cfgs.iter().collect::<Vec<_>>(), &trace)
+    faasplan::engine::check_cpu_reference(&cfgs.iter().collect::<Vec<_>>(), trace)
         .map_err(super::platform::flag_error)?;
 
     let bar = super::progress::bar((offerings.len() + specs.len()) as u64, a.quiet);
     let mut options = Vec::new();
     let mut sizes = Vec::new();
     for (o, cfg) in offerings.iter().zip(cfgs) {
-        let valid = super::validate_for(&cfg, &trace)
+        let valid = super::validate_for(&cfg, trace)
             .with_context(|| format!("offering {}", o.meta.name))?;
-        let outcome = pool.install(|| simulate(&trace, &valid));
+        let outcome = pool.install(|| source.simulate(&valid));
         let mut summary = Summary::new(
             &outcome,
-            super::simulate::run_info(&name, &trace, &load.rows, &cfg, &outcome),
+            super::simulate::run_info(&name, trace, &rows, &cfg, &outcome),
         );
-        summary.cpu = cfg.cpu_use(&outcome, &trace);
+        summary.cpu = cfg.cpu_use(&outcome, trace);
         summary.cost = Some(cost::bill(&outcome, o, &a.run.offering.bill_options(&cfg))?);
         let failed = super::fleet::misses(&slo.objectives, &summary_metrics(&summary));
         let mut warnings = super::simulate::run_warnings(&a.run.platform, Some(o), &cfg, &outcome);
@@ -124,7 +221,7 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         specs
             .par_iter()
             .map(|spec| {
-                let (cfg, o, sized) = run_fleet(&trace, spec, &slo);
+                let (cfg, o, sized) = source.run_fleet(spec, &slo);
                 bar.inc(1);
                 CompareOption::Fleet(Box::new(FleetSummary::new(spec, &cfg, &o, sized, &slo)))
             })
@@ -170,8 +267,8 @@ pub fn run(a: &CompareArgs) -> anyhow::Result<ExitCode> {
         options,
         recommended,
         recommendation,
-        notes: std::iter::once(base.cpu_note(&trace))
-            .chain(base.per_function_note(&trace))
+        notes: std::iter::once(base.cpu_note(trace))
+            .chain(base.per_function_note(trace))
             .collect(),
         warnings,
     };

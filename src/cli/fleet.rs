@@ -142,7 +142,7 @@ impl FleetArgs {
     pub fn specs(
         &self,
         run: &PlatformConfig,
-        trace: &Trace,
+        trace: &(impl faasplan::trace::facts::TraceFacts + ?Sized),
     ) -> Result<Vec<FleetSpec>, ConfigError> {
         let defaults = self.defaults();
         let slot_memory = largest_row_memory(trace);

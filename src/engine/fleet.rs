@@ -19,6 +19,7 @@ use super::ps::{Ps, milli_vcpu};
 use crate::error::ConfigError;
 use crate::outcome::fleet::{FleetMinute, FleetOutcome, InstanceLife, ScaleEvent};
 use crate::time::{MINUTE, Micros};
+use crate::trace::stream::ArrivalSource;
 use crate::trace::{Invocation, Trace};
 
 /// Target-tracking autoscaling.
@@ -824,6 +825,175 @@ impl FleetConfig {
 /// Replays every function of `trace` through one fleet (validated with
 /// [`FleetConfig::validated`]).
 pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
+    let slices: Vec<&[Invocation]> = (0..trace.functions().len())
+        .map(|i| trace.function_invocations(i))
+        .collect();
+    replay(Held::new(slices), cfg)
+}
+
+/// [`simulate_fleet`] on a trace that is not held: `src` gives its rows (of `functions`
+/// functions, `rows` in all, also those after the horizon; its horizon must be the fleet's),
+/// a minute at a time as the replay reaches them. The outcome is [`simulate_fleet`]'s on the
+/// whole trace.
+pub fn simulate_fleet_stream<S: ArrivalSource>(
+    src: S,
+    functions: usize,
+    rows: u64,
+    cfg: &ValidFleet,
+) -> FleetOutcome {
+    replay(Streamed::new(src, functions, rows), cfg)
+}
+
+/// Where a fleet's arrivals come from, in (time, function) order.
+trait Arrivals {
+    /// The time of the next arrival, if any.
+    fn peek(&mut self) -> Option<Micros>;
+    /// The next arrival.
+    fn pop(&mut self) -> Option<Invocation>;
+    /// The rows not replayed (at or after the horizon).
+    fn excluded(&self) -> u64;
+}
+
+/// The arrivals of a held trace: a k-way merge of its functions' rows.
+struct Held<'t> {
+    slices: Vec<&'t [Invocation]>,
+    cursors: Vec<usize>,
+    heads: BinaryHeap<Reverse<(Micros, u32)>>,
+}
+
+impl<'t> Held<'t> {
+    fn new(slices: Vec<&'t [Invocation]>) -> Held<'t> {
+        let heads = slices
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.first().map(|inv| Reverse((inv.arrival, i as u32))))
+            .collect();
+        Held {
+            cursors: vec![0; slices.len()],
+            slices,
+            heads,
+        }
+    }
+}
+
+impl Arrivals for Held<'_> {
+    fn peek(&mut self) -> Option<Micros> {
+        self.heads.peek().map(|Reverse((t, _))| *t)
+    }
+
+    fn pop(&mut self) -> Option<Invocation> {
+        let Reverse((_, i)) = self.heads.pop()?;
+        let s = self.slices[i as usize];
+        let c = &mut self.cursors[i as usize];
+        let inv = s[*c];
+        *c += 1;
+        if let Some(next) = s.get(*c) {
+            self.heads.push(Reverse((next.arrival, i)));
+        }
+        Some(inv)
+    }
+
+    fn excluded(&self) -> u64 {
+        self.slices
+            .iter()
+            .zip(&self.cursors)
+            .map(|(s, &c)| (s.len() - c) as u64)
+            .sum()
+    }
+}
+
+/// The arrivals of a streamed trace: the same k-way merge over each function's rows given so
+/// far. Every row before the source's next minute with rows not given has been given, so an
+/// arrival before it is the next; past it, the source gives the next minute.
+struct Streamed<S> {
+    src: S,
+    bufs: Vec<Vec<Invocation>>,
+    cursors: Vec<usize>,
+    heads: BinaryHeap<Reverse<(Micros, u32)>>,
+    /// Every row before this time has been given.
+    given_before: Micros,
+    rows: u64,
+    popped: u64,
+}
+
+impl<S: ArrivalSource> Streamed<S> {
+    fn new(src: S, functions: usize, rows: u64) -> Streamed<S> {
+        let given_before = src.next_arrival_minute().unwrap_or(Micros::MAX);
+        Streamed {
+            src,
+            bufs: vec![Vec::new(); functions],
+            cursors: vec![0; functions],
+            heads: BinaryHeap::new(),
+            given_before,
+            rows,
+            popped: 0,
+        }
+    }
+
+    /// Gives the rows of the source's next minute with rows not given (and any the source
+    /// gives with them).
+    fn fill(&mut self) {
+        let Some(m) = self.src.next_arrival_minute() else {
+            self.given_before = Micros::MAX;
+            return;
+        };
+        // Functions whose rows were all replayed start their buffers again.
+        let waiting: Vec<bool> = self
+            .bufs
+            .iter_mut()
+            .zip(&mut self.cursors)
+            .map(|(b, c)| {
+                if *c == b.len() {
+                    b.clear();
+                    *c = 0;
+                    true
+                } else {
+                    false
+                }
+            })
+            .collect();
+        self.src.fill(m + MINUTE, &mut self.bufs);
+        for (f, w) in waiting.iter().enumerate() {
+            if *w && let Some(first) = self.bufs[f].first() {
+                self.heads.push(Reverse((first.arrival, f as u32)));
+            }
+        }
+        self.given_before = self.src.next_arrival_minute().unwrap_or(Micros::MAX);
+    }
+}
+
+impl<S: ArrivalSource> Arrivals for Streamed<S> {
+    fn peek(&mut self) -> Option<Micros> {
+        loop {
+            match self.heads.peek() {
+                Some(&Reverse((t, _))) if t < self.given_before => return Some(t),
+                _ if self.given_before == Micros::MAX => {
+                    return self.heads.peek().map(|Reverse((t, _))| *t);
+                }
+                _ => self.fill(),
+            }
+        }
+    }
+
+    fn pop(&mut self) -> Option<Invocation> {
+        self.peek()?;
+        let Reverse((_, i)) = self.heads.pop()?;
+        let (b, c) = (&self.bufs[i as usize], &mut self.cursors[i as usize]);
+        let inv = b[*c];
+        *c += 1;
+        if let Some(next) = b.get(*c) {
+            self.heads.push(Reverse((next.arrival, i)));
+        }
+        self.popped += 1;
+        Some(inv)
+    }
+
+    fn excluded(&self) -> u64 {
+        self.rows - self.popped
+    }
+}
+
+fn replay(mut arrivals: impl Arrivals, cfg: &ValidFleet) -> FleetOutcome {
     let cfg: &FleetConfig = cfg;
     let clip = cfg.horizon.unwrap_or(Micros::MAX);
     let mut f = Fleet {
@@ -871,23 +1041,10 @@ pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
         f.push(a.interval, Kind::Evaluate);
     }
 
-    // Arrivals from all functions in (time, function) order.
-    let slices: Vec<&[Invocation]> = (0..trace.functions().len())
-        .map(|i| trace.function_invocations(i))
-        .collect();
-    let mut cursors = vec![0usize; slices.len()];
-    let mut arrivals: BinaryHeap<Reverse<(Micros, u32)>> = slices
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| s.first().map(|inv| Reverse((inv.arrival, i as u32))))
-        .collect();
     let mut last_event = 0;
     loop {
         let next_timer = f.heap.peek().map(|Reverse((t, p, _, _))| (*t, *p));
-        let next_arrival = arrivals
-            .peek()
-            .map(|Reverse((t, _))| *t)
-            .filter(|&t| t < clip);
+        let next_arrival = arrivals.peek().filter(|&t| t < clip);
         // Stop evaluating once nothing else is left to happen.
         // With no request in a slot or queued and nothing booting, no completion, boot, CPU or
         // credit event can be valid: what is left are evaluations and superseded events.
@@ -937,25 +1094,16 @@ pub fn simulate_fleet(trace: &Trace, cfg: &ValidFleet) -> FleetOutcome {
                 }
             }
         } else {
-            let Some(Reverse((t, i))) = arrivals.pop() else {
+            let Some(inv) = arrivals.pop() else {
                 break;
             };
-            let s = slices[i as usize];
-            let inv = s[cursors[i as usize]];
-            cursors[i as usize] += 1;
-            if let Some(next) = s.get(cursors[i as usize]) {
-                arrivals.push(Reverse((next.arrival, i)));
-            }
+            let t = inv.arrival;
             f.advance(t);
             last_event = last_event.max(t);
             f.arrive(t, &inv);
         }
     }
-    let excluded: u64 = slices
-        .iter()
-        .zip(&cursors)
-        .map(|(s, &c)| (s.len() - c) as u64)
-        .sum();
+    let excluded = arrivals.excluded();
     let window = cfg.horizon.unwrap_or((last_event / MINUTE + 1) * MINUTE);
     f.clip = window;
     // Requests still queued at the end were never served.

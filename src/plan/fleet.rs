@@ -456,14 +456,16 @@ fn burst(
 }
 
 /// The largest memory_mb of the trace's rows and its function, if any row has one.
-pub fn largest_row_memory(trace: &Trace) -> Option<(u16, String)> {
-    let inv = trace.invocations().iter().max_by_key(|i| i.memory_mb)?;
-    (inv.memory_mb > 0).then(|| {
+pub fn largest_row_memory(
+    trace: &(impl crate::trace::facts::TraceFacts + ?Sized),
+) -> Option<(u16, String)> {
+    let (mb, f) = trace.largest_row_memory()?;
+    (mb > 0).then(|| {
         let name = trace
             .functions()
-            .get(inv.function as usize)
-            .map_or(String::new(), |f| f.name.clone());
-        (inv.memory_mb, name)
+            .get(f as usize)
+            .map_or(String::new(), |m| m.name.clone());
+        (mb, name)
     })
 }
 
@@ -665,15 +667,25 @@ pub fn run_fleet(
     spec: &FleetSpec,
     slo: &FleetSlo,
 ) -> (FleetConfig, FleetOutcome, Option<u32>) {
+    run_fleet_with(spec, slo, |cfg| simulate_fleet(trace, cfg))
+}
+
+/// [`run_fleet`], each run of a fleet made by `replay` (a streamed trace's:
+/// [`crate::engine::fleet::simulate_fleet_stream`]).
+pub fn run_fleet_with(
+    spec: &FleetSpec,
+    slo: &FleetSlo,
+    replay: impl Fn(&ValidFleet) -> FleetOutcome,
+) -> (FleetConfig, FleetOutcome, Option<u32>) {
     if !spec.size_for_slo {
-        let o = simulate_fleet(trace, &spec.cfg);
+        let o = replay(&spec.cfg);
         return ((*spec.cfg).clone(), o, None);
     }
     let with = |n: u32| {
         let cfg = spec
             .cfg
             .with_fixed(std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN));
-        let o = simulate_fleet(trace, &cfg);
+        let o = replay(&cfg);
         ((*cfg).clone(), o)
     };
     const MAX: u32 = crate::engine::fleet::MAX_SERVERS;

@@ -468,6 +468,7 @@ impl Parsed {
         let mut sizes = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut first_without_row_memory = None;
+        let mut largest: Option<(u16, u32)> = None;
         for (f, rows) in rows_of.iter().enumerate() {
             for &i in rows {
                 let r = &self.rows[i as usize];
@@ -476,6 +477,9 @@ impl Parsed {
                 }
                 if r.memory_mb == 0 && first_without_row_memory.is_none() {
                     first_without_row_memory = Some(f as u32);
+                }
+                if largest.is_none_or(|(mb, _)| r.memory_mb >= mb) {
+                    largest = Some((r.memory_mb, f as u32));
                 }
                 let end = minute_start(r, r.counts.last_minute()) + MINUTE - 1;
                 if last.is_none_or(|(t, _)| end > t) {
@@ -490,6 +494,7 @@ impl Parsed {
             last,
             row_memory_sizes: sizes,
             first_without_row_memory,
+            largest_row_memory: largest,
         };
         (facts, rows_of)
     }

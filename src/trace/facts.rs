@@ -22,6 +22,9 @@ pub trait TraceFacts {
     fn row_memory_sizes(&self) -> Vec<u16>;
     /// The first function (in the trace's order) with a row that gives no memory size.
     fn first_without_row_memory(&self) -> Option<u32>;
+    /// The largest memory size of the rows, and the last function (in the trace's order) with
+    /// a row of that size; `None` for a trace without rows.
+    fn largest_row_memory(&self) -> Option<(u16, u32)>;
 }
 
 impl TraceFacts for Trace {
@@ -72,6 +75,14 @@ impl TraceFacts for Trace {
             .find(|i| i.memory_mb == 0)
             .map(|i| i.function)
     }
+
+    fn largest_row_memory(&self) -> Option<(u16, u32)> {
+        // The last of equals, as `max_by_key` gives it.
+        self.invocations()
+            .iter()
+            .max_by_key(|i| i.memory_mb)
+            .map(|i| (i.memory_mb, i.function))
+    }
 }
 
 /// The facts of a trace that is not held (a streamed replay's).
@@ -83,6 +94,7 @@ pub struct Facts {
     pub last: Option<(Micros, u32)>,
     pub row_memory_sizes: Vec<u16>,
     pub first_without_row_memory: Option<u32>,
+    pub largest_row_memory: Option<(u16, u32)>,
 }
 
 impl TraceFacts for Facts {
@@ -108,6 +120,10 @@ impl TraceFacts for Facts {
 
     fn first_without_row_memory(&self) -> Option<u32> {
         self.first_without_row_memory
+    }
+
+    fn largest_row_memory(&self) -> Option<(u16, u32)> {
+        self.largest_row_memory
     }
 }
 

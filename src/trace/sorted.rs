@@ -474,6 +474,15 @@ pub fn survey(
         .iter()
         .position(|s| s.iter().any(|&(m, _)| m == 0))
         .map(|f| f as u32);
+    // The last function with the largest size (the held trace's rows go function by function).
+    let mut largest_row_memory: Option<(u16, u32)> = None;
+    for (f, s) in sizes.iter().enumerate() {
+        for &(m, _) in s {
+            if largest_row_memory.is_none_or(|(mb, _)| m >= mb) {
+                largest_row_memory = Some((m, f as u32));
+            }
+        }
+    }
     let mut row_memory_sizes = Vec::new();
     for s in &mut sizes {
         s.sort_by_key(|&(_, first)| first);
@@ -497,6 +506,7 @@ pub fn survey(
             last,
             row_memory_sizes,
             first_without_row_memory,
+            largest_row_memory,
         },
         before_horizon,
         report,

@@ -272,3 +272,54 @@ fn cpu_share_rule_scales_service_time() {
     let expected = (100_000.0 * 512.0 / 1769.0_f64).round() as Micros;
     assert_eq!(o.latency.max_us, expected);
 }
+
+/// A fleet replays a streamed trace (an Azure 2019 trace expanded a minute at a time) exactly
+/// as the held one: with no horizon (every row) and with one (the rows after it excluded), a
+/// fixed fleet that queues and one that autoscales.
+#[test]
+fn a_fleet_on_a_streamed_trace_equals_it_on_the_held_trace() {
+    use faasplan::engine::fleet::simulate_fleet_stream;
+    use faasplan::trace::azure2019::{self, Options};
+    use faasplan::trace::facts::TraceFacts;
+    let trace = common::azure_2019_sample();
+    let input = faasplan::trace::input::Input::open(
+        &common::azure_2019_sample_dir().join("invocations_per_function.csv"),
+    )
+    .unwrap();
+    let parsed = azure2019::parse(input, &Options::of(&common::azure_2019_sample_options(3)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut auto = fixed(2, 8);
+    auto.size = FleetSize::Auto(Autoscale {
+        min: 2,
+        max: 40,
+        target: 0.6,
+        interval: 60 * SECOND,
+        boot_delay: 90 * SECOND,
+        cooldown: 300 * SECOND,
+        doubling: None,
+    });
+    for (horizon, cfg) in [
+        (None, fixed(30, 8)),
+        (Some(3 * 3600 * SECOND), fixed(12, 4)),
+        (Some(2 * 3600 * SECOND), auto),
+    ] {
+        let cfg = FleetConfig { horizon, ..cfg }.validated().unwrap();
+        let held = simulate_fleet(&trace, &cfg);
+        let streamed = simulate_fleet_stream(
+            parsed.stream(3, horizon),
+            trace.functions().len(),
+            trace.invocation_count(),
+            &cfg,
+        );
+        assert!(
+            format!("{streamed:?}") == format!("{held:?}"),
+            "horizon {horizon:?}"
+        );
+        assert!(held.invocations > 10_000, "{}", held.invocations);
+        assert_eq!(
+            held.invocations + held.excluded_after_horizon,
+            trace.invocation_count()
+        );
+        assert_eq!(horizon.is_some(), held.excluded_after_horizon > 0);
+    }
+}

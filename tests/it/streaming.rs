@@ -112,6 +112,7 @@ fn the_facts_of_a_parsed_azure_2019_trace_are_the_expanded_traces() {
         facts.first_without_row_memory(),
         trace.first_without_row_memory()
     );
+    assert_eq!(facts.largest_row_memory(), trace.largest_row_memory());
     let (last, f) = facts.last().unwrap();
     let (true_last, _) = TraceFacts::last(&trace).unwrap();
     assert!(last >= true_last && last / MINUTE == true_last / MINUTE);
@@ -178,6 +179,75 @@ fn simulate_streams_an_azure_2019_trace_with_the_same_outputs_as_reading_first()
         assert!(streamed.0 == first.0, "{extra:?}: stdout differs");
         assert!(streamed.2 == first.2, "{extra:?}: per-minute differs");
     }
+}
+
+/// `compare` streams an Azure 2019 trace too: each offering's run and each fleet's (a fixed
+/// fleet, an autoscaled one, and one sized for the SLO by repeated replays) expands the
+/// arrivals as it replays them. The output equals `--read-first`'s, with no invocation held (a
+/// bound of one does not stop it), and the report's summary too.
+#[test]
+fn compare_streams_an_azure_2019_trace_with_the_same_outputs_as_reading_first() {
+    let dir = sample();
+    let out = tempfile::tempdir().unwrap();
+    let inv = dir.join("invocations_per_function.csv");
+    let dur = dir.join("function_durations_percentiles.csv");
+    let mem = dir.join("app_memory_percentiles.csv");
+    let run = |extra: &[&str], report: &str| {
+        let rep = out.path().join(report);
+        let mut args = vec![
+            "compare",
+            inv.to_str().unwrap(),
+            "--durations",
+            dur.to_str().unwrap(),
+            "--memory",
+            mem.to_str().unwrap(),
+            "--horizon",
+            "10m",
+            "--offering",
+            "aws-lambda-arm64",
+            "--offering",
+            "gcp-cloud-run-request",
+            "--fleet",
+            "m7g.large:slots=8,count=2",
+            "--fleet",
+            "t4g.small:slots=4,autoscale=2..5@0.6",
+            "--fleet",
+            "c7g.large:slots=8",
+            "--format",
+            "json",
+            "--report",
+            rep.to_str().unwrap(),
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        let o = faasplan(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let summary = std::fs::read(rep.join("summary.md")).unwrap();
+        // The one line that differs: where the report went.
+        let err = stderr(&o).replace(rep.to_str().unwrap(), "REPORT");
+        (o.stdout, err, summary)
+    };
+    let first = run(&["--read-first"], "held");
+    let streamed = run(&["--max-invocations", "1"], "streamed");
+    assert!(String::from_utf8_lossy(&first.0).contains("(smallest meeting the SLO)"));
+    assert_eq!(streamed.1, first.1, "stderr");
+    assert!(streamed.0 == first.0, "stdout differs");
+    assert!(streamed.2 == first.2, "the report's summary differs");
+    // Without --max-invocations, --read-first holds the whole day: a bound refuses it.
+    let o = faasplan(&[
+        "compare",
+        inv.to_str().unwrap(),
+        "--durations",
+        dur.to_str().unwrap(),
+        "--memory",
+        mem.to_str().unwrap(),
+        "--offering",
+        "aws-lambda-arm64",
+        "--read-first",
+        "--max-invocations",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
 // ---- Row files: canonical traces of many functions, and Azure 2021 (a reorder window) ----
@@ -434,6 +504,11 @@ mod rows {
             assert_eq!(
                 facts.first_without_row_memory(),
                 trace.first_without_row_memory(),
+                "{name}"
+            );
+            assert_eq!(
+                facts.largest_row_memory(),
+                trace.largest_row_memory(),
                 "{name}"
             );
         }
