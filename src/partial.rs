@@ -218,9 +218,46 @@ pub struct Read {
     pub sections: Vec<Vec<u8>>,
 }
 
+/// A partial checked and indexed: its header and payload, and where its sections are in the
+/// file (offset, length), not read.
+#[derive(Debug)]
+pub struct Indexed {
+    pub header: Header,
+    pub payload: Vec<u8>,
+    pub sections: Vec<(u64, u64)>,
+}
+
 /// Reads a partial and checks its checksum and version. The file is read in its parts, each
 /// into its own buffer, once its length is known to fit the file's.
 pub fn read(path: &Path) -> Result<Read, PartialError> {
+    let mut sections = Vec::new();
+    let (header, payload, _) = read_parts(path, Some(&mut sections))?;
+    Ok(Read {
+        header,
+        payload,
+        sections,
+    })
+}
+
+/// [`read`], holding only the header and the payload: the sections are read a block at a time
+/// for the checksum, and their places given, for a reader that reads them again as it needs
+/// them (the merge: a shard's log is most of its partial).
+pub fn index(path: &Path) -> Result<Indexed, PartialError> {
+    let (header, payload, sections) = read_parts(path, None)?;
+    Ok(Indexed {
+        header,
+        payload,
+        sections,
+    })
+}
+
+/// Reads and checks a partial: its header, its payload and its sections' places; the sections'
+/// bytes go to `hold` if given.
+#[allow(clippy::type_complexity)]
+fn read_parts(
+    path: &Path,
+    mut hold: Option<&mut Vec<Vec<u8>>>,
+) -> Result<(Header, Vec<u8>, Vec<(u64, u64)>), PartialError> {
     use std::io::{BufRead, Read as _};
     let io = |err| PartialError::Io {
         path: path.to_path_buf(),
@@ -246,6 +283,7 @@ pub fn read(path: &Path) -> Result<Read, PartialError> {
     let mut line = Vec::new();
     r.read_until(b'\n', &mut line).map_err(io)?;
     crc.update(&line);
+    let mut at = (magic.len() + line.len()) as u64;
     if line.pop() != Some(b'\n') {
         return Err(corrupt("it has no header line"));
     }
@@ -255,9 +293,7 @@ pub fn read(path: &Path) -> Result<Read, PartialError> {
     // for them (a corrupt header may claim any).
     let parts: Option<u64> = std::iter::once(header.payload_bytes)
         .chain(header.sections.iter().copied())
-        .try_fold((magic.len() + line.len() + 1 + 4) as u64, |a, b| {
-            a.checked_add(b)
-        });
+        .try_fold(at + 4, |a, b| a.checked_add(b));
     if parts != Some(size) {
         // A header of another format may not say its lengths so: name the version first.
         if header.format == FORMAT && header.faasplan == VERSION {
@@ -271,32 +307,47 @@ pub fn read(path: &Path) -> Result<Read, PartialError> {
             their_format: header.format,
         });
     }
-    let mut read_part = |n: u64| -> Result<Vec<u8>, PartialError> {
-        let mut buf = vec![0u8; n as usize];
-        r.read_exact(&mut buf).map_err(|e| match e.kind() {
-            std::io::ErrorKind::UnexpectedEof => corrupt("it ends early"),
-            _ => io(e),
-        })?;
-        crc.update(&buf);
-        Ok(buf)
+    let ends_early = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => corrupt("it ends early"),
+        _ => io(e),
     };
-    let payload = read_part(header.payload_bytes)?;
-    let sections = header
-        .sections
-        .iter()
-        .map(|&n| read_part(n))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut payload = vec![0u8; header.payload_bytes as usize];
+    r.read_exact(&mut payload).map_err(ends_early)?;
+    crc.update(&payload);
+    at += header.payload_bytes;
+    let mut places = Vec::with_capacity(header.sections.len());
+    for &n in &header.sections {
+        places.push((at, n));
+        at += n;
+        match hold.as_deref_mut() {
+            Some(held) => {
+                let mut buf = vec![0u8; n as usize];
+                r.read_exact(&mut buf).map_err(ends_early)?;
+                crc.update(&buf);
+                held.push(buf);
+            }
+            None => {
+                let mut left = n;
+                while left > 0 {
+                    let buf = r.fill_buf().map_err(io)?;
+                    if buf.is_empty() {
+                        return Err(corrupt("it ends early"));
+                    }
+                    let k = buf.len().min(left as usize);
+                    crc.update(&buf[..k]);
+                    r.consume(k);
+                    left -= k as u64;
+                }
+            }
+        }
+    }
     let mut want = [0u8; 4];
     r.read_exact(&mut want)
         .map_err(|_| corrupt("it ends early"))?;
     if crc.finalize() != u32::from_le_bytes(want) {
         return Err(corrupt("its CRC-32 checksum does not match"));
     }
-    Ok(Read {
-        header,
-        payload,
-        sections,
-    })
+    Ok((header, payload, places))
 }
 
 /// Decodes a payload read by [`read`].
@@ -343,6 +394,13 @@ mod tests {
         let v: (u32, Vec<u64>) = decode(&p, &back.payload).unwrap();
         assert_eq!(v, (7, vec![1, 2, 3]));
         assert_eq!(back.sections, vec![b"log bytes".to_vec(), Vec::new()]);
+        // Indexed, the sections are where their bytes are in the file.
+        let ix = index(&p).unwrap();
+        assert_eq!((ix.header, ix.payload), (back.header, back.payload));
+        let file = std::fs::read(&p).unwrap();
+        for ((off, len), bytes) in ix.sections.iter().zip(&back.sections) {
+            assert_eq!(&file[*off as usize..(off + len) as usize], &bytes[..]);
+        }
     }
 
     #[test]
@@ -351,12 +409,14 @@ mod tests {
         for n in 0..good.len() {
             let (_d, p) = write(&good[..n]);
             assert!(read(&p).is_err(), "truncated to {n}");
+            assert!(index(&p).is_err(), "truncated to {n}");
         }
         for i in 0..good.len() {
             let mut bad = good.clone();
             bad[i] ^= 0x10;
             let (_d, p) = write(&bad);
             assert!(read(&p).is_err(), "byte {i} flipped");
+            assert!(index(&p).is_err(), "byte {i} flipped");
         }
     }
 }

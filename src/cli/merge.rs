@@ -270,19 +270,20 @@ struct Part {
     header: Header,
     shard: Shard,
     payload: Vec<u8>,
-    /// The raw sections, until a state takes them.
-    sections: std::cell::RefCell<Vec<Vec<u8>>>,
+    /// Where the raw sections are in the file (offset, length).
+    sections: Vec<(u64, u64)>,
 }
 
 /// Reads the partials and checks that they are the shards of one run, each once.
 fn read_set(paths: &[PathBuf]) -> anyhow::Result<Vec<Part>> {
     let mut parts: Vec<Part> = Vec::with_capacity(paths.len());
     for path in paths {
-        let partial::Read {
+        // Only the header and payload are held; the logs are read from the file by the merge.
+        let partial::Indexed {
             header,
             payload,
             sections,
-        } = partial::read(path)?;
+        } = partial::index(path)?;
         let shard = header
             .shard()
             .map_err(|e| anyhow::anyhow!("{}: shard {:?}: {e}", path.display(), header.shard))?;
@@ -291,7 +292,7 @@ fn read_set(paths: &[PathBuf]) -> anyhow::Result<Vec<Part>> {
             header,
             shard,
             payload,
-            sections: sections.into(),
+            sections,
         });
     }
     let first = &parts[0];
@@ -486,10 +487,14 @@ fn shard_fingerprint(trace: &Trace, shard: Shard) -> u64 {
 }
 
 /// Refuses partials whose arguments resolved to other settings here (a file they name changed).
-/// A simulate partial's state, its level-change logs given their bytes (its two sections).
+/// A simulate partial's state, its level-change logs read from its two sections as the merge
+/// needs them.
 fn shard_state(p: &Part) -> anyhow::Result<ShardOutcome> {
-    let sections = std::mem::take(&mut *p.sections.borrow_mut());
-    Ok(ShardOutcome::from_partial(&p.path, &p.payload, sections)?)
+    Ok(ShardOutcome::from_partial_file(
+        &p.path,
+        &p.payload,
+        &p.sections,
+    )?)
 }
 
 fn check_settings(parts: &[Part], here: u64) -> anyhow::Result<()> {

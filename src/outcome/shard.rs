@@ -33,6 +33,9 @@ pub struct DeltaLog {
     chunks: Vec<Vec<u8>>,
     /// Where full chunks go, if anywhere.
     spill: Option<Spill>,
+    /// Where the bytes are instead of `chunks`, for a log read back from a partial: the file
+    /// and the section's offset in it (the merge reads them as it goes, holding none).
+    in_file: Option<(std::path::PathBuf, u64)>,
     /// Bytes of the log in all (spilled or held).
     bytes: u64,
     /// The time of the change applied last (logged or not), and of the record written last.
@@ -74,6 +77,7 @@ impl From<LogMeta> for DeltaLog {
         DeltaLog {
             chunks: Vec::new(),
             spill: None,
+            in_file: None,
             bytes: m.bytes,
             last_t: m.last_t,
             logged_t: m.logged_t,
@@ -95,7 +99,7 @@ impl Clone for DeltaLog {
     fn clone(&self) -> DeltaLog {
         DeltaLog {
             chunks: self.chunks.clone(),
-            spill: None,
+            in_file: self.in_file.clone(),
             ..DeltaLog::from(self.meta())
         }
     }
@@ -105,6 +109,7 @@ impl PartialEq for DeltaLog {
     fn eq(&self, other: &DeltaLog) -> bool {
         self.spill.is_none()
             && other.spill.is_none()
+            && self.in_file == other.in_file
             && self.meta_tuple() == other.meta_tuple()
             && self
                 .chunks
@@ -121,6 +126,7 @@ impl Default for DeltaLog {
         DeltaLog {
             chunks: Vec::new(),
             spill: None,
+            in_file: None,
             bytes: 0,
             last_t: 0,
             logged_t: 0,
@@ -308,21 +314,65 @@ impl DeltaLog {
         Ok(())
     }
 
-    /// A reader of the records; errors if the bytes are not all held (a log spilled or not
-    /// given its bytes back).
-    fn reader(&self) -> Result<LogReader<'_>, CorruptLog> {
-        let held: u64 = self.chunks.iter().map(|c| c.len() as u64).sum();
-        if self.spill.is_some() || held != self.bytes {
-            return Err(CorruptLog(held as usize));
+    /// Gives a log read back from a partial its bytes as a section of `path` (checked by its
+    /// checksum) at `offset`, `len` long: they are read as the log is. Errors if `len` is not
+    /// as many as the log had.
+    pub fn attach_file(
+        &mut self,
+        path: &std::path::Path,
+        offset: u64,
+        len: u64,
+    ) -> Result<(), CorruptLog> {
+        if len != self.bytes || self.spill.is_some() {
+            return Err(CorruptLog(0));
         }
+        self.chunks.clear();
+        self.in_file = Some((path.to_path_buf(), offset));
+        Ok(())
+    }
+
+    /// A reader of the records; errors if the bytes are not all held or in a file (a log
+    /// spilled, or not given its bytes back), or the file cannot be opened.
+    fn reader(&self) -> Result<LogReader<'_>, CorruptLog> {
+        let file = match &self.in_file {
+            Some((path, offset)) => {
+                let mut f = std::fs::File::open(path).map_err(|_| CorruptLog(0))?;
+                f.seek(std::io::SeekFrom::Start(*offset))
+                    .map_err(|_| CorruptLog(0))?;
+                Some(FileBytes {
+                    r: f.take(self.bytes),
+                    buf: Vec::new(),
+                    block: FILE_BLOCK,
+                })
+            }
+            None => {
+                let held: u64 = self.chunks.iter().map(|c| c.len() as u64).sum();
+                if self.spill.is_some() || held != self.bytes {
+                    return Err(CorruptLog(held as usize));
+                }
+                None
+            }
+        };
         Ok(LogReader {
             chunks: &self.chunks,
             bytes: &[],
+            file,
             before: 0,
             at: 0,
             t: 0,
         })
     }
+}
+
+/// Bytes a file-backed log reader reads at a time.
+const FILE_BLOCK: usize = 1 << 20;
+
+/// A log's bytes read from its file a block at a time: `buf` holds the unread rest of the
+/// last block, then the next (a record may span two reads).
+struct FileBytes {
+    r: std::io::Take<std::fs::File>,
+    buf: Vec<u8>,
+    block: usize,
 }
 
 /// A log's bytes, to be written into a partial: what was spilled to its file, then the chunks
@@ -368,6 +418,8 @@ struct LogReader<'a> {
     chunks: &'a [Vec<u8>],
     /// The chunk being read, and the bytes of the chunks before it.
     bytes: &'a [u8],
+    /// Or the file the bytes are read from (then `bytes` and `chunks` are empty).
+    file: Option<FileBytes>,
     before: usize,
     at: usize,
     t: Micros,
@@ -379,21 +431,30 @@ impl LogReader<'_> {
         self.before + self.at
     }
 
-    fn varint(&mut self) -> Result<u64, CorruptLog> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = *self.bytes.get(self.at).ok_or(CorruptLog(self.offset()))?;
-            self.at += 1;
-            v |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                return Ok(v);
-            }
-        }
-        Err(CorruptLog(self.offset()))
-    }
-
     /// The next record: its time and its changes of (busy, usage).
     fn next(&mut self) -> Result<Option<(Micros, [i64; 2])>, CorruptLog> {
+        if let Some(f) = &mut self.file {
+            if f.buf.len() - self.at < MAX_RECORD {
+                // Keep the unread rest and read the next block after it.
+                f.buf.drain(..self.at);
+                self.before += self.at;
+                self.at = 0;
+                // At least a whole record, if the section has one.
+                let want = (f.buf.len() + f.block).max(MAX_RECORD) as u64;
+                (&mut f.r)
+                    .take(want - f.buf.len() as u64)
+                    .read_to_end(&mut f.buf)
+                    .map_err(|_| CorruptLog(self.before))?;
+            }
+            if self.at == f.buf.len() {
+                if f.r.limit() > 0 {
+                    // The file ended before the section did.
+                    return Err(CorruptLog(self.before));
+                }
+                return Ok(None);
+            }
+            return decode(&f.buf, &mut self.at, self.before, &mut self.t).map(Some);
+        }
         while self.at == self.bytes.len() {
             let Some((next, rest)) = self.chunks.split_first() else {
                 return Ok(None);
@@ -401,28 +462,52 @@ impl LogReader<'_> {
             self.before += self.bytes.len();
             (self.bytes, self.chunks, self.at) = (next, rest, 0);
         }
-        let head = self.bytes[self.at];
-        self.at += 1;
-        let mut step = u64::from(head >> 4 & 7);
-        if head & 0x80 != 0 {
-            let rest = self.varint()?;
-            if rest > u64::MAX >> 3 {
-                return Err(CorruptLog(self.offset()));
-            }
-            step |= rest << 3;
-        }
-        self.t = self.t.checked_add(step).ok_or(CorruptLog(self.offset()))?;
-        let mut d = [0i64; 2];
-        for (i, v) in d.iter_mut().enumerate() {
-            *v = match (head >> (2 * i)) & 3 {
-                0 => 0,
-                1 => 1,
-                2 => -1,
-                _ => unzigzag(self.varint()?),
-            };
-        }
-        Ok(Some((self.t, d)))
+        decode(self.bytes, &mut self.at, self.before, &mut self.t).map(Some)
     }
+}
+
+/// Decodes the record at `bytes[*at..]` (`before`: the bytes before `bytes`, for errors) after
+/// the time `t`, and moves both past it.
+fn decode(
+    bytes: &[u8],
+    at: &mut usize,
+    before: usize,
+    t: &mut Micros,
+) -> Result<(Micros, [i64; 2]), CorruptLog> {
+    let corrupt = |at: usize| CorruptLog(before + at);
+    let varint = |at: &mut usize| -> Result<u64, CorruptLog> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = *bytes.get(*at).ok_or(corrupt(*at))?;
+            *at += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err(corrupt(*at))
+    };
+    let head = *bytes.get(*at).ok_or(corrupt(*at))?;
+    *at += 1;
+    let mut step = u64::from(head >> 4 & 7);
+    if head & 0x80 != 0 {
+        let rest = varint(at)?;
+        if rest > u64::MAX >> 3 {
+            return Err(corrupt(*at));
+        }
+        step |= rest << 3;
+    }
+    *t = t.checked_add(step).ok_or(corrupt(*at))?;
+    let mut d = [0i64; 2];
+    for (i, v) in d.iter_mut().enumerate() {
+        *v = match (head >> (2 * i)) & 3 {
+            0 => 0,
+            1 => 1,
+            2 => -1,
+            _ => unzigzag(varint(at)?),
+        };
+    }
+    Ok((*t, d))
 }
 
 /// A latency distribution in a form that serializes: the histogram's recorded buckets (each
@@ -516,6 +601,32 @@ impl ShardOutcome {
             .log
             .attach(log)
             .and_then(|()| state.finish_log.attach(finish_log))
+            .map_err(|_| corrupt("a level-change log's length is not its section's".into()))?;
+        Ok(state)
+    }
+
+    /// [`ShardOutcome::from_partial`] for a partial indexed, not read (`partial::index`): the
+    /// logs read their sections from `path` as the merge goes, holding none of them.
+    pub fn from_partial_file(
+        path: &std::path::Path,
+        payload: &[u8],
+        sections: &[(u64, u64)],
+    ) -> Result<ShardOutcome, crate::partial::PartialError> {
+        let mut state: ShardOutcome = crate::partial::decode(path, payload)?;
+        let corrupt = |why: String| crate::partial::PartialError::Corrupt {
+            path: path.to_path_buf(),
+            why,
+        };
+        let &[(log_at, log_len), (finish_at, finish_len)] = sections else {
+            return Err(corrupt(format!(
+                "it has {} sections, not 2",
+                sections.len()
+            )));
+        };
+        state
+            .log
+            .attach_file(path, log_at, log_len)
+            .and_then(|()| state.finish_log.attach_file(path, finish_at, finish_len))
             .map_err(|_| corrupt("a level-change log's length is not its section's".into()))?;
         Ok(state)
     }
@@ -798,6 +909,56 @@ mod tests {
         back.attach(bytes).unwrap();
         assert_eq!(back, held);
         assert_eq!(records(&back), want);
+    }
+
+    /// A log read from a file (a partial's section, after other bytes) reads the records it
+    /// holds, whatever the block it is read by (records span blocks); a file that ends early
+    /// is an error.
+    #[test]
+    fn a_log_read_from_its_file_reads_back_by_any_block() {
+        let mut log = DeltaLog::default();
+        let mut want = Vec::new();
+        for i in 0..3_000u64 {
+            let d = [
+                if i % 2 == 0 { 1 } else { -1 },
+                0,
+                (i % 5) as i64 * 1000 - 2000,
+                0,
+            ];
+            let t = i * i * 37;
+            log.push(t, d, Micros::MAX);
+            want.push((t, [d[0], d[2]]));
+        }
+        let bytes = section_bytes(&log);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.fpp");
+        let mut file = b"other bytes first".to_vec();
+        file.extend_from_slice(&bytes);
+        file.extend_from_slice(b"and after");
+        std::fs::write(&path, &file).unwrap();
+        let meta = postcard::to_stdvec(&log).unwrap();
+        let mut back: DeltaLog = postcard::from_bytes(&meta).unwrap();
+        assert!(back.attach_file(&path, 17, bytes.len() as u64 - 1).is_err());
+        back.attach_file(&path, 17, bytes.len() as u64).unwrap();
+        for block in [1, 2, 7, 31, 32, 33, 1000, FILE_BLOCK] {
+            let mut r = back.reader().unwrap();
+            r.file.as_mut().unwrap().block = block;
+            let mut got = Vec::new();
+            while let Some(rec) = r.next().unwrap() {
+                got.push(rec);
+            }
+            assert_eq!(got, want, "block {block}");
+        }
+        // The file cut inside the section.
+        std::fs::write(&path, &file[..17 + bytes.len() / 2]).unwrap();
+        let mut r = back.reader().unwrap();
+        let end = loop {
+            match r.next() {
+                Ok(Some(_)) => {}
+                other => break other,
+            }
+        };
+        assert!(end.is_err(), "{end:?}");
     }
 
     #[test]
