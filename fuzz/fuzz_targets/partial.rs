@@ -1,4 +1,5 @@
-//! A partial result as `faasplan merge` reads it: the file (magic, header, sections, checksum),
+//! A partial result as `faasplan merge` reads it: the file (magic, header, sections, checksum;
+//! indexed and its logs read from it, as the merge does),
 //! and, since random bytes rarely pass a CRC-32, its parts on their own too: a 4-byte
 //! little-endian payload length, the payload, then the two level-change logs' bytes (as long
 //! as the payload says), decoded and merged into a collector (the logs' reader). Nothing may
@@ -15,6 +16,13 @@ fuzz_target!(|data: &[u8]| {
     let path = scratch("part.fpp", data);
     if let Ok(read) = faasplan::partial::read(&path) {
         let _ = ShardOutcome::from_partial(&path, &read.payload, read.sections);
+    }
+    // As the merge reads it: indexed, the logs read from the file as they are applied.
+    if let Ok(ix) = faasplan::partial::index(&path)
+        && let Ok(part) = ShardOutcome::from_partial_file(&path, &ix.payload, &ix.sections)
+        && let Ok(mut col) = Collector::from_shards(MINUTE, Some(60 * MINUTE), &[&part])
+    {
+        col.finish(60 * MINUTE);
     }
     let Some((len, rest)) = data.split_first_chunk::<4>() else {
         return;
