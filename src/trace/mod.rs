@@ -237,6 +237,68 @@ pub fn apps_of(functions: &[FunctionMeta]) -> (Vec<u32>, Vec<String>) {
     (of, names)
 }
 
+/// Function names interned to dense ids in order of first appearance, with their
+/// applications: what a [`TraceBuilder`] and the streamed readers' sink both keep. Rows often
+/// come a function at a time, so the name looked up last is checked before the hash.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Names {
+    functions: Vec<FunctionMeta>,
+    index: std::collections::HashMap<String, u32, foldhash::fast::FixedState>,
+    last_name: String,
+    last_id: u32,
+}
+
+impl Names {
+    /// The id of `name`, interning it if new.
+    #[inline]
+    pub(crate) fn id(&mut self, name: &str) -> u32 {
+        if !self.functions.is_empty() && self.last_name == name {
+            return self.last_id;
+        }
+        let id = match self.index.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = self.functions.len() as u32;
+                self.functions.push(FunctionMeta {
+                    name: name.to_string(),
+                    app: None,
+                });
+                self.index.insert(name.to_string(), id);
+                id
+            }
+        };
+        self.last_name.clear();
+        self.last_name.push_str(name);
+        self.last_id = id;
+        id
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.functions.len()
+    }
+
+    /// Says that `function` belongs to application `app`; the error says which other
+    /// application an earlier row gave it (a function belongs to one application).
+    pub(crate) fn set_app(&mut self, function: u32, app: &str) -> Result<(), String> {
+        let meta = &mut self.functions[function as usize];
+        match &meta.app {
+            Some(a) if a == app => Ok(()),
+            Some(a) => Err(format!(
+                "function {:?} is in app {a:?} on an earlier row, here {app:?}",
+                meta.name
+            )),
+            None => {
+                meta.app = Some(app.to_string());
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn into_functions(self) -> Vec<FunctionMeta> {
+        self.functions
+    }
+}
+
 /// Collects raw rows (absolute times, input order) and turns them into a [`Trace`].
 ///
 /// Arrivals are stored relative to `base`, the first row's time floored to the minute, as `i64`
@@ -244,10 +306,7 @@ pub fn apps_of(functions: &[FunctionMeta]) -> (Vec<u32>, Vec<String>) {
 /// final relative time, so a streaming consumer can replay them while reading goes on.
 #[derive(Debug, Default)]
 pub struct TraceBuilder {
-    functions: Vec<FunctionMeta>,
-    index: std::collections::HashMap<String, u32>,
-    last_name: String,
-    last_id: u32,
+    names: Names,
     rows: Vec<Invocation>,
     base: Option<i64>,
     min_rel: i64,
@@ -285,52 +344,23 @@ impl TraceBuilder {
 
     /// The functions interned so far, without the rows.
     pub(crate) fn into_functions(self) -> Vec<FunctionMeta> {
-        self.functions
+        self.names.into_functions()
     }
 
     /// Interns a function name and returns its index (order of first appearance).
     pub fn function_id(&mut self, name: &str) -> u32 {
-        if !self.functions.is_empty() && self.last_name == name {
-            return self.last_id;
-        }
-        let id = match self.index.get(name) {
-            Some(&id) => id,
-            None => {
-                let id = self.functions.len() as u32;
-                self.functions.push(FunctionMeta {
-                    name: name.to_string(),
-                    app: None,
-                });
-                self.index.insert(name.to_string(), id);
-                id
-            }
-        };
-        self.last_name.clear();
-        self.last_name.push_str(name);
-        self.last_id = id;
-        id
+        self.names.id(name)
     }
 
     pub fn functions(&self) -> usize {
-        self.functions.len()
+        self.names.len()
     }
 
     /// Says that `function` belongs to application `app`; the error says which other
     /// application an earlier row gave it (a function belongs to one application).
     #[inline]
     pub fn set_app(&mut self, function: u32, app: &str) -> Result<(), String> {
-        let meta = &mut self.functions[function as usize];
-        match &meta.app {
-            Some(a) if a == app => Ok(()),
-            Some(a) => Err(format!(
-                "function {:?} is in app {a:?} on an earlier row, here {app:?}",
-                meta.name
-            )),
-            None => {
-                meta.app = Some(app.to_string());
-                Ok(())
-            }
-        }
+        self.names.set_app(function, app)
     }
 
     /// Adds one row. `arrival_abs_us` is in the input's own clock (relative or Unix epoch); its
@@ -374,7 +404,7 @@ impl TraceBuilder {
     /// The rows so far, if they are already final: one function, in arrival order, none before
     /// the first row's minute. A streaming consumer may replay them before `finish`.
     pub fn final_rows(&self) -> Option<&[Invocation]> {
-        let final_ = self.functions.len() <= 1
+        let final_ = self.names.len() <= 1
             && self.in_order
             && self.min_rel >= 0
             && self.origin_at_most.is_none();
@@ -385,7 +415,7 @@ impl TraceBuilder {
     /// function and sorts each group stably by arrival.
     pub fn finish(self) -> Trace {
         let TraceBuilder {
-            functions,
+            names,
             mut rows,
             base,
             min_rel,
@@ -397,6 +427,7 @@ impl TraceBuilder {
         let Some(base) = base else {
             return Trace::default();
         };
+        let functions = names.into_functions();
         let mut origin = (base + min_rel).div_euclid(MINUTE as i64) * MINUTE as i64;
         if let Some(limit) = origin_at_most {
             origin = origin.min(limit);

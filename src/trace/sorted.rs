@@ -13,7 +13,6 @@
 //! order: the same parse, the origin at the earliest arrival's minute, each function's rows by
 //! arrival with ties in file order.
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{self, AtomicBool};
@@ -119,12 +118,7 @@ impl<R: Read> Read for Stoppable<R> {
 struct Sorter {
     tx: SyncSender<Vec<Raw>>,
     stop: Arc<AtomicBool>,
-    index: HashMap<String, u32, foldhash::fast::FixedState>,
-    functions: Vec<FunctionMeta>,
-    /// The name interned last and its index (`u32::MAX`: none yet): consecutive rows often
-    /// share a function, and the name is copied into a kept buffer, not allocated per row.
-    last_name: String,
-    last_id: u32,
+    names: crate::trace::Names,
     /// Rows read and not released: those kept back at the last release (sorted), then as read.
     pending: Vec<Raw>,
     /// How many rows were kept back at the last release: the next comes after as many again.
@@ -182,42 +176,21 @@ impl Sorter {
         self.send();
     }
 
-    fn intern(&mut self, name: &str) -> u32 {
-        if self.last_id != u32::MAX && self.last_name == name {
-            return self.last_id;
-        }
-        let id = match self.index.get(name) {
-            Some(&id) => id,
-            None => {
-                let id = self.functions.len() as u32;
-                self.functions.push(FunctionMeta {
-                    name: name.to_string(),
-                    app: None,
-                });
-                self.index.insert(name.to_string(), id);
-                id
-            }
-        };
-        self.last_name.clear();
-        self.last_name.push_str(name);
-        self.last_id = id;
-        id
-    }
 }
 
 impl Interner for Sorter {
     fn functions(&self) -> usize {
-        self.functions.len()
+        self.names.len()
     }
 
     fn function_id(&mut self, name: &str) -> u32 {
-        self.intern(name)
+        self.names.id(name)
     }
 }
 
 impl RowSink for Sorter {
     fn function_id(&mut self, name: &str) -> u32 {
-        self.intern(name)
+        self.names.id(name)
     }
 
     #[inline]
@@ -264,18 +237,7 @@ impl RowSink for Sorter {
 
     fn set_app(&mut self, function: u32, app: &str) -> Result<(), String> {
         // As `TraceBuilder::set_app`, so the same rows are refused.
-        let meta = &mut self.functions[function as usize];
-        match &meta.app {
-            Some(a) if a == app => Ok(()),
-            Some(a) => Err(format!(
-                "function {:?} is in app {a:?} on an earlier row, here {app:?}",
-                meta.name
-            )),
-            None => {
-                meta.app = Some(app.to_string());
-                Ok(())
-            }
-        }
+        self.names.set_app(function, app)
     }
 
     fn at_line(&mut self, line: u64) {
@@ -308,10 +270,7 @@ fn spawn(
             let mut sink = Sorter {
                 tx,
                 stop: stop.clone(),
-                index: HashMap::default(),
-                functions: Vec::new(),
-                last_name: String::new(),
-                last_id: u32::MAX,
+                names: Default::default(),
                 pending: Vec::new(),
                 kept: 0,
                 latest: None,
@@ -334,7 +293,7 @@ fn spawn(
             }
             Ended {
                 read,
-                functions: std::mem::take(&mut sink.functions),
+                functions: std::mem::take(&mut sink.names).into_functions(),
                 lag: sink.lag,
                 over: sink.over,
             }
