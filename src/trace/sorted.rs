@@ -175,7 +175,6 @@ impl Sorter {
         self.release(i64::MAX);
         self.send();
     }
-
 }
 
 impl Interner for Sorter {

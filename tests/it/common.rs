@@ -221,6 +221,20 @@ pub fn azure_2019_sample_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/azure-functions-2019-sample")
 }
 
+/// The command-line arguments that read the Azure 2019 sample with its durations and memory
+/// files: the trace, `--durations FILE`, `--memory FILE`.
+pub fn azure_2019_sample_args() -> Vec<String> {
+    let dir = azure_2019_sample_dir();
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    vec![
+        path("invocations_per_function.csv"),
+        "--durations".into(),
+        path("function_durations_percentiles.csv"),
+        "--memory".into(),
+        path("app_memory_percentiles.csv"),
+    ]
+}
+
 /// The options that read the Azure 2019 sample with its durations and memory files, `seed`
 /// drawing its arrivals.
 pub fn azure_2019_sample_options(seed: u64) -> faasplan::trace::format::LoadOptions {

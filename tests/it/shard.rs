@@ -622,19 +622,10 @@ mod cli {
     #[test]
     fn a_sweep_over_an_azure_2019_trace_streams_each_replica_and_equals_holding_them() {
         let tmp = tempfile::tempdir().unwrap();
-        let s = "workloads/azure-functions-2019-sample";
-        let (inv, dur, mem) = (
-            format!("{s}/invocations_per_function.csv"),
-            format!("{s}/function_durations_percentiles.csv"),
-            format!("{s}/app_memory_percentiles.csv"),
-        );
-        let settings = [
-            "sweep",
-            inv.as_str(),
-            "--durations",
-            dur.as_str(),
-            "--memory",
-            mem.as_str(),
+        let sample = crate::common::azure_2019_sample_args();
+        let mut settings = vec!["sweep"];
+        settings.extend(sample.iter().map(String::as_str));
+        settings.extend([
             "--horizon",
             "15m",
             "--offering",
@@ -646,7 +637,7 @@ mod cli {
             "--format",
             "json",
             "-q",
-        ];
+        ]);
         let held = run(&[&settings[..], &["--read-first"]].concat());
         let streamed = run(&[&settings[..], &["--max-invocations", "1"]].concat());
         assert_eq!(streamed.stdout, held.stdout);
@@ -671,23 +662,9 @@ mod cli {
     #[test]
     fn a_shard_of_an_azure_2019_trace_expands_only_its_functions_and_merges_exactly() {
         let tmp = tempfile::tempdir().unwrap();
-        let s = "workloads/azure-functions-2019-sample";
-        let (inv, dur, mem) = (
-            format!("{s}/invocations_per_function.csv"),
-            format!("{s}/function_durations_percentiles.csv"),
-            format!("{s}/app_memory_percentiles.csv"),
-        );
-        let base = [
-            inv.as_str(),
-            "--durations",
-            dur.as_str(),
-            "--memory",
-            mem.as_str(),
-            "--horizon",
-            "20m",
-            "--account-concurrency",
-            "none",
-        ];
+        let sample = crate::common::azure_2019_sample_args();
+        let mut base: Vec<&str> = sample.iter().map(String::as_str).collect();
+        base.extend(["--horizon", "20m", "--account-concurrency", "none"]);
         for warmup in ["none", "cyclic"] {
             let mut whole = vec!["simulate"];
             whole.extend_from_slice(&base);

@@ -187,20 +187,14 @@ fn simulate_streams_an_azure_2019_trace_with_the_same_outputs_as_reading_first()
 /// bound of one does not stop it), and the report's summary too.
 #[test]
 fn compare_streams_an_azure_2019_trace_with_the_same_outputs_as_reading_first() {
-    let dir = sample();
     let out = tempfile::tempdir().unwrap();
-    let inv = dir.join("invocations_per_function.csv");
-    let dur = dir.join("function_durations_percentiles.csv");
-    let mem = dir.join("app_memory_percentiles.csv");
+    let sample = crate::common::azure_2019_sample_args();
+    let sample: Vec<&str> = sample.iter().map(String::as_str).collect();
     let run = |extra: &[&str], report: &str| {
         let rep = out.path().join(report);
-        let mut args = vec![
-            "compare",
-            inv.to_str().unwrap(),
-            "--durations",
-            dur.to_str().unwrap(),
-            "--memory",
-            mem.to_str().unwrap(),
+        let mut args = vec!["compare"];
+        args.extend_from_slice(&sample);
+        args.extend([
             "--horizon",
             "10m",
             "--offering",
@@ -218,7 +212,7 @@ fn compare_streams_an_azure_2019_trace_with_the_same_outputs_as_reading_first() 
             "--report",
             rep.to_str().unwrap(),
             "-q",
-        ];
+        ]);
         args.extend_from_slice(extra);
         let o = faasplan(&args);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -234,19 +228,16 @@ fn compare_streams_an_azure_2019_trace_with_the_same_outputs_as_reading_first() 
     assert!(streamed.0 == first.0, "stdout differs");
     assert!(streamed.2 == first.2, "the report's summary differs");
     // Without --max-invocations, --read-first holds the whole day: a bound refuses it.
-    let o = faasplan(&[
-        "compare",
-        inv.to_str().unwrap(),
-        "--durations",
-        dur.to_str().unwrap(),
-        "--memory",
-        mem.to_str().unwrap(),
+    let mut args = vec!["compare"];
+    args.extend_from_slice(&sample);
+    args.extend([
         "--offering",
         "aws-lambda-arm64",
         "--read-first",
         "--max-invocations",
         "1",
     ]);
+    let o = faasplan(&args);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
