@@ -103,10 +103,11 @@ pub struct TraceArgs {
     pub time_unit: Option<TimeUnitArg>,
 
     /// Azure 2019 and workload specs: the most invocations their counts or rates may expand
-    /// into when the trace is held whole (a spec; Azure 2019 in compare, sweep, breakeven, shards
-    /// and `simulate --read-first`; `simulate` streams Azure 2019 instead); a larger trace is
-    /// refused (exit 2, naming the row or function) before the memory is taken. Default: what
-    /// fits in the available memory at 40 bytes each, at most 2,000,000,000.
+    /// into when the trace is held whole (a spec; Azure 2019 in breakeven, with --read-first,
+    /// and in a sweep with --resample; simulate, its shards, compare and sweep stream Azure 2019
+    /// otherwise); a larger trace is refused (exit 2, naming the row or function) before the
+    /// memory is taken. Default: what fits in the available memory at 40 bytes each, at most
+    /// 2,000,000,000.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=held::CEILING))]
     pub max_invocations: Option<u64>,
 }

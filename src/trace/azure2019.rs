@@ -309,9 +309,9 @@ impl Parsed {
                     line: r.line,
                     reason: format!(
                         "this row takes the trace past the {} invocations a run may hold ({}): \
-                         this run holds every invocation in memory (`simulate` without \
-                         --read-first streams them instead); give fewer days, or run it in \
-                         shards (--shard)",
+                         this run holds every invocation in memory (`simulate`, `compare` and \
+                         `sweep` without --read-first or --resample stream them instead); give \
+                         fewer days, or run it in shards (--shard)",
                         self.held.max,
                         self.held.explain()
                     ),

@@ -322,8 +322,8 @@ fn an_azure_2019_trace_too_large_to_hold_is_refused_at_its_row() {
         dir.path(),
         &[("small", 10, 1_000), ("huge", 34, 60_000_000)],
     );
-    // `simulate` streams an Azure 2019 trace (holding about a minute of it); expanded whole, as
-    // `--read-first`, `compare`, `sweep` and `breakeven` do, it is held.
+    // `simulate`, `compare` and `sweep` stream an Azure 2019 trace (holding about a minute of
+    // it); expanded whole, as `--read-first` and `breakeven` do, it is held.
     let out = faasplan(&["simulate", &inv, "--durations", &dur, "--read-first"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
@@ -331,7 +331,7 @@ fn an_azure_2019_trace_too_large_to_hold_is_refused_at_its_row() {
         err.contains(&format!("{inv}:3:"))
             && err.contains("invocations")
             && (err.contains("available memory") || err.contains("the most faasplan holds"))
-            && err.contains("without --read-first streams"),
+            && err.contains("without --read-first or --resample stream them"),
         "{err}"
     );
 }
