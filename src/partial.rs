@@ -24,11 +24,14 @@ use crate::shard::Shard;
 
 /// The first line of every partial.
 pub const MAGIC: &[u8] = b"faasplan partial\n";
-/// The layout of the header and payload; any change to either bumps it.
+/// The layout of the header, payload and sections; any change to any of them bumps it.
 pub const FORMAT: u32 = 2;
 /// The version of faasplan that wrote a partial: only the same version merges it (the engine's
 /// numbers may differ between versions).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The longest header line read (a real one is a few hundred bytes to a few kilobytes).
+const MAX_HEADER: u64 = 1 << 20;
 
 /// What a partial says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -50,7 +53,9 @@ pub struct Header {
     /// other files are other settings.
     pub settings: String,
     pub payload_bytes: u64,
-    /// The raw sections after the payload: their lengths in bytes.
+    /// The raw sections after the payload: their lengths in bytes. (Format 1 had none: its
+    /// header parses, and is refused by its format.)
+    #[serde(default)]
     pub sections: Vec<u64>,
 }
 
@@ -100,6 +105,12 @@ pub enum PartialError {
     },
     #[error("{}: cannot read: {err}", .path.display())]
     Io { path: PathBuf, err: std::io::Error },
+    #[error(
+        "{}: not a regular file: a merge reads a partial twice (its checksum, then its logs); \
+         give it as a file",
+        .0.display()
+    )]
+    NotAFile(PathBuf),
     #[error("cannot encode the partial: {0}")]
     Encode(String),
 }
@@ -268,7 +279,11 @@ fn read_parts(
         why: why.to_string(),
     };
     let file = std::fs::File::open(path).map_err(io)?;
-    let size = file.metadata().map_err(io)?.len();
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(PartialError::NotAFile(path.to_path_buf()));
+    }
+    let size = meta.len();
     let mut r = std::io::BufReader::new(file);
     let mut crc = crc32fast::Hasher::new();
     let mut magic = Vec::new();
@@ -280,8 +295,12 @@ fn read_parts(
         return Err(PartialError::NotAPartial(path.to_path_buf()));
     }
     crc.update(&magic);
+    // The header is a line of a few hundred bytes: a file without one is not read whole.
     let mut line = Vec::new();
-    r.read_until(b'\n', &mut line).map_err(io)?;
+    (&mut r)
+        .take(MAX_HEADER)
+        .read_until(b'\n', &mut line)
+        .map_err(io)?;
     crc.update(&line);
     let mut at = (magic.len() + line.len()) as u64;
     if line.pop() != Some(b'\n') {
@@ -401,6 +420,40 @@ mod tests {
         for ((off, len), bytes) in ix.sections.iter().zip(&back.sections) {
             assert_eq!(&file[*off as usize..(off + len) as usize], &bytes[..]);
         }
+    }
+
+    /// A format-1 partial (no sections in its header) is refused by its format, not called
+    /// corrupt; so is any other version's.
+    #[test]
+    fn a_partial_of_another_format_is_refused_by_name() {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(
+            br#"{"format":1,"faasplan":"0.1.0","command":"simulate","shard":"0/2","input":"00","args":[],"settings":"00","payload_bytes":3}"#,
+        );
+        bytes.extend_from_slice(b"\nabc");
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        let (_d, p) = write(&bytes);
+        for e in [read(&p).unwrap_err(), index(&p).unwrap_err()] {
+            assert!(
+                matches!(
+                    e,
+                    PartialError::OtherVersion {
+                        their_format: 1,
+                        ..
+                    }
+                ),
+                "{e}"
+            );
+            assert!(e.to_string().contains("partial format 1"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_partial_that_is_not_a_regular_file_is_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = index(dir.path()).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 
     #[test]

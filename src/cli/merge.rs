@@ -486,7 +486,6 @@ fn shard_fingerprint(trace: &Trace, shard: Shard) -> u64 {
     trace.fingerprint_of(|f| shard.holds(&faasplan::engine::shard_key(&trace.functions()[f])))
 }
 
-/// Refuses partials whose arguments resolved to other settings here (a file they name changed).
 /// A simulate partial's state, its level-change logs read from its two sections as the merge
 /// needs them.
 fn shard_state(p: &Part) -> anyhow::Result<ShardOutcome> {
@@ -497,6 +496,7 @@ fn shard_state(p: &Part) -> anyhow::Result<ShardOutcome> {
     )?)
 }
 
+/// Refuses partials whose arguments resolved to other settings here (a file they name changed).
 fn check_settings(parts: &[Part], here: u64) -> anyhow::Result<()> {
     let here = format!("{here:016x}");
     if let Some(p) = parts.iter().find(|p| p.header.settings != here) {

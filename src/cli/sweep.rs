@@ -389,14 +389,16 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
     // minute as it replays them (issue 16), unless --read-first or --resample (a bootstrap
     // resamples a held trace) holds them.
     let streams = parse_once && !a.read_first && block.is_none();
-    let source = if streams {
+    let (source, rows_have_memory) = if streams {
         let (parsed, facts, _) = super::merge::parse_azure2019(&a.run, input)?;
         let triggers = a.run.triggers_of(&facts)?;
-        Source::Streamed {
+        let rows_have_memory = facts.row_memory_sizes.iter().any(|&m| m != 0);
+        let source = Source::Streamed {
             parsed,
             facts,
             triggers,
-        }
+        };
+        (source, rows_have_memory)
     } else {
         // Replica 0's trace is read with the run seed itself (`replica_seed(seed, 0) == seed`).
         let (first, parsed) = if parse_once {
@@ -408,6 +410,8 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
         } else {
             (a.run.load_input(input, seed, true)?.0, None)
         };
+        // The trace's own rows (a bootstrap sample may drop those that carry a size).
+        let rows_have_memory = first.invocations().iter().any(|i| i.memory_mb != 0);
         let bootstrap = block
             .map(|b| BlockBootstrap::new(&first, b))
             .transpose()
@@ -429,14 +433,14 @@ pub(super) fn run_jobs(a: &SweepArgs, jobs: Jobs) -> anyhow::Result<ExitCode> {
             bootstrap,
             per_replica.then_some(&mut read as &mut dyn FnMut(u64) -> anyhow::Result<Trace>),
         )?;
-        Source::Held {
+        let source = Source::Held {
             traces,
             bootstrap,
             parsed,
-        }
+        };
+        (source, rows_have_memory)
     };
     let facts = source.facts(0);
-    let rows_have_memory = facts.row_memory_sizes().iter().any(|&m| m != 0);
     let resample = source.bootstrap().map(|bs| ResampleInfo {
         method: "block bootstrap",
         block_s: us_to_s(bs.block()),

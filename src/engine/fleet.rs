@@ -989,7 +989,8 @@ impl<S: ArrivalSource> Arrivals for Streamed<S> {
     }
 
     fn excluded(&self) -> u64 {
-        self.rows - self.popped
+        // `rows` counts every row of the trace, `popped` those replayed.
+        self.rows.saturating_sub(self.popped)
     }
 }
 

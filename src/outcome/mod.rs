@@ -748,8 +748,9 @@ pub struct Collector {
     provisioned: i64,
     last_t: Micros,
     pub peak_usage: i64,
-    /// A shard's run keeps every level change it applies (`shard::DeltaLog`), so that the
-    /// merge can apply all shards' changes in time order, as the whole run does.
+    /// A shard's run logs every change of the busy level and the account usage it applies
+    /// (`shard::DeltaLog`), so that the merge can apply all shards' changes in time order, as
+    /// the whole run does, for the run-wide peaks.
     log: Option<shard::DeltaLog>,
 }
 
@@ -781,7 +782,8 @@ impl Collector {
         }
     }
 
-    /// Keep every level change applied from now on in `log` (a shard's run).
+    /// Log every busy-level and account-usage change applied from now on in `log` (a shard's
+    /// run).
     pub fn keep_log(&mut self, log: shard::DeltaLog) {
         self.log = Some(log);
     }

@@ -8,7 +8,7 @@
 use std::io::{Read, Seek, Write};
 
 use super::{Collector, FunctionStats, Latency, Minute};
-use crate::time::Micros;
+use crate::time::{MINUTE, Micros};
 
 /// The level changes a peak needs, in time order: per time a collector applied a change of the
 /// busy level or the account usage, their summed changes. (Alive instances and the provisioned
@@ -27,8 +27,8 @@ use crate::time::Micros;
 /// page zeroing). The bytes are not serialized with the log: they go to the partial as a
 /// section of their own ([`DeltaLog::section`]), and a log read back is given them
 /// ([`DeltaLog::attach`]).
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-#[serde(from = "LogMeta", into = "LogMeta")]
+#[derive(Debug, serde::Deserialize)]
+#[serde(from = "LogMeta")]
 pub struct DeltaLog {
     chunks: Vec<Vec<u8>>,
     /// Where full chunks go, if anywhere.
@@ -87,9 +87,10 @@ impl From<LogMeta> for DeltaLog {
     }
 }
 
-impl From<DeltaLog> for LogMeta {
-    fn from(l: DeltaLog) -> LogMeta {
-        l.meta()
+/// Serialized as its [`LogMeta`] (not cloned: a held log may be large).
+impl serde::Serialize for DeltaLog {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.meta().serialize(s)
     }
 }
 
@@ -152,10 +153,23 @@ fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
-/// Why a log could not be read (a corrupt partial that passed its checksum: a bug or a forgery).
+/// Why a log could not be read: corrupt (a partial that passed its checksum: a bug or a
+/// forgery), or its file could not be read (it went, or too many are open).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the level-change log is corrupt at byte {0}")]
-pub struct CorruptLog(pub usize);
+pub enum CorruptLog {
+    #[error("the level-change log is corrupt at byte {0}")]
+    At(usize),
+    #[error("{0}")]
+    Io(String),
+}
+
+/// An I/O error reading a log from `path`, as a [`CorruptLog`].
+fn io_error(path: &std::path::Path, e: &std::io::Error) -> CorruptLog {
+    CorruptLog::Io(format!(
+        "{}: cannot read its level-change log: {e}",
+        path.display()
+    ))
+}
 
 /// The 2-bit code of a change (3: a varint follows).
 fn code(v: i64) -> u8 {
@@ -308,7 +322,7 @@ impl DeltaLog {
     /// they are not as many as the log had.
     pub fn attach(&mut self, bytes: Vec<u8>) -> Result<(), CorruptLog> {
         if bytes.len() as u64 != self.bytes || self.spill.is_some() {
-            return Err(CorruptLog(bytes.len()));
+            return Err(CorruptLog::At(bytes.len()));
         }
         self.chunks = vec![bytes];
         Ok(())
@@ -324,7 +338,7 @@ impl DeltaLog {
         len: u64,
     ) -> Result<(), CorruptLog> {
         if len != self.bytes || self.spill.is_some() {
-            return Err(CorruptLog(0));
+            return Err(CorruptLog::At(0));
         }
         self.chunks.clear();
         self.in_file = Some((path.to_path_buf(), offset));
@@ -332,23 +346,22 @@ impl DeltaLog {
     }
 
     /// A reader of the records; errors if the bytes are not all held or in a file (a log
-    /// spilled, or not given its bytes back), or the file cannot be opened.
+    /// spilled, or not given its bytes back). A file is opened when the first record is read
+    /// (a merge's run logs are open together, its closing logs after each run log).
     fn reader(&self) -> Result<LogReader<'_>, CorruptLog> {
         let file = match &self.in_file {
-            Some((path, offset)) => {
-                let mut f = std::fs::File::open(path).map_err(|_| CorruptLog(0))?;
-                f.seek(std::io::SeekFrom::Start(*offset))
-                    .map_err(|_| CorruptLog(0))?;
-                Some(FileBytes {
-                    r: f.take(self.bytes),
-                    buf: Vec::new(),
-                    block: FILE_BLOCK,
-                })
-            }
+            Some((path, offset)) => Some(FileBytes {
+                path,
+                offset: *offset,
+                r: None,
+                left: self.bytes,
+                buf: Vec::new(),
+                block: FILE_BLOCK,
+            }),
             None => {
                 let held: u64 = self.chunks.iter().map(|c| c.len() as u64).sum();
                 if self.spill.is_some() || held != self.bytes {
-                    return Err(CorruptLog(held as usize));
+                    return Err(CorruptLog::At(held as usize));
                 }
                 None
             }
@@ -369,10 +382,32 @@ const FILE_BLOCK: usize = 1 << 20;
 
 /// A log's bytes read from its file a block at a time: `buf` holds the unread rest of the
 /// last block, then the next (a record may span two reads).
-struct FileBytes {
-    r: std::io::Take<std::fs::File>,
+struct FileBytes<'a> {
+    path: &'a std::path::Path,
+    offset: u64,
+    /// The file, once opened and sought to `offset`.
+    r: Option<std::fs::File>,
+    /// Bytes of the section not read yet.
+    left: u64,
     buf: Vec<u8>,
     block: usize,
+}
+
+impl FileBytes<'_> {
+    /// Reads up to `n` more bytes of the section into `buf`, opening the file first if needed.
+    fn read_more(&mut self, n: u64) -> Result<(), CorruptLog> {
+        let io = |e: std::io::Error| io_error(self.path, &e);
+        if self.r.is_none() {
+            let mut f = std::fs::File::open(self.path).map_err(io)?;
+            f.seek(std::io::SeekFrom::Start(self.offset)).map_err(io)?;
+            self.r = Some(f);
+        }
+        let r = self.r.as_mut().expect("opened above");
+        let n = n.min(self.left);
+        let got = r.take(n).read_to_end(&mut self.buf).map_err(io)?;
+        self.left -= got as u64;
+        Ok(())
+    }
 }
 
 /// A log's bytes, to be written into a partial: what was spilled to its file, then the chunks
@@ -419,7 +454,7 @@ struct LogReader<'a> {
     /// The chunk being read, and the bytes of the chunks before it.
     bytes: &'a [u8],
     /// Or the file the bytes are read from (then `bytes` and `chunks` are empty).
-    file: Option<FileBytes>,
+    file: Option<FileBytes<'a>>,
     before: usize,
     at: usize,
     t: Micros,
@@ -440,16 +475,13 @@ impl LogReader<'_> {
                 self.before += self.at;
                 self.at = 0;
                 // At least a whole record, if the section has one.
-                let want = (f.buf.len() + f.block).max(MAX_RECORD) as u64;
-                (&mut f.r)
-                    .take(want - f.buf.len() as u64)
-                    .read_to_end(&mut f.buf)
-                    .map_err(|_| CorruptLog(self.before))?;
+                let want = (f.buf.len() + f.block).max(MAX_RECORD) - f.buf.len();
+                f.read_more(want as u64)?;
             }
             if self.at == f.buf.len() {
-                if f.r.limit() > 0 {
+                if f.left > 0 {
                     // The file ended before the section did.
-                    return Err(CorruptLog(self.before));
+                    return Err(CorruptLog::At(self.before));
                 }
                 return Ok(None);
             }
@@ -474,7 +506,7 @@ fn decode(
     before: usize,
     t: &mut Micros,
 ) -> Result<(Micros, [i64; 2]), CorruptLog> {
-    let corrupt = |at: usize| CorruptLog(before + at);
+    let corrupt = |at: usize| CorruptLog::At(before + at);
     let varint = |at: &mut usize| -> Result<u64, CorruptLog> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
@@ -678,22 +710,29 @@ impl Collector {
         parts: &[&ShardOutcome],
     ) -> Result<Collector, CorruptLog> {
         let mut col = Collector::new(lo, clip);
+        // `finish` keeps the minutes before the window's end (the clip, or the warm-up's end if
+        // later) only: a forged partial's longer series take no memory.
+        let cap = clip.map_or(usize::MAX, |c| c.max(lo).div_ceil(MINUTE) as usize);
         for p in parts {
-            if col.minutes.len() < p.minutes.len() {
-                col.minutes.resize(p.minutes.len(), Minute::default());
+            let (minutes, integrals) = (
+                &p.minutes[..p.minutes.len().min(cap)],
+                &p.integrals[..p.integrals.len().min(cap)],
+            );
+            if col.minutes.len() < minutes.len() {
+                col.minutes.resize(minutes.len(), Minute::default());
             }
             // Saturating: a forged partial may hold any numbers (a real one never comes near).
-            for (m, c) in col.minutes.iter_mut().zip(&p.minutes) {
+            for (m, c) in col.minutes.iter_mut().zip(minutes) {
                 m.invocations = m.invocations.saturating_add(c[0]);
                 m.cold_starts = m.cold_starts.saturating_add(c[1]);
                 m.throttled = m.throttled.saturating_add(c[2]);
                 m.dead_lettered = m.dead_lettered.saturating_add(c[3]);
                 m.timed_out = m.timed_out.saturating_add(c[4]);
             }
-            if col.minutes.len() < p.integrals.len() {
-                col.minutes.resize(p.integrals.len(), Minute::default());
+            if col.minutes.len() < integrals.len() {
+                col.minutes.resize(integrals.len(), Minute::default());
             }
-            for (m, [alive, provisioned]) in col.minutes.iter_mut().zip(&p.integrals) {
+            for (m, [alive, provisioned]) in col.minutes.iter_mut().zip(integrals) {
                 m.alive_us = m.alive_us.saturating_add(*alive);
                 m.provisioned_us = m.provisioned_us.saturating_add(*provisioned);
             }
@@ -747,11 +786,11 @@ impl Collector {
                     && ht == t
                 {
                     for (s, v) in sum.iter_mut().zip(d) {
-                        *s = s.checked_add(v).ok_or(CorruptLog(stream.at()))?;
+                        *s = s.checked_add(v).ok_or(CorruptLog::At(stream.at()))?;
                     }
                     *head = stream.next()?;
                     if head.is_some_and(|(next, _)| next <= t) {
-                        return Err(CorruptLog(stream.at()));
+                        return Err(CorruptLog::At(stream.at()));
                     }
                 }
             }
@@ -959,6 +998,13 @@ mod tests {
             }
         };
         assert!(end.is_err(), "{end:?}");
+        // The file gone: an I/O error naming it, not "corrupt".
+        std::fs::remove_file(&path).unwrap();
+        let e = back.reader().unwrap().next().unwrap_err();
+        assert!(
+            matches!(&e, CorruptLog::Io(m) if m.contains("p.fpp") && m.contains("cannot read")),
+            "{e}"
+        );
     }
 
     #[test]
