@@ -230,19 +230,20 @@ pub struct Read {
 }
 
 /// A partial checked and indexed: its header and payload, and where its sections are in the
-/// file (offset, length), not read.
+/// file (offset, length), not read; and the file, opened once, the checksum read through it.
 #[derive(Debug)]
 pub struct Indexed {
     pub header: Header,
     pub payload: Vec<u8>,
     pub sections: Vec<(u64, u64)>,
+    pub file: std::fs::File,
 }
 
 /// Reads a partial and checks its checksum and version. The file is read in its parts, each
 /// into its own buffer, once its length is known to fit the file's.
 pub fn read(path: &Path) -> Result<Read, PartialError> {
     let mut sections = Vec::new();
-    let (header, payload, _) = read_parts(path, Some(&mut sections))?;
+    let (header, payload, _, _) = read_parts(path, Some(&mut sections))?;
     Ok(Read {
         header,
         payload,
@@ -254,21 +255,22 @@ pub fn read(path: &Path) -> Result<Read, PartialError> {
 /// for the checksum, and their places given, for a reader that reads them again as it needs
 /// them (the merge: a shard's log is most of its partial).
 pub fn index(path: &Path) -> Result<Indexed, PartialError> {
-    let (header, payload, sections) = read_parts(path, None)?;
+    let (header, payload, sections, file) = read_parts(path, None)?;
     Ok(Indexed {
         header,
         payload,
         sections,
+        file,
     })
 }
 
-/// Reads and checks a partial: its header, its payload and its sections' places; the sections'
-/// bytes go to `hold` if given.
+/// Reads and checks a partial: its header, its payload, its sections' places and the file it
+/// read; the sections' bytes go to `hold` if given.
 #[allow(clippy::type_complexity)]
 fn read_parts(
     path: &Path,
     mut hold: Option<&mut Vec<Vec<u8>>>,
-) -> Result<(Header, Vec<u8>, Vec<(u64, u64)>), PartialError> {
+) -> Result<(Header, Vec<u8>, Vec<(u64, u64)>, std::fs::File), PartialError> {
     use std::io::{BufRead, Read as _};
     let io = |err| PartialError::Io {
         path: path.to_path_buf(),
@@ -284,7 +286,7 @@ fn read_parts(
         return Err(PartialError::NotAFile(path.to_path_buf()));
     }
     let size = meta.len();
-    let mut r = std::io::BufReader::new(file);
+    let mut r = std::io::BufReader::new(&file);
     let mut crc = crc32fast::Hasher::new();
     let mut magic = Vec::new();
     (&mut r)
@@ -366,7 +368,8 @@ fn read_parts(
     if crc.finalize() != u32::from_le_bytes(want) {
         return Err(corrupt("its CRC-32 checksum does not match"));
     }
-    Ok((header, payload, places))
+    drop(r);
+    Ok((header, payload, places, file))
 }
 
 /// Decodes a payload read by [`read`].

@@ -18,11 +18,16 @@ fuzz_target!(|data: &[u8]| {
         let _ = ShardOutcome::from_partial(&path, &read.payload, read.sections);
     }
     // As the merge reads it: indexed, the logs read from the file as they are applied.
-    if let Ok(ix) = faasplan::partial::index(&path)
-        && let Ok(part) = ShardOutcome::from_partial_file(&path, &ix.payload, &ix.sections)
-        && let Ok(mut col) = Collector::from_shards(MINUTE, Some(60 * MINUTE), &[&part])
-    {
-        col.finish(60 * MINUTE);
+    if let Ok(ix) = faasplan::partial::index(&path) {
+        let file = faasplan::outcome::shard::SectionFile {
+            file: std::sync::Arc::new(ix.file),
+            path: path.clone(),
+        };
+        if let Ok(part) = ShardOutcome::from_partial_file(&file, &ix.payload, &ix.sections)
+            && let Ok(mut col) = Collector::from_shards(MINUTE, Some(60 * MINUTE), &[&part])
+        {
+            col.finish(60 * MINUTE);
+        }
     }
     let Some((len, rest)) = data.split_first_chunk::<4>() else {
         return;

@@ -272,6 +272,8 @@ struct Part {
     payload: Vec<u8>,
     /// Where the raw sections are in the file (offset, length).
     sections: Vec<(u64, u64)>,
+    /// The file, as opened to check its checksum: the logs are read through it.
+    file: faasplan::outcome::shard::SectionFile,
 }
 
 /// Reads the partials and checks that they are the shards of one run, each once.
@@ -283,6 +285,7 @@ fn read_set(paths: &[PathBuf]) -> anyhow::Result<Vec<Part>> {
             header,
             payload,
             sections,
+            file,
         } = partial::index(path)?;
         let shard = header
             .shard()
@@ -293,6 +296,10 @@ fn read_set(paths: &[PathBuf]) -> anyhow::Result<Vec<Part>> {
             shard,
             payload,
             sections,
+            file: faasplan::outcome::shard::SectionFile {
+                file: std::sync::Arc::new(file),
+                path: path.clone(),
+            },
         });
     }
     let first = &parts[0];
@@ -490,7 +497,7 @@ fn shard_fingerprint(trace: &Trace, shard: Shard) -> u64 {
 /// needs them.
 fn shard_state(p: &Part) -> anyhow::Result<ShardOutcome> {
     Ok(ShardOutcome::from_partial_file(
-        &p.path,
+        &p.file,
         &p.payload,
         &p.sections,
     )?)

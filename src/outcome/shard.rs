@@ -35,7 +35,7 @@ pub struct DeltaLog {
     spill: Option<Spill>,
     /// Where the bytes are instead of `chunks`, for a log read back from a partial: the file
     /// and the section's offset in it (the merge reads them as it goes, holding none).
-    in_file: Option<(std::path::PathBuf, u64)>,
+    in_file: Option<(SectionFile, u64)>,
     /// Bytes of the log in all (spilled or held).
     bytes: u64,
     /// The time of the change applied last (logged or not), and of the record written last.
@@ -46,6 +46,23 @@ pub struct DeltaLog {
     /// (the run applied that change late, which only its own order reproduces).
     monotone: bool,
 }
+
+/// A partial file opened once, whose checksum was checked through this handle: its logs are
+/// read through it too, so a partial replaced at its path during a merge (a shard run again)
+/// is not read in part; and a merge holds one handle per partial, not one per log.
+#[derive(Debug, Clone)]
+pub struct SectionFile {
+    pub file: std::sync::Arc<std::fs::File>,
+    pub path: std::path::PathBuf,
+}
+
+impl PartialEq for SectionFile {
+    fn eq(&self, other: &SectionFile) -> bool {
+        self.path == other.path
+    }
+}
+
+impl Eq for SectionFile {}
 
 /// The file a log's full chunks go to, and the checksum of what went there.
 #[derive(Debug)]
@@ -328,12 +345,12 @@ impl DeltaLog {
         Ok(())
     }
 
-    /// Gives a log read back from a partial its bytes as a section of `path` (checked by its
+    /// Gives a log read back from a partial its bytes as a section of `file` (checked by its
     /// checksum) at `offset`, `len` long: they are read as the log is. Errors if `len` is not
     /// as many as the log had.
     pub fn attach_file(
         &mut self,
-        path: &std::path::Path,
+        file: SectionFile,
         offset: u64,
         len: u64,
     ) -> Result<(), CorruptLog> {
@@ -341,19 +358,18 @@ impl DeltaLog {
             return Err(CorruptLog::At(0));
         }
         self.chunks.clear();
-        self.in_file = Some((path.to_path_buf(), offset));
+        self.in_file = Some((file, offset));
         Ok(())
     }
 
     /// A reader of the records; errors if the bytes are not all held or in a file (a log
-    /// spilled, or not given its bytes back). A file is opened when the first record is read
-    /// (a merge's run logs are open together, its closing logs after each run log).
+    /// spilled, or not given its bytes back).
     fn reader(&self) -> Result<LogReader<'_>, CorruptLog> {
         let file = match &self.in_file {
-            Some((path, offset)) => Some(FileBytes {
-                path,
-                offset: *offset,
-                r: None,
+            Some((f, offset)) => Some(FileBytes {
+                file: &f.file,
+                path: &f.path,
+                pos: *offset,
                 left: self.bytes,
                 buf: Vec::new(),
                 block: FILE_BLOCK,
@@ -383,10 +399,12 @@ const FILE_BLOCK: usize = 1 << 20;
 /// A log's bytes read from its file a block at a time: `buf` holds the unread rest of the
 /// last block, then the next (a record may span two reads).
 struct FileBytes<'a> {
+    /// The partial's one handle, shared by its logs: each read seeks to its own position
+    /// first (the merge reads on one thread).
+    file: &'a std::fs::File,
     path: &'a std::path::Path,
-    offset: u64,
-    /// The file, once opened and sought to `offset`.
-    r: Option<std::fs::File>,
+    /// Where the section's next unread byte is in the file.
+    pos: u64,
     /// Bytes of the section not read yet.
     left: u64,
     buf: Vec<u8>,
@@ -394,18 +412,15 @@ struct FileBytes<'a> {
 }
 
 impl FileBytes<'_> {
-    /// Reads up to `n` more bytes of the section into `buf`, opening the file first if needed.
+    /// Reads up to `n` more bytes of the section into `buf`.
     fn read_more(&mut self, n: u64) -> Result<(), CorruptLog> {
         let io = |e: std::io::Error| io_error(self.path, &e);
-        if self.r.is_none() {
-            let mut f = std::fs::File::open(self.path).map_err(io)?;
-            f.seek(std::io::SeekFrom::Start(self.offset)).map_err(io)?;
-            self.r = Some(f);
-        }
-        let r = self.r.as_mut().expect("opened above");
+        let mut f = self.file;
+        f.seek(std::io::SeekFrom::Start(self.pos)).map_err(io)?;
         let n = n.min(self.left);
-        let got = r.take(n).read_to_end(&mut self.buf).map_err(io)?;
-        self.left -= got as u64;
+        let got = f.take(n).read_to_end(&mut self.buf).map_err(io)? as u64;
+        self.pos += got;
+        self.left -= got;
         Ok(())
     }
 }
@@ -638,12 +653,14 @@ impl ShardOutcome {
     }
 
     /// [`ShardOutcome::from_partial`] for a partial indexed, not read (`partial::index`): the
-    /// logs read their sections from `path` as the merge goes, holding none of them.
+    /// logs read their sections from `file` (the handle the index checked) as the merge goes,
+    /// holding none of them.
     pub fn from_partial_file(
-        path: &std::path::Path,
+        file: &SectionFile,
         payload: &[u8],
         sections: &[(u64, u64)],
     ) -> Result<ShardOutcome, crate::partial::PartialError> {
+        let path = file.path.as_path();
         let mut state: ShardOutcome = crate::partial::decode(path, payload)?;
         let corrupt = |why: String| crate::partial::PartialError::Corrupt {
             path: path.to_path_buf(),
@@ -657,8 +674,12 @@ impl ShardOutcome {
         };
         state
             .log
-            .attach_file(path, log_at, log_len)
-            .and_then(|()| state.finish_log.attach_file(path, finish_at, finish_len))
+            .attach_file(file.clone(), log_at, log_len)
+            .and_then(|()| {
+                state
+                    .finish_log
+                    .attach_file(file.clone(), finish_at, finish_len)
+            })
             .map_err(|_| corrupt("a level-change log's length is not its section's".into()))?;
         Ok(state)
     }
@@ -977,8 +998,15 @@ mod tests {
         std::fs::write(&path, &file).unwrap();
         let meta = postcard::to_stdvec(&log).unwrap();
         let mut back: DeltaLog = postcard::from_bytes(&meta).unwrap();
-        assert!(back.attach_file(&path, 17, bytes.len() as u64 - 1).is_err());
-        back.attach_file(&path, 17, bytes.len() as u64).unwrap();
+        let handle = SectionFile {
+            file: std::sync::Arc::new(std::fs::File::open(&path).unwrap()),
+            path: path.clone(),
+        };
+        assert!(
+            back.attach_file(handle.clone(), 17, bytes.len() as u64 - 1)
+                .is_err()
+        );
+        back.attach_file(handle, 17, bytes.len() as u64).unwrap();
         for block in [1, 2, 7, 31, 32, 33, 1000, FILE_BLOCK] {
             let mut r = back.reader().unwrap();
             r.file.as_mut().unwrap().block = block;
@@ -988,8 +1016,27 @@ mod tests {
             }
             assert_eq!(got, want, "block {block}");
         }
-        // The file cut inside the section.
+        // A new file at the path (a shard run again) is not read: the handle is the old one's.
+        let read_all = |log: &DeltaLog| {
+            let mut r = log.reader().unwrap();
+            let mut got = Vec::new();
+            while let Some(rec) = r.next().unwrap() {
+                got.push(rec);
+            }
+            got
+        };
+        let other = path.with_extension("new");
+        std::fs::write(&other, b"something else entirely").unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        assert_eq!(read_all(&back), want);
+        // The file cut inside the section (in place, through its own inode).
         std::fs::write(&path, &file[..17 + bytes.len() / 2]).unwrap();
+        let mut back: DeltaLog = postcard::from_bytes(&meta).unwrap();
+        let cut = SectionFile {
+            file: std::sync::Arc::new(std::fs::File::open(&path).unwrap()),
+            path: path.clone(),
+        };
+        back.attach_file(cut, 17, bytes.len() as u64).unwrap();
         let mut r = back.reader().unwrap();
         let end = loop {
             match r.next() {
@@ -998,13 +1045,6 @@ mod tests {
             }
         };
         assert!(end.is_err(), "{end:?}");
-        // The file gone: an I/O error naming it, not "corrupt".
-        std::fs::remove_file(&path).unwrap();
-        let e = back.reader().unwrap().next().unwrap_err();
-        assert!(
-            matches!(&e, CorruptLog::Io(m) if m.contains("p.fpp") && m.contains("cannot read")),
-            "{e}"
-        );
     }
 
     #[test]
