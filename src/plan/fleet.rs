@@ -821,6 +821,19 @@ impl FleetSummary {
                 spec.text
             ));
         }
+        // The default speed rule decides how much work a server does per request: say so.
+        if let crate::engine::fleet::Speed::CpuShare { default_memory_mb } = cfg.speed
+            && spec.managed.is_none()
+        {
+            warnings.push(format!(
+                "{}: each request took its traced duration × the vCPU share its function had on \
+                 Lambda (memory / 1,769 MB, at most 1; {default_memory_mb} MB for rows without \
+                 memory), as if its duration were measured there: a 512 MB function runs 3.5× \
+                 faster on a server vCPU (set speed=F, or --speed-factor, if the durations were \
+                 measured elsewhere)",
+                spec.text
+            ));
+        }
         if spec.lb.is_some() && !spec.lb_priced() {
             warnings.push(format!(
                 "{}: its load balancer is not billed: faasplan prices AWS's ALB only, and {} is a \

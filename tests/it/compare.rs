@@ -586,3 +586,31 @@ fn fleets_get_two_instances_for_redundancy_and_a_load_balancer_on_their_bill() {
         "{j}"
     );
 }
+
+/// The default speed rule (a server vCPU runs a request in its traced duration × its Lambda
+/// vCPU share) decides a fleet's answer: it is a warning, which `speed=` takes away.
+#[test]
+fn a_fleets_default_speed_rule_is_a_warning_and_speed_removes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("steady.csv");
+    write_poisson(&trace, 1.0, 2.0, 100.0, 512);
+    let warnings = |fleet: &str| {
+        let j = faasplan(&[
+            "compare",
+            trace.to_str().unwrap(),
+            "--fleet",
+            fleet,
+            "--format",
+            "json",
+        ]);
+        j["warnings"].to_string()
+    };
+    let default = warnings("m7g.large:slots=8,count=2");
+    assert!(
+        default.contains("vCPU share its function had on Lambda")
+            && default.contains("set speed=F"),
+        "{default}"
+    );
+    let given = warnings("m7g.large:slots=8,count=2,speed=1");
+    assert!(!given.contains("vCPU share"), "{given}");
+}
